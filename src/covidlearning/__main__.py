@@ -1,0 +1,5 @@
+"""``python -m covidlearning``."""
+
+from covidlearning.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The ``covidlearning`` command line: one typer app, thin wrappers over the package API.
+
+Each stage registers its commands from a small private module (``_corpus``,
+``_discover``, ``_coding``, ``_report``). Those modules import only light code at
+import time, so ``covidlearning --help`` and input errors answer in about a second;
+BERTopic and sentence-transformers load inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from covidlearning.errors import InputError
+
+app = typer.Typer(
+    name="covidlearning",
+    help="Reproducible thematic analysis of what health and care staff learned from COVID-19.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+from covidlearning.cli import _coding, _corpus, _discover, _report  # noqa: E402
+
+for _module in (_corpus, _discover, _coding, _report):
+    _module.register(app)
+
+
+def _offline() -> None:
+    """Make sure nothing tries to reach a model hub at run time."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; bad input prints one line on stderr, code 2."""
+    _offline()
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="covidlearning")
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return InputError.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,145 @@
+"""One typed configuration object that flows from YAML or the CLI to every stage.
+
+Every model forbids unknown keys, so a misspelt option is an error rather than
+silently ignored. ``Config`` is what ``covidlearning report --config FILE`` reads;
+each stage takes only its own section.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from covidlearning.errors import InputError
+
+
+class StrictModel(BaseModel):
+    """Base model: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CorpusConfig(StrictModel):
+    """Loading, cleaning and segmentation."""
+
+    raw_dir: Path = Field(Path("data/raw"), description="Folder of raw documents and tables.")
+    processed_dir: Path = Field(Path("data/processed"), description="Where segments are written.")
+    sentences: bool = Field(False, description="Split paragraphs further into sentences.")
+    min_unit_chars: int = Field(20, ge=1, description="Shorter document units are dropped.")
+
+
+class InputConfig(StrictModel):
+    """A table of responses (survey, feedback) rather than the document corpus."""
+
+    path: Path = Field(description="CSV, XLSX, JSONL or Parquet file.")
+    text_column: str = Field("text", description="Column holding the free text.")
+    id_column: str | None = Field(None, description="Column of respondent/response ids.")
+    date_column: str | None = Field(None, description="Column of dates, for change over time.")
+    group_columns: list[str] = Field(default_factory=list, description="Columns to break down by.")
+    sheet: str | None = Field(None, description="XLSX sheet name (default: the first).")
+
+
+class DiscoverConfig(StrictModel):
+    """Theme discovery with BERTopic."""
+
+    topics: Literal["auto"] | Annotated[int, Field(ge=2)] = Field(
+        "auto", description="'auto', or merge down to this many topics."
+    )
+    seed: int = Field(42, description="Random seed for UMAP, clustering and sampling.")
+    outliers: Literal["reassign", "keep"] = Field(
+        "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
+    )
+    n_quotes: int = Field(5, ge=1, le=20, description="Representative quotes per topic.")
+    stability_runs: int = Field(5, ge=0, description="Extra seeds for the stability ARI (0 = skip).")
+    embedding_model: str = Field("all-MiniLM-L6-v2", description="Bundled sentence-embedding model.")
+    cache_dir: Path | None = Field(
+        None, description="Embedding cache folder (default: ~/.cache/covidlearning/embeddings)."
+    )
+    batch_size: int = Field(64, ge=1, description="Embedding batch size.")
+
+
+class CodeConfig(StrictModel):
+    """Coding text against an evaluator's framework."""
+
+    codebook: Path | None = Field(None, description="Codebook YAML; none skips framework coding.")
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="Below this confidence a text is 'unassigned' (None = auto)."
+    )
+    max_themes: int = Field(3, ge=1, description="At most this many themes per text.")
+    seed: int = Field(42, description="Random seed.")
+
+
+class DisclosureConfig(StrictModel):
+    """Statistical disclosure control for group breakdowns."""
+
+    threshold: int = Field(10, ge=1, description="Cells from fewer respondents are shown as '*'.")
+    secondary: bool = Field(True, description="Suppress extra cells so hidden ones can't be derived.")
+
+
+class RedactionConfig(StrictModel):
+    """Removal of personal identifiers from every text that reaches reports/."""
+
+    enabled: bool = Field(True, description="Redact quotes and texts before they are published.")
+    names: bool = Field(True, description="Redact titled names and given-name + surname pairs.")
+    log_dir: Path = Field(
+        Path("data/processed/anonymisation"),
+        description="Where the anonymisation audit log goes (outside reports/).",
+    )
+
+
+class Config(StrictModel):
+    """Everything one report run needs."""
+
+    name: str = Field(description="Run name; outputs go to reports/<name>/.")
+    title: str = Field("Thematic analysis", description="Report title.")
+    source: Literal["corpus", "table"] = Field(
+        "corpus", description="'corpus': documents in corpus.raw_dir; 'table': input.path."
+    )
+    input: InputConfig | None = None
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    discover: DiscoverConfig = Field(default_factory=DiscoverConfig)
+    code: CodeConfig = Field(default_factory=CodeConfig)
+    frameworks: list[Path] = Field(
+        default_factory=list, description="Codebooks to compare discovered themes against."
+    )
+    disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    reports_dir: Path = Field(Path("reports"), description="Parent folder of report runs.")
+    cell_timeout: int = Field(1800, ge=10, description="Seconds any one notebook cell may run.")
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config.
+
+    Relative paths inside the file are kept relative to the working directory,
+    which for ``make report`` is the project root.
+
+    Raises:
+        InputError: the file is missing, is not YAML, or does not validate.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}", "Pass an existing YAML file to --config")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path} is not valid YAML ({exc.__class__.__name__})", "Fix the syntax") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a mapping of settings", "See configs/trust-template.yaml")
+    data.setdefault("name", path.stem)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"invalid config {path}: {one_line(exc)}", "See configs/trust-template.yaml") from None
+
+
+def one_line(exc: ValidationError) -> str:
+    """Summarise a pydantic error in one line: ``field.path: message; ...``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "config"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,225 @@
+"""Read documents and tables into text, detecting encodings and failing clearly.
+
+Tables (``.csv``, ``.xlsx``, ``.jsonl``, ``.parquet``) are one response per row;
+:func:`load_table` returns them with a normalised ``id``, ``text`` and ``status``
+column plus every metadata column carried through unchanged (as strings, so a
+site code ``007`` stays ``"007"``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from covidlearning.errors import InputError
+
+TABLE_FORMATS = (".csv", ".xlsx", ".jsonl", ".parquet")
+DOCUMENT_FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+SUPPORTED_FORMATS = DOCUMENT_FORMATS + TABLE_FORMATS
+
+#: Answers that carry no content: counted, flagged and excluded from modelling.
+_FILLER_WORDS = {
+    "n/a", "na", "n.a.", "none", "nothing", "nil", "no", "nope", "idk", "dunno", "same",
+    "ditto", "x", "-", ".", "?", "n/k", "nk", "tbc", "unknown", "null", "nan",
+}  # fmt: skip
+_FILLER_PHRASES = {
+    "no comment", "no comments", "not applicable", "nothing to add", "nothing to say",
+    "nothing else", "nothing more", "not sure", "don't know", "dont know", "do not know",
+    "no further comment", "no further comments", "nothing to report", "nothing at all",
+    "none at all", "no thanks", "no thank you", "see above", "as above", "same as above",
+    "nothing else to add", "no other comments", "no other comment", "not really",
+}  # fmt: skip
+_DIGITS_ONLY = re.compile(r"^[\d\s.,/:;+\-()#%]+$")
+_EDGE_PUNCT = re.compile(r"^[\s\"'.,!?;:()\[\]-]+|[\s\"'.,!?;:()\[\]-]+$")
+
+
+def filler_reason(text: object) -> str | None:
+    """Return why an answer is filler (``empty``, ``filler``, ``digits only``) or None.
+
+    Args:
+        text: a cell value; None and NaN count as empty.
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return "empty"
+    s = " ".join(str(text).split())
+    if not s:
+        return "empty"
+    if _DIGITS_ONLY.match(s):
+        return "digits only"
+    low = s.lower()
+    core = _EDGE_PUNCT.sub("", low)
+    if not core or core in _FILLER_WORDS or core in _FILLER_PHRASES or low in _FILLER_WORDS:
+        return "filler"
+    return None
+
+
+# --------------------------------------------------------------------------- encodings
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def detect_encoding(data: bytes, name: str = "input") -> str:
+    """Return the codec that decodes ``data`` without mojibake.
+
+    Order: a byte-order mark; strict UTF-8; strict cp1252; Latin-1 when every byte
+    is printable in it. Anything else (binary data, UTF-16 without a BOM) is refused.
+
+    Raises:
+        InputError: the bytes are not text in a supported encoding.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    if b"\x00" in data:
+        raise InputError(
+            f"{name} is not readable text (it holds NUL bytes: binary, or UTF-16 without a BOM)",
+            "Save it as UTF-8 text, CSV or XLSX",
+        )
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("latin-1")
+    controls = sum(1 for c in text if "\x80" <= c <= "\x9f")
+    if controls <= max(2, len(text) // 1000):
+        return "latin-1"
+    raise InputError(
+        f"cannot tell the text encoding of {name} (not UTF-8, cp1252 or Latin-1)",
+        "Save it as UTF-8 and try again",
+    )
+
+
+def read_text_file(path: str | Path) -> str:
+    """Decode a text file with :func:`detect_encoding`; line endings become ``\\n``.
+
+    Offsets into the returned string are the offsets the segments refer to.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    text = data.decode(detect_encoding(data, path.name))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------- tables
+def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORMATS) -> Path:
+    """Check that ``path`` exists, is non-empty and has a supported suffix.
+
+    Raises:
+        InputError: naming the problem and the fix.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}", "Check the path and try again")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a file", "Pass a table file (CSV, XLSX, JSONL, Parquet)")
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        raise InputError(
+            f"unknown format '{suffix or path.name}' for {path.name}",
+            "Use one of " + ", ".join(formats),
+        )
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty", "Pass a file with a header row and at least one response")
+    return path
+
+
+def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
+    """Read a table file with every column as strings (missing cells as empty strings).
+
+    Raises:
+        InputError: unknown format, empty file, unreadable encoding or corrupt file.
+    """
+    path = check_input_path(path, TABLE_FORMATS)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            data = path.read_bytes()
+            text = data.decode(detect_encoding(data, path.name))
+            from io import StringIO
+
+            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
+        elif suffix == ".xlsx":
+            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+        elif suffix == ".jsonl":
+            data = path.read_bytes()
+            text = data.decode(detect_encoding(data, path.name))
+            from io import StringIO
+
+            df = pd.read_json(StringIO(text), lines=True, dtype=False)
+            df = df.astype(object).where(df.notna(), "").astype(str)
+        else:
+            df = pd.read_parquet(path)
+            df = df.astype(object).where(df.notna(), "").astype(str)
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path.name} has no rows", "Pass a table with a header row and responses") from None
+    except (ValueError, OSError, KeyError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InputError(f"cannot read {path.name} as {suffix[1:].upper()}: {msg}", "Check the file is not corrupt") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def load_table(
+    path: str | Path,
+    text_column: str,
+    id_column: str | None = None,
+    sheet: str | None = None,
+) -> pd.DataFrame:
+    """Load a table of responses for analysis.
+
+    Args:
+        path: CSV, XLSX, JSONL or Parquet file, one response per row.
+        text_column: the column of free text.
+        id_column: optional column of ids; default is the 0-based row number.
+        sheet: XLSX sheet name.
+
+    Returns:
+        A frame with ``id`` (str, unique), ``text`` (mojibake fixed, whitespace
+        normalised), ``status`` (``ok`` or why the row is excluded: ``empty``,
+        ``filler``, ``digits only``), ``duplicate`` (True for a repeat of an earlier
+        text) and every other column of the input, unchanged, as strings.
+
+    Raises:
+        InputError: the file cannot be read, has no rows, or lacks the columns.
+    """
+    import ftfy
+
+    df = read_table_raw(path, sheet)
+    name = Path(path).name
+    if df.empty:
+        raise InputError(f"{name} has a header but no rows", "Add at least one response below the header")
+    for col, flag in ((text_column, "--text-column"), (id_column, "--id-column")):
+        if col is not None and col not in df.columns:
+            found = ", ".join(map(str, df.columns))
+            raise InputError(f"column '{col}' not found in {name}; columns found: {found}", f"Pass {flag} with one of them")
+    texts = df[text_column].astype(str).map(lambda s: " ".join(ftfy.fix_text(s).split()))
+    if id_column is not None:
+        ids = df[id_column].astype(str).str.strip()
+        dup = ids[ids.duplicated()]
+        if len(dup):
+            raise InputError(f"{len(dup)} duplicate ids in column '{id_column}' of {name} (e.g. {dup.iloc[0]!r})", "Make the id column unique or omit --id-column")
+    else:
+        ids = pd.Series([str(i) for i in range(len(df))], index=df.index)
+    status = texts.map(lambda t: filler_reason(t) or "ok")
+    key = texts.str.lower()
+    duplicate = key.duplicated() & (status == "ok")
+    meta = df.drop(columns=[c for c in (text_column, id_column) if c is not None])
+    meta = meta.rename(columns={c: f"{c}_" for c in meta.columns if c in {"id", "text", "status", "duplicate"}})
+    out = pd.DataFrame({"id": ids.values, "text": texts.values, "status": status.values, "duplicate": duplicate.values})
+    return pd.concat([out, meta.reset_index(drop=True)], axis=1)

@@ -1,0 +1,51 @@
+"""The project's set-up files agree with each other."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_installs_the_package_from_pyproject() -> None:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    deps = env["dependencies"]
+    assert "python=3.11" in deps
+    pip = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
+    assert any(line.startswith("-e .") for line in pip), pip
+    # No package is listed twice: pyproject.toml is the single source of dependencies.
+    conda_pkgs = {re.split(r"[=<>]", d)[0] for d in deps if isinstance(d, str)}
+    assert conda_pkgs <= {"python", "pip"}, conda_pkgs
+    assert "-c constraints.txt" in pip
+    requires = _pyproject()["project"]["requires-python"]
+    assert "3.11" in requires
+
+
+def test_torch_is_pinned_to_the_cpu_wheel_version() -> None:
+    deps = _pyproject()["project"]["dependencies"]
+    assert "torch==2.13.0" in deps
+    assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
+
+
+def test_readme_opens_with_the_two_setup_commands() -> None:
+    head = "\n".join((ROOT / "README.md").read_text().splitlines()[:8])
+    assert "make report" in head and "make test" in head
+
+
+def test_makefile_is_self_documenting() -> None:
+    text = (ROOT / "Makefile").read_text()
+    for target in ("setup", "report", "test", "bench", "lint", "lab", "help"):
+        assert re.search(rf"^{target}:.*## ", text, re.M), target
+
+
+def test_ci_runs_make_test() -> None:
+    assert "make test" in (ROOT / ".ci/run").read_text()
