@@ -96,13 +96,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write UTF-8 text atomically with ``\\n`` line endings."""
+    """Write UTF-8 text atomically with Unix line endings."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write JSON deterministically (sorted keys, 2-space indent) and atomically."""
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+    write_text(
+        path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 def write_csv(path: str | os.PathLike[str], df: pd.DataFrame, float_format: str = "%.6g") -> None:

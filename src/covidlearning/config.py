@@ -53,8 +53,12 @@ class DiscoverConfig(StrictModel):
         "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
     )
     n_quotes: int = Field(5, ge=1, le=20, description="Representative quotes per topic.")
-    stability_runs: int = Field(5, ge=0, description="Extra seeds for the stability ARI (0 = skip).")
-    embedding_model: str = Field("all-MiniLM-L6-v2", description="Bundled sentence-embedding model.")
+    stability_runs: int = Field(
+        5, ge=0, description="Extra seeds for the stability ARI (0 = skip)."
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
+    )
     cache_dir: Path | None = Field(
         None, description="Embedding cache folder (default: ~/.cache/covidlearning/embeddings)."
     )
@@ -76,7 +80,9 @@ class DisclosureConfig(StrictModel):
     """Statistical disclosure control for group breakdowns."""
 
     threshold: int = Field(10, ge=1, description="Cells from fewer respondents are shown as '*'.")
-    secondary: bool = Field(True, description="Suppress extra cells so hidden ones can't be derived.")
+    secondary: bool = Field(
+        True, description="Suppress extra cells so hidden ones can't be derived."
+    )
 
 
 class RedactionConfig(StrictModel):
@@ -126,14 +132,20 @@ def load_config(path: str | Path) -> Config:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise InputError(f"{path} is not valid YAML ({exc.__class__.__name__})", "Fix the syntax") from None
+        raise InputError(
+            f"{path} is not valid YAML ({exc.__class__.__name__})", "Fix the syntax"
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a mapping of settings", "See configs/trust-template.yaml")
+        raise InputError(
+            f"{path} must hold a mapping of settings", "See configs/trust-template.yaml"
+        )
     data.setdefault("name", path.stem)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"invalid config {path}: {one_line(exc)}", "See configs/trust-template.yaml") from None
+        raise InputError(
+            f"invalid config {path}: {one_line(exc)}", "See configs/trust-template.yaml"
+        ) from None
 
 
 def one_line(exc: ValidationError) -> str:
