@@ -7,7 +7,10 @@ BERTopic or sentence-transformers load only when a stage that needs them runs::
     cfg = cl.load_config("configs/seed-corpus.yaml")
     corpus = cl.build_corpus(cfg.corpus)
     frame = cl.load_table("responses.csv", text_column="comment")
-    result = cl.discover(frame, cfg.discover)
+    result = cl.discover_file("responses.csv", "comment", None, "out/", cfg.discover)
+
+Names that are also submodules (``discover``, ``agreement``) are reached through the
+submodule, e.g. ``covidlearning.discover.discover(frame, config)``.
 """
 
 from __future__ import annotations
@@ -31,13 +34,11 @@ _EXPORTS = {
     "load_segments": "corpus",
     "verify_manifest": "corpus",
     "embed_texts": "embed",
-    "discover": "discover",
     "discover_file": "discover",
     "load_codebook": "codebook",
     "code_texts": "coding",
     "train_and_code": "coding",
     "compare_to_framework": "coding",
-    "agreement": "agreement",
     "run_report": "report",
 }
 
