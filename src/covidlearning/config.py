@@ -40,6 +40,9 @@ class InputConfig(StrictModel):
     date_column: str | None = Field(None, description="Column of dates, for change over time.")
     group_columns: list[str] = Field(default_factory=list, description="Columns to break down by.")
     sheet: str | None = Field(None, description="XLSX sheet name (default: the first).")
+    dayfirst: bool = Field(
+        True, description="Read ambiguous dates such as 01/02/2021 as day first (UK)."
+    )
 
 
 class DiscoverConfig(StrictModel):
@@ -93,6 +96,22 @@ class RedactionConfig(StrictModel):
     log_dir: Path = Field(
         Path("data/processed/anonymisation"),
         description="Where the anonymisation audit log goes (outside reports/).",
+    )
+    lone_given_names: bool = Field(
+        True, description="Also redact a known given name on its own ('Thanks to Priya')."
+    )
+    extra_names: list[str] = Field(
+        default_factory=list, description="Names (or other strings) always redacted as [NAME]."
+    )
+    extra_names_file: Path | None = Field(
+        None, description="Text file of such names, one a line (e.g. a staff list)."
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Exact strings never redacted and allowed by the final guard.",
+    )
+    guard: bool = Field(
+        True, description="Fail the run if any report file still holds an identifier."
     )
 
 
