@@ -115,6 +115,7 @@ def main() -> int:
     common = set(EXTRA_COMMON)
     for path in sorted((ROOT / "data" / "raw").glob("*.txt")):
         text = path.read_text(encoding="utf-8", errors="replace")
+        text = re.sub(r"\S*(?:@|://|www\.)\S*", " ", text)  # no URL or e-mail fragments
         common.update(re.findall(r"(?<![\w'])([a-z]{2,})(?![\w'])", text))
     vader = ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "vaderSentiment"
     for line in (vader / "vader_lexicon.txt").read_text(encoding="utf-8").splitlines():

@@ -163,6 +163,15 @@ _PLACE_AFTER_RE = re.compile(
     r"Street|Road|Lane|Avenue|Way|Drive|Close|Park|Square|Place|School|College|University|"
     r"Award|Awards|Fund|Charity|Cancer|Nurses|Fellowship|Fellow|Scholarship|Ward)\b"
 )
+#: Capitalised words that start or end place and organisation names, never a person's.
+_NOT_PERSON = frozenset(
+    """St Saint North South East West Northern Southern Eastern Western Central County City
+    Royal Great New Old Upper Lower Greater England Scotland Wales Ireland Britain Kingdom
+    Council Borough District Region Regional National International United General Valley
+    Hill Hills Bridge Green Park Street Road Lane Avenue Way Square Gate Cross Mills Mill
+    Healthwatch Health Care Trust Partnership Alliance Network Group Team Board Service
+    Services Hospital Clinic Centre Unit Ward Foundation Institute College University""".split()
+)
 _CAP_TOKEN_RE = re.compile(r"(?<![\w'’-])" + _NAME_TOKEN + r"(?![\w-])")
 
 
@@ -413,7 +422,27 @@ class Redactor:
             tok = tokens[i]
             word = _strip_possessive(tok.group(0))
             given, ambiguous = word in self._given, word in self._ambiguous
-            if not (given or ambiguous) or _SAINT_RE.search(text, 0, tok.start()):
+            if _SAINT_RE.search(text, 0, tok.start()):
+                i += 1
+                continue
+            if not (given or ambiguous):
+                # an unlisted first name before a listed surname: "Thandiwe Moyo"
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+                if (
+                    nxt is not None
+                    and word == tok.group(0)
+                    and text[tok.end() : nxt.start()] == " "
+                    and not self._is_common(word)
+                    and word not in _NOT_PERSON
+                    and _strip_possessive(nxt.group(0)) not in _NOT_PERSON
+                    and _strip_possessive(nxt.group(0)) in self._surnames
+                    and not self._is_common(nxt.group(0))
+                    and not _PLACE_AFTER_RE.match(text, nxt.end())
+                ):
+                    end = nxt.start() + len(_strip_possessive(nxt.group(0)))
+                    out.append(Span(tok.start(), end, "name", "name + listed surname"))
+                    i += 2
+                    continue
                 i += 1
                 continue
             # extend over following surname-like tokens separated by one space
