@@ -454,6 +454,10 @@ def test_scan_dir_clean_report_passes(tmp_path):
         '<img src="data:image/png;base64,iVBORw0KGgo9434765919AAA"></html>'
     )
     (rep / "f.png").write_bytes(b"\x89PNG\r\n\x1a\n9434765919")
+    (rep / "f.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><metadata><dc:title>Matplotlib v3.9, '
+        "https://matplotlib.org/</dc:title></metadata><!-- Great Teams --></svg>"
+    )
     assert scan_dir(rep) == []
     check_dir(rep)
 

@@ -43,6 +43,9 @@ class InputConfig(StrictModel):
     dayfirst: bool = Field(
         True, description="Read ambiguous dates such as 01/02/2021 as day first (UK)."
     )
+    date_freq: Literal["W", "M", "Q", "Y"] = Field(
+        "M", description="Period for change over time: week, month, quarter or year."
+    )
 
 
 class DiscoverConfig(StrictModel):

@@ -601,6 +601,10 @@ _TEXT_SUFFIXES = {
 _BINARY_SKIP = {".png", ".jpg", ".jpeg", ".gif", ".pdf", ".webp", ".ico", ".safetensors", ".npy"}
 
 
+#: Not read by people: code, styles, and SVG metadata (matplotlib's own URL and version).
+_SKIP_TAGS = {"script", "style", "metadata"}
+
+
 class _TextExtractor(html.parser.HTMLParser):
     """Collect human-readable text from HTML or SVG: text nodes, comments, alt/title attributes."""
 
@@ -610,14 +614,14 @@ class _TextExtractor(html.parser.HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style"}:
+        if tag in _SKIP_TAGS:
             self._skip += 1
         for key, value in attrs:
             if key in {"alt", "title", "aria-label", "placeholder", "value"} and value:
                 self.chunks.append(value)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style"} and self._skip:
+        if tag in _SKIP_TAGS and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:

@@ -1,0 +1,596 @@
+"""Themes broken down by group and over time, with disclosure control; row accounting.
+
+Counting works from the theme assignments (one row per response and theme: ``id``,
+``topic``, ``label``) joined to the loaded responses (:func:`covidlearning.load.load_table`),
+so it serves BERTopic discoveries and codebook coding alike. When the fitted BERTopic
+model and its documents are at hand, BERTopic's ``topics_per_class`` and
+``topics_over_time`` add keyword views (what each group or month said about a theme),
+kept only for cells that pass disclosure control.
+
+Every published table goes through :func:`covidlearning.disclosure.suppress`; the
+raw counts stay on the :class:`Breakdown` object and are never written.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning import disclosure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from covidlearning.redact import Redactor
+
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
+SUPPRESSED_COLOUR = "#DDDDDD"
+NO_DATE = "(no date)"
+OUTLIER_LABEL = "Not assigned to a theme"
+
+
+@dataclass
+class Breakdown:
+    """Theme counts for one grouping (a column, or time periods), ready to publish.
+
+    Attributes:
+        column: the grouping column (or the date column for time).
+        table: tidy publishable table: ``group``, ``respondents``, ``topic``, ``theme``,
+            ``count``, ``share``; suppressed figures are ``"*"``.
+        wide: publishable group x theme counts, ``"*"`` where suppressed.
+        counts: the raw counts behind ``wide``: NOT for publication.
+        mask: True where a count is hidden.
+        base_mask: True where a group's size is hidden.
+        keywords: BERTopic keyword view per group/period and theme (unsuppressed cells
+            only), or None when no model was given.
+        figure: a matplotlib figure, or None when there was nothing to draw.
+        statement: the disclosure rule applied, in plain English.
+        notes: anything the reader should know (e.g. rows without a usable date).
+    """
+
+    column: str
+    table: pd.DataFrame
+    wide: pd.DataFrame
+    counts: pd.DataFrame
+    mask: pd.DataFrame
+    base_mask: pd.Series
+    keywords: pd.DataFrame | None = None
+    figure: Figure | None = None
+    statement: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def suppressed_groups(self) -> list[str]:
+        """Groups whose every figure is hidden (fewer respondents than the threshold)."""
+        return [str(g) for g in self.mask.index if bool(self.mask.loc[g].all())]
+
+
+# --------------------------------------------------------------------------- inputs
+def assignments_of(result: Any) -> pd.DataFrame:
+    """The assignments table of a DiscoveryResult (or the table itself), ids as strings."""
+    table = result if isinstance(result, pd.DataFrame) else getattr(result, "assignments", None)
+    if table is None or not {"id", "topic"} <= set(table.columns):
+        raise ValueError("need a DiscoveryResult or an assignments table with 'id' and 'topic'")
+    table = table.copy()
+    table["id"] = table["id"].astype(str)
+    if "label" not in table.columns:
+        table["label"] = table["topic"].astype(str)
+    table["label"] = table["label"].where(table["topic"].astype(int) != -1, OUTLIER_LABEL)
+    return table
+
+
+def _theme_order(assign: pd.DataFrame) -> tuple[list[int], dict[int, str]]:
+    sizes = assign.groupby("topic")["id"].nunique()
+    order = sorted(sizes.index, key=lambda t: (int(t) == -1, -sizes[t], int(t)))
+    labels = assign.drop_duplicates("topic").set_index("topic")["label"].astype(str).to_dict()
+    return [int(t) for t in order], {int(k): v for k, v in labels.items()}
+
+
+def _count(
+    assign: pd.DataFrame, groups: pd.Series, order: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.Series, dict[int, str]]:
+    """Distinct respondents per group x topic, and per group (the base)."""
+    joined = assign.merge(groups.rename("group").reset_index(), on="id", how="inner")
+    topics, labels = _theme_order(assign)
+    counts = (
+        joined.groupby(["group", "topic"])["id"].nunique().unstack("topic", fill_value=0)
+        if len(joined)
+        else pd.DataFrame()
+    )
+    counts = counts.reindex(columns=topics, fill_value=0)
+    bases = joined.groupby("group")["id"].nunique()
+    if order is None:
+        order = sorted(bases.index, key=lambda g: (-bases[g], str(g)))
+    counts = counts.reindex(index=order, fill_value=0).astype(int)
+    bases = bases.reindex(order, fill_value=0).astype(int)
+    counts.index.name = "group"
+    counts.columns.name = "topic"
+    return counts, bases, labels
+
+
+def _publish(
+    column: str,
+    counts: pd.DataFrame,
+    bases: pd.Series,
+    labels: dict[int, str],
+    threshold: int,
+    secondary: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+    mask, base_mask = disclosure.suppression_masks(counts, threshold, secondary, bases)
+    wide = counts.astype(object).where(~mask, disclosure.SUPPRESSED)
+    wide.columns = [labels.get(int(t), str(t)) for t in counts.columns]
+    wide.insert(0, "respondents", bases.astype(object).where(~base_mask, disclosure.SUPPRESSED))
+    wide = wide.reset_index()
+    rows = []
+    for g in counts.index:
+        n = int(bases[g])
+        for t in counts.columns:
+            hidden = bool(mask.loc[g, t])
+            c = int(counts.loc[g, t])
+            rows.append(
+                {
+                    "group_column": column,
+                    "group": g,
+                    "respondents": disclosure.SUPPRESSED if base_mask[g] else n,
+                    "topic": int(t),
+                    "theme": labels.get(int(t), str(t)),
+                    "count": disclosure.SUPPRESSED if hidden else c,
+                    "share": disclosure.SUPPRESSED if hidden or n == 0 else round(c / n, 4),
+                }
+            )
+    cols = ["group_column", "group", "respondents", "topic", "theme", "count", "share"]
+    return pd.DataFrame(rows, columns=cols), wide, mask, base_mask
+
+
+def _model_docs(result: Any) -> tuple[Any, list[str], list[str]] | None:
+    model = getattr(result, "model", None)
+    docs = getattr(result, "docs", None)
+    ids = getattr(result, "doc_ids", None)
+    if model is None or docs is None or ids is None or getattr(model, "topics_", None) is None:
+        return None
+    if len(model.topics_) != len(docs) or len(docs) != len(ids):
+        return None
+    return model, list(docs), [str(i) for i in ids]
+
+
+# --------------------------------------------------------------------------- by group
+def by_group(
+    result: Any,
+    frame: pd.DataFrame,
+    column: str,
+    threshold: int = 10,
+    secondary: bool = True,
+    keywords: bool = True,
+    figure: bool = True,
+) -> Breakdown:
+    """Theme counts and shares per value of ``column``, suppressed for publication.
+
+    Args:
+        result: a DiscoveryResult (``assignments``, and ``model``/``docs``/``doc_ids``
+            for keywords) or an assignments table (``id``, ``topic``, ``label``).
+        frame: the loaded responses (``id`` and ``column``), e.g. from ``load_table``.
+        column: the grouping column (staff group, site, service...).
+        threshold: minimum respondents behind a published figure.
+        secondary: apply secondary suppression.
+        keywords: add BERTopic's ``topics_per_class`` view when a model is available.
+        figure: draw a heatmap of shares.
+
+    Raises:
+        KeyError: ``column`` is not in ``frame``.
+    """
+    if column not in frame.columns:
+        raise KeyError(f"grouping column {column!r} not found; columns: {', '.join(frame.columns)}")
+    assign = assignments_of(result)
+    groups = disclosure.group_labels(frame[column])
+    groups.index = frame["id"].astype(str)
+    groups.index.name = "id"
+    counts, bases, labels = _count(assign, groups)
+    table, wide, mask, base_mask = _publish(column, counts, bases, labels, threshold, secondary)
+    bd = Breakdown(
+        column=column,
+        table=table,
+        wide=wide,
+        counts=counts,
+        mask=mask,
+        base_mask=base_mask,
+        statement=disclosure.rule_statement(threshold, secondary),
+    )
+    small = bd.suppressed_groups
+    if small:
+        bd.notes.append(
+            f"{len(small)} {column} group(s) with fewer than {threshold} respondents are "
+            "shown as * and no quotes are taken from them."
+        )
+    if keywords and (md := _model_docs(result)) is not None:
+        model, docs, ids = md
+        classes = [groups.get(i, disclosure.NOT_STATED) for i in ids]
+        bd.keywords = _keywords(
+            lambda: model.topics_per_class(docs, classes=classes), "Class", mask, labels
+        )
+    if figure:
+        bd.figure = heatmap(bd, f"Themes by {column.replace('_', ' ')}")
+    return bd
+
+
+def _keywords(
+    compute: Any,
+    key: str,
+    mask: pd.DataFrame,
+    labels: dict[int, str],
+    to_label: Any = str,
+) -> pd.DataFrame | None:
+    """Run a BERTopic per-class/per-time call; keep rows whose cell is published."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kw = compute()
+    except Exception as exc:  # noqa: BLE001 - the keyword view is optional
+        warnings.warn(f"BERTopic keyword view skipped: {exc}", stacklevel=3)
+        return None
+    kw = kw.rename(columns={key: "group", "Topic": "topic", "Words": "keywords"})
+    kw["group"] = kw["group"].map(to_label).astype(str)
+    keep = []
+    for g, t in zip(kw["group"], kw["topic"], strict=True):
+        ok = g in mask.index and t in mask.columns and not bool(mask.loc[g, t])
+        keep.append(ok)
+    kw = kw[keep].copy()
+    kw["theme"] = kw["topic"].map(lambda t: labels.get(int(t), str(t)))
+    cols = ["group", "topic", "theme", "keywords"]
+    return kw[cols].sort_values(["group", "topic"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- over time
+def parse_dates(values: pd.Series, dayfirst: bool = True) -> pd.Series:
+    """Parse a column of dates: ISO 8601 first, then day-first (UK) or month-first text.
+
+    Unparseable or blank values become ``NaT``.
+    """
+    s = values.astype("string").str.strip()
+    out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    rest = out.isna() & s.notna() & (s != "")
+    if rest.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[rest] = pd.to_datetime(s[rest], dayfirst=dayfirst, errors="coerce", format="mixed")
+    return out
+
+
+def over_time(
+    result: Any,
+    frame: pd.DataFrame,
+    date_column: str,
+    freq: str = "M",
+    threshold: int = 10,
+    secondary: bool = True,
+    dayfirst: bool = True,
+    keywords: bool = True,
+    figure: bool = True,
+) -> Breakdown:
+    """Theme counts and shares per period (default month), suppressed for publication.
+
+    Args:
+        result: a DiscoveryResult or an assignments table (see :func:`by_group`).
+        frame: the loaded responses with ``id`` and ``date_column``.
+        date_column: the column of dates.
+        freq: a pandas period frequency: ``"M"`` month, ``"Q"`` quarter, ``"W"`` week.
+        threshold: minimum respondents behind a published figure.
+        secondary: apply secondary suppression.
+        dayfirst: read ``01/02/2021`` as 1 February.
+        keywords: add BERTopic's ``topics_over_time`` view when a model is available.
+        figure: draw theme shares over time.
+    """
+    if date_column not in frame.columns:
+        raise KeyError(
+            f"date column {date_column!r} not found; columns: {', '.join(frame.columns)}"
+        )
+    assign = assignments_of(result)
+    dates = parse_dates(frame[date_column], dayfirst)
+    periods = dates.dt.to_period(freq)
+    labels_s = periods.astype(str).where(periods.notna(), NO_DATE)
+    labels_s.index = frame["id"].astype(str)
+    labels_s.index.name = "id"
+    dated = labels_s[labels_s != NO_DATE]
+    order = sorted(set(dated[dated.index.isin(assign["id"])]))
+    if order:
+        full = pd.period_range(min(order), max(order), freq=freq).astype(str).tolist()
+        order = full
+    counts, bases, labels = _count(assign, dated, order=order)
+    table, wide, mask, base_mask = _publish(
+        date_column, counts, bases, labels, threshold, secondary
+    )
+    table = table.rename(columns={"group": "period"})
+    wide = wide.rename(columns={"group": "period"})
+    bd = Breakdown(
+        column=date_column,
+        table=table,
+        wide=wide,
+        counts=counts,
+        mask=mask,
+        base_mask=base_mask,
+        statement=disclosure.rule_statement(threshold, secondary),
+    )
+    if mask.size and float(mask.to_numpy().mean()) > 0.3 and freq.upper().startswith(("M", "W")):
+        bd.notes.append(
+            f"{float(mask.to_numpy().mean()):.0%} of the {_freq_name(freq)[3:]}ly figures are "
+            "hidden because they rest on too few responses; a longer period "
+            "(input.date_freq: Q) shows more."
+        )
+    undated = int((~assign["id"].isin(dated.index)).sum())
+    if undated:
+        bd.notes.append(
+            f"{undated} analysed responses had no usable {date_column} and are left out."
+        )
+    if keywords and (md := _model_docs(result)) is not None:
+        model, docs, ids = md
+        stamp = dates.copy()
+        stamp.index = frame["id"].astype(str)
+        pairs = [(d, stamp.get(i)) for d, i in zip(docs, ids, strict=True)]
+        keep = [k for k, (_, ts) in enumerate(pairs) if ts is not None and not pd.isna(ts)]
+        if keep:
+            topics = [model.topics_[k] for k in keep]
+            ts = [pd.Period(pairs[k][1], freq=freq).start_time for k in keep]
+            sub = [pairs[k][0] for k in keep]
+            bd.keywords = _keywords(
+                lambda: model.topics_over_time(sub, ts, topics=topics),
+                "Timestamp",
+                mask,
+                labels,
+                to_label=lambda ts: str(pd.Period(ts, freq=freq)),
+            )
+    if figure:
+        bd.figure = timeline(bd, f"Themes over time ({_freq_name(freq)})")
+    return bd
+
+
+def _freq_name(freq: str) -> str:
+    return {"M": "by month", "Q": "by quarter", "W": "by week", "Y": "by year"}.get(
+        freq.upper()[:1], freq
+    )
+
+
+# --------------------------------------------------------------------------- figures
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in {"agg", "module://matplotlib_inline.backend_inline"}:
+        matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams.update({"svg.hashsalt": "covidlearning", "font.family": "DejaVu Sans"})
+    return plt
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def heatmap(bd: Breakdown, title: str, max_themes: int = 12) -> Figure | None:
+    """Shares of each group's respondents per theme; hidden cells grey with ``*``."""
+    counts = bd.counts
+    if counts.empty or counts.shape[1] == 0:
+        return None
+    plt = _plt()
+    cols = list(counts.columns[:max_themes])
+    bases = counts.sum(axis=1).replace(0, np.nan)
+    base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
+    share = counts[cols].div(bases, axis=0)
+    hidden = bd.mask[cols].to_numpy()
+    data = np.ma.masked_array(share.to_numpy(dtype=float), mask=hidden)
+    labels = [
+        bd.table.loc[bd.table["topic"] == t, "theme"].iloc[0]
+        if (bd.table["topic"] == t).any()
+        else t
+        for t in cols
+    ]
+    h = max(3.0, 0.45 * len(counts) + 2.2)
+    w = max(6.0, 0.9 * len(cols) + 3.5)
+    fig, ax = plt.subplots(figsize=(w, h))
+    cmap = plt.get_cmap("cividis").with_extremes(bad=SUPPRESSED_COLOUR)
+    top = float(data.max()) if data.count() else 1.0
+    im = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=max(0.05, top))
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            if hidden[i, j]:
+                ax.text(j, i, "*", ha="center", va="center", fontsize=11, color="#333333")
+            else:
+                v = float(share.iloc[i, j])
+                colour = "white" if v < 0.6 * float(im.norm.vmax) else "black"
+                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(len(cols)), [_wrap(x, 18) for x in labels], rotation=45, ha="right")
+    ylabels = [f"{_wrap(g, 30)} (n={base_col.get(g, '*')})" for g in counts.index]
+    ax.set_yticks(range(len(counts)), ylabels)
+    ax.set_title(title, loc="left", fontweight="bold")
+    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    cbar.set_label("share of the group's respondents")
+    cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    fig.text(
+        0.0,
+        -0.02,
+        "* hidden: based on too few respondents, or hidden so that it cannot be worked out.",
+        fontsize=8,
+        transform=fig.transFigure,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
+    """Share of each period's respondents per theme (largest themes), gaps where hidden."""
+    counts = bd.counts
+    if counts.empty or counts.shape[1] == 0 or counts.shape[0] < 1:
+        return None
+    plt = _plt()
+    themes = [t for t in counts.columns if int(t) != -1][:max_themes]
+    bases = counts.sum(axis=1).replace(0, np.nan)
+    share = counts[themes].div(bases, axis=0).where(~bd.mask[themes])
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    x = np.arange(len(counts))
+    markers = "osD^vP"
+    names = bd.table.drop_duplicates("topic").set_index("topic")["theme"]
+    for k, t in enumerate(themes):
+        ax.plot(
+            x,
+            share[t].to_numpy(dtype=float),
+            marker=markers[k % len(markers)],
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            label=_wrap(names.get(t, t), 40),
+            linewidth=2,
+            markersize=4,
+        )
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], [str(p) for p in counts.index[::step]], rotation=45, ha="right")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_ylabel("share of responses in the period")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, loc="left", fontweight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    hidden = [str(p) for p in counts.index if bool(bd.mask.loc[p].all())]
+    note = "Gaps: figures hidden because they rest on too few responses."
+    if hidden:
+        note += f" Periods with fewer than the threshold: {', '.join(hidden[:6])}"
+        note += "..." if len(hidden) > 6 else "."
+    fig.text(0.0, -0.02, _wrap(note, 140), fontsize=8, transform=fig.transFigure)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- accounting
+def run_summary(frame: pd.DataFrame, used_ids: Iterable[str] | None = None) -> dict[str, Any]:
+    """Row accounting for a loaded table: read, used, excluded and why, duplicates.
+
+    Args:
+        frame: the output of :func:`covidlearning.load.load_table` (``id``, ``status``,
+            ``duplicate``).
+        used_ids: ids that were analysed (e.g. the assignment ids). Default: every row
+            whose status is ``ok``. A row with status ``ok`` that was not used is
+            counted as excluded for being a duplicate if it is flagged as one, else as
+            ``not analysed``.
+
+    Returns:
+        ``rows_read``, ``used``, ``excluded``, ``excluded_by_reason`` (reason -> rows,
+        always adding up to ``excluded``), ``duplicates_flagged`` and
+        ``duplicates_used``. ``rows_read == used + excluded`` always holds.
+    """
+    status = frame["status"].astype(str)
+    if "duplicate" in frame.columns:
+        dup = frame["duplicate"].astype(str).str.lower().isin({"true", "1"})
+    else:
+        dup = pd.Series(False, index=frame.index)
+    ids = frame["id"].astype(str)
+    if used_ids is None:
+        used = status == "ok"
+    else:
+        used_set = {str(i) for i in used_ids}
+        used = ids.isin(used_set) & (status == "ok")
+    reasons: dict[str, int] = {}
+    for reason, n in status[status != "ok"].value_counts().sort_index().items():
+        reasons[str(reason)] = int(n)
+    unused_ok = (status == "ok") & ~used
+    if int((unused_ok & dup).sum()):
+        reasons["duplicate"] = int((unused_ok & dup).sum())
+    if int((unused_ok & ~dup).sum()):
+        reasons["not analysed"] = int((unused_ok & ~dup).sum())
+    summary = {
+        "rows_read": len(frame),
+        "used": int(used.sum()),
+        "excluded": int((~used).sum()),
+        "excluded_by_reason": reasons,
+        "duplicates_flagged": int(dup.sum()),
+        "duplicates_used": int((dup & used).sum()),
+    }
+    assert summary["rows_read"] == summary["used"] + summary["excluded"]
+    assert summary["excluded"] == sum(reasons.values())
+    return summary
+
+
+_REASON_TEXT = {
+    "empty": "empty answers",
+    "filler": "filler answers (such as 'N/A', 'nothing', 'no comment')",
+    "digits only": "answers of digits or punctuation only",
+    "duplicate": "repeats of an earlier answer",
+    "not analysed": "other rows not analysed",
+}
+
+
+def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """The run summary as a two-column table (``item``, ``rows``) for the report."""
+    rows = [("Rows read", summary["rows_read"])]
+    for reason, n in summary["excluded_by_reason"].items():
+        rows.append((f"Excluded: {_REASON_TEXT.get(reason, reason)}", n))
+    rows.append(("Rows excluded in total", summary["excluded"]))
+    rows.append(("Rows analysed", summary["used"]))
+    rows.append(("Duplicates flagged (same text as an earlier row)", summary["duplicates_flagged"]))
+    rows.append(("of which analysed", summary["duplicates_used"]))
+    return pd.DataFrame(rows, columns=["item", "rows"])
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """One plain-English paragraph of the row accounting."""
+    parts = [
+        f"{n:,} {_REASON_TEXT.get(r, r)}" for r, n in summary["excluded_by_reason"].items() if n
+    ]
+    text = f"{summary['rows_read']:,} rows were read and {summary['used']:,} analysed"
+    text += f"; {summary['excluded']:,} were excluded" + (
+        f" ({'; '.join(parts)})." if parts else "."
+    )
+    if summary["duplicates_flagged"]:
+        text += (
+            f" {summary['duplicates_flagged']:,} answers repeat an earlier answer word for word "
+            f"and are flagged; {summary['duplicates_used']:,} of them are analysed."
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- quotes and output
+def safe_quotes(
+    quotes: pd.DataFrame,
+    frame: pd.DataFrame,
+    group_columns: Sequence[str],
+    threshold: int,
+    redactor: Redactor,
+    text_column: str = "quote",
+    id_column: str = "id",
+) -> pd.DataFrame:
+    """Quotes fit to publish: none from a group below the threshold, all text redacted."""
+    from covidlearning.redact import redact_frame
+
+    kept = disclosure.filter_quotes(quotes, frame, group_columns, threshold, id_column)
+    return redact_frame(kept, [text_column], redactor, id_column=id_column)
+
+
+def write(bd: Breakdown, tables_dir: str | Path, figures_dir: str | Path, name: str) -> list[Path]:
+    """Write a breakdown's publishable parts: ``<name>.csv``/``.xlsx``, keywords, figure.
+
+    The raw counts are never written.
+    """
+    from covidlearning._io import write_csv, write_xlsx
+
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    write_csv(tables_dir / f"{name}.csv", bd.table)
+    written.append(tables_dir / f"{name}.csv")
+    sheets = {"tidy": bd.table, "wide": bd.wide}
+    if bd.keywords is not None:
+        write_csv(tables_dir / f"{name}_keywords.csv", bd.keywords)
+        written.append(tables_dir / f"{name}_keywords.csv")
+        sheets["keywords"] = bd.keywords
+    write_xlsx(tables_dir / f"{name}.xlsx", sheets)
+    written.append(tables_dir / f"{name}.xlsx")
+    if bd.figure is not None:
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        for ext in ("png", "svg"):
+            path = figures_dir / f"{name}.{ext}"
+            meta = {"Date": None} if ext == "svg" else {}
+            bd.figure.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)
+            written.append(path)
+    return written

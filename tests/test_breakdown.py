@@ -1,0 +1,204 @@
+"""Breakdowns by group and over time, row accounting, publishable quotes."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from covidlearning import breakdown as B
+from covidlearning.disclosure import SUPPRESSED
+from covidlearning.load import load_table
+from covidlearning.redact import Redactor, scan_dir
+from covidlearning.synthetic import write
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory):
+    path = tmp_path_factory.mktemp("syn") / "survey.csv"
+    data = write(path)
+    frame = load_table(path, "answer", "response_id")
+    used = frame[frame["status"] == "ok"]
+    themes = sorted({t for t in data.themes.values() if t not in {"filler", "duplicate"}})
+    tid = {t: i for i, t in enumerate(themes)}
+    assign = pd.DataFrame(
+        {"id": used["id"], "topic": [tid.get(data.themes[i], -1) for i in used["id"]]}
+    )
+    assign["label"] = assign["topic"].map({v: k for k, v in tid.items()})
+    return SimpleNamespace(data=data, frame=frame, assign=assign, path=path)
+
+
+def test_by_group_counts_match_a_direct_count(survey):
+    bd = B.by_group(survey.assign, survey.frame, "staff_group", figure=False)
+    joined = survey.assign.merge(survey.frame[["id", "staff_group"]], on="id")
+    joined["staff_group"] = joined["staff_group"].replace("", "(not stated)")
+    direct = joined.groupby(["staff_group", "topic"]).size()
+    for (g, t), n in direct.items():
+        assert bd.counts.loc[g, t] == n
+    assert int(bd.counts.to_numpy().sum()) == len(survey.assign)
+
+
+def test_by_group_suppresses_every_small_group(survey):
+    bd = B.by_group(survey.assign, survey.frame, "staff_group", threshold=10, figure=False)
+    small = {"Chaplaincy", "Students", "Volunteers"}
+    assert small <= set(bd.suppressed_groups)
+    rows = bd.table[bd.table["group"].isin(small)]
+    assert (rows[["respondents", "count", "share"]] == SUPPRESSED).all().all()
+    # every published count is at least the threshold (or a zero in a big group)
+    shown = bd.table[bd.table["count"] != SUPPRESSED]
+    assert ((shown["count"].astype(int) >= 10) | (shown["count"].astype(int) == 0)).all()
+    assert (shown["respondents"].astype(int) >= 10).all()
+    # no line with exactly one hidden cell (rows include the group size)
+    full = np.column_stack([bd.mask.to_numpy(), bd.base_mask.to_numpy()])
+    assert all(r.sum() != 1 for r in full) and all(c.sum() != 1 for c in full.T)
+    assert bd.statement and "10" in bd.statement
+
+
+def test_site_breakdown_and_threshold_change(survey):
+    bd = B.by_group(survey.assign, survey.frame, "site", threshold=5, figure=False)
+    assert "Dental hospital" in bd.suppressed_groups  # 4 respondents
+    assert "Hospice" not in bd.suppressed_groups  # 7 >= 5
+    with pytest.raises(KeyError, match="columns"):
+        B.by_group(survey.assign, survey.frame, "nope")
+
+
+def test_shares_are_counts_over_group_size(survey):
+    bd = B.by_group(survey.assign, survey.frame, "site", figure=False)
+    shown = bd.table[(bd.table["share"] != SUPPRESSED) & (bd.table["respondents"] != SUPPRESSED)]
+    ratio = shown["count"].astype(float) / shown["respondents"].astype(float)
+    assert np.allclose(shown["share"].astype(float), ratio, atol=1e-4)
+
+
+def test_over_time_by_month(survey):
+    bd = B.over_time(survey.assign, survey.frame, "submitted", figure=False)
+    periods = bd.counts.index.tolist()
+    assert periods[0] == "2020-03" and periods[-1] == "2021-12" and len(periods) == 22
+    assert int(bd.counts.to_numpy().sum()) == len(survey.assign)
+    assert "period" in bd.table.columns
+    q = B.over_time(survey.assign, survey.frame, "submitted", freq="Q", figure=False)
+    assert q.counts.index.tolist()[0] == "2020Q1" and len(q.counts) == 8
+    assert q.mask.to_numpy().mean() < bd.mask.to_numpy().mean()
+
+
+def test_parse_dates_uk_iso_and_junk():
+    s = pd.Series(
+        ["2021-03-15", "15/03/2021", "01/02/2021", "", "not a date", "2020-12-01 00:00:00"]
+    )
+    d = B.parse_dates(s, dayfirst=True)
+    assert d[0] == pd.Timestamp("2021-03-15") and d[1] == pd.Timestamp("2021-03-15")
+    assert d[2] == pd.Timestamp("2021-02-01")
+    assert pd.isna(d[3]) and pd.isna(d[4]) and d[5] == pd.Timestamp("2020-12-01")
+    assert B.parse_dates(pd.Series(["01/02/2021"]), dayfirst=False)[0] == pd.Timestamp("2021-01-02")
+
+
+def test_undated_rows_are_noted():
+    frame = pd.DataFrame(
+        {"id": [str(i) for i in range(30)], "when": ["2021-01-05"] * 25 + [""] * 5}
+    )
+    assign = pd.DataFrame({"id": frame["id"], "topic": [0] * 15 + [1] * 15, "label": "x"})
+    bd = B.over_time(assign, frame, "when", figure=False)
+    assert any("5 analysed responses had no usable when" in n for n in bd.notes)
+
+
+def test_run_summary_adds_up(survey):
+    s = B.run_summary(survey.frame)
+    assert s["rows_read"] == 3000
+    assert s["rows_read"] == s["used"] + s["excluded"]
+    assert s["excluded"] == sum(s["excluded_by_reason"].values())
+    assert set(s["excluded_by_reason"]) == {"empty", "filler", "digits only"}
+    expected = survey.frame["status"].value_counts()
+    assert s["excluded_by_reason"]["filler"] == expected["filler"]
+    assert s["duplicates_flagged"] == int(survey.frame["duplicate"].sum())
+    # dropping duplicates from the analysis moves them to an exclusion reason
+    used = survey.frame.loc[(survey.frame["status"] == "ok") & ~survey.frame["duplicate"], "id"]
+    s2 = B.run_summary(survey.frame, used)
+    assert s2["excluded_by_reason"]["duplicate"] == s["duplicates_flagged"]
+    assert s2["rows_read"] == s2["used"] + s2["excluded"] and s2["duplicates_used"] == 0
+    table = B.summary_table(s2)
+    assert table.iloc[0].tolist() == ["Rows read", 3000]
+    assert "3,000 rows were read" in B.summary_text(s2)
+
+
+def test_safe_quotes_filters_small_groups_and_redacts(survey):
+    rows = survey.frame[survey.frame["status"] == "ok"]
+    quotes = pd.DataFrame({"id": rows["id"], "quote": rows["text"]})
+    r = Redactor()
+    safe = B.safe_quotes(quotes, survey.frame, ["staff_group", "site"], 10, r)
+    small = survey.frame["staff_group"].isin(
+        ["Chaplaincy", "Students", "Volunteers"]
+    ) | survey.frame["site"].isin(["Hospice", "Dental hospital"])
+    assert not set(safe["id"]) & set(survey.frame.loc[small, "id"])
+    joined = "\n".join(safe["quote"])
+    assert not [p for p in survey.data.planted if p.secret in joined]
+    assert len(r.log) > 100
+
+
+def test_write_outputs_pass_the_guard(survey, tmp_path):
+    bd = B.by_group(survey.assign, survey.frame, "staff_group")
+    ot = B.over_time(survey.assign, survey.frame, "submitted")
+    files = B.write(bd, tmp_path / "tables", tmp_path / "figures", "by_staff_group")
+    files += B.write(ot, tmp_path / "tables", tmp_path / "figures", "over_time")
+    names = {p.name for p in files}
+    assert {"by_staff_group.csv", "by_staff_group.xlsx", "by_staff_group.png"} <= names
+    assert {"over_time.svg"} <= names
+    written = pd.read_csv(tmp_path / "tables" / "by_staff_group.csv", dtype=str)
+    assert (written.loc[written["group"] == "Chaplaincy", "count"] == "*").all()
+    assert scan_dir(tmp_path) == []
+    # byte-identical on a rerun
+    first = (tmp_path / "tables" / "by_staff_group.csv").read_bytes()
+    svg = (tmp_path / "figures" / "over_time.svg").read_bytes()
+    B.write(
+        B.by_group(survey.assign, survey.frame, "staff_group"),
+        tmp_path / "tables",
+        tmp_path / "f2",
+        "by_staff_group",
+    )
+    B.write(
+        B.over_time(survey.assign, survey.frame, "submitted"),
+        tmp_path / "t2",
+        tmp_path / "f2",
+        "over_time",
+    )
+    assert (tmp_path / "tables" / "by_staff_group.csv").read_bytes() == first
+    assert (tmp_path / "f2" / "over_time.svg").read_bytes() == svg
+
+
+def test_assignments_from_result_object(survey):
+    result = SimpleNamespace(assignments=survey.assign, model=None, docs=None, doc_ids=None)
+    bd = B.by_group(result, survey.frame, "site", figure=False)
+    assert bd.keywords is None
+    with pytest.raises(ValueError):
+        B.assignments_of(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.slow
+def test_bertopic_keyword_views_respect_suppression(survey):
+    from bertopic import BERTopic
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    rows = survey.frame[survey.frame["status"] == "ok"].head(800)
+    docs, ids = rows["text"].tolist(), rows["id"].tolist()
+    X = TfidfVectorizer(min_df=2).fit_transform(docs)
+    emb = TruncatedSVD(20, random_state=0).fit_transform(X)
+    model = BERTopic(
+        umap_model=TruncatedSVD(5, random_state=0),
+        hdbscan_model=KMeans(6, n_init=3, random_state=0),
+        vectorizer_model=CountVectorizer(stop_words="english", min_df=2),
+        calculate_probabilities=False,
+    )
+    topics, _ = model.fit_transform(docs, embeddings=emb)
+    assign = pd.DataFrame({"id": ids, "topic": topics})
+    assign["label"] = assign["topic"].map(lambda t: f"theme {t}")
+    result = SimpleNamespace(assignments=assign, model=model, docs=docs, doc_ids=ids)
+    bd = B.by_group(result, survey.frame, "staff_group", figure=False)
+    assert bd.keywords is not None and len(bd.keywords)
+    for g, t in zip(bd.keywords["group"], bd.keywords["topic"], strict=True):
+        assert not bd.mask.loc[g, t]
+    assert not set(bd.keywords["group"]) & {"Chaplaincy", "Students", "Volunteers"}
+    ot = B.over_time(result, survey.frame, "submitted", freq="Q", figure=False)
+    assert ot.keywords is not None and len(ot.keywords)
+    assert set(ot.keywords["group"]) <= set(ot.counts.index)
