@@ -462,6 +462,14 @@ def test_scan_dir_clean_report_passes(tmp_path):
     check_dir(rep)
 
 
+def test_known_originals_match_whole_words_only(tmp_path):
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    (rep / "k.csv").write_text("text\nwe came across it\nROSS was here\n")
+    found = scan_dir(rep, known=["Ross", "Eve"])
+    assert [f.text for f in found] == ["ROSS"]
+
+
 def test_scan_dir_known_originals_and_allow(tmp_path):
     rep = tmp_path / "rep"
     rep.mkdir()

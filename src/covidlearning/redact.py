@@ -723,20 +723,33 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
 
 
 def scan_text(
-    text: str, redactor: Redactor | None = None, known: Iterable[str] = ()
+    text: str, redactor: Redactor | None = None, known: Iterable[str] | re.Pattern[str] = ()
 ) -> list[tuple[str, str, str]]:
     """Return (kind, matched text, reason) for identifiers detectable in ``text``.
 
-    Placeholders such as ``[NAME]`` are not identifiers; ``known`` adds exact strings
-    (for instance a run's redacted originals) that must not appear at all.
+    Placeholders such as ``[NAME]`` are not identifiers. ``known`` adds exact strings
+    (for instance a run's redacted originals) that must not appear as whole words,
+    in any letter case; pass a list or a pattern from :func:`known_pattern`.
     """
     redactor = redactor or _guard_redactor()
     out = [(s.kind, text[s.start : s.end], s.reason) for s in redactor.find(text)]
-    low = text.lower()
-    for k in known:
-        if len(k) >= 4 and k.lower() in low:
-            out.append(("known", k, "an original that redaction removed elsewhere"))
+    pattern = known if isinstance(known, re.Pattern) else known_pattern(known)
+    if pattern is not None:
+        for m in pattern.finditer(text):
+            out.append(("known", m.group(0), "an original that redaction removed elsewhere"))
     return out
+
+
+def known_pattern(known: Iterable[str], min_chars: int = 4) -> re.Pattern[str] | None:
+    """One case-insensitive whole-word pattern for strings that must not appear.
+
+    Strings shorter than ``min_chars`` are left out (too many chance matches).
+    """
+    items = sorted({k.strip() for k in known if len(k.strip()) >= min_chars}, key=len, reverse=True)
+    if not items:
+        return None
+    alternation = "|".join(re.escape(k) for k in items)
+    return re.compile(r"(?i)(?<![\w@.-])(?:" + alternation + r")(?![\w@-])")
 
 
 @functools.lru_cache(maxsize=1)
@@ -769,12 +782,12 @@ def scan_dir(
     else:
         redactor = _guard_redactor()
     allowed = {a.lower() for a in allow} | {a.lower() for a in redactor.config.allow}
-    known = [k for k in dict.fromkeys(known) if k.lower() not in allowed]
+    pattern = known_pattern(k for k in known if k.lower() not in allowed)
     findings: list[Finding] = []
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for file in files:
         for location, text in file_chunks(file):
-            for kind, found, reason in scan_text(text, redactor, known):
+            for kind, found, reason in scan_text(text, redactor, pattern or ()):
                 if found.lower() in allowed:
                     continue
                 findings.append(Finding(str(file), location, kind, found, reason))
