@@ -1,4 +1,19 @@
-"""Read documents and tables into text, detecting encodings and failing clearly.
+r"""Read documents and tables into text, detecting encodings and failing clearly.
+
+Documents (:func:`read_document`) are one document per file. Offsets that later
+stages record (``start``/``end`` of a unit) index the text this module returns:
+
+* ``.txt`` / ``.md``: the decoded file (UTF-8, UTF-8 with BOM, cp1252 or Latin-1,
+  detected; the BOM is dropped and line endings become ``\n``, as Python's
+  ``Path.read_text`` does), so ``raw[start:end]`` is the unit's raw text;
+* ``.html`` / ``.htm``: the main text that trafilatura extracts (as Markdown, so
+  headings and lists survive; menus and footers are already gone). Offsets index
+  that extracted text, which :func:`read_document` returns;
+* ``.pdf``: pypdf's text of each page, pages joined by ``"\n\f\n"``;
+* ``.docx``: python-docx paragraphs joined by blank lines, headings as ``#``,
+  list items as ``- ``, table rows as tab-separated lines.
+
+Files are only ever opened for reading.
 
 Tables (``.csv``, ``.xlsx``, ``.jsonl``, ``.parquet``) are one response per row;
 :func:`load_table` returns them with a normalised ``id``, ``text`` and ``status``
@@ -10,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -104,7 +120,7 @@ def detect_encoding(data: bytes, name: str = "input") -> str:
 
 
 def read_text_file(path: str | Path) -> str:
-    """Decode a text file with :func:`detect_encoding`; line endings become ``\\n``.
+    r"""Decode a text file with :func:`detect_encoding`; line endings become ``\n``.
 
     Offsets into the returned string are the offsets the segments refer to.
     """
@@ -112,6 +128,153 @@ def read_text_file(path: str | Path) -> str:
     data = path.read_bytes()
     text = data.decode(detect_encoding(data, path.name))
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------- documents
+@dataclass(frozen=True)
+class Document:
+    r"""One document's text, the text that unit offsets refer to.
+
+    Attributes:
+        path: the source file.
+        text: decoded (or extracted) text, line endings ``\n``.
+        format: ``txt``, ``md``, ``html``, ``pdf`` or ``docx``.
+        encoding: the detected codec for text formats, else ``""``.
+        title: a title the file itself declares (HTML ``<title>``, PDF/DOCX
+            properties), else ``""``.
+    """
+
+    path: Path
+    text: str
+    format: str
+    encoding: str = ""
+    title: str = ""
+
+
+def read_document(path: str | Path) -> Document:
+    """Read one document file (``.txt``, ``.md``, ``.html``, ``.htm``, ``.pdf``, ``.docx``).
+
+    Raises:
+        InputError: missing, empty, unknown format, unreadable encoding, corrupt file,
+            or no text to extract (e.g. a scanned PDF).
+    """
+    path = check_input_path(path, DOCUMENT_FORMATS)
+    suffix = path.suffix.lower()
+    if suffix in (".txt", ".md"):
+        data = path.read_bytes()
+        enc = detect_encoding(data, path.name)
+        text = _decode(data, enc)
+        doc = Document(path, text, suffix[1:], enc)
+    elif suffix in (".html", ".htm"):
+        doc = _read_html(path)
+    elif suffix == ".pdf":
+        doc = _read_pdf(path)
+    else:
+        doc = _read_docx(path)
+    if not doc.text.strip():
+        raise InputError(f"{path.name} has no text", "Remove it from the folder or add its text")
+    return doc
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_html(path: Path) -> Document:
+    data = path.read_bytes()
+    enc = detect_encoding(data, path.name)
+    html = _decode(data, enc)
+    import trafilatura
+
+    text = trafilatura.extract(
+        html,
+        output_format="markdown",
+        include_comments=True,
+        include_tables=True,
+        include_formatting=True,
+        favor_recall=True,
+    )
+    if not text or not text.strip():
+        raise InputError(
+            f"no main text found in {path.name}", "Check it is an article page, or save it as .txt"
+        )
+    meta = trafilatura.extract_metadata(html)
+    title = (meta.title or "") if meta is not None else ""
+    return Document(path, text.replace("\r\n", "\n"), "html", enc, title)
+
+
+def _read_pdf(path: Path) -> Document:
+    try:
+        import pypdf
+
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(f"{path.name} is password-protected", "Save an unprotected copy")
+        pages = [(page.extract_text() or "") for page in reader.pages]
+        title = str((reader.metadata or {}).get("/Title", "") or "")
+    except InputError:
+        raise
+    except Exception as exc:  # pypdf raises many types for damaged files
+        raise InputError(
+            f"cannot read {path.name} as PDF ({exc.__class__.__name__})",
+            "Check the file opens in a PDF viewer",
+        ) from None
+    text = "\n\f\n".join(p.replace("\r\n", "\n").replace("\r", "\n") for p in pages)
+    if not text.strip():
+        raise InputError(
+            f"{path.name} has no extractable text (a scanned PDF?)",
+            "Run OCR on it first or supply the text as .txt",
+        )
+    return Document(path, text, "pdf", "", title)
+
+
+def _read_docx(path: Path) -> Document:
+    try:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        d = docx.Document(str(path))
+        parts: list[str] = []
+        for child in d.element.body.iterchildren():
+            tag = child.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                para = Paragraph(child, d)
+                t = para.text.strip()
+                if not t:
+                    continue
+                style = (para.style.name if para.style is not None else "") or ""
+                m = re.match(r"(?i)heading (\d)", style)
+                if m:
+                    t = "#" * int(m.group(1)) + " " + t
+                elif style.lower() == "title":
+                    t = "# " + t
+                elif (
+                    style.lower().startswith("list")
+                    or para._p.pPr is not None
+                    and (para._p.pPr.numPr is not None)
+                ):
+                    t = "- " + t
+                parts.append(t)
+            elif tag == "tbl":
+                rows = []
+                for row in Table(child, d).rows:
+                    cells = [" ".join(c.text.split()) for c in row.cells]
+                    rows.append("\t".join(cells))
+                if rows:
+                    parts.append("\n".join(rows))
+        title = d.core_properties.title or ""
+    except InputError:
+        raise
+    except Exception as exc:  # zip/XML errors from damaged files
+        raise InputError(
+            f"cannot read {path.name} as DOCX ({exc.__class__.__name__})",
+            "Check the file opens in Word or LibreOffice",
+        ) from None
+    return Document(path, "\n\n".join(parts), "docx", "", title)
 
 
 # --------------------------------------------------------------------------- tables
@@ -125,7 +288,9 @@ def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORM
     if not path.exists():
         raise InputError(f"file not found: {path}", "Check the path and try again")
     if path.is_dir():
-        raise InputError(f"{path} is a folder, not a file", "Pass a table file (CSV, XLSX, JSONL, Parquet)")
+        raise InputError(
+            f"{path} is a folder, not a file", "Pass a table file (CSV, XLSX, JSONL, Parquet)"
+        )
     suffix = path.suffix.lower()
     if suffix not in formats:
         raise InputError(
@@ -133,7 +298,9 @@ def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORM
             "Use one of " + ", ".join(formats),
         )
     if path.stat().st_size == 0:
-        raise InputError(f"{path.name} is empty", "Pass a file with a header row and at least one response")
+        raise InputError(
+            f"{path.name} is empty", "Pass a file with a header row and at least one response"
+        )
     return path
 
 
@@ -151,7 +318,9 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             text = data.decode(detect_encoding(data, path.name))
             from io import StringIO
 
-            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
+            df = pd.read_csv(
+                StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python"
+            )
         elif suffix == ".xlsx":
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
         elif suffix == ".jsonl":
@@ -167,10 +336,15 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     except InputError:
         raise
     except pd.errors.EmptyDataError:
-        raise InputError(f"{path.name} has no rows", "Pass a table with a header row and responses") from None
+        raise InputError(
+            f"{path.name} has no rows", "Pass a table with a header row and responses"
+        ) from None
     except (ValueError, OSError, KeyError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise InputError(f"cannot read {path.name} as {suffix[1:].upper()}: {msg}", "Check the file is not corrupt") from None
+        raise InputError(
+            f"cannot read {path.name} as {suffix[1:].upper()}: {msg}",
+            "Check the file is not corrupt",
+        ) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df
 
@@ -203,23 +377,41 @@ def load_table(
     df = read_table_raw(path, sheet)
     name = Path(path).name
     if df.empty:
-        raise InputError(f"{name} has a header but no rows", "Add at least one response below the header")
+        raise InputError(
+            f"{name} has a header but no rows", "Add at least one response below the header"
+        )
     for col, flag in ((text_column, "--text-column"), (id_column, "--id-column")):
         if col is not None and col not in df.columns:
             found = ", ".join(map(str, df.columns))
-            raise InputError(f"column '{col}' not found in {name}; columns found: {found}", f"Pass {flag} with one of them")
+            raise InputError(
+                f"column '{col}' not found in {name}; columns found: {found}",
+                f"Pass {flag} with one of them",
+            )
     texts = df[text_column].astype(str).map(lambda s: " ".join(ftfy.fix_text(s).split()))
     if id_column is not None:
         ids = df[id_column].astype(str).str.strip()
         dup = ids[ids.duplicated()]
         if len(dup):
-            raise InputError(f"{len(dup)} duplicate ids in column '{id_column}' of {name} (e.g. {dup.iloc[0]!r})", "Make the id column unique or omit --id-column")
+            raise InputError(
+                f"{len(dup)} duplicate ids in column '{id_column}' of {name} "
+                f"(e.g. {dup.iloc[0]!r})",
+                "Make the id column unique or omit --id-column",
+            )
     else:
         ids = pd.Series([str(i) for i in range(len(df))], index=df.index)
     status = texts.map(lambda t: filler_reason(t) or "ok")
     key = texts.str.lower()
     duplicate = key.duplicated() & (status == "ok")
     meta = df.drop(columns=[c for c in (text_column, id_column) if c is not None])
-    meta = meta.rename(columns={c: f"{c}_" for c in meta.columns if c in {"id", "text", "status", "duplicate"}})
-    out = pd.DataFrame({"id": ids.values, "text": texts.values, "status": status.values, "duplicate": duplicate.values})
+    meta = meta.rename(
+        columns={c: f"{c}_" for c in meta.columns if c in {"id", "text", "status", "duplicate"}}
+    )
+    out = pd.DataFrame(
+        {
+            "id": ids.values,
+            "text": texts.values,
+            "status": status.values,
+            "duplicate": duplicate.values,
+        }
+    )
     return pd.concat([out, meta.reset_index(drop=True)], axis=1)

@@ -1,0 +1,693 @@
+"""Clean a document's text: find its structure and remove web furniture and PDF artefacts.
+
+Cleaning works on the decoded text of one document and never rewrites it. It returns
+the *blocks* worth keeping (headings, paragraphs, bullets, quotes), each as a list of
+character spans into that text, and a *removal log* of every span it dropped with the
+reason, so nothing disappears silently. :mod:`covidlearning.segment` turns the blocks
+into units.
+
+The rules are general heuristics, not rules for particular files:
+
+* **line level**: bare URL lines (PDF link annotations), link-only lines, and lines
+  that match a lexicon of boilerplate (navigation, cookie notices, newsletter and
+  comment forms, social links, vacancy adverts, logos, dates, figure captions);
+* **block level**: mastheads (stacks of one-to-three-word lines before the text),
+  footnotes, one-sentence bylines carrying a social handle, repeated pull-quotes
+  (a short block whose words recur inside a longer block), repeated paragraphs;
+* **runs**: everything after a teaser or form marker ("You might also like",
+  "Latest news", "Further reading", "Leave a comment", "Get social", "Work with us")
+  and publisher back matter ("About the ...", in the last part of a document), up to
+  the end of the document or a long prose block, whichever comes first;
+* **repairs**: paragraphs broken by a page break (the first half ends mid-sentence
+  and the next block starts in lower case) are merged; hyphenated line ends are
+  joined by :mod:`covidlearning.segment`; the Unicode replacement character is dropped.
+
+Reader comments under a blog are kept (they are content from readers, often staff);
+the comment *form* around them is removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+__all__ = ["Block", "CleanResult", "Removal", "Span", "clean_document", "normalise_for_match"]
+
+_STRIP = " \t\f\v\r\u00a0\u200b\ufeff\u2028\u2029\u3000"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character span ``[start, end)`` into a document's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A span removed from a document, with the reason (one row of the removal log)."""
+
+    start: int
+    end: int
+    text: str
+    reason: str
+
+
+@dataclass
+class Block:
+    """A run of kept lines that forms one heading, paragraph, bullet or quote.
+
+    Attributes:
+        lines: content spans of the block's lines (a bullet's marker is excluded).
+        role: ``heading``, ``paragraph``, ``bullet`` or ``quote``.
+        marker: how the block was introduced: ``bullet``, ``numbered``, ``markdown``
+            (a ``#`` heading), ``blockquote``, ``table`` or ``""``.
+        marker_text: the bullet/number marker, e.g. ``"1."``.
+        level: heading level (1 = title, 2 = section, 3 = repeated label).
+    """
+
+    lines: list[Span]
+    role: str = "paragraph"
+    marker: str = ""
+    marker_text: str = ""
+    level: int = 0
+
+    @property
+    def start(self) -> int:
+        """Offset of the block's first kept character."""
+        return self.lines[0].start
+
+    @property
+    def end(self) -> int:
+        """Offset just after the block's last kept character."""
+        return self.lines[-1].end
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_document` keeps and removes.
+
+    Attributes:
+        text: the document text the offsets refer to (unchanged input).
+        blocks: kept blocks in document order.
+        removals: removed spans in document order, each with a reason.
+    """
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[Span]:
+        """The kept line spans of every block, in order."""
+        return [s for b in self.blocks for s in b.lines]
+
+    def block_text(self, block: Block) -> str:
+        """A block's lines joined with single spaces (markup left in)."""
+        return " ".join(self.text[s.start : s.end] for s in block.lines)
+
+
+# --------------------------------------------------------------------------- lexicon
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"^(?:" + "|".join(alternatives) + r")$", re.IGNORECASE)
+
+
+#: Whole-line patterns of web furniture, by reason. Lines longer than
+#: ``_LEXICON_MAX_CHARS`` are never matched, so real paragraphs survive.
+_LEXICON: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "navigation",
+        _rx(
+            r"skip to (?:the )?(?:main )?(?:content|navigation|main|search)",
+            r"(?:main |site )?menu|navigation|search(?: this site)?|home(?: page)?|back to top",
+            r"top of (?:the )?page|you are here:?.*|breadcrumbs?",
+            r"(?:previous|next)(?: post| article| page| story)?:?.*",
+            r"(?:view|read|see|load|show) (?:more|all)(?: .{0,40})?",
+            r"(?:to )?find out more(?: about us| here)?[.!]?",
+            r"print(?: this page)?|share(?: this)?(?: page| article| post| story)?:?",
+            r"tags?:.*|categor(?:y|ies):.*|filed under:?.*",
+            r"close|open menu|toggle navigation",
+        ),
+    ),
+    (
+        "cookie notice",
+        _rx(
+            r".{0,160}\bcookies?\b.{0,160}",
+            r"accept(?: all)?(?: cookies)?|reject(?: all)?|decline|i agree|ok,? i agree|got it",
+            r"manage (?:cookies|preferences|consent)|privacy (?:policy|notice|settings)",
+        ),
+    ),
+    (
+        "newsletter form",
+        _rx(
+            r"subscribe(?: to)?(?: our| the)?(?: \w+)?(?: newsletter| mailing list| updates)?[.!]?",
+            r"sign up(?: (?:to|for) .{0,60})?",
+            r"(?:our |the )?(?:e-?)?newsletters?(?: sign ?up)?",
+            r"by (?:submitting|signing up|subscribing).{0,300}",
+            r".{0,200}\bunsubscribe\b.{0,200}",
+            r"enter your (?:e-?mail|details).{0,60}|(?:your )?e-?mail(?: address)?\*?:?",
+            r"(?:first|last|full|your) name\*?:?|organi[sz]ation\*?:?|job title\*?:?",
+            r"i'?m interested in.{0,40}|submit|send|sign me up",
+        ),
+    ),
+    (
+        "comment form",
+        _rx(
+            r"(?:leave|post|add|write) a (?:comment|reply|response)",
+            r".{0,80}\bcomments? policy\b.{0,80}",
+            r"if you have an? .{0,40}account.{0,80}",
+            r"(?:please )?(?:log|sign) ?in(?: to| or register)?.{0,60}",
+            r"register|reply|cancel reply|post comment|submit comment",
+            r"(?:this|your e-?mail(?: address)?) will not be (?:publicly visible|published).{0,80}",
+            r"required fields are marked.{0,20}|name\s?\*|website|comment\s?\*?",
+            r"\d+ (?:comments?|responses?|replies)",
+        ),
+    ),
+    (
+        "social links",
+        _rx(
+            r"get social|follow us(?: on .{0,40})?[.!]?|connect with us|join the conversation[.!]?",
+            r"share (?:on|via|this on) .{0,40}",
+            r"(?:tweet|facebook|twitter|linkedin|instagram|youtube|whatsapp|email|rss)",
+            r".{0,80}\bfollow us on (?:twitter|x|facebook|linkedin|instagram)\b.{0,60}",
+            r"(?:to )?find out more,? (?:visit|at|go to) .{0,80}",
+        ),
+    ),
+    (
+        "vacancy advert",
+        _rx(
+            r"work (?:with|for) us|careers?(?: with us)?|join (?:our|the) team",
+            r"(?:view |see )?(?:our )?(?:current |latest )?"
+            r"(?:vacancies|job (?:openings|vacancies)|jobs)",
+            r"we(?:'re|’re| are) hiring.{0,60}",
+        ),
+    ),
+    (
+        "logo",
+        _rx(
+            r".{0,40}\blogo\b.{0,20}",
+            r".{0,40}artboard.{0,30}",
+            r"(?:est\.?|established|founded|since) \d{4}",
+            r"in partnership(?: with)?:?|in association with:?",
+            r"supported by:?|funded by:?|powered by:?",
+            r"©.{0,120}|copyright\b.{0,120}|all rights reserved.{0,60}",
+        ),
+    ),
+    (
+        "date line",
+        _rx(
+            r"(?:(?:posted|published|updated|date)(?: on)?:?\s*)?"
+            r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}(?:st|nd|rd|th)? [a-z]{3,9},? \d{4}"
+            r"|[a-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4})(?: in\b.{0,60})?",
+        ),
+    ),
+    (
+        "figure caption",
+        _rx(r"(?:figure|fig\.|chart|diagram|image|photo|source)\s*\d*[:.].{0,160}"),
+    ),
+]
+_LEXICON_MAX_CHARS = 320
+
+#: Lines that open a run of furniture that lasts to the end of the document.
+_TAIL_MARKERS = [
+    (
+        "teaser",
+        _rx(
+            r"you (?:may|might) also (?:like|enjoy|be interested in)(?: reading)?[.…:]*",
+            r"related(?: articles?| posts?| stories| content| reading| resources)?:?",
+            r"related (?:news|links|items):?",
+            r"further reading:?|read next:?|recommended(?: reading| for you| articles)?:?",
+            r"more (?:from|like this|stories|news|articles|on this)\b.{0,40}",
+            r"latest (?:news|posts|articles|insights|stories|blogs?)(?: (?:&|and) \w+)?[.:]?",
+            r"(?:most )?popular(?: posts| articles| stories)?:?|trending(?: now)?:?",
+            r"newsletter feature|in this section:?|see also:?",
+        ),
+    ),
+    ("comment form", _rx(r"(?:leave|post|add|write) a (?:comment|reply|response)")),
+    ("social links", _rx(r"get social|follow us|connect with us|share this(?: article| page)?:?")),
+    ("vacancy advert", _rx(r"work (?:with|for) us|careers?|join (?:our|the) team")),
+    ("newsletter form", _rx(r"subscribe to (?:our|the) (?:\w+ )?newsletter[.!]?")),
+]
+#: "About the publisher" back matter, only counted in the last part of a document.
+_ABOUT = _rx(r"about (?:the |us|our |this )?.{0,60}")
+_BACK_MATTER_FROM = 0.6
+
+_URL_TOKEN = re.compile(
+    r"^(?:<?(?:https?://|ftp://|www\.)\S+>?|\S+@\S+\.\w+|@\w{2,}|[\w-]+(?:\.[\w-]+)+/\S*)$",
+    re.IGNORECASE,
+)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)]*)\)")
+_BULLET = re.compile(r"^(?:[-–—•●▪◦‣·*+])(?=\s)\s*")
+_NUMBERED = re.compile(r"^\(?(?:\d{1,2}|[a-h])[.)](?=\s)\s*")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+")
+_BLOCKQUOTE = re.compile(r"^>\s?")
+_HANDLE = re.compile(r"(?<![\w.@])@\w{2,}")
+_FOOTNOTE = re.compile(r"^(\d{1,2})\s+\S")
+_TERMINAL = tuple('.!?:;"”’)]…')
+_OPEN_QUOTES = '"“„«'
+_CLOSE_QUOTES = '"”»'
+_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['’][A-Za-z]+)?")
+
+
+def normalise_for_match(text: str) -> str:
+    """Lower-case words only, for comparing blocks (pull-quotes, repeats)."""
+    text = text.replace("’", "'").replace("‘", "'")
+    return " ".join(w.lower() for w in _WORD.findall(text))
+
+
+def _strip_markup(text: str) -> str:
+    """Drop markdown emphasis, heading and quote markers and link targets."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_HEADING.sub("", text)
+    text = re.sub(r"(\*\*|__)", "", text)
+    return text.strip(_STRIP)
+
+
+# --------------------------------------------------------------------------- lines
+@dataclass
+class _Line:
+    start: int  # content start (after leading whitespace)
+    end: int  # content end (before trailing whitespace)
+    text: str
+    indent: int
+    blank: bool
+
+
+def _split_lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
+    pos = 0
+    for raw in text.split("\n"):
+        lead = len(raw) - len(raw.lstrip(_STRIP))
+        core = raw.strip(_STRIP)
+        s = pos + lead
+        out.append(_Line(s, s + len(core), core, lead, not core))
+        pos += len(raw) + 1
+    return out
+
+
+def _is_url_line(text: str) -> bool:
+    tokens = text.split()
+    return bool(tokens) and all(_URL_TOKEN.match(t.strip("()[]<>,;")) for t in tokens)
+
+
+def _is_link_line(text: str) -> bool:
+    """A line made only of markdown links (and separators)."""
+    if not _MD_LINK.search(text):
+        return False
+    rest = _MD_LINK.sub("", text)
+    return not re.sub(r"[\s|•·,>/-]+", "", rest)
+
+
+def _lexicon_reason(text: str) -> str | None:
+    t = _strip_markup(text).strip(_STRIP)
+    if not t or len(t) > _LEXICON_MAX_CHARS:
+        return None
+    for reason, rx in _LEXICON:
+        if rx.match(t):
+            return reason
+    return None
+
+
+def _tail_reason(text: str) -> str | None:
+    t = _strip_markup(text).strip(_STRIP + ":.")
+    if not t or len(t) > 60:
+        return None
+    for reason, rx in _TAIL_MARKERS:
+        if rx.match(t):
+            return reason
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip(_STRIP).endswith(_TERMINAL)
+
+
+def _is_long_prose(text: str) -> bool:
+    t = text.strip(_STRIP)
+    if len(t) < 350 or t.endswith(("...", "…")):
+        return False
+    return len(re.findall(r"[.!?][\"”’)]?\s", t + " ")) >= 2
+
+
+# --------------------------------------------------------------------------- main
+class _Builder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _split_lines(text)
+        self.removals: list[Removal] = []
+
+    def remove(self, start: int, end: int, reason: str) -> None:
+        if end > start:
+            self.removals.append(Removal(start, end, self.text[start:end], reason))
+
+    def remove_block(self, block: Block, reason: str) -> None:
+        start = block.start
+        if block.marker_text:
+            start = min(start, self._marker_start(block))
+        self.remove(start, block.end, reason)
+
+    def _marker_start(self, block: Block) -> int:
+        line_start = self.text.rfind("\n", 0, block.start) + 1
+        seg = self.text[line_start : block.start]
+        return line_start + len(seg) - len(seg.lstrip(_STRIP))
+
+    # -- step 1: lines -> blocks ------------------------------------------------------
+    def blocks(self) -> list[Block]:
+        blocks: list[Block] = []
+        cur: Block | None = None
+        prev_text = ""  # text of the previous non-blank kept line
+        prev_blank = True
+        prev_indent = 0
+        for ln in self.lines:
+            if ln.blank:
+                cur, prev_blank = None, True
+                continue
+            t = ln.text
+            if _is_url_line(t):
+                self.remove(ln.start, ln.end, "bare URL")
+                cur, prev_blank = None, True
+                continue
+            if _is_link_line(t):
+                self.remove(ln.start, ln.end, "link")
+                cur, prev_blank = None, True
+                continue
+            can_open = prev_blank or cur is None or _ends_sentence(prev_text) or cur.marker
+            m_head = _MD_HEADING.match(t)
+            m_bul = _BULLET.match(t) if not t.startswith("**") else None
+            m_num = _NUMBERED.match(t)
+            m_quote = _BLOCKQUOTE.match(t)
+            if m_head:
+                cur = Block(
+                    [Span(ln.start, ln.end)], "heading", "markdown", level=len(m_head.group(1))
+                )
+                blocks.append(cur)
+                cur = None
+            elif (m_bul or m_num) and can_open:
+                m = m_bul or m_num
+                assert m is not None
+                kind = "bullet" if m_bul else "numbered"
+                cur = Block([Span(ln.start + m.end(), ln.end)], "bullet", kind, m.group(0).strip())
+                blocks.append(cur)
+            elif m_quote:
+                span = Span(ln.start + m_quote.end(), ln.end)
+                if cur is not None and cur.marker == "blockquote" and not prev_blank:
+                    cur.lines.append(span)
+                else:
+                    cur = Block([span], "quote", "blockquote")
+                    blocks.append(cur)
+            elif "\t" in t.strip():
+                cur = Block([Span(ln.start, ln.end)], "paragraph", "table")
+                blocks.append(cur)
+                cur = None
+            elif (
+                cur is not None
+                and not prev_blank
+                and not (ln.indent > prev_indent and _ends_sentence(prev_text))
+            ):
+                # A line indented more than the one before, after a finished sentence,
+                # starts a new paragraph (PDF text often marks page starts this way).
+                cur.lines.append(Span(ln.start, ln.end))
+            else:
+                cur = Block([Span(ln.start, ln.end)], "paragraph")
+                blocks.append(cur)
+            prev_text, prev_blank, prev_indent = t, False, ln.indent
+        return blocks
+
+    # -- step 2: furniture --------------------------------------------------------------
+    def furniture(self, blocks: list[Block]) -> list[Block]:
+        text = self.text
+        kept: list[Block] = []
+        first_prose = next(
+            (i for i, b in enumerate(blocks) if len(self.joined(b)) >= 100), len(blocks)
+        )
+        footnote_refs = set(re.findall(r"[a-z\)](\d{1,2})(?=[\s,.;:])", text))
+        for i, b in enumerate(blocks):
+            joined = self.joined(b)
+            if b.marker == "numbered" and b.marker_text:
+                joined_full = f"{b.marker_text} {joined}"
+            else:
+                joined_full = joined
+            reason = _lexicon_reason(joined) or _lexicon_reason(joined_full)
+            if reason:
+                self.remove_block(b, reason)
+                continue
+            line_reasons = [_lexicon_reason(text[s.start : s.end]) for s in b.lines]
+            if len(b.lines) > 1 and all(line_reasons):
+                for s, r in zip(b.lines, line_reasons, strict=True):
+                    assert r is not None
+                    self.remove(s.start, s.end, r)
+                continue
+            if len(b.lines) > 1 and self._short_lines(b):
+                keep = self._drop_furniture_lines(b)
+                if not keep:
+                    continue
+                b.lines = keep
+                joined = self.joined(b)
+            if i < first_prose and self._is_masthead(b):
+                self.remove_block(b, "logo")
+                continue
+            m = _FOOTNOTE.match(joined)
+            if (
+                m
+                and b.marker == ""
+                and len(b.lines) <= 2
+                and len(joined) < 200
+                and m.group(1) in footnote_refs
+            ):
+                self.remove_block(b, "footnote")
+                continue
+            if self._is_byline(joined):
+                self.remove_block(b, "social links")
+                continue
+            kept.append(b)
+        return kept
+
+    def joined(self, b: Block) -> str:
+        return " ".join(self.text[s.start : s.end] for s in b.lines).strip(_STRIP)
+
+    def _drop_furniture_lines(self, b: Block) -> list[Span]:
+        """Remove furniture lines (alone or as a pair) from a block of short lines."""
+        keep: list[Span] = []
+        lines, i = b.lines, 0
+        while i < len(lines):
+            s = lines[i]
+            if i + 1 < len(lines):
+                pair = self.text[s.start : lines[i + 1].end].replace("\n", " ")
+                reason = _lexicon_reason(pair)
+                if reason:
+                    self.remove(s.start, lines[i + 1].end, reason)
+                    i += 2
+                    continue
+            reason = _lexicon_reason(self.text[s.start : s.end])
+            if reason:
+                self.remove(s.start, s.end, reason)
+            else:
+                keep.append(s)
+            i += 1
+        return keep
+
+    def _short_lines(self, b: Block) -> bool:
+        return all(len(self.text[s.start : s.end].split()) <= 6 for s in b.lines)
+
+    def _is_masthead(self, b: Block) -> bool:
+        if len(b.lines) < 2 or b.marker:
+            return False
+        for s in b.lines:
+            t = _strip_markup(self.text[s.start : s.end])
+            if len(t.split()) > 3 or len(t) > 25 or _ends_sentence(t):
+                return False
+        return True
+
+    @staticmethod
+    def _is_byline(joined: str) -> bool:
+        t = _strip_markup(joined)
+        if not _HANDLE.search(t) or len(t) > 220 or t[:1] in _OPEN_QUOTES:
+            return False
+        return len(re.findall(r"[.!?](?:\s|$)", t)) <= 1
+
+    # -- step 3: runs of furniture -------------------------------------------------------
+    def runs(self, blocks: list[Block]) -> list[Block]:
+        n = len(self.text) or 1
+        kept: list[Block] = []
+        run: str | None = None
+        for b in blocks:
+            joined = self.joined(b)
+            if run is not None:
+                if run != "publisher boilerplate" and _is_long_prose(joined):
+                    run = None
+                else:
+                    self.remove_block(b, run)
+                    continue
+            marker = _tail_reason(joined) if len(b.lines) <= 2 and b.marker != "bullet" else None
+            if marker is None and b.start / n >= _BACK_MATTER_FROM and not b.marker:
+                t = _strip_markup(joined)
+                if _ABOUT.match(t) and len(t.split()) <= 7 and not _ends_sentence(t):
+                    marker = "publisher boilerplate"
+            if marker is not None:
+                run = marker
+                self.remove_block(b, marker)
+                continue
+            kept.append(b)
+        return kept
+
+    # -- step 4: roles ---------------------------------------------------------------------
+    def roles(self, blocks: list[Block]) -> None:
+        counts = Counter(normalise_for_match(_strip_markup(self.joined(b))) for b in blocks)
+        list_mode = False
+        for i, b in enumerate(blocks):
+            t = _strip_markup(self.joined(b))
+            if b.marker == "markdown":
+                list_mode = False
+                continue
+            isolated = b.marker == "numbered" and not self._numbered_neighbour(blocks, i)
+            if b.marker == "numbered" and isolated and self._heading_like(t, numbered=True):
+                b.role, b.level = "heading", 2
+                b.lines[0] = Span(self._marker_start(b), b.lines[0].end)
+                list_mode = False
+                continue
+            if b.marker in ("bullet", "numbered"):
+                b.role = "bullet"
+                continue
+            if b.marker == "blockquote":
+                continue
+            if b.marker == "table":
+                b.role = "paragraph"
+                continue
+            key = normalise_for_match(t)
+            if t.endswith(":") and counts[key] > 1 and len(t.split()) <= 6:
+                b.role, b.level = "heading", 3
+                list_mode = False
+                continue
+            if t.endswith(":"):
+                b.role = "paragraph"
+                list_mode = True
+                continue
+            if list_mode and self._list_item_like(t) and self._list_continues(blocks, i):
+                b.role = "bullet"
+                continue
+            list_mode = False
+            if self._all_caps(t) and len(t.split()) <= 20:
+                b.role, b.level = "heading", 1
+            elif self._heading_like(t):
+                b.role, b.level = "heading", 2
+            elif t[:1] in _OPEN_QUOTES and t.rstrip(".,;").endswith(tuple(_CLOSE_QUOTES)):
+                b.role = "quote"
+            else:
+                b.role = "paragraph"
+
+    def _numbered_neighbour(self, blocks: list[Block], i: int) -> bool:
+        """True when a numbered block sits in a list (an adjacent numbered line, no gap)."""
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(blocks) and blocks[j].marker == "numbered":
+                a, z = sorted((blocks[i], blocks[j]), key=lambda x: x.start)
+                gap = self.text[a.end : self._marker_start(z)]
+                if gap.count("\n") <= 1:
+                    return True
+        return False
+
+    def _list_continues(self, blocks: list[Block], i: int) -> bool:
+        """An unmarked list item is followed by another item, a lead-in or a heading."""
+        if i + 1 >= len(blocks):
+            return True
+        nxt = blocks[i + 1]
+        t = _strip_markup(self.joined(nxt))
+        return bool(nxt.marker) or self._list_item_like(t) or t.endswith(":")
+
+    @staticmethod
+    def _all_caps(t: str) -> bool:
+        letters = [c for c in t if c.isalpha()]
+        return len(letters) >= 4 and all(c.isupper() for c in letters)
+
+    @staticmethod
+    def _heading_like(t: str, numbered: bool = False) -> bool:
+        words = t.split()
+        if not words or len(words) > 14 or len(t) > 110:
+            return False
+        if t[:1] in _OPEN_QUOTES or t[:1].islower():
+            return False
+        if "," in t or t.endswith(("...", "…")):
+            return False
+        if t.endswith("?"):
+            return len(re.findall(r"[.!?](?:\s|$)", t)) == 1
+        return not _ends_sentence(t)
+
+    @staticmethod
+    def _list_item_like(t: str) -> bool:
+        return 0 < len(t.split()) <= 14 and len(t) <= 120 and t[:1] not in _OPEN_QUOTES
+
+    # -- step 5: page breaks, pull-quotes, repeats ------------------------------------------
+    def merge_breaks(self, blocks: list[Block]) -> list[Block]:
+        out: list[Block] = []
+        for b in blocks:
+            if out and self._continues(out[-1], b):
+                out[-1].lines.extend(b.lines)
+                continue
+            out.append(b)
+        return out
+
+    def _continues(self, prev: Block, nxt: Block) -> bool:
+        if prev.role not in ("paragraph", "bullet", "quote") or nxt.role != "paragraph":
+            return False
+        if nxt.marker or prev.marker == "table":
+            return False
+        a = self.joined(prev)
+        z = self.joined(nxt)
+        if not a or not z or _ends_sentence(a):
+            return False
+        return z[0].islower() or (a.endswith("-") and z[0].isalpha())
+
+    def repeats(self, blocks: list[Block]) -> list[Block]:
+        norm = [normalise_for_match(_strip_markup(self.joined(b))) for b in blocks]
+        seen: set[str] = set()
+        kept: list[Block] = []
+        for i, b in enumerate(blocks):
+            key = norm[i]
+            if b.role in ("paragraph", "quote") and len(key.split()) >= 6:
+                if key in seen:
+                    self.remove_block(b, "repeated text")
+                    continue
+                longer = any(
+                    j != i and len(norm[j]) > len(key) + 10 and key in norm[j]
+                    for j in range(len(blocks))
+                )
+                if longer:
+                    self.remove_block(b, "repeated pull-quote")
+                    continue
+                seen.add(key)
+            kept.append(b)
+        return kept
+
+    def broken_chars(self, blocks: list[Block]) -> None:
+        for b in blocks:
+            for s in b.lines:
+                for m in re.finditer("\ufffd+", self.text[s.start : s.end]):
+                    self.remove(s.start + m.start(), s.start + m.end(), "broken character")
+
+
+def clean_document(text: str) -> CleanResult:
+    r"""Split a document into kept blocks and a log of removed furniture.
+
+    Args:
+        text: the decoded document text (line endings ``\n``). Offsets in the result
+            are offsets into exactly this string.
+
+    Returns:
+        A :class:`CleanResult` with the kept blocks (headings, paragraphs, bullets,
+        quotes) and every removed span with its reason.
+    """
+    b = _Builder(text)
+    blocks = b.blocks()
+    blocks = b.furniture(blocks)
+    blocks = b.runs(blocks)
+    b.roles(blocks)
+    blocks = b.merge_breaks(blocks)
+    blocks = b.repeats(blocks)
+    b.broken_chars(blocks)
+    removals = sorted(b.removals, key=lambda r: (r.start, r.end))
+    return CleanResult(text=text, blocks=blocks, removals=removals)
