@@ -1,9 +1,79 @@
-"""CLI commands for the report stage."""
+"""``covidlearning report --config FILE``: run the notebooks and publish reports/NAME/."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import click
 import typer
+
+
+def report(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Run config YAML, e.g. configs/seed-corpus.yaml.")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="NAME=VALUE: set a notebook parameter declared in a notebook's parameters "
+            "cell (strings stay strings: 007 stays '007'). Repeatable.",
+        ),
+    ] = None,
+    reports_dir: Annotated[
+        Path | None,
+        typer.Option("--reports-dir", help="Parent folder of reports (default: the config's)."),
+    ] = None,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--work-dir", help="Unpublished intermediate files (default data/interim/NAME)."
+        ),
+    ] = None,
+    kernel: Annotated[
+        str | None,
+        typer.Option("--kernel", help="Jupyter kernel (default: covidlearning, else python3)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> int:
+    """Run the notebooks for CONFIG and write reports/NAME/ (report.html, tables, figures).
+
+    Executes notebooks/01-corpus, 02-discover, 03-code and 04-report with papermill.
+
+    A failing cell exits with code 1, naming the notebook and the cell.
+
+    The partly executed notebook is kept in reports/.failed/NAME/; the last report stays.
+    """
+    from covidlearning.config import load_config
+    from covidlearning.report import ReportFailed, check_inputs, parse_overrides, run_report
+
+    check_inputs(load_config(config))  # bad config or input: one line, before anything heavy
+    overrides = parse_overrides(param or [])
+    try:
+        out = run_report(
+            config,
+            overrides=overrides,
+            reports_dir=reports_dir,
+            work_dir=work_dir,
+            kernel=kernel,
+            progress=not quiet,
+        )
+    except ReportFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ReportFailed.exit_code) from None
+    except Exception as exc:
+        from covidlearning.redact import IdentifierLeak
+
+        if isinstance(exc, IdentifierLeak):
+            click.echo(f"error: report not published: {exc}", err=True)
+            raise typer.Exit(1) from None
+        raise
+    click.echo(str(out / "report.html"))
+    return 0
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
+    app.command("report")(report)

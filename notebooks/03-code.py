@@ -1,0 +1,75 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (covidlearning)
+#     language: python
+#     name: covidlearning
+# ---
+
+# %% [markdown]
+# # 03 · Code against frameworks, stance and breakdowns
+#
+# Three kinds of coding build on the themes from `02-discover`:
+#
+# * **Stance and sentiment.** Each unit is read as "what to keep", "what not to repeat",
+#   mixed or neutral, from cue phrases ("keep", "continue", "never again", "go back
+#   to"...) and, when there is no cue, from its VADER sentiment (see
+#   `covidlearning.sentiment`).
+# * **Authors' frameworks.** Each codebook listed under `frameworks:` in the config is
+#   compared with the discovered themes: which framework themes the data supports,
+#   which discovered themes are new, and which framework themes it missed. A codebook
+#   under `code.codebook` also codes every unit against that framework.
+# * **Breakdowns** (tables of responses only): themes by each grouping column and by
+#   month, with disclosure control (cells from fewer than the threshold shown as `*`).
+
+# %% tags=["parameters"]
+config_path: str = (
+    "configs/seed-corpus.yaml"  # the run's YAML config (relative to the project root)
+)
+out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
+work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
+time_period: str = "M"  # period for change over time: M month, Q quarter, W week
+
+# %%
+from IPython.display import display
+
+from covidlearning import analysis, narrative, report
+
+run = report.open_run(config_path, out_dir, work_dir)
+display(narrative.run_header(run, "Coding"))
+units = analysis.load_units(run)
+found = analysis.read_discovery(run)
+
+# %% [markdown]
+# ## Stance and sentiment per theme
+
+# %%
+stance = analysis.code_stance(run, units, found)
+display(narrative.table_html(stance, empty="No themes to summarise."))
+
+# %% [markdown]
+# ## Discovered themes against the authors' frameworks
+
+# %%
+frameworks = analysis.compare_frameworks(run, units, found)
+for fw in frameworks:
+    display(narrative.framework_section(fw, heading_level=3))
+
+# %% [markdown]
+# ## Breakdowns by group and over time
+#
+# Only for tables of responses with grouping or date columns; for documents the
+# theme-by-document table from `02-discover` plays this part.
+
+# %%
+breakdowns = analysis.breakdowns(run, units, found, time_period)
+for bd in breakdowns:
+    display(narrative.breakdown_section(bd, heading_level=3))
+run.finish("03-code")

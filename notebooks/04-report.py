@@ -1,0 +1,73 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (covidlearning)
+#     language: python
+#     name: covidlearning
+# ---
+
+# %% [markdown] tags=["remove-cell"]
+# # 04 · The thematic-analysis report
+#
+# This notebook becomes `report.html`: `covidlearning report` executes it and converts
+# it with the code hidden. Everything it shows is read from the tables the earlier
+# notebooks wrote (nothing is refitted) and every sentence that states a number is
+# written from the data and the config by `covidlearning.narrative`.
+
+# %% tags=["parameters"]
+config_path: str = (
+    "configs/seed-corpus.yaml"  # the run's YAML config (relative to the project root)
+)
+out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
+work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
+quotes_per_theme: int = 4  # illustrative quotes shown per theme (3 to 5 reads well)
+max_keywords: int = 8  # keywords shown per theme
+
+# %% tags=["remove-cell"]
+from covidlearning import narrative, report
+
+run = report.open_run(config_path, out_dir, work_dir)
+rep = narrative.Report(run, quotes_per_theme=quotes_per_theme, max_keywords=max_keywords)
+
+# %%
+rep.title()
+
+# %%
+rep.summary()
+
+# %%
+rep.corpus()
+
+# %%
+rep.themes()
+
+# %%
+rep.figures()
+
+# %%
+rep.evidence()
+
+# %%
+rep.breakdowns()
+
+# %%
+rep.stance()
+
+# %%
+rep.frameworks()
+
+# %%
+rep.trust()
+
+# %%
+rep.methods()
+
+# %% tags=["remove-cell"]
+run.finish("04-report")

@@ -1,0 +1,612 @@
+"""The work each report notebook does, as functions, so notebooks hold only narrative.
+
+Notebooks pass results to each other through files:
+
+==================  ===========================================  ======================
+notebook            writes (``run.work_dir``, unpublished)       writes (``tables/``)
+==================  ===========================================  ======================
+01-corpus           ``units.parquet`` (every unit or response,   ``corpus_documents``,
+                    with ``id``, ``text``, ``status``)           ``corpus_cleaning``,
+                                                                 ``run_summary`` (tables)
+02-discover         ``discovery/`` (the saved model and its      ``themes``,
+                    files), ``embeddings.npy``                   ``assignments``,
+                                                                 ``quotes``,
+                                                                 ``theme_by_document``,
+                                                                 ``topic_similarity``,
+                                                                 ``topic_map``, ``quality``
+03-code             ``stance.csv``                               ``stance_by_theme``,
+                                                                 ``framework_*``,
+                                                                 ``breakdown_*``
+04-report           nothing (reads the tables; never refits)     --
+==================  ===========================================  ======================
+
+Every text written to ``tables/`` passes the run's redactor. Ids, counts, labels and
+keywords are computed from the data; tables are sorted so the same config and seed
+give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning._io import write_json
+
+if TYPE_CHECKING:
+    from covidlearning.report import Run
+
+UNITS = "units.parquet"
+#: Columns of a unit that describe where it comes from (documents).
+DOC_COLUMNS = ("doc_id", "title", "publisher", "date", "doc_type", "source_file")
+
+
+# --------------------------------------------------------------------------- statistics
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score 95% interval for a proportion ``k / n`` (0, 0 when n is 0)."""
+    if n <= 0:
+        return 0.0, 0.0
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# --------------------------------------------------------------------------- 01 corpus
+@dataclass
+class UnitsSummary:
+    """What 01-corpus produced."""
+
+    units: pd.DataFrame
+    documents: pd.DataFrame
+    cleaning: pd.DataFrame
+    run_summary: pd.DataFrame | None = None
+
+
+def _first(frame: pd.DataFrame, *names: str) -> str | None:
+    for n in names:
+        if n in frame.columns:
+            return n
+    return None
+
+
+def _summary_frame(obj: Any) -> pd.DataFrame:
+    """Turn a run summary (frame, dict, or object with ``to_frame``) into a two-column table."""
+    if isinstance(obj, pd.DataFrame):
+        return obj.reset_index(drop=True)
+    if hasattr(obj, "to_frame"):
+        return obj.to_frame()
+    if hasattr(obj, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        obj = asdict(obj)
+    if isinstance(obj, dict):
+        rows = []
+        for k, v in obj.items():
+            if isinstance(v, dict):
+                rows += [(f"{k}: {kk}", vv) for kk, vv in v.items()]
+            else:
+                rows.append((k, v))
+        return pd.DataFrame(rows, columns=["item", "value"])
+    return pd.DataFrame({"item": ["summary"], "value": [str(obj)]})
+
+
+def prepare_units(run: Run) -> UnitsSummary:
+    """Build the analysed units (documents) or load the responses (table) and describe them.
+
+    Writes ``units.parquet`` to the work folder and the corpus tables to ``tables/``.
+    """
+    cfg = run.config
+    if run.is_table:
+        from covidlearning.load import load_table
+
+        assert cfg.input is not None
+        frame = load_table(
+            cfg.input.path, cfg.input.text_column, cfg.input.id_column, cfg.input.sheet
+        )
+        units = frame.copy()
+        units["id"] = units["id"].astype(str)
+        documents = pd.DataFrame(
+            {
+                "file": [Path(cfg.input.path).name],
+                "rows": [len(frame)],
+                "used": [int((frame["status"] == "ok").sum())],
+            }
+        )
+        cleaning = (
+            frame.loc[frame["status"] != "ok", "status"]
+            .value_counts()
+            .rename_axis("reason")
+            .reset_index(name="rows")
+            .sort_values(["rows", "reason"], ascending=[False, True])
+        )
+        summary = None
+        try:
+            from covidlearning import breakdown
+
+            summary = _summary_frame(breakdown.run_summary(frame))
+        except (ImportError, AttributeError):
+            summary = _fallback_run_summary(frame)
+        run.write_table(summary, "run_summary")
+    else:
+        from covidlearning.corpus import build_corpus
+
+        result = build_corpus(cfg.corpus, write=True)
+        seg = result.segments.copy()
+        units = seg.rename(columns={"segment_id": "id"})
+        units["id"] = units["id"].astype(str)
+        if "status" not in units.columns:
+            units["status"] = "ok"
+        documents = _documents_table(units, getattr(result, "documents", None))
+        cleaning = _cleaning_table(getattr(result, "removals", None))
+        summary = None
+    units = units.reset_index(drop=True)
+    units.to_parquet(run.work_dir / UNITS, index=False)
+    documents = run.redact_columns(documents, [c for c in ("title", "publisher") if c in documents])
+    run.write_table(documents, "corpus_documents")
+    run.write_table(cleaning, "corpus_cleaning")
+    return UnitsSummary(units, documents, cleaning, summary)
+
+
+def _fallback_run_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    read = len(frame)
+    used = int((frame["status"] == "ok").sum())
+    rows = [("rows read", read), ("rows used", used), ("rows excluded", read - used)]
+    for reason, n in (
+        frame.loc[frame["status"] != "ok", "status"].value_counts().sort_index().items()
+    ):
+        rows.append((f"excluded: {reason}", int(n)))
+    if "duplicate" in frame.columns:
+        rows.append(("duplicates flagged", int(frame["duplicate"].astype(bool).sum())))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _documents_table(units: pd.DataFrame, documents: Any) -> pd.DataFrame:
+    """One row per document: id, title, publisher, date, type, units, characters."""
+    if "status" in units.columns:
+        units = units[units["status"] == "ok"]
+    counts = units.groupby("doc_id").agg(
+        units=("id", "size"), characters=("text", lambda s: int(s.str.len().sum()))
+    )
+    if isinstance(documents, pd.DataFrame) and "doc_id" in documents.columns:
+        docs = documents.copy()
+    else:
+        cols = [c for c in DOC_COLUMNS if c in units.columns]
+        docs = units[cols].drop_duplicates("doc_id")
+    keep = [c for c in ("doc_id", "title", "publisher", "date", "doc_type") if c in docs]
+    docs = docs[keep].drop_duplicates("doc_id").set_index("doc_id")
+    docs = docs.join(counts, how="outer").reset_index()
+    docs["units"] = docs["units"].fillna(0).astype(int)
+    docs["characters"] = docs["characters"].fillna(0).astype(int)
+    return docs.sort_values("doc_id").reset_index(drop=True)
+
+
+def _cleaning_table(removals: Any) -> pd.DataFrame:
+    """What cleaning removed: one row per reason with the number of spans and characters."""
+    if not isinstance(removals, pd.DataFrame) or removals.empty:
+        return pd.DataFrame(columns=["reason", "spans", "characters"])
+    r = removals.copy()
+    reason = _first(r, "reason", "kind", "rule") or r.columns[0]
+    if {"start", "end"} <= set(r.columns):
+        chars = (pd.to_numeric(r["end"]) - pd.to_numeric(r["start"])).abs()
+    else:
+        text = _first(r, "text", "removed")
+        chars = r[text].astype(str).str.len() if text else pd.Series(0, index=r.index)
+    out = (
+        pd.DataFrame({"reason": r[reason].astype(str), "characters": chars.astype(int)})
+        .groupby("reason")
+        .agg(spans=("characters", "size"), characters=("characters", "sum"))
+        .reset_index()
+        .sort_values(["characters", "reason"], ascending=[False, True])
+    )
+    return out.reset_index(drop=True)
+
+
+def load_units(run: Run) -> pd.DataFrame:
+    """Read the units 01-corpus saved (ids as strings)."""
+    path = run.work_dir / UNITS
+    if not path.is_file():
+        from covidlearning.errors import InputError
+
+        raise InputError(
+            f"no analysed units in {run.work_dir}", "Run notebooks/01-corpus.ipynb first"
+        )
+    units = pd.read_parquet(path)
+    units["id"] = units["id"].astype(str)
+    return units
+
+
+# --------------------------------------------------------------------------- 02 discover
+@dataclass
+class Discovery:
+    """What 02-discover produced (read back from ``tables/``)."""
+
+    themes: pd.DataFrame
+    assignments: pd.DataFrame
+    metrics: dict[str, Any]
+    no_themes: str | None = None
+
+
+def run_discovery(run: Run, units: pd.DataFrame) -> Discovery:
+    """Fit themes on the units (BERTopic via :mod:`covidlearning.discover`) and write tables."""
+    from covidlearning import discover as disc
+
+    frame = units.copy()
+    result = disc.discover(frame, run.config.discover)
+    model_dir = run.work_dir / "discovery"
+    result.save(model_dir)
+    assignments = result.assignments.copy()
+    assignments["id"] = assignments["id"].astype(str)
+    topics = result.topics.copy()
+    metrics = dict(getattr(result, "metrics", {}) or {})
+    embeddings = getattr(result, "embeddings", None)
+    doc_ids = getattr(result, "doc_ids", None)
+    if embeddings is not None and doc_ids is not None:
+        emb = np.asarray(embeddings, dtype=np.float32)
+        np.save(run.work_dir / "embeddings.npy", emb, allow_pickle=False)
+        (run.work_dir / "embedding_ids.txt").write_text(
+            "\n".join(map(str, doc_ids)) + "\n", encoding="utf-8"
+        )
+    return write_discovery_tables(run, units, assignments, topics, metrics)
+
+
+def _topic_key(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    s = str(value)
+    return s[:-2] if s.endswith(".0") else s
+
+
+def write_discovery_tables(
+    run: Run,
+    units: pd.DataFrame,
+    assignments: pd.DataFrame,
+    topics: pd.DataFrame,
+    metrics: dict[str, Any],
+) -> Discovery:
+    """Write themes, assignments, quotes, theme x document, similarity and quality tables."""
+    a = assignments.copy()
+    a["id"] = a["id"].astype(str)
+    a["topic"] = a["topic"].map(_topic_key)
+    write_json(run.work_dir / "metrics.json", metrics)
+    run.write_table(
+        a[[c for c in ("id", "topic", "label", "probability", "status") if c in a]], "assignments"
+    )
+    modelled = a[a["topic"] != ""]
+    n = len(modelled)
+    t = topics.copy()
+    t["topic"] = t["topic"].map(_topic_key)
+    no_themes = None
+    if t.empty or n == 0:
+        no_themes = str(metrics.get("no_themes") or metrics.get("reason") or "no coherent themes")
+    themes = _themes_table(t, modelled, units)
+    run.write_table(themes, "themes")
+    run.write_table(_quotes_table(run, t, units, modelled), "quotes", float_format="%.6g")
+    run.write_table(theme_by_source(run, modelled, units), "theme_by_document")
+    sim, coords = _similarity(run, modelled, themes)
+    run.write_table(sim, "topic_similarity", float_format="%.4f")
+    run.write_table(coords, "topic_map", float_format="%.4f")
+    run.write_table(quality_table(metrics, n_units=len(a), n_themes=len(themes)), "quality")
+    return Discovery(themes, a, metrics, no_themes)
+
+
+def _themes_table(
+    topics: pd.DataFrame, modelled: pd.DataFrame, units: pd.DataFrame
+) -> pd.DataFrame:
+    """Theme, label, keywords, size, share with Wilson 95% CI, and where it appears."""
+    n = len(modelled)
+    sizes = modelled.groupby("topic").size()
+    rows = []
+    unit_doc = units.set_index("id")["doc_id"] if "doc_id" in units.columns else None
+    for _, r in topics.iterrows():
+        key = r["topic"]
+        if key in {"", "-1"} and key not in sizes.index:
+            continue
+        size = int(sizes.get(key, 0))
+        lo, hi = wilson(size, n)
+        kw = r.get("keywords", "")
+        kw = "; ".join(kw) if isinstance(kw, list | tuple) else str(kw if kw == kw else "")
+        docs = ""
+        if unit_doc is not None:
+            ids = modelled.loc[modelled["topic"] == key, "id"]
+            d = unit_doc.reindex(ids).dropna().astype(str)
+            docs = "; ".join(f"{k} ({v})" for k, v in sorted(d.value_counts().items()))
+        rows.append(
+            {
+                "topic": key,
+                "label": str(r.get("label", key)),
+                "keywords": kw,
+                "size": size,
+                "share": round(size / n, 6) if n else 0.0,
+                "ci_low": round(lo, 6),
+                "ci_high": round(hi, 6),
+                "documents": docs,
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=["topic", "label", "keywords", "size", "share", "ci_low", "ci_high", "documents"],
+    )
+    return out.sort_values(["size", "topic"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _quotes_table(
+    run: Run, topics: pd.DataFrame, units: pd.DataFrame, modelled: pd.DataFrame
+) -> pd.DataFrame:
+    """Representative quotes per theme, redacted, with source and section."""
+    by_id = units.set_index("id")
+    topic_of = modelled.set_index("id")["topic"]
+    rows = []
+    for _, r in topics.iterrows():
+        key = r["topic"]
+        ids = r.get("quote_ids", "")
+        if isinstance(ids, str):
+            ids = [x.strip() for x in ids.split(";") if x.strip()]
+        for rank, qid in enumerate(ids or [], start=1):
+            qid = str(qid)
+            if qid not in by_id.index or str(topic_of.get(qid, key)) != key:
+                continue
+            u = by_id.loc[qid]
+            rows.append(
+                {
+                    "topic": key,
+                    "label": str(r.get("label", key)),
+                    "rank": rank,
+                    "id": qid,
+                    "quote": str(u["text"]),
+                    "source": _source_of(u, run),
+                    "section": str(u.get("section", "") or "") if not run.is_table else "",
+                }
+            )
+    q = pd.DataFrame(rows, columns=["topic", "label", "rank", "id", "quote", "source", "section"])
+    if run.is_table and not q.empty:
+        from covidlearning.disclosure import filter_quotes
+
+        cfg = run.config
+        groups = list(cfg.input.group_columns) if cfg.input else []
+        q = filter_quotes(q, units, groups, cfg.disclosure.threshold)
+    return run.redact_columns(q, ["quote", "source", "section"])
+
+
+def _source_of(unit: pd.Series, run: Run) -> str:
+    if run.is_table:
+        return f"response {unit.name}"
+    title = unit.get("title") if "title" in unit else None
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    return str(unit.get("doc_id", ""))
+
+
+def theme_by_source(run: Run, modelled: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Counts of units per theme (rows) and document (columns); long format, sorted."""
+    col = "doc_id" if "doc_id" in units.columns else None
+    if col is None:
+        return pd.DataFrame(columns=["topic", "source", "units"])
+    m = modelled.merge(units[["id", col]], on="id", how="left")
+    out = (
+        m.groupby(["topic", col])
+        .size()
+        .rename("units")
+        .reset_index()
+        .rename(columns={col: "source"})
+    )
+    return out.sort_values(["topic", "source"]).reset_index(drop=True)
+
+
+def _similarity(
+    run: Run, modelled: pd.DataFrame, themes: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cosine similarity of theme centroids and a 2-D map of them (classical MDS)."""
+    emb_path = run.work_dir / "embeddings.npy"
+    ids_path = run.work_dir / "embedding_ids.txt"
+    empty = (
+        pd.DataFrame(columns=["topic", "other", "similarity"]),
+        pd.DataFrame(columns=["topic", "label", "size", "x", "y"]),
+    )
+    if themes.empty or not emb_path.is_file() or not ids_path.is_file():
+        return empty
+    emb = np.load(emb_path, allow_pickle=False)
+    ids = ids_path.read_text(encoding="utf-8").splitlines()
+    index = {k: i for i, k in enumerate(ids)}
+    keys, cents = [], []
+    for key in themes["topic"]:
+        rows = [index[i] for i in modelled.loc[modelled["topic"] == key, "id"] if i in index]
+        if not rows:
+            continue
+        c = emb[rows].astype(np.float64).mean(axis=0)
+        cents.append(c / (np.linalg.norm(c) or 1.0))
+        keys.append(key)
+    if not keys:
+        return empty
+    c = np.vstack(cents)
+    s = np.clip(c @ c.T, -1.0, 1.0)
+    sim = pd.DataFrame(
+        [(a, b, float(s[i, j])) for i, a in enumerate(keys) for j, b in enumerate(keys)],
+        columns=["topic", "other", "similarity"],
+    )
+    xy = classical_mds(1.0 - s)
+    lab = themes.set_index("topic")
+    coords = pd.DataFrame(
+        {
+            "topic": keys,
+            "label": [str(lab.loc[k, "label"]) for k in keys],
+            "size": [int(lab.loc[k, "size"]) for k in keys],
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+        }
+    )
+    return sim, coords
+
+
+def classical_mds(dist: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Classical (Torgerson) MDS: deterministic 2-D coordinates from a distance matrix.
+
+    Signs are fixed so the largest-magnitude coordinate of each axis is positive.
+    """
+    n = dist.shape[0]
+    if n == 1:
+        return np.zeros((1, dims))
+    d2 = np.asarray(dist, dtype=np.float64) ** 2
+    j = np.eye(n) - np.ones((n, n)) / n
+    b = -0.5 * j @ d2 @ j
+    vals, vecs = np.linalg.eigh((b + b.T) / 2)
+    order = np.argsort(vals)[::-1][:dims]
+    out = vecs[:, order] * np.sqrt(np.clip(vals[order], 0, None))
+    for k in range(out.shape[1]):
+        if out[np.argmax(np.abs(out[:, k])), k] < 0:
+            out[:, k] = -out[:, k]
+    if out.shape[1] < dims:
+        out = np.hstack([out, np.zeros((n, dims - out.shape[1]))])
+    return np.round(out, 6)
+
+
+def _metric(metrics: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        cur: Any = metrics
+        for part in name.split("."):
+            if isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            else:
+                cur = None
+                break
+        if cur is not None and not isinstance(cur, dict):
+            return cur
+    return None
+
+
+def quality_table(metrics: dict[str, Any], n_units: int, n_themes: int) -> pd.DataFrame:
+    """Quality and stability figures with what each means, in plain English."""
+    rows = [
+        ("themes", n_themes, "Number of themes found."),
+        ("units analysed", n_units, "Text units (or responses) given to the model."),
+        (
+            "coherence (NPMI)",
+            _metric(metrics, "coherence_npmi", "coherence.npmi", "npmi", "coherence"),
+            "Do a theme's keywords occur together in the texts? -1 never, 0 by chance, "
+            "+1 always; above about 0.1 is typical of readable themes.",
+        ),
+        (
+            "diversity",
+            _metric(metrics, "diversity", "topic_diversity", "diversity.value"),
+            "Share of keywords unique to one theme: 1 means themes do not repeat each other.",
+        ),
+        (
+            "stability (ARI)",
+            _metric(metrics, "stability_ari", "stability.mean_ari", "stability.ari", "ari"),
+            "How far re-running with other random seeds gives the same grouping: 1 identical, "
+            "0 no better than chance.",
+        ),
+        (
+            "outliers",
+            _metric(metrics, "outliers", "outliers.count", "n_outliers", "outlier_count"),
+            "Units that fitted no theme well before reassignment.",
+        ),
+        (
+            "outlier share",
+            _metric(metrics, "outlier_share", "outliers.share", "outliers_share"),
+            "The same as a share of all units.",
+        ),
+    ]
+    out = pd.DataFrame(rows, columns=["measure", "value", "meaning"])
+    out["value"] = [
+        ("" if v is None else round(float(v), 4) if isinstance(v, float) else v)
+        for v in out["value"]
+    ]
+    return out
+
+
+def read_discovery(run: Run) -> Discovery:
+    """Read 02-discover's tables back (for 03 and 04)."""
+    themes = run.read_table("themes", dtype={"topic": str, "label": str})
+    assignments = run.read_table("assignments", dtype={"id": str, "topic": str})
+    assignments["topic"] = assignments["topic"].fillna("").map(_topic_key)
+    metrics_path = run.work_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.is_file() else {}
+    no_themes = None if len(themes) else "no coherent themes"
+    return Discovery(themes, assignments, metrics, no_themes)
+
+
+# --------------------------------------------------------------------------- 03 code
+def code_stance(run: Run, units: pd.DataFrame, found: Discovery) -> pd.DataFrame:
+    """Score stance and sentiment for every modelled unit; write ``stance_by_theme``.
+
+    The per-unit scores (ids and numbers only) go to the work folder as ``stance.csv``.
+    """
+    from covidlearning import sentiment
+    from covidlearning._io import write_csv
+
+    modelled = found.assignments[found.assignments["topic"] != ""]
+    frame = units[units["id"].isin(set(modelled["id"]))]
+    scored = sentiment.score_texts(frame, "text", "section" if "section" in frame else None)
+    write_csv(run.work_dir / "stance.csv", scored)
+    run.write_table(
+        scored["stance"].value_counts().reindex(sentiment.STANCES, fill_value=0)
+        .rename_axis("stance").reset_index(name="units"),
+        "stance_overall",
+    )  # fmt: skip
+    table = sentiment.by_theme(scored, modelled)
+    table["topic"] = table["topic"].astype(str)
+    order = {k: i for i, k in enumerate(found.themes["topic"].astype(str))}
+    table = table.sort_values("topic", key=lambda s: s.map(order)).reset_index(drop=True)
+    run.write_table(table, "stance_by_theme")
+    return table
+
+
+def compare_frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[dict[str, Any]]:
+    """Compare the discovered themes with each framework codebook named in the config.
+
+    Writes ``framework_<id>.csv`` and ``frameworks.json`` (for 04-report) and returns
+    one dict per framework: ``name``, ``markdown``, ``summary``, ``table``, ``figure``.
+    """
+    results: list[dict[str, Any]] = []
+    if run.config.frameworks and not found.themes.empty:
+        results = _frameworks(run, units, found)
+    write_json(run.work_dir / "frameworks.json", results)
+    return results
+
+
+def _frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[dict[str, Any]]:
+    return []
+
+
+def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "M") -> list[Any]:
+    """Theme breakdowns by each grouping column and over time, disclosure-controlled.
+
+    Only for table inputs (``source: table``); returns the
+    :class:`covidlearning.breakdown.Breakdown` objects and writes ``breakdown_*`` tables.
+    """
+    cfg = run.config
+    if not run.is_table or cfg.input is None:
+        return []
+    from covidlearning import breakdown
+
+    modelled = found.assignments[found.assignments["topic"] != ""].copy()
+    modelled["topic"] = modelled["topic"].astype(int)
+    summary = breakdown.run_summary(units, used_ids=modelled["id"])
+    run.write_table(breakdown.summary_table(summary), "run_summary")
+    write_json(run.work_dir / "run_summary.json", summary)
+    out = []
+    thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
+    for col in cfg.input.group_columns:
+        bd = breakdown.by_group(modelled, units, col, thr, sec, keywords=False)
+        breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{_slug(col)}")
+        out.append(bd)
+    if cfg.input.date_column:
+        bd = breakdown.over_time(
+            modelled, units, cfg.input.date_column, freq, thr, sec, cfg.input.dayfirst,
+            keywords=False,
+        )  # fmt: skip
+        breakdown.write(bd, run.tables_dir, run.figures_dir, "breakdown_over_time")
+        out.append(bd)
+    return out
+
+
+def _slug(text: str) -> str:
+    s = "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
+    return s or "group"

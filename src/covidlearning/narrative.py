@@ -1,0 +1,822 @@
+"""The report's words, tables and figures, written from the data and the config.
+
+Readers of ``report.html`` are NHS leaders who never see code, so every section
+says what a number means in plain English. Notebooks call these functions and
+:class:`Report`'s methods; nothing here fits a model (the report never refits).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from IPython.display import HTML, Markdown
+
+    from covidlearning.analysis import Discovery, UnitsSummary
+    from covidlearning.report import Run
+
+
+def _md(text: str) -> Markdown:
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _html(text: str) -> HTML:
+    from IPython.display import HTML
+
+    return HTML(text)
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value (NaN and None become an empty string)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return html.escape(str(value))
+
+
+def pct(x: float, digits: int = 0) -> str:
+    """Format a share in 0..1 as a percentage."""
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 theme``, ``2 themes``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def table_html(frame: pd.DataFrame, empty: str = "(none)", max_rows: int = 200) -> HTML:
+    """A plain, readable HTML table (no index, text escaped)."""
+    if frame is None or frame.empty:
+        return _html(f"<p><em>{esc(empty)}</em></p>")
+    f = frame.head(max_rows)
+    head = "".join(f"<th>{esc(str(c).replace('_', ' '))}</th>" for c in f.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+        for row in f.itertuples(index=False)
+    )
+    more = (
+        f"<p><em>First {max_rows} of {len(frame):,} rows.</em></p>" if len(frame) > max_rows else ""
+    )
+    return _html(
+        f'<table class="cl-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+    )
+
+
+def run_header(run: Run, stage: str) -> Markdown:
+    """One line naming the run, its config and where output goes."""
+    return _md(
+        f"**Run:** `{run.config.name}` · **stage:** {stage} · **config:** `{run.config_path}` · "
+        f"**source:** {'a table of responses' if run.is_table else 'documents'}"
+    )
+
+
+# --------------------------------------------------------------------------- 01
+def corpus_overview(run: Run, corpus: UnitsSummary) -> Markdown:
+    """What the corpus is, in a sentence or two."""
+    u = corpus.units
+    ok = int((u["status"] == "ok").sum()) if "status" in u else len(u)
+    if run.is_table:
+        return _md(
+            f"Read **{len(u):,} responses** from `{Path(run.config.input.path).name}`; "  # type: ignore[union-attr]
+            f"**{ok:,}** have usable text and go on to theme discovery."
+        )
+    docs = corpus.documents
+    kinds = ""
+    if "kind" in u.columns:
+        vc = u["kind"].value_counts()
+        kinds = " (" + ", ".join(plural(int(n), str(k)) for k, n in vc.items()) + ")"
+    return _md(f"**{plural(len(docs), 'document')}** gave **{plural(ok, 'text unit')}**{kinds}.")
+
+
+def units_figure(corpus: UnitsSummary) -> Any:
+    """Bar chart of units per document (or responses per status for tables)."""
+    from covidlearning import figures
+
+    docs = corpus.documents
+    if "units" in docs.columns and "doc_id" in docs.columns:
+        names = docs["title"].fillna(docs["doc_id"]) if "title" in docs else docs["doc_id"]
+        counts = pd.Series(docs["units"].to_numpy(), index=[_short(x, 60) for x in names])
+        return figures.units_per_document(counts, "Text units per document")
+    u = corpus.units
+    counts = u["status"].value_counts()
+    return figures.units_per_document(counts, "Responses by status (ok = analysed)")
+
+
+def example_units(run: Run, units: pd.DataFrame, n: int) -> HTML:
+    """The first ``n`` usable units, redacted."""
+    if n <= 0:
+        return _html("")
+    u = units[units["status"] == "ok"] if "status" in units else units
+    cols = [c for c in ("id", "doc_id", "section", "kind", "text") if c in u.columns]
+    sample = run.redact_columns(u[cols].head(n), ["text", "section"])
+    sample["text"] = sample["text"].map(lambda s: _short(s, 300))
+    return table_html(sample)
+
+
+def _short(text: Any, n: int) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------- 02
+def discovery_overview(run: Run, found: Discovery) -> Markdown:
+    """How many themes, over how many units."""
+    if found.no_themes:
+        return _md(f"**No themes found:** {found.no_themes}.")
+    n = int(found.themes["size"].sum())
+    return _md(
+        f"Found **{plural(len(found.themes), 'theme')}** across **{plural(n, 'text unit')}**."
+    )
+
+
+def themes_table(themes: pd.DataFrame, max_keywords: int = 8) -> HTML:
+    """Theme table: label, keywords, size, share with 95% CI."""
+    if themes.empty:
+        return _html("<p><em>No themes.</em></p>")
+    rows = []
+    for _, t in themes.iterrows():
+        kw = (
+            "; ".join(str(t["keywords"]).split("; ")[:max_keywords])
+            if t["keywords"] == t["keywords"]
+            else ""
+        )
+        rows.append(
+            {
+                "Theme": t["label"],
+                "Keywords": kw,
+                "Units": int(t["size"]),
+                "Share (95% CI)": f"{pct(t['share'])} ({pct(t['ci_low'])}–{pct(t['ci_high'])})",
+            }
+        )
+    return table_html(pd.DataFrame(rows))
+
+
+# --------------------------------------------------------------------------- 03
+def framework_section(fw: Any, heading_level: int = 3) -> Markdown:
+    """Plain-English comparison of discovered themes with one framework."""
+    h = "#" * heading_level
+    if isinstance(fw, dict) and "markdown" in fw:
+        return _md(f"{h} {fw['name']}\n\n{fw['markdown']}")
+    return _md(f"{h} {getattr(fw, 'name', 'Framework')}\n\n{fw}")
+
+
+def breakdown_section(bd: Any, heading_level: int = 3) -> Any:
+    """Show one breakdown: its table (with ``*`` cells) and notes."""
+    from IPython.display import display
+
+    h = "#" * heading_level
+    display(_md(f"{h} By {str(bd.column).replace('_', ' ')}"))
+    wide = bd.wide.copy()
+    wide.insert(0, str(bd.column), wide.index.astype(str))
+    display(table_html(wide.reset_index(drop=True)))
+    return _md("\n\n".join(bd.notes))
+
+
+# --------------------------------------------------------------------------- 04
+_QUALITY_BANDS = {
+    "coherence (NPMI)": [(0.1, "good"), (0.0, "fair"), (-1.0, "weak")],
+    "diversity": [(0.8, "good"), (0.6, "fair"), (0.0, "weak")],
+    "stability (ARI)": [(0.7, "good"), (0.4, "fair"), (-1.0, "weak")],
+}
+
+
+def band(measure: str, value: Any) -> str:
+    """A plain-English band (good / fair / weak) for a quality figure, or ''."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    for cut, word in _QUALITY_BANDS.get(measure, []):
+        if v >= cut:
+            return word
+    return ""
+
+
+class Report:
+    """The sections of ``report.html``, each shown by calling one method in 04-report.
+
+    Args:
+        run: the run (from :func:`covidlearning.report.open_run`).
+        quotes_per_theme: illustrative quotes shown per theme.
+        max_keywords: keywords shown per theme.
+    """
+
+    def __init__(self, run: Run, quotes_per_theme: int = 4, max_keywords: int = 8) -> None:
+        self.run = run
+        self.cfg = run.config
+        self.quotes_per_theme = quotes_per_theme
+        self.max_keywords = max_keywords
+        t = run.read_table
+        self.theme_table = (
+            t("themes", dtype={"topic": str, "label": str})
+            if run.has_table("themes")
+            else pd.DataFrame()
+        )
+        self.quotes = (
+            t("quotes", dtype={"topic": str, "id": str})
+            if run.has_table("quotes")
+            else pd.DataFrame()
+        )
+        self.documents = (
+            t("corpus_documents", dtype=str)
+            if run.has_table("corpus_documents")
+            else pd.DataFrame()
+        )
+        self.cleaning = t("corpus_cleaning") if run.has_table("corpus_cleaning") else pd.DataFrame()
+        self.quality = (
+            t("quality", dtype={"value": str}) if run.has_table("quality") else pd.DataFrame()
+        )
+        self.stance_table = (
+            t("stance_by_theme", dtype={"topic": str})
+            if run.has_table("stance_by_theme")
+            else pd.DataFrame()
+        )
+        self.by_doc = (
+            t("theme_by_document", dtype={"topic": str, "source": str})
+            if run.has_table("theme_by_document")
+            else pd.DataFrame()
+        )
+        self.topic_map = (
+            t("topic_map", dtype={"topic": str}) if run.has_table("topic_map") else pd.DataFrame()
+        )
+        self.similarity = (
+            t("topic_similarity", dtype={"topic": str, "other": str})
+            if run.has_table("topic_similarity")
+            else pd.DataFrame()
+        )
+        self.run_summary = t("run_summary") if run.has_table("run_summary") else pd.DataFrame()
+        path = run.work_dir / "frameworks.json"
+        self.framework_results = json.loads(path.read_text("utf-8")) if path.is_file() else []
+        self._fig = 0
+
+    # ---- helpers
+    def _show(self, *objs: Any) -> None:
+        from IPython.display import display
+
+        for o in objs:
+            display(o)
+
+    def _figure(self, fig: Any, name: str, caption: str) -> None:
+        self._fig += 1
+        self.run.figure(fig, name)
+        self._show(_md(f"*Figure {self._fig}. {caption}*"))
+
+    @property
+    def n_units(self) -> int:
+        return int(self.theme_table["size"].sum()) if not self.theme_table.empty else 0
+
+    def _label(self, topic: str) -> str:
+        m = self.theme_table.set_index("topic")["label"] if not self.theme_table.empty else {}
+        return str(m.get(topic, topic)) if len(m) else str(topic)
+
+    def _quality(self, measure: str) -> str:
+        if self.quality.empty:
+            return ""
+        q = self.quality.set_index("measure")["value"]
+        v = q.get(measure, "")
+        return "" if v is None or str(v) in {"", "nan"} else str(v)
+
+    # ---- sections
+    def title(self) -> None:
+        """Title and one paragraph on what the report is."""
+        what = (
+            "free-text responses"
+            if self.run.is_table
+            else "published reports and blogs about what health and care staff learned from COVID-19"
+        )
+        self._show(
+            _md(
+                f"# {self.cfg.title}\n\n"
+                f"This report finds the recurring themes in {what}, shows the evidence for each "
+                "theme in people's own words, and says how far the findings can be trusted. "
+                "It was produced by the open-source `covidlearning` package: the same "
+                "configuration and data always give the same tables, so the analysis can be "
+                "checked and repeated."
+            )
+        )
+
+    def summary(self) -> None:
+        """Key findings in a few bullets."""
+        lines = ["## Key findings", ""]
+        if self.theme_table.empty:
+            lines.append(
+                "No coherent themes were found in this material; see *How far to trust this* below."
+            )
+            self._show(_md("\n".join(lines)))
+            return
+        n = self.n_units
+        lines.append(
+            f"- **{plural(len(self.theme_table), 'theme')}** emerged from **{plural(n, 'text unit')}**"
+            + (
+                f" in **{plural(len(self.documents), 'document')}**."
+                if not self.run.is_table
+                else "."
+            )
+        )
+        top = self.theme_table.head(3)
+        tops = "; ".join(f"**{r.label}** ({pct(r.share)})" for r in top.itertuples())
+        lines.append(f"- The largest themes: {tops}.")
+        if not self.stance_table.empty:
+            st = self.stance_table
+            keep = st.sort_values("keep_share", ascending=False).iloc[0]
+            notrep = st.sort_values("not repeat_share", ascending=False).iloc[0]
+            lines.append(
+                f"- Most about **what to keep**: {keep['label']} ({pct(keep['keep_share'])} of its units). "
+                f"Most about **what not to repeat**: {notrep['label']} ({pct(notrep['not repeat_share'])})."
+            )
+        for fw in self.framework_results:
+            if fw.get("summary"):
+                lines.append(f"- {fw['summary']}")
+        stab = self._quality("stability (ARI)")
+        if stab:
+            lines.append(
+                f"- Stability across random seeds: {stab} ({band('stability (ARI)', stab) or 'see below'}); "
+                "see *How far to trust this*."
+            )
+        self._show(_md("\n".join(lines)))
+
+    def corpus(self) -> None:
+        """What was analysed and what cleaning removed."""
+        self._show(_md("## What was analysed"))
+        if self.run.is_table:
+            text = "Each row of the table is one response."
+            if not self.run_summary.empty:
+                self._show(_md(text + " The row accounting:"), table_html(self.run_summary))
+            else:
+                self._show(_md(text))
+            return
+        d = self.documents.copy()
+        total = int(pd.to_numeric(d.get("units", pd.Series(dtype=int))).sum()) if not d.empty else 0
+        self._show(
+            _md(
+                f"The corpus is **{plural(len(d), 'document')}**, split into **{plural(total, 'text unit')}**: "
+                "paragraphs, bullet points and quotations. Headings are not units; each unit "
+                "keeps the heading it sits under (its *section*)."
+            )
+        )
+        cols = {
+            "title": "Document",
+            "publisher": "Publisher",
+            "date": "Date",
+            "doc_type": "Type",
+            "units": "Units",
+        }
+        show = d[[c for c in cols if c in d.columns]].rename(columns=cols)
+        self._show(table_html(show))
+        if not self.cleaning.empty:
+            c = self.cleaning
+            chars = int(pd.to_numeric(c["characters"]).sum())
+            self._show(
+                _md(
+                    "**What cleaning removed.** Web pages and PDFs carry menus, cookie notices, "
+                    "newsletter forms, teasers for other articles and page furniture. These were "
+                    f"removed before analysis: {plural(int(pd.to_numeric(c['spans']).sum()), 'passage')} "
+                    f"({chars:,} characters), by reason:"
+                ),
+                table_html(
+                    c.rename(
+                        columns={
+                            "reason": "Reason",
+                            "spans": "Passages",
+                            "characters": "Characters",
+                        }
+                    )
+                ),
+            )
+
+    def themes(self) -> None:
+        """The theme table."""
+        self._show(_md("## The themes"))
+        if self.theme_table.empty:
+            self._show(_md("No themes were found."))
+            return
+        self._show(
+            _md(
+                "Each theme is a group of text units that talk about the same thing. The label "
+                "is a short name made from the theme's most distinctive words; the keywords are "
+                "the words that most set it apart. *Share* is the theme's part of all analysed "
+                "units, with a 95% confidence interval (Wilson): the range the share would "
+                "probably fall in if the same kind of material were collected again."
+            )
+        )
+        rows = []
+        for t in self.theme_table.itertuples():
+            kw = (
+                "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
+                if isinstance(t.keywords, str)
+                else ""
+            )
+            row = {
+                "Theme": t.label,
+                "Keywords": kw,
+                "Units": int(t.size),
+                "Share (95% CI)": f"{pct(t.share)} ({pct(t.ci_low)} to {pct(t.ci_high)})",
+            }
+            if not self.run.is_table:
+                row["Appears in"] = self._docs_text(t.documents)
+            rows.append(row)
+        self._show(table_html(pd.DataFrame(rows)))
+
+    def _doc_names(self, width: int = 34) -> dict[str, str]:
+        if self.documents.empty or "doc_id" not in self.documents:
+            return {}
+        names = {}
+        for r in self.documents.itertuples():
+            title = getattr(r, "title", None)
+            names[str(r.doc_id)] = _short(
+                title if isinstance(title, str) and title else r.doc_id, width
+            )
+        return names
+
+    def _docs_text(self, docs: Any) -> str:
+        """``3 of 5 documents; most in 'Title' (21)`` from ``doc (n); doc (n)``."""
+        if not isinstance(docs, str) or not docs:
+            return ""
+        names = self._doc_names(60)
+        counts = []
+        for item in docs.split("; "):
+            doc, _, n = item.partition(" (")
+            counts.append((doc, int(n.rstrip(")") or 0)))
+        counts.sort(key=lambda x: (-x[1], x[0]))
+        total = len(self.documents) or len(counts)
+        top, n = counts[0]
+        if len(counts) == 1:
+            return f"only “{names.get(top, top)}”"
+        return f"{len(counts)} of {total} documents; most in “{names.get(top, top)}” ({n})"
+
+    def figures(self) -> None:
+        """Theme sizes, theme x document heatmap, map of themes."""
+        from covidlearning import figures
+
+        if self.theme_table.empty:
+            return
+        self._show(_md("## The themes at a glance"))
+        self._figure(
+            figures.theme_sizes(self.theme_table),
+            "theme_sizes",
+            "Share of all analysed text units in each theme. The number in each bar is the "
+            "count of units; the black line is the 95% confidence interval.",
+        )
+        if not self.by_doc.empty:
+            names = self._doc_names()
+            m = self.by_doc.pivot_table(
+                index="topic", columns="source", values="units", aggfunc="sum", fill_value=0
+            )
+            order = [t for t in self.theme_table["topic"] if t in m.index]
+            m = m.reindex(order)
+            m.index = [self._label(t) for t in m.index]
+            m.columns = [names.get(str(c), str(c)) for c in m.columns]
+            self._figure(
+                figures.heatmap(
+                    m, "Where each theme appears", cbar_label="Text units", xlabel="Document"
+                ),
+                "theme_by_document",
+                "Number of text units of each theme (rows) in each document (columns). A theme "
+                "found in several documents is shared across sources; one found in a single "
+                "document may reflect that document's focus.",
+            )
+        if len(self.topic_map) >= 3:
+            self._figure(
+                figures.similarity_map(self.topic_map),
+                "theme_map",
+                "Map of themes. Themes close together use similar language and ideas; bubble "
+                "area shows how many units each holds. Positions come from the sentence "
+                "embeddings of each theme's units (classical multidimensional scaling of "
+                "cosine distances).",
+            )
+        elif not self.similarity.empty:
+            m = self.similarity.pivot(index="topic", columns="other", values="similarity")
+            m.index = [self._label(t) for t in m.index]
+            m.columns = [self._label(t) for t in m.columns]
+            self._figure(
+                figures.heatmap(
+                    m, "How similar the themes are", fmt="{:.2f}", cbar_label="Cosine similarity"
+                ),
+                "theme_similarity",
+                "Similarity between themes (1 = identical meaning).",
+            )
+
+    def evidence(self) -> None:
+        """Per theme: what it is, where it appears, and 3-5 quotes with source and section."""
+        if self.theme_table.empty:
+            return
+        self._show(
+            _md(
+                "## Each theme in people's own words\n\n"
+                "For each theme: its keywords, size, and up to "
+                f"{self.quotes_per_theme} quotations chosen to be typical of the theme and "
+                "different from each other, with where each comes from."
+                + (
+                    " Names, contact details and other identifiers in quotes are replaced "
+                    "by placeholders such as [NAME]."
+                    if self.cfg.redaction.enabled
+                    else ""
+                )
+            )
+        )
+        q = self.quotes
+        for k, t in enumerate(self.theme_table.itertuples(), start=1):
+            kw = (
+                "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
+                if isinstance(t.keywords, str)
+                else ""
+            )
+            head = (
+                f"### {k}. {t.label}\n\n"
+                f"**{plural(int(t.size), 'unit')}**, {pct(t.share)} of the total "
+                f"(95% CI {pct(t.ci_low)} to {pct(t.ci_high)}). **Keywords:** {kw or 'none'}."
+            )
+            if not self.run.is_table and isinstance(t.documents, str) and t.documents:
+                head += f" **Appears in:** {self._docs_text(t.documents)}."
+            quotes = (
+                q[q["topic"] == str(t.topic)].sort_values("rank").head(self.quotes_per_theme)
+                if not q.empty
+                else q
+            )
+            blocks = [head, ""]
+            if quotes.empty:
+                blocks.append("*No quotation can be shown for this theme*" + (
+                    " (every candidate came from a group below the disclosure threshold)."
+                    if self.run.is_table else "."))  # fmt: skip
+            for r in quotes.itertuples():
+                src = str(r.source)
+                sec = str(r.section) if isinstance(r.section, str) and r.section else ""
+                where = f"{src}" + (f", section “{sec}”" if sec else "")
+                text = " ".join(str(r.quote).split())
+                blocks.append(f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(where)}*\n")
+            self._show(_md("\n".join(blocks)))
+
+    def breakdowns(self) -> None:
+        """Breakdowns by group and over time (tables of responses only)."""
+        if not self.run.is_table:
+            return
+        from covidlearning.disclosure import rule_statement
+
+        self._show(
+            _md(
+                "## Themes by group and over time\n\n"
+                + rule_statement(self.cfg.disclosure.threshold, self.cfg.disclosure.secondary)
+            )
+        )
+        tables = sorted(
+            p.stem
+            for p in self.run.tables_dir.glob("breakdown_*.csv")
+            if not p.stem.endswith("_keywords")
+        )
+        for name in tables:
+            df = self.run.read_table(name, dtype=str)
+            what = name.removeprefix("breakdown_").replace("_", " ")
+            self._show(_md(f"### By {what}"))
+            fig = self.run.figures_dir / f"{name}.png"
+            if fig.is_file():
+                from IPython.display import Image
+
+                self._fig += 1
+                self._show(
+                    Image(filename=str(fig)),
+                    _md(f"*Figure {self._fig}. Themes by {what}; * marks a hidden figure.*"),
+                )
+            self._show(table_html(df))
+
+    def stance(self) -> None:
+        """What to keep versus what not to repeat, per theme."""
+        from covidlearning import figures
+
+        if self.stance_table.empty:
+            return
+        st = self.stance_table
+        self._show(
+            _md(
+                '## "What to keep" and "what not to repeat"\n\n'
+                "Each unit was read for its stance: does it argue for **keeping** something "
+                '("we must keep", "continue", "worth keeping") or against **repeating** it '
+                '("never again", "don\'t go back to", "we mustn\'t forget")? Units without '
+                "such a phrase are judged by their overall tone (VADER sentiment): clearly "
+                "positive reads as *keep*, clearly negative as *not repeat*, the rest as "
+                "*neutral*. Mean sentiment runs from -1 (very negative) to +1 (very positive)."
+            )
+        )
+        self._figure(
+            figures.stance_by_theme(st),
+            "stance_by_theme",
+            "Stance of each theme's units (left) and their mean sentiment (right).",
+        )
+        show = pd.DataFrame(
+            {
+                "Theme": st["label"],
+                "Units": st["n"],
+                "Keep": [pct(x) for x in st["keep_share"]],
+                "Not repeat": [pct(x) for x in st["not repeat_share"]],
+                "Mixed": [pct(x) for x in st["mixed_share"]],
+                "Neutral": [pct(x) for x in st["neutral_share"]],
+                "Mean sentiment": [f"{x:+.2f}" for x in st["mean_compound"]],
+            }
+        )
+        self._show(table_html(show))
+
+    def frameworks(self) -> None:
+        """How the discovered themes line up with the authors' own frameworks."""
+        if not self.framework_results:
+            return
+        self._show(
+            _md(
+                "## Comparison with the authors' own themes\n\n"
+                "The authors of the source documents named their own themes. Here each "
+                "framework is set beside the themes the machine found: which framework "
+                "themes the data clearly supports (**matched**), which discovered themes the "
+                "framework does not name (**new**), and which framework themes no discovered "
+                "theme corresponds to (**missed**)."
+            )
+        )
+        for fw in self.framework_results:
+            self._show(_md(f"### {fw['name']}\n\n{fw.get('markdown', '')}"))
+            fig = fw.get("figure")
+            if fig and (self.run.figures_dir / f"{fig}.png").is_file():
+                from IPython.display import Image
+
+                self._fig += 1
+                self._show(
+                    Image(filename=str(self.run.figures_dir / f"{fig}.png")),
+                    _md(f"*Figure {self._fig}. {fw.get('caption', '')}*"),
+                )
+            if fw.get("table"):
+                self._show(table_html(self.run.read_table(fw["table"], dtype=str)))
+
+    def trust(self) -> None:
+        """Quality and stability figures in plain words."""
+        self._show(_md("## How far to trust this"))
+        if self.quality.empty:
+            self._show(_md("No quality figures were recorded."))
+            return
+        lines = []
+        coh = self._quality("coherence (NPMI)")
+        div = self._quality("diversity")
+        stab = self._quality("stability (ARI)")
+        outl = self._quality("outliers")
+        outs = self._quality("outlier share")
+        if coh:
+            lines.append(
+                f"- **Coherence {coh}** ({band('coherence (NPMI)', coh) or 'not banded'}): whether each "
+                "theme's keywords really occur together in the texts (from -1 to +1; above 0.1 "
+                "is usual for themes people find readable)."
+            )
+        if div:
+            lines.append(
+                f"- **Diversity {div}** ({band('diversity', div) or 'not banded'}): the share of "
+                "keywords that belong to only one theme; 1 means no two themes share keywords."
+            )
+        if stab:
+            lines.append(
+                f"- **Stability {stab}** ({band('stability (ARI)', stab) or 'not banded'}): when the "
+                "analysis is re-run with different random starting points, how far the same units "
+                "end up together (adjusted Rand index: 1 identical, 0 no better than chance). "
+                "Themes from an unstable run should be read as one plausible grouping, not the only one."
+            )
+        if outl:
+            share = f" ({pct(float(outs))} of units)" if outs else ""
+            policy = (
+                "then placed in their nearest theme"
+                if self.cfg.discover.outliers == "reassign"
+                else "left out of every theme"
+            )
+            lines.append(
+                f"- **{outl} units{share} fitted no theme well** at first and were {policy}."
+            )
+        self._show(_md("\n".join(lines) or "No quality figures were recorded."))
+        q = self.quality.rename(
+            columns={"measure": "Measure", "value": "Value", "meaning": "What it means"}
+        )
+        self._show(table_html(q))
+
+    def methods(self) -> None:
+        """Methods and limitations, written from the actual config and run manifest."""
+        c = self.cfg
+        d = c.discover
+        topics = (
+            "chosen automatically from the data"
+            if d.topics == "auto"
+            else f"merged down to {d.topics}"
+        )
+        source = (
+            f"the table `{Path(c.input.path).name}` (text column `{c.input.text_column}`)"  # type: ignore[union-attr]
+            if self.run.is_table
+            else f"the documents in `{c.corpus.raw_dir}`, "
+            + (
+                "split into sentences"
+                if c.corpus.sentences
+                else "split into paragraphs, bullets and quotes"
+            )
+            + f" (units shorter than {c.corpus.min_unit_chars} characters dropped)"
+        )
+        manifest = _discovery_manifest(self.run.work_dir)
+        versions = ""
+        if manifest.get("versions") or manifest.get("package_versions"):
+            v = manifest.get("versions") or manifest.get("package_versions")
+            versions = ", ".join(
+                f"{k} {v[k]}"
+                for k in ("bertopic", "sentence-transformers", "umap-learn", "hdbscan")
+                if k in v
+            )
+        params = manifest.get("parameters") or {}
+        tuned = ""
+        if isinstance(params, dict) and params:
+            keep = {
+                k: v
+                for k, v in params.items()
+                if isinstance(v, int | float | str) and not isinstance(v, bool)
+            }
+            tuned = "; ".join(f"{k} = {v}" for k, v in list(keep.items())[:10])
+        lines = [
+            "## Methods",
+            "",
+            f"1. **Data.** {source}.",
+            f"2. **Meaning.** Each unit was turned into a sentence embedding with the `{d.embedding_model}` "
+            "model, run locally (nothing leaves the machine).",
+            "3. **Themes.** Units with similar embeddings were grouped with BERTopic (UMAP to reduce "
+            "dimensions, density-based clustering), with settings adapted to the number of units; "
+            f"the number of themes was {topics}. Keywords come from class-based TF-IDF, refined "
+            "for relevance and variety.",
+            "4. **Units that fit no theme** were "
+            + (
+                "assigned to their nearest theme."
+                if d.outliers == "reassign"
+                else "kept apart as outliers."
+            ),
+            f"5. **Quotes.** Up to {d.n_quotes} representative, mutually different quotes per theme; "
+            "a quote always belongs to its theme.",
+            f"6. **Stability.** The model was refitted with {d.stability_runs} further random seeds and "
+            f"compared with the main run (seed {d.seed}).",
+            "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
+            "sentiment (NLTK, lexicon from the vaderSentiment package).",
+        ]
+        if c.frameworks:
+            lines.append(
+                "8. **Frameworks.** Discovered themes were compared with: "
+                + "; ".join(f"`{Path(p).name}`" for p in c.frameworks)
+                + "."
+            )
+        if self.run.is_table:
+            lines.append(
+                f"9. **Disclosure control.** Figures from fewer than {c.disclosure.threshold} "
+                "respondents are hidden (`*`)"
+                + (", with secondary suppression" if c.disclosure.secondary else "")
+                + "; no quote comes from a group below that size."
+            )
+        if c.redaction.enabled:
+            lines.append(
+                "10. **Redaction.** Every quote and text in this report passed an offline "
+                "redactor (names, NHS numbers, phone numbers, e-mails, postcodes, web addresses, "
+                "ward and bed numbers), and a final check scanned every published file."
+            )
+        if tuned:
+            lines.append(f"\nModel settings used: {tuned}.")
+        if versions:
+            lines.append(
+                f"\nSoftware: {versions}; full versions and input checksums are in `manifest.json`."
+            )
+        lines += [
+            "",
+            "## Limitations",
+            "",
+            "- Themes are found by a statistical model from word use and meaning. They are a "
+            "starting point for human reading, not a replacement for it: labels are generated "
+            "from keywords and may need rewording.",
+            "- Each unit belongs to one theme, although people often make several points at once.",
+            "- Shares describe this material only. Confidence intervals assume units are independent; "
+            "units from the same document or person are not, so the true uncertainty is larger.",
+            "- Stance and sentiment come from word lists. They miss irony and context, and NHS "
+            "words such as *positive* (a test result) can mislead them.",
+        ]
+        if not self.run.is_table:
+            lines.append(
+                "- The documents are already summaries written by their authors, so the analysis "
+                "finds the themes of those summaries, not of the original conversations or surveys."
+            )
+        else:
+            lines.append(
+                "- Respondents chose to answer; their views may not represent all staff or patients."
+            )
+        self._show(_md("\n".join(lines)))
+
+
+def _md_escape(text: str) -> str:
+    """Escape characters that Markdown would read as formatting inside a quote."""
+    for ch in ("\\", "*", "_", "`", "[", "]", "<", ">", "#"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _discovery_manifest(work_dir: Path) -> dict[str, Any]:
+    for p in (work_dir / "discovery" / "manifest.json", work_dir / "manifest.json"):
+        if p.is_file():
+            try:
+                return json.loads(p.read_text("utf-8"))
+            except json.JSONDecodeError:
+                return {}
+    return {}

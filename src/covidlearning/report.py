@@ -1,0 +1,742 @@
+"""Run the analysis notebooks with papermill and assemble ``reports/<name>/``.
+
+``covidlearning report --config configs/NAME.yaml`` (or :func:`run_report`):
+
+1. reads the config (:func:`covidlearning.config.load_config`) and checks every input
+   exists *before* any notebook starts;
+2. reads each notebook's ``parameters`` cell (``papermill.inspect_notebook``): every
+   override must name a declared parameter and is converted to its declared type, so
+   ``site="007"`` stays the string ``"007"``;
+3. executes ``01-corpus`` -> ``02-discover`` -> ``03-code`` -> ``04-report`` in a
+   temporary folder, each cell limited to ``config.cell_timeout`` seconds;
+4. converts the executed report notebook to ``report.html`` (code hidden, figures
+   embedded as data URIs, no external scripts), writes ``tables/report-tables.xlsx``
+   beside the CSVs and ``manifest.json`` (parameters, sha256 of every input, model id,
+   seed, package versions, timings);
+5. runs the redaction guard (:func:`covidlearning.redact.scan_dir`) over the whole
+   folder and only then swaps it into place (:func:`covidlearning._io.atomic_dir`).
+
+A failing cell stops the run with :class:`ReportFailed`, naming the notebook and the
+cell; the partly executed notebook is kept in ``<reports_dir>/.failed/<name>/`` and the
+previous report is left untouched.
+
+Notebooks talk to each other through files: ``tables/`` and ``figures/`` in the report
+folder and an unpublished work folder (default ``data/interim/<name>/``: the analysed
+units, the fitted model) that never goes under ``reports/``, because it holds
+unredacted text. :func:`open_run` is what each notebook calls first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from covidlearning._io import package_versions, sha256_file, write_json
+from covidlearning.config import Config, load_config
+from covidlearning.errors import InputError
+
+#: The notebooks of one report run, in order (file stems in ``notebooks/``).
+NOTEBOOKS: tuple[str, ...] = ("01-corpus", "02-discover", "03-code", "04-report")
+#: Parameters every notebook has; the runner sets them itself.
+RUNNER_PARAMETERS = ("config_path", "out_dir", "work_dir")
+REPORT_NOTEBOOK = "04-report"
+KERNEL_NAME = "covidlearning"
+
+_PROJECT_MARKERS = ("pyproject.toml", "configs")
+
+
+class ReportFailed(RuntimeError):
+    """A notebook cell failed; the message names the notebook, the cell and the saved copy."""
+
+    exit_code = 1
+
+
+# --------------------------------------------------------------------------- locations
+def project_root(start: str | Path | None = None) -> Path | None:
+    """Return the nearest folder at or above ``start`` holding pyproject.toml and configs/."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / m).exists() for m in _PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def notebooks_dir() -> Path:
+    """Folder of the analysis notebooks: ``notebooks/`` of this checkout (or of the cwd)."""
+    candidates = [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks"]
+    for c in candidates:
+        if (c / f"{NOTEBOOKS[0]}.ipynb").is_file():
+            return c
+    raise InputError(
+        "cannot find the analysis notebooks (notebooks/01-corpus.ipynb)",
+        "Run from the covidlearning project folder (an editable install: make setup)",
+    )
+
+
+def default_work_dir(config: Config) -> Path:
+    """Unpublished intermediate files of a run: ``data/interim/<name>``."""
+    return Path("data/interim") / config.name
+
+
+def report_dir(config: Config) -> Path:
+    """Where a run's report goes: ``<reports_dir>/<name>``."""
+    return Path(config.reports_dir) / config.name
+
+
+def failed_dir(config: Config) -> Path:
+    """Where partly executed notebooks of a failed run are kept."""
+    return Path(config.reports_dir) / ".failed" / config.name
+
+
+# --------------------------------------------------------------------------- inputs
+def input_files(config: Config, config_path: str | Path | None = None) -> list[Path]:
+    """Every file the run reads: config, raw documents or input table, codebooks."""
+    files: list[Path] = []
+    if config_path is not None:
+        files.append(Path(config_path))
+    if config.source == "table" and config.input is not None:
+        files.append(Path(config.input.path))
+    else:
+        raw = Path(config.corpus.raw_dir)
+        if raw.is_dir():
+            files += sorted(p for p in raw.iterdir() if p.is_file() and not p.name.startswith("."))
+    files += [Path(p) for p in config.frameworks]
+    if config.code.codebook is not None:
+        files.append(Path(config.code.codebook))
+    if config.redaction.extra_names_file is not None:
+        files.append(Path(config.redaction.extra_names_file))
+    return files
+
+
+def check_inputs(config: Config) -> None:
+    """Fail fast, before any notebook runs, when an input the config names is missing.
+
+    Raises:
+        InputError: a missing raw folder, input table, codebook or name list.
+    """
+    if config.source == "table":
+        if config.input is None:
+            raise InputError(
+                "source is 'table' but the config has no input section",
+                "Add input: {path: FILE, text_column: COLUMN} (see configs/trust-template.yaml)",
+            )
+        from covidlearning.load import check_input_path
+
+        check_input_path(config.input.path)
+    else:
+        raw = Path(config.corpus.raw_dir)
+        if not raw.is_dir():
+            raise InputError(
+                f"corpus folder not found: {raw}", "Set corpus.raw_dir to a folder of documents"
+            )
+        if not any(p.is_file() for p in raw.iterdir()):
+            raise InputError(f"corpus folder {raw} is empty", "Put documents in it")
+    for path in [*config.frameworks, config.code.codebook, config.redaction.extra_names_file]:
+        if path is not None and not Path(path).is_file():
+            raise InputError(f"file named in the config not found: {path}", "Fix the path")
+
+
+# --------------------------------------------------------------------------- parameters
+def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares: name -> {inferred_type_name, default, help}."""
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def coerce(name: str, value: Any, type_name: str) -> Any:
+    """Convert an override to the type its parameters cell declares.
+
+    Strings stay strings (``"007"`` is not turned into 7); ``int``, ``float`` and
+    ``bool`` parameters accept their usual spellings; anything else is kept as given.
+
+    Raises:
+        InputError: the value does not fit the declared type.
+    """
+    t = (type_name or "").strip().lower()
+    try:
+        if t == "str":
+            return value if isinstance(value, str) else str(value)
+        if t == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value) if not isinstance(value, float) or value.is_integer() else int("x")
+        if t == "float":
+            return float(value)
+        if t == "bool":
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in _TRUE:
+                return True
+            if s in _FALSE:
+                return False
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(
+            f"parameter {name} must be {t}, got {value!r}", f"Pass a valid {t} for {name}"
+        ) from None
+    return value
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """Turn ``NAME=VALUE`` strings into a dict (values stay strings).
+
+    Raises:
+        InputError: an item has no ``=`` or an empty name.
+    """
+    out: dict[str, str] = {}
+    for item in pairs:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"bad parameter {item!r}", "Write it as NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def plan_parameters(
+    notebooks: Mapping[str, Path],
+    overrides: Mapping[str, Any],
+    runner: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Parameters to inject into each notebook, checked against its ``parameters`` cell.
+
+    Args:
+        notebooks: stem -> notebook path.
+        overrides: user overrides; each must be declared by at least one notebook and
+            may not be a runner parameter.
+        runner: values the runner sets in every notebook that declares them.
+
+    Raises:
+        InputError: an unknown parameter, a runner parameter overridden, a bad value.
+    """
+    declared = {stem: notebook_parameters(path) for stem, path in notebooks.items()}
+    known = sorted({p for params in declared.values() for p in params} - set(RUNNER_PARAMETERS))
+    for name in overrides:
+        if name in RUNNER_PARAMETERS:
+            raise InputError(
+                f"parameter {name} is set by the report runner",
+                "Change it in the config file or with the report command's options",
+            )
+        if name not in known:
+            raise InputError(
+                f"unknown notebook parameter {name!r}",
+                f"Known parameters: {', '.join(known) or 'none'}",
+            )
+    plan: dict[str, dict[str, Any]] = {}
+    for stem, params in declared.items():
+        missing = [p for p in RUNNER_PARAMETERS if p not in params]
+        if missing:
+            raise InputError(
+                f"notebook {stem} has no parameter {', '.join(missing)}",
+                "Every report notebook declares config_path, out_dir and work_dir",
+            )
+        chosen = {k: v for k, v in runner.items() if k in params}
+        for name, value in overrides.items():
+            if name in params:
+                chosen[name] = coerce(name, value, params[name]["inferred_type_name"])
+        plan[stem] = chosen
+    return plan
+
+
+# --------------------------------------------------------------------------- kernel
+def kernel_name() -> str:
+    """The project's kernel when it runs this interpreter, else ipykernel's ``python3``."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        exe = Path(spec.argv[0])
+        if exe.exists() and Path(sys.prefix).resolve() == exe.resolve().parents[1]:
+            return KERNEL_NAME
+        if exe.exists() and exe.resolve() == Path(sys.executable).resolve():
+            return KERNEL_NAME
+    except Exception:  # noqa: BLE001 - no such kernel: fall back to python3
+        pass
+    return "python3"
+
+
+# --------------------------------------------------------------------------- execution
+@dataclass
+class NotebookRun:
+    """Timing and parameters of one executed notebook."""
+
+    notebook: str
+    seconds: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _failed_cell(path: Path) -> tuple[int | None, str]:
+    """Find the cell papermill marked as failed or still running in a saved notebook."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None, ""
+    index = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "papermill-error-cell-tag" in tags:
+            continue
+        index += 1
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if status in {"failed", "running"}:
+            src = cell.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            return index, src
+    return None, ""
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()[:80]
+    return ""
+
+
+def execute(
+    notebook: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    keep_failed: Path,
+    timeout: int,
+    kernel: str | None = None,
+    progress: bool = True,
+) -> float:
+    """Execute one notebook with papermill; return seconds taken.
+
+    Raises:
+        ReportFailed: a cell raised or timed out; the partly executed notebook is copied
+            to ``keep_failed`` and the message names the notebook and cell.
+        InputError: a cell raised :class:`~covidlearning.errors.InputError` (bad input).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=kernel or kernel_name(),
+            cwd=os.getcwd(),
+            progress_bar=progress,
+            request_save_on_cell_execute=True,
+            execution_timeout=timeout,
+        )
+    except Exception as exc:  # noqa: BLE001 - re-raised with context below
+        keep_failed.mkdir(parents=True, exist_ok=True)
+        saved = keep_failed / output.name
+        if output.exists():
+            shutil.copyfile(output, saved)
+        cell, source = _failed_cell(saved if saved.exists() else output)
+        if isinstance(exc, PapermillExecutionError):
+            if exc.ename == "InputError":
+                raise InputError(str(exc.evalue).rstrip(".")) from None
+            what = f"{exc.ename}: {exc.evalue}"
+        else:
+            what = f"{type(exc).__name__}: {exc}".strip()
+            if "timeout" in type(exc).__name__.lower() or "timed out" in what.lower():
+                what = f"the cell ran longer than the {timeout} s cell timeout ({what})"
+        where = f"code cell {cell}" if cell else "a cell"
+        line = _first_line(source)
+        raise ReportFailed(
+            f"notebook {notebook.name} failed at {where}"
+            + (f" ({line})" if line else "")
+            + f": {what.splitlines()[0] if what else 'error'}; partly executed notebook saved "
+            f"to {saved}"
+        ) from None
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- HTML
+def _strip_for_html(nb: Any) -> Any:
+    """Drop what a reader should never see: stderr, warnings, empty outputs, tagged cells."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"remove-cell", "remove_cell", "hide", "parameters", "injected-parameters"}:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                if out.get("output_type") == "error":
+                    continue
+                outputs.append(out)
+            cell.outputs = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def to_html(executed: Path, html: Path, title: str) -> None:
+    """Convert an executed notebook to self-contained HTML with the code hidden.
+
+    Images are embedded as data URIs and no script is loaded from the network (the
+    require.js and MathJax tags nbconvert adds are removed; the report needs neither).
+    """
+    import re
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = _strip_for_html(nbformat.read(str(executed), as_version=4))
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        exclude_anchor_links=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", "", body)
+    body = re.sub(
+        r"<script type=\"text/x-mathjax-config\">.*?</script>\s*", "", body, flags=re.DOTALL
+    )
+    body = re.sub(r"<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>\s*", "", body)
+    # nbconvert's lab template loads mermaid from a CDN in a module script; the report
+    # has no diagrams and must work offline, so drop module scripts that import URLs
+    body = re.sub(
+        r"<script type=\"module\">(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>\s*",
+        "",
+        body,
+        flags=re.DOTALL,
+    )
+    body = body.replace("</head>", _REPORT_CSS + "</head>", 1)
+    html.write_text(body, encoding="utf-8")
+
+
+_REPORT_CSS = """<style>
+/* covidlearning report: readable width and tables for non-technical readers */
+body { max-width: 1100px; margin: 0 auto; padding: 1.5em 2em 4em; }
+.jp-RenderedHTMLCommon table { font-size: 0.92em; border-collapse: collapse; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { vertical-align: top; text-align: left !important; }
+.jp-RenderedHTMLCommon blockquote { margin: 0.8em 0 0.8em 0.5em; }
+.jp-RenderedHTMLCommon td { max-width: 34em; }
+.jp-RenderedImage img { max-width: 100%; height: auto; }
+.jp-OutputArea-output pre { white-space: pre-wrap; }
+</style>
+"""
+
+
+# --------------------------------------------------------------------------- tables
+def tables_workbook(tables_dir: Path, name: str = "report-tables.xlsx") -> Path | None:
+    """Collect every CSV in ``tables_dir`` into one XLSX workbook (one sheet per table)."""
+    import pandas as pd
+
+    from covidlearning._io import write_xlsx
+
+    csvs = sorted(p for p in tables_dir.glob("*.csv"))
+    if not csvs:
+        return None
+    sheets: dict[str, pd.DataFrame] = {}
+    for p in csvs:
+        sheet = p.stem[:31]
+        while sheet in sheets:
+            sheet = sheet[:29] + f"_{len(sheets)}"
+        sheets[sheet] = pd.read_csv(p, dtype=str, keep_default_na=False)
+    out = tables_dir / name
+    write_xlsx(out, sheets)
+    return out
+
+
+# --------------------------------------------------------------------------- manifest
+def build_manifest(
+    config: Config,
+    config_path: Path,
+    runs: list[NotebookRun],
+    work_dir: Path,
+    kernel: str,
+    overrides: Mapping[str, Any],
+    total_seconds: float,
+) -> dict[str, Any]:
+    """The run's provenance: parameters, input checksums, model, seed, versions, timings."""
+    discovery: dict[str, Any] = {}
+    for candidate in (work_dir / "discovery" / "manifest.json", work_dir / "manifest.json"):
+        if candidate.is_file():
+            discovery = json.loads(candidate.read_text(encoding="utf-8"))
+            break
+    inputs = {}
+    for p in input_files(config, config_path):
+        if p.is_file():
+            inputs[p.as_posix()] = sha256_file(p)
+    nb_dir = notebooks_dir()
+    versions = package_versions()
+    versions.update(package_versions(("vaderSentiment", "matplotlib", "nbconvert", "jupytext")))
+    return {
+        "name": config.name,
+        "title": config.title,
+        "config_file": config_path.as_posix(),
+        "config": config.model_dump(mode="json"),
+        "parameters": {r.notebook: r.parameters for r in runs},
+        "overrides": dict(overrides),
+        "inputs_sha256": inputs,
+        "notebooks_sha256": {f"{s}.ipynb": sha256_file(nb_dir / f"{s}.ipynb") for s in NOTEBOOKS},
+        "model": discovery.get("model")
+        or discovery.get("embedding_model")
+        or config.discover.embedding_model,
+        "discovery": {k: v for k, v in discovery.items() if k not in {"timings"}},
+        "seed": config.discover.seed,
+        "kernel": kernel,
+        "python": sys.version.split()[0],
+        "package_versions": versions,
+        "timings": {
+            **{r.notebook: round(r.seconds, 2) for r in runs},
+            "discovery_stages": discovery.get("timings", {}),
+            "total": round(total_seconds, 2),
+        },
+    }
+
+
+# --------------------------------------------------------------------------- the run
+def run_report(
+    config_path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    reports_dir: str | Path | None = None,
+    work_dir: str | Path | None = None,
+    kernel: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Execute the notebooks for one config and publish ``<reports_dir>/<name>/``.
+
+    Args:
+        config_path: the YAML config.
+        overrides: notebook parameters to set (``NAME -> value``); each must be declared
+            in some notebook's ``parameters`` cell.
+        reports_dir: parent folder of reports (default: the config's ``reports_dir``).
+        work_dir: unpublished intermediate files (default ``data/interim/<name>``).
+        kernel: Jupyter kernel (default: ``covidlearning`` if it runs this Python,
+            else ``python3``).
+        progress: show papermill's progress bars.
+        log: where to print one line per step (default: stderr).
+
+    Returns:
+        The report folder.
+
+    Raises:
+        InputError: bad config, missing input, unknown parameter, or an input error
+            raised inside a notebook.
+        ReportFailed: a cell failed; nothing published, the partial notebook is kept.
+        covidlearning.redact.IdentifierLeak: the final guard found an identifier.
+    """
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    config_path = Path(config_path)
+    config = load_config(config_path)
+    if reports_dir is not None:
+        config = config.model_copy(update={"reports_dir": Path(reports_dir)})
+    check_inputs(config)
+    nb_dir = notebooks_dir()
+    notebooks = {s: nb_dir / f"{s}.ipynb" for s in NOTEBOOKS}
+    work = Path(work_dir) if work_dir is not None else default_work_dir(config)
+    out = report_dir(config)
+    keep_failed = failed_dir(config)
+    overrides = dict(overrides or {})
+    kernel = kernel or kernel_name()
+
+    from covidlearning._io import atomic_dir
+
+    started = time.perf_counter()
+    runs: list[NotebookRun] = []
+    with atomic_dir(out) as tmp:
+        for child in tmp.iterdir():  # start clean: atomic_dir copied the old report in
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        runner = {
+            "config_path": str(config_path.resolve()),
+            "out_dir": str(tmp.resolve()),
+            "work_dir": str(work.resolve()),
+        }
+        plan = plan_parameters(notebooks, overrides, runner)
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "redaction_originals.json").unlink(missing_ok=True)
+        if keep_failed.exists():
+            shutil.rmtree(keep_failed)
+        for stem, path in notebooks.items():
+            say(f"report: running {path.name}")
+            seconds = execute(
+                path,
+                tmp / path.name,
+                plan[stem],
+                keep_failed,
+                config.cell_timeout,
+                kernel=kernel,
+                progress=progress,
+            )
+            shown = {k: v for k, v in plan[stem].items() if k not in RUNNER_PARAMETERS}
+            runs.append(NotebookRun(stem, seconds, shown))
+        say("report: writing report.html")
+        to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / "report.html", config.title)
+        tables_workbook(tmp / "tables")
+        manifest = build_manifest(
+            config,
+            config_path,
+            runs,
+            work,
+            kernel,
+            overrides,
+            time.perf_counter() - started,
+        )
+        write_json(tmp / "manifest.json", manifest)
+        guard(config, tmp, work)
+    say(f"report: wrote {out}/report.html")
+    return out
+
+
+def guard(config: Config, folder: Path, work_dir: Path) -> None:
+    """Final check before publishing: no detectable identifier anywhere in ``folder``.
+
+    Strings that redaction removed during the run (``redaction_originals.json`` in the
+    work folder) must not appear at all.
+
+    Raises:
+        covidlearning.redact.IdentifierLeak: something identifying is left.
+    """
+    if not (config.redaction.enabled and config.redaction.guard):
+        return
+    from covidlearning.redact import check_dir
+
+    known: list[str] = []
+    originals = work_dir / "redaction_originals.json"
+    if originals.is_file():
+        known = json.loads(originals.read_text(encoding="utf-8"))
+    check_dir(folder, known=known, allow=config.redaction.allow, config=config.redaction)
+
+
+# --------------------------------------------------------------------------- inside notebooks
+class Run:
+    """What a notebook needs about its run: config, folders, redaction, table and figure output.
+
+    Created by :func:`open_run`. Tables go to ``out_dir/tables`` (CSV, deterministic),
+    figures to ``out_dir/figures`` (PNG and SVG, shown inline as PNG), intermediate
+    files to ``work_dir``. Every text that reaches the report passes :meth:`redact`.
+    """
+
+    def __init__(self, config: Config, config_path: Path, out_dir: Path, work_dir: Path) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.out_dir = out_dir
+        self.work_dir = work_dir
+        self.tables_dir = out_dir / "tables"
+        self.figures_dir = out_dir / "figures"
+        for d in (self.out_dir, self.tables_dir, self.figures_dir, self.work_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._redactor: Any = None
+
+    @property
+    def is_table(self) -> bool:
+        """True when the run analyses a table of responses rather than documents."""
+        return self.config.source == "table"
+
+    # ---- redaction
+    @property
+    def redactor(self) -> Any:
+        """The run's :class:`covidlearning.redact.Redactor` (created on first use)."""
+        if self._redactor is None:
+            from covidlearning.redact import Redactor
+
+            self._redactor = Redactor(self.config.redaction)
+        return self._redactor
+
+    def redact(self, text: Any, source: str = "") -> Any:
+        """Redact one text (unchanged when redaction is off or it is not a string)."""
+        if not self.config.redaction.enabled or not isinstance(text, str):
+            return text
+        return self.redactor.redact(text, source=source)
+
+    def redact_columns(self, frame: Any, columns: list[str], id_column: str = "id") -> Any:
+        """Return a copy of ``frame`` with the named text columns redacted."""
+        out = frame.copy()
+        ids = frame[id_column].astype(str).tolist() if id_column in frame.columns else None
+        for col in columns:
+            if col not in out.columns:
+                continue
+            out[col] = [
+                self.redact(v, f"{ids[k] if ids else k}:{col}")
+                for k, v in enumerate(out[col].tolist())
+            ]
+        return out
+
+    def finish(self, notebook: str) -> None:
+        """Write the anonymisation log (outside reports/) and remember what was removed."""
+        if self._redactor is None or not self._redactor.log:
+            return
+        self._redactor.write_log(f"{self.config.name}-{notebook}", self.config.redaction.log_dir)
+        path = self.work_dir / "redaction_originals.json"
+        known = set(json.loads(path.read_text("utf-8"))) if path.is_file() else set()
+        known |= set(self._redactor.originals())
+        write_json(path, sorted(known))
+
+    # ---- output
+    def write_table(self, frame: Any, name: str, float_format: str = "%.6g") -> Path:
+        """Write ``tables/<name>.csv`` deterministically and return its path."""
+        from covidlearning._io import write_csv
+
+        path = self.tables_dir / f"{name}.csv"
+        write_csv(path, frame, float_format=float_format)
+        return path
+
+    def read_table(self, name: str, **kwargs: Any) -> Any:
+        """Read ``tables/<name>.csv`` back (ids and labels as strings)."""
+        import pandas as pd
+
+        kwargs.setdefault("keep_default_na", False)
+        kwargs.setdefault("na_values", [""])
+        return pd.read_csv(self.tables_dir / f"{name}.csv", **kwargs)
+
+    def has_table(self, name: str) -> bool:
+        """True when ``tables/<name>.csv`` exists."""
+        return (self.tables_dir / f"{name}.csv").is_file()
+
+    def figure(self, fig: Any, name: str, show: bool = True) -> dict[str, Path]:
+        """Save a figure as PNG and SVG under ``figures/`` and show the PNG inline."""
+        from covidlearning.figures import save
+
+        paths = save(fig, self.figures_dir, name)
+        if show:
+            from IPython.display import Image, display
+
+            display(Image(filename=str(paths["png"])))
+        return paths
+
+
+def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
+    """Start a notebook: find the project root, read the config, make the folders.
+
+    Relative paths in a config are relative to the project root. When a notebook is
+    opened in JupyterLab its working folder is ``notebooks/``, so this moves to the
+    project root first (the nearest parent holding ``pyproject.toml`` and ``configs/``);
+    under ``covidlearning report`` the runner already starts there.
+
+    Args:
+        config_path: the run's YAML config.
+        out_dir: report folder; ``""`` means ``<reports_dir>/<name>`` from the config.
+        work_dir: unpublished intermediate files; ``""`` means ``data/interim/<name>``.
+    """
+    path = Path(config_path)
+    if not path.is_absolute() and not path.exists():
+        root = project_root()
+        if root is not None and (root / path).exists():
+            os.chdir(root)
+    config = load_config(path)
+    out = Path(out_dir) if out_dir else report_dir(config)
+    work = Path(work_dir) if work_dir else default_work_dir(config)
+    return Run(config, path, out, work)
