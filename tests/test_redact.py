@@ -107,6 +107,10 @@ def test_digits_inside_longer_tokens_are_not_nhs_numbers(r):
         "0800 1234567",
         "+44289018124",
         "0044 20 7946 0958",
+        "0289018966",
+        "0909 879 0027",
+        "(07700)900123",
+        "+44(0)1134960000",
     ],
 )
 def test_uk_phone_numbers_redacted(r, phone):
@@ -224,6 +228,13 @@ def test_not_urls(r, text):
         ("Priya was amazing", "[NAME] was amazing"),
         ("Amira Hughes ran the hub", "[NAME] ran the hub"),
         ("Mary Anne Fitzgerald led it", "[NAME] led it"),
+        ("Ring Maurice Hill, any time", "Ring [NAME], any time"),
+        ("Victor Webb-Morris helped", "[NAME] helped"),
+        ("Thanks Leon McCrudden-McGrory!", "Thanks [NAME]!"),
+        ("the nurse, Cal Ó Corra, said", "the nurse, [NAME], said"),
+        ("Anna van der Berg rang", "[NAME] rang"),
+        ("Please contact Barbara Green.", "Please contact [NAME]."),
+        ("Jeremy Lane was kind", "[NAME] was kind"),
     ],
 )
 def test_names_redacted(r, text, expected):
@@ -252,6 +263,9 @@ def test_names_redacted(r, text, expected):
         "Video Consultations and Remote Working",
         "Flexible Working Policy",
         "Healthwatch England said",
+        "Sarah Hospital Trust",
+        "Long-Term Plan",
+        "We Will Care",
     ],
 )
 def test_not_names(r, text):

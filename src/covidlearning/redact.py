@@ -90,6 +90,8 @@ _PHONE_RE = re.compile(
     r"|\(0\d{2,5}\)\s?\d[\d\s-]{4,9}\d"
     r"|0\d[\d\s-]{7,13}\d)" + _NOT_NUM_AFTER
 )
+#: Bare 10-digit numbers read as phones (others may be ordinary reference numbers).
+_BARE_10 = ("01", "02", "0800", "0500")
 _EMAIL_RE = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w-])"
@@ -145,7 +147,9 @@ _WEAK_TITLES = (
     r"Nurse|Sister|Matron|Staff Nurse|Charge Nurse|Student Nurse|Midwife|Father|Sir|Dame|Lord"
     r"|Lady|Consultant|Surgeon|Physio|Physiotherapist|Porter|Paramedic|Pastor|Imam|Rabbi|Chaplain"
 )
-_NAME_TOKEN = r"(?:Mc|Mac|O'|D'|De|Di|Da|Van|Von|Le|La)?[A-Z][a-zà-ÿ'’]+(?:-[A-Z][a-zà-ÿ'’]+)?"
+_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_PART = rf"(?:Mc|Mac|O'|O’|D'|D’|De|Di|Da|Van|Von|Le|La)?[{_UP}][{_LO}'’]+"
+_NAME_TOKEN = rf"{_PART}(?:-{_PART})*"
 _INITIALS = r"(?:[A-Z]\.?\s?){1,3}"
 _TITLE_RE = re.compile(
     r"(?<![\w-])(?:(?P<strong>(?i:"
@@ -172,14 +176,32 @@ _NOT_PERSON = frozenset(
     Healthwatch Health Care Trust Partnership Alliance Network Group Team Board Service
     Services Hospital Clinic Centre Unit Ward Foundation Institute College University""".split()
 )
+#: Organisation words that end a name: "Sarah Green" is a name, "Sarah Hospital" is not.
+_ORG_WORDS = frozenset(
+    """Council Borough District Region Regional National International United General
+    Healthwatch Health Care Trust Partnership Alliance Network Group Team Teams Board
+    Service Services Hospital Clinic Centre Unit Ward Foundation Institute College
+    University England Scotland Wales Ireland Britain Kingdom NHS""".split()
+)
 _CAP_TOKEN_RE = re.compile(r"(?<![\w'’-])" + _NAME_TOKEN + r"(?![\w-])")
+#: Surname particles: "Cal Ó Corra", "Anna van der Berg", "Omar bin Said".
+_PARTICLE_RE = re.compile(
+    r" (?:Ó|Ní|Nic|Ua|Mac|[Vv]an(?: [Dd]e[rn])?|[Vv]on|[Dd]e(?: [Ll]a)?|[Dd]a|[Dd]i|[Dd]u|"
+    r"[Ll]e|[Ll]a|bin|binti|[Aa]l|[Ee]l|ter|ten) (" + _NAME_TOKEN + r")(?![\w-])"
+)
 
 
 @functools.lru_cache(maxsize=1)
 def _lists() -> dict[str, frozenset[str]]:
     folder = resources.files("covidlearning") / "resources" / "names"
     out = {}
-    for key in ("given_names", "ambiguous_given_names", "surnames", "common_words"):
+    for key in (
+        "given_names",
+        "ambiguous_given_names",
+        "surnames",
+        "common_words",
+        "english_words",
+    ):
         text = (folder / f"{key}.txt").read_text(encoding="utf-8")
         out[key] = frozenset(line.strip() for line in text.splitlines() if line.strip())
     return out
@@ -268,6 +290,7 @@ class Redactor:
         self._ambiguous = lists["ambiguous_given_names"]
         self._surnames = lists["surnames"]
         self._common = lists["common_words"]
+        self._english = lists["english_words"]
         extra = list(self.config.extra_names)
         if self.config.extra_names_file is not None:
             path = Path(self.config.extra_names_file)
@@ -330,15 +353,15 @@ class Redactor:
                 digits = re.sub(r"^(00)?44", "", digits)
                 if digits.startswith("0"):
                     digits = digits[1:]
-                ok = len(digits) in (9, 10) and digits[0] in "123578"
+                ok = len(digits) in (9, 10) and digits[0] in "1235789"
             else:
                 bare = not re.search(r"[\s()-]", raw)
                 ok = (
                     digits[:1] == "0"
-                    and digits[1:2] in "123578"
+                    and digits[1:2] in "1235789"
                     and (
                         len(digits) == 11
-                        or (len(digits) == 10 and (not bare or digits.startswith(("0800", "0500"))))
+                        or (len(digits) == 10 and (not bare or digits.startswith(_BARE_10)))
                     )
                 )
             if ok and m.start(1) not in nhs_starts:
@@ -366,6 +389,18 @@ class Redactor:
 
     def _is_common(self, token: str) -> bool:
         return _strip_possessive(token).lower() in self._common
+
+    def _double_barrelled(self, token: str) -> bool:
+        """``Webb-Morris``: hyphenated capitals, a listed surname or no English part."""
+        parts = token.split("-")
+        if len(parts) < 2 or not all(p[:1].isupper() for p in parts):
+            return False
+        return any(p in self._surnames for p in parts) or not any(
+            self._is_english(p) for p in parts
+        )
+
+    def _is_english(self, token: str) -> bool:
+        return _strip_possessive(token).lower() in self._english
 
     def _is_surname(self, token: str) -> bool:
         """A capitalised token that can follow a given name as its surname."""
@@ -396,7 +431,7 @@ class Redactor:
                     continue
             else:
                 known = first in self._given or first in self._surnames or first in self._ambiguous
-                if not known and self._is_common(first):
+                if not known and self._is_english(first):
                     continue
                 if (
                     len(tokens) > 1
@@ -432,9 +467,10 @@ class Redactor:
                     nxt is not None
                     and word == tok.group(0)
                     and text[tok.end() : nxt.start()] == " "
-                    and not self._is_common(word)
+                    and not self._is_english(word)
                     and word not in _NOT_PERSON
                     and _strip_possessive(nxt.group(0)) not in _NOT_PERSON
+                    and _strip_possessive(nxt.group(0)) not in self._given
                     and _strip_possessive(nxt.group(0)) in self._surnames
                     and not self._is_common(nxt.group(0))
                     and not _PLACE_AFTER_RE.match(text, nxt.end())
@@ -445,23 +481,44 @@ class Redactor:
                     continue
                 i += 1
                 continue
+            # "Ring Maurice Hill": an ambiguous word before a clear given name is not
+            # part of the name; start at the given name instead
+            if ambiguous and i + 1 < len(tokens):
+                nxt_word = _strip_possessive(tokens[i + 1].group(0))
+                if nxt_word in self._given and text[tok.end() : tokens[i + 1].start()] == " ":
+                    i += 1
+                    continue
             # extend over following surname-like tokens separated by one space
             end, j = tok.start() + len(word), i + 1
-            while j < len(tokens) and j - i <= 2:
+            initial = _sentence_initial(text, tok.start())
+            while j < len(tokens) and j - i <= 3:
                 nxt = tokens[j]
                 if text[tokens[j - 1].end() : nxt.start()] != " " or tokens[j - 1].group(0) != (
                     _strip_possessive(tokens[j - 1].group(0))
                 ):
                     break
                 nxt_word = _strip_possessive(nxt.group(0))
-                ok = (
-                    nxt_word in self._surnames and not self._is_common(nxt_word)
-                    if ambiguous
-                    else self._is_surname(nxt_word)
-                )
+                if nxt_word in _ORG_WORDS:
+                    break
+                if ambiguous and j == i + 1:
+                    # "Will Smith" yes, "Will Care" no; "Mark Little" only mid-sentence
+                    listed = nxt_word in self._surnames or self._double_barrelled(nxt_word)
+                    ok = listed and (not initial or not self._is_common(nxt_word))
+                elif j == i + 1:
+                    ok = self._is_surname(nxt_word)
+                else:
+                    # a third or fourth part: listed surnames and unlisted words only
+                    ok = nxt_word in self._surnames or not self._is_english(nxt_word)
                 if not ok:
                     break
                 end, j = nxt.start() + len(nxt_word), j + 1
+            if (m := _PARTICLE_RE.match(text, end)) is not None and (
+                j > i + 1 or not self._is_common(m.group(1))
+            ):
+                end = m.end()
+                j = max(j, i + 2)
+                while j < len(tokens) and tokens[j].start() < end:
+                    j += 1
             if _PLACE_AFTER_RE.match(text, end):
                 i = j  # "Queen Elizabeth Hospital", "John Radcliffe Building": a place
                 continue
@@ -532,6 +589,12 @@ class Redactor:
         path = folder / f"{name}.csv"
         write_csv(path, self.log_frame())
         return path
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    """True if ``start`` begins a sentence (start of text, or after . ! ? : ; or a newline)."""
+    before = text[:start].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".!?:;\n"
 
 
 def _strip_possessive(token: str) -> str:
