@@ -154,3 +154,18 @@ def test_all_combinations_of_small_tables():
         df = pd.DataFrame([[a, b], [c, d]])
         cells, bases = suppression_masks(df, 10, True)
         assert_no_line_with_single_hidden(cells.to_numpy(), bases.to_numpy())
+
+
+def test_quote_group_sizes_count_analysed_rows_only():
+    # 8 real answers + 4 filler rows: the group has 8 analysed respondents, below 10
+    f = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(32)],
+            "group": ["Small"] * 12 + ["Big"] * 20,
+            "status": ["ok"] * 8 + ["filler"] * 4 + ["ok"] * 20,
+        }
+    )
+    quotes = pd.DataFrame({"id": ["r0", "r20"], "quote": ["a", "b"]})
+    assert filter_quotes(quotes, f, ["group"], 10)["id"].tolist() == ["r20"]
+    without_status = filter_quotes(quotes, f.drop(columns="status"), ["group"], 10)
+    assert without_status["id"].tolist() == ["r0", "r20"]

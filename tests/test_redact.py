@@ -17,6 +17,7 @@ from covidlearning.redact import (
     is_valid_nhs_number,
     redact_frame,
     scan_dir,
+    strip_placeholders,
 )
 
 
@@ -491,3 +492,10 @@ def test_scan_dir_known_originals_and_allow(tmp_path):
     kinds = {f.kind for f in scan_dir(rep, known=["Zebedee"])}
     assert kinds == {"known", "url"}
     assert scan_dir(rep, known=["Zebedee"], allow=["zebedee", "https://www.health.org.uk/"]) == []
+
+
+def test_strip_placeholders():
+    r = Redactor()
+    text = r.redact("Thanks Dr Smith on Ward 7, call 07700 900123.")
+    assert strip_placeholders(text) == "Thanks Dr on , call ."
+    assert strip_placeholders("[NAMES] stay") == "[NAMES] stay"

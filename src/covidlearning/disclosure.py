@@ -167,11 +167,18 @@ def small_groups(
 
 
 def quotable(frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = 10) -> pd.Series:
-    """Boolean per row of ``frame``: True when no grouping puts the respondent in a small group."""
+    """Boolean per row of ``frame``: True when no grouping puts the respondent in a small group.
+
+    Group sizes count analysed rows only: when ``frame`` has a ``status`` column (from
+    :func:`covidlearning.load.load_table`), rows whose status is not ``ok`` (empty or
+    filler answers) do not make a group look bigger than it is in the breakdowns.
+    """
+    counted = frame["status"].astype(str) == "ok" if "status" in frame.columns else None
     ok = pd.Series(True, index=frame.index)
     for col in group_columns:
         labels = group_labels(frame[col])
-        sizes = labels.map(labels.value_counts())
+        basis = labels if counted is None else labels[counted]
+        sizes = labels.map(basis.value_counts()).fillna(0)
         ok &= sizes >= threshold
     return ok
 

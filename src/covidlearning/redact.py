@@ -53,6 +53,10 @@ PLACEHOLDERS: dict[str, str] = {
     "name": "[NAME]",
     "ward_bed": "[WARD/BED]",
 }
+#: Matches any placeholder, e.g. to drop them from text before topic modelling.
+PLACEHOLDER_RE = re.compile(
+    r"\[(?:" + "|".join(re.escape(p[1:-1]) for p in PLACEHOLDERS.values()) + r")\]"
+)
 #: Which rule wins when two matches overlap (lower number wins, then the longer span).
 _PRIORITY = {"email": 0, "url": 1, "nhs_number": 2, "phone": 3, "postcode": 4, "ward_bed": 5}
 _PRIORITY["name"] = 6
@@ -609,6 +613,11 @@ def _resolve(spans: list[Span]) -> list[Span]:
         if all(sp.end <= t.start or sp.start >= t.end for t in taken):
             taken.append(sp)
     return sorted(taken, key=lambda s: s.start)
+
+
+def strip_placeholders(text: str) -> str:
+    """Remove placeholders (``[NAME]``...) so they do not become topic keywords."""
+    return " ".join(PLACEHOLDER_RE.sub(" ", text).split())
 
 
 def redact_text(text: str) -> str:
