@@ -489,7 +489,11 @@ def test_scan_dir_known_originals_and_allow(tmp_path):
     rep = tmp_path / "rep"
     rep.mkdir()
     (rep / "k.csv").write_text("keyword\nzebedee\nhttps://www.health.org.uk/\n")
-    kinds = {f.kind for f in scan_dir(rep, known=["Zebedee"])}
+    # a cited URL is not personal data; one that redaction removed from the data is
+    assert {f.kind for f in scan_dir(rep, known=["Zebedee"])} == {"known"}
+    found = scan_dir(rep, known=["Zebedee", "https://www.health.org.uk/"])
+    assert {f.text for f in found} == {"zebedee", "https://www.health.org.uk/"}
+    kinds = {f.kind for f in scan_dir(rep, known=["Zebedee"], kinds=["url"])}
     assert kinds == {"known", "url"}
     assert scan_dir(rep, known=["Zebedee"], allow=["zebedee", "https://www.health.org.uk/"]) == []
 

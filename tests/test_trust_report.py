@@ -1,0 +1,126 @@
+"""End to end: `covidlearning report --config configs/synthetic-trust.yaml` on the synthetic
+trust survey. Checks what a trust evaluator must be able to rely on before publishing:
+no planted identifier anywhere under reports/<name>/, every small group suppressed, no
+quote from a small group, and row accounting that adds up.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from covidlearning.load import load_table
+from covidlearning.redact import file_chunks, scan_dir
+from covidlearning.synthetic import SITES, STAFF_GROUPS, generate
+
+pytestmark = [pytest.mark.slow, pytest.mark.notebook]
+
+SMALL_GROUPS = {n for n, w in STAFF_GROUPS if isinstance(w, int)}
+SMALL_SITES = {n for n, w in SITES if isinstance(w, int)}
+
+
+@pytest.fixture(scope="module")
+def run(root: Path, tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("trust")
+    cfg = yaml.safe_load((root / "configs" / "synthetic-trust.yaml").read_text())
+    cfg["input"]["path"] = str(root / cfg["input"]["path"])
+    cfg["reports_dir"] = str(tmp / "reports")
+    cfg["redaction"]["log_dir"] = str(tmp / "anonymisation")
+    cfg.setdefault("discover", {})["stability_runs"] = 0  # keep the test quick
+    path = tmp / "synthetic-trust.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    from covidlearning.cli import run as cli
+
+    code = cli(["report", "--config", str(path), "--work-dir", str(tmp / "work"), "--quiet"])
+    assert code == 0, "covidlearning report failed"
+    out = tmp / "reports" / cfg["name"]
+    return {"out": out, "tmp": tmp, "cfg": cfg, "data": generate()}
+
+
+def _all_text(folder: Path) -> str:
+    """Every readable text of every file (tables, xlsx cells, notebooks, HTML, SVG...)."""
+    chunks = []
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        chunks.extend(text for _, text in file_chunks(f))
+        if f.suffix.lower() not in {".png", ".xlsx", ".parquet"}:
+            chunks.append(f.read_bytes().decode("utf-8", errors="replace"))
+    return "\n".join(chunks)
+
+
+def test_report_exists(run):
+    out = run["out"]
+    assert (out / "report.html").is_file()
+    assert (out / "tables" / "run_summary.csv").is_file()
+
+
+def test_no_planted_identifier_anywhere(run):
+    text = _all_text(run["out"])
+    low = text.lower()
+    leaks = [p for p in run["data"].planted if p.secret.lower() in low]
+    assert leaks == [], f"{len(leaks)} planted identifiers reached the report"
+    # and the final guard agrees
+    assert scan_dir(run["out"]) == []
+
+
+def test_anonymisation_log_is_outside_reports_and_keeps_decoys(run):
+    logs = list((run["tmp"] / "anonymisation").glob("*.csv"))
+    assert logs, "no anonymisation log written"
+    assert not list(run["out"].rglob("*anonymis*"))
+    originals = set()
+    for f in logs:
+        originals |= set(pd.read_csv(f, dtype=str)["original"].dropna())
+    assert not originals & set(run["data"].decoys)
+
+
+def _breakdown(out: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(out / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def test_small_groups_suppressed(run):
+    for name, small in (("breakdown_staff_group", SMALL_GROUPS), ("breakdown_site", SMALL_SITES)):
+        t = _breakdown(run["out"], name)
+        rows = t[t["group"].isin(small)]
+        assert set(rows["group"]) == small
+        assert (rows[["respondents", "count", "share"]] == "*").all().all()
+        shown = t[t["count"] != "*"]
+        assert ((shown["count"].astype(int) >= 10) | (shown["count"].astype(int) == 0)).all()
+
+
+def test_over_time_by_month(run):
+    t = _breakdown(run["out"], "breakdown_over_time")
+    periods = sorted(set(t["period"]))
+    assert periods[0] == "2020-03" and periods[-1] == "2021-12"
+    shown = t[t["count"] != "*"]
+    counts = shown["count"].astype(int)
+    assert ((counts >= 10) | (counts == 0)).all()
+
+
+def test_no_quote_from_a_small_group(run, root):
+    frame = load_table(root / run["cfg"]["input"]["path"], "answer", "response_id")
+    small = frame["staff_group"].isin(SMALL_GROUPS) | frame["site"].isin(SMALL_SITES)
+    small_ids = set(frame.loc[small, "id"])
+    quotes = pd.read_csv(run["out"] / "tables" / "quotes.csv", dtype=str, keep_default_na=False)
+    assert len(quotes) > 0
+    assert not set(quotes["id"]) & small_ids
+
+
+def test_row_accounting_adds_up(run, root):
+    frame = load_table(root / run["cfg"]["input"]["path"], "answer", "response_id")
+    t = pd.read_csv(run["out"] / "tables" / "run_summary.csv", dtype=str, keep_default_na=False)
+    values = dict(zip(t.iloc[:, 0], t.iloc[:, 1].astype(int), strict=True))
+    assert values["Rows read"] == len(frame) == 3000
+    excluded = {k: v for k, v in values.items() if k.startswith("Excluded:")}
+    assert sum(excluded.values()) == values["Rows excluded in total"]
+    assert values["Rows analysed"] + values["Rows excluded in total"] == 3000
+    status = frame["status"].value_counts()
+    assert values["Rows analysed"] <= status["ok"]
+    for reason, label in (("empty", "empty"), ("filler", "filler"), ("digits only", "digits")):
+        match = [v for k, v in excluded.items() if re.search(label, k)]
+        assert match == [int(status[reason])]
+    assert values["Duplicates flagged (same text as an earlier row)"] == int(
+        frame["duplicate"].sum()
+    )
