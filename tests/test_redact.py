@@ -236,6 +236,9 @@ def test_not_urls(r, text):
         ("Anna van der Berg rang", "[NAME] rang"),
         ("Please contact Barbara Green.", "Please contact [NAME]."),
         ("Jeremy Lane was kind", "[NAME] was kind"),
+        ("DR SMITH WAS GREAT", "DR [NAME] WAS GREAT"),
+        ("THANKS TO SARAH THOMPSON", "THANKS TO [NAME]"),
+        ("Charge Nurse Okafor and Staff Nurse Jones", "Charge Nurse [NAME] and Staff Nurse [NAME]"),
     ],
 )
 def test_names_redacted(r, text, expected):
@@ -267,6 +270,10 @@ def test_names_redacted(r, text, expected):
         "Sarah Hospital Trust",
         "Long-Term Plan",
         "We Will Care",
+        "THE NHS WAS GREAT",
+        "PPE AND COVID WARDS",
+        "DR SAID NO",
+        "MAY BE BETTER",
     ],
 )
 def test_not_names(r, text):

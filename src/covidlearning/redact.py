@@ -162,8 +162,9 @@ _TITLE_RE = re.compile(
     + _WEAK_TITLES
     + r")))"
     r"\s+(?P<name>(?:" + _INITIALS + r"\s*)?" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r")?"
-    r"|[a-z][a-z'’-]{2,}(?![\w-])|" + _INITIALS + r"(?![\w-]))"
+    r"|[a-z][a-z'’-]{2,}(?![\w-])|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
 )
+_CAPS_PAIR_RE = re.compile(r"(?<![\w-])([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-])")
 _SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint|\bSt[.]) $")
 _PLACE_AFTER_RE = re.compile(
     r"(?:'s|’s)?\s+(?:Hospital|Hospitals|Infirmary|Hospice|House|Centre|Center|Building|Wing|"
@@ -420,7 +421,16 @@ class Redactor:
             tokens = name.split()
             first = _strip_possessive(tokens[0].strip("."))
             weak = m.group("weak") is not None
-            if first.islower():
+            if first.isupper() and len(first) > 1 and not re.fullmatch(_INITIALS, name.strip()):
+                # "DR SMITH": shouting capitals; only a listed name
+                cap = first.title()
+                if (
+                    weak
+                    or self._is_common(first)
+                    or not (cap in self._surnames or cap in self._given)
+                ):
+                    continue
+            elif first.islower():
                 # "dr patel": only after a strong title, and only a known name
                 cap = first.title()
                 if (
@@ -452,6 +462,13 @@ class Redactor:
 
     def _names(self, text: str) -> list[Span]:
         out, covered = self._titled(text)
+        for m in _CAPS_PAIR_RE.finditer(text):
+            # "SARAH SMITH" in a shouted answer: listed given name + listed surname
+            first, last = m.group(1).title(), m.group(2).title()
+            if (first in self._given or first in self._ambiguous) and (
+                last in self._surnames or self._double_barrelled(last)
+            ):
+                out.append(Span(m.start(), m.end(), "name", "given name + surname (capitals)"))
         if self._extra_re is not None:
             for m in self._extra_re.finditer(text):
                 out.append(Span(m.start(), m.end(), "name", "listed name"))
