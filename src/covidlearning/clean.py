@@ -123,8 +123,10 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
             r"skip to (?:the )?(?:main )?(?:content|navigation|main|search)",
             r"(?:main |site )?menu|navigation|search(?: this site)?|home(?: page)?|back to top",
             r"top of (?:the )?page|you are here:?.*|breadcrumbs?",
-            r"(?:previous|next)(?: post| article| page| story)?:?.*",
-            r"(?:view|read|see|load|show) (?:more|all)(?: .{0,40})?",
+            r"(?:previous|next)|(?:previous|next) (?:post|article|page|story)(?::.{0,120})?",
+            r"(?:view|read|see|load|show) (?:more|all)"
+            r"(?: (?:news|articles|posts|stories|events|resources|results|blogs?|insights))?[.…]*",
+            r"read more(?: about (?:this|us|our work))?[.…]*|read the (?:full )?(?:story|article)",
             r"(?:to )?find out more(?: about us| here)?[.!]?",
             r"print(?: this page)?|share(?: this)?(?: page| article| post| story)?:?",
             r"tags?:.*|categor(?:y|ies):.*|filed under:?.*",
@@ -134,7 +136,9 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
     (
         "cookie notice",
         _rx(
-            r".{0,160}\bcookies?\b.{0,160}",
+            r".{0,160}\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b.{0,200}",
+            r".{0,120}\bcookies? (?:policy|settings|preferences|notice|consent)\b.{0,120}",
+            r".{0,80}\baccept (?:all )?cookies\b.{0,80}",
             r"accept(?: all)?(?: cookies)?|reject(?: all)?|decline|i agree|ok,? i agree|got it",
             r"manage (?:cookies|preferences|consent)|privacy (?:policy|notice|settings)",
         ),
@@ -158,11 +162,11 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
             r"(?:leave|post|add|write) a (?:comment|reply|response)",
             r".{0,80}\bcomments? policy\b.{0,80}",
             r"if you have an? .{0,40}account.{0,80}",
-            r"(?:please )?(?:log|sign) ?in(?: to| or register)?.{0,60}",
+            r"(?:please )?(?:log|sign) ?in(?: (?:to|or register)\b.{0,60})?",
             r"register|reply|cancel reply|post comment|submit comment",
             r"(?:this|your e-?mail(?: address)?) will not be (?:publicly visible|published).{0,80}",
             r"required fields are marked.{0,20}|name\s?\*|website|comment\s?\*?",
-            r"\d+ (?:comments?|responses?|replies)",
+            r"\d+ (?:comments?|replies)",
         ),
     ),
     (
@@ -219,7 +223,8 @@ _TAIL_MARKERS = [
             r"related(?: articles?| posts?| stories| content| reading| resources)?:?",
             r"related (?:news|links|items):?",
             r"further reading:?|read next:?|recommended(?: reading| for you| articles)?:?",
-            r"more (?:from|like this|stories|news|articles|on this)\b.{0,40}",
+            r"more (?:from|on) (?:this|the|our) (?:blog|site|author|series|topic)",
+            r"more like this|more (?:stories|news|articles|blogs?)",
             r"latest (?:news|posts|articles|insights|stories|blogs?)(?: (?:&|and) \w+)?[.:]?",
             r"(?:most )?popular(?: posts| articles| stories)?:?|trending(?: now)?:?",
             r"newsletter feature|in this section:?|see also:?",
@@ -227,11 +232,15 @@ _TAIL_MARKERS = [
     ),
     ("comment form", _rx(r"(?:leave|post|add|write) a (?:comment|reply|response)")),
     ("social links", _rx(r"get social|follow us|connect with us|share this(?: article| page)?:?")),
-    ("vacancy advert", _rx(r"work (?:with|for) us|careers?|join (?:our|the) team")),
+    ("vacancy advert", _rx(r"work (?:with|for) us|join (?:our|the) team")),
     ("newsletter form", _rx(r"subscribe to (?:our|the) (?:\w+ )?newsletter[.!]?")),
 ]
 #: "About the publisher" back matter, only counted in the last part of a document.
-_ABOUT = _rx(r"about (?:the |us|our |this )?.{0,60}")
+_ABOUT = re.compile(
+    r"^(?i:about) (?:(?i:us|the authors?)$|(?:the )?"
+    r"(?!(?i:survey|report|study|data|respondents|methods?|methodology|evaluation|project"
+    r"|programme|program|research|findings|this|these)\b)[A-Z].{0,60}$)"
+)
 _BACK_MATTER_FROM = 0.6
 
 _URL_TOKEN = re.compile(

@@ -28,7 +28,12 @@ class CorpusConfig(StrictModel):
     raw_dir: Path = Field(Path("data/raw"), description="Folder of raw documents and tables.")
     processed_dir: Path = Field(Path("data/processed"), description="Where segments are written.")
     sentences: bool = Field(False, description="Split paragraphs further into sentences.")
-    min_unit_chars: int = Field(20, ge=1, description="Shorter document units are dropped.")
+    min_unit_chars: int = Field(
+        20, ge=1, description="Shorter paragraphs/quotes get status 'too short' (bullets kept)."
+    )
+    text_column: str | None = Field(
+        None, description="Free-text column of table files in raw_dir (default: auto-detect)."
+    )
 
 
 class InputConfig(StrictModel):

@@ -266,7 +266,9 @@ def _table_text_column(df: pd.DataFrame, name: str) -> str:
     return str(best)
 
 
-def _table_units(path: Path, doc_id: str, meta: dict[str, str]) -> pd.DataFrame:
+def _table_units(
+    path: Path, doc_id: str, meta: dict[str, str], text_column: str | None = None
+) -> pd.DataFrame:
     from covidlearning.load import load_table, read_table_raw
 
     raw = read_table_raw(path)
@@ -274,7 +276,13 @@ def _table_units(path: Path, doc_id: str, meta: dict[str, str]) -> pd.DataFrame:
         raise InputError(
             f"{path.name} has a header but no rows", "Add at least one response below the header"
         )
-    text_col = _table_text_column(raw, path.name)
+    if text_column is not None and text_column not in raw.columns:
+        found = ", ".join(map(str, raw.columns))
+        raise InputError(
+            f"column '{text_column}' not found in {path.name}; columns found: {found}",
+            "Pass --text-column with one of them",
+        )
+    text_col = text_column or _table_text_column(raw, path.name)
     id_col = _pick_column(raw, _ID_COLUMN_NAMES)
     if id_col is not None and raw[id_col].astype(str).str.strip().duplicated().any():
         id_col = None
@@ -357,7 +365,7 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
         if suffix in TABLE_FORMATS:
             if not meta["title"]:
                 meta["title"] = path.stem
-            units = _table_units(path, doc_id, meta)
+            units = _table_units(path, doc_id, meta, config.text_column)
             fmt, enc, n_chars, removed = suffix[1:], "", 0, []
         else:
             assert suffix in DOCUMENT_FORMATS

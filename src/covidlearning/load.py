@@ -304,6 +304,23 @@ def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORM
     return path
 
 
+def _csv_delimiter(text: str) -> str:
+    """The delimiter of a CSV: comma, semicolon, tab or pipe, sniffed from the header."""
+    import csv
+
+    lines = text.lstrip("\ufeff").splitlines()
+    header = next((ln for ln in lines if ln.strip()), "")
+    found = [d for d in ",;\t|" if d in header]
+    if not found:
+        return "\x1f"  # a single column: no delimiter at all
+    if len(found) == 1:
+        return found[0]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(found)).delimiter
+    except csv.Error:
+        return max(found, key=header.count)
+
+
 def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """Read a table file with every column as strings (missing cells as empty strings).
 
@@ -319,7 +336,7 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             from io import StringIO
 
             df = pd.read_csv(
-                StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python"
+                StringIO(text), dtype=str, keep_default_na=False, sep=_csv_delimiter(text)
             )
         elif suffix == ".xlsx":
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)

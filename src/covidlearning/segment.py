@@ -122,24 +122,39 @@ def _line_mask(line: str) -> list[bool]:
     return keep
 
 
-def _vocabulary(text: str) -> tuple[set[str], set[str]]:
-    words = {w.lower() for w in _WORD.findall(text)}
-    hyphenated = {m.lower() for m in re.findall(r"[A-Za-z]+-[A-Za-z]+", text)}
-    return words, hyphenated
+_Vocab = tuple[set[str], set[str], set[str]]
 
 
-def _dehyphenate(left: str, right: str, vocab: tuple[set[str], set[str]]) -> bool:
-    """True when ``left-`` + ``right`` at a line break is one word split by hyphenation."""
-    words, hyphenated = vocab
+def _vocabulary(text: str) -> _Vocab:
+    """Words, hyphenated compounds and compound second parts seen in the document.
+
+    Fragments of words hyphenated at a line end are left out, so they cannot vouch
+    for themselves.
+    """
+    body = re.sub(r"[A-Za-z]+-[ \t]*\n[\s\S]*?[A-Za-z]+", " ", text)
+    words = {w.lower() for w in _WORD.findall(body)}
+    compounds = {m.lower() for m in re.findall(r"[A-Za-z]+-[A-Za-z]+", body)}
+    seconds = {c.split("-", 1)[1] for c in compounds}
+    return words, compounds, seconds
+
+
+def _dehyphenate(left: str, right: str, vocab: _Vocab) -> bool:
+    """True when ``left-`` + ``right`` at a line break is one word split by hyphenation.
+
+    The document itself is the dictionary: the joined word occurring elsewhere means
+    join; the hyphenated compound (or another compound ending in ``-right``, such as
+    ``short-term`` for ``long-term``) occurring elsewhere means keep the hyphen.
+    """
+    words, compounds, seconds = vocab
     a, z = left.lower(), right.lower()
     if a + z in words:
         return True
-    if f"{a}-{z}" in hyphenated:
+    if f"{a}-{z}" in compounds or z in seconds:
         return False
-    return not (len(a) >= 2 and len(z) >= 2 and a in words and z in words)
+    return not (len(a) >= 3 and len(z) >= 3 and a in words and z in words)
 
 
-def _build_chars(text: str, block: Block, vocab: tuple[set[str], set[str]]) -> _Chars:
+def _build_chars(text: str, block: Block, vocab: _Vocab) -> _Chars:
     out = _Chars()
     for n, span in enumerate(block.lines):
         line = text[span.start : span.end]
@@ -180,6 +195,34 @@ def _fix(text: str) -> str:
 
     fixed = ftfy.fix_text(text)
     return _WS.sub(" ", fixed).strip()
+
+
+_JOINERS = {
+    "a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
+    "with", "our", "your", "their", "its", "&", "–", "-",
+}  # fmt: skip
+
+
+def _heading_text(text: str, block: Block) -> str:
+    """A heading's lines joined; a new capitalised line after a complete one is a subtitle."""
+    parts: list[str] = []
+    for s in block.lines:
+        line = text[s.start : s.end].strip()
+        if not parts:
+            parts.append(line)
+            continue
+        prev = parts[-1]
+        last = prev.split()[-1].lower() if prev.split() else ""
+        bare = _EMPHASIS.sub("", line).lstrip("\"“'‘(")
+        if (
+            bare[:1].isupper()
+            and not prev.rstrip("*_ ").endswith(tuple(".,:;!?–-"))
+            and (last.strip("*_") not in _JOINERS)
+        ):
+            parts.append(": " + line)
+        else:
+            parts.append(" " + line)
+    return "".join(parts)
 
 
 def _section_name(text: str) -> str:
@@ -245,7 +288,7 @@ def document_title(cleaned: CleanResult) -> str:
     """The document's first heading (its title when it has one), or ``""``."""
     for b in cleaned.blocks:
         if b.role == "heading":
-            return _section_name(cleaned.block_text(b))
+            return _section_name(_heading_text(cleaned.text, b))
         if b.role != "heading":
             break
     return ""
@@ -286,7 +329,7 @@ def segment_document(
     seen_unit = False
     for block in cleaned.blocks:
         if block.role == "heading":
-            name = _section_name(cleaned.block_text(block))
+            name = _section_name(_heading_text(text, block))
             level = block.level or 2
             if not seen_unit and not stack:
                 level = 1  # the first heading before any text is the title

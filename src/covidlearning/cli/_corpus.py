@@ -7,28 +7,58 @@ from typing import Annotated
 
 import typer
 
-corpus_app = typer.Typer(help="Build and check the document corpus (load, clean, segment).", no_args_is_help=True)
+corpus_app = typer.Typer(
+    help="Build and check the document corpus (load, clean, segment).", no_args_is_help=True
+)
+
+_RAW = Path("data/raw")
+_OUT = Path("data/processed")
 
 
 @corpus_app.command("build")
 def build(
-    raw: Annotated[Path, typer.Option(help="Folder of raw documents (never modified).")] = Path("data/raw"),
-    out: Annotated[Path, typer.Option(help="Output folder for segments and the removal log.")] = Path("data/processed"),
+    raw: Annotated[
+        Path, typer.Option(help="Folder of raw documents and tables, or one file (never modified).")
+    ] = _RAW,
+    out: Annotated[
+        Path, typer.Option(help="Output folder for segments and the removal log.")
+    ] = _OUT,
     sentences: Annotated[bool, typer.Option(help="Also split paragraphs into sentences.")] = False,
+    min_unit_chars: Annotated[
+        int, typer.Option(min=1, help="Shorter paragraphs/quotes get status 'too short'.")
+    ] = 20,
+    text_column: Annotated[
+        str | None,
+        typer.Option(help="Free-text column of table files (default: auto-detect)."),
+    ] = None,
 ) -> None:
-    """Load, clean and segment every document in RAW into OUT/segments.{parquet,csv}."""
+    """Load, clean and segment every document in RAW into OUT/segments.{parquet,csv}.
+
+    Also writes OUT/removals.csv (every span removed as furniture, with the reason),
+    OUT/documents.csv and OUT/corpus_summary.json. OUT is replaced only when the
+    whole build succeeds.
+    """
     from covidlearning.config import CorpusConfig
     from covidlearning.corpus import build_corpus
 
-    result = build_corpus(CorpusConfig(raw_dir=raw, processed_dir=out, sentences=sentences))
+    config = CorpusConfig(
+        raw_dir=raw,
+        processed_dir=out,
+        sentences=sentences,
+        min_unit_chars=min_unit_chars,
+        text_column=text_column,
+    )
+    result = build_corpus(config)
     typer.echo(result.summary())
 
 
 @corpus_app.command("verify")
 def verify(
-    raw: Annotated[Path, typer.Option(help="Folder holding manifest.csv and the raw files.")] = Path("data/raw"),
+    raw: Annotated[
+        Path, typer.Option(help="Folder holding manifest.csv and the raw files.")
+    ] = _RAW,
 ) -> None:
-    """Check every raw file against the sha256 in RAW/manifest.csv."""
+    """Check every raw file against the sha256 in RAW/manifest.csv (exit 1 on a mismatch)."""
     from covidlearning.corpus import verify_manifest
 
     problems = verify_manifest(raw)

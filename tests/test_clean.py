@@ -1,0 +1,219 @@
+"""Cleaning: furniture is removed and logged, real content is kept (synthetic documents)."""
+
+from __future__ import annotations
+
+from covidlearning.clean import clean_document
+
+WEB = """\
+Skip to main content
+
+Trust logo
+
+Home
+
+Our ward teams learned to run daily huddles during the first wave, and staff\
+ said the huddles made them feel heard and safer at work.
+
+We will keep the huddles, but move them to a time that suits night staff as well as day staff.
+
+the huddles made them feel heard, and that they want them to continue
+
+Staff told us that the huddles made them feel heard, and that they want them to\
+ continue after the pandemic.
+
+Posted on 12 May 2021
+
+Share this article
+
+Related articles
+
+How one ward cut waiting times
+A short summary of another story that is only a teaser...
+
+Subscribe to our newsletter
+
+By submitting your details you agree to receive emails from us.
+
+We use cookies to improve your experience on our website.
+
+Accept all cookies
+"""
+
+
+def _kept(result) -> str:
+    return "\n".join(result.block_text(b) for b in result.blocks)
+
+
+def test_web_furniture_is_removed_and_logged() -> None:
+    r = clean_document(WEB)
+    kept = _kept(r)
+    assert "daily huddles during the first wave" in kept
+    assert "move them to a time that suits night staff" in kept
+    for furniture in (
+        "Skip to main content",
+        "Trust logo",
+        "Home",
+        "Share this article",
+        "How one ward cut waiting times",
+        "Subscribe to our newsletter",
+        "We use cookies",
+        "Accept all cookies",
+        "12 May 2021",
+    ):
+        assert furniture not in kept, furniture
+    reasons = {x.reason for x in r.removals}
+    assert {"navigation", "logo", "teaser", "date line"} <= reasons
+    # every removal points at its own text
+    for x in r.removals:
+        assert WEB[x.start : x.end] == x.text
+
+
+def test_repeated_pull_quote_is_removed_but_its_paragraph_kept() -> None:
+    r = clean_document(WEB)
+    pulls = [x for x in r.removals if x.reason == "repeated pull-quote"]
+    assert [x.text for x in pulls] == [
+        "the huddles made them feel heard, and that they want them to continue"
+    ]
+    assert "Staff told us that the huddles made them feel heard" in _kept(r)
+
+
+def test_pull_quote_sentence_repeated_inside_a_paragraph() -> None:
+    text = (
+        "Intro paragraph about what staff learned during the pandemic in community care.\n\n"
+        "teams are linking and working well as they have not done before\n\n"
+        "Leaders reflected that teams are linking and working well as they have not done "
+        "before, which surprised many of them.\n"
+    )
+    r = clean_document(text)
+    assert [x.reason for x in r.removals] == ["repeated pull-quote"]
+    assert len(r.blocks) == 2
+
+
+def test_comment_form_is_removed_but_reader_comments_kept() -> None:
+    text = (
+        "The blog post itself has a first paragraph that is long enough to count as prose.\n\n"
+        "  1. As a ward sister I saw exactly this: the huddles changed how we work together.\n\n"
+        "Leave a comment\n\n"
+        "If you have an account please log in before posting your comment.\n\n"
+        "Read our comments policy before posting your comment.\n\n"
+        "This will not be publicly visible\n"
+    )
+    r = clean_document(text)
+    kept = _kept(r)
+    assert "the huddles changed how we work together" in kept
+    assert "Leave a comment" not in kept and "comments policy" not in kept
+    assert "publicly visible" not in kept
+
+
+def test_tail_run_stops_at_long_prose() -> None:
+    prose = (
+        "This is a long paragraph of real content after a marker. It has several sentences. "
+        "It describes what staff learned about remote consultations in primary care, and how "
+        "practices plan to keep the parts that worked for patients while bringing back face "
+        "to face appointments for the patients who need them most. It is clearly not a teaser "
+        "or a link, and a cleaner must keep it."
+    )
+    text = (
+        "First paragraph of the article with enough words to be prose.\n\nRelated\n\nTeaser one\n\n"
+        + prose
+    )
+    kept = _kept(clean_document(text))
+    assert "Teaser one" not in kept
+    assert "clearly not a teaser" in kept
+
+
+PDF = """\
+Key points
+
+The first wave saw rapid change in every part of the system, led by frontline
+staff and supported by a changed leadership culture at local and national level.
+
+An example shows how changes to the ways of working across teams made it possible
+to expand provision and speed up processes at a
+
+https://www.example.org/a-long-link-annotation-left-by-pdf-extraction
+https://www.example.org/a-long-link-annotation-left-by-pdf-extraction
+ point when time was of the essence. Teams worked across organisational bound-
+aries and kept the long-
+term view in mind.
+
+Figure 1: A model for sustainable change
+
+ 1 A footnote about a blog on lessons1 that the text cites.
+
+The report's conclusion ends here, with a full stop and a lessons1 marker.
+"""
+
+
+def test_pdf_artefacts_urls_page_breaks_captions_footnotes() -> None:
+    r = clean_document(PDF)
+    reasons = [x.reason for x in r.removals]
+    assert reasons.count("bare URL") == 2
+    assert "figure caption" in reasons
+    assert "footnote" in reasons
+    merged = [b for b in r.blocks if "speed up processes" in r.block_text(b)]
+    assert len(merged) == 1
+    b = merged[0]
+    assert "point when time was of the essence" in r.block_text(b)
+    # the merged block spans both halves of the paragraph
+    assert PDF[b.start : b.end].startswith("An example shows")
+    assert PDF[b.start : b.end].endswith("term view in mind.")
+    assert r.blocks[0].role == "heading"
+
+
+def test_broken_character_is_logged() -> None:
+    r = clean_document(
+        "What we have learned\ufffd so far\n\nA paragraph of real text follows here.\n"
+    )
+    assert [x.reason for x in r.removals] == ["broken character"]
+
+
+def test_headings_bullets_quotes_and_list_items() -> None:
+    text = (
+        "WHAT WE LEARNED\n\n"
+        "1. Valued Staff\n\n"
+        "Being valued as staff and having the energy to focus on the job.\n\n"
+        '"It feels extraordinary to be valued for just doing my job."\n\n'
+        "What this means:\n\n"
+        "- Wellbeing is now taken seriously\n"
+        "- Food and water 24/7\n\n"
+        "2. Great Teams\n\n"
+        "We have seen:\n\n"
+        "Staff working brilliantly together\n\n"
+        "Teams joined up across the system\n\n"
+        "What this means:\n\n"
+        "Examples of people working together:\n"
+    )
+    r = clean_document(text)
+    roles = [(b.role, r.block_text(b)) for b in r.blocks]
+    assert roles[0] == ("heading", "WHAT WE LEARNED")
+    assert ("heading", "1. Valued Staff") in roles
+    assert ("quote", '"It feels extraordinary to be valued for just doing my job."') in roles
+    assert ("heading", "What this means:") in roles  # a repeated label
+    assert ("bullet", "Food and water 24/7") in roles
+    assert ("bullet", "Staff working brilliantly together") in roles  # item after a lead-in
+    assert ("paragraph", "Examples of people working together:") in roles
+    assert r.removals == []
+
+
+def test_lexicon_does_not_eat_content_that_mentions_furniture_words() -> None:
+    text = (
+        "Next, we asked staff what they would keep from the first wave.\n\n"
+        "Staff brought cookies and cake to the ward every Friday.\n\n"
+        "Sign in sheets were removed from the staff room.\n\n"
+        "70 responses\n"
+    )
+    r = clean_document(text)
+    kept = _kept(r)
+    assert "Next, we asked staff" in kept
+    assert "cookies and cake" in kept
+    assert "Sign in sheets" in kept
+    assert r.removals == []
+
+
+def test_offsets_cover_exactly_the_kept_text() -> None:
+    r = clean_document(WEB)
+    for b in r.blocks:
+        for s in b.lines:
+            assert WEB[s.start : s.end] == WEB[s.start : s.end].strip()
+            assert s.end > s.start
