@@ -91,6 +91,9 @@ def test_parse_dates_uk_iso_and_junk():
     assert d[2] == pd.Timestamp("2021-02-01")
     assert pd.isna(d[3]) and pd.isna(d[4]) and d[5] == pd.Timestamp("2020-12-01")
     assert B.parse_dates(pd.Series(["01/02/2021"]), dayfirst=False)[0] == pd.Timestamp("2021-01-02")
+    more = B.parse_dates(pd.Series(["Jul-19", "July 2019", "2019-07", "43647", "1 July 2019"]))
+    assert (more == pd.Timestamp("2019-07-01")).all()
+    assert pd.isna(B.parse_dates(pd.Series(["0001-01-01"]))[0])
 
 
 def test_undated_rows_are_noted():
@@ -202,3 +205,20 @@ def test_bertopic_keyword_views_respect_suppression(survey):
     ot = B.over_time(result, survey.frame, "submitted", freq="Q", figure=False)
     assert ot.keywords is not None and len(ot.keywords)
     assert set(ot.keywords["group"]) <= set(ot.counts.index)
+
+
+def test_many_groups_figure_is_capped():
+    rng = np.random.default_rng(1)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n)],
+            "ward_code": [f"W{rng.integers(0, 60):02d}" for _ in range(n)],
+        }
+    )
+    assign = pd.DataFrame({"id": frame["id"], "topic": rng.integers(0, 5, n), "label": "t"})
+    bd = B.by_group(assign, frame, "ward_code")
+    assert len(bd.counts) == 60
+    assert bd.figure is not None
+    labels = [t.get_text() for t in bd.figure.axes[0].get_yticklabels()]
+    assert len(labels) == 25

@@ -247,18 +247,34 @@ def _keywords(
 
 # --------------------------------------------------------------------------- over time
 def parse_dates(values: pd.Series, dayfirst: bool = True) -> pd.Series:
-    """Parse a column of dates: ISO 8601 first, then day-first (UK) or month-first text.
+    """Parse a column of dates in any of the usual spreadsheet layouts.
 
-    Unparseable or blank values become ``NaT``.
+    Reads ISO 8601, day-first (UK) or month-first text, ``Jul-19``, ``July 2019`` and
+    Excel serial numbers. Unparseable or blank values, and dates before 1900 or after
+    2200, become ``NaT``.
     """
     s = values.astype("string").str.strip()
     out = pd.to_datetime(s, format="ISO8601", errors="coerce")
     rest = out.isna() & s.notna() & (s != "")
+    month_year = rest & s.str.fullmatch(r"[A-Za-z]{3,9}[-/ ]\d{2}", na=False)
+    if month_year.any():
+        text = (
+            s[month_year].str.replace(r"[-/ ]", "-", regex=True).str[:3]
+            + "-"
+            + s[month_year].str[-2:]
+        )
+        out[month_year] = pd.to_datetime(text, format="%b-%y", errors="coerce")
+    serial = rest & s.str.fullmatch(r"[1-6]\d{4}(?:\.\d+)?", na=False)
+    if serial.any():
+        days = pd.to_numeric(s[serial], errors="coerce")
+        out[serial] = pd.to_datetime(days, unit="D", origin="1899-12-30", errors="coerce")
+    rest &= ~(month_year | serial)
     if rest.any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out[rest] = pd.to_datetime(s[rest], dayfirst=dayfirst, errors="coerce", format="mixed")
-    return out
+    bad = (out < pd.Timestamp("1900-01-01")) | (out > pd.Timestamp("2200-01-01"))
+    return out.mask(bad)
 
 
 def over_time(
@@ -372,17 +388,20 @@ def _wrap(text: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def heatmap(bd: Breakdown, title: str, max_themes: int = 12) -> Figure | None:
+def heatmap(bd: Breakdown, title: str, max_themes: int = 12, max_groups: int = 25) -> Figure | None:
     """Shares of each group's respondents per theme; hidden cells grey with ``*``."""
     counts = bd.counts
     if counts.empty or counts.shape[1] == 0:
         return None
     plt = _plt()
+    if len(counts) > max_groups:
+        counts = counts.iloc[:max_groups]
+        title += f" (largest {max_groups} groups; all are in the table)"
     cols = list(counts.columns[:max_themes])
     bases = counts.sum(axis=1).replace(0, np.nan)
     base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
     share = counts[cols].div(bases, axis=0)
-    hidden = bd.mask[cols].to_numpy()
+    hidden = bd.mask.loc[counts.index, cols].to_numpy()
     data = np.ma.masked_array(share.to_numpy(dtype=float), mask=hidden)
     labels = [
         bd.table.loc[bd.table["topic"] == t, "theme"].iloc[0]
