@@ -510,3 +510,14 @@ def test_strip_placeholders():
     text = r.redact("Thanks Dr Smith on Ward 7, call 07700 900123.")
     assert strip_placeholders(text) == "Thanks Dr on , call ."
     assert strip_placeholders("[NAMES] stay") == "[NAMES] stay"
+
+
+def test_extra_names_file(tmp_path):
+    from covidlearning.errors import InputError
+
+    f = tmp_path / "staff.txt"
+    f.write_text("# staff list\nZebedee Quill\nXanthe\n")
+    r = Redactor(RedactionConfig(extra_names_file=f))
+    assert r.redact("ask zebedee quill or Xanthe") == "ask [NAME] or [NAME]"
+    with pytest.raises(InputError, match="extra_names_file"):
+        Redactor(RedactionConfig(extra_names_file=tmp_path / "missing.txt"))

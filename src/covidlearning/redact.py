@@ -299,6 +299,13 @@ class Redactor:
         extra = list(self.config.extra_names)
         if self.config.extra_names_file is not None:
             path = Path(self.config.extra_names_file)
+            if not path.is_file():
+                from covidlearning.errors import InputError
+
+                raise InputError(
+                    f"redaction.extra_names_file not found: {path}",
+                    "Point it at a text file of names, one a line, or remove the setting",
+                )
             extra += [s.strip() for s in path.read_text(encoding="utf-8").splitlines()]
         extra = sorted({s for s in extra if s and not s.startswith("#")}, key=len, reverse=True)
         self._extra_re = (
