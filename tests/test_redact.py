@@ -274,6 +274,9 @@ def test_names_redacted(r, text, expected):
         "PPE AND COVID WARDS",
         "DR SAID NO",
         "MAY BE BETTER",
+        "Marie Curie nurses were amazing",
+        "Captain Tom raised money",
+        "Matt Hancock said",
     ],
 )
 def test_not_names(r, text):

@@ -53,6 +53,24 @@ PLACEHOLDERS: dict[str, str] = {
     "name": "[NAME]",
     "ward_bed": "[WARD/BED]",
 }
+#: Public figures and organisations named after people, common in COVID-19 comments
+#: ("Marie Curie nurses", "Captain Tom"): not respondents' personal data, kept as written.
+PUBLIC_NAMES = frozenset(
+    s.lower()
+    for s in (
+        "Marie Curie", "Marie Currie", "Mary Seacole", "Florence Nightingale", "Captain Tom",
+        "Tom Moore", "Captain Tom Moore", "Boris Johnson", "Matt Hancock", "Chris Whitty",
+        "Jonathan Van-Tam", "Patrick Vallance", "Simon Stevens", "Amanda Pritchard",
+        "Rishi Sunak", "Nicola Sturgeon", "Mark Drakeford", "Keir Starmer", "Sajid Javid",
+        "Dido Harding", "Kate Bingham", "Queen Elizabeth", "Prince Charles", "King Charles",
+        "Aneurin Bevan", "Nye Bevan",
+    )
+)  # fmt: skip
+_PUBLIC_RE = re.compile(
+    r"(?i)(?<![\w-])(?:"
+    + "|".join(re.escape(n) for n in sorted(PUBLIC_NAMES, key=len, reverse=True))
+    + r")(?![\w-])"
+)
 #: Matches any placeholder, e.g. to drop them from text before topic modelling.
 PLACEHOLDER_RE = re.compile(
     r"\[(?:" + "|".join(re.escape(p[1:-1]) for p in PLACEHOLDERS.values()) + r")\]"
@@ -328,7 +346,17 @@ class Redactor:
         spans += self._wards(text)
         if self.config.names:
             spans += self._names(text)
-        spans = [s for s in spans if text[s.start : s.end].strip().lower() not in self._allow]
+        public = [(m.start(), m.end()) for m in _PUBLIC_RE.finditer(text)]
+        spans = [
+            s
+            for s in spans
+            if text[s.start : s.end].strip().lower() not in self._allow
+            and not (
+                s.kind == "name"
+                and s.reason != "listed name"
+                and any(a <= s.start and s.end <= b for a, b in public)
+            )
+        ]
         return _resolve(spans)
 
     def _emails(self, text: str) -> list[Span]:
