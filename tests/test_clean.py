@@ -217,3 +217,131 @@ def test_offsets_cover_exactly_the_kept_text() -> None:
         for s in b.lines:
             assert WEB[s.start : s.end] == WEB[s.start : s.end].strip()
             assert s.end > s.start
+
+
+GOVUK = """\
+Cookies on GOV.UK
+
+We use some essential cookies to make this website work.
+
+We’d like to set additional cookies to understand how you use GOV.UK.
+
+Accept additional cookies
+
+Reject additional cookies
+
+View cookies
+
+Skip to main content
+
+  * Home
+  * Health and social care
+  * Public health
+
+Home > Health and social care > Public health
+
+Independent report
+
+Lessons from the first wave
+
+Published 12 May 2021
+
+Contents
+
+  1. Summary
+  2. What staff told us
+  3. Next steps
+
+Summary
+
+Staff across the region told us that the speed of change in the first wave was\
+ possible because teams were trusted to act and had clear, shared goals.
+
+What staff told us
+
+Most respondents wanted to keep remote consultations for follow-up appointments,\
+ while restoring face-to-face care for people who need it.
+
+Next steps
+
+The board will publish a plan to keep the changes that worked, with an evaluation in the spring.
+
+Is this page useful?
+
+Maybe
+
+Yes this page is useful
+
+No this page is not useful
+
+Report a problem with this page
+
+Help us improve GOV.UK
+
+Don’t include personal or financial information like your National Insurance number.
+
+  * Privacy
+  * Cookies
+  * Accessibility statement
+  * Contact
+
+All content is available under the Open Government Licence v3.0, except where otherwise stated
+
+© Crown copyright
+"""
+
+
+def test_government_style_page() -> None:
+    r = clean_document(GOVUK)
+    kept = _kept(r)
+    for content in (
+        "teams were trusted to act",
+        "keep remote consultations",
+        "publish a plan to keep the changes",
+    ):
+        assert content in kept
+    paragraphs = [r.block_text(b) for b in r.blocks if b.role != "heading"]
+    assert len(paragraphs) == 3, paragraphs
+    reasons = {x.reason for x in r.removals}
+    assert {"cookie notice", "navigation", "feedback form"} <= reasons
+    assert not any(b.role == "bullet" for b in r.blocks)  # menus and the contents list
+    assert "Crown copyright" not in kept and "Open Government Licence" not in kept
+
+
+def test_pdf_without_blank_lines_running_headers_and_page_numbers() -> None:
+    bodies = [
+        (
+            "Digital change",
+            "Remote consultations were rolled out across practices within weeks, and staff\n"
+            "quickly learned which patients preferred video and which preferred the phone.\n"
+            "Practices now plan to keep both options for routine follow-up appointments.",
+        ),
+        (
+            "Workforce",
+            "Staff were redeployed to where they were needed most, which showed how much\n"
+            "flexibility the workforce has when barriers are removed by senior leaders.",
+        ),
+        (
+            "Partnerships",
+            "Councils, charities and the NHS shared data and staff in ways that had taken\n"
+            "years to agree before, because everyone could see the same urgent goal.",
+        ),
+    ]
+    pages = [
+        f"Lessons report | Regional Health Partnership\n{h}\n{body}\n{n}\n"
+        for n, (h, body) in enumerate(bodies, start=1)
+    ]
+    text = "\f\n".join(pages)
+    r = clean_document(text)
+    reasons = [x.reason for x in r.removals]
+    assert reasons.count("running header") == 3
+    assert reasons.count("page number") == 3
+    roles = [(b.role, r.block_text(b)[:20]) for b in r.blocks]
+    assert roles == [
+        ("heading", "Digital change"),
+        ("paragraph", "Remote consultations"),
+        ("heading", "Workforce"),
+        ("paragraph", "Staff were redeploye"),
+        ("heading", "Partnerships"),
+        ("paragraph", "Councils, charities "),
+    ]

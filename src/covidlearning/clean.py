@@ -130,13 +130,44 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
             r"(?:to )?find out more(?: about us| here)?[.!]?",
             r"print(?: this page)?|share(?: this)?(?: page| article| post| story)?:?",
             r"tags?:.*|categor(?:y|ies):.*|filed under:?.*",
-            r"close|open menu|toggle navigation",
+            r"close|open menu|toggle navigation|hide this message|contents|on this page",
+            r"table of contents|back to (?:top|contents)|print this page|download(?: as)? pdf",
+            r"(?:privacy|cookie|accessibility|modern slavery|complaints)"
+            r" (?:policy|statement|notice)",
+            r"terms (?:and|&) conditions|terms of (?:use|service)|site ?map|contact(?: us)?",
+            r"accessibility|help|faqs?|disclaimer|legal|press|media centre|about us|our work",
+            r"(?:page )?\d{1,3}(?: of \d{1,3})?|\d{1,3} ?/ ?\d{1,3}",
+        ),
+    ),
+    (
+        "byline",
+        _rx(
+            r"(?:by|written by|posted by|author:?)\s+[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3}"
+            r"(?:,? (?:and|&) [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3})?",
+            r"(?:reading time:? )?\d{1,2} min(?:ute)?s?(?: read)?",
+            r"(?:posted|filed) in:? .{0,80}|tagged:? .{0,80}",
+            r"[A-Z][\w .'’-]{1,40} (?:says|wrote|commented):",
+        ),
+    ),
+    (
+        "feedback form",
+        _rx(
+            r"(?:is|was) this (?:page|article|information) (?:useful|helpful)\??",
+            r"(?:yes|no),? this page is (?:not )?useful|maybe",
+            r"report a problem(?: with this page)?|help us improve.{0,60}",
+            r"thank you for your feedback.{0,60}",
+            r"don['’]t include personal or financial information.{0,200}",
+            r"this field is for robots only.{0,60}|what were you doing\?|what went wrong\?|cancel",
         ),
     ),
     (
         "cookie notice",
         _rx(
-            r".{0,160}\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b.{0,200}",
+            r".{0,160}\b(?:we|this (?:site|website)|our (?:site|website)) uses? (?:\w+ ){0,3}"
+            r"cookies\b.{0,240}",
+            r".{0,60}\b(?:set|accepted|rejected|use) (?:\w+ ){0,3}cookies\b.{0,240}",
+            r"cookies on .{1,40}",
+            r"(?:view|change|manage) (?:your )?cookies?(?: settings| preferences)?",
             r".{0,120}\bcookies? (?:policy|settings|preferences|notice|consent)\b.{0,120}",
             r".{0,80}\baccept (?:all )?cookies\b.{0,80}",
             r"accept(?: all)?(?: cookies)?|reject(?: all)?|decline|i agree|ok,? i agree|got it",
@@ -149,6 +180,10 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
             r"subscribe(?: to)?(?: our| the)?(?: \w+)?(?: newsletter| mailing list| updates)?[.!]?",
             r"sign up(?: (?:to|for) .{0,60})?",
             r"(?:our |the )?(?:e-?)?newsletters?(?: sign ?up)?",
+            r"(?:get|receive|join) our (?:\w+ )?"
+            r"(?:newsletter|bulletin|mailing list|updates).{0,80}",
+            r"stay (?:up to date|in touch|informed)(?: with (?:us|our|the latest)\b.{0,60})?[.!]?",
+            r"keep up to date with (?:us|our|the latest)\b.{0,60}",
             r"by (?:submitting|signing up|subscribing).{0,300}",
             r".{0,200}\bunsubscribe\b.{0,200}",
             r"enter your (?:e-?mail|details).{0,60}|(?:your )?e-?mail(?: address)?\*?:?",
@@ -159,7 +194,7 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
     (
         "comment form",
         _rx(
-            r"(?:leave|post|add|write) a (?:comment|reply|response)",
+            r"(?:leave|post|add|write|submit) (?:a |an |new |your )?(?:comment|reply|response)s?",
             r".{0,80}\bcomments? policy\b.{0,80}",
             r"if you have an? .{0,40}account.{0,80}",
             r"(?:please )?(?:log|sign) ?in(?: (?:to|or register)\b.{0,60})?",
@@ -197,6 +232,9 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
             r"in partnership(?: with)?:?|in association with:?",
             r"supported by:?|funded by:?|powered by:?",
             r"©.{0,120}|copyright\b.{0,120}|all rights reserved.{0,60}",
+            r"registered (?:charity|company|office|in england)\b.{0,120}",
+            r"(?:charity|company) (?:number|no\.?|registration)\b.{0,80}",
+            r"all content is available under .{0,160}",
         ),
     ),
     (
@@ -204,12 +242,17 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
         _rx(
             r"(?:(?:posted|published|updated|date)(?: on)?:?\s*)?"
             r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}(?:st|nd|rd|th)? [a-z]{3,9},? \d{4}"
-            r"|[a-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4})(?: in\b.{0,60})?",
+            r"|[a-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4})"
+            r"(?:,? (?:at )?\d{1,2}[:.]\d{2}\s?(?:am|pm)?)?(?: in\b.{0,60})?",
+            r"(?:last )?(?:updated|published|posted)(?: on)?:? .{0,40}\d{4}",
         ),
     ),
     (
         "figure caption",
-        _rx(r"(?:figure|fig\.|chart|diagram|image|photo|source)\s*\d*[:.].{0,160}"),
+        _rx(
+            r"(?:figure|fig\.|chart|diagram|image|photo|source|table|credit|photo credit)"
+            r"\s*\d*[:.].{0,160}"
+        ),
     ),
 ]
 _LEXICON_MAX_CHARS = 320
@@ -227,10 +270,14 @@ _TAIL_MARKERS = [
             r"more like this|more (?:stories|news|articles|blogs?)",
             r"latest (?:news|posts|articles|insights|stories|blogs?)(?: (?:&|and) \w+)?[.:]?",
             r"(?:most )?popular(?: posts| articles| stories)?:?|trending(?: now)?:?",
-            r"newsletter feature|in this section:?|see also:?",
+            r"newsletter feature|(?:also )?in this section:?|see also:?|most read:?",
+            r"top stories:?|editor['’]s picks:?|other (?:news|articles|stories):?",
         ),
     ),
-    ("comment form", _rx(r"(?:leave|post|add|write) a (?:comment|reply|response)")),
+    (
+        "comment form",
+        _rx(r"(?:leave|post|add|write|submit) (?:a |an |new |your )?(?:comment|reply|response)"),
+    ),
     ("social links", _rx(r"get social|follow us|connect with us|share this(?: article| page)?:?")),
     ("vacancy advert", _rx(r"work (?:with|for) us|join (?:our|the) team")),
     ("newsletter form", _rx(r"subscribe to (?:our|the) (?:\w+ )?newsletter[.!]?")),
@@ -248,7 +295,7 @@ _URL_TOKEN = re.compile(
     re.IGNORECASE,
 )
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)]*)\)")
-_BULLET = re.compile(r"^(?:[-–—•●▪◦‣·*+])(?=\s)\s*")
+_BULLET = re.compile(r"^(?:[-–—•●▪◦‣·*+■□➢➤►✓✔\uf0b7\uf0a7])(?=\s)\s*")
 _NUMBERED = re.compile(r"^\(?(?:\d{1,2}|[a-h])[.)](?=\s)\s*")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _BLOCKQUOTE = re.compile(r"^>\s?")
@@ -309,10 +356,23 @@ def _is_link_line(text: str) -> bool:
     return not re.sub(r"[\s|•·,>/-]+", "", rest)
 
 
+def _is_breadcrumb(text: str) -> bool:
+    """``Home > News > Blog`` or ``About | Contact | Jobs``: three or more short parts."""
+    parts = [p.strip() for p in re.split(r"\s[>»›/|]\s|\s?[»›|]\s?|\s>\s?", text)]
+    if len(parts) < 3:
+        return False
+    return all(
+        0 < len(p.split()) <= 4 and re.search(r"[A-Za-z]", p) and not _ends_sentence(p)
+        for p in parts
+    )
+
+
 def _lexicon_reason(text: str) -> str | None:
     t = _strip_markup(text).strip(_STRIP)
     if not t or len(t) > _LEXICON_MAX_CHARS:
         return None
+    if len(t) <= 160 and _is_breadcrumb(t):
+        return "navigation"
     for reason, rx in _LEXICON:
         if rx.match(t):
             return reason
@@ -367,13 +427,44 @@ class _Builder:
         return line_start + len(seg) - len(seg.lstrip(_STRIP))
 
     # -- step 1: lines -> blocks ------------------------------------------------------
+    def _running_lines(self) -> set[str]:
+        """Short lines repeated on three or more pages: running headers and footers."""
+        counts = Counter(ln.text for ln in self.lines if not ln.blank)
+        n_pages = self.text.count("\f") + 1
+        need = 3 if n_pages >= 3 or self.text.count("\n") > 300 else 10**9
+        return {
+            t
+            for t, c in counts.items()
+            if c >= need
+            and len(t.split()) <= 12
+            and not t.endswith(":")
+            and not _BULLET.match(t)
+            and t[:1] not in _OPEN_QUOTES
+        }
+
+    def _page_number_lines(self) -> set[int]:
+        """Indexes of lone page numbers: three or more numeric lines counting upwards."""
+        rx = re.compile(r"^(?:page )?(\d{1,3})(?: of \d{1,3})?$|^(\d{1,3}) ?/ ?\d{1,3}$", re.I)
+        found = []
+        for i, ln in enumerate(self.lines):
+            m = rx.match(ln.text)
+            if m:
+                found.append((i, int(m.group(1) or m.group(2))))
+        if len(found) < 3:
+            return set()
+        values = [v for _, v in found]
+        rising = sum(b > a for a, b in zip(values, values[1:], strict=False))
+        return {i for i, _ in found} if rising >= 0.8 * (len(values) - 1) else set()
+
     def blocks(self) -> list[Block]:
         blocks: list[Block] = []
         cur: Block | None = None
         prev_text = ""  # text of the previous non-blank kept line
         prev_blank = True
         prev_indent = 0
-        for ln in self.lines:
+        running = self._running_lines()
+        page_numbers = self._page_number_lines()
+        for idx, ln in enumerate(self.lines):
             if ln.blank:
                 cur, prev_blank = None, True
                 continue
@@ -381,6 +472,10 @@ class _Builder:
             if _is_url_line(t):
                 self.remove(ln.start, ln.end, "bare URL")
                 cur, prev_blank = None, True
+                continue
+            if t in running or idx in page_numbers:
+                reason = "page number" if idx in page_numbers else "running header"
+                self.remove(ln.start, ln.end, reason)
                 continue
             if _is_link_line(t):
                 self.remove(ln.start, ln.end, "link")
@@ -427,6 +522,114 @@ class _Builder:
                 blocks.append(cur)
             prev_text, prev_blank, prev_indent = t, False, ln.indent
         return blocks
+
+    def split_wrapped(self, blocks: list[Block]) -> list[Block]:
+        """Split blocks of hard-wrapped lines at paragraph ends and at lone headings.
+
+        PDF text often has no blank line between paragraphs. A line that ends a
+        sentence well short of the block's line width, followed by a capitalised
+        line, ends a paragraph; a short unpunctuated first line followed by a full
+        line is a heading.
+        """
+        out: list[Block] = []
+        for b in blocks:
+            if b.marker or len(b.lines) < 3:
+                out.append(b)
+                continue
+            lens = sorted(s.end - s.start for s in b.lines)
+            width = lens[int(0.8 * (len(lens) - 1))]
+            if width < 50:
+                out.append(b)
+                continue
+            cur: list[Span] = []
+            for i, s in enumerate(b.lines):
+                cur.append(s)
+                if i + 1 == len(b.lines):
+                    break
+                line = self.text[s.start : s.end]
+                nxt = self.text[b.lines[i + 1].start : b.lines[i + 1].end]
+                starts_new = nxt[:1].isupper() or nxt[:1] in _OPEN_QUOTES or nxt[:1].isdigit()
+                short = len(line) < 0.7 * width
+                para_end = short and _ends_sentence(line) and starts_new
+                lone_heading = (
+                    len(cur) == 1
+                    and len(line) < 0.6 * width
+                    and not _ends_sentence(line)
+                    and not line.endswith((",", "-", "–"))
+                    and len(line.split()) <= 10
+                    and line[:1].isupper()
+                    and starts_new
+                )
+                if para_end or lone_heading:
+                    out.append(Block(cur, b.role))
+                    cur = []
+            if cur:
+                out.append(Block(cur, b.role))
+        return out
+
+    def nav_lists(self, blocks: list[Block]) -> list[Block]:
+        """Remove menus: lists of furniture, or short items outside the prose.
+
+        A menu is a run of three or more bullets, each of at most five words, before
+        the first or after the last prose block, or a list mostly of furniture lines.
+        """
+        prose = [i for i, b in enumerate(blocks) if self._prose(b)]
+        first, last = (prose[0], prose[-1]) if prose else (-1, len(blocks))
+        drop: set[int] = set()
+        i = 0
+        while i < len(blocks):
+            if blocks[i].marker not in ("bullet", "numbered"):
+                i += 1
+                continue
+            j = i
+            while j < len(blocks) and blocks[j].marker in ("bullet", "numbered"):
+                j += 1
+            run = range(i, j)
+            texts = [_strip_markup(self.joined(blocks[k])) for k in run]
+            menu = all(len(t.split()) <= 5 and not _ends_sentence(t) for t in texts)
+            outside = j - 1 < first or i > last
+            lexical = sum(bool(_lexicon_reason(t)) for t in texts) >= max(2, len(texts) / 2)
+            if len(texts) >= 3 and ((menu and outside) or lexical):
+                drop.update(run)
+            i = j
+        kept = []
+        for k, b in enumerate(blocks):
+            if k in drop:
+                self.remove_block(b, "navigation")
+            else:
+                kept.append(b)
+        return kept
+
+    def _prose(self, b: Block) -> bool:
+        t = self.joined(b)
+        return len(t) >= 100 and bool(re.search(r"[.!?][\"”’)]?(?:\s|$)", t))
+
+    def contents_lists(self, blocks: list[Block]) -> list[Block]:
+        """Remove a table of contents: list items that repeat later headings."""
+        heads: dict[str, int] = {}
+        for i, b in enumerate(blocks):
+            if b.role == "heading":
+                key = normalise_for_match(
+                    re.sub(r"^\d+[.)]?\s*", "", _strip_markup(self.joined(b)))
+                )
+                heads.setdefault(key, i)
+        hits = []
+        for i, b in enumerate(blocks):
+            if b.role in ("bullet", "paragraph") and len(self.joined(b).split()) <= 14:
+                t = re.sub(r"\s*\.{3,}\s*\d+$|\s+\d+$", "", _strip_markup(self.joined(b)))
+                key = normalise_for_match(re.sub(r"^\d+[.)]?\s*", "", t))
+                if key and heads.get(key, -1) > i:
+                    hits.append(i)
+        if len(hits) < 3:
+            return blocks
+        drop = set(hits)
+        kept = []
+        for i, b in enumerate(blocks):
+            if i in drop:
+                self.remove_block(b, "table of contents")
+            else:
+                kept.append(b)
+        return kept
 
     # -- step 2: furniture --------------------------------------------------------------
     def furniture(self, blocks: list[Block]) -> list[Block]:
@@ -691,10 +894,12 @@ def clean_document(text: str) -> CleanResult:
         quotes) and every removed span with its reason.
     """
     b = _Builder(text)
-    blocks = b.blocks()
+    blocks = b.split_wrapped(b.blocks())
+    blocks = b.nav_lists(blocks)
     blocks = b.furniture(blocks)
     blocks = b.runs(blocks)
     b.roles(blocks)
+    blocks = b.contents_lists(blocks)
     blocks = b.merge_breaks(blocks)
     blocks = b.repeats(blocks)
     b.broken_chars(blocks)
