@@ -27,9 +27,7 @@
 # only calls it and shows the results.
 
 # %% tags=["parameters"]
-config_path: str = (
-    "configs/seed-corpus.yaml"  # the run's YAML config (relative to the project root)
-)
+config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
 out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
 show_units: int = 5  # how many example units to show below (0 to show none)
@@ -53,6 +51,15 @@ display(narrative.run_header(run, "Corpus"))
 # %%
 corpus = analysis.prepare_units(run)
 display(narrative.corpus_overview(run, corpus))
+
+# %% [markdown]
+# ## Row accounting (tables of responses)
+#
+# How many rows were read, and how many were excluded and why. For documents there is
+# nothing to show here.
+
+# %%
+display(narrative.table_html(corpus.run_summary, empty="Not a table of responses."))
 
 # %% [markdown]
 # ## What cleaning removed

@@ -26,9 +26,7 @@
 # `theme_by_document`, `topic_similarity`, `topic_map` and `quality`.
 
 # %% tags=["parameters"]
-config_path: str = (
-    "configs/seed-corpus.yaml"  # the run's YAML config (relative to the project root)
-)
+config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
 out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
 

@@ -30,9 +30,7 @@
 #   month, with disclosure control (cells from fewer than the threshold shown as `*`).
 
 # %% tags=["parameters"]
-config_path: str = (
-    "configs/seed-corpus.yaml"  # the run's YAML config (relative to the project root)
-)
+config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
 out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
 time_period: str = "M"  # period for change over time: M month, Q quarter, W week

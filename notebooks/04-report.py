@@ -22,9 +22,7 @@
 # written from the data and the config by `covidlearning.narrative`.
 
 # %% tags=["parameters"]
-config_path: str = (
-    "configs/seed-corpus.yaml"  # the run's YAML config (relative to the project root)
-)
+config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
 out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
 quotes_per_theme: int = 4  # illustrative quotes shown per theme (3 to 5 reads well)

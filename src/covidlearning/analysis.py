@@ -76,27 +76,6 @@ def _first(frame: pd.DataFrame, *names: str) -> str | None:
     return None
 
 
-def _summary_frame(obj: Any) -> pd.DataFrame:
-    """Turn a run summary (frame, dict, or object with ``to_frame``) into a two-column table."""
-    if isinstance(obj, pd.DataFrame):
-        return obj.reset_index(drop=True)
-    if hasattr(obj, "to_frame"):
-        return obj.to_frame()
-    if hasattr(obj, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        obj = asdict(obj)
-    if isinstance(obj, dict):
-        rows = []
-        for k, v in obj.items():
-            if isinstance(v, dict):
-                rows += [(f"{k}: {kk}", vv) for kk, vv in v.items()]
-            else:
-                rows.append((k, v))
-        return pd.DataFrame(rows, columns=["item", "value"])
-    return pd.DataFrame({"item": ["summary"], "value": [str(obj)]})
-
-
 def prepare_units(run: Run) -> UnitsSummary:
     """Build the analysed units (documents) or load the responses (table) and describe them.
 
@@ -126,14 +105,9 @@ def prepare_units(run: Run) -> UnitsSummary:
             .reset_index(name="rows")
             .sort_values(["rows", "reason"], ascending=[False, True])
         )
-        summary = None
-        try:
-            from covidlearning import breakdown
+        from covidlearning import breakdown
 
-            summary = _summary_frame(breakdown.run_summary(frame))
-        except (ImportError, AttributeError):
-            summary = _fallback_run_summary(frame)
-        run.write_table(summary, "run_summary")
+        summary = breakdown.summary_table(breakdown.run_summary(frame))
     else:
         from covidlearning.corpus import build_corpus
 
@@ -152,19 +126,6 @@ def prepare_units(run: Run) -> UnitsSummary:
     run.write_table(documents, "corpus_documents")
     run.write_table(cleaning, "corpus_cleaning")
     return UnitsSummary(units, documents, cleaning, summary)
-
-
-def _fallback_run_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    read = len(frame)
-    used = int((frame["status"] == "ok").sum())
-    rows = [("rows read", read), ("rows used", used), ("rows excluded", read - used)]
-    for reason, n in (
-        frame.loc[frame["status"] != "ok", "status"].value_counts().sort_index().items()
-    ):
-        rows.append((f"excluded: {reason}", int(n)))
-    if "duplicate" in frame.columns:
-        rows.append(("duplicates flagged", int(frame["duplicate"].astype(bool).sum())))
-    return pd.DataFrame(rows, columns=["item", "value"])
 
 
 def _documents_table(units: pd.DataFrame, documents: Any) -> pd.DataFrame:
@@ -274,6 +235,11 @@ def write_discovery_tables(
     a = assignments.copy()
     a["id"] = a["id"].astype(str)
     a["topic"] = a["topic"].map(_topic_key)
+    # labels and keywords are made of words from the texts: they pass redaction too
+    if "label" in a.columns:
+        labels = {v: run.redact(v, "theme label") for v in a["label"].dropna().unique()}
+        a["label"] = a["label"].map(lambda v: labels.get(v, v))
+    topics = run.redact_columns(topics, [c for c in ("label", "keywords") if c in topics])
     write_json(run.work_dir / "metrics.json", metrics)
     run.write_table(
         a[[c for c in ("id", "topic", "label", "probability", "status") if c in a]], "assignments"
@@ -370,7 +336,8 @@ def _quotes_table(
 
         cfg = run.config
         groups = list(cfg.input.group_columns) if cfg.input else []
-        q = filter_quotes(q, units, groups, cfg.disclosure.threshold)
+        analysed = units[units["id"].isin(set(modelled["id"]))]
+        q = filter_quotes(q, analysed, groups, cfg.disclosure.threshold)
     return run.redact_columns(q, ["quote", "source", "section"])
 
 

@@ -110,7 +110,7 @@ def theme_sizes(themes: pd.DataFrame, title: str = "How often each theme appears
     hi = t["ci_high"].to_numpy(dtype=float) * 100 - share
     ax.barh(y, share, color=OKABE_ITO[4], height=0.65)
     ax.errorbar(share, y, xerr=[lo, hi], fmt="none", ecolor="#333333", capsize=3, lw=1)
-    for yi, s, size in zip(y, share, t["size"].to_numpy(), strict=True):
+    for yi, size in zip(y, t["size"].to_numpy(), strict=True):
         ax.text(0.4, yi, f"{int(size)}", va="center", ha="left", color="white", fontsize=9)
     ax.set_yticks(y, [wrap(x, 42) for x in t["label"]])
     ax.set_xlabel("Share of analysed text units (%), with 95% confidence interval")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -262,13 +263,19 @@ class Report:
         for o in objs:
             display(o)
 
+    def w(self, text: str) -> str:
+        """Word a template for the source: for tables, "text units" become "responses"."""
+        return _as_responses(text) if self.run.is_table else text
+
     def _figure(self, fig: Any, name: str, caption: str) -> None:
         self._fig += 1
-        self.run.figure(fig, name)
+        caption = self.w(caption)
+        self.run.figure(fig, name, alt=f"Figure {self._fig}. {caption}")
         self._show(_md(f"*Figure {self._fig}. {caption}*"))
 
     @property
     def n_units(self) -> int:
+        """Units (or responses) placed in a theme."""
         return int(self.theme_table["size"].sum()) if not self.theme_table.empty else 0
 
     def _label(self, topic: str) -> str:
@@ -288,7 +295,9 @@ class Report:
         what = (
             "free-text responses"
             if self.run.is_table
-            else "published reports and blogs about what health and care staff learned from COVID-19"
+            else (
+                "published reports and blogs about what health and care staff learned from COVID-19"
+            )
         )
         self._show(
             _md(
@@ -312,7 +321,8 @@ class Report:
             return
         n = self.n_units
         lines.append(
-            f"- **{plural(len(self.theme_table), 'theme')}** emerged from **{plural(n, 'text unit')}**"
+            f"- **{plural(len(self.theme_table), 'theme')}** emerged from "
+            f"**{plural(n, self.w('text unit'))}**"
             + (
                 f" in **{plural(len(self.documents), 'document')}**."
                 if not self.run.is_table
@@ -327,8 +337,10 @@ class Report:
             keep = st.sort_values("keep_share", ascending=False).iloc[0]
             notrep = st.sort_values("not repeat_share", ascending=False).iloc[0]
             lines.append(
-                f"- Most about **what to keep**: {keep['label']} ({pct(keep['keep_share'])} of its units). "
-                f"Most about **what not to repeat**: {notrep['label']} ({pct(notrep['not repeat_share'])})."
+                f"- Most about **what to keep**: {keep['label']} "
+                f"({pct(keep['keep_share'])} of its {self.w('units')}). "
+                f"Most about **what not to repeat**: {notrep['label']} "
+                f"({pct(notrep['not repeat_share'])})."
             )
         for fw in self.framework_results:
             if fw.get("summary"):
@@ -336,7 +348,8 @@ class Report:
         stab = self._quality("stability (ARI)")
         if stab:
             lines.append(
-                f"- Stability across random seeds: {stab} ({band('stability (ARI)', stab) or 'see below'}); "
+                f"- Stability across random seeds: {stab} "
+                f"({band('stability (ARI)', stab) or 'see below'}); "
                 "see *How far to trust this*."
             )
         self._show(_md("\n".join(lines)))
@@ -355,7 +368,8 @@ class Report:
         total = int(pd.to_numeric(d.get("units", pd.Series(dtype=int))).sum()) if not d.empty else 0
         self._show(
             _md(
-                f"The corpus is **{plural(len(d), 'document')}**, split into **{plural(total, 'text unit')}**: "
+                f"The corpus is **{plural(len(d), 'document')}**, split into "
+                f"**{plural(total, 'text unit')}**: "
                 "paragraphs, bullet points and quotations. Headings are not units; each unit "
                 "keeps the heading it sits under (its *section*)."
             )
@@ -376,7 +390,8 @@ class Report:
                 _md(
                     "**What cleaning removed.** Web pages and PDFs carry menus, cookie notices, "
                     "newsletter forms, teasers for other articles and page furniture. These were "
-                    f"removed before analysis: {plural(int(pd.to_numeric(c['spans']).sum()), 'passage')} "
+                    "removed before analysis: "
+                    f"{plural(int(pd.to_numeric(c['spans']).sum()), 'passage')} "
                     f"({chars:,} characters), by reason:"
                 ),
                 table_html(
@@ -398,11 +413,13 @@ class Report:
             return
         self._show(
             _md(
-                "Each theme is a group of text units that talk about the same thing. The label "
-                "is a short name made from the theme's most distinctive words; the keywords are "
-                "the words that most set it apart. *Share* is the theme's part of all analysed "
-                "units, with a 95% confidence interval (Wilson): the range the share would "
-                "probably fall in if the same kind of material were collected again."
+                self.w(
+                    "Each theme is a group of text units that talk about the same thing. The "
+                    "label is a short name made from the theme's most distinctive words; the "
+                    "keywords are the words that most set it apart. *Share* is the theme's part of all analysed "
+                    "units, with a 95% confidence interval (Wilson): the range the share would "
+                    "probably fall in if the same kind of material were collected again."
+                )
             )
         )
         rows = []
@@ -415,7 +432,7 @@ class Report:
             row = {
                 "Theme": t.label,
                 "Keywords": kw,
-                "Units": int(t.size),
+                self.w("Units"): int(t.size),
                 "Share (95% CI)": f"{pct(t.share)} ({pct(t.ci_low)} to {pct(t.ci_high)})",
             }
             if not self.run.is_table:
@@ -529,7 +546,7 @@ class Report:
             )
             head = (
                 f"### {k}. {t.label}\n\n"
-                f"**{plural(int(t.size), 'unit')}**, {pct(t.share)} of the total "
+                f"**{plural(int(t.size), self.w('unit'))}**, {pct(t.share)} of the total "
                 f"(95% CI {pct(t.ci_low)} to {pct(t.ci_high)}). **Keywords:** {kw or 'none'}."
             )
             if not self.run.is_table and isinstance(t.documents, str) and t.documents:
@@ -572,17 +589,17 @@ class Report:
         for name in tables:
             df = self.run.read_table(name, dtype=str)
             what = name.removeprefix("breakdown_").replace("_", " ")
-            self._show(_md(f"### By {what}"))
+            what = "month" if what == "over time" else what
+            self._show(_md(f"### {'Over time' if what == 'month' else 'By ' + what}"))
             fig = self.run.figures_dir / f"{name}.png"
             if fig.is_file():
-                from IPython.display import Image
+                from covidlearning.report import show_image
 
                 self._fig += 1
-                self._show(
-                    Image(filename=str(fig)),
-                    _md(f"*Figure {self._fig}. Themes by {what}; * marks a hidden figure.*"),
-                )
-            self._show(table_html(df))
+                caption = f"Figure {self._fig}. Themes by {what}; hidden figures are left blank."
+                show_image(fig, caption)
+                self._show(_md(f"*{caption}*"))
+            self._show(table_html(wide_breakdown(df)))
 
     def stance(self) -> None:
         """What to keep versus what not to repeat, per theme."""
@@ -593,13 +610,15 @@ class Report:
         st = self.stance_table
         self._show(
             _md(
-                '## "What to keep" and "what not to repeat"\n\n'
-                "Each unit was read for its stance: does it argue for **keeping** something "
-                '("we must keep", "continue", "worth keeping") or against **repeating** it '
-                '("never again", "don\'t go back to", "we mustn\'t forget")? Units without '
-                "such a phrase are judged by their overall tone (VADER sentiment): clearly "
-                "positive reads as *keep*, clearly negative as *not repeat*, the rest as "
-                "*neutral*. Mean sentiment runs from -1 (very negative) to +1 (very positive)."
+                self.w(
+                    '## "What to keep" and "what not to repeat"\n\n'
+                    "Each unit was read for its stance: does it argue for **keeping** something "
+                    '("we must keep", "continue", "worth keeping") or against **repeating** it '
+                    '("never again", "don\'t go back to", "we mustn\'t forget")? Units without '
+                    "such a phrase are judged by their overall tone (VADER sentiment): clearly "
+                    "positive reads as *keep*, clearly negative as *not repeat*, the rest as "
+                    "*neutral*. Mean sentiment runs from -1 (very negative) to +1 (very positive)."
+                )
             )
         )
         self._figure(
@@ -610,7 +629,7 @@ class Report:
         show = pd.DataFrame(
             {
                 "Theme": st["label"],
-                "Units": st["n"],
+                self.w("Units"): st["n"],
                 "Keep": [pct(x) for x in st["keep_share"]],
                 "Not repeat": [pct(x) for x in st["not repeat_share"]],
                 "Mixed": [pct(x) for x in st["mixed_share"]],
@@ -638,13 +657,12 @@ class Report:
             self._show(_md(f"### {fw['name']}\n\n{fw.get('markdown', '')}"))
             fig = fw.get("figure")
             if fig and (self.run.figures_dir / f"{fig}.png").is_file():
-                from IPython.display import Image
+                from covidlearning.report import show_image
 
                 self._fig += 1
-                self._show(
-                    Image(filename=str(self.run.figures_dir / f"{fig}.png")),
-                    _md(f"*Figure {self._fig}. {fw.get('caption', '')}*"),
-                )
+                caption = f"Figure {self._fig}. {fw.get('caption', '')}"
+                show_image(self.run.figures_dir / f"{fig}.png", caption)
+                self._show(_md(f"*{caption}*"))
             if fw.get("table"):
                 self._show(table_html(self.run.read_table(fw["table"], dtype=str)))
 
@@ -662,7 +680,8 @@ class Report:
         outs = self._quality("outlier share")
         if coh:
             lines.append(
-                f"- **Coherence {coh}** ({band('coherence (NPMI)', coh) or 'not banded'}): whether each "
+                f"- **Coherence {coh}** ({band('coherence (NPMI)', coh) or 'not banded'}): "
+                "whether each "
                 "theme's keywords really occur together in the texts (from -1 to +1; above 0.1 "
                 "is usual for themes people find readable)."
             )
@@ -673,10 +692,12 @@ class Report:
             )
         if stab:
             lines.append(
-                f"- **Stability {stab}** ({band('stability (ARI)', stab) or 'not banded'}): when the "
+                f"- **Stability {stab}** ({band('stability (ARI)', stab) or 'not banded'}): "
+                "when the "
                 "analysis is re-run with different random starting points, how far the same units "
                 "end up together (adjusted Rand index: 1 identical, 0 no better than chance). "
-                "Themes from an unstable run should be read as one plausible grouping, not the only one."
+                "Themes from an unstable run should be read as one plausible grouping, not "
+                "the only one."
             )
         if outl:
             share = f" ({pct(float(outs))} of units)" if outs else ""
@@ -688,7 +709,7 @@ class Report:
             lines.append(
                 f"- **{outl} units{share} fitted no theme well** at first and were {policy}."
             )
-        self._show(_md("\n".join(lines) or "No quality figures were recorded."))
+        self._show(_md(self.w("\n".join(lines)) or "No quality figures were recorded."))
         q = self.quality.rename(
             columns={"measure": "Measure", "value": "Value", "meaning": "What it means"}
         )
@@ -736,9 +757,11 @@ class Report:
             "## Methods",
             "",
             f"1. **Data.** {source}.",
-            f"2. **Meaning.** Each unit was turned into a sentence embedding with the `{d.embedding_model}` "
+            "2. **Meaning.** Each unit was turned into a sentence embedding with the "
+            f"`{d.embedding_model}` "
             "model, run locally (nothing leaves the machine).",
-            "3. **Themes.** Units with similar embeddings were grouped with BERTopic (UMAP to reduce "
+            "3. **Themes.** Units with similar embeddings were grouped with BERTopic "
+            "(UMAP to reduce "
             "dimensions, density-based clustering), with settings adapted to the number of units; "
             f"the number of themes was {topics}. Keywords come from class-based TF-IDF, refined "
             "for relevance and variety.",
@@ -748,9 +771,11 @@ class Report:
                 if d.outliers == "reassign"
                 else "kept apart as outliers."
             ),
-            f"5. **Quotes.** Up to {d.n_quotes} representative, mutually different quotes per theme; "
+            f"5. **Quotes.** Up to {d.n_quotes} representative, mutually different quotes "
+            "per theme; "
             "a quote always belongs to its theme.",
-            f"6. **Stability.** The model was refitted with {d.stability_runs} further random seeds and "
+            f"6. **Stability.** The model was refitted with {d.stability_runs} further "
+            "random seeds and "
             f"compared with the main run (seed {d.seed}).",
             "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
             "sentiment (NLTK, lexicon from the vaderSentiment package).",
@@ -788,7 +813,8 @@ class Report:
             "starting point for human reading, not a replacement for it: labels are generated "
             "from keywords and may need rewording.",
             "- Each unit belongs to one theme, although people often make several points at once.",
-            "- Shares describe this material only. Confidence intervals assume units are independent; "
+            "- Shares describe this material only. Confidence intervals assume units are "
+            "independent; "
             "units from the same document or person are not, so the true uncertainty is larger.",
             "- Stance and sentiment come from word lists. They miss irony and context, and NHS "
             "words such as *positive* (a test result) can mislead them.",
@@ -800,9 +826,60 @@ class Report:
             )
         else:
             lines.append(
-                "- Respondents chose to answer; their views may not represent all staff or patients."
+                "- Respondents chose to answer; their views may not represent all staff or "
+                "patients."
             )
-        self._show(_md("\n".join(lines)))
+        self._show(_md(self.w("\n".join(lines))))
+
+
+def wide_breakdown(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Pivot a tidy breakdown (group, respondents, theme, count, share) to group x theme.
+
+    Each cell reads ``count (share)``; suppressed figures stay ``*``.
+    """
+    key = "group" if "group" in tidy.columns else "period" if "period" in tidy.columns else None
+    if key is None or not {"theme", "count"} <= set(tidy.columns):
+        return tidy
+    t = tidy.rename(columns={key: "group"})
+
+    def cell(r: pd.Series) -> str:
+        c, sh = str(r["count"]), str(r.get("share", ""))
+        if c == "*" or c == "":
+            return c
+        try:
+            return f"{c} ({pct(float(sh))})"
+        except ValueError:
+            return c
+
+    t["cell"] = t.apply(cell, axis=1)
+    index = ["group", "respondents"] if "respondents" in t.columns else ["group"]
+    groups = list(dict.fromkeys(t["group"]))
+    themes = list(dict.fromkeys(t["theme"]))
+    wide = t.pivot_table(index=index, columns="theme", values="cell", aggfunc="first")
+    wide = wide.reset_index()
+    wide["group"] = pd.Categorical(wide["group"], groups, ordered=True)
+    wide = wide.sort_values("group")
+    wide["group"] = wide["group"].astype(str)
+    cols = index + [th for th in themes if th in wide.columns]
+    label = "Group" if key == "group" else "Period"
+    return wide[cols].rename(columns={"group": label, "respondents": "Respondents"})
+
+
+_UNIT_WORDS = (
+    (re.compile(r"\btext units\b"), "responses"),
+    (re.compile(r"\btext unit\b"), "response"),
+    (re.compile(r"\bText units\b"), "Responses"),
+    (re.compile(r"\bunits\b"), "responses"),
+    (re.compile(r"\bunit\b"), "response"),
+    (re.compile(r"\bUnits\b"), "Responses"),
+)
+
+
+def _as_responses(text: str) -> str:
+    """Reword generated prose for a table of responses (one response per row)."""
+    for pattern, word in _UNIT_WORDS:
+        text = pattern.sub(word, text)
+    return text
 
 
 def _md_escape(text: str) -> str:

@@ -288,7 +288,7 @@ def _failed_cell(path: Path) -> tuple[int | None, str]:
         if cell.get("cell_type") != "code":
             continue
         tags = cell.get("metadata", {}).get("tags", [])
-        if "papermill-error-cell-tag" in tags:
+        if "papermill-error-cell-tag" in tags or "injected-parameters" in tags:
             continue
         index += 1
         status = cell.get("metadata", {}).get("papermill", {}).get("status")
@@ -343,15 +343,17 @@ def execute(
         if output.exists():
             shutil.copyfile(output, saved)
         cell, source = _failed_cell(saved if saved.exists() else output)
+        count = ""
         if isinstance(exc, PapermillExecutionError):
             if exc.ename == "InputError":
                 raise InputError(str(exc.evalue).rstrip(".")) from None
             what = f"{exc.ename}: {exc.evalue}"
+            count = f", In [{exc.exec_count}]" if exc.exec_count else ""
         else:
             what = f"{type(exc).__name__}: {exc}".strip()
             if "timeout" in type(exc).__name__.lower() or "timed out" in what.lower():
                 what = f"the cell ran longer than the {timeout} s cell timeout ({what})"
-        where = f"code cell {cell}" if cell else "a cell"
+        where = f"code cell {cell}{count}" if cell else "a cell"
         line = _first_line(source)
         raise ReportFailed(
             f"notebook {notebook.name} failed at {where}"
@@ -429,7 +431,9 @@ _REPORT_CSS = """<style>
 /* covidlearning report: readable width and tables for non-technical readers */
 body { max-width: 1100px; margin: 0 auto; padding: 1.5em 2em 4em; }
 .jp-RenderedHTMLCommon table { font-size: 0.92em; border-collapse: collapse; }
-.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { vertical-align: top; text-align: left !important; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {
+  vertical-align: top; text-align: left !important;
+}
 .jp-RenderedHTMLCommon blockquote { margin: 0.8em 0 0.8em 0.5em; }
 .jp-RenderedHTMLCommon td { max-width: 34em; }
 .jp-RenderedImage img { max-width: 100%; height: auto; }
@@ -706,16 +710,37 @@ class Run:
         """True when ``tables/<name>.csv`` exists."""
         return (self.tables_dir / f"{name}.csv").is_file()
 
-    def figure(self, fig: Any, name: str, show: bool = True) -> dict[str, Path]:
-        """Save a figure as PNG and SVG under ``figures/`` and show the PNG inline."""
+    def figure(self, fig: Any, name: str, alt: str = "", show: bool = True) -> dict[str, Path]:
+        """Save a figure as PNG and SVG under ``figures/`` and show the PNG inline.
+
+        Args:
+            fig: a matplotlib figure (closed after saving).
+            name: file stem.
+            alt: text alternative for screen readers (default: the file stem).
+            show: display the PNG in the notebook (embedded as a data URI).
+        """
         from covidlearning.figures import save
 
         paths = save(fig, self.figures_dir, name)
         if show:
-            from IPython.display import Image, display
-
-            display(Image(filename=str(paths["png"])))
+            show_image(paths["png"], alt or name.replace("_", " "))
         return paths
+
+
+def show_image(path: str | Path, alt: str) -> None:
+    """Display a PNG inline as ``<img src="data:...">`` with alternative text."""
+    import base64
+    import html
+
+    from IPython.display import HTML, display
+
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    display(
+        HTML(
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            'style="max-width:100%;height:auto" />'
+        )
+    )
 
 
 def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:

@@ -1,0 +1,410 @@
+"""The report runner, parameters, HTML, manifest, stance/sentiment, figures and tables.
+
+Fast tests use no kernel. Tests marked ``notebook`` run tiny stand-in notebooks through
+the real runner (papermill + a kernel), so failure handling and the atomic swap are
+checked without loading the embedding model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from covidlearning import analysis, figures, report, sentiment
+from covidlearning.errors import InputError
+
+# --------------------------------------------------------------------------- statistics
+
+
+def test_wilson_interval_matches_published_values():
+    # Newcombe (1998), table I: 81/263 -> 0.2553 to 0.3662 (Wilson score)
+    lo, hi = analysis.wilson(81, 263)
+    assert lo == pytest.approx(0.2553, abs=5e-4)
+    assert hi == pytest.approx(0.3662, abs=5e-4)
+    lo, hi = analysis.wilson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=5e-4)
+    assert analysis.wilson(0, 0) == (0.0, 0.0)
+
+
+def test_classical_mds_recovers_distances_and_is_deterministic():
+    pts = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0], [3.0, 4.0]])
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+    xy = analysis.classical_mds(d)
+    d2 = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
+    assert np.allclose(d, d2, atol=1e-5)
+    assert np.array_equal(xy, analysis.classical_mds(d))
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_coerce_keeps_strings_and_converts_declared_types():
+    assert report.coerce("site", "007", "str") == "007"
+    assert report.coerce("site", 7, "str") == "7"
+    assert report.coerce("n", "12", "int") == 12
+    assert report.coerce("x", "0.5", "float") == 0.5
+    assert report.coerce("flag", "false", "bool") is False
+    assert report.coerce("flag", "yes", "bool") is True
+    with pytest.raises(InputError, match="must be int"):
+        report.coerce("n", "twelve", "int")
+    with pytest.raises(InputError, match="must be bool"):
+        report.coerce("flag", "maybe", "bool")
+
+
+def test_parse_overrides():
+    assert report.parse_overrides(["site=007", "note=a=b"]) == {"site": "007", "note": "a=b"}
+    with pytest.raises(InputError, match="NAME=VALUE"):
+        report.parse_overrides(["oops"])
+
+
+def _notebook(path: Path, params: str, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# test"), cell, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+RUNNER_PARAMS = (
+    'config_path: str = "c.yaml"  # config\n'
+    'out_dir: str = ""  # report folder\n'
+    'work_dir: str = ""  # work folder\n'
+)
+
+
+def test_plan_parameters_checks_against_the_parameters_cell(tmp_path):
+    a = _notebook(tmp_path / "a.ipynb", RUNNER_PARAMS + 'site: str = "001"  # a site code\n', "")
+    b = _notebook(tmp_path / "b.ipynb", RUNNER_PARAMS + "n: int = 3  # how many\n", "")
+    runner = {"config_path": "/x.yaml", "out_dir": "/o", "work_dir": "/w"}
+    plan = report.plan_parameters({"a": a, "b": b}, {"site": "007", "n": "5"}, runner)
+    assert plan["a"] == {**runner, "site": "007"}
+    assert plan["b"] == {**runner, "n": 5}
+    with pytest.raises(InputError, match="unknown notebook parameter 'sites'.*site"):
+        report.plan_parameters({"a": a, "b": b}, {"sites": "1"}, runner)
+    with pytest.raises(InputError, match="set by the report runner"):
+        report.plan_parameters({"a": a}, {"out_dir": "/elsewhere"}, runner)
+    bare = _notebook(tmp_path / "bare.ipynb", "x: int = 1\n", "")
+    with pytest.raises(InputError, match="no parameter"):
+        report.plan_parameters({"bare": bare}, {}, runner)
+
+
+def test_shipped_notebooks_declare_typed_commented_parameters(root):
+    for stem in report.NOTEBOOKS:
+        params = report.notebook_parameters(root / "notebooks" / f"{stem}.ipynb")
+        for name in report.RUNNER_PARAMETERS:
+            assert name in params, (stem, name)
+        for name, p in params.items():
+            assert p["inferred_type_name"] in {"str", "int", "float", "bool"}, (stem, name)
+            assert p["help"].strip(), f"{stem}: parameter {name} has no comment"
+        nb = nbformat.read(str(root / "notebooks" / f"{stem}.ipynb"), as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1
+        # no derived values: every line of the parameters cell is a literal assignment
+        for line in tagged[0].source.splitlines():
+            if line.strip() and not line.startswith("#"):
+                value = line.split("=", 1)[1].split("#", 1)[0].strip()
+                assert value[0] in "\"'-0123456789TF", (stem, line)
+        assert (root / "notebooks" / f"{stem}.py").is_file(), "jupytext pair missing"
+        assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+
+
+def test_notebooks_hold_no_logic_of_their_own(root):
+    """Code cells only call the package: no def, class, loops over data or imports of pandas."""
+    for stem in report.NOTEBOOKS:
+        nb = nbformat.read(str(root / "notebooks" / f"{stem}.ipynb"), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            for bad in ("def ", "class ", "import pandas", "import numpy", "lambda"):
+                assert bad not in cell.source, (stem, cell.source)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def test_check_inputs_fails_before_running(tmp_path):
+    from covidlearning.config import Config
+
+    with pytest.raises(InputError, match="corpus folder not found"):
+        report.check_inputs(Config(name="x", corpus={"raw_dir": tmp_path / "nope"}))
+    (tmp_path / "raw").mkdir()
+    with pytest.raises(InputError, match="empty"):
+        report.check_inputs(Config(name="x", corpus={"raw_dir": tmp_path / "raw"}))
+    (tmp_path / "raw" / "a.txt").write_text("hello")
+    with pytest.raises(InputError, match="not found: .*missing.yaml"):
+        report.check_inputs(
+            Config(
+                name="x",
+                corpus={"raw_dir": tmp_path / "raw"},
+                frameworks=[tmp_path / "missing.yaml"],
+            )
+        )
+    with pytest.raises(InputError, match="no input section"):
+        report.check_inputs(Config(name="x", source="table"))
+
+
+def test_cli_bad_config_and_unknown_parameter(tmp_path, capsys, monkeypatch, root):
+    from covidlearning.cli import run
+
+    assert run(["report", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nbogus: 1\n")
+    assert run(["report", "--config", str(bad)]) == 2
+    assert "bogus" in capsys.readouterr().err
+    monkeypatch.chdir(root)
+    cfg = tmp_path / "seed.yaml"
+    cfg.write_text("name: seed-corpus\ncorpus: {raw_dir: data/raw}\n")
+    code = run(
+        ["report", "--config", str(cfg), "-p", "no_such=1",
+         "--reports-dir", str(tmp_path / "r"), "--work-dir", str(tmp_path / "w")]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown notebook parameter 'no_such'" in err
+    assert "quotes_per_theme" in err  # the message lists the known ones
+    assert not (tmp_path / "r" / "seed-corpus").exists()
+
+
+# --------------------------------------------------------------------------- stand-in notebooks
+
+_BODY_OK = """
+import json, pathlib
+from covidlearning import report
+run = report.open_run(config_path, out_dir, work_dir)
+(run.tables_dir / "{stem}.csv").write_text("a,b\\n1,{stem}\\n")
+(run.work_dir / "{stem}.done").write_text(repr(site))
+print("ran {stem}", repr(site))
+"""
+
+
+@pytest.fixture
+def fake_notebooks(tmp_path, monkeypatch):
+    """Four stand-in notebooks with the real runner contract; 03 fails when asked to."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for stem in report.NOTEBOOKS:
+        params = RUNNER_PARAMS + 'site: str = "001"  # a site code\nfail: bool = False  # fail?\n'
+        body = _BODY_OK.format(stem=stem)
+        if stem == "03-code":
+            body += "\nif fail:\n    raise ValueError('boom in 03')\n"
+        if stem == "04-report":
+            body += (
+                "\nfrom IPython.display import Markdown, display\n"
+                "display(Markdown('# Report for site ' + site))\n"
+                "import matplotlib\nmatplotlib.use('Agg')\nfrom covidlearning import figures\n"
+                "import pandas as pd\n"
+                "t = pd.DataFrame({'label': ['A', 'B'], 'size': [3, 1], 'share': [0.75, 0.25],"
+                " 'ci_low': [0.3, 0.05], 'ci_high': [0.95, 0.7]})\n"
+                "run.figure(figures.theme_sizes(t), 'theme_sizes')\n"
+            )
+        _notebook(nbdir / f"{stem}.ipynb", params, body)
+    monkeypatch.setattr(report, "notebooks_dir", lambda: nbdir)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "doc.txt").write_text("Some text about keeping video clinics.\n")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(
+        f"name: demo\ntitle: Demo\ncorpus: {{raw_dir: {raw}}}\n"
+        f"reports_dir: {tmp_path / 'reports'}\ncell_timeout: 60\n"
+    )
+    return cfg
+
+
+@pytest.mark.notebook
+def test_runner_publishes_html_tables_manifest_and_keeps_strings(fake_notebooks, tmp_path):
+    out = report.run_report(
+        fake_notebooks, overrides={"site": "007"}, work_dir=tmp_path / "work", kernel="python3",
+        progress=False, log=lambda m: None,
+    )  # fmt: skip
+    assert out == tmp_path / "reports" / "demo"
+    for stem in report.NOTEBOOKS:
+        assert (out / f"{stem}.ipynb").is_file()
+        assert (out / "tables" / f"{stem}.csv").is_file()
+        assert (tmp_path / "work" / f"{stem}.done").read_text() == "'007'"  # a str, not 7
+    html = (out / "report.html").read_text()
+    assert "Report for site 007" in html
+    assert 'src="data:image/png;base64,' in html
+    assert '<script src="http' not in html and "cdnjs" not in html
+    assert "import json" not in html  # code hidden
+    assert (out / "figures" / "theme_sizes.png").is_file()
+    assert (out / "figures" / "theme_sizes.svg").is_file()
+    assert (out / "tables" / "report-tables.xlsx").is_file()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["overrides"] == {"site": "007"}
+    assert m["parameters"]["01-corpus"]["site"] == "007"
+    assert set(m["timings"]) >= set(report.NOTEBOOKS) | {"total"}
+    raw_file = str(Path(m["config"]["corpus"]["raw_dir"]) / "doc.txt")
+    assert any(k.endswith("doc.txt") for k in m["inputs_sha256"]), raw_file
+    assert m["seed"] == 42 and m["package_versions"]["papermill"] != "not installed"
+
+
+@pytest.mark.notebook
+def test_failing_cell_names_notebook_and_cell_and_keeps_previous_report(fake_notebooks, tmp_path):
+    out = report.run_report(
+        fake_notebooks, work_dir=tmp_path / "work", kernel="python3", progress=False,
+        log=lambda m: None,
+    )  # fmt: skip
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(report.ReportFailed) as info:
+        report.run_report(
+            fake_notebooks, overrides={"fail": "true"}, work_dir=tmp_path / "work",
+            kernel="python3", progress=False, log=lambda m: None,
+        )  # fmt: skip
+    msg = str(info.value)
+    assert "03-code.ipynb" in msg and "code cell 2" in msg and "boom in 03" in msg
+    saved = tmp_path / "reports" / ".failed" / "demo" / "03-code.ipynb"
+    assert saved.is_file() and str(saved) in msg
+    nb = nbformat.read(str(saved), as_version=4)
+    assert any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # previous report intact
+    leftovers = [p.name for p in out.parent.iterdir() if ".tmp-" in p.name]
+    assert leftovers == []
+
+
+@pytest.mark.notebook
+def test_cli_failure_exit_code_and_message(fake_notebooks, tmp_path, capsys):
+    from covidlearning.cli import run
+
+    code = run(
+        ["report", "--config", str(fake_notebooks), "-p", "fail=yes", "--kernel", "python3",
+         "--work-dir", str(tmp_path / "w"), "-q"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error: notebook 03-code.ipynb failed at code cell 2" in err
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- HTML conversion
+
+
+def test_to_html_hides_code_and_warnings_and_embeds_images(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    png = (Path(__file__).parent / "_tiny.png") if False else None
+    del png
+    code = nbformat.v4.new_code_cell("secret_code = 1")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noisy\n"),
+        nbformat.v4.new_output("display_data", data={"text/markdown": "## Visible heading"}),
+    ]
+    params = nbformat.v4.new_code_cell("config_path = 'x'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, code]
+    src = tmp_path / "r.ipynb"
+    nbformat.write(nb, str(src))
+    report.to_html(src, tmp_path / "r.html", "Title")
+    html = (tmp_path / "r.html").read_text()
+    assert "Visible heading" in html
+    assert "secret_code" not in html and "noisy" not in html and "config_path" not in html
+    assert "cdnjs.cloudflare.com" not in html
+
+
+# --------------------------------------------------------------------------- stance and sentiment
+
+
+@pytest.mark.parametrize(
+    ("text", "section", "stance", "source"),
+    [
+        ("We are hoping to keep this going as it improved team spirit.", "", "keep", "cue in text"),
+        ("I think we will continue to offer patients a choice.", "", "keep", "cue in text"),
+        ("Never bring back face to face appts unless necessary.", "", "not repeat", "cue in text"),
+        ("Some obtuse targets have disappeared, let's not reinstate them.", "", "not repeat",
+         "cue in text"),
+        ("We don't want to go back to silos.", "", "not repeat", "cue in text"),
+        ("The neglect of care homes by the system.", "We mustn't forget", "not repeat",
+         "cue in section heading"),
+        ("It has been wonderful and inspiring to work together.", "", "keep", "positive sentiment"),
+        ("Terrible shortages, awful stress and anger.", "", "not repeat", "negative sentiment"),
+        ("Clinics moved to a different building.", "", "neutral", "no cue, mild sentiment"),
+        ("Keep the huddles but never again the PPE chaos, and stop the memos.", "", "not repeat",
+         "cue in text"),
+    ],
+)  # fmt: skip
+def test_stance_rules(text, section, stance, source):
+    s = sentiment.stance(text, section)
+    assert (s.stance, s.source) == (stance, source)
+
+
+def test_vader_works_offline_and_scores_direction():
+    assert sentiment.compound("This is wonderful, great and helpful") > 0.5
+    assert sentiment.compound("This is terrible, awful and harmful") < -0.5
+    assert sentiment.compound("") == 0.0
+
+
+def test_stance_by_theme_counts_and_shares():
+    units = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "text": ["keep this", "never again", "keep it going", "a building"],
+            "section": ["", "", "", ""],
+        }
+    )
+    scored = sentiment.score_texts(units)
+    assign = pd.DataFrame(
+        {"id": ["a", "b", "c", "d"], "topic": ["0", "0", "1", ""], "label": ["X", "X", "Y", ""]}
+    )
+    t = sentiment.by_theme(scored, assign)
+    assert t["topic"].tolist() == ["0", "1"]
+    assert t.loc[0, "n"] == 2 and t.loc[0, "keep_n"] == 1 and t.loc[0, "not repeat_n"] == 1
+    assert t.loc[0, "keep_share"] == 0.5 and t.loc[1, "keep_share"] == 1.0
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _themes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "label": ["Video consultations", "Staff wellbeing", "Less bureaucracy"],
+            "size": [40, 25, 10],
+            "share": [0.53, 0.33, 0.13],
+            "ci_low": [0.42, 0.24, 0.07],
+            "ci_high": [0.64, 0.44, 0.23],
+        }
+    )
+
+
+def test_figures_are_byte_identical_for_the_same_data(tmp_path):
+    a = figures.save(figures.theme_sizes(_themes()), tmp_path / "a", "f")
+    b = figures.save(figures.theme_sizes(_themes()), tmp_path / "b", "f")
+    for kind in ("png", "svg"):
+        assert a[kind].read_bytes() == b[kind].read_bytes(), kind
+    svg = a["svg"].read_text()
+    assert "<dc:date>" not in svg
+    assert a["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_all_figure_kinds_render(tmp_path):
+    m = pd.DataFrame([[1, 0], [3, 5]], index=["T1", "T2"], columns=["Doc A", "Doc B"])
+    coords = pd.DataFrame(
+        {"label": ["A", "B", "C"], "x": [0, 1, 0.5], "y": [0, 0, 1], "size": [3, 2, 1]}
+    )
+    stance = pd.DataFrame(
+        {"label": ["A", "B"], "keep_share": [0.6, 0.1], "not repeat_share": [0.2, 0.7],
+         "mixed_share": [0.0, 0.1], "neutral_share": [0.2, 0.1], "mean_compound": [0.4, -0.3]}
+    )  # fmt: skip
+    made = [
+        figures.heatmap(m, "Heat", cbar_label="units"),
+        figures.similarity_map(coords),
+        figures.stance_by_theme(stance),
+        figures.units_per_document(pd.Series([3, 5], index=["a", "b"])),
+        figures.over_time(
+            pd.DataFrame({"A": [0.2, "*"], "B": [0.5, 0.4]}, index=["2020-04", "2020-05"])
+        ),
+    ]
+    for k, fig in enumerate(made):
+        paths = figures.save(fig, tmp_path, f"f{k}")
+        assert paths["png"].stat().st_size > 5000
+    assert figures.OKABE_ITO[0] == "#E69F00"
