@@ -84,7 +84,29 @@ class CodeConfig(StrictModel):
         None, ge=0, le=1, description="Below this confidence a text is 'unassigned' (None = auto)."
     )
     max_themes: int = Field(3, ge=1, description="At most this many themes per text.")
+    secondary: float = Field(
+        0.5, gt=0, le=1, description="List a further theme when its probability is at least "
+        "this share of the first theme's (multi-label codebooks and samples)."
+    )
     seed: int = Field(42, description="Random seed.")
+    finetune: bool = Field(
+        True, description="Few-shot: fine-tune the embedding model on the codebook's examples."
+    )
+    epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
+    lexical_weight: float = Field(
+        0.5, ge=0, description="Weight of word overlap (TF-IDF) beside embeddings, zero/few-shot."
+    )
+    holdout: float = Field(
+        0.2, ge=0, lt=0.5, description="Trained mode: share of the coded sample held out to "
+        "measure agreement before the final model is fitted on all of it (0 = skip)."
+    )
+    min_similarity: float = Field(
+        0.45, ge=0, le=1, description="Framework comparison: a theme counts as supported by a "
+        "discovered topic at or above this cosine similarity."
+    )
+    embedding_model: str = Field("all-MiniLM-L6-v2", description="Bundled sentence-embedding model.")
+    cache_dir: Path | None = Field(None, description="Embedding cache folder (default: shared cache).")
+    batch_size: int = Field(64, ge=1, description="Embedding batch size.")
 
 
 class DisclosureConfig(StrictModel):

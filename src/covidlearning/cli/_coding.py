@@ -1,9 +1,273 @@
-"""CLI commands for the coding stage."""
+"""``covidlearning code INPUT ...``, ``code sample`` and ``code agree``.
+
+``code`` is a group whose default command is ``run``: when the first argument is not
+a subcommand name, ``code INPUT ...`` means ``code run INPUT ...``. Only light modules
+load here; inputs are checked before pandas, scikit-learn or torch load.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from typer.core import TyperGroup
+
+from covidlearning.errors import InputError
+
+_SUBCOMMANDS = ("run", "sample", "agree")
+
+
+class DefaultRunGroup(TyperGroup):
+    """A group that treats ``code INPUT ...`` as ``code run INPUT ...``."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:  # noqa: ANN001 - click's Context
+        """Insert ``run`` unless the first argument names a subcommand or asks for help."""
+        help_names = set(ctx.help_option_names or ["--help"])
+        if args and args[0] not in self.commands and args[0] not in help_names:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+code_app = typer.Typer(
+    cls=DefaultRunGroup,
+    no_args_is_help=True,
+    help=(
+        "Code texts against an evaluator's framework, and check agreement with human coders.\n\n"
+        "covidlearning code INPUT --text-column COL --codebook FILE --out DIR\n\n"
+        "covidlearning code INPUT --text-column COL --train CODED --label-column COL"
+        " --out DIR\n\n"
+        "covidlearning code sample RUN_DIR --input INPUT --text-column COL --out SHEET_DIR\n\n"
+        "covidlearning code agree SHEET --machine RUN_DIR/assignments.csv --out DIR\n\n"
+        "`code INPUT ...` is short for `code run INPUT ...` (see `covidlearning code run --help`)."
+    ),
+)
+
+
+def _check_table(path: Path) -> None:
+    from covidlearning.load import TABLE_FORMATS, check_input_path
+
+    check_input_path(path, TABLE_FORMATS)
+
+
+@code_app.command("run")
+def run_cmd(
+    input: Annotated[
+        Path, typer.Argument(help="Table of texts to code (CSV, XLSX, JSONL, Parquet).")
+    ],
+    text_column: Annotated[str, typer.Option(help="Column holding the text.")],
+    out: Annotated[Path, typer.Option(help="Output folder (replaced atomically).")],
+    id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet of INPUT.")] = None,
+    codebook: Annotated[
+        Path | None, typer.Option(help="Codebook YAML: zero-shot, or few-shot with examples.")
+    ] = None,
+    train: Annotated[
+        Path | None, typer.Option(help="Human-coded sample to learn from (trained mode).")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option(help="Column of codes in --train (and --gold by default).")
+    ] = None,
+    label_sep: Annotated[
+        str | None, typer.Option(help="Separator between several codes in one cell, e.g. ';'.")
+    ] = None,
+    train_text_column: Annotated[
+        str | None, typer.Option(help="Text column of --train (default: --text-column).")
+    ] = None,
+    gold: Annotated[
+        Path | None, typer.Option(help="Human codes for some texts, joined on the id column.")
+    ] = None,
+    gold_column: Annotated[
+        str | None,
+        typer.Option(help="Column of human codes, in --gold or else in INPUT: writes agreement."),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0, max=1, help="Below this confidence a text is 'unassigned' [auto]."),
+    ] = None,
+    max_themes: Annotated[int, typer.Option(min=1, help="At most this many themes per text.")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    finetune: Annotated[
+        bool, typer.Option(help="Few-shot: fine-tune the embedding model on the examples.")
+    ] = True,
+) -> None:
+    """Code INPUT against a codebook (zero/few-shot) or a human-coded sample (--train)."""
+    from covidlearning.codebook import load_codebook
+    from covidlearning.config import CodeConfig
+
+    _check_table(input)
+    if codebook is None and train is None:
+        raise InputError("nothing to code against", "Pass --codebook FILE or --train CODED")
+    if train is not None and not label_column:
+        raise InputError("--train needs --label-column", "Name the column of human codes")
+    book = load_codebook(codebook) if codebook is not None else None
+    if train is not None:
+        _check_table(train)
+    if gold is not None:
+        _check_table(gold)
+    gcol = gold_column or (label_column if gold is not None else None)
+    if gold is not None and not gcol:
+        raise InputError("--gold needs --gold-column", "Name the column of human codes")
+    if gcol and train is None and book is None:
+        raise InputError("--gold-column needs --codebook", "Pass the codebook the codes use")
+    config = CodeConfig(
+        codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed, finetune=finetune
+    )
+
+    import time
+
+    from covidlearning._io import sha256_file
+    from covidlearning.load import load_table
+
+    t0 = time.perf_counter()
+    frame = load_table(input, text_column, id_column, sheet)
+    gold_values = None
+    if gcol:
+        gold_values = _gold_values(frame, gold, gcol, id_column, input)
+    if train is not None:
+        from covidlearning.coding import train_and_code
+
+        train_frame = load_table(train, train_text_column or text_column, id_column, None)
+        result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
+        if gold_values is not None:
+            from covidlearning.codebook import Codebook
+            from covidlearning.coding import _attach_agreement
+
+            labels = result.manifest["training"]["labels"]
+            cb = book or Codebook.from_labels(labels)
+            from covidlearning.coding import _resolve_gold
+
+            _attach_agreement(
+                result, _resolve_gold(gold_values, cb, label_sep or ";", len(frame)), labels
+            )
+    else:
+        from covidlearning.coding import code_texts
+
+        result = code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
+    inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
+    for name, path in (("codebook", codebook), ("train", train), ("gold", gold)):
+        if path is not None:
+            inputs[name] = {"path": str(path), "sha256": sha256_file(path)}
+    result.manifest["inputs"] = inputs
+    result.manifest["columns"] = {
+        "text": text_column, "id": id_column, "label": label_column, "gold": gcol,
+    }  # fmt: skip
+    result.manifest.setdefault("timings_s", {})["wall"] = round(time.perf_counter() - t0, 2)
+    result.save(out)
+    if book is not None:
+        from covidlearning._io import write_text
+
+        write_text(out / "codebook.yaml", book.to_yaml())
+    _summary(result, out)
+
+
+def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, input: Path):  # noqa: ANN001, ANN202
+    """Human codes aligned with ``frame`` rows (empty where a text has none)."""
+    from covidlearning.load import read_table_raw
+
+    if gold is None:
+        if column not in frame:
+            found = ", ".join(
+                c for c in frame.columns if c not in ("id", "text", "status", "duplicate")
+            )
+            raise InputError(
+                f"gold column '{column}' not found in {input.name}; "
+                f"columns found: {found or 'none'}",
+                "Pass --gold-column with one of them, or --gold FILE",
+            )
+        return frame[column].tolist()
+    table = read_table_raw(gold)
+    key = id_column or "id"
+    for col in (key, column):
+        if col not in table:
+            raise InputError(
+                f"column '{col}' not found in {gold.name}; "
+                f"columns found: {', '.join(table.columns)}",
+                "The gold file needs the id column and the code column",
+            )
+    codes = dict(zip(table[key].astype(str).str.strip(), table[column], strict=True))
+    if not set(codes) & set(frame["id"]):
+        raise InputError(
+            f"no id of {gold.name} matches an id of {input.name}",
+            "Use the same --id-column values in both files",
+        )
+    return [codes.get(i, "") for i in frame["id"]]
+
+
+def _summary(result, out: Path) -> None:  # noqa: ANN001
+    a = result.assignments
+    ok = a[a["status"] == "ok"]
+    un = int((ok["themes"] == "unassigned").sum())
+    typer.echo(
+        f"coded {len(ok)} of {len(a)} texts ({result.manifest['mode']}); "
+        f"{un} unassigned below confidence {result.threshold:.3g}; wrote {out}/assignments.csv"
+    )
+    if result.agreement:
+        g = result.agreement
+        ci = g.get("macro_f1_ci95") or [float("nan")] * 2
+        typer.echo(
+            f"agreement with human codes on {g['n']} texts: accuracy {g['accuracy']:.3f}, "
+            f"macro F1 {g['macro_f1'] or 0:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}), "
+            f"kappa {g['cohen_kappa'] if g['cohen_kappa'] is not None else float('nan'):.3f}"
+        )
+
+
+# --------------------------------------------------------------------------- audit loop
+@code_app.command("sample")
+def sample_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Folder of a `code` run (assignments.csv).")],
+    input: Annotated[Path, typer.Option(help="The table that run coded.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the text.")],
+    out: Annotated[Path, typer.Option(help="Folder for the coding sheet and its key.")],
+    id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
+    per_theme: Annotated[int, typer.Option(min=1, help="Texts drawn per machine theme.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed for the draw.")] = 42,
+) -> None:
+    """Export a stratified, blind coding sheet (CSV and XLSX) from a coding run.
+
+    Texts are drawn per machine theme (and from 'unassigned'), shuffled, and shown
+    without the machine's codes; the key stays in OUT/sample_key.csv. Fill the
+    'human_themes' column, then run `covidlearning code agree`.
+    """
+    assign_path = run_dir / "assignments.csv"
+    if not assign_path.is_file():
+        raise InputError(f"no assignments.csv in {run_dir}", "Pass the --out folder of a code run")
+    _check_table(input)
+    from covidlearning.agreement import export_sheet
+
+    paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed)
+    typer.echo(f"wrote {len(paths['n'])} texts to code: {paths['csv']} and {paths['xlsx']}")
+
+
+@code_app.command("agree")
+def agree_cmd(
+    sheet: Annotated[Path, typer.Argument(help="Filled coding sheet (CSV or XLSX).")],
+    machine: Annotated[Path, typer.Option(help="assignments.csv of the run (or its folder).")],
+    out: Annotated[Path, typer.Option(help="Folder for agreement.json and figures.")],
+    column: Annotated[str, typer.Option(help="Column of human codes in SHEET.")] = "human_themes",
+    sep: Annotated[str, typer.Option(help="Separator between several codes.")] = ";",
+) -> None:
+    """Compare a filled coding sheet with the machine's codes, theme by theme."""
+    if machine.is_dir():
+        machine = machine / "assignments.csv"
+    if not machine.is_file():
+        raise InputError(f"machine codes not found: {machine}", "Pass a run's assignments.csv")
+    _check_table(sheet)
+    from covidlearning.agreement import import_sheet
+
+    res = import_sheet(sheet, machine, out, column, sep)
+    g = res["agreement"]
+    typer.echo(
+        f"{g['n']} texts: accuracy {g['accuracy']:.3f}, macro F1 {g['macro_f1'] or 0:.3f}, "
+        f"kappa {g['cohen_kappa'] if g['cohen_kappa'] is not None else float('nan'):.3f}; "
+        f"wrote {out}/agreement.json"
+    )
+    review = g["needs_review"]
+    typer.echo(
+        "themes that need a clearer definition: " + (", ".join(review) if review else "none")
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the root app."""
+    """Add the ``code`` group to the root app."""
+    app.add_typer(code_app, name="code")

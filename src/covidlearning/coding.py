@@ -1,0 +1,833 @@
+"""Code texts against an evaluator's framework: zero-shot, few-shot or trained.
+
+Three modes share one output (:class:`CodingResult`):
+
+- **zero-shot** (:func:`code_texts`, codebook without examples): each theme is
+  described by its name, definition, include notes and keywords; a text's score
+  for a theme combines the MiniLM cosine similarity to those descriptions with
+  TF-IDF word overlap.
+- **few-shot** (:func:`code_texts`, codebook with examples): as zero-shot, plus the
+  example quotes; by default the embedding model is first fine-tuned for a few
+  epochs on the examples and descriptions (a cosine-softmax classifier, SetFit
+  style, about 20 s on CPU), which moves the themes apart in embedding space.
+- **trained** (:func:`train_and_code`, a human-coded sample): linear SVMs on word
+  and character TF-IDF plus MiniLM embeddings, class-weighted for rare codes,
+  one-vs-rest when the sample is multi-label. Part of the sample is held out to
+  measure agreement with the human coders, then the model is refitted on all of it.
+
+Scores become probabilities with a softmax whose temperature is fitted on the
+held-out part (trained) or fixed (zero/few-shot). ``confidence`` is the first
+theme's probability; below ``threshold`` a text is ``unassigned``.
+
+:func:`compare_to_framework` sets discovered topics beside the framework's themes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning.codebook import UNASSIGNED, Codebook, Theme
+from covidlearning.config import CodeConfig
+from covidlearning.errors import InputError
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
+
+#: Softmax temperature on z-scored zero/few-shot scores.
+FEWSHOT_TEMPERATURE = 0.5
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class CodingResult:
+    """What a coding run produces.
+
+    Attributes:
+        assignments: ``id``, ``themes`` (``;``-separated, most likely first, or
+            ``unassigned``), ``confidence`` (first theme's probability) and ``status``
+            (``ok``, or why the row was not coded: ``empty``, ``filler``...).
+        scores: ``id`` and one probability column per theme id.
+        threshold: the confidence below which texts are ``unassigned``.
+        manifest: parameters, input hashes, model id, versions and timings.
+        agreement: metrics against human codes, when there were any.
+        comparison: the texts' human and machine codes behind ``agreement``.
+    """
+
+    assignments: pd.DataFrame
+    scores: pd.DataFrame
+    threshold: float
+    manifest: dict[str, Any]
+    agreement: dict[str, Any] | None = None
+    comparison: pd.DataFrame | None = None
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def theme_counts(self) -> pd.DataFrame:
+        """Texts per theme (any position) and as first theme, with shares of coded texts."""
+        ok = self.assignments[self.assignments["status"] == "ok"]
+        lists = ok["themes"].str.split(";")
+        first = lists.str[0].value_counts()
+        anyp = lists.explode().value_counts()
+        ids = list(self.scores.columns.drop("id")) + [UNASSIGNED]
+        out = pd.DataFrame({"theme": ids})
+        out["first"] = out["theme"].map(first).fillna(0).astype(int)
+        out["any"] = out["theme"].map(anyp).fillna(0).astype(int)
+        out["share_first"] = out["first"] / max(len(ok), 1)
+        return out
+
+    def save(self, out: str | Path) -> Path:
+        """Write the run to ``out`` atomically and return the folder.
+
+        Files: ``assignments.csv``, ``scores.csv``, ``theme_counts.csv``,
+        ``manifest.json``; with human codes also ``agreement.json``,
+        ``comparison.csv`` and ``confusion.png``/``confusion.svg``.
+        """
+        from covidlearning._io import atomic_dir, write_csv, write_json
+
+        out = Path(out)
+        with atomic_dir(out) as tmp:
+            for stale in ("agreement.json", "comparison.csv", "confusion.png", "confusion.svg"):
+                (tmp / stale).unlink(missing_ok=True)
+            write_csv(tmp / "assignments.csv", self.assignments)
+            write_csv(tmp / "scores.csv", self.scores, float_format="%.5f")
+            write_csv(tmp / "theme_counts.csv", self.theme_counts())
+            for name, table in self.extra.items():
+                write_csv(tmp / f"{name}.csv", table)
+            if self.agreement is not None and self.comparison is not None:
+                write_json(tmp / "agreement.json", self.agreement)
+                write_csv(tmp / "comparison.csv", self.comparison)
+                from covidlearning.agreement import plot_confusion
+
+                fig = plot_confusion(self.comparison["human"], self.comparison["machine"])
+                fig.savefig(tmp / "confusion.png", dpi=150, metadata={"Software": None})
+                fig.savefig(tmp / "confusion.svg", metadata={"Date": None})
+            write_json(tmp / "manifest.json", self.manifest)
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+def _z(s: np.ndarray) -> np.ndarray:
+    """Z-score each row (scores for one text across themes)."""
+    sd = s.std(axis=1, keepdims=True)
+    return (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 1e-9, sd, 1.0)
+
+
+def _softmax(s: np.ndarray, temperature: float) -> np.ndarray:
+    e = np.exp((s - s.max(axis=1, keepdims=True)) / max(temperature, 1e-6))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def split_labels(value: Any, sep: str | None) -> list[str]:
+    """Split one cell of human codes into an ordered, de-duplicated list."""
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    parts = str(value).split(sep) if sep else [str(value)]
+    out: list[str] = []
+    for p in parts:
+        p = " ".join(p.split())
+        if p and p not in out:
+            out.append(p)
+    return out
+
+
+def _rank(probs: np.ndarray, ids: list[str], threshold: float, max_themes: int, secondary: float):
+    """Turn probabilities into ``themes`` strings and confidences."""
+    order = np.argsort(-probs, axis=1, kind="stable")
+    themes, conf = [], []
+    for i in range(len(probs)):
+        top = probs[i, order[i, 0]]
+        conf.append(float(top))
+        if top < threshold:
+            themes.append(UNASSIGNED)
+            continue
+        chosen = [ids[order[i, 0]]]
+        for j in order[i, 1:max_themes]:
+            p = probs[i, j]
+            if p >= threshold and p >= secondary * top:
+                chosen.append(ids[j])
+        themes.append(";".join(chosen))
+    return themes, np.round(np.asarray(conf), 4)
+
+
+def _finish(
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+    probs: np.ndarray,
+    ids: list[str],
+    threshold: float,
+    config: CodeConfig,
+    max_themes: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build the assignments and scores tables for every row of ``frame``."""
+    n = len(frame)
+    themes = np.array([UNASSIGNED] * n, dtype=object)
+    conf = np.zeros(n)
+    t, c = _rank(probs, ids, threshold, max_themes, config.secondary)
+    themes[mask] = t
+    conf[mask] = c
+    status = frame["status"].to_numpy() if "status" in frame else np.array(["ok"] * n)
+    assignments = pd.DataFrame(
+        {"id": frame["id"].astype(str).to_numpy(), "themes": themes, "confidence": conf,
+         "status": status}
+    )  # fmt: skip
+    full = np.full((n, len(ids)), np.nan)
+    full[mask] = np.round(probs, 5)
+    scores = pd.DataFrame(full, columns=ids)
+    scores.insert(0, "id", assignments["id"])
+    return assignments, scores
+
+
+def _coded_mask(frame: pd.DataFrame) -> np.ndarray:
+    if "status" in frame:
+        return (frame["status"] == "ok").to_numpy()
+    return frame["text"].astype(str).str.strip().ne("").to_numpy()
+
+
+def _check_frame(frame: pd.DataFrame) -> None:
+    for col in ("id", "text"):
+        if col not in frame:
+            raise InputError(f"the table to code has no '{col}' column", "Load it with load_table")
+    if not _coded_mask(frame).any():
+        raise InputError(
+            "no text to code: every row is empty or filler",
+            "Check --text-column points at the text",
+        )
+
+
+def _embed(texts: Sequence[str], config: CodeConfig) -> np.ndarray:
+    from covidlearning.embed import embed_texts
+
+    return embed_texts(
+        list(texts),
+        model=config.embedding_model,
+        cache_dir=config.cache_dir,
+        batch_size=config.batch_size,
+        progress=len(texts) > 500,
+    )
+
+
+def _versions() -> dict[str, str]:
+    from covidlearning._io import package_versions
+
+    return package_versions()
+
+
+def _base_manifest(mode: str, config: CodeConfig, n_texts: int, n_coded: int) -> dict[str, Any]:
+    from covidlearning.embed import model_id
+
+    return {
+        "stage": "code",
+        "mode": mode,
+        "parameters": config.model_dump(mode="json"),
+        "model": model_id(config.embedding_model),
+        "n_texts": n_texts,
+        "n_coded": n_coded,
+        "versions": _versions(),
+    }
+
+
+# --------------------------------------------------------------------------- zero/few-shot
+def _anchors(theme: Theme) -> list[str]:
+    """Texts that stand for a theme: examples, definition, name and notes."""
+    out = list(theme.examples)
+    if theme.definition:
+        out.append(theme.definition)
+        out.append(f"{theme.name}: {theme.definition}")
+    out.append(theme.name)
+    out.extend(theme.include)
+    if theme.keywords:
+        out.append(", ".join(theme.keywords))
+    seen: set[str] = set()
+    return [a for a in out if not (a.lower() in seen or seen.add(a.lower()))]
+
+
+def _lexical_scores(texts: list[str], docs: list[str]) -> np.ndarray:
+    """TF-IDF cosine between each text and each theme document."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(
+        sublinear_tf=True, stop_words="english", ngram_range=(1, 2), strip_accents="unicode"
+    )
+    try:
+        vec.fit(docs + texts)
+    except ValueError:  # nothing but stop words
+        return np.zeros((len(texts), len(docs)))
+    return (vec.transform(texts) @ vec.transform(docs).T).toarray()
+
+
+def _finetuned_embeddings(
+    anchor_texts: list[str], anchor_y: np.ndarray, texts: list[str], config: CodeConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fine-tune the embedding model on the anchors; embed anchors and texts with it.
+
+    A cosine-softmax head initialised at the theme prototypes is trained jointly with
+    the encoder (cross-entropy, scale 20), SetFit style, on CPU. Deterministic for a
+    given seed and thread count.
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from tqdm.auto import tqdm
+
+    from covidlearning.embed import model_path
+
+    torch.manual_seed(config.seed)
+    st = SentenceTransformer(model_path(config.embedding_model), device="cpu")
+    k = int(anchor_y.max()) + 1
+
+    def encode(batch: list[str]) -> torch.Tensor:
+        feats = st.preprocess(batch) if hasattr(st, "preprocess") else st.tokenize(batch)
+        return torch.nn.functional.normalize(st(feats)["sentence_embedding"], dim=-1)
+
+    with torch.no_grad():
+        st.eval()
+        a0 = encode(anchor_texts).numpy()
+    proto = np.stack([a0[anchor_y == c].mean(0) for c in range(k)])
+    weight = torch.nn.Parameter(torch.tensor(proto, dtype=torch.float32))
+    opt = torch.optim.AdamW(
+        [{"params": st.parameters(), "lr": 3e-5}, {"params": [weight], "lr": 1e-2}],
+        weight_decay=0.01,
+    )
+    y = torch.tensor(anchor_y, dtype=torch.long)
+    gen = torch.Generator().manual_seed(config.seed)
+    st.train()
+    n, bs = len(anchor_texts), 16
+    for _ in tqdm(range(config.epochs), desc="fine-tuning", disable=n * config.epochs < 400):
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n, bs):
+            idx = perm[i : i + bs]
+            e = encode([anchor_texts[j] for j in idx])
+            logits = 20.0 * e @ torch.nn.functional.normalize(weight, dim=-1).T
+            loss = torch.nn.functional.cross_entropy(logits, y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    st.eval()
+    kw = {"batch_size": config.batch_size, "normalize_embeddings": True, "convert_to_numpy": True}
+    anchors = st.encode(anchor_texts, show_progress_bar=False, **kw)
+    coded = st.encode(texts, show_progress_bar=len(texts) > 500, **kw)
+    return np.asarray(anchors, dtype=np.float32), np.asarray(coded, dtype=np.float32)
+
+
+def fewshot_scores(
+    texts: list[str], codebook: Codebook, config: CodeConfig
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Score texts against each theme of a codebook (zero-shot or few-shot).
+
+    Returns:
+        ``(probabilities, info)``: an ``(n_texts, n_themes)`` array whose rows sum
+        to 1, and what was done (anchors per theme, whether the model was tuned).
+    """
+    anchor_texts: list[str] = []
+    anchor_y: list[int] = []
+    for k, theme in enumerate(codebook.themes):
+        for a in _anchors(theme):
+            anchor_texts.append(a)
+            anchor_y.append(k)
+    y = np.asarray(anchor_y)
+    k = len(codebook.themes)
+    tuned = bool(config.finetune and codebook.has_examples and k > 1)
+    if tuned:
+        anchors, emb = _finetuned_embeddings(anchor_texts, y, texts, config)
+    else:
+        vecs = _embed(anchor_texts + texts, config)
+        anchors, emb = vecs[: len(anchor_texts)], vecs[len(anchor_texts) :]
+    proto = np.stack([anchors[y == c].mean(0) for c in range(k)])
+    proto /= np.maximum(np.linalg.norm(proto, axis=1, keepdims=True), 1e-12)
+    semantic = emb @ proto.T
+    score = _z(semantic)
+    if config.lexical_weight > 0 and k > 1:
+        docs = [" ".join(_anchors(t) + t.keywords) for t in codebook.themes]
+        score = score + config.lexical_weight * _z(_lexical_scores(texts, docs))
+    probs = _softmax(score, FEWSHOT_TEMPERATURE) if k > 1 else np.ones((len(texts), 1))
+    info = {
+        "anchors_per_theme": {t.id: int((y == i).sum()) for i, t in enumerate(codebook.themes)},
+        "finetuned": tuned,
+        "temperature": FEWSHOT_TEMPERATURE,
+        "max_similarity": emb @ anchors.T if len(texts) else np.zeros((0, len(anchors))),
+    }
+    return probs, info
+
+
+def code_texts(
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    config: CodeConfig | None = None,
+    gold: Sequence[Any] | pd.Series | None = None,
+    gold_sep: str | None = ";",
+) -> CodingResult:
+    """Code each text of ``frame`` against ``codebook`` (zero-shot or few-shot).
+
+    Args:
+        frame: what :func:`covidlearning.load.load_table` returns (``id``, ``text``,
+            ``status``); rows whose status is not ``ok`` are left ``unassigned``.
+        codebook: the framework.
+        config: coding options (threshold, max themes, fine-tuning...).
+        gold: optional human codes, one per row of ``frame`` (theme ids or names,
+            ``gold_sep``-separated; empty = not coded by a human). With them the
+            result carries agreement metrics.
+        gold_sep: separator inside ``gold`` cells.
+
+    Returns:
+        A :class:`CodingResult`.
+
+    Raises:
+        InputError: nothing to code, or gold codes that name no theme of the codebook.
+    """
+    config = config or CodeConfig()
+    _check_frame(frame)
+    gold_lists = _resolve_gold(gold, codebook, gold_sep, len(frame)) if gold is not None else None
+    t0 = time.perf_counter()
+    mask = _coded_mask(frame)
+    texts = frame.loc[mask, "text"].astype(str).tolist()
+    probs, info = fewshot_scores(texts, codebook, config)
+    k = len(codebook.themes)
+    # auto: a text whose best theme is barely more likely than the others is unassigned
+    threshold = config.threshold if config.threshold is not None else (1.25 / k if k > 1 else 0.0)
+    max_themes = config.max_themes
+    assignments, scores = _finish(frame, mask, probs, codebook.ids, threshold, config, max_themes)
+    relevance = info.pop("max_similarity")
+    scores.insert(1, "relevance", np.nan)
+    scores.loc[mask, "relevance"] = np.round(relevance.max(axis=1), 4) if k else np.nan
+    elapsed = time.perf_counter() - t0
+    manifest = _base_manifest("few-shot" if codebook.has_examples else "zero-shot", config,
+                              len(frame), int(mask.sum()))  # fmt: skip
+    manifest.update(
+        {
+            "codebook": {
+                "name": codebook.name,
+                "version": codebook.version,
+                "themes": codebook.ids,
+            },
+            "threshold": threshold,
+            "threshold_rule": "configured" if config.threshold is not None else "auto: 1.25/K",
+            "method": info,
+            "timings_s": {"coding": round(elapsed, 2)},
+        }
+    )
+    result = CodingResult(assignments, scores, threshold, manifest)
+    if gold_lists is not None:
+        _attach_agreement(result, gold_lists, codebook.ids)
+    return result
+
+
+def _resolve_gold(
+    gold: Sequence[Any] | pd.Series, codebook: Codebook, sep: str | None, n: int
+) -> list[list[str]]:
+    values = gold.tolist() if hasattr(gold, "tolist") else list(gold)
+    if len(values) != n:
+        raise InputError(f"{len(values)} human codes for {n} texts", "Give one code cell per text")
+    out, unknown = [], []
+    for v in values:
+        ids = []
+        for lab in split_labels(v, sep):
+            tid = codebook.resolve(lab)
+            if tid is None:
+                unknown.append(lab)
+            elif tid not in ids:
+                ids.append(tid)
+        out.append(ids)
+    if unknown:
+        names = sorted(set(unknown))
+        raise InputError(
+            f"{len(names)} human code(s) not in the codebook, e.g. {names[0]!r}",
+            "Use the codebook's theme ids or names: " + ", ".join(codebook.ids[:12]),
+        )
+    return out
+
+
+def _attach_agreement(result: CodingResult, gold: list[list[str]], labels: list[str]) -> None:
+    from covidlearning.agreement import agreement
+
+    a = result.assignments
+    keep = [i for i, g in enumerate(gold) if g and a["status"].iat[i] == "ok"]
+    if not keep:
+        return
+    comp = pd.DataFrame(
+        {
+            "id": a["id"].iloc[keep].to_numpy(),
+            "human": [";".join(gold[i]) for i in keep],
+            "machine": a["themes"].iloc[keep].to_numpy(),
+            "confidence": a["confidence"].iloc[keep].to_numpy(),
+        }
+    )
+    result.agreement = agreement(comp["human"], comp["machine"], labels=None)
+    result.agreement["source"] = result.manifest.get("mode", "")
+    result.comparison = comp
+    result.manifest["agreement"] = {
+        k: result.agreement[k] for k in ("n", "accuracy", "macro_f1", "cohen_kappa")
+    }
+
+
+# --------------------------------------------------------------------------- trained
+class LinearCoder:
+    """Linear SVMs on word + character TF-IDF and sentence embeddings.
+
+    Single-label samples get a multi-class model (one-vs-rest, class-weighted);
+    multi-label samples one binary model per code. A second SVM on the embeddings
+    alone is blended in (z-scored decision values), which helps rare codes.
+    """
+
+    def __init__(self, labels: list[str], multi_label: bool, seed: int = 42) -> None:
+        self.labels = labels
+        self.multi_label = multi_label
+        self.seed = seed
+        self.temperature = 1.0
+        self._word: Any = None
+        self._char: Any = None
+        self._full: list[Any] = []
+        self._emb: list[Any] = []
+
+    def _features(self, texts: list[str], emb: np.ndarray, fit: bool) -> spmatrix:
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if fit:
+            self._word = TfidfVectorizer(
+                ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", lowercase=True
+            ).fit(texts)
+            self._char = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                max_features=200_000, lowercase=True,
+            ).fit(texts)  # fmt: skip
+        return hstack(
+            [self._word.transform(texts), self._char.transform(texts), csr_matrix(emb)]
+        ).tocsr()
+
+    def _svms(self, x: Any, y: np.ndarray, c: float) -> list[Any]:
+        from sklearn.svm import LinearSVC
+
+        if not self.multi_label:
+            return [LinearSVC(C=c, class_weight="balanced", random_state=self.seed).fit(x, y)]
+        models = []
+        for j in range(y.shape[1]):
+            col = y[:, j]
+            if col.all() or not col.any():
+                models.append(float(1.0 if col.all() else -1.0))
+                continue
+            models.append(
+                LinearSVC(C=c, class_weight="balanced", random_state=self.seed).fit(x, col)
+            )
+        return models
+
+    def _decide(self, models: list[Any], x: Any, n: int) -> np.ndarray:
+        if not self.multi_label:
+            m = models[0]
+            d = m.decision_function(x)
+            if d.ndim == 1:  # two labels
+                d = np.column_stack([-d, d])
+            out = np.full((n, len(self.labels)), -10.0)
+            index = {lab: i for i, lab in enumerate(self.labels)}
+            for j, cls in enumerate(m.classes_):
+                out[:, index[cls]] = d[:, j]
+            return out
+        cols = [np.full(n, m) if isinstance(m, float) else m.decision_function(x) for m in models]
+        return np.column_stack(cols)
+
+    def fit(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> LinearCoder:
+        """Fit on texts, their embeddings and labels (class names, or an indicator matrix)."""
+        x = self._features(texts, emb, fit=True)
+        self._full = self._svms(x, y, 1.0)
+        self._emb = self._svms(emb, y, 0.3)
+        return self
+
+    def decision(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+        """Blended decision scores, ``(n, n_labels)``."""
+        x = self._features(texts, emb, fit=False)
+        full = self._decide(self._full, x, len(texts))
+        alone = self._decide(self._emb, emb, len(texts))
+        if self.multi_label:
+            return full + 0.5 * alone
+        return _z(full) + 0.5 * _z(alone)
+
+    def probabilities(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (softmax, or per-code sigmoids when multi-label)."""
+        d = self.decision(texts, emb)
+        if self.multi_label:
+            return 1.0 / (1.0 + np.exp(-d / self.temperature))
+        return _softmax(d, self.temperature)
+
+    def calibrate(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> float:
+        """Fit the temperature on held-out texts by minimising the log-loss."""
+        d = self.decision(texts, emb)
+        grid = np.geomspace(0.05, 5.0, 60)
+        best, best_loss = 1.0, np.inf
+        for t in grid:
+            if self.multi_label:
+                p = np.clip(1.0 / (1.0 + np.exp(-d / t)), 1e-6, 1 - 1e-6)
+                loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+            else:
+                index = {lab: i for i, lab in enumerate(self.labels)}
+                p = _softmax(d, t)
+                cols = np.array([index[v] for v in y])
+                loss = -np.mean(np.log(np.clip(p[np.arange(len(y)), cols], 1e-9, 1)))
+            if loss < best_loss:
+                best, best_loss = float(t), loss
+        self.temperature = best
+        return best
+
+
+def _label_matrix(lists: list[list[str]], labels: list[str], multi: bool) -> np.ndarray:
+    if not multi:
+        return np.array([lab[0] for lab in lists], dtype=object)
+    index = {lab: i for i, lab in enumerate(labels)}
+    y = np.zeros((len(lists), len(labels)), dtype=int)
+    for r, items in enumerate(lists):
+        for it in items:
+            y[r, index[it]] = 1
+    return y
+
+
+def train_and_code(
+    train_frame: pd.DataFrame,
+    label_column: str,
+    frame: pd.DataFrame,
+    label_sep: str | None = None,
+    config: CodeConfig | None = None,
+    codebook: Codebook | None = None,
+) -> CodingResult:
+    """Learn codes from a human-coded sample and code ``frame``.
+
+    Args:
+        train_frame: the coded sample as :func:`~covidlearning.load.load_table`
+            returns it; ``label_column`` holds each text's code(s).
+        label_column: column of human codes.
+        frame: the texts to code.
+        label_sep: separator between several codes in one cell (multi-label), e.g. ``;``.
+        config: options; ``holdout`` is the share of the sample held out to measure
+            agreement (and calibrate probabilities) before refitting on all of it.
+        codebook: optional framework; then every label must be one of its themes.
+
+    Returns:
+        A :class:`CodingResult` whose ``agreement`` is measured on the held-out part.
+
+    Raises:
+        InputError: missing label column, too few coded texts, labels not in the codebook.
+    """
+    config = config or CodeConfig()
+    _check_frame(frame)
+    if label_column not in train_frame:
+        found = ", ".join(c for c in train_frame.columns if c not in ("status", "duplicate"))
+        raise InputError(
+            f"label column '{label_column}' not found in the coded sample; columns found: {found}",
+            "Pass --label-column with one of them",
+        )
+    t0 = time.perf_counter()
+    ok = (train_frame["status"] == "ok") if "status" in train_frame else np.ones(len(train_frame))
+    lists = [split_labels(v, label_sep) for v in train_frame[label_column]]
+    keep = [i for i, (good, lab) in enumerate(zip(ok, lists, strict=True)) if good and lab]
+    if codebook is not None:
+        unknown = sorted({lab for i in keep for lab in lists[i] if codebook.resolve(lab) is None})
+        if unknown:
+            raise InputError(
+                f"{len(unknown)} label(s) in '{label_column}' are not themes of the codebook, "
+                f"e.g. {unknown[0]!r}",
+                "Fix the labels or add the themes to the codebook",
+            )
+        lists = [[codebook.resolve(lab) or lab for lab in labs] for labs in lists]
+    texts_tr = train_frame["text"].astype(str).to_numpy()[keep].tolist()
+    lists = [lists[i] for i in keep]
+    labels = sorted({lab for labs in lists for lab in labs})
+    if len(texts_tr) < 10 or len(labels) < 2:
+        raise InputError(
+            f"the coded sample has {len(texts_tr)} usable texts and {len(labels)} distinct codes",
+            "Train on at least 10 coded texts and 2 codes",
+        )
+    if codebook is not None:
+        labels = [t for t in codebook.ids if t in set(labels)]
+    multi = any(len(lab) > 1 for lab in lists)
+    y = _label_matrix(lists, labels, multi)
+
+    mask = _coded_mask(frame)
+    texts = frame.loc[mask, "text"].astype(str).tolist()
+    emb_all = _embed(texts_tr + texts, config)
+    emb_tr, emb = emb_all[: len(texts_tr)], emb_all[len(texts_tr) :]
+    t_embed = time.perf_counter() - t0
+
+    rng = np.random.default_rng(config.seed)
+    held: dict[str, Any] | None = None
+    temperature = 1.0
+    if config.holdout > 0 and len(texts_tr) >= 50:
+        perm = rng.permutation(len(texts_tr))
+        n_ho = int(round(config.holdout * len(texts_tr)))
+        ho, fit_idx = perm[:n_ho], perm[n_ho:]
+        sub = LinearCoder(labels, multi, config.seed)
+        sub.fit([texts_tr[i] for i in fit_idx], emb_tr[fit_idx], y[fit_idx])
+        temperature = sub.calibrate([texts_tr[i] for i in ho], emb_tr[ho], y[ho])
+        p_ho = sub.probabilities([texts_tr[i] for i in ho], emb_tr[ho])
+        held = {"index": ho, "probs": p_ho}
+    t_holdout = time.perf_counter() - t0 - t_embed
+
+    model = LinearCoder(labels, multi, config.seed).fit(texts_tr, emb_tr, y)
+    model.temperature = temperature
+    probs = model.probabilities(texts, emb)
+    # auto: every text of the sample carries a code, so nothing is left unassigned
+    threshold = config.threshold if config.threshold is not None else 0.0
+    max_themes = config.max_themes if multi else 1
+    if multi:  # per-code probabilities: list codes above 0.5, the top one always
+        probs_rank = (
+            probs
+            / np.maximum(probs.max(axis=1, keepdims=True), 1e-12)
+            * probs.max(axis=1, keepdims=True)
+        )
+    else:
+        probs_rank = probs
+    assignments, scores = _finish(frame, mask, probs_rank, labels, threshold, config, max_themes)
+    elapsed = time.perf_counter() - t0
+    manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
+    manifest.update(
+        {
+            "training": {
+                "n_texts": len(texts_tr),
+                "n_labels": len(labels),
+                "labels": labels,
+                "multi_label": multi,
+                "label_column": label_column,
+                "label_sep": label_sep,
+                "holdout": len(held["index"]) if held else 0,
+                "temperature": temperature,
+                "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + MiniLM embeddings, "
+                "blended with LinearSVC on embeddings",
+            },
+            "threshold": threshold,
+            "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
+            "timings_s": {
+                "embedding": round(t_embed, 2),
+                "holdout_fit": round(t_holdout, 2),
+                "total": round(elapsed, 2),
+            },
+        }
+    )
+    result = CodingResult(assignments, scores, threshold, manifest)
+    if held is not None:
+        ho = held["index"]
+        t_ho, c_ho = _rank(held["probs"], labels, threshold, max_themes, config.secondary)
+        ids_tr = train_frame["id"].astype(str).to_numpy()[keep]
+        comp = pd.DataFrame(
+            {
+                "id": ids_tr[ho],
+                "human": [";".join(lists[i]) for i in ho],
+                "machine": t_ho,
+                "confidence": c_ho,
+            }
+        )
+        from covidlearning.agreement import agreement
+
+        result.agreement = agreement(comp["human"], comp["machine"])
+        result.agreement["source"] = (
+            f"held-out {len(ho)} of {len(texts_tr)} coded texts (model fitted on the rest)"
+        )
+        result.comparison = comp
+        manifest["agreement"] = {
+            k: result.agreement[k] for k in ("n", "accuracy", "macro_f1", "cohen_kappa")
+        }
+    return result
+
+
+# --------------------------------------------------------------------------- frameworks
+def compare_to_framework(
+    topics: pd.DataFrame,
+    topic_texts: dict[Any, Sequence[str]] | pd.DataFrame | np.ndarray | None,
+    codebook: Codebook,
+    config: CodeConfig | None = None,
+) -> pd.DataFrame:
+    """Set discovered topics beside a framework's themes.
+
+    Args:
+        topics: one row per topic with ``topic`` and ``label`` (``keywords`` used
+            when there are no texts); a ``count``/``n`` column is carried through.
+        topic_texts: per topic, its texts: a dict ``topic -> texts``, a frame with
+            ``topic`` and ``text`` columns, or an array of topic embeddings (rows in
+            ``topics`` order). None: topics are described by label and keywords.
+        codebook: the framework.
+        config: ``min_similarity`` and the embedding model.
+
+    Returns:
+        One row per framework theme (``kind`` = ``theme``) then one per topic
+        (``kind`` = ``topic``): ``id``, ``label``, ``best_match``,
+        ``best_match_label``, ``similarity``, ``flag`` (``supported`` / ``not
+        supported`` for themes; ``in framework`` / ``new theme`` for topics), and
+        one ``sim:<theme id>`` column per theme (cosine similarities).
+    """
+    config = config or CodeConfig()
+    if "topic" not in topics:
+        raise InputError("the topics table has no 'topic' column", "Pass discover's topics.csv")
+    topics = topics.reset_index(drop=True)
+    label_col = "label" if "label" in topics else "topic"
+    tids = topics["topic"].tolist()
+
+    def describe(row: pd.Series) -> str:
+        kw = row.get("keywords", "")
+        kw = ", ".join(kw) if isinstance(kw, list | tuple) else str(kw or "")
+        return f"{row[label_col]}. {kw}".strip()
+
+    if isinstance(topic_texts, np.ndarray):
+        tvec = np.asarray(topic_texts, dtype=np.float32)
+        if len(tvec) != len(topics):
+            raise InputError(
+                f"{len(tvec)} topic embeddings for {len(topics)} topics", "Give one per topic"
+            )
+    else:
+        groups: dict[Any, list[str]] = {}
+        if isinstance(topic_texts, pd.DataFrame):
+            for t, g in topic_texts.groupby("topic", sort=False):
+                groups[t] = g["text"].astype(str).tolist()
+        elif isinstance(topic_texts, dict):
+            groups = {t: [str(x) for x in v] for t, v in topic_texts.items()}
+        per = [
+            groups.get(t) or [describe(r)]
+            for t, (_, r) in zip(tids, topics.iterrows(), strict=True)
+        ]
+        flat = [x for texts in per for x in texts]
+        vecs = _embed(flat, config)
+        tvec, pos = [], 0
+        for texts in per:
+            tvec.append(vecs[pos : pos + len(texts)].mean(0))
+            pos += len(texts)
+        tvec = np.stack(tvec)
+    tvec = tvec / np.maximum(np.linalg.norm(tvec, axis=1, keepdims=True), 1e-12)
+    anchor_lists = [_anchors(t) for t in codebook.themes]
+    avecs = _embed([a for al in anchor_lists for a in al], config)
+    theme_vec, pos = [], 0
+    for al in anchor_lists:
+        theme_vec.append(avecs[pos : pos + len(al)].mean(0))
+        pos += len(al)
+    theme_vec = np.stack(theme_vec)
+    theme_vec /= np.maximum(np.linalg.norm(theme_vec, axis=1, keepdims=True), 1e-12)
+    sim = tvec @ theme_vec.T  # topics x themes
+    cut = config.min_similarity
+    ids = codebook.ids
+    rows = []
+    for j, theme in enumerate(codebook.themes):
+        i = int(np.argmax(sim[:, j])) if len(tids) else -1
+        s = float(sim[i, j]) if i >= 0 else float("nan")
+        rows.append(
+            {"kind": "theme", "id": theme.id, "label": theme.name,
+             "best_match": str(tids[i]) if i >= 0 else "",
+             "best_match_label": str(topics[label_col].iat[i]) if i >= 0 else "",
+             "similarity": round(s, 4),
+             "flag": "supported" if i >= 0 and s >= cut else "not supported"}
+        )  # fmt: skip
+    for i, t in enumerate(tids):
+        j = int(np.argmax(sim[i]))
+        s = float(sim[i, j])
+        rows.append(
+            {"kind": "topic", "id": str(t), "label": str(topics[label_col].iat[i]),
+             "best_match": ids[j], "best_match_label": codebook.themes[j].name,
+             "similarity": round(s, 4), "flag": "in framework" if s >= cut else "new theme"}
+        )  # fmt: skip
+    out = pd.DataFrame(rows)
+    for j, tid in enumerate(ids):
+        col = np.full(len(out), np.nan)
+        col[len(ids) :] = np.round(sim[:, j], 4)
+        out[f"sim:{tid}"] = col
+    for extra in ("count", "n", "size"):
+        if extra in topics:
+            out["n_texts"] = [np.nan] * len(ids) + topics[extra].tolist()
+            break
+    return out
