@@ -258,7 +258,7 @@ def write_discovery_tables(
     sim, coords = _similarity(run, modelled, themes)
     run.write_table(sim, "topic_similarity", float_format="%.4f")
     run.write_table(coords, "topic_map", float_format="%.4f")
-    run.write_table(quality_table(metrics, n_units=len(a), n_themes=len(themes)), "quality")
+    run.write_table(quality_table(metrics, n_units=n, n_themes=len(themes)), "quality")
     return Discovery(themes, a, metrics, no_themes)
 
 
@@ -366,23 +366,24 @@ def theme_by_source(run: Run, modelled: pd.DataFrame, units: pd.DataFrame) -> pd
     return out.sort_values(["topic", "source"]).reset_index(drop=True)
 
 
-def _similarity(
-    run: Run, modelled: pd.DataFrame, themes: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cosine similarity of theme centroids and a 2-D map of them (classical MDS)."""
+def topic_centroids(
+    run: Run, modelled: pd.DataFrame, topics: list[str]
+) -> tuple[list[str], np.ndarray | None]:
+    """Unit-normalised mean embedding of each topic's units (from 02's saved embeddings).
+
+    Returns:
+        The topics that have embedded units, and their centroids (rows in that order);
+        ``([], None)`` when no embeddings were saved.
+    """
     emb_path = run.work_dir / "embeddings.npy"
     ids_path = run.work_dir / "embedding_ids.txt"
-    empty = (
-        pd.DataFrame(columns=["topic", "other", "similarity"]),
-        pd.DataFrame(columns=["topic", "label", "size", "x", "y"]),
-    )
-    if themes.empty or not emb_path.is_file() or not ids_path.is_file():
-        return empty
+    if not emb_path.is_file() or not ids_path.is_file():
+        return [], None
     emb = np.load(emb_path, allow_pickle=False)
     ids = ids_path.read_text(encoding="utf-8").splitlines()
     index = {k: i for i, k in enumerate(ids)}
     keys, cents = [], []
-    for key in themes["topic"]:
+    for key in topics:
         rows = [index[i] for i in modelled.loc[modelled["topic"] == key, "id"] if i in index]
         if not rows:
             continue
@@ -390,8 +391,23 @@ def _similarity(
         cents.append(c / (np.linalg.norm(c) or 1.0))
         keys.append(key)
     if not keys:
+        return [], None
+    return keys, np.vstack(cents)
+
+
+def _similarity(
+    run: Run, modelled: pd.DataFrame, themes: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cosine similarity of theme centroids and a 2-D map of them (classical MDS)."""
+    empty = (
+        pd.DataFrame(columns=["topic", "other", "similarity"]),
+        pd.DataFrame(columns=["topic", "label", "size", "x", "y"]),
+    )
+    if themes.empty:
         return empty
-    c = np.vstack(cents)
+    keys, c = topic_centroids(run, modelled, themes["topic"].tolist())
+    if c is None:
+        return empty
     s = np.clip(c @ c.T, -1.0, 1.0)
     sim = pd.DataFrame(
         [(a, b, float(s[i, j])) for i, a in enumerate(keys) for j, b in enumerate(keys)],
@@ -539,7 +555,98 @@ def compare_frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[
 
 
 def _frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[dict[str, Any]]:
-    return []
+    from covidlearning.codebook import load_codebook
+    from covidlearning.coding import compare_to_framework
+
+    themes = found.themes.copy()
+    themes["topic"] = themes["topic"].astype(str)
+    modelled = found.assignments[found.assignments["topic"] != ""]
+    keys, cents = topic_centroids(run, modelled, themes["topic"].tolist())
+    if cents is not None and len(keys) == len(themes):
+        described: Any = cents.astype(np.float32)
+    else:  # no saved embeddings: let the coder embed each theme's texts
+        texts = modelled.merge(units[["id", "text"]], on="id")
+        described = {t: g["text"].tolist() for t, g in texts.groupby("topic")}
+    results = []
+    for path in run.config.frameworks:
+        codebook = load_codebook(path)
+        table = compare_to_framework(
+            themes[["topic", "label", "keywords", "size"]], described, codebook, run.config.code
+        )
+        slug = _slug(Path(path).stem)
+        name = f"framework_{slug}"
+        run.write_table(table, name, float_format="%.4f")
+        results.append(
+            _framework_story(run, codebook, table, themes, name, run.config.code.min_similarity)
+        )
+    return results
+
+
+def _framework_story(
+    run: Run, codebook: Any, table: pd.DataFrame, themes: pd.DataFrame, name: str, cut: float
+) -> dict[str, Any]:
+    """Words, figure and summary for one framework comparison."""
+    from covidlearning import figures
+
+    th = table[table["kind"] == "theme"]
+    tp = table[table["kind"] == "topic"]
+    matched = th[th["flag"] == "supported"].sort_values("similarity", ascending=False)
+    missed = th[th["flag"] != "supported"].sort_values("similarity", ascending=False)
+    new = tp[tp["flag"] == "new theme"]
+    inside = tp[tp["flag"] != "new theme"]
+    lines = [
+        f"*{codebook.name}* has {len(th)} themes; the analysis found {len(tp)}. A framework "
+        "theme counts as **matched** when the meaning of its name, definition and examples "
+        f"is close to the meaning of a discovered theme's texts (cosine similarity of at "
+        f"least {cut:.2f}; 1 would be identical).",
+        "",
+        f"**Matched ({len(matched)} of {len(th)}):**",
+    ]
+    lines += [
+        f"- {r.label} — found as *{r.best_match_label}* (similarity {r.similarity:.2f})"
+        for r in matched.itertuples()
+    ] or ["- none"]
+    lines += ["", f"**Missed ({len(missed)}): framework themes no discovered theme matches:**"]
+    lines += [
+        f"- {r.label} (closest: *{r.best_match_label}*, similarity {r.similarity:.2f})"
+        for r in missed.itertuples()
+    ] or ["- none: the data supports every framework theme"]
+    lines += ["", f"**New ({len(new)}): discovered themes the framework does not name:**"]
+    lines += [
+        f"- *{r.label}* (closest framework theme: {r.best_match_label}, {r.similarity:.2f})"
+        for r in new.itertuples()
+    ] or ["- none: every discovered theme sits inside the framework"]
+    if len(inside):
+        lines += [
+            "",
+            f"The other {len(inside)} discovered themes fall within the framework; the "
+            "figure shows every similarity.",
+        ]
+    sims = [c for c in table.columns if c.startswith("sim:")]
+    fig_name = None
+    if sims and len(tp):
+        m = tp.set_index("label")[sims].astype(float)
+        names = {t.id: t.name for t in codebook.themes}
+        m.columns = [names.get(c.removeprefix("sim:"), c) for c in sims]
+        fig = figures.heatmap(
+            m, f"Discovered themes and {codebook.name}", fmt="{:.2f}",
+            cbar_label="Similarity of meaning", xlabel=f"{codebook.name} themes",
+        )  # fmt: skip
+        run.figure(fig, name, alt=f"Similarity of discovered themes to {codebook.name}")
+        fig_name = name
+    summary = (
+        f"{codebook.name}: {len(matched)} of {len(th)} framework themes are matched by a "
+        f"discovered theme; {len(missed)} are not; {len(new)} discovered themes are new."
+    )
+    return {
+        "name": codebook.name,
+        "markdown": "\n".join(lines),
+        "summary": summary,
+        "table": None,
+        "figure": fig_name,
+        "caption": f"How close in meaning each discovered theme (rows) is to each theme of "
+        f"{codebook.name} (columns); 1 is identical. Matches need at least {cut:.2f}.",
+    }
 
 
 def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "M") -> list[Any]:
