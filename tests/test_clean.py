@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from covidlearning.clean import clean_document
 
 WEB = """\
@@ -345,3 +347,46 @@ def test_pdf_without_blank_lines_running_headers_and_page_numbers() -> None:
         ("heading", "Partnerships"),
         ("paragraph", "Councils, charities "),
     ]
+
+
+DATA = Path(__file__).parent / "data" / "corpus"
+
+
+def test_hand_made_blog_page() -> None:
+    from covidlearning.segment import segment_document
+
+    text = (DATA / "blog_page.txt").read_text(encoding="utf-8")
+    units = segment_document(text, "blog")
+    joined = " ".join(u.text for u in units)
+    assert len(units) == 7
+    assert units[0].text.startswith("When the pandemic hit")
+    assert units[-1].text.startswith("What happens next")
+    for furniture in ("Share this page", "min read", "Related content", "newsletter", "charity"):
+        assert furniture not in joined
+    assert {u.section.split(" > ")[0] for u in units} == {
+        "What we learned about leadership in the first wave of COVID-19"
+    }
+
+
+def test_hand_made_pdf_text_without_blank_lines() -> None:
+    from covidlearning.segment import segment_document
+
+    text = (DATA / "report_pdf_text.txt").read_text(encoding="utf-8")
+    r = clean_document(text)
+    reasons = [x.reason for x in r.removals]
+    assert reasons.count("table of contents") == 4
+    assert reasons.count("running header") == 4 and reasons.count("page number") == 4
+    assert "footnote" in reasons and "publisher boilerplate" in reasons
+    units = segment_document(text, "r", cleaned=r)
+    assert [u.kind for u in units] == [
+        "paragraph",
+        "bullet",
+        "bullet",
+        "bullet",
+        "paragraph",
+        "paragraph",
+    ]
+    assert [u.section for u in units][1:4] == ["Learning from COVID-19 > Key findings"] * 3
+    merged = units[4]
+    assert "cautious, noting" in merged.text and "asking patients what they wanted" in merged.text
+    assert "Community Health Network" not in merged.text

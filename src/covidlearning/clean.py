@@ -290,6 +290,12 @@ _ABOUT = re.compile(
 )
 _BACK_MATTER_FROM = 0.6
 
+#: Words after which a wrapped line continues (so the next line is not a new element).
+_JOINERS = {
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the",
+    "to", "with", "our", "your", "their", "its", "this", "that", "is", "are", "was", "were",
+}  # fmt: skip
+
 _URL_TOKEN = re.compile(
     r"^(?:<?(?:https?://|ftp://|www\.)\S+>?|\S+@\S+\.\w+|@\w{2,}|[\w-]+(?:\.[\w-]+)+/\S*)$",
     re.IGNORECASE,
@@ -430,12 +436,12 @@ class _Builder:
     def _running_lines(self) -> set[str]:
         """Short lines repeated on three or more pages: running headers and footers."""
         counts = Counter(ln.text for ln in self.lines if not ln.blank)
-        n_pages = self.text.count("\f") + 1
-        need = 3 if n_pages >= 3 or self.text.count("\n") > 300 else 10**9
+        paged = self.text.count("\f") >= 2
         return {
             t
             for t, c in counts.items()
-            if c >= need
+            if c >= 3
+            and (paged or len(t.split()) >= 4)  # short repeats may be chapter headings
             and len(t.split()) <= 12
             and not t.endswith(":")
             and not _BULLET.match(t)
@@ -492,7 +498,7 @@ class _Builder:
                 )
                 blocks.append(cur)
                 cur = None
-            elif (m_bul or m_num) and can_open:
+            elif (m_bul or m_num) and (can_open or (m_bul and t[0] not in "-–—*+")):
                 m = m_bul or m_num
                 assert m is not None
                 kind = "bullet" if m_bul else "numbered"
@@ -531,17 +537,26 @@ class _Builder:
         line, ends a paragraph; a short unpunctuated first line followed by a full
         line is a heading.
         """
+        lengths = sorted(ln.end - ln.start for ln in self.lines if not ln.blank)
+        doc_width = lengths[int(0.8 * (len(lengths) - 1))] if lengths else 0
         out: list[Block] = []
         for b in blocks:
-            if b.marker or len(b.lines) < 3:
+            if not b.marker and self._line_structured(b):
+                out.extend(Block([s], b.role) for s in b.lines)
+                continue
+            if b.marker in ("markdown", "table", "blockquote") or len(b.lines) < 2:
                 out.append(b)
                 continue
-            lens = sorted(s.end - s.start for s in b.lines)
-            width = lens[int(0.8 * (len(lens) - 1))]
+            if len(b.lines) >= 3:
+                lens = sorted(s.end - s.start for s in b.lines)
+                width = lens[int(0.8 * (len(lens) - 1))]
+            else:
+                width = doc_width
             if width < 50:
                 out.append(b)
                 continue
             cur: list[Span] = []
+            first = True
             for i, s in enumerate(b.lines):
                 cur.append(s)
                 if i + 1 == len(b.lines):
@@ -551,21 +566,54 @@ class _Builder:
                 starts_new = nxt[:1].isupper() or nxt[:1] in _OPEN_QUOTES or nxt[:1].isdigit()
                 short = len(line) < 0.7 * width
                 para_end = short and _ends_sentence(line) and starts_new
+                words = line.split()
                 lone_heading = (
-                    len(cur) == 1
-                    and len(line) < 0.6 * width
+                    short
                     and not _ends_sentence(line)
-                    and not line.endswith((",", "-", "–"))
-                    and len(line.split()) <= 10
-                    and line[:1].isupper()
+                    and not line.endswith((",", "-", "–", "—", "&"))
+                    and words[-1].lower() not in _JOINERS
+                    and len(words) <= 12
+                    and (line[:1].isupper() or line[:1].isdigit())
                     and starts_new
                 )
-                if para_end or lone_heading:
-                    out.append(Block(cur, b.role))
-                    cur = []
+                footnote_next = _ends_sentence(line) and bool(re.match(r"\d{1,2}\s+[A-Z]", nxt))
+                if para_end or lone_heading or footnote_next:
+                    out.append(self._segment_of(b, cur, first))
+                    cur, first = [], False
             if cur:
-                out.append(Block(cur, b.role))
+                out.append(self._segment_of(b, cur, first))
         return out
+
+    @staticmethod
+    def _segment_of(b: Block, lines: list[Span], first: bool) -> Block:
+        if first:
+            return Block(lines, b.role, b.marker, b.marker_text, b.level)
+        return Block(lines, "paragraph")
+
+    def _line_structured(self, b: Block) -> bool:
+        """Separate short lines (a title, a byline, a date), not wrapped prose.
+
+        Every line is short, none but the last ends a sentence or ends mid-phrase
+        (comma, dash, joining word), and every next line starts a new element.
+        """
+        if len(b.lines) < 2:
+            return False
+        lines = [self.text[s.start : s.end] for s in b.lines]
+        if all(len(t.split()) <= 3 for t in lines):
+            return False  # a masthead or logo stack: judged as a whole later
+        for k, t in enumerate(lines):
+            words = t.split()
+            if len(words) > 14 or len(t) > 100:
+                return False
+            if k + 1 < len(lines):
+                nxt = _strip_markup(lines[k + 1])
+                if _ends_sentence(t) or t.endswith((",", "-", "–", "—", "&")):
+                    return False
+                if words[-1].lower().strip("*_") in _JOINERS:
+                    return False
+                if not (nxt[:1].isupper() or nxt[:1].isdigit() or nxt[:1] in _OPEN_QUOTES):
+                    return False
+        return True
 
     def nav_lists(self, blocks: list[Block]) -> list[Block]:
         """Remove menus: lists of furniture, or short items outside the prose.
@@ -612,11 +660,13 @@ class _Builder:
                 key = normalise_for_match(
                     re.sub(r"^\d+[.)]?\s*", "", _strip_markup(self.joined(b)))
                 )
-                heads.setdefault(key, i)
+                heads[key] = i  # the last occurrence: the heading in the body
         hits = []
         for i, b in enumerate(blocks):
-            if b.role in ("bullet", "paragraph") and len(self.joined(b).split()) <= 14:
-                t = re.sub(r"\s*\.{3,}\s*\d+$|\s+\d+$", "", _strip_markup(self.joined(b)))
+            raw = _strip_markup(self.joined(b))
+            paged = re.search(r"(?:\s*\.{3,}\s*|\s+)\d{1,3}$", raw)
+            if (b.role in ("bullet", "paragraph") or paged) and len(raw.split()) <= 14:
+                t = re.sub(r"(?:\s*\.{3,}\s*|\s+)\d{1,3}$", "", raw)
                 key = normalise_for_match(re.sub(r"^\d+[.)]?\s*", "", t))
                 if key and heads.get(key, -1) > i:
                     hits.append(i)
@@ -638,7 +688,9 @@ class _Builder:
         first_prose = next(
             (i for i, b in enumerate(blocks) if len(self.joined(b)) >= 100), len(blocks)
         )
-        footnote_refs = set(re.findall(r"[a-z\)](\d{1,2})(?=[\s,.;:])", text))
+        footnote_refs = set(
+            re.findall(r"(?:[a-z)]|[a-z][.,”\"’])(\d{1,2})(?=[\s,.;:]|$)", text, re.M)
+        )
         for i, b in enumerate(blocks):
             joined = self.joined(b)
             if b.marker == "numbered" and b.marker_text:
@@ -655,7 +707,7 @@ class _Builder:
                     assert r is not None
                     self.remove(s.start, s.end, r)
                 continue
-            if len(b.lines) > 1 and self._short_lines(b):
+            if len(b.lines) > 1:
                 keep = self._drop_furniture_lines(b)
                 if not keep:
                     continue
@@ -696,16 +748,14 @@ class _Builder:
                     self.remove(s.start, lines[i + 1].end, reason)
                     i += 2
                     continue
-            reason = _lexicon_reason(self.text[s.start : s.end])
+            line = self.text[s.start : s.end]
+            reason = _lexicon_reason(line) if len(line.split()) <= 12 else None
             if reason:
                 self.remove(s.start, s.end, reason)
             else:
                 keep.append(s)
             i += 1
         return keep
-
-    def _short_lines(self, b: Block) -> bool:
-        return all(len(self.text[s.start : s.end].split()) <= 6 for s in b.lines)
 
     def _is_masthead(self, b: Block) -> bool:
         if len(b.lines) < 2 or b.marker:
@@ -860,6 +910,13 @@ class _Builder:
         kept: list[Block] = []
         for i, b in enumerate(blocks):
             key = norm[i]
+            if b.role == "heading" and len(key.split()) >= 6:
+                if any(
+                    blocks[j].role != "heading" and len(norm[j]) > len(key) + 10 and key in norm[j]
+                    for j in range(len(blocks))
+                ):
+                    self.remove_block(b, "repeated pull-quote")
+                    continue
             if b.role in ("paragraph", "quote") and len(key.split()) >= 6:
                 if key in seen:
                     self.remove_block(b, "repeated text")

@@ -327,11 +327,15 @@ def segment_document(
     stack: dict[int, str] = {}
     last_heading_level: int | None = None
     seen_unit = False
-    for block in cleaned.blocks:
+    blocks = cleaned.blocks
+    for bi, block in enumerate(blocks):
         if block.role == "heading":
             name = _section_name(_heading_text(text, block))
             level = block.level or 2
             if not seen_unit and not stack:
+                nxt_heading = bi + 1 < len(blocks) and blocks[bi + 1].role == "heading"
+                if len(name.split()) < 2 and block.level != 1 and nxt_heading:
+                    continue  # a one-word label ("Blog", "News") above the title
                 level = 1  # the first heading before any text is the title
             elif level == 1 and last_heading_level == 1 and 1 in stack and not seen_unit:
                 continue  # a subtitle straight after the title
