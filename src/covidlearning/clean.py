@@ -905,27 +905,24 @@ class _Builder:
         return z[0].islower() or (a.endswith("-") and z[0].isalpha())
 
     def repeats(self, blocks: list[Block]) -> list[Block]:
+        """Remove repeated paragraphs and pull-quotes (text repeated inside a longer block).
+
+        Linear in the document size: each candidate is counted in one string holding
+        every non-heading block, so long documents stay fast.
+        """
         norm = [normalise_for_match(_strip_markup(self.joined(b))) for b in blocks]
+        body = [n for n, b in zip(norm, blocks, strict=True) if b.role != "heading"]
+        exact = Counter(body)
+        big = "\n".join(body)
         seen: set[str] = set()
         kept: list[Block] = []
-        for i, b in enumerate(blocks):
-            key = norm[i]
-            if b.role == "heading" and len(key.split()) >= 6:
-                if any(
-                    blocks[j].role != "heading" and len(norm[j]) > len(key) + 10 and key in norm[j]
-                    for j in range(len(blocks))
-                ):
-                    self.remove_block(b, "repeated pull-quote")
-                    continue
-            if b.role in ("paragraph", "quote") and len(key.split()) >= 6:
-                if key in seen:
+        for b, key in zip(blocks, norm, strict=True):
+            if len(key.split()) >= 6 and b.role in ("heading", "paragraph", "quote"):
+                if b.role != "heading" and key in seen:
                     self.remove_block(b, "repeated text")
                     continue
-                longer = any(
-                    j != i and len(norm[j]) > len(key) + 10 and key in norm[j]
-                    for j in range(len(blocks))
-                )
-                if longer:
+                own = exact[key] if b.role != "heading" else 0
+                if big.count(key) > own:  # also inside a longer block
                     self.remove_block(b, "repeated pull-quote")
                     continue
                 seen.add(key)
