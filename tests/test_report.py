@@ -408,3 +408,17 @@ def test_all_figure_kinds_render(tmp_path):
         paths = figures.save(fig, tmp_path, f"f{k}")
         assert paths["png"].stat().st_size > 5000
     assert figures.OKABE_ITO[0] == "#E69F00"
+
+
+def test_tables_workbook_is_byte_stable(tmp_path):
+    import time
+
+    t = tmp_path / "tables"
+    t.mkdir()
+    (t / "themes.csv").write_text("topic,label,size\n0,Video clinics,12\n1,007 site,3\n")
+    first = report.tables_workbook(t).read_bytes()
+    time.sleep(1.1)
+    second = report.tables_workbook(t).read_bytes()
+    assert first == second
+    back = pd.read_excel(t / "report-tables.xlsx", sheet_name="themes", dtype=str)
+    assert back["label"].tolist() == ["Video clinics", "007 site"]

@@ -151,8 +151,7 @@ def heatmap(
     nr, nc = values.shape
     fig, ax = plt.subplots(figsize=(min(16, 2.6 + 1.05 * max(nc, 1)), max(2.5, 0.5 * nr + 1.8)))
     masked = np.ma.masked_invalid(values)
-    cmap = plt.get_cmap(SEQUENTIAL).copy()
-    cmap.set_bad("#f2f2f2")
+    cmap = plt.get_cmap(SEQUENTIAL).with_extremes(bad="#f2f2f2")
     im = ax.imshow(masked, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     top = np.nanmax(values) if np.isfinite(values).any() else 1.0
     bottom = np.nanmin(values) if np.isfinite(values).any() else 0.0
@@ -203,9 +202,13 @@ def similarity_map(
     area = 300 + 2700 * (sizes / sizes.max() if len(sizes) and sizes.max() > 0 else sizes)
     colours = [OKABE_ITO[i % 7] for i in range(len(coords))]
     ax.scatter(coords["x"], coords["y"], s=area, c=colours, alpha=0.55, edgecolors="#333333")
-    for (_, r), c in zip(coords.iterrows(), colours, strict=True):
-        ax.annotate(wrap(r["label"], 24), (r["x"], r["y"]), ha="center", va="center", fontsize=9)
-        del c
+    for (_, r), (lx, ly) in zip(coords.iterrows(), _spread_labels(coords), strict=True):
+        moved = abs(lx - r["x"]) + abs(ly - r["y"]) > 1e-9
+        ax.annotate(
+            wrap(r["label"], 24), (r["x"], r["y"]), xytext=(lx, ly), ha="center", va="center",
+            fontsize=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+            arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.7} if moved else None,
+        )  # fmt: skip
     pad_x = (coords["x"].max() - coords["x"].min()) * 0.18 + 0.05 if len(coords) else 1
     pad_y = (coords["y"].max() - coords["y"].min()) * 0.18 + 0.05 if len(coords) else 1
     if len(coords):
@@ -224,6 +227,38 @@ def similarity_map(
     )  # fmt: skip
     fig.tight_layout()
     return fig
+
+
+def _spread_labels(coords: pd.DataFrame, min_gap: float = 0.09) -> list[tuple[float, float]]:
+    """Label positions nudged apart vertically so that close bubbles keep readable labels.
+
+    Positions are in data units; ``min_gap`` is a fraction of the larger axis span.
+    Deterministic: labels are processed in order of y, then x.
+    """
+    x = coords["x"].to_numpy(dtype=float)
+    y = coords["y"].to_numpy(dtype=float)
+    if len(x) < 2:
+        return list(zip(x.tolist(), y.tolist(), strict=True))
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1e-9)
+    gap = min_gap * span
+    ly = y.copy()
+    order = np.lexsort((x, y))
+    for _ in range(50):
+        moved = False
+        for a_i, a in enumerate(order):
+            for b in order[a_i + 1 :]:
+                if abs(x[a] - x[b]) < 2.2 * gap and abs(ly[a] - ly[b]) < gap:
+                    push = (gap - abs(ly[a] - ly[b])) / 2 + 1e-6
+                    if ly[b] >= ly[a]:
+                        ly[a] -= push
+                        ly[b] += push
+                    else:
+                        ly[a] += push
+                        ly[b] -= push
+                    moved = True
+        if not moved:
+            break
+    return list(zip(x.tolist(), ly.tolist(), strict=True))
 
 
 def stance_by_theme(

@@ -460,7 +460,42 @@ def tables_workbook(tables_dir: Path, name: str = "report-tables.xlsx") -> Path 
         sheets[sheet] = pd.read_csv(p, dtype=str, keep_default_na=False)
     out = tables_dir / name
     write_xlsx(out, sheets)
+    stable_xlsx(out)
     return out
+
+
+_FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def stable_xlsx(path: Path) -> None:
+    """Make an XLSX byte-identical for identical content.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry; this
+    rewrites both with a fixed date so a committed workbook only changes with its data.
+    """
+    import io
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>2020-01-01T00:00:00Z\g<2>",
+                    data,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, data)
+    src.close()
+    from covidlearning._io import atomic_write_bytes
+
+    atomic_write_bytes(path, buf.getvalue())
 
 
 # --------------------------------------------------------------------------- manifest
@@ -590,6 +625,8 @@ def run_report(
         say("report: writing report.html")
         to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / "report.html", config.title)
         tables_workbook(tmp / "tables")
+        for book in (tmp / "tables").glob("*.xlsx"):
+            stable_xlsx(book)
         manifest = build_manifest(
             config,
             config_path,
