@@ -206,7 +206,7 @@ def similarity_map(
         moved = abs(lx - r["x"]) + abs(ly - r["y"]) > 1e-9
         ax.annotate(
             wrap(r["label"], 24), (r["x"], r["y"]), xytext=(lx, ly), ha="center", va="center",
-            fontsize=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+            fontsize=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},  # noqa: E501
             arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.7} if moved else None,
         )  # fmt: skip
     pad_x = (coords["x"].max() - coords["x"].min()) * 0.18 + 0.05 if len(coords) else 1
