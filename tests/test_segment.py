@@ -146,3 +146,19 @@ def test_lsbu_units_match_the_gold_units(root, shared_eval) -> None:
     same_kind = sum(spans.get((g["start"], g["end"])) == g["kind"] for g in gold)
     assert exact / len(gold) >= 0.95
     assert same_kind / len(gold) >= 0.95
+
+
+def test_markdown_tables_and_italics() -> None:
+    text = (
+        "# Survey results\n\n"
+        "We asked *all* staff what they would **keep** after the first wave.\n\n"
+        "| Site | Responses |\n|---|---|\n| North | 120 |\n"
+    )
+    units = segment_document(text, "d", min_unit_chars=1)
+    assert [u.text for u in units] == [
+        "We asked all staff what they would keep after the first wave.",
+        "Site: Responses",
+        "North: 120",
+    ]
+    assert all(u.section == "Survey results" for u in units)
+    assert text[units[2].start : units[2].end] == "North | 120"

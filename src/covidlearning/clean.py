@@ -305,6 +305,7 @@ _BULLET = re.compile(r"^(?:[-–—•●▪◦‣·*+■□➢➤►✓✔\uf0b
 _NUMBERED = re.compile(r"^\(?(?:\d{1,2}|[a-h])[.)](?=\s)\s*")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _BLOCKQUOTE = re.compile(r"^>\s?")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 _HANDLE = re.compile(r"(?<![\w.@])@\w{2,}")
 _FOOTNOTE = re.compile(r"^(\d{1,2})\s+\S")
 _TERMINAL = tuple('.!?:;"”’)]…')
@@ -511,7 +512,10 @@ class _Builder:
                 else:
                     cur = Block([span], "quote", "blockquote")
                     blocks.append(cur)
-            elif "\t" in t.strip():
+            elif _TABLE_RULE.match(t):
+                self.remove(ln.start, ln.end, "table rule")
+                continue
+            elif "\t" in t.strip() or (t.startswith("|") and t.count("|") >= 2):
                 cur = Block([Span(ln.start, ln.end)], "paragraph", "table")
                 blocks.append(cur)
                 cur = None

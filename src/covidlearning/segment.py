@@ -49,6 +49,7 @@ SEGMENT_COLUMNS = (
 _WS = re.compile(r"[\s\u00a0\u200b\ufeff]+")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*\*|__")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])[^*\n]+?(?<=[^\s*])\*(?![\w*])")
 _OPEN_Q = '"“„«'
 _CLOSE_Q = '"”»'
 _WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
@@ -116,6 +117,8 @@ def _line_mask(line: str) -> list[bool]:
     for m in _EMPHASIS.finditer(line):
         for k in range(m.start(), m.end()):
             keep[k] = False
+    for m in _ITALIC.finditer(line):
+        keep[m.start()] = keep[m.end() - 1] = False
     for k, ch in enumerate(line):
         if ch == "\ufffd":
             keep[k] = False
@@ -174,9 +177,16 @@ def _build_chars(text: str, block: Block, vocab: _Vocab) -> _Chars:
         for k, ch in enumerate(line):
             if not keep[k]:
                 continue
-            if ch == "\t" and block.marker == "table":
-                if out.chars and out.chars[-1] == " ":
-                    continue
+            if (
+                block.marker == "table"
+                and ch == "|"
+                and (k == 0 or k == len(line) - 1 or not line[k + 1 :].strip())
+            ):
+                continue  # the outer pipes of a Markdown table row
+            if ch in "\t|" and block.marker == "table":
+                out.strip()
+                if not out.chars or out.chars[-1] in ":;":
+                    continue  # a leading or repeated separator
                 sep = ": " if tabs == 0 else "; "
                 tabs += 1
                 out.chars.extend(sep)
