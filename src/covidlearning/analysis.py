@@ -649,7 +649,7 @@ def _framework_story(
     }
 
 
-def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "M") -> list[Any]:
+def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") -> list[Any]:
     """Theme breakdowns by each grouping column and over time, disclosure-controlled.
 
     Only for table inputs (``source: table``); returns the
@@ -672,6 +672,7 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "M")
         breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{_slug(col)}")
         out.append(bd)
     if cfg.input.date_column:
+        freq = freq or str(getattr(cfg.input, "date_freq", "") or "M")
         bd = breakdown.over_time(
             modelled, units, cfg.input.date_column, freq, thr, sec, cfg.input.dayfirst,
             keywords=False,

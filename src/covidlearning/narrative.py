@@ -416,9 +416,10 @@ class Report:
                 self.w(
                     "Each theme is a group of text units that talk about the same thing. The "
                     "label is a short name made from the theme's most distinctive words; the "
-                    "keywords are the words that most set it apart. *Share* is the theme's part of all analysed "
-                    "units, with a 95% confidence interval (Wilson): the range the share would "
-                    "probably fall in if the same kind of material were collected again."
+                    "keywords are the words that most set it apart. *Share* is the theme's "
+                    "part of all analysed units, with a 95% confidence interval (Wilson): "
+                    "the range the share would probably fall in if the same kind of "
+                    "material were collected again."
                 )
             )
         )
