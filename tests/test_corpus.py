@@ -209,6 +209,12 @@ def test_mixed_folder_of_formats_and_a_table(tmp_path: Path) -> None:
     assert res.summary_dict()["by_status"] == {"empty": 1, "filler": 1, "ok": len(seg) - 2}
     survey = seg[seg["doc_id"] == "survey"].iloc[0]
     assert survey["section"] == "Survey findings"
+    extracted = (tmp_path / "out" / "extracted" / "survey.txt").read_text(encoding="utf-8")
+    assert extracted[survey["start"] : survey["end"]] == survey["text"]
+    docs = pd.read_csv(tmp_path / "out" / "documents.csv", keep_default_na=False)
+    assert dict(zip(docs["doc_id"], docs["text_file"], strict=True))["survey"] == (
+        "extracted/survey.txt"
+    )
 
 
 def test_sentences_option(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ previous results untouched):
   :data:`covidlearning.segment.SEGMENT_COLUMNS` (tables add their metadata columns);
 * ``removals.csv``: the removal log, every span cleaning dropped and why;
 * ``documents.csv``: one row per file (format, encoding, sha256, counts);
+* ``extracted/<doc_id>.txt``: for HTML, PDF and DOCX files, the extracted text that
+  their units' ``start``/``end`` offsets index (for .txt/.md the raw file itself);
 * ``corpus_summary.json``: counts by document, kind, status and removal reason.
 
 ``manifest.csv`` in the raw folder, when present, gives each file its ``doc_id``
@@ -64,6 +66,7 @@ class CorpusResult:
     documents: pd.DataFrame
     out_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    extracted: dict[str, str] = field(default_factory=dict)
 
     def summary_dict(self) -> dict[str, object]:
         """Counts by document, kind, status and removal reason (JSON-ready)."""
@@ -335,6 +338,7 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
     raw_dir = Path(config.raw_dir)
     manifest = read_manifest(raw_dir) if raw_dir.is_dir() else None
     warnings: list[str] = []
+    extracted: dict[str, str] = {}
     if manifest is not None:
         missing = [f for f in manifest["file"] if not (raw_dir / f).is_file()]
         if missing:
@@ -386,6 +390,8 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
             )
             units = units.astype({"start": "Int64", "end": "Int64"})
             fmt, enc, n_chars, removed = doc.format, doc.encoding, len(doc.text), cleaned.removals
+            if fmt in ("html", "pdf", "docx"):
+                extracted[doc_id] = doc.text
             if units.empty:
                 warnings.append(f"{path.name}: no text units were found")
         seg_frames.append(units)
@@ -425,14 +431,17 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
     segments = segments.astype({"start": "Int64", "end": "Int64"})
     removals = pd.DataFrame(removal_rows, columns=list(_REMOVAL_COLUMNS))
     documents = pd.DataFrame(doc_rows)
-    result = CorpusResult(segments, removals, documents, warnings=warnings)
+    documents["text_file"] = [
+        f"extracted/{d}.txt" if d in extracted else "" for d in documents.get("doc_id", [])
+    ]
+    result = CorpusResult(segments, removals, documents, warnings=warnings, extracted=extracted)
     if write:
         _write(result, Path(config.processed_dir))
     return result
 
 
 def _write(result: CorpusResult, out: Path) -> None:
-    from covidlearning._io import atomic_dir, write_csv, write_json, write_parquet
+    from covidlearning._io import atomic_dir, write_csv, write_json, write_parquet, write_text
 
     with atomic_dir(out) as tmp:
         write_parquet(tmp / "segments.parquet", result.segments)
@@ -440,6 +449,12 @@ def _write(result: CorpusResult, out: Path) -> None:
         write_csv(tmp / "removals.csv", result.removals)
         write_csv(tmp / "documents.csv", result.documents)
         write_json(tmp / "corpus_summary.json", result.summary_dict())
+        if (tmp / "extracted").is_dir():
+            import shutil
+
+            shutil.rmtree(tmp / "extracted")  # only this run's extractions
+        for doc_id, text in sorted(result.extracted.items()):
+            write_text(tmp / "extracted" / f"{doc_id}.txt", text)
     result.out_dir = out
 
 
