@@ -3,8 +3,8 @@
 Each text carries a set of themes from each coder; the machine's first theme is its
 most likely one. :func:`agreement` reports
 
-- ``accuracy``: share of texts whose machine first theme is one of the human's themes
-  (for single-label coding, plain accuracy);
+- ``accuracy``: share of texts whose machine first theme is one of the human's themes,
+  or that both coders left ``unassigned`` (for single-label coding, plain accuracy);
 - ``exact_match``: share of texts whose theme sets are identical;
 - ``macro_f1`` with a bootstrap 95% CI, and ``micro_f1``: per-theme F1 over theme
   sets, averaged over the themes either coder used;
@@ -178,7 +178,9 @@ def agreement(
     labels = list(labels)
     H, M = _indicators(h, labels), _indicators(m, labels)
     n = len(h)
-    accuracy = float(np.mean([bool(mm) and mm[0] in set(hh) for hh, mm in zip(h, m, strict=True)]))
+    accuracy = float(
+        np.mean([(mm[0] in hh) if mm else not hh for hh, mm in zip(h, m, strict=True)])
+    )
     exact = float(np.mean([set(hh) == set(mm) for hh, mm in zip(h, m, strict=True)]))
     p, r, f, used = _f1s(H, M)
     macro = float(f[used].mean()) if used.any() else float("nan")
@@ -358,7 +360,7 @@ def export_sheet(
         )
         write_xlsx(
             tmp / "coding_sheet.xlsx",
-            {"sheet": sheet, "themes": themes, "how to code": instructions},
+            {"to code": sheet, "themes": themes, "how to code": instructions},
         )
         write_csv(tmp / "sample_key.csv", key)
     return {

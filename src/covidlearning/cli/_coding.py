@@ -126,8 +126,11 @@ def run_cmd(
         gold_values = _gold_values(frame, gold, gcol, id_column, input)
     if train is not None:
         from covidlearning.coding import train_and_code
+        from covidlearning.load import read_table_raw
 
-        train_frame = load_table(train, train_text_column or text_column, id_column, None)
+        header = read_table_raw(train).columns
+        train_id = id_column if id_column in header else ("id" if "id" in header else None)
+        train_frame = load_table(train, train_text_column or text_column, train_id, None)
         result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
         if gold_values is not None:
             from covidlearning.codebook import Codebook

@@ -1,0 +1,286 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from covidlearning import coding
+from covidlearning.cli import run as cli_run
+from covidlearning.codebook import Codebook, load_codebook
+from covidlearning.config import CodeConfig
+from covidlearning.errors import InputError
+
+THEMES = {
+    "transport": ["parking car park bus travel", "hard to park the car", "bus route to hospital"],
+    "food": ["food meals lunch canteen", "the meals were cold", "lovely lunch and hot drinks"],
+    "staff": ["nurses doctors kind caring", "the nurses were kind", "doctors explained things"],
+}
+
+
+def fake_embed(texts, config=None):
+    """Hashed bag of words: deterministic, model-free stand-in for MiniLM."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    hv = HashingVectorizer(n_features=512, alternate_sign=False, norm="l2")
+    x = hv.transform([str(t) for t in texts]).toarray().astype(np.float32)
+    x[np.linalg.norm(x, axis=1) == 0, 0] = 1.0
+    return x
+
+
+@pytest.fixture(autouse=True)
+def no_model(monkeypatch):
+    monkeypatch.setattr(coding, "_embed", fake_embed)
+
+
+def _book(examples=True):
+    return Codebook(
+        name="t",
+        themes=[
+            {"id": k, "name": k.title(), "definition": v[0], "examples": v[1:] if examples else []}
+            for k, v in THEMES.items()
+        ],
+    )
+
+
+def _frame(texts, status=None):
+    return pd.DataFrame(
+        {
+            "id": [f"t{i}" for i in range(len(texts))],
+            "text": texts,
+            "status": status or ["ok"] * len(texts),
+            "duplicate": False,
+        }
+    )
+
+
+TEXTS = [
+    "I could not find parking for my car",
+    "The bus was late and travel was hard",
+    "Meals were lovely and lunch was hot",
+    "The canteen food was cold",
+    "Nurses were kind and caring",
+    "The doctors explained everything, kind nurses",
+]
+GOLD = ["transport", "transport", "food", "food", "staff", "staff"]
+
+
+@pytest.mark.parametrize("examples", [True, False])
+def test_code_texts_zero_and_few_shot(examples):
+    cfg = CodeConfig(finetune=False)
+    res = coding.code_texts(_frame(TEXTS + ["n/a"], ["ok"] * 6 + ["filler"]), _book(examples), cfg)
+    a = res.assignments
+    assert list(a.columns[:3]) == ["id", "themes", "confidence"]
+    firsts = a["themes"].str.split(";").str[0].tolist()
+    assert firsts[:6] == GOLD
+    assert a["themes"].iat[6] == "unassigned" and a["status"].iat[6] == "filler"
+    assert res.manifest["mode"] == ("few-shot" if examples else "zero-shot")
+    probs = res.scores[["transport", "food", "staff"]].iloc[:6].to_numpy()
+    assert np.allclose(probs.sum(1), 1, atol=1e-3)
+    assert np.allclose(a["confidence"].iloc[:6], probs.max(1), atol=1e-3)
+    assert res.threshold == pytest.approx(1.25 / 3)
+
+
+def test_threshold_leaves_texts_unassigned():
+    res = coding.code_texts(_frame(TEXTS), _book(), CodeConfig(finetune=False, threshold=0.999))
+    assert (res.assignments["themes"] == "unassigned").all()
+    assert res.manifest["threshold"] == 0.999
+
+
+def test_gold_gives_agreement_and_rejects_unknown_codes(tmp_path):
+    cfg = CodeConfig(finetune=False)
+    res = coding.code_texts(_frame(TEXTS), _book(), cfg, gold=[g.title() for g in GOLD])
+    assert res.agreement["accuracy"] == 1.0 and res.agreement["n"] == 6
+    out = res.save(tmp_path / "o")
+    assert {"assignments.csv", "scores.csv", "manifest.json", "agreement.json", "confusion.png",
+            "confusion.svg", "theme_counts.csv"} <= {p.name for p in out.iterdir()}  # fmt: skip
+    with pytest.raises(InputError, match="not in the codebook"):
+        coding.code_texts(_frame(TEXTS), _book(), cfg, gold=["transport"] * 5 + ["weather"])
+
+
+def test_same_input_same_bytes(tmp_path):
+    cfg = CodeConfig(finetune=False)
+    for k in (1, 2):
+        coding.code_texts(_frame(TEXTS), _book(), cfg).save(tmp_path / f"o{k}")
+    for name in ("assignments.csv", "scores.csv"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+
+
+def _coded_sample(n_per=30, multi=False, seed=0):
+    rng = np.random.default_rng(seed)
+    vocab = {k: " ".join(v).split() for k, v in THEMES.items()}
+    filler = "the a was and it very".split()
+    rows = []
+    for i in range(n_per):
+        for k, words in vocab.items():
+            labs = [k]
+            toks = list(rng.choice(words, 4)) + list(rng.choice(filler, 3))
+            if multi and i % 3 == 0:
+                other = [o for o in vocab if o != k][i % 2]
+                toks += list(rng.choice(vocab[other], 4))
+                labs.append(other)
+            rows.append((" ".join(rng.permutation(toks)), ";".join(labs)))
+    return pd.DataFrame(
+        {"id": [f"s{i}" for i in range(len(rows))], "text": [r[0] for r in rows],
+         "status": "ok", "duplicate": False, "code": [r[1] for r in rows]}
+    )  # fmt: skip
+
+
+def test_train_and_code_single_label():
+    train = _coded_sample()
+    res = coding.train_and_code(train, "code", _frame(TEXTS), None, CodeConfig())
+    assert res.assignments["themes"].tolist() == GOLD  # single-label sample: one code each
+    assert res.agreement is not None and res.agreement["accuracy"] >= 0.9
+    assert res.manifest["training"]["holdout"] == 18
+    assert res.threshold == 0.0
+
+
+def test_train_and_code_multi_label():
+    train = _coded_sample(multi=True)
+    res = coding.train_and_code(train, "code", _frame(TEXTS), ";", CodeConfig())
+    assert res.manifest["training"]["multi_label"]
+    firsts = res.assignments["themes"].str.split(";").str[0].tolist()
+    assert firsts == GOLD
+    assert res.agreement["multi_label"]
+
+
+def test_train_errors():
+    train = _coded_sample()
+    with pytest.raises(InputError, match="label column 'nope' not found"):
+        coding.train_and_code(train, "nope", _frame(TEXTS))
+    book = Codebook(
+        name="b", themes=[{"id": "transport", "name": "T"}, {"id": "food", "name": "F"}]
+    )
+    with pytest.raises(InputError, match="not themes of the codebook"):
+        coding.train_and_code(train, "code", _frame(TEXTS), codebook=book)
+    with pytest.raises(InputError, match="at least 10"):
+        coding.train_and_code(train.head(3), "code", _frame(TEXTS))
+
+
+def test_compare_to_framework():
+    topics = pd.DataFrame(
+        {"topic": [0, 1, 2], "label": ["car parking", "hot meals", "weather rain"],
+         "keywords": ["parking, car", "meals, lunch", "rain, snow, weather"], "count": [5, 4, 3]}
+    )  # fmt: skip
+    texts = {0: ["parking car park", "car park full"], 1: ["meals lunch food", "lunch canteen"],
+             2: ["rain snow weather cold", "sunny weather"]}  # fmt: skip
+    table = coding.compare_to_framework(topics, texts, _book(), CodeConfig(min_similarity=0.2))
+    themes = table[table["kind"] == "theme"].set_index("id")
+    topic_rows = table[table["kind"] == "topic"].set_index("id")
+    assert themes.loc["transport", "flag"] == "supported"
+    assert themes.loc["transport", "best_match"] == "0"
+    assert themes.loc["staff", "flag"] == "not supported"
+    assert topic_rows.loc["2", "flag"] == "new theme"
+    assert topic_rows.loc["1", "best_match"] == "food"
+    assert {"sim:transport", "sim:food", "sim:staff", "n_texts"} <= set(table.columns)
+
+
+# --------------------------------------------------------------------------- CLI
+@pytest.fixture()
+def files(tmp_path):
+    inp = tmp_path / "in.csv"
+    pd.DataFrame({"uid": [f"u{i}" for i in range(6)], "body": TEXTS, "gold": GOLD}).to_csv(
+        inp, index=False
+    )
+    cb = tmp_path / "cb.yaml"
+    cb.write_text(_book().to_yaml(), encoding="utf-8")
+    train = tmp_path / "train.csv"
+    _coded_sample().rename(columns={"text": "body"})[["id", "body", "code"]].to_csv(
+        train, index=False
+    )
+    return tmp_path, inp, cb, train
+
+
+def test_cli_codebook_and_gold(files):
+    tmp, inp, cb, _ = files
+    args = ["code", str(inp), "--text-column", "body", "--id-column", "uid", "--codebook", str(cb),
+            "--gold-column", "gold", "--out", str(tmp / "o"), "--no-finetune"]  # fmt: skip
+    assert cli_run(args) == 0
+    a = pd.read_csv(tmp / "o" / "assignments.csv")
+    assert a["id"].tolist() == [f"u{i}" for i in range(6)]
+    assert a["themes"].str.split(";").str[0].tolist() == GOLD
+    m = json.loads((tmp / "o" / "manifest.json").read_text())
+    assert len(m["inputs"]["input"]["sha256"]) == 64 and m["threshold"] > 0
+    assert json.loads((tmp / "o" / "agreement.json").read_text())["accuracy"] == 1.0
+    assert load_codebook(tmp / "o" / "codebook.yaml") == _book()
+    # the same run through the explicit subcommand name
+    again = ["code", "run", *args[1:-3], "--out", str(tmp / "o2"), "--no-finetune"]
+    assert cli_run(again) == 0
+    assert (tmp / "o2" / "assignments.csv").read_bytes() == (
+        tmp / "o" / "assignments.csv"
+    ).read_bytes()
+
+
+def test_cli_trained_then_audit_loop(files):
+    tmp, inp, _, train = files
+    args = ["code", str(inp), "--text-column", "body", "--id-column", "uid", "--train", str(train),
+            "--label-column", "code", "--out", str(tmp / "t")]  # fmt: skip
+    assert cli_run(args) == 0
+    assert (tmp / "t" / "agreement.json").exists() and (tmp / "t" / "confusion.svg").exists()
+    sample = ["code", "sample", str(tmp / "t"), "--input", str(inp), "--text-column", "body",
+              "--id-column", "uid", "--per-theme", "1", "--out", str(tmp / "s")]  # fmt: skip
+    assert cli_run(sample) == 0
+    sheet = pd.read_csv(tmp / "s" / "coding_sheet.csv")
+    assert len(sheet) == 3
+    sheet["human_themes"] = sheet["id"].map(
+        dict(zip([f"u{i}" for i in range(6)], GOLD, strict=False))
+    )
+    sheet.to_excel(tmp / "filled.xlsx", index=False)
+    assert cli_run(["code", "agree", str(tmp / "filled.xlsx"), "--machine", str(tmp / "t"),
+                    "--out", str(tmp / "ag")]) == 0  # fmt: skip
+    assert json.loads((tmp / "ag" / "agreement.json").read_text())["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing file", "empty codebook", "duplicate ids", "missing column", "unknown label",
+     "no mode", "train without label column"],
+)  # fmt: skip
+def test_cli_bad_input_exit_2(files, case, capsys):
+    tmp, inp, cb, train = files
+    base = ["code", str(inp), "--text-column", "body", "--out", str(tmp / "o")]
+    if case == "missing file":
+        args = ["code", str(tmp / "nope.csv"), "--text-column", "body", "--codebook", str(cb),
+                "--out", str(tmp / "o")]  # fmt: skip
+    elif case == "empty codebook":
+        (tmp / "e.yaml").write_text("name: x\nthemes: []\n")
+        args = [*base, "--codebook", str(tmp / "e.yaml")]
+    elif case == "duplicate ids":
+        (tmp / "d.yaml").write_text("name: x\nthemes:\n- {id: a, name: A}\n- {id: a, name: B}\n")
+        args = [*base, "--codebook", str(tmp / "d.yaml")]
+    elif case == "missing column":
+        args = ["code", str(inp), "--text-column", "nope", "--codebook", str(cb),
+                "--out", str(tmp / "o")]  # fmt: skip
+    elif case == "unknown label":
+        args = [*base, "--codebook", str(cb), "--gold-column", "body"]
+    elif case == "no mode":
+        args = base
+    else:
+        args = [*base, "--train", str(train)]
+    assert cli_run(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and len(err.splitlines()) == 1
+    assert not (tmp / "o").exists()
+
+
+def test_cli_help_lists_both_forms(capsys):
+    assert cli_run(["code", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "code INPUT" in out and "sample" in out and "agree" in out
+
+
+# --------------------------------------------------------------------------- real model
+@pytest.mark.slow
+def test_few_shot_with_the_real_model(monkeypatch):
+    monkeypatch.undo()  # use MiniLM
+    book = load_codebook(
+        __import__("pathlib").Path(__file__).parents[1] / "configs/codebooks/lsbu-10-leaps.yaml"
+    )
+    texts = [
+        "We now see patients by video and use e-consult for most contacts.",
+        "The volunteers from the local community sewed scrubs for the hospital.",
+        "Our leaders came to the wards and listened to frontline staff.",
+    ]
+    res = coding.code_texts(_frame(texts), book, CodeConfig(epochs=2))
+    firsts = res.assignments["themes"].str.split(";").str[0].tolist()
+    assert firsts == ["21st-century-tools", "community-collaboration", "engaged-leaders"]
+    assert res.manifest["method"]["finetuned"] is True
