@@ -91,10 +91,11 @@ def test_pull_quote_sentence_repeated_inside_a_paragraph() -> None:
     assert len(r.blocks) == 2
 
 
-def test_comment_form_is_removed_but_reader_comments_kept() -> None:
+def test_comment_form_is_removed_and_reader_comments_logged() -> None:
     text = (
         "The blog post itself has a first paragraph that is long enough to count as prose.\n\n"
         "  1. As a ward sister I saw exactly this: the huddles changed how we work together.\n\n"
+        "    And a second paragraph of the same comment, indented under it.\n\n"
         "Leave a comment\n\n"
         "If you have an account please log in before posting your comment.\n\n"
         "Read our comments policy before posting your comment.\n\n"
@@ -102,9 +103,43 @@ def test_comment_form_is_removed_but_reader_comments_kept() -> None:
     )
     r = clean_document(text)
     kept = _kept(r)
-    assert "the huddles changed how we work together" in kept
+    assert kept.startswith("The blog post itself") and "ward sister" not in kept
+    comments = [x.text for x in r.removals if x.reason == "reader comment"]
+    assert len(comments) == 2 and "huddles changed how we work" in comments[0]
     assert "Leave a comment" not in kept and "comments policy" not in kept
     assert "publicly visible" not in kept
+    # on request, the comments stay as units; the form still goes
+    r = clean_document(text, reader_comments=True)
+    kept = _kept(r)
+    assert "the huddles changed how we work together" in kept
+    assert "Leave a comment" not in kept and "publicly visible" not in kept
+
+
+def test_comments_heading_without_a_form_is_kept() -> None:
+    text = (
+        "Staff survey findings are set out below in the words of the respondents.\n\n"
+        "Comments\n\n"
+        '"The huddles changed how we work together on the ward every single day."\n'
+    )
+    r = clean_document(text)
+    assert r.removals == []
+    assert "huddles changed" in _kept(r)
+
+
+def test_quote_attribution_and_byline_are_logged() -> None:
+    text = (
+        "Introduction to the survey and what it found across the region this year.\n\n"
+        '"The system now understands its mission, which it never really did before."\n\n'
+        "Senior Leadership, Primary Care\n\n"
+        "Prof Jane Doe, John Roe,\n\n"
+        "Health Systems Lab, Example University\n\n"
+        "The full survey is here:\n\n"
+        "[Read the survey](https://example.org/survey)\n"
+    )
+    r = clean_document(text)
+    reasons = [x.reason for x in r.removals]
+    assert reasons == ["attribution", "byline", "byline", "link", "link"]
+    assert [b.role for b in r.blocks] == ["paragraph", "quote"]
 
 
 def test_tail_run_stops_at_long_prose() -> None:

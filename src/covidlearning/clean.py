@@ -22,8 +22,10 @@ The rules are general heuristics, not rules for particular files:
   and the next block starts in lower case) are merged; hyphenated line ends are
   joined by :mod:`covidlearning.segment`; the Unicode replacement character is dropped.
 
-Reader comments under a blog are kept (they are content from readers, often staff);
-the comment *form* around them is removed.
+Reader comments under a blog post are not the authors' text: by default they leave
+the units and go to the removal log (reason ``reader comment``), from where an analyst
+can recover them; ``reader_comments=True`` keeps them as units. The comment *form*
+(log-in prompts, policies) is always removed.
 """
 
 from __future__ import annotations
@@ -282,6 +284,11 @@ _TAIL_MARKERS = [
     ("vacancy advert", _rx(r"work (?:with|for) us|join (?:our|the) team")),
     ("newsletter form", _rx(r"subscribe to (?:our|the) (?:\w+ )?newsletter[.!]?")),
 ]
+#: Headings that open the reader comments under a blog post.
+_COMMENTS = _rx(
+    r"(?:\d+ |reader |readers['’] )?comments?(?: \(\d+\))?|\d+ (?:responses?|replies)",
+    r"\d+ thoughts? on .{0,120}|(?:join the )?discussion",
+)
 #: "About the publisher" back matter, only counted in the last part of a document.
 _ABOUT = re.compile(
     r"^(?i:about) (?:(?i:us|the authors?)$|(?:the )?"
@@ -306,6 +313,9 @@ _NUMBERED = re.compile(r"^\(?(?:\d{1,2}|[a-h])[.)](?=\s)\s*")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _BLOCKQUOTE = re.compile(r"^>\s?")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
+_HONORIFIC = re.compile(
+    r"^(?:prof(?:essor)?|dr|sir|dame|mr|mrs|ms|miss|cllr|rev)\.? [A-Z][\w'’-]+", re.I
+)
 _HANDLE = re.compile(r"(?<![\w.@])@\w{2,}")
 _FOOTNOTE = re.compile(r"^(\d{1,2})\s+\S")
 _TERMINAL = tuple('.!?:;"”’)]…')
@@ -778,6 +788,46 @@ class _Builder:
         return len(re.findall(r"[.!?](?:\s|$)", t)) <= 1
 
     # -- step 3: runs of furniture -------------------------------------------------------
+    def reader_comments(self, blocks: list[Block]) -> list[Block]:
+        """Remove reader comments above a comment form (logged as ``reader comment``).
+
+        Comments are not the authors' text. Only when a comment form follows them:
+        the blocks from a "Comments"/"N responses" heading, or else the list items and
+        indented paragraphs just above the form.
+        """
+        forms = [
+            i
+            for i, b in enumerate(blocks)
+            if len(b.lines) <= 2 and _tail_reason(self.joined(b)) == "comment form"
+        ]
+        if not forms:
+            return blocks
+        f = forms[0]
+        start = next(
+            (
+                i
+                for i in range(f - 1, -1, -1)
+                if len(blocks[i].lines) <= 2
+                and _COMMENTS.match(_strip_markup(self.joined(blocks[i])).strip(_STRIP + ":"))
+            ),
+            None,
+        )
+        if start is None:
+            start = f
+            while start > 0 and (
+                blocks[start - 1].marker in ("bullet", "numbered")
+                or self._indent(blocks[start - 1]) >= 2
+            ):
+                start -= 1
+        for b in blocks[start:f]:
+            self.remove_block(b, "reader comment")
+        return blocks[:start] + blocks[f:]
+
+    def _indent(self, b: Block) -> int:
+        line_start = self.text.rfind("\n", 0, b.start) + 1
+        seg = self.text[line_start : b.start]
+        return len(seg) - len(seg.lstrip(_STRIP)) if not b.marker else 0
+
     def runs(self, blocks: list[Block]) -> list[Block]:
         n = len(self.text) or 1
         kept: list[Block] = []
@@ -846,6 +896,51 @@ class _Builder:
                 b.role = "quote"
             else:
                 b.role = "paragraph"
+
+    def credits(self, blocks: list[Block]) -> list[Block]:
+        """Remove quote attributions and name-and-affiliation bylines (logged).
+
+        An attribution is a short unpunctuated line with a comma or a leading dash
+        straight after a quote ("Senior Leadership, Acute Trust"); a byline starts
+        with an honorific ("Prof Jane Doe, John Roe,") and may run on over the next
+        short affiliation lines.
+        """
+        kept: list[Block] = []
+        prev_role, in_byline = "", False
+        for b in blocks:
+            t = _strip_markup(self.joined(b))
+            quoted = t.rstrip(_STRIP).endswith(tuple(_CLOSE_QUOTES))
+            words = t.split()
+            short = 0 < len(words) <= 10 and not _ends_sentence(t.rstrip(","))
+            if b.role == "paragraph" and not b.marker and short:
+                if _HONORIFIC.match(t) or (in_byline and ("," in t or t.istitle())):
+                    self.remove_block(b, "byline")
+                    in_byline, prev_role = True, "byline"
+                    continue
+                if prev_role == "quote" and ("," in t or t[:1] in "-–—"):
+                    self.remove_block(b, "attribution")
+                    prev_role = "attribution"
+                    continue
+            in_byline = False
+            prev_role = "quote" if quoted else b.role
+            kept.append(b)
+        return kept
+
+    def leadins_to_links(self, blocks: list[Block]) -> list[Block]:
+        """Remove a short lead-in ("The report is here:") whose link was removed."""
+        kept: list[Block] = []
+        starts = {r.start: r.reason for r in self.removals}
+        for i, b in enumerate(blocks):
+            t = self.joined(b)
+            if b.role == "paragraph" and t.endswith(":") and len(t.split()) <= 12:
+                nxt = blocks[i + 1].start if i + 1 < len(blocks) else len(self.text)
+                gap = self.text[b.end : nxt]
+                pos = b.end + len(gap) - len(gap.lstrip())
+                if starts.get(pos) in ("link", "bare URL"):
+                    self.remove_block(b, "link")
+                    continue
+            kept.append(b)
+        return kept
 
     def _numbered_neighbour(self, blocks: list[Block], i: int) -> bool:
         """True when a numbered block sits in a list (an adjacent numbered line, no gap)."""
@@ -940,12 +1035,15 @@ class _Builder:
                     self.remove(s.start + m.start(), s.start + m.end(), "broken character")
 
 
-def clean_document(text: str) -> CleanResult:
+def clean_document(text: str, *, reader_comments: bool = False) -> CleanResult:
     r"""Split a document into kept blocks and a log of removed furniture.
 
     Args:
         text: the decoded document text (line endings ``\n``). Offsets in the result
             are offsets into exactly this string.
+        reader_comments: keep reader comments under a blog post as units. By default
+            they are removed (they are not the authors' text) and logged with reason
+            ``reader comment``, so they can be recovered from the removal log.
 
     Returns:
         A :class:`CleanResult` with the kept blocks (headings, paragraphs, bullets,
@@ -954,10 +1052,14 @@ def clean_document(text: str) -> CleanResult:
     b = _Builder(text)
     blocks = b.split_wrapped(b.blocks())
     blocks = b.nav_lists(blocks)
+    if not reader_comments:
+        blocks = b.reader_comments(blocks)
     blocks = b.furniture(blocks)
     blocks = b.runs(blocks)
     b.roles(blocks)
     blocks = b.contents_lists(blocks)
+    blocks = b.credits(blocks)
+    blocks = b.leadins_to_links(blocks)
     blocks = b.merge_breaks(blocks)
     blocks = b.repeats(blocks)
     b.broken_chars(blocks)

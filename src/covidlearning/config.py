@@ -34,6 +34,9 @@ class CorpusConfig(StrictModel):
     text_column: str | None = Field(
         None, description="Free-text column of table files in raw_dir (default: auto-detect)."
     )
+    reader_comments: bool = Field(
+        False, description="Keep reader comments under blog posts as units (default: logged)."
+    )
 
 
 class InputConfig(StrictModel):
@@ -85,8 +88,11 @@ class CodeConfig(StrictModel):
     )
     max_themes: int = Field(3, ge=1, description="At most this many themes per text.")
     secondary: float = Field(
-        0.5, gt=0, le=1, description="List a further theme when its probability is at least "
-        "this share of the first theme's (multi-label codebooks and samples)."
+        0.5,
+        gt=0,
+        le=1,
+        description="List a further theme when its probability is at least "
+        "this share of the first theme's (multi-label codebooks and samples).",
     )
     seed: int = Field(42, description="Random seed.")
     finetune: bool = Field(
@@ -97,15 +103,25 @@ class CodeConfig(StrictModel):
         0.5, ge=0, description="Weight of word overlap (TF-IDF) beside embeddings, zero/few-shot."
     )
     holdout: float = Field(
-        0.2, ge=0, lt=0.5, description="Trained mode: share of the coded sample held out to "
-        "measure agreement before the final model is fitted on all of it (0 = skip)."
+        0.2,
+        ge=0,
+        lt=0.5,
+        description="Trained mode: share of the coded sample held out to "
+        "measure agreement before the final model is fitted on all of it (0 = skip).",
     )
     min_similarity: float = Field(
-        0.45, ge=0, le=1, description="Framework comparison: a theme counts as supported by a "
-        "discovered topic at or above this cosine similarity."
+        0.45,
+        ge=0,
+        le=1,
+        description="Framework comparison: a theme counts as supported by a "
+        "discovered topic at or above this cosine similarity.",
     )
-    embedding_model: str = Field("all-MiniLM-L6-v2", description="Bundled sentence-embedding model.")
-    cache_dir: Path | None = Field(None, description="Embedding cache folder (default: shared cache).")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
+    )
+    cache_dir: Path | None = Field(
+        None, description="Embedding cache folder (default: shared cache)."
+    )
     batch_size: int = Field(64, ge=1, description="Embedding batch size.")
 
 

@@ -374,7 +374,7 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
         else:
             assert suffix in DOCUMENT_FORMATS
             doc = read_document(path)
-            cleaned = clean_document(doc.text)
+            cleaned = clean_document(doc.text, reader_comments=config.reader_comments)
             if not meta["title"]:
                 meta["title"] = doc.title or document_title(cleaned) or path.stem
             units = units_frame(

@@ -31,6 +31,10 @@ def build(
         str | None,
         typer.Option(help="Free-text column of table files (default: auto-detect)."),
     ] = None,
+    reader_comments: Annotated[
+        bool,
+        typer.Option(help="Keep reader comments under blog posts as units (default: logged)."),
+    ] = False,
 ) -> None:
     """Load, clean and segment every document in RAW into OUT/segments.{parquet,csv}.
 
@@ -47,6 +51,7 @@ def build(
         sentences=sentences,
         min_unit_chars=min_unit_chars,
         text_column=text_column,
+        reader_comments=reader_comments,
     )
     result = build_corpus(config)
     typer.echo(result.summary())
