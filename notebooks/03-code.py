@@ -33,7 +33,7 @@
 config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
 out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
-time_period: str = ""  # change over time by M month, Q quarter or W week; "" = config's
+time_period: str = ""  # change over time by M month, Q quarter or W week (empty: from config)
 
 # %%
 from IPython.display import display

@@ -110,6 +110,8 @@ def test_shipped_notebooks_declare_typed_commented_parameters(root):
         nb = nbformat.read(str(root / "notebooks" / f"{stem}.ipynb"), as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1
+        lines = [x for x in tagged[0].source.splitlines() if x.strip() and not x.startswith("#")]
+        assert len(lines) == len(params), f"{stem}: papermill could not parse every parameter"
         # no derived values: every line of the parameters cell is a literal assignment
         for line in tagged[0].source.splitlines():
             if line.strip() and not line.startswith("#"):

@@ -218,7 +218,8 @@ def run_discovery(run: Run, units: pd.DataFrame) -> Discovery:
 
 
 def _topic_key(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A topic id as a string (``3.0`` -> ``"3"``); missing values become ``""``."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return ""
     s = str(value)
     return s[:-2] if s.endswith(".0") else s

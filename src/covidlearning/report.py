@@ -389,20 +389,20 @@ def _strip_for_html(nb: Any) -> Any:
 
 
 def to_html(executed: Path, html: Path, title: str) -> None:
-    """Convert an executed notebook to self-contained HTML with the code hidden.
+    """Convert an executed notebook to a small, self-contained HTML page with code hidden.
 
-    Images are embedded as data URIs and no script is loaded from the network (the
-    require.js and MathJax tags nbconvert adds are removed; the report needs neither).
+    nbconvert's ``basic`` template renders the cells (Markdown, tables, images as data
+    URIs); the page around them is ours: one inline stylesheet, no script, nothing
+    loaded from the network, so it opens the same offline, in a browser or an e-mail.
     """
-    import re
+    import html as html_mod
 
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = _strip_for_html(nbformat.read(str(executed), as_version=4))
-    nb.metadata["title"] = title
     exporter = HTMLExporter(
-        template_name="lab",
+        template_name="basic",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -410,34 +410,44 @@ def to_html(executed: Path, html: Path, title: str) -> None:
         exclude_anchor_links=True,
     )
     body, _ = exporter.from_notebook_node(nb)
-    body = re.sub(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", "", body)
-    body = re.sub(
-        r"<script type=\"text/x-mathjax-config\">.*?</script>\s*", "", body, flags=re.DOTALL
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="covidlearning">\n'
+        f"<title>{html_mod.escape(title)}</title>\n{_REPORT_CSS}</head>\n"
+        f'<body>\n<main class="cl-report">\n{body}\n</main>\n</body>\n</html>\n'
     )
-    body = re.sub(r"<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>\s*", "", body)
-    # nbconvert's lab template loads mermaid from a CDN in a module script; the report
-    # has no diagrams and must work offline, so drop module scripts that import URLs
-    body = re.sub(
-        r"<script type=\"module\">(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>\s*",
-        "",
-        body,
-        flags=re.DOTALL,
-    )
-    body = body.replace("</head>", _REPORT_CSS + "</head>", 1)
-    html.write_text(body, encoding="utf-8")
+    html.write_text(page, encoding="utf-8")
 
 
 _REPORT_CSS = """<style>
-/* covidlearning report: readable width and tables for non-technical readers */
-body { max-width: 1100px; margin: 0 auto; padding: 1.5em 2em 4em; }
-.jp-RenderedHTMLCommon table { font-size: 0.92em; border-collapse: collapse; }
-.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {
-  vertical-align: top; text-align: left !important;
-}
-.jp-RenderedHTMLCommon blockquote { margin: 0.8em 0 0.8em 0.5em; }
-.jp-RenderedHTMLCommon td { max-width: 34em; }
-.jp-RenderedImage img { max-width: 100%; height: auto; }
+/* covidlearning report: plain, readable, printable; no external resources */
+:root { --ink: #1f2328; --muted: #57606a; --rule: #d0d7de; --band: #f6f8fa; --accent: #0072B2; }
+html { font-size: 16px; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font-family: "Segoe UI", "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; line-height: 1.55; }
+main.cl-report { max-width: 1050px; margin: 0 auto; padding: 2rem 2rem 4rem; }
+h1 { font-size: 2rem; line-height: 1.2; margin: 0.5rem 0 1rem; }
+h2 { font-size: 1.5rem; margin: 2.5rem 0 0.75rem; padding-top: 0.5rem;
+  border-top: 1px solid var(--rule); }
+h3 { font-size: 1.2rem; margin: 1.75rem 0 0.5rem; }
+p, li { max-width: 90ch; }
+a { color: var(--accent); }
+code { font-size: 0.9em; background: var(--band); padding: 0.1em 0.3em; border-radius: 3px; }
+table { border-collapse: collapse; margin: 0.75rem 0 1.25rem; font-size: 0.92rem; }
+th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.7rem;
+  border-bottom: 1px solid var(--rule); }
+td { max-width: 34em; }
+th { border-bottom: 2px solid var(--ink); font-weight: 600; }
+tbody tr:nth-child(even) { background: var(--band); }
+blockquote { margin: 0.8rem 0 0.8rem 0.5rem; padding: 0.1rem 1rem;
+  border-left: 4px solid var(--rule); color: var(--ink); }
+blockquote p { margin: 0.4rem 0; }
+img { max-width: 100%; height: auto; display: block; margin: 1rem 0 0.25rem; }
+em { color: var(--muted); }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
+@media print { main.cl-report { max-width: none; padding: 0; } h2 { break-before: auto; }
+  img, table, blockquote { break-inside: avoid; } }
 </style>
 """
 
