@@ -162,3 +162,17 @@ def test_markdown_tables_and_italics() -> None:
     ]
     assert all(u.section == "Survey results" for u in units)
     assert text[units[2].start : units[2].end] == "North | 120"
+
+
+def test_footnote_markers_and_broken_characters_leave_the_text() -> None:
+    text = (
+        "Leaders said in their blog on lessons1 that trust mattered more than rules.\n\n"
+        "What we have learned\ufffd so far is set out below for every reader.\n\n"
+        "1 AHSN hosted blog: lessons from the first wave\n"
+    )
+    units = segment_document(text, "d")
+    assert [u.text for u in units] == [
+        "Leaders said in their blog on lessons that trust mattered more than rules.",
+        "What we have learned so far is set out below for every reader.",
+    ]
+    assert text[units[0].start : units[0].end].endswith("rules.")

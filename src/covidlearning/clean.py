@@ -427,6 +427,7 @@ class _Builder:
         self.text = text
         self.lines = _split_lines(text)
         self.removals: list[Removal] = []
+        self.footnotes: set[str] = set()
 
     def remove(self, start: int, end: int, reason: str) -> None:
         if end > start:
@@ -739,6 +740,7 @@ class _Builder:
                 and m.group(1) in footnote_refs
             ):
                 self.remove_block(b, "footnote")
+                self.footnotes.add(m.group(1))
                 continue
             if self._is_byline(joined):
                 self.remove_block(b, "social links")
@@ -1029,10 +1031,23 @@ class _Builder:
         return kept
 
     def broken_chars(self, blocks: list[Block]) -> None:
+        """Log replacement characters and markers of removed footnotes inside kept text."""
+        marker = (
+            re.compile(
+                r"(?:(?<=[a-z)])|(?<=[a-z][.,”\"’]))(?:"
+                + "|".join(sorted(self.footnotes, key=len, reverse=True))
+                + r")(?=[\s,.;:]|$)"
+            )
+            if self.footnotes
+            else None
+        )
         for b in blocks:
             for s in b.lines:
-                for m in re.finditer("\ufffd+", self.text[s.start : s.end]):
+                line = self.text[s.start : s.end]
+                for m in re.finditer("\ufffd+", line):
                     self.remove(s.start + m.start(), s.start + m.end(), "broken character")
+                for m in marker.finditer(line) if marker else ():
+                    self.remove(s.start + m.start(), s.start + m.end(), "footnote marker")
 
 
 def clean_document(text: str, *, reader_comments: bool = False) -> CleanResult:

@@ -157,13 +157,15 @@ def _dehyphenate(left: str, right: str, vocab: _Vocab) -> bool:
     return not (len(a) >= 3 and len(z) >= 3 and a in words and z in words)
 
 
-def _build_chars(text: str, block: Block, vocab: _Vocab) -> _Chars:
+def _build_chars(text: str, block: Block, vocab: _Vocab, dropped: set[int]) -> _Chars:
+    """The block's cleaned characters; ``dropped`` offsets (logged removals) are left out."""
     out = _Chars()
     for n, span in enumerate(block.lines):
         line = text[span.start : span.end]
-        if block.marker == "blockquote":
-            line = line  # markers are already outside the span
         keep = _line_mask(line)
+        for k in range(len(line)):
+            if span.start + k in dropped:
+                keep[k] = False
         if n > 0 and out.chars:
             prev = out.text
             m_left = re.search(r"([A-Za-z]+)-$", prev)
@@ -197,6 +199,20 @@ def _build_chars(text: str, block: Block, vocab: _Vocab) -> _Chars:
     while out.chars and out.chars[0] == " ":
         out.chars.pop(0)
         out.offs.pop(0)
+    return out
+
+
+def _dropped_inside_kept(cleaned: CleanResult) -> set[int]:
+    """Offsets of short logged removals inside kept lines (broken characters, markers)."""
+    import bisect
+
+    spans = sorted((s.start, s.end) for b in cleaned.blocks for s in b.lines)
+    starts = [a for a, _ in spans]
+    out: set[int] = set()
+    for r in cleaned.removals:
+        k = bisect.bisect_right(starts, r.start) - 1
+        if r.end - r.start <= 8 and k >= 0 and spans[k][0] <= r.start < spans[k][1]:
+            out.update(range(r.start, r.end))
     return out
 
 
@@ -333,6 +349,7 @@ def segment_document(
     cleaned = cleaned if cleaned is not None else clean_document(text)
     meta = {k: str((metadata or {}).get(k, "") or "") for k in METADATA_COLUMNS}
     vocab = _vocabulary(text)
+    dropped = _dropped_inside_kept(cleaned)
     units: list[Unit] = []
     stack: dict[int, str] = {}
     last_heading_level: int | None = None
@@ -357,7 +374,7 @@ def segment_document(
             last_heading_level = level
             continue
         last_heading_level = None
-        chars = _build_chars(text, block, vocab)
+        chars = _build_chars(text, block, vocab, dropped)
         if not chars.chars:
             continue
         pieces: list[tuple[str, _Chars]]
