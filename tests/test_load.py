@@ -243,3 +243,10 @@ def test_table_unknown_format(tmp_path: Path) -> None:
     p.write_text("?", encoding="utf-8")
     with pytest.raises(InputError, match="unknown format"):
         load_table(p, "text")
+
+
+def test_utf8_with_stray_cp1252_bytes_is_repaired(tmp_path: Path) -> None:
+    p = tmp_path / "mixed.txt"
+    p.write_bytes("Café staff – ".encode() + b"we\x92ll keep it\n")
+    assert read_text_file(p) == "Café staff – we’ll keep it\n"
+    assert read_document(p).encoding == "utf-8+cp1252"

@@ -119,15 +119,49 @@ def detect_encoding(data: bytes, name: str = "input") -> str:
     )
 
 
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    bad = err.object[err.start : err.end]
+    return bad.decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("covidlearning-cp1252", _cp1252_fallback)
+
+
+def decode_text(data: bytes, name: str = "input") -> tuple[str, str]:
+    r"""Decode bytes to text without mojibake; return ``(text, encoding)``.
+
+    Like :func:`detect_encoding`, plus one repair: a UTF-8 file with a few stray
+    cp1252 bytes (text pasted from Word into a UTF-8 file) is decoded as UTF-8 with
+    those bytes read as cp1252 (encoding ``"utf-8+cp1252"``), instead of turning
+    every UTF-8 character into mojibake. A BOM is dropped; line endings become ``\n``.
+
+    Raises:
+        InputError: the bytes are not text in a supported encoding.
+    """
+    enc = detect_encoding(data, name)
+    if enc in ("cp1252", "latin-1") and _UTF8_MULTIBYTE.search(data):
+        text = data.decode("utf-8", errors="covidlearning-cp1252")
+        enc = "utf-8+cp1252"
+    else:
+        text = data.decode(enc)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), enc
+
+
 def read_text_file(path: str | Path) -> str:
     r"""Decode a text file with :func:`detect_encoding`; line endings become ``\n``.
 
     Offsets into the returned string are the offsets the segments refer to.
     """
     path = Path(path)
-    data = path.read_bytes()
-    text = data.decode(detect_encoding(data, path.name))
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return decode_text(path.read_bytes(), path.name)[0]
 
 
 # --------------------------------------------------------------------------- documents
@@ -161,9 +195,7 @@ def read_document(path: str | Path) -> Document:
     path = check_input_path(path, DOCUMENT_FORMATS)
     suffix = path.suffix.lower()
     if suffix in (".txt", ".md"):
-        data = path.read_bytes()
-        enc = detect_encoding(data, path.name)
-        text = _decode(data, enc)
+        text, enc = decode_text(path.read_bytes(), path.name)
         doc = Document(path, text, suffix[1:], enc)
     elif suffix in (".html", ".htm"):
         doc = _read_html(path)
@@ -176,17 +208,8 @@ def read_document(path: str | Path) -> Document:
     return doc
 
 
-def _decode(data: bytes, encoding: str) -> str:
-    text = data.decode(encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def _read_html(path: Path) -> Document:
-    data = path.read_bytes()
-    enc = detect_encoding(data, path.name)
-    html = _decode(data, enc)
+    html, enc = decode_text(path.read_bytes(), path.name)
     import trafilatura
 
     text = trafilatura.extract(
@@ -331,8 +354,7 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            data = path.read_bytes()
-            text = data.decode(detect_encoding(data, path.name))
+            text = decode_text(path.read_bytes(), path.name)[0]
             from io import StringIO
 
             df = pd.read_csv(
@@ -341,8 +363,7 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         elif suffix == ".xlsx":
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
         elif suffix == ".jsonl":
-            data = path.read_bytes()
-            text = data.decode(detect_encoding(data, path.name))
+            text = decode_text(path.read_bytes(), path.name)[0]
             from io import StringIO
 
             df = pd.read_json(StringIO(text), lines=True, dtype=False)
