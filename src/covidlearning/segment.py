@@ -310,6 +310,30 @@ def _kind_of(block: Block, text: str) -> str:
     return "paragraph"
 
 
+def _title_index(text: str, blocks: list[Block], title: str = "") -> int | None:
+    """Index of the title among the headings that open a document.
+
+    The heading matching the known ``title`` (same words, or one containing the
+    other), else the first heading of two or more words.
+    """
+    from covidlearning.clean import normalise_for_match
+
+    lead: list[int] = []
+    for i, b in enumerate(blocks):
+        if b.role != "heading":
+            break
+        lead.append(i)
+    if not lead:
+        return None
+    names = {i: normalise_for_match(_section_name(_heading_text(text, blocks[i]))) for i in lead}
+    want = normalise_for_match(title)
+    if want:
+        for i in lead:
+            if names[i] and (names[i] == want or names[i] in want or want in names[i]):
+                return i
+    return next((i for i in lead if len(names[i].split()) >= 2), lead[0])
+
+
 def document_title(cleaned: CleanResult) -> str:
     """The document's first heading (its title when it has one), or ``""``."""
     for b in cleaned.blocks:
@@ -355,15 +379,17 @@ def segment_document(
     last_heading_level: int | None = None
     seen_unit = False
     blocks = cleaned.blocks
+    title_at = _title_index(text, blocks, meta["title"])
     for bi, block in enumerate(blocks):
         if block.role == "heading":
             name = _section_name(_heading_text(text, block))
             level = block.level or 2
+            if title_at is not None and bi < title_at:
+                continue  # labels above the title ("Blog", a site name)
+            if stack.get(1) == name:
+                continue  # the title repeated
             if not seen_unit and not stack:
-                nxt_heading = bi + 1 < len(blocks) and blocks[bi + 1].role == "heading"
-                if len(name.split()) < 2 and block.level != 1 and nxt_heading:
-                    continue  # a one-word label ("Blog", "News") above the title
-                level = 1  # the first heading before any text is the title
+                level = 1  # the title: the first heading kept before any text
             elif level == 1 and last_heading_level == 1 and 1 in stack and not seen_unit:
                 continue  # a subtitle straight after the title
             elif level == 1 and seen_unit and 1 in stack:
