@@ -8,19 +8,27 @@ into units.
 
 The rules are general heuristics, not rules for particular files:
 
-* **line level**: bare URL lines (PDF link annotations), link-only lines, and lines
-  that match a lexicon of boilerplate (navigation, cookie notices, newsletter and
-  comment forms, social links, vacancy adverts, logos, dates, figure captions);
+* **line level**: bare URL lines (PDF link annotations), link-only lines, running
+  headers/footers (short lines repeated on three or more pages), page numbers,
+  breadcrumbs, and lines matching a lexicon of boilerplate (navigation, cookie
+  notices, newsletter, feedback and comment forms, social links, vacancy adverts,
+  logos, dates, bylines, figure captions);
 * **block level**: mastheads (stacks of one-to-three-word lines before the text),
-  footnotes, one-sentence bylines carrying a social handle, repeated pull-quotes
-  (a short block whose words recur inside a longer block), repeated paragraphs;
+  menus (lists of short items outside the prose), tables of contents (entries that
+  repeat later headings), footnotes, bylines with a social handle or an honorific,
+  quote attributions, lead-ins to removed links, repeated pull-quotes (a block whose
+  words recur inside a longer block) and repeated paragraphs;
 * **runs**: everything after a teaser or form marker ("You might also like",
   "Latest news", "Further reading", "Leave a comment", "Get social", "Work with us")
-  and publisher back matter ("About the ...", in the last part of a document), up to
-  the end of the document or a long prose block, whichever comes first;
+  up to the end of the document or a long prose block, and publisher back matter
+  ("About the ...", in the last 40% of a document) to the end;
+* **structure**: paragraphs in hard-wrapped text without blank lines are split at
+  short sentence-final lines; headings, bullets (marked, numbered, or short items
+  after a lead-in ending in ``:``), quotes and repeated labels are told apart;
 * **repairs**: paragraphs broken by a page break (the first half ends mid-sentence
   and the next block starts in lower case) are merged; hyphenated line ends are
-  joined by :mod:`covidlearning.segment`; the Unicode replacement character is dropped.
+  joined by :mod:`covidlearning.segment`; replacement characters and footnote markers
+  are logged and left out of unit text.
 
 Reader comments under a blog post are not the authors' text: by default they leave
 the units and go to the removal log (reason ``reader comment``), from where an analyst
