@@ -423,10 +423,13 @@ def _ends_sentence(text: str) -> bool:
 
 
 def _is_long_prose(text: str) -> bool:
+    """Article prose, which ends a run of teasers: not a truncated or linked blurb."""
     t = text.strip(_STRIP)
-    if len(t) < 350 or t.endswith(("...", "…")):
+    if len(t) < 200 or t.endswith(("...", "…")) or re.search(r"https?://|www\.", t):
         return False
-    return len(re.findall(r"[.!?][\"”’)]?\s", t + " ")) >= 2
+    if not _ends_sentence(t):
+        return False
+    return len(re.findall(r"[.!?][\"”’)]?\s", t + " ")) >= (1 if len(t) >= 300 else 2)
 
 
 # --------------------------------------------------------------------------- main
