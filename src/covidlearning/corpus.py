@@ -373,7 +373,7 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
             fmt, enc, n_chars, removed = suffix[1:], "", 0, []
         else:
             assert suffix in DOCUMENT_FORMATS
-            doc = read_document(path)
+            doc = read_document(path, comments=config.reader_comments)
             cleaned = clean_document(doc.text, reader_comments=config.reader_comments)
             if not meta["title"]:
                 meta["title"] = doc.title or document_title(cleaned) or path.stem

@@ -185,8 +185,13 @@ class Document:
     title: str = ""
 
 
-def read_document(path: str | Path) -> Document:
+def read_document(path: str | Path, *, comments: bool = False) -> Document:
     """Read one document file (``.txt``, ``.md``, ``.html``, ``.htm``, ``.pdf``, ``.docx``).
+
+    Args:
+        path: the file.
+        comments: for HTML, keep the reader comments trafilatura finds under an
+            article (by default only the main text is extracted).
 
     Raises:
         InputError: missing, empty, unknown format, unreadable encoding, corrupt file,
@@ -198,7 +203,7 @@ def read_document(path: str | Path) -> Document:
         text, enc = decode_text(path.read_bytes(), path.name)
         doc = Document(path, text, suffix[1:], enc)
     elif suffix in (".html", ".htm"):
-        doc = _read_html(path)
+        doc = _read_html(path, comments)
     elif suffix == ".pdf":
         doc = _read_pdf(path)
     else:
@@ -208,14 +213,14 @@ def read_document(path: str | Path) -> Document:
     return doc
 
 
-def _read_html(path: Path) -> Document:
+def _read_html(path: Path, comments: bool = False) -> Document:
     html, enc = decode_text(path.read_bytes(), path.name)
     import trafilatura
 
     text = trafilatura.extract(
         html,
         output_format="markdown",
-        include_comments=True,
+        include_comments=comments,
         include_tables=True,
         include_formatting=True,
         favor_recall=True,
