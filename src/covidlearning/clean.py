@@ -754,7 +754,7 @@ class _Builder:
                 self.footnotes.add(m.group(1))
                 continue
             if self._is_byline(joined):
-                self.remove_block(b, "social links")
+                self.remove_block(b, "byline")
                 continue
             kept.append(b)
         return kept

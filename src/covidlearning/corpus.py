@@ -108,7 +108,7 @@ class CorpusResult:
         lines = [
             f"corpus: {s['units']} units ({kinds}) from {s['documents']} documents; "
             f"{excluded} excluded from modelling (filler, empty or too short); "
-            f"{len(rem)} spans ({chars} chars) removed as furniture (removals.csv)"
+            f"{len(rem)} spans ({chars} chars) removed and logged in removals.csv"
         ]
         if self.out_dir is not None:
             lines.append(f"wrote {self.out_dir}/segments.parquet, segments.csv, removals.csv")
