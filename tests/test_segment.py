@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from covidlearning.segment import segment_document, split_sentences, units_frame
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DOC = """\
 10 LEAPS FORWARD – INNOVATION IN THE PANDEMIC.
@@ -176,3 +179,26 @@ def test_footnote_markers_and_broken_characters_leave_the_text() -> None:
         "What we have learned so far is set out below for every reader.",
     ]
     assert text[units[0].start : units[0].end].endswith("rules.")
+
+
+def gold_match_figures(eval_dir: Path) -> dict[str, float]:
+    """Share of the LSBU gold units that our units match exactly / mostly (Jaccard >= 0.8)."""
+    from covidlearning.load import read_text_file
+
+    text = read_text_file(ROOT / "data" / "raw" / "004_e359736b1d51331a.txt")
+    units = segment_document(text, "lsbu")
+    gold = [json.loads(x) for x in (eval_dir / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()]
+    exact = mostly = kind = 0
+    for g in gold:
+        best = max(units, key=lambda u: min(u.end, g["end"]) - max(u.start, g["start"]))
+        inter = max(0, min(best.end, g["end"]) - max(best.start, g["start"]))
+        union = max(best.end, g["end"]) - min(best.start, g["start"])
+        exact += (best.start, best.end) == (g["start"], g["end"])
+        mostly += inter / union >= 0.8
+        kind += best.kind == g["kind"]
+    n = len(gold)
+    return {"gold_units": n, "exact": exact / n, "mostly": mostly / n, "same_kind": kind / n}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(gold_match_figures(ROOT.parent / "shared" / "eval"))
