@@ -219,7 +219,7 @@ def _dropped_inside_kept(cleaned: CleanResult) -> set[int]:
 def _fix(text: str) -> str:
     import ftfy
 
-    fixed = ftfy.fix_text(text)
+    fixed = ftfy.fix_text(text, uncurl_quotes=False)  # keep the source's own quotes
     return _WS.sub(" ", fixed).strip()
 
 
@@ -260,7 +260,7 @@ def _section_name(text: str) -> str:
     t = t.strip().rstrip(".:;").strip()
     import ftfy
 
-    return ftfy.fix_text(t)
+    return ftfy.fix_text(t, uncurl_quotes=False)
 
 
 # --------------------------------------------------------------------------- sentences
