@@ -135,6 +135,16 @@ def test_notebooks_hold_no_logic_of_their_own(root):
 # --------------------------------------------------------------------------- inputs
 
 
+def test_open_run_from_the_notebooks_folder_moves_to_the_project_root(root, tmp_path, monkeypatch):
+    monkeypatch.chdir(root / "notebooks")
+    run = report.open_run("configs/seed-corpus.yaml", str(tmp_path / "out"), str(tmp_path / "w"))
+    assert Path.cwd() == root
+    assert run.config.name == "seed-corpus"
+    assert run.tables_dir.is_dir() and run.figures_dir.is_dir() and run.work_dir.is_dir()
+    assert report.report_dir(run.config) == Path("reports/seed-corpus")
+    assert report.default_work_dir(run.config) == Path("data/interim/seed-corpus")
+
+
 def test_check_inputs_fails_before_running(tmp_path):
     from covidlearning.config import Config
 
@@ -330,8 +340,11 @@ def test_to_html_hides_code_and_warnings_and_embeds_images(tmp_path):
         ("It has been wonderful and inspiring to work together.", "", "keep", "positive sentiment"),
         ("Terrible shortages, awful stress and anger.", "", "not repeat", "negative sentiment"),
         ("Clinics moved to a different building.", "", "neutral", "no cue, mild sentiment"),
-        ("Keep the huddles but never again the PPE chaos, and stop the memos.", "", "not repeat",
-         "cue in text"),
+        ("Keep the huddles but never again the PPE chaos, and we must stop the memos.", "",
+         "not repeat", "cue in text"),
+        ("Keep the rest rooms, as it stopped people burning out.", "", "keep", "cue in text"),
+        ("The bureaucracy that has been avoided is stunning.", "", "neutral",
+         "no cue, mild sentiment"),
     ],
 )  # fmt: skip
 def test_stance_rules(text, section, stance, source):

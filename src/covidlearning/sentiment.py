@@ -12,8 +12,9 @@ in this order:
 1. **Cue phrases in the text.** "keep", "continue", "retain", "sustain", "build on",
    "worth keeping", "here to stay", "hope this continues", "don't lose" count for
    *keep*; "not (be) repeated", "never again", "never bring/let/go back",
-   "go back to", "return to the old", "not reinstate", "mustn't forget", "avoid",
-   "stop" count for *not repeat*. Each phrase is matched on word boundaries; a text
+   "go back to", "return to the old", "not reinstate", "mustn't forget", "must avoid",
+   "should stop" count for *not repeat* (descriptive "stopped" or "avoided" do
+   not). Each phrase is matched on word boundaries; a text
    with more cues of one kind takes that stance, a tie is ``mixed``.
 2. **Cue phrases in the section heading** the text sits under (documents such as the
    LSBU survey report group their "we mustn't forget" items under one heading).
@@ -65,8 +66,10 @@ NOT_REPEAT_CUES: tuple[str, ...] = (
     r"should(?:n" + _APOS + r"t| not) return",
     r"not reinstate",
     r"(?:must not|mustn" + _APOS + r"t|must never|should not|shouldn" + _APOS + r"t) forget",
-    r"avoid(?:ed|ing)?",
-    r"stop(?:ped|ping)?",
+    r"(?:should|must|need to|needs to|have to|let" + _APOS + r"s) (?:avoid|stop)",
+    r"(?:do not|don"
+    + _APOS
+    + r"t|never|not) (?:want|wish) (?:to )?(?:see )?(?:that|this|it) again",
 )
 
 
