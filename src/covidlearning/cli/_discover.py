@@ -1,9 +1,132 @@
-"""CLI commands for the discover stage."""
+"""``covidlearning discover`` and ``covidlearning assign``.
+
+Input is validated (``load_table``) before BERTopic or sentence-transformers are
+imported, so bad input answers in about a second.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from covidlearning.errors import InputError
+
+
+def _topics(value: str) -> str | int:
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        n = int(value)
+    except ValueError:
+        raise InputError(f"--topics must be 'auto' or a number, not {value!r}", None) from None
+    if n < 2:
+        raise InputError(f"--topics must be at least 2 (got {n})", "Use 'auto' or a number >= 2")
+    return n
+
+
+def discover_cmd(
+    input: Annotated[Path, typer.Argument(help="Table of texts: CSV, XLSX, JSONL or Parquet.")],  # noqa: A002
+    text_column: Annotated[str, typer.Option(help="Column holding the free text.")],
+    out: Annotated[Path, typer.Option(help="Output folder (replaced atomically on success).")],
+    id_column: Annotated[
+        str | None, typer.Option(help="Column of unique ids (default: 0-based row number).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    topics: Annotated[
+        str, typer.Option(help="'auto', or merge down to this many topics.")
+    ] = "auto",
+    outliers: Annotated[
+        str, typer.Option(help="'reassign' outliers to the nearest topic, or 'keep' them as -1.")
+    ] = "reassign",
+    quotes: Annotated[int, typer.Option(help="Representative quotes per topic.")] = 5,
+    stability_runs: Annotated[int, typer.Option(help="Extra seeds for stability (0 = skip).")] = 5,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+) -> None:
+    """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
+    from pydantic import ValidationError
+
+    from covidlearning.config import DiscoverConfig, one_line
+    from covidlearning.discover import check_usable
+    from covidlearning.load import load_table
+
+    try:
+        config = DiscoverConfig(
+            seed=seed,
+            topics=_topics(topics),
+            outliers=outliers,
+            n_quotes=quotes,
+            stability_runs=stability_runs,
+        )
+    except ValidationError as exc:
+        raise InputError(
+            f"invalid option: {one_line(exc)}", "See covidlearning discover --help"
+        ) from None
+    frame = load_table(input, text_column, id_column, sheet)
+    check_usable(frame, input.name)
+
+    from covidlearning.discover import discover_file
+
+    result = discover_file(input, text_column, id_column, out, config, sheet=sheet)
+    m = result.metrics
+    if m.get("no_themes_found"):
+        typer.echo(f"no themes found: {m['no_themes_found']}; wrote {out}")
+        return
+    typer.echo(
+        f"{m['n_topics']} topics from {m['n_modelled']} texts "
+        f"({m['outliers']['count']} outliers, {m.get('reassigned_outliers', 0)} reassigned); "
+        f"NPMI {m['coherence_npmi']['mean'] if m['coherence_npmi']['mean'] is not None else 'n/a'}"
+        f", stability ARI {m['stability']['mean_ari']}; wrote {out}"
+    )
+
+
+def assign_cmd(
+    input: Annotated[Path, typer.Argument(help="Table of new texts.")],  # noqa: A002
+    model: Annotated[Path, typer.Option(help="Output folder of an earlier `discover` run.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the free text.")],
+    out: Annotated[Path, typer.Option(help="Output folder for assignments.csv.")],
+    id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+) -> None:
+    """Place new texts in INPUT into a saved model's themes, without refitting."""
+    from covidlearning.load import load_table
+
+    frame = load_table(input, text_column, id_column, sheet)
+    if not (frame["status"] == "ok").any():
+        raise InputError(f"{input.name} has no usable texts", "Check --text-column")
+    from covidlearning.discover import META_FILE, MODEL_SUBDIR
+
+    if not ((model / MODEL_SUBDIR / META_FILE).exists() or (model / META_FILE).exists()):
+        raise InputError(
+            f"no saved discovery model in {model}",
+            "Pass --model the output folder of `covidlearning discover`",
+        )
+    import time
+
+    from covidlearning._io import atomic_dir, package_versions, sha256_file, write_csv, write_json
+    from covidlearning.discover import assign
+
+    t0 = time.perf_counter()
+    table = assign(frame, model)
+    with atomic_dir(out) as tmp:
+        write_csv(tmp / "assignments.csv", table, float_format="%.4f")
+        write_json(
+            tmp / "manifest.json",
+            {
+                "stage": "assign",
+                "input_sha256": sha256_file(input),
+                "model": str(model),
+                "package_versions": package_versions(),
+                "timings": {"assign": round(time.perf_counter() - t0, 3)},
+            },
+        )
+    n_new = int((table["status"] == "candidate new theme").sum())
+    n_done = int(table["topic"].notna().sum())
+    typer.echo(f"assigned {n_done} texts ({n_new} candidate new theme); wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the root app."""
+    """Add the discover and assign commands to the root app."""
+    app.command("discover")(discover_cmd)
+    app.command("assign")(assign_cmd)

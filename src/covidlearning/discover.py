@@ -1,0 +1,912 @@
+"""Theme discovery: consensus clustering of sentence embeddings, described with BERTopic.
+
+Why not default BERTopic: on corpora of this kind (a few dozen to a few thousand
+short, same-domain texts) UMAP + HDBSCAN puts most texts into two or three topics
+or the outlier topic. This module keeps BERTopic as the framework (c-TF-IDF,
+KeyBERTInspired + MaximalMarginalRelevance keywords, topic embeddings, saving as
+safetensors, ``topics_per_class``/``topics_over_time``) but hands it clusters found
+by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
+``BaseCluster``):
+
+1. **Representation.** Each text is its MiniLM embedding, centred on the corpus mean
+   (removing the direction every COVID/NHS text shares), concatenated with a
+   down-weighted (0.5) LSA projection of its TF-IDF topic terms (NLTK tokens, stop
+   words, stem groups, collocations; see :mod:`covidlearning.text`), re-normalised.
+   The lexical part helps when themes are named by distinctive words ("virtual
+   clinics", "red tape") that MiniLM places close to everything else.
+2. **Consensus clustering.** On up to ``SAMPLE_CAP`` texts, UMAP (cosine, 5
+   components, ``n_neighbors`` ~ sqrt(n) in [5, 15]) is run with several seeds and
+   k-means at a grid of k around sqrt(n) partitions each embedding. The share of
+   partitions that put two texts together (the co-association matrix) is cut with
+   average-linkage; the number of themes is the cut with the best silhouette on
+   that matrix (``--topics N`` cuts at N instead). Averaging many partitions removes
+   most of the seed-to-seed noise of a single UMAP run and chooses k without being told.
+3. **Outliers.** Themes smaller than ``min_topic_size`` (max(2, n/200)) are
+   outliers (-1). By default each outlier is reassigned to the theme whose mean
+   MiniLM embedding is most similar (status ``reassigned outlier``); with
+   ``outliers="keep"`` they stay -1.
+4. **Large corpora.** Texts beyond the sample are placed by a 10-nearest-neighbour
+   vote among the sampled texts in the same representation, so memory stays
+   O(n x dim) and time is dominated by embedding (see benchmarks/README.md).
+
+What serves which size (``choose_params``):
+
+=================  =======================================================
+50 texts           no sampling; UMAP n_neighbors 7, 10 consensus runs,
+                   k grid 3..10, min topic size 2
+1,000 texts        no sampling; n_neighbors 15, 6 runs, k grid 15..47, min size 5
+100,000 texts      2,000-text sample; n_neighbors 15, 4 runs, k grid 22..67,
+                   min size 500; the rest by kNN vote
+=================  =======================================================
+
+Public API: :func:`discover`, :func:`discover_file`, :func:`load_model`,
+:func:`assign` and :class:`DiscoveryResult`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning._io import (
+    atomic_dir,
+    package_versions,
+    sha256_file,
+    sha256_text,
+    write_csv,
+    write_json,
+)
+from covidlearning.config import DiscoverConfig
+from covidlearning.errors import InputError
+
+#: Fewer usable texts than this is bad input (InputError, exit 2).
+MIN_TEXTS = 3
+#: Fewer usable texts than this gives "no themes found" (files written, no crash).
+MIN_TEXTS_FOR_THEMES = 8
+#: Consensus clustering runs on at most this many texts; the rest are placed by kNN.
+SAMPLE_CAP = 2000
+#: Weight of the lexical (TF-IDF LSA) block beside the MiniLM block.
+LEXICAL_WEIGHT = 0.5
+#: Best silhouette below this means nothing coherent was found.
+MIN_SILHOUETTE = 0.02
+ASSIGN_COLUMNS = ["id", "topic", "label", "probability", "status"]
+TOPIC_COLUMNS = ["topic", "label", "size", "share", "keywords", "quote_ids"]
+MODEL_SUBDIR = "model"
+META_FILE = "covidlearning.json"
+
+
+# --------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class Params:
+    """Modelling parameters chosen from the number of texts (see module docstring)."""
+
+    n: int
+    sample_size: int
+    umap_neighbors: int
+    umap_components: int
+    consensus_runs: int
+    k_grid: tuple[int, ...]
+    k_max: int
+    min_topic_size: int
+    lexical_dims: int
+    knn: int = 10
+
+
+def choose_params(n: int, consensus_runs: int | None = None) -> Params:
+    """Choose clustering parameters for ``n`` texts.
+
+    Args:
+        n: number of texts to model (at least :data:`MIN_TEXTS_FOR_THEMES`).
+        consensus_runs: override the number of UMAP seeds in the consensus.
+    """
+    m = min(n, SAMPLE_CAP)
+    root = math.sqrt(m)
+    neighbors = int(min(15, max(5, round(root)), m - 1))
+    components = int(max(2, min(5, m - 3)))
+    runs = consensus_runs or (10 if m <= 300 else 6 if m <= 1000 else 4)
+    lo = max(2, int(root / 2))
+    hi = max(lo + 1, min(m - 1, int(root * 1.5)))
+    grid = tuple(sorted({int(round(x)) for x in np.linspace(lo, hi, min(hi - lo + 1, 8))}))
+    k_max = int(max(2, min(m - 1, int(root * 2), 80)))
+    return Params(
+        n=n,
+        sample_size=m,
+        umap_neighbors=neighbors,
+        umap_components=components,
+        consensus_runs=runs,
+        k_grid=grid,
+        k_max=k_max,
+        min_topic_size=int(max(2, math.ceil(n / 200))),
+        lexical_dims=int(max(2, min(100, m // 3))),
+    )
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class DiscoveryResult:
+    """Everything one discovery run produced.
+
+    Attributes:
+        assignments: one row per input row (``id, topic, label, probability, status``).
+        topics: one row per topic (``topic, label, size, share, keywords, quote_ids``).
+        metrics: quality figures (see :mod:`covidlearning.quality`).
+        manifest: parameters, input sha256, model id, package versions, timings.
+        model: the fitted ``BERTopic`` model, or None when no themes were found.
+        docs: the modelled texts, in input order.
+        doc_ids: their ids.
+        embeddings: their MiniLM embeddings (``float32``, normalised).
+        topic_of_doc: the topic of each modelled text.
+    """
+
+    assignments: pd.DataFrame
+    topics: pd.DataFrame
+    metrics: dict[str, Any]
+    manifest: dict[str, Any]
+    model: Any = None
+    docs: list[str] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    embeddings: np.ndarray | None = None
+    topic_of_doc: list[int] = field(default_factory=list)
+    model_meta: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the run's files into ``out_dir`` atomically; returns ``out_dir``.
+
+        Files: ``assignments.csv``, ``topics.csv``, ``metrics.json``, ``manifest.json``
+        and, when themes were found, ``model/`` (BERTopic safetensors + ``covidlearning.json``).
+        """
+        t0 = time.perf_counter()
+        out_dir = Path(out_dir)
+        with atomic_dir(out_dir) as tmp:
+            write_csv(tmp / "assignments.csv", self.assignments, float_format="%.4f")
+            write_csv(tmp / "topics.csv", self.topics, float_format="%.4f")
+            write_json(tmp / "metrics.json", self.metrics)
+            model_dir = tmp / MODEL_SUBDIR
+            if model_dir.exists():
+                import shutil
+
+                shutil.rmtree(model_dir)
+            if self.model is not None:
+                self.model.save(
+                    str(model_dir),
+                    serialization="safetensors",
+                    save_ctfidf=True,
+                    save_embedding_model=self.manifest.get("model_id", ""),
+                )
+                write_json(model_dir / META_FILE, self.model_meta)
+            self.manifest.setdefault("timings", {})["write"] = round(time.perf_counter() - t0, 3)
+            write_json(tmp / "manifest.json", self.manifest)
+        return out_dir
+
+
+# --------------------------------------------------------------------------- helpers
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def build_representation(
+    docs: Sequence[str],
+    embeddings: np.ndarray,
+    tokenizer: Any,
+    lexical_dims: int,
+    seed: int,
+    weight: float = LEXICAL_WEIGHT,
+) -> np.ndarray:
+    """Centred MiniLM block + ``weight`` x LSA of TF-IDF topic terms, row-normalised."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    sem = _normalise(embeddings - embeddings.mean(axis=0, keepdims=True))
+    if weight <= 0:
+        return sem
+    try:
+        tfidf = TfidfVectorizer(
+            tokenizer=tokenizer,
+            lowercase=False,
+            token_pattern=None,
+            sublinear_tf=True,
+            min_df=1 if len(docs) < 300 else 2,
+            max_features=50000,
+        ).fit_transform(docs)
+    except ValueError:  # empty vocabulary
+        return sem
+    dims = min(lexical_dims, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
+    if dims < 2:
+        return sem
+    lsa = TruncatedSVD(dims, random_state=seed).fit_transform(tfidf)
+    return _normalise(np.hstack([sem, weight * _normalise(lsa)]))
+
+
+@dataclass
+class Clustering:
+    """Labels of the sampled texts from one consensus run."""
+
+    labels: np.ndarray
+    membership: np.ndarray
+    k: int
+    silhouette: float
+
+
+def consensus_cluster(
+    rep: np.ndarray,
+    params: Params,
+    seed: int,
+    n_topics: int | None = None,
+    progress: bool = False,
+) -> Clustering:
+    """Cluster rows of ``rep`` by consensus of UMAP + k-means runs (see module docstring).
+
+    Args:
+        rep: row-normalised representation of the sampled texts.
+        params: from :func:`choose_params`.
+        seed: base seed; run ``r`` uses ``seed + r``.
+        n_topics: cut at this many clusters instead of choosing by silhouette.
+        progress: show a progress bar over the runs.
+
+    Returns:
+        labels 0..k-1, each text's membership (mean co-association with its cluster),
+        the k used and the silhouette of that cut.
+    """
+    import umap
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from tqdm.auto import tqdm
+
+    m = len(rep)
+    co = np.zeros((m, m), dtype=np.float32)
+    count = 0
+    grid = [k for k in params.k_grid if k < m] or [min(2, m - 1)]
+    for r in tqdm(range(params.consensus_runs), desc="consensus", disable=not progress):
+        reducer = umap.UMAP(
+            n_neighbors=params.umap_neighbors,
+            n_components=params.umap_components,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=seed + r,
+            n_jobs=1,
+            init="spectral" if m > 30 else "random",
+            low_memory=True,
+        )
+        emb = reducer.fit_transform(rep)
+        for k in grid:
+            lab = KMeans(k, n_init=1, random_state=seed + r).fit_predict(emb)
+            onehot = np.zeros((m, k), dtype=np.float32)
+            onehot[np.arange(m), lab] = 1.0
+            co += onehot @ onehot.T
+            count += 1
+    co /= count
+    dist = 1.0 - co
+    np.fill_diagonal(dist, 0.0)
+    dist = np.clip(dist, 0.0, 1.0)
+    tree = linkage(squareform(dist, checks=False), method="average")
+    best: tuple[float, int, np.ndarray] | None = None
+    if n_topics is not None:
+        candidates = [min(n_topics, m)]
+    else:
+        candidates = list(range(2, min(params.k_max, m - 1) + 1))
+    for k in candidates:
+        lab = fcluster(tree, k, criterion="maxclust") - 1
+        n_lab = len(set(lab.tolist()))
+        if 2 <= n_lab < m:
+            sil = float(silhouette_score(dist, lab, metric="precomputed"))
+        else:
+            sil = -1.0
+        if best is None or sil > best[0] + 1e-12:
+            best = (sil, k, lab)
+    assert best is not None
+    sil, k, lab = best
+    membership = np.zeros(m, dtype=np.float32)
+    for c in np.unique(lab):
+        idx = np.flatnonzero(lab == c)
+        if len(idx) > 1:
+            block = co[np.ix_(idx, idx)]
+            membership[idx] = (block.sum(axis=1) - 1.0) / (len(idx) - 1)
+        else:
+            membership[idx] = 1.0
+    return Clustering(labels=lab.astype(int), membership=membership, k=int(k), silhouette=sil)
+
+
+def _sample_indices(n: int, size: int, seed: int) -> np.ndarray:
+    if size >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _knn_vote(
+    rep: np.ndarray, sample_idx: np.ndarray, sample_labels: np.ndarray, k: int, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label every row by a k-nearest-neighbour vote among the sampled rows."""
+    n = len(rep)
+    labels = np.empty(n, dtype=int)
+    share = np.empty(n, dtype=np.float32)
+    ref = rep[sample_idx]
+    k = min(k, len(sample_idx))
+    n_lab = int(sample_labels.max()) + 2
+    for start in range(0, n, chunk):
+        sims = rep[start : start + chunk] @ ref.T
+        nn = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        votes = sample_labels[nn] + 1  # -1 -> 0
+        counts = np.zeros((len(votes), n_lab), dtype=np.int32)
+        for j in range(k):
+            np.add.at(counts, (np.arange(len(votes)), votes[:, j]), 1)
+        labels[start : start + chunk] = counts.argmax(axis=1) - 1
+        share[start : start + chunk] = counts.max(axis=1) / k
+    labels[sample_idx] = sample_labels
+    return labels, share
+
+
+def _centroids(embeddings: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
+    return {
+        int(t): _normalise(embeddings[topics == t].mean(axis=0, keepdims=True))[0]
+        for t in sorted(set(topics.tolist()))
+        if t >= 0
+    }
+
+
+def select_quotes(
+    topic: int,
+    topics: np.ndarray,
+    embeddings: np.ndarray,
+    docs: Sequence[str],
+    ids: Sequence[str],
+    n_quotes: int,
+    eligible: np.ndarray | None = None,
+    diversity: float = 0.3,
+) -> list[str]:
+    """Pick up to ``n_quotes`` representative, diverse quotes of one topic (MMR).
+
+    Only texts assigned to ``topic`` are candidates, a text whose duplicate sits in
+    another topic is skipped, and each distinct text is quoted once (first id).
+
+    Args:
+        topic: the topic.
+        topics: topic of every modelled text.
+        embeddings: their normalised embeddings.
+        docs: their texts.
+        ids: their ids.
+        n_quotes: how many quotes.
+        eligible: optional mask of texts preferred as quotes (e.g. not reassigned
+            outliers); used when it leaves any candidate.
+        diversity: MMR trade-off (0 = most central, 1 = most diverse).
+
+    Returns:
+        the ids of the chosen texts.
+    """
+    topics = np.asarray(topics)
+    keys = [" ".join(str(d).lower().split()) for d in docs]
+    topics_of_key: dict[str, set[int]] = {}
+    for key, t in zip(keys, topics.tolist(), strict=True):
+        topics_of_key.setdefault(key, set()).add(int(t))
+    members = np.flatnonzero(topics == topic)
+    if eligible is not None and eligible[members].any():
+        members = members[eligible[members]]
+    seen: set[str] = set()
+    cand: list[int] = []
+    for i in members.tolist():
+        if keys[i] in seen or topics_of_key[keys[i]] != {topic}:
+            continue
+        seen.add(keys[i])
+        cand.append(i)
+    if not cand:
+        return []
+    emb = embeddings[cand]
+    centre = _normalise(embeddings[topics == topic].mean(axis=0, keepdims=True))[0]
+    rel = emb @ centre
+    chosen: list[int] = []
+    for _ in range(min(n_quotes, len(cand))):
+        if chosen:
+            red = (emb @ emb[chosen].T).max(axis=1)
+            score = (1 - diversity) * rel - diversity * red
+        else:
+            score = rel.copy()
+        score[chosen] = -np.inf
+        chosen.append(int(np.argmax(score)))
+    return [str(ids[cand[j]]) for j in chosen]
+
+
+def _unique_labels(labels: dict[int, str], keywords: dict[int, list[str]]) -> dict[int, str]:
+    from covidlearning.text import label_from_keywords
+
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    for t in sorted(labels):
+        lab = labels[t]
+        extra = 0
+        while lab in used and extra < len(keywords.get(t, [])):
+            extra += 1
+            lab = label_from_keywords(keywords[t][extra:], max_words=4)
+        if lab in used:
+            lab = f"{lab} ({t})"
+        used.add(lab)
+        out[t] = lab
+    return out
+
+
+# --------------------------------------------------------------------------- main API
+def _frame_ok(frame: pd.DataFrame) -> pd.Series:
+    for col in ("id", "text", "status"):
+        if col not in frame.columns:
+            raise InputError(
+                f"discover needs a frame from load_table (missing column '{col}')",
+                "Load the table with covidlearning.load_table",
+            )
+    return frame["status"].astype(str) == "ok"
+
+
+def check_usable(frame: pd.DataFrame, name: str = "input") -> int:
+    """Return the number of usable texts; raise InputError when fewer than MIN_TEXTS.
+
+    Raises:
+        InputError: fewer than :data:`MIN_TEXTS` texts remain after excluding
+            empty, filler and digits-only answers.
+    """
+    ok = _frame_ok(frame)
+    n_ok = int(ok.sum())
+    if n_ok < MIN_TEXTS:
+        reasons = frame.loc[~ok, "status"].value_counts().to_dict()
+        detail = ", ".join(f"{v} {k}" for k, v in sorted(reasons.items())) or "none excluded"
+        raise InputError(
+            f"{name} has {n_ok} usable texts after excluding empty and filler answers "
+            f"({detail}); at least {MIN_TEXTS} are needed",
+            "Check --text-column points at the free-text answers",
+        )
+    return n_ok
+
+
+def _no_themes(
+    frame: pd.DataFrame,
+    config: DiscoverConfig,
+    reason: str,
+    manifest: dict[str, Any],
+    metrics: dict[str, Any],
+) -> DiscoveryResult:
+    ok = _frame_ok(frame)
+    status = np.where(ok, f"no themes found: {reason}", frame["status"].astype(str))
+    assignments = pd.DataFrame(
+        {
+            "id": frame["id"].astype(str).values,
+            "topic": pd.array([pd.NA] * len(frame), dtype="Int64"),
+            "label": "",
+            "probability": np.nan,
+            "status": status,
+        }
+    )
+    metrics.update({"no_themes_found": reason, "n_topics": 0})
+    return DiscoveryResult(
+        assignments=assignments,
+        topics=pd.DataFrame(columns=TOPIC_COLUMNS),
+        metrics=metrics,
+        manifest=manifest,
+        docs=frame.loc[ok, "text"].astype(str).tolist(),
+        doc_ids=frame.loc[ok, "id"].astype(str).tolist(),
+    )
+
+
+def discover(
+    frame: pd.DataFrame,
+    config: DiscoverConfig | None = None,
+    *,
+    progress: bool = True,
+    input_sha256: str | None = None,
+) -> DiscoveryResult:
+    """Find themes in the usable texts of ``frame``.
+
+    Args:
+        frame: what :func:`covidlearning.load.load_table` returns (``id``, ``text``,
+            ``status``, ``duplicate``, metadata). Rows whose status is not ``ok``
+            keep their row in the assignments, with an empty topic.
+        config: discovery settings (seed, ``topics``, outliers, n_quotes, ...).
+        progress: show progress bars.
+        input_sha256: sha256 of the input file, recorded in the manifest
+            (default: the sha256 of the texts).
+
+    Returns:
+        A :class:`DiscoveryResult`; call ``.save(out_dir)`` to write it.
+
+    Raises:
+        InputError: fewer than :data:`MIN_TEXTS` usable texts.
+    """
+    config = config or DiscoverConfig()
+    timings: dict[str, float] = {}
+    ok = _frame_ok(frame)
+    check_usable(frame)
+    docs = frame.loc[ok, "text"].astype(str).tolist()
+    doc_ids = frame.loc[ok, "id"].astype(str).tolist()
+    n = len(docs)
+    from covidlearning.embed import embed_texts, model_id
+
+    mid = model_id(config.embedding_model)
+    excluded = frame.loc[~ok, "status"].value_counts().sort_index().to_dict()
+    manifest: dict[str, Any] = {
+        "stage": "discover",
+        "parameters": json.loads(config.model_dump_json()),
+        "input_sha256": input_sha256 or sha256_text("\n".join(docs)),
+        "model_id": mid,
+        "package_versions": package_versions(),
+        "n_rows": len(frame),
+        "n_modelled": n,
+        "timings": timings,
+    }
+    metrics: dict[str, Any] = {
+        "n_rows": len(frame),
+        "n_modelled": n,
+        "excluded": {str(k): int(v) for k, v in excluded.items()},
+        "no_themes_found": None,
+    }
+    n_unique = len({" ".join(d.lower().split()) for d in docs})
+    if n_unique < MIN_TEXTS:
+        return _no_themes(
+            frame, config, f"all {n} texts are identical or nearly so", manifest, metrics
+        )
+    if n < MIN_TEXTS_FOR_THEMES:
+        return _no_themes(
+            frame,
+            config,
+            f"only {n} texts; at least {MIN_TEXTS_FOR_THEMES} are needed to find themes",
+            manifest,
+            metrics,
+        )
+
+    # ---- embed
+    t0 = time.perf_counter()
+    embeddings = embed_texts(
+        docs,
+        model=config.embedding_model,
+        cache_dir=config.cache_dir,
+        batch_size=config.batch_size,
+        progress=progress,
+    )
+    timings["embed"] = round(time.perf_counter() - t0, 3)
+
+    # ---- cluster
+    t0 = time.perf_counter()
+    _seed_everything(config.seed)
+    from covidlearning.text import TopicTokenizer
+
+    n_topics = None if config.topics == "auto" else int(config.topics)
+    if n_topics is not None:
+        n_topics = min(n_topics, n_unique)
+    params = choose_params(n)
+    manifest["chosen"] = asdict(params)
+    tokenizer = TopicTokenizer().fit(docs)
+    rep = build_representation(docs, embeddings, tokenizer, params.lexical_dims, config.seed)
+    sample = _sample_indices(n, params.sample_size, config.seed)
+    clus = consensus_cluster(rep[sample], params, config.seed, n_topics, progress=progress)
+    metrics["silhouette"] = round(clus.silhouette, 6)
+    metrics["k_chosen"] = clus.k
+    if len(sample) < n:
+        raw, share = _knn_vote(rep, sample, clus.labels, params.knn)
+        share[sample] = clus.membership
+    else:
+        raw, share = clus.labels.copy(), clus.membership.copy()
+    timings["cluster"] = round(time.perf_counter() - t0, 3)
+    if n_topics is None and clus.silhouette < MIN_SILHOUETTE:
+        metrics["outliers"] = {"count": n, "share": 1.0}
+        timings_copy = dict(timings)
+        res = _no_themes(
+            frame,
+            config,
+            f"no coherent groups (best silhouette {clus.silhouette:.3f}); all texts are outliers",
+            manifest,
+            metrics,
+        )
+        res.manifest["timings"] = timings_copy
+        res.embeddings = embeddings
+        return res
+
+    # ---- outliers: themes smaller than min_topic_size (auto mode only)
+    sizes = pd.Series(raw).value_counts()
+    small = set(sizes[sizes < params.min_topic_size].index.tolist()) if n_topics is None else set()
+    topics = np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)
+    from covidlearning.quality import outlier_stats
+
+    metrics["outliers"] = outlier_stats(topics)
+    if (topics >= 0).sum() == 0:
+        return _no_themes(
+            frame, config, "every text fell in a group too small to be a theme", manifest, metrics
+        )
+    status = np.array(["ok"] * n, dtype=object)
+    prob = share.astype(float)
+    if config.outliers == "reassign" and (topics == -1).any():
+        cents = _centroids(embeddings, topics)
+        keys = list(cents)
+        mat = np.stack([cents[k] for k in keys])
+        out_idx = np.flatnonzero(topics == -1)
+        sims = embeddings[out_idx] @ mat.T
+        topics[out_idx] = np.array(keys)[sims.argmax(axis=1)]
+        prob[out_idx] = np.clip(sims.max(axis=1), 0, 1)
+        status[out_idx] = "reassigned outlier"
+    elif (topics == -1).any():
+        status[topics == -1] = "outlier"
+    metrics["reassigned_outliers"] = int((status == "reassigned outlier").sum())
+
+    # ---- describe with BERTopic (manual topic modelling: our clusters as y)
+    t0 = time.perf_counter()
+    model = _fit_bertopic(docs, embeddings, topics, tokenizer, config)
+    final = np.asarray(model.topics_, dtype=int)
+    timings["represent"] = round(time.perf_counter() - t0, 3)
+
+    # ---- labels, keywords, quotes
+    from covidlearning.text import label_from_keywords
+
+    keywords: dict[int, list[str]] = {}
+    labels: dict[int, str] = {}
+    for t in sorted(set(final.tolist())):
+        words = [w for w, _ in (model.get_topic(t) or []) if w]
+        keywords[t] = words
+        labels[t] = "Outliers" if t == -1 else label_from_keywords(words)
+    labels = _unique_labels(labels, keywords)
+    model.set_topic_labels({t: labels[t] for t in sorted(labels)})
+    eligible = status == "ok"
+    rows = []
+    for t in sorted(set(final.tolist())):
+        size = int((final == t).sum())
+        quotes = (
+            []
+            if t == -1
+            else select_quotes(t, final, embeddings, docs, doc_ids, config.n_quotes, eligible)
+        )
+        rows.append(
+            {
+                "topic": t,
+                "label": labels[t],
+                "size": size,
+                "share": round(size / n, 6),
+                "keywords": "; ".join(keywords[t][:10]),
+                "quote_ids": "; ".join(quotes),
+            }
+        )
+    topics_df = pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+
+    # ---- assignments, in input order
+    by_id = {
+        i: (int(t), labels[int(t)], round(float(p), 4), s)
+        for i, t, p, s in zip(doc_ids, final, prob, status, strict=True)
+    }
+    out_rows = []
+    for rid, st in zip(frame["id"].astype(str), frame["status"].astype(str), strict=True):
+        if rid in by_id:
+            t, lab, p, s = by_id[rid]
+            out_rows.append((rid, t, lab, p, s))
+        else:
+            out_rows.append((rid, pd.NA, "", np.nan, st))
+    assignments = pd.DataFrame(out_rows, columns=ASSIGN_COLUMNS)
+    assignments["topic"] = assignments["topic"].astype("Int64")
+
+    # ---- quality
+    t0 = time.perf_counter()
+    metrics.update(
+        _quality(model, docs, keywords, final, rep[sample], clus, params, config, progress)
+    )
+    timings["quality"] = round(time.perf_counter() - t0, 3)
+
+    cents = _centroids(embeddings, final)
+    own = np.array([embeddings[i] @ cents[t] for i, t in enumerate(final.tolist()) if t >= 0])
+    model_meta = {
+        "labels": {str(t): labels[t] for t in sorted(labels)},
+        "model_id": mid,
+        "embedding_model": config.embedding_model,
+        "new_theme_threshold": round(float(np.quantile(own, 0.05)), 6) if len(own) else 0.0,
+        "seed": config.seed,
+        "n_modelled": n,
+    }
+    return DiscoveryResult(
+        assignments=assignments,
+        topics=topics_df,
+        metrics=metrics,
+        manifest=manifest,
+        model=model,
+        docs=docs,
+        doc_ids=doc_ids,
+        embeddings=embeddings,
+        topic_of_doc=final.tolist(),
+        model_meta=model_meta,
+    )
+
+
+def _fit_bertopic(
+    docs: list[str],
+    embeddings: np.ndarray,
+    topics: np.ndarray,
+    tokenizer: Any,
+    config: DiscoverConfig,
+) -> Any:
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    from covidlearning.embed import load_model
+    from covidlearning.text import make_vectorizer
+
+    _seed_everything(config.seed)
+    model = BERTopic(
+        embedding_model=load_model(config.embedding_model),
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BaseCluster(),
+        vectorizer_model=make_vectorizer(tokenizer, len(docs)),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        representation_model=[
+            KeyBERTInspired(top_n_words=10, random_state=config.seed),
+            MaximalMarginalRelevance(diversity=0.3, top_n_words=10),
+        ],
+        top_n_words=10,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    model.fit(docs, embeddings=embeddings, y=topics.tolist())
+    return model
+
+
+def _quality(
+    model: Any,
+    docs: list[str],
+    keywords: dict[int, list[str]],
+    final: np.ndarray,
+    rep_sample: np.ndarray,
+    clus: Clustering,
+    params: Params,
+    config: DiscoverConfig,
+    progress: bool,
+) -> dict[str, Any]:
+    from covidlearning.quality import npmi_coherence, stability, topic_diversity
+
+    words = [keywords[t] for t in sorted(keywords) if t >= 0]
+    vec = model.vectorizer_model
+    coherence = npmi_coherence(
+        words, matrix=vec.transform(docs), vocabulary=vec.vocabulary_, top_n=10
+    )
+    out: dict[str, Any] = {
+        "n_topics": int(len([t for t in set(final.tolist()) if t >= 0])),
+        "coherence_npmi": coherence,
+        "topic_diversity": topic_diversity(words),
+    }
+    reruns = []
+    n_topics = None if config.topics == "auto" else int(config.topics)
+    for r in range(1, config.stability_runs + 1):
+        other = consensus_cluster(rep_sample, params, config.seed + 1000 * r, n_topics)
+        reruns.append(other.labels.tolist())
+    stab = stability(clus.labels.tolist(), reruns)
+    stab["texts"] = len(rep_sample)
+    out["stability"] = stab
+    return out
+
+
+def discover_file(
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    text_column: str,
+    id_column: str | None = None,
+    out: str | Path | None = None,
+    config: DiscoverConfig | None = None,
+    *,
+    sheet: str | None = None,
+    progress: bool = True,
+) -> DiscoveryResult:
+    """Load a table, find its themes and (when ``out`` is given) write the files.
+
+    Raises:
+        InputError: the file or column is unusable or holds too few texts.
+    """
+    from covidlearning.load import load_table
+
+    t0 = time.perf_counter()
+    frame = load_table(input, text_column, id_column, sheet)
+    check_usable(frame, Path(input).name)
+    load_s = round(time.perf_counter() - t0, 3)
+    result = discover(frame, config, progress=progress, input_sha256=sha256_file(input))
+    result.manifest["input"] = {
+        "file": Path(input).name,
+        "text_column": text_column,
+        "id_column": id_column,
+    }
+    result.manifest["timings"]["load"] = load_s
+    if out is not None:
+        result.save(out)
+    return result
+
+
+# --------------------------------------------------------------------------- assign
+def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Load a saved model (the ``model/`` folder of a discover run, or the run folder).
+
+    Returns:
+        the BERTopic model and its covidlearning metadata (labels, threshold, model id).
+
+    Raises:
+        InputError: no saved model there.
+    """
+    model_dir = Path(model_dir)
+    if (model_dir / MODEL_SUBDIR / META_FILE).exists():
+        model_dir = model_dir / MODEL_SUBDIR
+    meta_path = model_dir / META_FILE
+    if not meta_path.exists():
+        raise InputError(
+            f"no saved discovery model in {model_dir}",
+            "Pass --model the output folder of `covidlearning discover` (it holds model/)",
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    from bertopic import BERTopic
+
+    from covidlearning.embed import load_model as load_st
+
+    model = BERTopic.load(str(model_dir), embedding_model=load_st(meta["embedding_model"]))
+    return model, meta
+
+
+def assign(
+    frame: pd.DataFrame,
+    model_dir: str | Path,
+    config: DiscoverConfig | None = None,
+    *,
+    progress: bool = True,
+    threshold: float | None = None,
+) -> pd.DataFrame:
+    """Place new texts into a saved model's themes without refitting.
+
+    Each usable text goes to the theme whose topic embedding is most similar
+    (cosine); ``probability`` is that similarity. Texts less similar than the
+    model's threshold (the 5th percentile of the training texts' similarity to
+    their own theme) keep the nearest theme but get status ``candidate new theme``.
+
+    Args:
+        frame: from :func:`covidlearning.load.load_table`.
+        model_dir: a discover output folder or its ``model/`` folder.
+        config: embedding cache and batch settings (default :class:`DiscoverConfig`).
+        progress: show a progress bar while embedding.
+        threshold: override the similarity threshold.
+
+    Returns:
+        ``id, topic, label, probability, status``, one row per input row.
+    """
+    config = config or DiscoverConfig()
+    ok = _frame_ok(frame)
+    model, meta = load_model(model_dir)
+    from covidlearning.embed import embed_texts
+
+    docs = frame.loc[ok, "text"].astype(str).tolist()
+    topic_ids = sorted(int(t) for t in model.topic_labels_ if int(t) >= 0)
+    emb_table = np.asarray(model.topic_embeddings_, dtype=np.float32)
+    offset = 1 if -1 in model.topic_labels_ else 0
+    cents = _normalise(emb_table[[t + offset for t in topic_ids]])
+    labels = {int(k): v for k, v in meta["labels"].items()}
+    thr = meta.get("new_theme_threshold", 0.0) if threshold is None else threshold
+    result: dict[str, tuple[int, str, float, str]] = {}
+    if docs:
+        emb = embed_texts(
+            docs,
+            model=meta["embedding_model"],
+            cache_dir=config.cache_dir,
+            batch_size=config.batch_size,
+            progress=progress,
+        )
+        sims = emb @ cents.T
+        best = sims.argmax(axis=1)
+        for rid, b, s in zip(frame.loc[ok, "id"].astype(str), best, sims.max(axis=1), strict=True):
+            t = topic_ids[int(b)]
+            st = "ok" if s >= thr else "candidate new theme"
+            result[rid] = (t, labels.get(t, str(t)), round(float(s), 4), st)
+    rows = []
+    for rid, st in zip(frame["id"].astype(str), frame["status"].astype(str), strict=True):
+        rows.append((rid, *result[rid]) if rid in result else (rid, pd.NA, "", np.nan, st))
+    out = pd.DataFrame(rows, columns=ASSIGN_COLUMNS)
+    out["topic"] = out["topic"].astype("Int64")
+    return out
