@@ -174,6 +174,13 @@ def test_assignments_from_result_object(survey):
     assert bd.keywords is None
     with pytest.raises(ValueError):
         B.assignments_of(pd.DataFrame({"x": [1]}))
+    # excluded rows keep their place in a discovery's assignments with an empty topic
+    mixed = pd.DataFrame(
+        {"id": [1, 2, 3, 4], "topic": ["0", "", None, "-1"], "label": ["a", "", "", "x"]}
+    )
+    got = B.assignments_of(mixed)
+    assert got["id"].tolist() == ["1", "4"] and got["topic"].tolist() == [0, -1]
+    assert got["label"].tolist() == ["a", B.OUTLIER_LABEL]
 
 
 @pytest.mark.slow

@@ -73,15 +73,21 @@ class Breakdown:
 
 # --------------------------------------------------------------------------- inputs
 def assignments_of(result: Any) -> pd.DataFrame:
-    """The assignments table of a DiscoveryResult (or the table itself), ids as strings."""
+    """The analysed rows of a DiscoveryResult's assignments (or of an assignments table).
+
+    Rows without a topic (excluded answers, kept in the assignments with an empty
+    topic) are dropped; ids become strings and topics integers.
+    """
     table = result if isinstance(result, pd.DataFrame) else getattr(result, "assignments", None)
     if table is None or not {"id", "topic"} <= set(table.columns):
         raise ValueError("need a DiscoveryResult or an assignments table with 'id' and 'topic'")
-    table = table.copy()
+    topic = pd.to_numeric(table["topic"].astype("string").str.strip(), errors="coerce")
+    table = table[topic.notna()].copy()
+    table["topic"] = topic[topic.notna()].astype(int)
     table["id"] = table["id"].astype(str)
     if "label" not in table.columns:
         table["label"] = table["topic"].astype(str)
-    table["label"] = table["label"].where(table["topic"].astype(int) != -1, OUTLIER_LABEL)
+    table["label"] = table["label"].astype(str).where(table["topic"] != -1, OUTLIER_LABEL)
     return table
 
 
