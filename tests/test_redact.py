@@ -487,6 +487,32 @@ def test_scan_dir_clean_report_passes(tmp_path):
     check_dir(rep)
 
 
+def test_guard_does_not_join_table_cells(tmp_path):
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    cells = "<table><tr><td>Bay Bed</td><td>17</td><td>Dr</td><td>Smith</td></tr></table>"
+    (rep / "r.html").write_text(f"<html><body>{cells}</body></html>")
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "",
+                "metadata": {},
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"text/html": cells, "text/plain": "   Bay Bed  17  Dr  Smith"},
+                    }
+                ],
+            }
+        ]
+    }
+    (rep / "n.ipynb").write_text(json.dumps(nb))
+    assert scan_dir(rep) == []
+    assert Redactor().redact("Bay Bed\n17") == "Bay Bed\n17"
+
+
 def test_known_originals_match_whole_words_only(tmp_path):
     rep = tmp_path / "rep"
     rep.mkdir()

@@ -41,13 +41,19 @@ def run(root: Path, tmp_path_factory: pytest.TempPathFactory):
     return {"out": out, "tmp": tmp, "cfg": cfg, "data": generate()}
 
 
+_BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,|\"image/png\": \")[A-Za-z0-9+/=\\n\s]+")
+
+
 def _all_text(folder: Path) -> str:
-    """Every readable text of every file (tables, xlsx cells, notebooks, HTML, SVG...)."""
+    """Every readable text of every file (tables, xlsx cells, notebooks, HTML, SVG...),
+    plus the raw text of every text file (attributes, markup) without embedded images.
+    """
     chunks = []
     for f in sorted(p for p in folder.rglob("*") if p.is_file()):
         chunks.extend(text for _, text in file_chunks(f))
         if f.suffix.lower() not in {".png", ".xlsx", ".parquet"}:
-            chunks.append(f.read_bytes().decode("utf-8", errors="replace"))
+            raw = f.read_bytes().decode("utf-8", errors="replace")
+            chunks.append(_BASE64.sub(" ", raw))
     return "\n".join(chunks)
 
 

@@ -142,8 +142,8 @@ _POSTCODE_RE = re.compile(
 _WARD_ID = r"(?:\d{1,3}[A-Za-z]?|[A-Z]{1,2}\d{0,2}[A-Z]?)"
 _WARD_RE = re.compile(
     r"(?<![\w-])(?:(?i:ward|bay|bed|room|cubicle|side[ -]room|theatre|pod|bedspace|bed space)"
-    r"\s*(?:no\.?|number|#)?\s*" + _WARD_ID + r"(?![\w-])"
-    r"(?:[\s,/&-]{1,3}(?i:ward|bay|bed|room|cubicle|side[ -]room|pod)\s*"
+    r"[ \t\u00a0]{0,2}(?:no\.?|number|#)?[ \t\u00a0]{0,2}" + _WARD_ID + r"(?![\w-])"
+    r"(?:[ \t,/&-]{1,3}(?i:ward|bay|bed|room|cubicle|side[ -]room|pod)[ \t\u00a0]{0,2}"
     + _WARD_ID
     + r"(?![\w-]))*)"
 )
@@ -787,12 +787,16 @@ def _notebook_chunks(nb: dict) -> Iterable[tuple[str, str]]:
             if "text" in output:
                 t = output["text"]
                 yield where, "".join(t) if isinstance(t, list) else t
-            for mime, data in (output.get("data") or {}).items():
-                text = "".join(data) if isinstance(data, list) else data
+            data = output.get("data") or {}
+            for mime, value in data.items():
+                text = "".join(value) if isinstance(value, list) else value
                 if not isinstance(text, str):
                     text = json.dumps(text)
                 if mime in {"text/html", "image/svg+xml"}:
-                    yield where, "\n".join(html_text(text))
+                    for chunk in html_text(text):
+                        yield where, chunk
+                elif mime == "text/plain" and "text/html" in data:
+                    continue  # the same table as the HTML, but with cells run together
                 elif mime.startswith("text/") or mime.endswith("json"):
                     yield where, text
             if output.get("output_type") == "error":
@@ -841,7 +845,8 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
         except json.JSONDecodeError:
             pass
     if suffix in {".html", ".htm", ".svg", ".xml"}:
-        yield "text", "\n".join(html_text(text))
+        for chunk in html_text(text):  # one text node at a time: no match across cells
+            yield "text", chunk
         return
     yield "text", text
 
