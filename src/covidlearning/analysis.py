@@ -251,7 +251,7 @@ def write_discovery_tables(
     t["topic"] = t["topic"].map(_topic_key)
     no_themes = None
     if t.empty or n == 0:
-        no_themes = str(metrics.get("no_themes") or metrics.get("reason") or "no coherent themes")
+        no_themes = str(metrics.get("no_themes_found") or "no coherent themes")
     themes = _themes_table(t, modelled, units)
     run.write_table(themes, "themes")
     run.write_table(_quotes_table(run, t, units, modelled), "quotes", float_format="%.6g")
@@ -300,7 +300,9 @@ def _themes_table(
         rows,
         columns=["topic", "label", "keywords", "size", "share", "ci_low", "ci_high", "documents"],
     )
-    return out.sort_values(["size", "topic"], ascending=[False, True]).reset_index(drop=True)
+    order = out["topic"].map(lambda t: (int(t), "") if t.lstrip("-").isdigit() else (10**9, t))
+    out = out.assign(_order=order).sort_values(["size", "_order"], ascending=[False, True])
+    return out.drop(columns="_order").reset_index(drop=True)
 
 
 def _quotes_table(
@@ -320,6 +322,7 @@ def _quotes_table(
             if qid not in by_id.index or str(topic_of.get(qid, key)) != key:
                 continue
             u = by_id.loc[qid]
+            section = str(u.get("section", "") or "") if not run.is_table else ""
             rows.append(
                 {
                     "topic": key,
@@ -328,7 +331,7 @@ def _quotes_table(
                     "id": qid,
                     "quote": str(u["text"]),
                     "source": _source_of(u, run),
-                    "section": str(u.get("section", "") or "") if not run.is_table else "",
+                    "section": _section_below_title(section, u.get("title")),
                 }
             )
     q = pd.DataFrame(rows, columns=["topic", "label", "rank", "id", "quote", "source", "section"])
@@ -340,6 +343,16 @@ def _quotes_table(
         analysed = units[units["id"].isin(set(modelled["id"]))]
         q = filter_quotes(q, analysed, groups, cfg.disclosure.threshold)
     return run.redact_columns(q, ["quote", "source", "section"])
+
+
+def _section_below_title(section: str, title: Any) -> str:
+    """Drop a leading heading that only repeats the document's title ("Title > Part")."""
+    parts = [p.strip() for p in section.split(" > ") if p.strip()]
+    if parts and isinstance(title, str) and title.strip():
+        head, t = parts[0].lower(), title.strip().lower()
+        if head == t or t.startswith(head) or head.startswith(t):
+            parts = parts[1:]
+    return " > ".join(parts)
 
 
 def _source_of(unit: pd.Series, run: Run) -> str:
@@ -471,29 +484,29 @@ def quality_table(metrics: dict[str, Any], n_units: int, n_themes: int) -> pd.Da
         ("units analysed", n_units, "Text units (or responses) given to the model."),
         (
             "coherence (NPMI)",
-            _metric(metrics, "coherence_npmi", "coherence.npmi", "npmi", "coherence"),
+            _metric(metrics, "coherence_npmi.mean", "coherence_npmi", "coherence.npmi", "npmi"),
             "Do a theme's keywords occur together in the texts? -1 never, 0 by chance, "
             "+1 always; above about 0.1 is typical of readable themes.",
         ),
         (
             "diversity",
-            _metric(metrics, "diversity", "topic_diversity", "diversity.value"),
+            _metric(metrics, "topic_diversity", "diversity", "diversity.value"),
             "Share of keywords unique to one theme: 1 means themes do not repeat each other.",
         ),
         (
             "stability (ARI)",
-            _metric(metrics, "stability_ari", "stability.mean_ari", "stability.ari", "ari"),
+            _metric(metrics, "stability.mean_ari", "stability_ari", "stability.ari", "ari"),
             "How far re-running with other random seeds gives the same grouping: 1 identical, "
             "0 no better than chance.",
         ),
         (
             "outliers",
-            _metric(metrics, "outliers", "outliers.count", "n_outliers", "outlier_count"),
+            _metric(metrics, "outliers.count", "outliers", "n_outliers", "outlier_count"),
             "Units that fitted no theme well before reassignment.",
         ),
         (
             "outlier share",
-            _metric(metrics, "outlier_share", "outliers.share", "outliers_share"),
+            _metric(metrics, "outliers.share", "outlier_share", "outliers_share"),
             "The same as a share of all units.",
         ),
     ]
@@ -512,7 +525,7 @@ def read_discovery(run: Run) -> Discovery:
     assignments["topic"] = assignments["topic"].fillna("").map(_topic_key)
     metrics_path = run.work_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.is_file() else {}
-    no_themes = None if len(themes) else "no coherent themes"
+    no_themes = None if len(themes) else str(metrics.get("no_themes_found") or "no coherent themes")
     return Discovery(themes, assignments, metrics, no_themes)
 
 

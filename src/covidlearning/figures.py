@@ -229,32 +229,37 @@ def similarity_map(
     return fig
 
 
-def _spread_labels(coords: pd.DataFrame, min_gap: float = 0.09) -> list[tuple[float, float]]:
-    """Label positions nudged apart vertically so that close bubbles keep readable labels.
+def _spread_labels(coords: pd.DataFrame, line_gap: float = 0.05) -> list[tuple[float, float]]:
+    """Label positions nudged apart vertically so that nearby labels do not overlap.
 
-    Positions are in data units; ``min_gap`` is a fraction of the larger axis span.
-    Deterministic: labels are processed in order of y, then x.
+    Each label's box is estimated from its wrapped text (about 1% of the x span per
+    character, ``line_gap`` of the y span per line). Overlapping boxes are pushed apart
+    vertically until none overlap (or 200 passes). Deterministic.
     """
     x = coords["x"].to_numpy(dtype=float)
     y = coords["y"].to_numpy(dtype=float)
     if len(x) < 2:
         return list(zip(x.tolist(), y.tolist(), strict=True))
-    span = max(float(np.ptp(x)), float(np.ptp(y)), 1e-9)
-    gap = min_gap * span
+    xs = max(float(np.ptp(x)), 1e-9) * 1.36  # the axes add 18% padding either side
+    ys = max(float(np.ptp(y)), 1e-9) * 1.36
+    lines = [wrap(v, 24).split("\n") for v in coords["label"]]
+    half_w = np.array([max(len(t) for t in ls) * 0.0105 * xs / 2 for ls in lines])
+    half_h = np.array([len(ls) * line_gap * ys / 2 for ls in lines])
     ly = y.copy()
     order = np.lexsort((x, y))
-    for _ in range(50):
+    for _ in range(200):
         moved = False
-        for a_i, a in enumerate(order):
-            for b in order[a_i + 1 :]:
-                if abs(x[a] - x[b]) < 2.2 * gap and abs(ly[a] - ly[b]) < gap:
-                    push = (gap - abs(ly[a] - ly[b])) / 2 + 1e-6
-                    if ly[b] >= ly[a]:
-                        ly[a] -= push
-                        ly[b] += push
-                    else:
-                        ly[a] += push
-                        ly[b] -= push
+        for i, a in enumerate(order):
+            for b in order[i + 1 :]:
+                if abs(x[a] - x[b]) >= half_w[a] + half_w[b]:
+                    continue
+                need = half_h[a] + half_h[b]
+                gap = abs(ly[a] - ly[b])
+                if gap < need:
+                    push = (need - gap) / 2 + 1e-9
+                    up, down = (b, a) if (ly[b], b) >= (ly[a], a) else (a, b)
+                    ly[up] += push
+                    ly[down] -= push
                     moved = True
         if not moved:
             break

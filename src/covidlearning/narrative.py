@@ -206,10 +206,15 @@ class Report:
         run: the run (from :func:`covidlearning.report.open_run`).
         quotes_per_theme: illustrative quotes shown per theme.
         max_keywords: keywords shown per theme.
+        quote_words: longer quotes are cut at a sentence end (or word) near this length,
+            marked with an ellipsis; the quotes table keeps the full text.
     """
 
-    def __init__(self, run: Run, quotes_per_theme: int = 4, max_keywords: int = 8) -> None:
+    def __init__(
+        self, run: Run, quotes_per_theme: int = 4, max_keywords: int = 8, quote_words: int = 80
+    ) -> None:
         self.run = run
+        self.quote_words = quote_words
         self.cfg = run.config
         self.quotes_per_theme = quotes_per_theme
         self.max_keywords = max_keywords
@@ -314,8 +319,14 @@ class Report:
         """Key findings in a few bullets."""
         lines = ["## Key findings", ""]
         if self.theme_table.empty:
+            reason = ""
+            mpath = self.run.work_dir / "metrics.json"
+            if mpath.is_file():
+                reason = str(json.loads(mpath.read_text("utf-8")).get("no_themes_found") or "")
             lines.append(
-                "No coherent themes were found in this material; see *How far to trust this* below."
+                "**No themes found**" + (f": {reason}." if reason else ".") + " The material "
+                "holds too few texts, or texts too alike or too different, for a grouping that "
+                "would survive a re-run. See *How far to trust this* below."
             )
             self._show(_md("\n".join(lines)))
             return
@@ -434,7 +445,9 @@ class Report:
                 "Theme": t.label,
                 "Keywords": kw,
                 self.w("Units"): int(t.size),
-                "Share (95% CI)": f"{pct(t.share)} ({pct(t.ci_low)} to {pct(t.ci_high)})",
+                "Share (95% CI)": f"{pct(t.share)} ({pct(t.ci_low)} to {pct(t.ci_high)})".replace(
+                    " ", "\u00a0"
+                ),
             }
             if not self.run.is_table:
                 row["Appears in"] = self._docs_text(t.documents)
@@ -566,7 +579,7 @@ class Report:
                 src = str(r.source)
                 sec = str(r.section) if isinstance(r.section, str) and r.section else ""
                 where = f"{src}" + (f", section “{sec}”" if sec else "")
-                text = " ".join(str(r.quote).split())
+                text = _trim_words(" ".join(str(r.quote).split()), self.quote_words)
                 blocks.append(f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(where)}*\n")
             self._show(_md("\n".join(blocks)))
 
@@ -881,6 +894,18 @@ def _as_responses(text: str) -> str:
     for pattern, word in _UNIT_WORDS:
         text = pattern.sub(word, text)
     return text
+
+
+def _trim_words(text: str, limit: int) -> str:
+    """Shorten ``text`` to about ``limit`` words, at a sentence end when one is close."""
+    words = text.split()
+    if limit <= 0 or len(words) <= limit:
+        return text
+    cut = " ".join(words[:limit])
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    if end > len(cut) * 0.6:
+        return cut[: end + 1] + " […]"
+    return cut.rstrip(",;:") + " […]"
 
 
 def _md_escape(text: str) -> str:
