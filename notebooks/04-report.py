@@ -27,7 +27,7 @@ out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from 
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
 quotes_per_theme: int = 4  # illustrative quotes shown per theme (3 to 5 reads well)
 max_keywords: int = 8  # keywords shown per theme
-quote_words: int = 80  # longer quotes are shortened to about this many words (0 = never)
+quote_words: int = 80  # longer quotes are shortened to about this many words (0: never)
 
 # %% tags=["remove-cell"]
 from covidlearning import narrative, report
