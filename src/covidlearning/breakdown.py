@@ -453,7 +453,15 @@ def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
     if counts.empty or counts.shape[1] == 0 or counts.shape[0] < 1:
         return None
     plt = _plt()
-    themes = [t for t in counts.columns if int(t) != -1][:max_themes]
+    # the themes with the most periods that can be shown, then the largest
+    visible = ((~bd.mask) & (counts > 0)).sum(axis=0)
+    ranked = sorted(
+        (t for t in counts.columns if int(t) != -1),
+        key=lambda t: (-int(visible[t]), -int(counts[t].sum()), int(t)),
+    )
+    themes = [t for t in ranked if visible[t] > 0][:max_themes] or ranked[:max_themes]
+    if not themes:
+        return None
     bases = counts.sum(axis=1).replace(0, np.nan)
     share = counts[themes].div(bases, axis=0).where(~bd.mask[themes])
     fig, ax = plt.subplots(figsize=(10, 4.8))
