@@ -193,7 +193,7 @@ def files(tmp_path):
 def test_cli_codebook_and_gold(files):
     tmp, inp, cb, _ = files
     args = ["code", str(inp), "--text-column", "body", "--id-column", "uid", "--codebook", str(cb),
-            "--gold-column", "gold", "--out", str(tmp / "o"), "--no-finetune"]  # fmt: skip
+            "--gold-column", "gold", "--out", str(tmp / "o")]  # fmt: skip
     assert cli_run(args) == 0
     a = pd.read_csv(tmp / "o" / "assignments.csv")
     assert a["id"].tolist() == [f"u{i}" for i in range(6)]
@@ -203,7 +203,7 @@ def test_cli_codebook_and_gold(files):
     assert json.loads((tmp / "o" / "agreement.json").read_text())["accuracy"] == 1.0
     assert load_codebook(tmp / "o" / "codebook.yaml") == _book()
     # the same run through the explicit subcommand name
-    again = ["code", "run", *args[1:-3], "--out", str(tmp / "o2"), "--no-finetune"]
+    again = ["code", "run", *args[1:-2], "--out", str(tmp / "o2")]
     assert cli_run(again) == 0
     assert (tmp / "o2" / "assignments.csv").read_bytes() == (
         tmp / "o" / "assignments.csv"

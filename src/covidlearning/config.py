@@ -96,7 +96,8 @@ class CodeConfig(StrictModel):
     )
     seed: int = Field(42, description="Random seed.")
     finetune: bool = Field(
-        True, description="Few-shot: fine-tune the embedding model on the codebook's examples."
+        False, description="Few-shot: fine-tune the embedding model on the codebook's examples "
+        "first (experimental; about 20-60 s on CPU)."
     )
     epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
     lexical_weight: float = Field(

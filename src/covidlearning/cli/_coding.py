@@ -88,8 +88,12 @@ def run_cmd(
     max_themes: Annotated[int, typer.Option(min=1, help="At most this many themes per text.")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     finetune: Annotated[
-        bool, typer.Option(help="Few-shot: fine-tune the embedding model on the examples.")
-    ] = True,
+        bool,
+        typer.Option(
+            help="Few-shot: fine-tune the embedding model on the examples first "
+            "(experimental, minutes on a busy CPU; no clear gain on the LSBU units)."
+        ),
+    ] = False,
 ) -> None:
     """Code INPUT against a codebook (zero/few-shot) or a human-coded sample (--train)."""
     from covidlearning.codebook import load_codebook
