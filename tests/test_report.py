@@ -437,3 +437,23 @@ def test_tables_workbook_is_byte_stable(tmp_path):
     assert first == second
     back = pd.read_excel(t / "report-tables.xlsx", sheet_name="themes", dtype=str)
     assert back["label"].tolist() == ["Video clinics", "007 site"]
+
+
+def test_framework_alignment_matched_missed_new():
+    t = pd.DataFrame(
+        {
+            "kind": ["theme", "theme", "theme", "topic", "topic", "topic"],
+            "id": ["a", "b", "c", "0", "1", "2"],
+            "label": ["Video", "Wellbeing", "Red tape", "Remote clinics", "Staff rest", "Parking"],
+            "sim:a": [np.nan] * 3 + [0.8, 0.3, 0.2],
+            "sim:b": [np.nan] * 3 + [0.4, 0.7, 0.3],
+            "sim:c": [np.nan] * 3 + [0.5, 0.6, 0.3],  # related to two topics, nobody's closest
+        }
+    )
+    al = analysis.framework_alignment(t, cut=0.45)
+    assert al["matched"]["framework_theme"].tolist() == ["Video", "Wellbeing"]
+    assert al["matched"]["discovered"].tolist() == ["Remote clinics", "Staff rest"]
+    assert al["missed"].to_dict("records") == [
+        {"framework_theme": "Red tape", "closest": "Staff rest", "similarity": 0.6}
+    ]
+    assert al["new"]["discovered"].tolist() == ["Parking"]

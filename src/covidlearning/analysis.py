@@ -596,46 +596,102 @@ def _frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[dict[st
     return results
 
 
+def framework_alignment(table: pd.DataFrame, cut: float) -> dict[str, pd.DataFrame]:
+    """Classify a :func:`covidlearning.coding.compare_to_framework` table.
+
+    Each discovered theme is placed under its closest framework theme when their
+    similarity reaches ``cut``; otherwise it is **new**. A framework theme is
+    **matched** when at least one discovered theme is placed under it, and **missed**
+    when none is (even if some theme is loosely related: it is then reported with its
+    closest theme). This is stricter than "any similarity above the cut", which with
+    averaged embeddings can call every framework theme supported.
+
+    Returns:
+        ``matched`` (framework theme, discovered themes, best similarity), ``missed``
+        (framework theme, closest discovered theme, similarity) and ``new``
+        (discovered theme, closest framework theme, similarity).
+    """
+    th = table[table["kind"] == "theme"].reset_index(drop=True)
+    tp = table[table["kind"] == "topic"].reset_index(drop=True)
+    sims = [f"sim:{i}" for i in th["id"]]
+    m = tp[sims].astype(float).to_numpy() if len(tp) and sims else np.zeros((0, len(th)))
+    best = m.argmax(axis=1) if m.size else np.array([], dtype=int)
+    best_sim = m.max(axis=1) if m.size else np.array([])
+    placed = best_sim >= cut
+    matched, missed = [], []
+    for j, theme in th.iterrows():
+        members = [i for i in range(len(tp)) if placed[i] and best[i] == j]
+        if members:
+            members.sort(key=lambda i: -m[i, j])
+            matched.append(
+                {
+                    "framework_theme": theme["label"],
+                    "discovered": "; ".join(str(tp.loc[i, "label"]) for i in members),
+                    "similarity": round(float(m[members[0], j]), 4),
+                }
+            )
+        else:
+            i = int(m[:, j].argmax()) if len(tp) else -1
+            missed.append(
+                {
+                    "framework_theme": theme["label"],
+                    "closest": str(tp.loc[i, "label"]) if i >= 0 else "",
+                    "similarity": round(float(m[i, j]), 4) if i >= 0 else float("nan"),
+                }
+            )
+    new = [
+        {
+            "discovered": str(tp.loc[i, "label"]),
+            "closest": str(th.loc[int(best[i]), "label"]),
+            "similarity": round(float(best_sim[i]), 4),
+        }
+        for i in range(len(tp))
+        if not placed[i]
+    ]
+    return {
+        "matched": pd.DataFrame(matched, columns=["framework_theme", "discovered", "similarity"]),
+        "missed": pd.DataFrame(missed, columns=["framework_theme", "closest", "similarity"]),
+        "new": pd.DataFrame(new, columns=["discovered", "closest", "similarity"]),
+    }
+
+
 def _framework_story(
     run: Run, codebook: Any, table: pd.DataFrame, themes: pd.DataFrame, name: str, cut: float
 ) -> dict[str, Any]:
     """Words, figure and summary for one framework comparison."""
     from covidlearning import figures
 
-    th = table[table["kind"] == "theme"]
-    tp = table[table["kind"] == "topic"]
-    matched = th[th["flag"] == "supported"].sort_values("similarity", ascending=False)
-    missed = th[th["flag"] != "supported"].sort_values("similarity", ascending=False)
-    new = tp[tp["flag"] == "new theme"]
-    inside = tp[tp["flag"] != "new theme"]
+    al = framework_alignment(table, cut)
+    matched, missed, new = al["matched"], al["missed"], al["new"]
+    n_fw = len(matched) + len(missed)
+    n_found = int((table["kind"] == "topic").sum())
     lines = [
-        f"*{codebook.name}* has {len(th)} themes; the analysis found {len(tp)}. A framework "
-        "theme counts as **matched** when the meaning of its name, definition and examples "
-        f"is close to the meaning of a discovered theme's texts (cosine similarity of at "
-        f"least {cut:.2f}; 1 would be identical).",
+        f"*{codebook.name}* has {n_fw} themes; the analysis found {n_found}. Each discovered "
+        "theme is placed under the framework theme closest to it in meaning (comparing the "
+        "framework theme's name, definition and examples with the discovered theme's "
+        f"texts), provided the cosine similarity is at least {cut:.2f} (1 would be "
+        "identical).",
         "",
-        f"**Matched ({len(matched)} of {len(th)}):**",
+        f"**Matched ({len(matched)} of {n_fw}): framework themes the data supports**",
     ]
     lines += [
-        f"- {r.label} — found as *{r.best_match_label}* (similarity {r.similarity:.2f})"
+        f"- {r.framework_theme}: found as *{r.discovered}* (best similarity {r.similarity:.2f})"
         for r in matched.itertuples()
     ] or ["- none"]
-    lines += ["", f"**Missed ({len(missed)}): framework themes no discovered theme matches:**"]
     lines += [
-        f"- {r.label} (closest: *{r.best_match_label}*, similarity {r.similarity:.2f})"
+        "",
+        f"**Missed ({len(missed)}): framework themes no discovered theme is mainly about**",
+    ]
+    lines += [
+        f"- {r.framework_theme} (closest: *{r.closest}*, similarity {r.similarity:.2f})"
         for r in missed.itertuples()
-    ] or ["- none: the data supports every framework theme"]
-    lines += ["", f"**New ({len(new)}): discovered themes the framework does not name:**"]
+    ] or ["- none: every framework theme has at least one discovered theme"]
+    lines += ["", f"**New ({len(new)}): discovered themes the framework does not name**"]
     lines += [
-        f"- *{r.label}* (closest framework theme: {r.best_match_label}, {r.similarity:.2f})"
+        f"- *{r.discovered}* (closest framework theme: {r.closest}, {r.similarity:.2f})"
         for r in new.itertuples()
-    ] or ["- none: every discovered theme sits inside the framework"]
-    if len(inside):
-        lines += [
-            "",
-            f"The other {len(inside)} discovered themes fall within the framework; the "
-            "figure shows every similarity.",
-        ]
+    ] or [f"- none: every discovered theme is within {cut:.2f} of a framework theme"]
+    tp = table[table["kind"] == "topic"]
     sims = [c for c in table.columns if c.startswith("sim:")]
     fig_name = None
     if sims and len(tp):
@@ -649,8 +705,9 @@ def _framework_story(
         run.figure(fig, name, alt=f"Similarity of discovered themes to {codebook.name}")
         fig_name = name
     summary = (
-        f"{codebook.name}: {len(matched)} of {len(th)} framework themes are matched by a "
-        f"discovered theme; {len(missed)} are not; {len(new)} discovered themes are new."
+        f"Against *{codebook.name}*: {len(matched)} of {n_fw} framework themes are found in "
+        f"the data, {len(missed)} are not, and {len(new)} discovered "
+        f"{'theme is' if len(new) == 1 else 'themes are'} outside the framework."
     )
     return {
         "name": codebook.name,
@@ -659,7 +716,8 @@ def _framework_story(
         "table": None,
         "figure": fig_name,
         "caption": f"How close in meaning each discovered theme (rows) is to each theme of "
-        f"{codebook.name} (columns); 1 is identical. Matches need at least {cut:.2f}.",
+        f"{codebook.name} (columns); 1 is identical. A discovered theme is placed under its "
+        f"closest framework theme when the similarity is at least {cut:.2f}.",
     }
 
 

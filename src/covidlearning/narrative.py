@@ -182,7 +182,7 @@ def breakdown_section(bd: Any, heading_level: int = 3) -> Any:
 # --------------------------------------------------------------------------- 04
 _QUALITY_BANDS = {
     "coherence (NPMI)": [(0.1, "good"), (0.0, "fair"), (-1.0, "weak")],
-    "diversity": [(0.8, "good"), (0.6, "fair"), (0.0, "weak")],
+    "diversity": [(0.7, "good"), (0.5, "fair"), (0.0, "weak")],
     "stability (ARI)": [(0.7, "good"), (0.4, "fair"), (-1.0, "weak")],
 }
 
@@ -292,7 +292,15 @@ class Report:
             return ""
         q = self.quality.set_index("measure")["value"]
         v = q.get(measure, "")
-        return "" if v is None or str(v) in {"", "nan"} else str(v)
+        if v is None or str(v) in {"", "nan"}:
+            return ""
+        try:
+            f = float(v)
+        except ValueError:
+            return str(v)
+        if "share" in measure:
+            return str(v)
+        return str(int(f)) if f.is_integer() else f"{f:.2f}"
 
     # ---- sections
     def title(self) -> None:
@@ -714,19 +722,25 @@ class Report:
                 "the only one."
             )
         if outl:
-            share = f" ({pct(float(outs))} of units)" if outs else ""
+            share = ""
+            if outs:
+                share = f" ({pct(float(outs), 1 if float(outs) < 0.01 else 0)} of units)"
+            outl = plural(int(float(outl)), "unit")
             policy = (
                 "then placed in their nearest theme"
                 if self.cfg.discover.outliers == "reassign"
                 else "left out of every theme"
             )
-            lines.append(
-                f"- **{outl} units{share} fitted no theme well** at first and were {policy}."
-            )
+            lines.append(f"- **{outl}{share} fitted no theme well** at first and were {policy}.")
         self._show(_md(self.w("\n".join(lines)) or "No quality figures were recorded."))
-        q = self.quality.rename(
-            columns={"measure": "Measure", "value": "Value", "meaning": "What it means"}
-        )
+        q = self.quality.copy()
+        q["value"] = [
+            pct(float(self._quality(m)), 1)
+            if "share" in m and self._quality(m)
+            else self._quality(m)
+            for m in q["measure"]
+        ]
+        q = q.rename(columns={"measure": "Measure", "value": "Value", "meaning": "What it means"})
         self._show(table_html(q))
 
     def methods(self) -> None:
@@ -739,9 +753,9 @@ class Report:
             else f"merged down to {d.topics}"
         )
         source = (
-            f"the table `{Path(c.input.path).name}` (text column `{c.input.text_column}`)"  # type: ignore[union-attr]
+            f"The table `{Path(c.input.path).name}` (text column `{c.input.text_column}`)"  # type: ignore[union-attr]
             if self.run.is_table
-            else f"the documents in `{c.corpus.raw_dir}`, "
+            else f"The documents in `{c.corpus.raw_dir}`, "
             + (
                 "split into sentences"
                 if c.corpus.sentences
@@ -758,15 +772,20 @@ class Report:
                 for k in ("bertopic", "sentence-transformers", "umap-learn", "hdbscan")
                 if k in v
             )
-        params = manifest.get("parameters") or {}
+        chosen = manifest.get("chosen") or {}
         tuned = ""
-        if isinstance(params, dict) and params:
-            keep = {
-                k: v
-                for k, v in params.items()
-                if isinstance(v, int | float | str) and not isinstance(v, bool)
+        if isinstance(chosen, dict) and chosen:
+            names = {
+                "n": "units clustered",
+                "umap_neighbors": "UMAP neighbours",
+                "umap_components": "UMAP dimensions",
+                "consensus_runs": "clustering runs",
+                "min_topic_size": "smallest theme",
             }
-            tuned = "; ".join(f"{k} = {v}" for k, v in list(keep.items())[:10])
+            tuned = "; ".join(f"{label} {chosen[k]}" for k, label in names.items() if k in chosen)
+            if isinstance(chosen.get("k_grid"), list) and chosen["k_grid"]:
+                grid = chosen["k_grid"]
+                tuned += f"; numbers of groups tried {grid[0]} to {grid[-1]}"
         lines = [
             "## Methods",
             "",
@@ -774,11 +793,13 @@ class Report:
             "2. **Meaning.** Each unit was turned into a sentence embedding with the "
             f"`{d.embedding_model}` "
             "model, run locally (nothing leaves the machine).",
-            "3. **Themes.** Units with similar embeddings were grouped with BERTopic "
-            "(UMAP to reduce "
-            "dimensions, density-based clustering), with settings adapted to the number of units; "
-            f"the number of themes was {topics}. Keywords come from class-based TF-IDF, refined "
-            "for relevance and variety.",
+            "3. **Themes.** Units were grouped by *consensus clustering*: the embeddings (with "
+            "a smaller weight on each unit's distinctive words) were reduced with UMAP and "
+            "partitioned with k-means many times, over several random seeds and numbers of "
+            "groups; units that kept landing together form a theme. Settings adapt to the "
+            f"number of units, and the number of themes was {topics}. BERTopic then describes "
+            "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
+            "and a short label.",
             "4. **Units that fit no theme** were "
             + (
                 "assigned to their nearest theme."
@@ -814,7 +835,7 @@ class Report:
                 "ward and bed numbers), and a final check scanned every published file."
             )
         if tuned:
-            lines.append(f"\nModel settings used: {tuned}.")
+            lines.append(f"\nSettings chosen for this number of units: {tuned}.")
         if versions:
             lines.append(
                 f"\nSoftware: {versions}; full versions and input checksums are in `manifest.json`."
