@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,8 @@ from covidlearning.cli import run as cli_run
 from covidlearning.codebook import Codebook, load_codebook
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 THEMES = {
     "transport": ["parking car park bus travel", "hard to park the car", "bus route to hospital"],
@@ -272,15 +275,41 @@ def test_cli_help_lists_both_forms(capsys):
 @pytest.mark.slow
 def test_few_shot_with_the_real_model(monkeypatch):
     monkeypatch.undo()  # use MiniLM
-    book = load_codebook(
-        __import__("pathlib").Path(__file__).parents[1] / "configs/codebooks/lsbu-10-leaps.yaml"
-    )
+    book = load_codebook(ROOT / "configs" / "codebooks" / "lsbu-10-leaps.yaml")
     texts = [
-        "We now see patients by video and use e-consult for most contacts.",
+        "We moved to virtual clinics, video calls and online triage software.",
         "The volunteers from the local community sewed scrubs for the hospital.",
         "Our leaders came to the wards and listened to frontline staff.",
     ]
-    res = coding.code_texts(_frame(texts), book, CodeConfig(epochs=2))
-    firsts = res.assignments["themes"].str.split(";").str[0].tolist()
-    assert firsts == ["21st-century-tools", "community-collaboration", "engaged-leaders"]
-    assert res.manifest["method"]["finetuned"] is True
+    for tune in (False, True):
+        res = coding.code_texts(_frame(texts), book, CodeConfig(finetune=tune, epochs=2))
+        firsts = res.assignments["themes"].str.split(";").str[0].tolist()
+        assert firsts == ["21st-century-tools", "community-collaboration", "engaged-leaders"]
+        assert res.manifest["method"]["finetuned"] is tune
+
+
+@pytest.mark.slow
+def test_few_shot_beats_nearest_prototype_on_lsbu(monkeypatch, shared_eval):
+    """Codebook of 3 random units per theme, code the rest: well above the 0.31 baseline."""
+    import random
+
+    monkeypatch.undo()
+    rows = [
+        json.loads(x) for x in (shared_eval / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()
+    ]
+    fw = json.loads((shared_eval / "lsbu_10_leaps_framework.json").read_text())["lsbu_10_leaps"]
+    defs = {t["definition"] for t in fw}
+    rng, used, themes = random.Random(5), set(), []
+    for k, t in enumerate(fw):
+        pool = [i for i, r in enumerate(rows) if r["theme"] == t["name"] and r["text"] not in defs]
+        pick = rng.sample(pool, 3)
+        used |= set(pick)
+        themes.append({"id": f"t{k}", "name": t["name"], "definition": t["definition"],
+                       "examples": [rows[i]["text"] for i in pick]})  # fmt: skip
+    book = Codebook(name="lsbu", themes=themes)
+    test = [r for i, r in enumerate(rows) if i not in used and r["text"] not in defs]
+    res = coding.code_texts(_frame([r["text"] for r in test]), book, CodeConfig())
+    names = {t["id"]: t["name"] for t in themes}
+    firsts = res.assignments["themes"].str.split(";").str[0].map(names)
+    acc = float(np.mean([f == r["theme"] for f, r in zip(firsts, test, strict=True)]))
+    assert acc >= 0.45

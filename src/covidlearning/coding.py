@@ -803,8 +803,9 @@ def compare_to_framework(
         One row per framework theme (``kind`` = ``theme``) then one per topic
         (``kind`` = ``topic``): ``id``, ``label``, ``best_match``,
         ``best_match_label``, ``similarity``, ``flag`` (``supported`` / ``not
-        supported`` for themes; ``in framework`` / ``new theme`` for topics), and
-        one ``sim:<theme id>`` column per theme (cosine similarities).
+        supported`` for themes; ``in framework`` / ``new theme`` for topics),
+        ``n_topics`` (for themes: topics closest to it at or above the cut), and one
+        ``sim:<theme id>`` column per theme (cosine similarities of mean embeddings).
     """
     config = config or CodeConfig()
     if "topic" not in topics:
@@ -855,15 +856,22 @@ def compare_to_framework(
     cut = config.min_similarity
     ids = codebook.ids
     rows = []
+    # A theme is supported when at least one topic is closest to it (of all themes) at
+    # or above the cut; a topic is new when no theme reaches the cut.
+    nearest = sim.argmax(axis=1) if len(tids) else np.zeros(0, dtype=int)
     for j, theme in enumerate(codebook.themes):
-        i = int(np.argmax(sim[:, j])) if len(tids) else -1
+        backers = [i for i in range(len(tids)) if nearest[i] == j and sim[i, j] >= cut]
+        if backers:
+            i = max(backers, key=lambda r: sim[r, j])
+        else:
+            i = int(np.argmax(sim[:, j])) if len(tids) else -1
         s = float(sim[i, j]) if i >= 0 else float("nan")
         rows.append(
             {"kind": "theme", "id": theme.id, "label": theme.name,
              "best_match": str(tids[i]) if i >= 0 else "",
              "best_match_label": str(topics[label_col].iat[i]) if i >= 0 else "",
-             "similarity": round(s, 4),
-             "flag": "supported" if i >= 0 and s >= cut else "not supported"}
+             "similarity": round(s, 4), "n_topics": len(backers),
+             "flag": "supported" if backers else "not supported"}
         )  # fmt: skip
     for i, t in enumerate(tids):
         j = int(np.argmax(sim[i]))
@@ -874,6 +882,7 @@ def compare_to_framework(
              "similarity": round(s, 4), "flag": "in framework" if s >= cut else "new theme"}
         )  # fmt: skip
     out = pd.DataFrame(rows)
+    out["n_topics"] = out["n_topics"].astype("Int64")
     for j, tid in enumerate(ids):
         col = np.full(len(out), np.nan)
         col[len(ids) :] = np.round(sim[:, j], 4)

@@ -111,11 +111,11 @@ class CodeConfig(StrictModel):
         "measure agreement before the final model is fitted on all of it (0 = skip).",
     )
     min_similarity: float = Field(
-        0.45,
+        0.5,
         ge=0,
         le=1,
-        description="Framework comparison: a theme counts as supported by a "
-        "discovered topic at or above this cosine similarity.",
+        description="Framework comparison: a theme is supported by a topic closest to it "
+        "at or above this cosine similarity; a topic below it for every theme is new.",
     )
     embedding_model: str = Field(
         "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
