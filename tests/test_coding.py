@@ -144,6 +144,13 @@ def test_train_and_code_multi_label():
     firsts = res.assignments["themes"].str.split(";").str[0].tolist()
     assert firsts == GOLD
     assert res.agreement["multi_label"]
+    fresh = _coded_sample(multi=True, seed=1)
+    again = coding.train_and_code(train, "code", fresh, ";", CodeConfig())
+    from covidlearning.agreement import agreement
+
+    g = agreement(fresh["code"], again.assignments["themes"])
+    assert again.assignments["themes"].str.contains(";").mean() > 0.2  # second codes listed
+    assert g["exact_match"] >= 0.9
 
 
 def test_train_errors():

@@ -142,8 +142,19 @@ def split_labels(value: Any, sep: str | None) -> list[str]:
     return out
 
 
-def _rank(probs: np.ndarray, ids: list[str], threshold: float, max_themes: int, secondary: float):
-    """Turn probabilities into ``themes`` strings and confidences."""
+def _rank(
+    probs: np.ndarray,
+    ids: list[str],
+    threshold: float,
+    max_themes: int,
+    secondary: float,
+    absolute: float | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """Turn probabilities into ``themes`` strings and confidences.
+
+    Further themes are listed when their probability is at least ``secondary`` times
+    the first's (softmax scores) or, with ``absolute``, at least that (per-code sigmoids).
+    """
     order = np.argsort(-probs, axis=1, kind="stable")
     themes, conf = [], []
     for i in range(len(probs)):
@@ -155,7 +166,8 @@ def _rank(probs: np.ndarray, ids: list[str], threshold: float, max_themes: int, 
         chosen = [ids[order[i, 0]]]
         for j in order[i, 1:max_themes]:
             p = probs[i, j]
-            if p >= threshold and p >= secondary * top:
+            further = p >= absolute if absolute is not None else p >= secondary * top
+            if p >= threshold and further:
                 chosen.append(ids[j])
         themes.append(";".join(chosen))
     return themes, np.round(np.asarray(conf), 4)
@@ -169,12 +181,13 @@ def _finish(
     threshold: float,
     config: CodeConfig,
     max_themes: int,
+    absolute: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build the assignments and scores tables for every row of ``frame``."""
     n = len(frame)
     themes = np.array([UNASSIGNED] * n, dtype=object)
     conf = np.zeros(n)
-    t, c = _rank(probs, ids, threshold, max_themes, config.secondary)
+    t, c = _rank(probs, ids, threshold, max_themes, config.secondary, absolute)
     themes[mask] = t
     conf[mask] = c
     status = frame["status"].to_numpy() if "status" in frame else np.array(["ok"] * n)
@@ -721,15 +734,11 @@ def train_and_code(
     # auto: every text of the sample carries a code, so nothing is left unassigned
     threshold = config.threshold if config.threshold is not None else 0.0
     max_themes = config.max_themes if multi else 1
-    if multi:  # per-code probabilities: list codes above 0.5, the top one always
-        probs_rank = (
-            probs
-            / np.maximum(probs.max(axis=1, keepdims=True), 1e-12)
-            * probs.max(axis=1, keepdims=True)
-        )
-    else:
-        probs_rank = probs
-    assignments, scores = _finish(frame, mask, probs_rank, labels, threshold, config, max_themes)
+    # multi-label: per-code probabilities, so list every code above 0.5 (the top one always)
+    absolute = 0.5 if multi else None
+    assignments, scores = _finish(
+        frame, mask, probs, labels, threshold, config, max_themes, absolute
+    )
     elapsed = time.perf_counter() - t0
     manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
     manifest.update(
@@ -758,7 +767,7 @@ def train_and_code(
     result = CodingResult(assignments, scores, threshold, manifest)
     if held is not None:
         ho = held["index"]
-        t_ho, c_ho = _rank(held["probs"], labels, threshold, max_themes, config.secondary)
+        t_ho, c_ho = _rank(held["probs"], labels, threshold, max_themes, config.secondary, absolute)
         ids_tr = train_frame["id"].astype(str).to_numpy()[keep]
         comp = pd.DataFrame(
             {
