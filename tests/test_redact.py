@@ -277,6 +277,10 @@ def test_names_redacted(r, text, expected):
         "Marie Curie nurses were amazing",
         "Captain Tom raised money",
         "Matt Hancock said",
+        "published by London South Bank University",
+        "at George Eliot Hospital",
+        "the John Radcliffe Hospital",
+        "Kent County Council",
     ],
 )
 def test_not_names(r, text):

@@ -185,10 +185,11 @@ _TITLE_RE = re.compile(
 _CAPS_PAIR_RE = re.compile(r"(?<![\w-])([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-])")
 _SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint|\bSt[.]) $")
 _PLACE_AFTER_RE = re.compile(
-    r"(?:'s|’s)?\s+(?:Hospital|Hospitals|Infirmary|Hospice|House|Centre|Center|Building|Wing|"
-    r"Unit|Trust|Foundation|Institute|Clinic|Surgery|Practice|Medical|Health|Court|Lodge|"
-    r"Street|Road|Lane|Avenue|Way|Drive|Close|Park|Square|Place|School|College|University|"
-    r"Award|Awards|Fund|Charity|Cancer|Nurses|Fellowship|Fellow|Scholarship|Ward)\b"
+    r"(?:'s|’s)?(?:\s+[A-Z][a-z]+)?\s+(?:Hospital|Hospitals|HospItal|Infirmary|Hospice|House|"
+    r"Centre|Center|Building|Wing|Unit|UnIt|Trust|Foundation|Institute|Clinic|Surgery|Practice|"
+    r"Medical|Health|Court|Lodge|Street|Road|Lane|Avenue|Way|Drive|Close|Park|Square|Place|"
+    r"School|College|University|Award|Awards|Fund|Charity|Cancer|Nurses|Fellowship|Fellow|"
+    r"Scholarship|Ward)\b"
 )
 #: Capitalised words that start or end place and organisation names, never a person's.
 _NOT_PERSON = frozenset(
@@ -559,7 +560,11 @@ class Redactor:
                 if ambiguous and j == i + 1:
                     # "Will Smith" yes, "Will Care" no; "Mark Little" only mid-sentence
                     listed = nxt_word in self._surnames or self._double_barrelled(nxt_word)
-                    ok = listed and (not initial or not self._is_common(nxt_word))
+                    ok = (
+                        listed
+                        and nxt_word not in _NOT_PERSON  # "London South", "Kent County"
+                        and (not initial or not self._is_common(nxt_word))
+                    )
                 elif j == i + 1:
                     ok = self._is_surname(nxt_word)
                 else:
