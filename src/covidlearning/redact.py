@@ -183,7 +183,7 @@ _TITLE_RE = re.compile(
     r"|[a-z][a-z'’-]{2,}(?![\w-])|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
 )
 _CAPS_PAIR_RE = re.compile(r"(?<![\w-])([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-])")
-_SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint|\bSt[.]) $")
+_SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint) $")
 _PLACE_AFTER_RE = re.compile(
     r"(?:'s|’s)?(?:\s+[A-Z][a-z]+)?\s+(?:Hospital|Hospitals|HospItal|Infirmary|Hospice|House|"
     r"Centre|Center|Building|Wing|Unit|UnIt|Trust|Foundation|Institute|Clinic|Surgery|Practice|"
@@ -514,7 +514,7 @@ class Redactor:
             tok = tokens[i]
             word = _strip_possessive(tok.group(0))
             given, ambiguous = word in self._given, word in self._ambiguous
-            if _SAINT_RE.search(text, 0, tok.start()):
+            if _SAINT_RE.search(text[max(0, tok.start() - 8) : tok.start()]):
                 i += 1
                 continue
             if not (given or ambiguous):
@@ -654,7 +654,7 @@ class Redactor:
 
 def _sentence_initial(text: str, start: int) -> bool:
     """True if ``start`` begins a sentence (start of text, or after . ! ? : ; or a newline)."""
-    before = text[:start].rstrip(" \t\"'“‘(")
+    before = text[max(0, start - 40) : start].rstrip(" \t\"'“‘(")
     return not before or before[-1] in ".!?:;\n"
 
 
