@@ -229,3 +229,19 @@ def test_many_groups_figure_is_capped():
     assert bd.figure is not None
     labels = [t.get_text() for t in bd.figure.axes[0].get_yticklabels()]
     assert len(labels) == 25
+
+
+@pytest.mark.parametrize("name", ["trust-template.yaml", "synthetic-trust.yaml"])
+def test_trust_configs_validate(root, name):
+    from covidlearning.config import load_config
+
+    cfg = load_config(root / "configs" / name)
+    assert cfg.source == "table" and cfg.input is not None
+    assert cfg.input.group_columns and cfg.input.date_column
+    assert cfg.disclosure.threshold == 10 and cfg.disclosure.secondary
+    assert cfg.redaction.enabled and cfg.redaction.guard
+    assert "reports" not in cfg.redaction.log_dir.parts
+    if name == "synthetic-trust.yaml":
+        assert (root / cfg.input.path).is_file()
+        frame = load_table(root / cfg.input.path, cfg.input.text_column, cfg.input.id_column)
+        assert set(cfg.input.group_columns) <= set(frame.columns)
