@@ -675,7 +675,9 @@ def _framework_story(
         f"**Matched ({len(matched)} of {n_fw}): framework themes the data supports**",
     ]
     lines += [
-        f"- {r.framework_theme}: found as *{r.discovered}* (best similarity {r.similarity:.2f})"
+        f"- {r.framework_theme}: found as "
+        + "; ".join(f"*{d}*" for d in str(r.discovered).split("; "))
+        + f" (best similarity {r.similarity:.2f})"
         for r in matched.itertuples()
     ] or ["- none"]
     lines += [
