@@ -706,6 +706,13 @@ class Report:
                 "whether each "
                 "theme's keywords really occur together in the texts (from -1 to +1; above 0.1 "
                 "is usual for themes people find readable)."
+                + (
+                    " Below zero, a theme's keywords seldom appear in the same unit; this is "
+                    "common when units are short and keywords are phrases, so judge such "
+                    "themes by their quotes rather than their keywords."
+                    if float(coh) < 0
+                    else ""
+                )
             )
         if div:
             lines.append(
@@ -817,9 +824,12 @@ class Report:
         ]
         if c.frameworks:
             lines.append(
-                "8. **Frameworks.** Discovered themes were compared with: "
-                + "; ".join(f"`{Path(p).name}`" for p in c.frameworks)
-                + "."
+                "8. **Frameworks.** Discovered themes were compared with "
+                + "; ".join(f"*{fw['name']}*" for fw in self.framework_results if fw.get("name"))
+                + " (codebooks "
+                + ", ".join(f"`{Path(p).name}`" for p in c.frameworks)
+                + "): each framework theme's name, definition and examples were embedded "
+                "with the same model and compared with each theme's texts."
             )
         if self.run.is_table:
             lines.append(
