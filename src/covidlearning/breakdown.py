@@ -162,7 +162,68 @@ def _model_docs(result: Any) -> tuple[Any, list[str], list[str]] | None:
         return None
     if len(model.topics_) != len(docs) or len(docs) != len(ids):
         return None
+    _repair_vectorizer(model, list(docs))
     return model, list(docs), [str(i) for i in ids]
+
+
+def _repair_vectorizer(model: Any, docs: list[str]) -> None:
+    """Give a model loaded from safetensors its tokenizer back.
+
+    BERTopic saves the vocabulary but not a custom tokenizer, so a reloaded
+    ``CountVectorizer`` has neither tokenizer nor token pattern. Refitting the
+    package's topic tokenizer on the same documents rebuilds the same terms.
+    """
+    vec = getattr(model, "vectorizer_model", None)
+    if vec is None or getattr(vec, "tokenizer", None) is not None:
+        return
+    if getattr(vec, "token_pattern", None) is not None:
+        return
+    try:
+        from covidlearning.text import TopicTokenizer
+
+        vec.tokenizer = TopicTokenizer().fit(docs)
+        vec.lowercase = False
+    except ImportError:  # pragma: no cover - text.py ships with the package
+        vec.token_pattern = r"(?u)\b\w\w+\b"
+
+
+@dataclass
+class ModelView:
+    """A saved discovery's model with the documents it was fitted on, for keyword views."""
+
+    assignments: pd.DataFrame
+    model: Any
+    docs: list[str]
+    doc_ids: list[str]
+
+
+def load_model_view(model_dir: str | Path, assignments: pd.DataFrame, frame: pd.DataFrame) -> Any:
+    """Reload a saved discovery model so :func:`by_group`/:func:`over_time` add keywords.
+
+    Args:
+        model_dir: the discovery output folder (holding ``model/``) or ``model/`` itself.
+        assignments: that run's assignments (``id``, ``topic``, ``label``).
+        frame: the loaded responses (``id``, ``text``), in the order they were modelled.
+
+    Returns:
+        A :class:`ModelView`, or the analysed assignments alone when the model cannot be
+        loaded or does not match the documents (breakdowns then have no keyword view).
+    """
+    assign = assignments_of(assignments)
+    try:
+        from covidlearning.discover import load_model
+
+        model, _ = load_model(model_dir)
+    except Exception as exc:  # noqa: BLE001 - keyword views are optional
+        warnings.warn(f"keyword views skipped: cannot load the model ({exc})", stacklevel=2)
+        return assign
+    texts = frame.assign(id=frame["id"].astype(str)).set_index("id")["text"]
+    ids = [i for i in assign["id"] if i in texts.index]
+    docs = texts.loc[ids].astype(str).tolist()
+    if getattr(model, "topics_", None) is None or len(model.topics_) != len(docs):
+        warnings.warn("keyword views skipped: the model does not match the texts", stacklevel=2)
+        return assign
+    return ModelView(assign, model, docs, ids)
 
 
 # --------------------------------------------------------------------------- by group
@@ -246,9 +307,18 @@ def _keywords(
         ok = g in mask.index and t in mask.columns and not bool(mask.loc[g, t])
         keep.append(ok)
     kw = kw[keep].copy()
+    kw["keywords"] = kw["keywords"].map(_safe_terms)
     kw["theme"] = kw["topic"].map(lambda t: labels.get(int(t), str(t)))
     cols = ["group", "topic", "theme", "keywords"]
     return kw[cols].sort_values(["group", "topic"]).reset_index(drop=True)
+
+
+def _safe_terms(keywords: Any) -> str:
+    """Keywords as one string without name-like terms (a lower-case "jane" or "okafor")."""
+    from covidlearning.redact import is_name_like
+
+    terms = keywords if isinstance(keywords, list | tuple) else str(keywords).split(", ")
+    return ", ".join(t for t in map(str, terms) if not is_name_like(t))
 
 
 # --------------------------------------------------------------------------- over time

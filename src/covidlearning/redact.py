@@ -75,6 +75,7 @@ _PUBLIC_RE = re.compile(
 PLACEHOLDER_RE = re.compile(
     r"\[(?:" + "|".join(re.escape(p[1:-1]) for p in PLACEHOLDERS.values()) + r")\]"
 )
+PLACEHOLDER_WORDS = frozenset({"Nhs", "Number", "Phone", "Email", "Postcode", "Url", "Name"})
 #: Which rule wins when two matches overlap (lower number wins, then the longer span).
 _PRIORITY = {"email": 0, "url": 1, "nhs_number": 2, "phone": 3, "postcode": 4, "ward_bed": 5}
 _PRIORITY["name"] = 6
@@ -670,6 +671,23 @@ def _resolve(spans: list[Span]) -> list[Span]:
         if all(sp.end <= t.start or sp.start >= t.end for t in taken):
             taken.append(sp)
     return sorted(taken, key=lambda s: s.start)
+
+
+def is_name_like(term: str) -> bool:
+    """True if a keyword (any case, possibly a phrase) holds a listed name.
+
+    A listed given name or surname that is not also an English word: ``"jane"``,
+    ``"dr okafor"``; not ``"care"`` or ``"coffee"``. For filtering topic keywords,
+    which are lower case and so escape the rules for capitalised names.
+    """
+    lists = _lists()
+    for word in re.findall(r"[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*", term):
+        cap = word[:1].upper() + word[1:].lower()
+        if word.lower() in lists["english_words"] or cap in PLACEHOLDER_WORDS:
+            continue
+        if cap in lists["given_names"] or cap in lists["surnames"]:
+            return True
+    return False
 
 
 def strip_placeholders(text: str) -> str:
