@@ -44,6 +44,7 @@ def executed(root, tmp_path_factory):
     config = tmp / "nb-test.yaml"
     config.write_text(yaml.safe_dump(cfg))
     out, work = tmp / "out", tmp / "work"
+    out.mkdir()
     for stem in report.NOTEBOOKS:
         extra = {"quotes_per_theme": 3} if stem == "04-report" else {}
         if stem == "01-corpus":
