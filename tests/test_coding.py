@@ -81,6 +81,9 @@ def test_code_texts_zero_and_few_shot(examples):
     assert np.allclose(probs.sum(1), 1, atol=1e-3)
     assert np.allclose(a["confidence"].iloc[:6], probs.max(1), atol=1e-3)
     assert res.threshold == pytest.approx(1.25 / 3)
+    counts = res.theme_counts().set_index("theme")
+    assert list(counts.index) == ["transport", "food", "staff", "unassigned"]
+    assert counts["first"].tolist() == [2, 2, 2, 0]
 
 
 def test_threshold_leaves_texts_unassigned():

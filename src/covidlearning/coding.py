@@ -80,7 +80,7 @@ class CodingResult:
         lists = ok["themes"].str.split(";")
         first = lists.str[0].value_counts()
         anyp = lists.explode().value_counts()
-        ids = list(self.scores.columns.drop("id")) + [UNASSIGNED]
+        ids = [c for c in self.scores.columns if c not in ("id", "relevance")] + [UNASSIGNED]
         out = pd.DataFrame({"theme": ids})
         out["first"] = out["theme"].map(first).fillna(0).astype(int)
         out["any"] = out["theme"].map(anyp).fillna(0).astype(int)
