@@ -6,7 +6,8 @@
 Data: the package's synthetic trust survey (``covidlearning.synthetic``), whose answers
 carry the theme they were generated from, so the trained mode has human-like codes.
 Every size runs with an empty embedding cache (cold: embedding is timed too).
-Writes benchmarks/results/coding.csv and coding.json.
+Writes benchmarks/results/coding.csv and coding.json (with the machine's load average:
+on a shared machine, embedding time grows with the load).
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     table = pd.DataFrame(rows)
     table.to_csv(args.out / "coding.csv", index=False, lineterminator="\n")
     meta = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
+        },
         "python": sys.version.split()[0],
         "results": rows,
     }
