@@ -18,9 +18,10 @@ by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
    components, ``n_neighbors`` ~ sqrt(n) in [5, 15]) is run with several seeds and
    k-means at a grid of k around sqrt(n) partitions each embedding. The share of
    partitions that put two texts together (the co-association matrix) is cut with
-   average-linkage; the number of themes is the cut with the best silhouette on
-   that matrix (``--topics N`` cuts at N instead). Averaging many partitions removes
-   most of the seed-to-seed noise of a single UMAP run and chooses k without being told.
+   average-linkage ("evidence accumulation", Fred & Jain 2005); the number of themes
+   is the cut with the longest dendrogram lifetime (:func:`choose_k_by_lifetime`;
+   ``--topics N`` cuts at N instead). Averaging many partitions removes most of the
+   seed-to-seed noise of a single UMAP run and chooses k without being told.
 3. **Outliers.** Themes smaller than ``min_topic_size`` (max(2, n/200)) are
    outliers (-1). By default each outlier is reassigned to the theme whose mean
    MiniLM embedding is most similar (status ``reassigned outlier``); with
@@ -96,6 +97,7 @@ class Params:
     consensus_runs: int
     k_grid: tuple[int, ...]
     k_max: int
+    k_lo: int
     min_topic_size: int
     lexical_dims: int
     knn: int = 10
@@ -125,6 +127,7 @@ def choose_params(n: int, consensus_runs: int | None = None) -> Params:
         consensus_runs=runs,
         k_grid=grid,
         k_max=k_max,
+        k_lo=int(max(2, round(root / 2))),
         min_topic_size=int(max(2, math.ceil(n / 200))),
         lexical_dims=int(max(2, min(100, m // 3))),
     )
@@ -263,7 +266,7 @@ def consensus_cluster(
         the k used and the silhouette of that cut.
     """
     import umap
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import cut_tree, linkage
     from scipy.spatial.distance import squareform
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
@@ -296,22 +299,17 @@ def consensus_cluster(
     np.fill_diagonal(dist, 0.0)
     dist = np.clip(dist, 0.0, 1.0)
     tree = linkage(squareform(dist, checks=False), method="average")
-    best: tuple[float, int, np.ndarray] | None = None
+    heights = tree[:, 2]
+    k_hi = max(2, min(params.k_max, m - 1))
     if n_topics is not None:
-        candidates = [min(n_topics, m)]
+        k = max(1, min(n_topics, m))
     else:
-        candidates = list(range(2, min(params.k_max, m - 1) + 1))
-    for k in candidates:
-        lab = fcluster(tree, k, criterion="maxclust") - 1
-        n_lab = len(set(lab.tolist()))
-        if 2 <= n_lab < m:
-            sil = float(silhouette_score(dist, lab, metric="precomputed"))
-        else:
-            sil = -1.0
-        if best is None or sil > best[0] + 1e-12:
-            best = (sil, k, lab)
-    assert best is not None
-    sil, k, lab = best
+        k = choose_k_by_lifetime(heights, k_lo=params.k_lo, k_hi=k_hi)
+    lab = cut_tree(tree, n_clusters=k).ravel()
+    if 2 <= len(set(lab.tolist())) < m:
+        sil = float(silhouette_score(dist, lab, metric="precomputed"))
+    else:
+        sil = -1.0
     membership = np.zeros(m, dtype=np.float32)
     for c in np.unique(lab):
         idx = np.flatnonzero(lab == c)
@@ -321,6 +319,36 @@ def consensus_cluster(
         else:
             membership[idx] = 1.0
     return Clustering(labels=lab.astype(int), membership=membership, k=int(k), silhouette=sil)
+
+
+def choose_k_by_lifetime(
+    heights: np.ndarray, k_lo: int, k_hi: int, dominance: float = 1.15
+) -> int:
+    """Pick the number of clusters whose dendrogram "lifetime" is longest (Fred & Jain 2005).
+
+    The lifetime of the k-cluster cut is the gap between the merge heights that
+    create k and k - 1 clusters. Cuts below ``k_lo`` win only when their lifetime is
+    ``dominance`` times the best in ``[k_lo, k_hi]`` (clearly separated groups),
+    because a coarse two-or-three-way split of one domain is rarely the themes a
+    reader would name.
+
+    Args:
+        heights: merge heights from ``scipy.cluster.hierarchy.linkage`` (ascending).
+        k_lo: smallest preferred k.
+        k_hi: largest k considered.
+        dominance: how much longer a coarse cut's lifetime must be.
+    """
+    m = len(heights) + 1
+    k_hi = max(2, min(k_hi, m - 1))
+    life = {k: float(heights[m - k] - heights[m - k - 1]) for k in range(2, k_hi + 1)}
+    if not life:
+        return min(2, m)
+    k_lo = max(2, min(k_lo, k_hi))
+    best_pref = max(range(k_lo, k_hi + 1), key=lambda k: (life[k], -k))
+    coarse = [k for k in range(2, k_lo) if life[k] >= dominance * life[best_pref]]
+    if coarse:
+        return max(coarse, key=lambda k: (life[k], -k))
+    return best_pref
 
 
 def _sample_indices(n: int, size: int, seed: int) -> np.ndarray:

@@ -1,0 +1,269 @@
+import filecmp
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from covidlearning.config import DiscoverConfig
+from covidlearning.discover import (
+    MIN_TEXTS_FOR_THEMES,
+    _knn_vote,
+    check_usable,
+    choose_params,
+    consensus_cluster,
+    discover,
+    select_quotes,
+)
+from covidlearning.errors import InputError
+
+
+def frame_of(texts, statuses=None):
+    statuses = statuses or ["ok"] * len(texts)
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(len(texts))],
+            "text": texts,
+            "status": statuses,
+            "duplicate": [False] * len(texts),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- parameters
+@pytest.mark.parametrize("n", [8, 50, 128, 1000, 3000, 100_000])
+def test_params_adapt_to_n(n):
+    p = choose_params(n)
+    assert p.sample_size == min(n, 2000)
+    assert 2 <= p.umap_neighbors < p.sample_size
+    assert 2 <= p.umap_components <= 5
+    assert all(2 <= k < p.sample_size for k in p.k_grid)
+    assert p.min_topic_size == max(2, -(-n // 200))
+    assert p.k_max < p.sample_size
+
+
+def test_params_small_vs_large():
+    small, large = choose_params(50), choose_params(100_000)
+    assert small.umap_neighbors < large.umap_neighbors
+    assert small.consensus_runs > large.consensus_runs
+    assert max(small.k_grid) < max(large.k_grid)
+    assert small.min_topic_size == 2 and large.min_topic_size == 500
+
+
+# --------------------------------------------------------------------------- quotes
+def test_quotes_only_from_own_topic_deduplicated_and_diverse():
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(8, 4)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    docs = ["a", "A ", "b", "c", "d", "e", "shared", "shared"]
+    ids = [f"id{i}" for i in range(8)]
+    topics = np.array([0, 0, 0, 0, 1, 1, 0, 1])
+    q = select_quotes(0, topics, emb, docs, ids, n_quotes=10)
+    assert set(q) <= {"id0", "id1", "id2", "id3"}  # never topic 1, never "shared"
+    assert not {"id0", "id1"} <= set(q)  # "a" and "A " are the same text
+    assert len(q) == 3
+    assert select_quotes(0, topics, emb, docs, ids, n_quotes=2) == q[:2]
+
+
+def test_quotes_prefer_eligible_and_mmr_avoids_near_duplicates():
+    emb = np.array([[1, 0], [0.999, 0.045], [0.8, 0.6], [0, 1]], dtype=np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    topics = np.zeros(4, dtype=int)
+    q = select_quotes(0, topics, emb, ["w", "x", "y", "z"], ["0", "1", "2", "3"], 2, diversity=0.5)
+    assert "0" in q or "1" in q
+    assert not {"0", "1"} <= set(q)
+    eligible = np.array([False, False, True, True])
+    q = select_quotes(0, topics, emb, ["w", "x", "y", "z"], ["0", "1", "2", "3"], 4, eligible)
+    assert set(q) == {"2", "3"}
+
+
+# --------------------------------------------------------------------------- clustering
+def blobs(n_per=20, k=3, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, dim)) * 4
+    x = np.vstack([c + rng.normal(size=(n_per, dim)) for c in centres]).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.repeat(np.arange(k), n_per)
+
+
+def test_consensus_finds_k_without_being_told():
+    from sklearn.metrics import adjusted_rand_score
+
+    x, y = blobs()
+    c = consensus_cluster(x, choose_params(len(x), consensus_runs=3), seed=1)
+    assert c.k == 3
+    assert adjusted_rand_score(y, c.labels) > 0.95
+    assert c.membership.min() >= 0 and c.membership.max() <= 1
+    again = consensus_cluster(x, choose_params(len(x), consensus_runs=3), seed=1)
+    assert np.array_equal(c.labels, again.labels)
+
+
+def test_consensus_cuts_at_requested_number():
+    x, _ = blobs(k=4)
+    c = consensus_cluster(x, choose_params(len(x), consensus_runs=2), seed=0, n_topics=2)
+    assert len(set(c.labels.tolist())) == 2
+
+
+def test_knn_vote_places_unsampled_rows():
+    x, y = blobs(n_per=30)
+    sample = np.arange(0, len(x), 3)
+    labels, share = _knn_vote(x, sample, y[sample], k=5)
+    assert (labels == y).mean() > 0.95
+    assert np.array_equal(labels[sample], y[sample])
+    assert share.min() > 0 and share.max() <= 1
+
+
+# --------------------------------------------------------------------------- input handling
+def test_too_few_usable_texts_is_input_error():
+    f = frame_of(["N/A", "", "ok text", "nothing"], ["filler", "empty", "ok", "filler"])
+    with pytest.raises(InputError, match="usable texts"):
+        check_usable(f)
+    with pytest.raises(InputError):
+        discover(f, DiscoverConfig())
+
+
+def test_identical_texts_give_no_themes_without_crashing():
+    f = frame_of(["Staff were kind."] * 12 + ["N/A"], ["ok"] * 12 + ["filler"])
+    res = discover(f, DiscoverConfig(), progress=False)
+    assert res.model is None
+    assert "identical" in res.metrics["no_themes_found"]
+    assert len(res.assignments) == 13
+    assert res.assignments["topic"].isna().all()
+    assert res.assignments["status"].iloc[-1] == "filler"
+    assert res.assignments["status"].iloc[0].startswith("no themes found")
+
+
+def test_too_few_texts_for_themes(tmp_path):
+    texts = ["Parking was free.", "Video calls saved time.", "The team met daily."]
+    assert len(texts) < MIN_TEXTS_FOR_THEMES
+    res = discover(frame_of(texts), DiscoverConfig(), progress=False)
+    assert "at least" in res.metrics["no_themes_found"]
+    res.save(tmp_path / "out")
+    a = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    assert list(a.columns) == ["id", "topic", "label", "probability", "status"]
+    assert len(a) == 3
+    assert list(pd.read_csv(tmp_path / "out" / "topics.csv").columns) == [
+        "topic",
+        "label",
+        "size",
+        "share",
+        "keywords",
+        "quote_ids",
+    ]
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["no_themes_found"]
+
+
+# --------------------------------------------------------------------------- end to end
+THEMES = {
+    "digital": [
+        "video consultations with {w} saved hours of travel",
+        "remote clinics on video worked well for {w}",
+        "we moved {w} appointments online and kept them virtual",
+        "the laptop and video call kit for {w} finally arrived",
+    ],
+    "wellbeing": [
+        "free parking and hot food for {w} made a difference",
+        "wellbeing rooms and rest breaks for {w} were valued",
+        "{w} felt looked after with meals, parking and quiet rooms",
+        "psychological support and counselling offered to {w}",
+    ],
+    "teams": [
+        "daily huddles kept {w} working as one team",
+        "{w} joined the ward team and shared decisions in huddles",
+        "the team of {w} met every morning to plan the day",
+        "cross-team working with {w} broke down old silos",
+    ],
+}
+WHO = ["nurses", "porters", "doctors", "therapists", "pharmacists", "managers", "carers", "GPs"]
+
+
+def corpus_csv(path, n_per_theme=30, seed=0):
+    rng = random.Random(seed)
+    rows = []
+    for theme, templates in THEMES.items():
+        for i in range(n_per_theme):
+            rows.append((theme, rng.choice(templates).format(w=rng.choice(WHO))))
+    rng.shuffle(rows)
+    rows += [("filler", "N/A"), ("filler", "")]
+    df = pd.DataFrame(
+        {"rid": [f"x{i}" for i in range(len(rows))], "answer": [t for _, t in rows]}
+    )
+    df.to_csv(path, index=False)
+    return df, [th for th, _ in rows]
+
+
+@pytest.mark.slow
+def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    from covidlearning.cli import run
+
+    src, truth = corpus_csv(tmp_path / "in.csv")
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"d{k}"
+        code = run(
+            ["discover", str(tmp_path / "in.csv"), "--text-column", "answer", "--id-column", "rid",
+             "--out", str(out), "--seed", "7", "--stability-runs", "1"]
+        )  # fmt: skip
+        assert code == 0
+        outs.append(out)
+    for name in ("assignments.csv", "topics.csv"):
+        assert filecmp.cmp(outs[0] / name, outs[1] / name, shallow=False), name
+    d = outs[0]
+    assert {"assignments.csv", "topics.csv", "metrics.json", "manifest.json", "model"} <= {
+        p.name for p in d.iterdir()
+    }
+    assert list((d / "model").glob("*.safetensors"))
+    assert not list(d.rglob("*.pkl")) and not list(d.rglob("*.pickle"))
+    a = pd.read_csv(d / "assignments.csv", dtype={"id": str})
+    assert a["id"].tolist() == src["rid"].tolist()
+    assert a.loc[a["id"].isin(["x90", "x91"]), "topic"].isna().all()
+    assert set(a.loc[a["id"].isin(["x90", "x91"]), "status"]) == {"filler", "empty"}
+    real = a["topic"].notna()
+    truth_real = [t for t, r in zip(truth, real, strict=True) if r]
+    assert adjusted_mutual_info_score(truth_real, a.loc[real, "topic"]) > 0.6
+    topics = pd.read_csv(d / "topics.csv")
+    assert topics["size"].sum() == real.sum()
+    topic_of = dict(zip(a["id"], a["topic"], strict=True))
+    for row in topics.itertuples():
+        quotes = [q.strip() for q in str(row.quote_ids).split(";")]
+        assert 1 <= len(quotes) <= 5
+        assert all(topic_of[q] == row.topic for q in quotes)
+        assert 1 <= len(str(row.label).replace(",", " ").split()) <= 4
+    metrics = json.loads((d / "metrics.json").read_text())
+    assert metrics["stability"]["runs"] == 1
+    assert -1 <= metrics["coherence_npmi"]["mean"] <= 1
+    manifest = json.loads((d / "manifest.json").read_text())
+    assert {"embed", "cluster", "represent", "quality"} <= set(manifest["timings"])
+    assert len(manifest["input_sha256"]) == 64
+
+    new = pd.DataFrame(
+        {"text": ["Video clinics saved patients travelling", "The new chess club in the atrium"]}
+    )
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code = run(
+        ["assign", str(tmp_path / "new.csv"), "--model", str(d), "--text-column", "text",
+         "--out", str(tmp_path / "as")]
+    )  # fmt: skip
+    assert code == 0
+    got = pd.read_csv(tmp_path / "as" / "assignments.csv", dtype={"id": str})
+    assert got["id"].tolist() == ["0", "1"]
+    digital_topic = a.loc[a["answer" if "answer" in a else "id"].index[0], "topic"]
+    assert digital_topic is not None
+    video_rows = [i for i, t in enumerate(src["answer"]) if "video" in str(t)]
+    assert got.loc[0, "topic"] == a.loc[video_rows[0], "topic"]
+    assert got.loc[1, "status"] == "candidate new theme"
+
+
+@pytest.mark.slow
+def test_topics_n_merges_down(tmp_path):
+    from covidlearning.discover import discover_file
+
+    corpus_csv(tmp_path / "in.csv", n_per_theme=20, seed=1)
+    cfg = DiscoverConfig(topics=2, stability_runs=0, seed=3)
+    res = discover_file(tmp_path / "in.csv", "answer", "rid", None, cfg, progress=False)
+    assert res.metrics["n_topics"] == 2
+    keep = DiscoverConfig(outliers="keep", stability_runs=0)
+    res = discover_file(tmp_path / "in.csv", "answer", "rid", tmp_path / "k", keep, progress=False)
+    assert res.metrics["n_topics"] >= 2

@@ -1,0 +1,79 @@
+from covidlearning.text import (
+    DOMAIN_STOP_WORDS,
+    TopicTokenizer,
+    label_from_keywords,
+    make_vectorizer,
+    stop_words,
+    tokenize,
+)
+
+
+def test_tokenize_lowercases_and_keeps_hyphens():
+    assert tokenize("Video-consultations WORKED, didn't they? COVID-19") == [
+        "video-consultations",
+        "worked",
+        "didn't",
+        "they",
+        "covid-19",
+    ]
+
+
+def test_stop_words_combine_sources_and_domain_list():
+    words = stop_words(["zoom"])
+    assert {"the", "and"} <= words  # sklearn
+    assert {"covid", "nhs", "health", "care"} <= words  # domain list
+    assert "zoom" in words
+    assert "consultation" not in words
+    assert DOMAIN_STOP_WORDS <= words
+
+
+def test_tokenizer_groups_stems_under_most_frequent_form():
+    docs = ["consultation by video", "consultations online", "the consultation went well"]
+    tok = TopicTokenizer().fit(docs)
+    assert tok("Consultations were quick") == ["consultation", "quick"]
+
+
+def test_tokenizer_drops_stop_words_digits_and_short_words():
+    tok = TopicTokenizer()
+    assert tok("The NHS staff at 10 Parking St were ok") == ["parking"]
+
+
+def test_collocations_found_and_emitted():
+    docs = ["We used video consultation daily"] * 8 + [
+        "video calls helped",
+        "a consultation in person",
+        "daily huddles",
+        "parking was free",
+        "tea and food in the canteen",
+    ]
+    tok = TopicTokenizer().fit(docs)
+    assert ("video", "consultation") in tok.collocations
+    terms = tok("Video consultations replaced clinics")
+    assert "video consultation" in terms
+    assert "video" in terms and "consultation" in terms
+
+
+def test_collocations_never_span_texts():
+    docs = ["first ends with video", "consultation starts this"] * 5
+    tok = TopicTokenizer().fit(docs)
+    assert ("video", "consultation") not in tok.collocations
+
+
+def test_vectorizer_uses_topic_terms():
+    docs = ["video consultation worked"] * 3 + ["parking was free for staff"] * 3
+    tok = TopicTokenizer().fit(docs)
+    vec = make_vectorizer(tok, len(docs)).fit(docs)
+    assert "video consultation" in vec.vocabulary_
+    assert "the" not in vec.vocabulary_
+
+
+def test_label_prefers_collocation_and_title_case():
+    assert label_from_keywords(["video", "video consultation", "remote"]) == "Video Consultation"
+    assert label_from_keywords(["parking", "bikes", "food"]) == "Parking, Bikes"
+    assert label_from_keywords(["wellbeing", "wellbeing support"]) == "Wellbeing Support"
+    assert label_from_keywords([]) == "Unlabelled"
+
+
+def test_label_at_most_four_words():
+    label = label_from_keywords(["red tape removed quickly today", "red", "tape"])
+    assert 1 <= len(label.replace(",", "").split()) <= 4
