@@ -16,6 +16,17 @@ import typer
 
 from covidlearning.errors import InputError
 
+# typer >= 0.29 vendors its own click, whose exceptions are not click's: catch both.
+_EXIT: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORT: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+_CLICK_ERRORS: tuple[type[BaseException], ...] = (click.ClickException,)
+try:
+    from typer._click import exceptions as _typer_click
+
+    _CLICK_ERRORS += (_typer_click.ClickException,)
+except ImportError:  # pragma: no cover - older typer uses click itself
+    pass
+
 app = typer.Typer(
     name="covidlearning",
     help="Reproducible thematic analysis of what health and care staff learned from COVID-19.",
@@ -47,12 +58,12 @@ def run(argv: list[str] | None = None) -> int:
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         return InputError.exit_code
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         click.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
+    except _CLICK_ERRORS as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from covidlearning.cli import run
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["nosuch"],
+        ["discover"],
+        ["code", "x.csv", "--out", "o"],
+        ["discover", "x.csv", "--text-column", "t", "--out", "o", "--bogus"],
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(argv, capsys) -> None:
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "Error" in err
+
+
+def test_help_answers_without_loading_heavy_libraries() -> None:
+    code = (
+        "import sys; from covidlearning.cli import run; rc = run(['--help']);"
+        "heavy = [m for m in ('bertopic', 'sentence_transformers', 'torch', 'umap')"
+        " if m in sys.modules];"
+        "print(rc, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"
