@@ -35,6 +35,7 @@ test-fast: setup ## Run the fast unit tests only.
 
 bench: setup ## Benchmark embedding, fitting and coding at 1k/10k/100k texts (writes benchmarks/results/).
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/bench_coding.py
 
 lint: setup ## Check style with ruff.
 	$(VENV)/bin/ruff check src tests benchmarks scripts notebooks
