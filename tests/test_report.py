@@ -206,7 +206,10 @@ def fake_notebooks(tmp_path, monkeypatch):
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     for stem in report.NOTEBOOKS:
-        params = RUNNER_PARAMS + 'site: str = "001"  # a site code\nfail: bool = False  # fail?\n'
+        params = RUNNER_PARAMS + (
+            'site: str = "001"  # a site code\nfail: bool = False  # fail?\n'
+            "leak: bool = False  # write an identifier?\n"
+        )
         body = _BODY_OK.format(stem=stem)
         if stem == "03-code":
             body += "\nif fail:\n    raise ValueError('boom in 03')\n"
@@ -219,6 +222,9 @@ def fake_notebooks(tmp_path, monkeypatch):
                 "t = pd.DataFrame({'label': ['A', 'B'], 'size': [3, 1], 'share': [0.75, 0.25],"
                 " 'ci_low': [0.3, 0.05], 'ci_high': [0.95, 0.7]})\n"
                 "run.figure(figures.theme_sizes(t), 'theme_sizes')\n"
+                "if leak:\n"
+                "    who = 'jo.bloggs' + chr(64) + 'example.org'\n"
+                "    (run.tables_dir / 'leak.csv').write_text('q\\n' + who + '\\n')\n"
             )
         _notebook(nbdir / f"{stem}.ipynb", params, body)
     monkeypatch.setattr(report, "notebooks_dir", lambda: nbdir)
@@ -457,3 +463,21 @@ def test_framework_alignment_matched_missed_new():
         {"framework_theme": "Red tape", "closest": "Staff rest", "similarity": 0.6}
     ]
     assert al["new"]["discovered"].tolist() == ["Parking"]
+
+
+@pytest.mark.notebook
+def test_guard_blocks_publication_of_an_identifier(fake_notebooks, tmp_path):
+    from covidlearning.redact import IdentifierLeak
+
+    out = report.run_report(
+        fake_notebooks, work_dir=tmp_path / "work", kernel="python3", progress=False,
+        log=lambda m: None,
+    )  # fmt: skip
+    before = sorted(p.name for p in out.rglob("*"))
+    with pytest.raises(IdentifierLeak):
+        report.run_report(
+            fake_notebooks, overrides={"leak": "true"}, work_dir=tmp_path / "work",
+            kernel="python3", progress=False, log=lambda m: None,
+        )  # fmt: skip
+    assert sorted(p.name for p in out.rglob("*")) == before
+    assert not (out / "tables" / "leak.csv").exists()
