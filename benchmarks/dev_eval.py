@@ -51,7 +51,9 @@ def default_bertopic(texts, emb, seed: int):
     from bertopic import BERTopic
     from umap import UMAP
 
-    umap_model = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+    umap_model = UMAP(
+        n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed
+    )
     model = BERTopic(umap_model=umap_model)
     topics, _ = model.fit_transform(texts, emb)
     return topics
@@ -61,7 +63,14 @@ def kmeans_true_k(emb, labels, seeds=3):
     from sklearn.cluster import KMeans
 
     k = len(set(labels))
-    return float(np.mean([ami(labels, KMeans(k, n_init=5, random_state=s).fit_predict(emb)) for s in range(seeds)]))
+    return float(
+        np.mean(
+            [
+                ami(labels, KMeans(k, n_init=5, random_state=s).fit_predict(emb))
+                for s in range(seeds)
+            ]
+        )
+    )
 
 
 def main() -> None:

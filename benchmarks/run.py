@@ -72,7 +72,15 @@ def make_texts(n: int, seed: int = 0) -> list[str]:
     return out
 
 
-def worker(stage: str, n: int, cache: str) -> dict:
+def random_encoder(texts: list[str]):
+    """Stand-in for MiniLM (``--random-embeddings``): random unit vectors of the same shape."""
+    import numpy as np
+
+    rng = np.random.default_rng(len(texts))
+    return rng.normal(size=(len(texts), 384)).astype(np.float32)
+
+
+def worker(stage: str, n: int, cache: str, fake: bool = False) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     texts = make_texts(n)
@@ -81,7 +89,9 @@ def worker(stage: str, n: int, cache: str) -> dict:
     if stage == "embed":
         from covidlearning.embed import embed_texts
 
-        embed_texts(texts, cache_dir=cache, progress=False)
+        embed_texts(
+            texts, cache_dir=cache, progress=False, encoder=random_encoder if fake else None
+        )
     elif stage == "fit":
         import pandas as pd
 
@@ -105,23 +115,36 @@ def worker(stage: str, n: int, cache: str) -> dict:
         emb = embed_texts(texts, cache_dir=cache, progress=False)
         t0 = time.perf_counter()  # default BERTopic's fit only, same embeddings
         topics, _ = BERTopic().fit_transform(texts, emb)
-        extra = {"topics": int(len(set(topics)) - (1 if -1 in topics else 0)),
-                 "outlier_share": round(float(np.mean(np.asarray(topics) == -1)), 3)}
+        extra = {
+            "topics": int(len(set(topics)) - (1 if -1 in topics else 0)),
+            "outlier_share": round(float(np.mean(np.asarray(topics) == -1)), 3),
+        }
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"stage": stage, "n": n, "seconds": round(wall, 1), "texts_per_s": round(n / wall, 1),
-            "peak_mb": round(peak_mb), **extra}
+    return {
+        "stage": stage,
+        "n": n,
+        "seconds": round(wall, 1),
+        "texts_per_s": round(n / wall, 1),
+        "peak_mb": round(peak_mb),
+        **extra,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Benchmark embedding and theme discovery.")
     ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated text counts")
     ap.add_argument("--stages", default=",".join(STAGES), help="subset of embed,fit,bertopic")
+    ap.add_argument(
+        "--random-embeddings",
+        action="store_true",
+        help="skip MiniLM: random vectors, to measure fit memory/time at large n quickly",
+    )
     ap.add_argument("--worker", nargs=3, metavar=("STAGE", "N", "CACHE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         stage, n, cache = args.worker
-        print(json.dumps(worker(stage, int(n), cache)))
+        print(json.dumps(worker(stage, int(n), cache, args.random_embeddings)))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     stages = [s for s in STAGES if s in args.stages.split(",")]
@@ -131,7 +154,8 @@ def main() -> None:
         for n in sizes:
             for stage in stages:
                 p = subprocess.run(
-                    [sys.executable, __file__, "--worker", stage, str(n), cache],
+                    [sys.executable, __file__, "--worker", stage, str(n), cache]
+                    + (["--random-embeddings"] if args.random_embeddings else []),
                     capture_output=True, text=True,
                 )  # fmt: skip
                 if p.returncode != 0:
@@ -139,16 +163,18 @@ def main() -> None:
                     row = {"stage": stage, "n": n, "error": " | ".join(tail)}
                 else:
                     row = json.loads(p.stdout.strip().splitlines()[-1])
+                row["embeddings"] = "random" if args.random_embeddings else "MiniLM"
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     import pandas as pd
 
     table = pd.DataFrame(rows)
-    tag = "-".join(str(s) for s in sizes)
+    tag = "-".join(str(s) for s in sizes) + ("-random" if args.random_embeddings else "")
     table.to_csv(RESULTS / f"bench-{tag}.csv", index=False)
     meta = {"cpus": os.cpu_count(), "python": platform.python_version(), "rows": rows}
     (RESULTS / f"bench-{tag}.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-    cols = [c for c in ("stage", "n", "seconds", "texts_per_s", "peak_mb", "topics", "error") if c in table]
+    want = ("stage", "n", "embeddings", "seconds", "texts_per_s", "peak_mb", "topics", "error")
+    cols = [c for c in want if c in table]
     print()
     print(table[cols].to_string(index=False))
     print(f"\nwrote {RESULTS}/bench-{tag}.csv")

@@ -72,6 +72,7 @@ def test_label_prefers_collocation_and_title_case():
     assert label_from_keywords(["parking", "bikes", "food"]) == "Parking, Bikes"
     assert label_from_keywords(["wellbeing", "wellbeing support"]) == "Wellbeing Support"
     assert label_from_keywords([]) == "Unlabelled"
+    assert label_from_keywords(["leadership", "leaders", "management"]) == "Leadership, Management"
 
 
 def test_label_at_most_four_words():

@@ -321,9 +321,7 @@ def consensus_cluster(
     return Clustering(labels=lab.astype(int), membership=membership, k=int(k), silhouette=sil)
 
 
-def choose_k_by_lifetime(
-    heights: np.ndarray, k_lo: int, k_hi: int, dominance: float = 1.15
-) -> int:
+def choose_k_by_lifetime(heights: np.ndarray, k_lo: int, k_hi: int, dominance: float = 1.15) -> int:
     """Pick the number of clusters whose dendrogram "lifetime" is longest (Fred & Jain 2005).
 
     The lifetime of the k-cluster cut is the gap between the merge heights that

@@ -173,7 +173,8 @@ def label_from_keywords(keywords: Sequence[str], max_words: int = 4) -> str:
     """Build a short title-cased label (2-4 words) from ranked keywords/keyphrases.
 
     A collocation among the top keywords leads; further keywords are added until
-    the label holds at least two words, never repeating a word.
+    the label holds at least two words, never repeating a word or its root
+    (``leaders`` after ``leadership``).
 
     Examples:
         >>> label_from_keywords(["video", "video consultation", "remote", "digital"])
@@ -188,9 +189,13 @@ def label_from_keywords(keywords: Sequence[str], max_words: int = 4) -> str:
     parts: list[str] = []
     used: set[str] = set()
     n_words = 0
+
+    def _near(w: str) -> bool:  # same word or same 5-letter root ("leaders"/"leadership")
+        return any(w == u or (len(w) > 4 and len(u) > 4 and w[:5] == u[:5]) for u in used)
+
     for kw in ordered:
         words = kw.split()
-        if any(w in used for w in words) or n_words + len(words) > max_words:
+        if any(_near(w) for w in words) or n_words + len(words) > max_words:
             continue
         parts.append(kw)
         used.update(words)
