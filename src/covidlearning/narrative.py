@@ -51,8 +51,10 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
-def table_html(frame: pd.DataFrame, empty: str = "(none)", max_rows: int = 200) -> HTML:
-    """A plain, readable HTML table (no index, text escaped)."""
+def table_html(
+    frame: pd.DataFrame, empty: str = "(none)", max_rows: int = 200, nowrap: bool = False
+) -> HTML:
+    """A plain, readable HTML table (no index, text escaped; ``nowrap``: one-line cells)."""
     if frame is None or frame.empty:
         return _html(f"<p><em>{esc(empty)}</em></p>")
     f = frame.head(max_rows)
@@ -64,8 +66,9 @@ def table_html(frame: pd.DataFrame, empty: str = "(none)", max_rows: int = 200) 
     more = (
         f"<p><em>First {max_rows} of {len(frame):,} rows.</em></p>" if len(frame) > max_rows else ""
     )
+    cls = "cl-table cl-nowrap" if nowrap else "cl-table"
     return _html(
-        f'<table class="cl-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
     )
 
 
@@ -379,7 +382,8 @@ class Report:
         if self.run.is_table:
             text = "Each row of the table is one response."
             if not self.run_summary.empty:
-                self._show(_md(text + " The row accounting:"), table_html(self.run_summary))
+                rs = self.run_summary.rename(columns={"item": "", "rows": "Rows"})
+                self._show(_md(text + " The row accounting:"), table_html(rs))
             else:
                 self._show(_md(text))
             return
@@ -621,7 +625,19 @@ class Report:
                 caption = f"Figure {self._fig}. Themes by {what}; hidden figures are left blank."
                 show_image(fig, caption)
                 self._show(_md(f"*{caption}*"))
-            self._show(table_html(wide_breakdown(df)))
+            wide = wide_breakdown(df)
+            cells = wide.iloc[:, 1:].astype(str).to_numpy()
+            hidden = float((cells == "*").mean()) if cells.size else 0.0
+            if hidden > 0.5:
+                self._show(
+                    _md(
+                        f"*{pct(hidden)} of these figures are hidden because they rest on fewer "
+                        f"than {self.cfg.disclosure.threshold} respondents; the overall theme "
+                        "table above carries the findings, and this table shows where a theme "
+                        "is large enough to report by group.*"
+                    )
+                )
+            self._show(table_html(wide, nowrap=True))
 
     def stance(self) -> None:
         """What to keep versus what not to repeat, per theme."""
@@ -889,7 +905,7 @@ def wide_breakdown(tidy: pd.DataFrame) -> pd.DataFrame:
 
     def cell(r: pd.Series) -> str:
         c, sh = str(r["count"]), str(r.get("share", ""))
-        if c == "*" or c == "":
+        if c in {"*", "", "0"}:
             return c
         try:
             return f"{c} ({pct(float(sh))})"
@@ -907,7 +923,12 @@ def wide_breakdown(tidy: pd.DataFrame) -> pd.DataFrame:
     wide["group"] = wide["group"].astype(str)
     cols = index + [th for th in themes if th in wide.columns]
     label = "Group" if key == "group" else "Period"
-    return wide[cols].rename(columns={"group": label, "respondents": "Respondents"})
+    wide = wide[cols].rename(columns={"group": label, "respondents": "Respondents"})
+    if len(themes) > len(groups):  # many themes, few groups: one row per theme reads better
+        body = wide.set_index(label).T
+        body.index.name = "Theme"
+        return body.reset_index()
+    return wide
 
 
 _UNIT_WORDS = (

@@ -438,6 +438,8 @@ table { border-collapse: collapse; margin: 0.75rem 0 1.25rem; font-size: 0.92rem
 th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.7rem;
   border-bottom: 1px solid var(--rule); }
 td { max-width: 34em; }
+table.cl-table { display: block; max-width: 100%; overflow-x: auto; }
+table.cl-nowrap td { white-space: nowrap; }
 th { border-bottom: 2px solid var(--ink); font-weight: 600; }
 tbody tr:nth-child(even) { background: var(--band); }
 blockquote { margin: 0.8rem 0 0.8rem 0.5rem; padding: 0.1rem 1rem;
