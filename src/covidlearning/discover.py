@@ -127,7 +127,7 @@ def choose_params(n: int, consensus_runs: int | None = None) -> Params:
         consensus_runs=runs,
         k_grid=grid,
         k_max=k_max,
-        k_lo=int(max(2, round(root / 2))),
+        k_lo=int(max(2, round(root))),
         min_topic_size=int(max(2, math.ceil(n / 200))),
         lexical_dims=int(max(2, min(100, m // 3))),
     )
@@ -396,6 +396,7 @@ def select_quotes(
     n_quotes: int,
     eligible: np.ndarray | None = None,
     diversity: float = 0.3,
+    keys: Sequence[str] | None = None,
 ) -> list[str]:
     """Pick up to ``n_quotes`` representative, diverse quotes of one topic (MMR).
 
@@ -412,16 +413,20 @@ def select_quotes(
         eligible: optional mask of texts preferred as quotes (e.g. not reassigned
             outliers); used when it leaves any candidate.
         diversity: MMR trade-off (0 = most central, 1 = most diverse).
+        keys: normalised texts (lower-cased, whitespace collapsed), when already computed.
 
     Returns:
         the ids of the chosen texts.
     """
     topics = np.asarray(topics)
-    keys = [" ".join(str(d).lower().split()) for d in docs]
+    members = np.flatnonzero(topics == topic)
+    if keys is None:
+        keys = [" ".join(str(d).lower().split()) for d in docs]
+    member_keys = {keys[i] for i in members.tolist()}
     topics_of_key: dict[str, set[int]] = {}
     for key, t in zip(keys, topics.tolist(), strict=True):
-        topics_of_key.setdefault(key, set()).add(int(t))
-    members = np.flatnonzero(topics == topic)
+        if key in member_keys:
+            topics_of_key.setdefault(key, set()).add(int(t))
     if eligible is not None and eligible[members].any():
         members = members[eligible[members]]
     seen: set[str] = set()
@@ -682,13 +687,16 @@ def discover(
     labels = _unique_labels(labels, keywords)
     model.set_topic_labels({t: labels[t] for t in sorted(labels)})
     eligible = status == "ok"
+    norm_keys = [" ".join(d.lower().split()) for d in docs]
     rows = []
     for t in sorted(set(final.tolist())):
         size = int((final == t).sum())
         quotes = (
             []
             if t == -1
-            else select_quotes(t, final, embeddings, docs, doc_ids, config.n_quotes, eligible)
+            else select_quotes(
+                t, final, embeddings, docs, doc_ids, config.n_quotes, eligible, keys=norm_keys
+            )
         )
         rows.append(
             {
