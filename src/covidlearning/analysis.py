@@ -121,6 +121,11 @@ def prepare_units(run: Run) -> UnitsSummary:
         cleaning = _cleaning_table(getattr(result, "removals", None))
         summary = None
     units = units.reset_index(drop=True)
+    if run.is_table:
+        # Responses are modelled in redacted form, so a respondent's or a staff member's
+        # name can never become a theme keyword or label (the final guard would stop the run).
+        pairs = zip(units["id"], units["text"], strict=True)
+        units["text"] = [run.redact(t, f"response {i}") for i, t in pairs]
     units.to_parquet(run.work_dir / UNITS, index=False)
     documents = run.redact_columns(documents, [c for c in ("title", "publisher") if c in documents])
     run.write_table(documents, "corpus_documents")

@@ -30,6 +30,12 @@ DOMAIN_STOP_WORDS = frozenset(
 )
 
 _TOKEN_PATTERN = r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*"
+#: Redaction placeholders such as ``[NAME]`` or ``[WARD/BED]``: never topic words.
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
+
+
+def _prepare(text: str) -> str:
+    return _PLACEHOLDER.sub(" ", text).lower().replace("\u2019", "'")
 
 
 def stop_words(extra: Iterable[str] = ()) -> frozenset[str]:
@@ -51,7 +57,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-case word tokens (letters first; keeps ``covid-19``, ``don't``)."""
     from nltk.tokenize import RegexpTokenizer
 
-    return RegexpTokenizer(_TOKEN_PATTERN).tokenize(text.lower().replace("\u2019", "'"))
+    return RegexpTokenizer(_TOKEN_PATTERN).tokenize(_prepare(text))
 
 
 class TopicTokenizer:
@@ -99,7 +105,7 @@ class TopicTokenizer:
     def _content(self, text: str) -> list[str | None]:
         """Tokens with stop words and short words replaced by None (keeps adjacency)."""
         out: list[str | None] = []
-        for w in self._tok.tokenize(text.lower().replace("\u2019", "'")):
+        for w in self._tok.tokenize(_prepare(text)):
             w = w.strip("'")
             if w.endswith("'s"):
                 w = w[:-2]
