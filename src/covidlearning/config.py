@@ -96,8 +96,9 @@ class CodeConfig(StrictModel):
     )
     seed: int = Field(42, description="Random seed.")
     finetune: bool = Field(
-        False, description="Few-shot: fine-tune the embedding model on the codebook's examples "
-        "first (experimental; about 20-60 s on CPU)."
+        False,
+        description="Few-shot: fine-tune the embedding model on the codebook's examples "
+        "first (experimental; about 20-60 s on CPU).",
     )
     epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
     lexical_weight: float = Field(
