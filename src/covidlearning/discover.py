@@ -558,7 +558,13 @@ def discover(
             (default: the sha256 of the texts).
 
     Returns:
-        A :class:`DiscoveryResult`; call ``.save(out_dir)`` to write it.
+        A :class:`DiscoveryResult`; call ``.save(out_dir)`` to write it. In its
+        assignments, ``probability`` is the text's consensus membership (mean share of
+        clusterings that put it with the other members of its topic; for texts placed
+        by kNN, the share of neighbours' votes) or, for a reassigned outlier, its
+        cosine similarity to the topic's mean embedding. ``status`` is ``ok``,
+        ``reassigned outlier``, ``outlier`` (kept), ``no themes found: <reason>``,
+        or the loader's exclusion reason (``empty``, ``filler``, ``digits only``).
 
     Raises:
         InputError: fewer than :data:`MIN_TEXTS` usable texts.

@@ -73,11 +73,13 @@ def discover_cmd(
     if m.get("no_themes_found"):
         typer.echo(f"no themes found: {m['no_themes_found']}; wrote {out}")
         return
+    npmi = m["coherence_npmi"]["mean"]
+    ari = m["stability"]["mean_ari"]
     typer.echo(
         f"{m['n_topics']} topics from {m['n_modelled']} texts "
         f"({m['outliers']['count']} outliers, {m.get('reassigned_outliers', 0)} reassigned); "
-        f"NPMI {m['coherence_npmi']['mean'] if m['coherence_npmi']['mean'] is not None else 'n/a'}"
-        f", stability ARI {m['stability']['mean_ari']}; wrote {out}"
+        f"NPMI {'n/a' if npmi is None else f'{npmi:.3f}'}, "
+        f"stability ARI {'n/a' if ari is None else f'{ari:.3f}'}; wrote {out}"
     )
 
 
