@@ -87,3 +87,15 @@ def test_bundled_model_resolves_offline():
     assert model_id("all-MiniLM-L6-v2") == "sentence-transformers/all-MiniLM-L6-v2"
     path = model_path("all-MiniLM-L6-v2")
     assert path and "minilm" in path.lower()
+
+
+@pytest.mark.slow
+def test_a_vector_does_not_depend_on_the_texts_embedded_with_it() -> None:
+    from covidlearning.embed import embed_texts
+
+    short = "Video clinics saved patients long journeys."
+    others = ["A much longer sentence about staff wellbeing, " * 6, "Teams worked well."]
+    alone = embed_texts([short], progress=False, use_cache=False)
+    together = embed_texts([*others, short], progress=False, use_cache=False)
+    assert alone.shape == (1, 384)
+    assert alone[0].tobytes() == together[2].tobytes()
