@@ -157,7 +157,8 @@ def _encode_each(st: Any, texts: list[str], progress: bool) -> np.ndarray:
     """
     from tqdm.auto import tqdm
 
-    out = np.empty((len(texts), st.get_sentence_embedding_dimension()), dtype=np.float32)
+    dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+    out = np.empty((len(texts), dim()), dtype=np.float32)
     for i, t in enumerate(
         tqdm(texts, desc="embed", unit="text", disable=not progress or len(texts) < 200)
     ):
