@@ -127,7 +127,12 @@ def _publish(
     labels: dict[int, str],
     threshold: int,
     secondary: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+    group_name: str = "group",
+) -> Breakdown:
+    """Suppress small cells and build the publishable tables of one breakdown.
+
+    ``group_name`` names the group column of the published tables (``period`` for time).
+    """
     mask, base_mask = disclosure.suppression_masks(counts, threshold, secondary, bases)
     wide = counts.astype(object).where(~mask, disclosure.SUPPRESSED)
     wide.columns = [labels.get(int(t), str(t)) for t in counts.columns]
@@ -151,7 +156,19 @@ def _publish(
                 }
             )
     cols = ["group_column", "group", "respondents", "topic", "theme", "count", "share"]
-    return pd.DataFrame(rows, columns=cols), wide, mask, base_mask
+    table = pd.DataFrame(rows, columns=cols)
+    if group_name != "group":
+        table = table.rename(columns={"group": group_name})
+        wide = wide.rename(columns={"group": group_name})
+    return Breakdown(
+        column=column,
+        table=table,
+        wide=wide,
+        counts=counts,
+        mask=mask,
+        base_mask=base_mask,
+        statement=disclosure.rule_statement(threshold, secondary),
+    )
 
 
 def _model_docs(result: Any) -> tuple[Any, list[str], list[str]] | None:
@@ -258,16 +275,7 @@ def by_group(
     groups.index = frame["id"].astype(str)
     groups.index.name = "id"
     counts, bases, labels = _count(assign, groups)
-    table, wide, mask, base_mask = _publish(column, counts, bases, labels, threshold, secondary)
-    bd = Breakdown(
-        column=column,
-        table=table,
-        wide=wide,
-        counts=counts,
-        mask=mask,
-        base_mask=base_mask,
-        statement=disclosure.rule_statement(threshold, secondary),
-    )
+    bd = _publish(column, counts, bases, labels, threshold, secondary)
     small = bd.suppressed_groups
     if small:
         bd.notes.append(
@@ -278,7 +286,7 @@ def by_group(
         model, docs, ids = md
         classes = [groups.get(i, disclosure.NOT_STATED) for i in ids]
         bd.keywords = _keywords(
-            lambda: model.topics_per_class(docs, classes=classes), "Class", mask, labels
+            lambda: model.topics_per_class(docs, classes=classes), "Class", bd.mask, labels
         )
     if figure:
         bd.figure = heatmap(bd, f"Themes by {column.replace('_', ' ')}")
@@ -393,20 +401,8 @@ def over_time(
         full = pd.period_range(min(order), max(order), freq=freq).astype(str).tolist()
         order = full
     counts, bases, labels = _count(assign, dated, order=order)
-    table, wide, mask, base_mask = _publish(
-        date_column, counts, bases, labels, threshold, secondary
-    )
-    table = table.rename(columns={"group": "period"})
-    wide = wide.rename(columns={"group": "period"})
-    bd = Breakdown(
-        column=date_column,
-        table=table,
-        wide=wide,
-        counts=counts,
-        mask=mask,
-        base_mask=base_mask,
-        statement=disclosure.rule_statement(threshold, secondary),
-    )
+    bd = _publish(date_column, counts, bases, labels, threshold, secondary, group_name="period")
+    mask = bd.mask
     if mask.size and float(mask.to_numpy().mean()) > 0.3 and freq.upper().startswith(("M", "W")):
         bd.notes.append(
             f"{float(mask.to_numpy().mean()):.0%} of the {_freq_name(freq)[3:]}ly figures are "
