@@ -156,6 +156,45 @@ def test_train_and_code_multi_label():
     assert g["exact_match"] >= 0.9
 
 
+@pytest.mark.parametrize("multi", [False, True])
+def test_saved_coder_codes_like_the_run_that_trained_it(tmp_path, multi):
+    train = _coded_sample(multi=multi)
+    new = _coded_sample(multi=multi, seed=3)
+    res = coding.train_and_code(train, "code", new, ";" if multi else None, CodeConfig())
+    res.save(tmp_path / "run")
+    model = tmp_path / "run" / "model"
+    files = sorted(p.name for p in model.iterdir())
+    assert files == ["coder.json", "coder.safetensors"]  # weights as safetensors, no pickle
+    assert all(p.stat().st_mode & 0o044 for p in model.iterdir())  # readable by others
+    for where in (model, tmp_path / "run"):  # the model/ folder or the run folder
+        again = coding.code_with_model(new, where)
+        pd.testing.assert_frame_equal(again.assignments, res.assignments)
+        pd.testing.assert_frame_equal(again.scores, res.scores)
+    assert again.manifest["mode"] == "trained (saved model)"
+    assert again.manifest["training"]["multi_label"] is multi
+    # a configured threshold overrides the saved one
+    assert again.threshold == res.threshold == 0.0
+    strict = coding.code_with_model(new, model, CodeConfig(threshold=0.999))
+    a = strict.assignments
+    assert strict.threshold == 0.999 and strict.manifest["threshold_rule"] == "configured"
+    assert ((a["confidence"] < 0.999) == (a["themes"] == "unassigned")).all()
+
+
+def test_saved_coder_bad_folders(tmp_path):
+    with pytest.raises(InputError, match="no saved coder"):
+        coding.code_with_model(_frame(TEXTS), tmp_path)
+    res = coding.train_and_code(_coded_sample(), "code", _frame(TEXTS), None, CodeConfig())
+    model = res.coder.save(tmp_path / "m", {"threshold": 0.0})
+    (model / "coder.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(InputError, match="can't be read"):
+        coding.code_with_model(_frame(TEXTS), model)
+    res.coder.save(model, {"threshold": 0.0})
+    meta = json.loads((model / "coder.json").read_text())
+    (model / "coder.json").write_text(json.dumps({**meta, "format": "other/9"}))
+    with pytest.raises(InputError, match="Retrain"):
+        coding.code_with_model(_frame(TEXTS), model)
+
+
 def test_train_errors():
     train = _coded_sample()
     with pytest.raises(InputError, match="label column 'nope' not found"):
@@ -228,6 +267,14 @@ def test_cli_trained_then_audit_loop(files):
     args = ["code", str(inp), "--text-column", "body", "--id-column", "uid", "--train", str(train),
             "--label-column", "code", "--out", str(tmp / "t")]  # fmt: skip
     assert cli_run(args) == 0
+    reuse = ["code", str(inp), "--text-column", "body", "--id-column", "uid",
+             "--model", str(tmp / "t" / "model"), "--out", str(tmp / "r")]  # fmt: skip
+    assert cli_run(reuse) == 0
+    assert (tmp / "r" / "assignments.csv").read_bytes() == (
+        tmp / "t" / "assignments.csv"
+    ).read_bytes()
+    m = json.loads((tmp / "r" / "manifest.json").read_text())
+    assert len(m["inputs"]["model"]["sha256"]) == 64
     assert (tmp / "t" / "agreement.json").exists() and (tmp / "t" / "confusion.svg").exists()
     sample = ["code", "sample", str(tmp / "t"), "--input", str(inp), "--text-column", "body",
               "--id-column", "uid", "--per-theme", "1", "--out", str(tmp / "s")]  # fmt: skip
@@ -246,7 +293,7 @@ def test_cli_trained_then_audit_loop(files):
 @pytest.mark.parametrize(
     "case",
     ["missing file", "empty codebook", "duplicate ids", "missing column", "unknown label",
-     "no mode", "train without label column"],
+     "no mode", "train without label column", "model and codebook", "no saved model"],
 )  # fmt: skip
 def test_cli_bad_input_exit_2(files, case, capsys):
     tmp, inp, cb, train = files
@@ -267,6 +314,10 @@ def test_cli_bad_input_exit_2(files, case, capsys):
         args = [*base, "--codebook", str(cb), "--gold-column", "body"]
     elif case == "no mode":
         args = base
+    elif case == "model and codebook":
+        args = [*base, "--model", str(tmp), "--codebook", str(cb)]
+    elif case == "no saved model":
+        args = [*base, "--model", str(tmp)]
     else:
         args = [*base, "--train", str(train)]
     assert cli_run(args) == 2

@@ -213,6 +213,7 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
         p.name for p in d.iterdir()
     }
     assert list((d / "model").glob("*.safetensors"))
+    assert all(p.stat().st_mode & 0o044 for p in (d / "model").iterdir())  # not left 0600
     assert not list(d.rglob("*.pkl")) and not list(d.rglob("*.pickle"))
     a = pd.read_csv(d / "assignments.csv", dtype={"id": str})
     assert a["id"].tolist() == src["rid"].tolist()

@@ -41,6 +41,16 @@ def _default_mode(is_dir: bool) -> int:
     return (0o777 if is_dir else 0o666) & ~_umask()
 
 
+def ordinary_permissions(folder: str | os.PathLike[str]) -> None:
+    """Give every file under ``folder`` the permissions a plain ``open`` would.
+
+    Libraries that write through ``mkstemp`` (safetensors, for one) leave files 0600,
+    which a colleague or a CI artefact upload then cannot read.
+    """
+    for path in Path(folder).rglob("*"):
+        os.chmod(path, _default_mode(is_dir=path.is_dir()))
+
+
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     """Return the hex sha256 of a file's bytes."""
     h = hashlib.sha256()

@@ -7,14 +7,16 @@ Three modes share one output (:class:`CodingResult`):
   for a theme combines the MiniLM cosine similarity to those descriptions with
   TF-IDF word overlap.
 - **few-shot** (:func:`code_texts`, codebook with examples): as zero-shot, plus the
-  example quotes; by default the embedding model is first fine-tuned for a few
-  epochs on the examples and descriptions (a cosine-softmax classifier, SetFit
-  style, about 20 s on CPU), which moves the themes apart in embedding space.
+  example quotes. Optionally (``finetune``) the embedding model is first fine-tuned
+  for a few epochs on the examples and descriptions (a cosine-softmax classifier,
+  SetFit style, about 20 s on CPU); on the LSBU units this gave no clear gain.
 - **trained** (:func:`train_and_code`, a human-coded sample): a linear SVM on word
   and character TF-IDF plus MiniLM embeddings, blended with an SVM on the embeddings
   alone and a ridge classifier, class-weighted for rare codes, one-vs-rest when the
   sample is multi-label. Part of the sample is held out to
   measure agreement with the human coders, then the model is refitted on all of it.
+  The fitted coder is saved (safetensors + JSON, ``OUT/model/``) and
+  :func:`code_with_model` codes new texts with it, without retraining.
 
 Scores become probabilities with a softmax whose temperature is fitted on the
 held-out part (trained) or fixed (zero/few-shot). ``confidence`` is the first
@@ -64,6 +66,8 @@ class CodingResult:
         manifest: parameters, input hashes, model id, versions and timings.
         agreement: metrics against human codes, when there were any.
         comparison: the texts' human and machine codes behind ``agreement``.
+        coder: the trained coder (trained mode), saved with the run as ``model/``.
+        coder_info: what is saved beside the coder (training summary, threshold).
     """
 
     assignments: pd.DataFrame
@@ -73,6 +77,8 @@ class CodingResult:
     agreement: dict[str, Any] | None = None
     comparison: pd.DataFrame | None = None
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    coder: LinearCoder | None = None
+    coder_info: dict[str, Any] = field(default_factory=dict)
 
     def theme_counts(self) -> pd.DataFrame:
         """Texts per theme (any position) and as first theme, with shares of coded texts."""
@@ -92,14 +98,20 @@ class CodingResult:
 
         Files: ``assignments.csv``, ``scores.csv``, ``theme_counts.csv``,
         ``manifest.json``; with human codes also ``agreement.json``,
-        ``comparison.csv`` and ``confusion.png``/``confusion.svg``.
+        ``comparison.csv`` and ``confusion.png``/``confusion.svg``; in trained mode
+        the coder in ``model/`` (``coder.safetensors`` + ``coder.json``).
         """
+        import shutil
+
         from covidlearning._io import atomic_dir, write_csv, write_json
 
         out = Path(out)
         with atomic_dir(out) as tmp:
             for stale in ("agreement.json", "comparison.csv", "confusion.png", "confusion.svg"):
                 (tmp / stale).unlink(missing_ok=True)
+            shutil.rmtree(tmp / "model", ignore_errors=True)
+            if self.coder is not None:
+                self.coder.save(tmp / "model", self.coder_info)
             write_csv(tmp / "assignments.csv", self.assignments)
             write_csv(tmp / "scores.csv", self.scores, float_format="%.5f")
             write_csv(tmp / "theme_counts.csv", self.theme_counts())
@@ -511,12 +523,29 @@ def _attach_agreement(result: CodingResult, gold: list[list[str]], labels: list[
 
 
 # --------------------------------------------------------------------------- trained
+#: TF-IDF settings of the trained coder; a saved coder rebuilds its vectorisers from them.
+WORD_TFIDF: dict[str, Any] = {
+    "ngram_range": (1, 2), "sublinear_tf": True, "strip_accents": "unicode", "lowercase": True,
+}  # fmt: skip
+CHAR_TFIDF: dict[str, Any] = {
+    "analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2, "sublinear_tf": True,
+    "max_features": 200_000, "lowercase": True,
+}  # fmt: skip
+#: Files of a saved trained coder (``OUT/model/``): weights as safetensors, the rest JSON.
+CODER_WEIGHTS = "coder.safetensors"
+CODER_META = "coder.json"
+CODER_FORMAT = "covidlearning-linear-coder/1"
+_BLOCKS = ("full", "emb", "ridge")
+
+
 class LinearCoder:
     """Linear SVMs on word + character TF-IDF and sentence embeddings.
 
     Single-label samples get a multi-class model (one-vs-rest, class-weighted);
     multi-label samples one binary model per code. A second SVM on the embeddings
-    alone is blended in (z-scored decision values), which helps rare codes.
+    alone and a ridge classifier are blended in (z-scored decision values), which
+    helps rare codes. After fitting, each model is kept as a weight matrix and bias in
+    label order (``weights``), which is what :meth:`save` writes as safetensors.
     """
 
     def __init__(self, labels: list[str], multi_label: bool, seed: int = 42) -> None:
@@ -526,21 +555,15 @@ class LinearCoder:
         self.temperature = 1.0
         self._word: Any = None
         self._char: Any = None
-        self._full: list[Any] = []
-        self._emb: list[Any] = []
+        self.weights: dict[str, np.ndarray] = {}
 
     def _features(self, texts: list[str], emb: np.ndarray, fit: bool) -> spmatrix:
         from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if fit:
-            self._word = TfidfVectorizer(
-                ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", lowercase=True
-            ).fit(texts)
-            self._char = TfidfVectorizer(
-                analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                max_features=200_000, lowercase=True,
-            ).fit(texts)  # fmt: skip
+            self._word = TfidfVectorizer(**WORD_TFIDF).fit(texts)
+            self._char = TfidfVectorizer(**CHAR_TFIDF).fit(texts)
         return hstack(
             [
                 self._word.transform(texts),
@@ -565,50 +588,64 @@ class LinearCoder:
             )
         return models
 
-    def _decide(self, models: list[Any], x: Any, n: int) -> np.ndarray:
-        if not self.multi_label:
-            m = models[0]
-            d = m.decision_function(x)
-            if d.ndim == 1:  # two labels
-                d = np.column_stack([-d, d])
-            out = np.full((n, len(self.labels)), -10.0)
-            index = {lab: i for i, lab in enumerate(self.labels)}
-            for j, cls in enumerate(m.classes_):
-                out[:, index[cls]] = d[:, j]
-            return out
-        cols = [np.full(n, m) if isinstance(m, float) else m.decision_function(x) for m in models]
-        return np.column_stack(cols)
+    def _as_weights(self, models: list[Any], n_features: int) -> tuple[np.ndarray, np.ndarray]:
+        """One ``(n_labels, n_features)`` matrix and bias, in label order.
+
+        A label the model never saw scores -10; a code present in every (or no)
+        training text of a multi-label sample scores a constant +1 (or -1).
+        """
+        w = np.zeros((len(self.labels), n_features))
+        b = np.full(len(self.labels), -10.0)
+        if self.multi_label:
+            for j, m in enumerate(models):
+                if isinstance(m, float):
+                    b[j] = m
+                else:
+                    w[j], b[j] = m.coef_[0], m.intercept_[0]
+            return w, b
+        m = models[0]
+        coef = np.atleast_2d(np.asarray(m.coef_, dtype=float))
+        icpt = np.broadcast_to(np.asarray(m.intercept_, dtype=float), (coef.shape[0],))
+        if coef.shape[0] == 1 and len(m.classes_) == 2:  # binary: one row scores the second class
+            coef, icpt = np.vstack([-coef, coef]), np.array([-icpt[0], icpt[0]])
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        for j, cls in enumerate(m.classes_):
+            w[index[cls]], b[index[cls]] = coef[j], icpt[j]
+        return w, b
 
     def fit(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> LinearCoder:
         """Fit on texts, their embeddings and labels (class names, or an indicator matrix)."""
         from sklearn.linear_model import RidgeClassifier
 
         x = self._features(texts, emb, fit=True)
-        self._full = self._svms(x, y, 0.5)
-        self._emb = self._svms(emb, y, 0.3)
         weight = None if self.multi_label else "balanced"
-        self._ridge = RidgeClassifier(alpha=1.0, class_weight=weight).fit(x, y)
+        ridge = RidgeClassifier(alpha=1.0, class_weight=weight).fit(x, y)
+        if self.multi_label:  # one column per code already, in label order
+            ridge_w = (np.asarray(ridge.coef_, dtype=float), np.asarray(ridge.intercept_, float))
+        else:
+            ridge_w = self._as_weights([ridge], x.shape[1])
+        parts = {
+            "full": self._as_weights(self._svms(x, y, 0.5), x.shape[1]),
+            "emb": self._as_weights(self._svms(emb, y, 0.3), emb.shape[1]),
+            "ridge": ridge_w,
+        }
+        self.weights = {}
+        for name, (w, b) in parts.items():
+            self.weights[f"{name}.weight"] = np.ascontiguousarray(w)
+            self.weights[f"{name}.bias"] = np.ascontiguousarray(b)
         return self
+
+    def _score(self, name: str, x: Any) -> np.ndarray:
+        return np.asarray(x @ self.weights[f"{name}.weight"].T) + self.weights[f"{name}.bias"]
 
     def decision(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
         """Blended decision scores, ``(n, n_labels)``."""
         x = self._features(texts, emb, fit=False)
-        full = self._decide(self._full, x, len(texts))
-        alone = self._decide(self._emb, emb, len(texts))
-        ridge = self._ridge.decision_function(x)
+        full, ridge = self._score("full", x), self._score("ridge", x)
+        alone = self._score("emb", emb)
         if self.multi_label:  # keep the 0 decision boundary of each binary model
             return (full + 0.5 * alone + 0.5 * ridge) / 2.0
-        ridge = self._reorder(ridge, self._ridge.classes_)
         return _z(full) + 0.5 * _z(alone) + 0.5 * _z(ridge)
-
-    def _reorder(self, d: np.ndarray, classes: np.ndarray) -> np.ndarray:
-        if d.ndim == 1:
-            d = np.column_stack([-d, d])
-        out = np.full((len(d), len(self.labels)), -10.0)
-        index = {lab: i for i, lab in enumerate(self.labels)}
-        for j, cls in enumerate(classes):
-            out[:, index[cls]] = d[:, j]
-        return out
 
     def probabilities(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (softmax, or per-code sigmoids when multi-label)."""
@@ -635,6 +672,163 @@ class LinearCoder:
                 best, best_loss = float(t), loss
         self.temperature = best
         return best
+
+    def save(self, model_dir: str | Path, info: dict[str, Any] | None = None) -> Path:
+        """Write the fitted coder to ``model_dir`` (safetensors weights + JSON; no pickle).
+
+        Args:
+            model_dir: folder to create (its files are overwritten).
+            info: extra facts to keep beside the model (training summary, threshold...).
+        """
+        from safetensors.numpy import save
+
+        from covidlearning._io import atomic_write_bytes, write_json
+
+        model_dir = Path(model_dir)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        tensors = dict(self.weights)
+        tensors["word.idf"] = np.asarray(self._word.idf_, dtype=float)
+        tensors["char.idf"] = np.asarray(self._char.idf_, dtype=float)
+        atomic_write_bytes(model_dir / CODER_WEIGHTS, save(tensors, {"format": CODER_FORMAT}))
+        meta = {
+            "format": CODER_FORMAT,
+            "labels": self.labels,
+            "multi_label": self.multi_label,
+            "seed": self.seed,
+            "temperature": self.temperature,
+            "embedding_weight": EMBEDDING_WEIGHT,
+            "word_terms": _terms(self._word),
+            "char_terms": _terms(self._char),
+            **(info or {}),
+        }
+        write_json(model_dir / CODER_META, meta)
+        return model_dir
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> tuple[LinearCoder, dict[str, Any]]:
+        """Read a coder written by :meth:`save`; returns ``(coder, metadata)``.
+
+        Raises:
+            InputError: the folder holds no saved coder, or one this version can't read.
+        """
+        import json
+
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        model_dir = Path(model_dir)
+        if (model_dir / "model" / CODER_META).exists():  # the run folder was given
+            model_dir = model_dir / "model"
+        fix = "Pass the model/ folder (or the run folder) of a `code --train` run"
+        if not (model_dir / CODER_META).exists() or not (model_dir / CODER_WEIGHTS).exists():
+            raise InputError(f"no saved coder in {model_dir}", fix)
+        try:
+            meta = json.loads((model_dir / CODER_META).read_text(encoding="utf-8"))
+            tensors = load_file(str(model_dir / CODER_WEIGHTS))
+        except (OSError, ValueError, SafetensorError) as exc:
+            raise InputError(f"the saved coder in {model_dir} can't be read ({exc})", fix) from None
+        if meta.get("format") != CODER_FORMAT:
+            raise InputError(
+                f"{model_dir / CODER_META} is format {meta.get('format')!r}, not {CODER_FORMAT!r}",
+                "Retrain with this version of covidlearning",
+            )
+        coder = cls(list(meta["labels"]), bool(meta["multi_label"]), int(meta["seed"]))
+        coder.temperature = float(meta["temperature"])
+        for attr, params, key in (("_word", WORD_TFIDF, "word"), ("_char", CHAR_TFIDF, "char")):
+            terms = meta[f"{key}_terms"]
+            vec = TfidfVectorizer(**params, vocabulary={t: i for i, t in enumerate(terms)})
+            vec.idf_ = tensors[f"{key}.idf"]
+            setattr(coder, attr, vec)
+        coder.weights = {
+            f"{b}.{p}": tensors[f"{b}.{p}"] for b in _BLOCKS for p in ("weight", "bias")
+        }
+        return coder, meta
+
+
+def _terms(vectorizer: Any) -> list[str]:
+    """A fitted vectoriser's vocabulary as a list in column order."""
+    terms = [""] * len(vectorizer.vocabulary_)
+    for term, i in vectorizer.vocabulary_.items():
+        terms[i] = term
+    return terms
+
+
+def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | None]:
+    """How many codes a text may get, and the absolute probability a further one needs.
+
+    Single-label samples give one code per text. Multi-label samples have per-code
+    probabilities, so every code at 0.5 or more is listed (the top one always).
+    """
+    if coder.multi_label:
+        return config.max_themes, 0.5
+    return 1, None
+
+
+def _apply_coder(
+    coder: LinearCoder,
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+    texts: list[str],
+    emb: np.ndarray,
+    threshold: float,
+    config: CodeConfig,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assignments and scores of ``frame`` coded by a fitted coder."""
+    probs = coder.probabilities(texts, emb)
+    max_themes, absolute = _output_rule(coder, config)
+    return _finish(frame, mask, probs, coder.labels, threshold, config, max_themes, absolute)
+
+
+def load_coder(model_dir: str | Path) -> tuple[LinearCoder, dict[str, Any]]:
+    """Load a trained coder saved by a ``code --train`` run (its ``model/`` or run folder)."""
+    return LinearCoder.load(model_dir)
+
+
+def code_with_model(
+    frame: pd.DataFrame, model_dir: str | Path, config: CodeConfig | None = None
+) -> CodingResult:
+    """Code ``frame`` with a coder saved by an earlier trained run, without retraining.
+
+    The texts are embedded with the model the coder was trained with. The threshold
+    is the saved run's unless ``config.threshold`` is set.
+
+    Args:
+        frame: what :func:`~covidlearning.load.load_table` returns.
+        model_dir: the ``model/`` folder of a trained run, or the run folder itself.
+        config: options (threshold, max themes, cache); the embedding model comes
+            from the saved coder.
+
+    Raises:
+        InputError: no readable coder there, or nothing to code.
+    """
+    config = config or CodeConfig()
+    coder, meta = load_coder(model_dir)
+    _check_frame(frame)
+    t0 = time.perf_counter()
+    config = config.model_copy(update={"embedding_model": meta["embedding_model"]})
+    mask = _coded_mask(frame)
+    manifest = _base_manifest("trained (saved model)", config, len(frame), int(mask.sum()))
+    if manifest["model"] != meta.get("model_id"):
+        raise InputError(
+            f"the coder was trained with embeddings {meta.get('model_id')!r}, "
+            f"but {manifest['model']!r} is installed",
+            "Install the embedding model it was trained with, or retrain",
+        )
+    texts = frame.loc[mask, "text"].astype(str).tolist()
+    emb = _embed(texts, config)
+    threshold = config.threshold if config.threshold is not None else float(meta["threshold"])
+    assignments, scores = _apply_coder(coder, frame, mask, texts, emb, threshold, config)
+    manifest.update(
+        {
+            "training": meta["training"],
+            "threshold": threshold,
+            "threshold_rule": "configured" if config.threshold is not None
+            else f"saved model: {meta.get('threshold_rule', '')}",
+            "timings_s": {"total": round(time.perf_counter() - t0, 2)},
+        }
+    )  # fmt: skip
+    return CodingResult(assignments, scores, threshold, manifest, coder_info=meta)
 
 
 def _label_matrix(lists: list[list[str]], labels: list[str], multi: bool) -> np.ndarray:
@@ -730,17 +924,12 @@ def train_and_code(
 
     model = LinearCoder(labels, multi, config.seed).fit(texts_tr, emb_tr, y)
     model.temperature = temperature
-    probs = model.probabilities(texts, emb)
     # auto: every text of the sample carries a code, so nothing is left unassigned
     threshold = config.threshold if config.threshold is not None else 0.0
-    max_themes = config.max_themes if multi else 1
-    # multi-label: per-code probabilities, so list every code above 0.5 (the top one always)
-    absolute = 0.5 if multi else None
-    assignments, scores = _finish(
-        frame, mask, probs, labels, threshold, config, max_themes, absolute
-    )
+    assignments, scores = _apply_coder(model, frame, mask, texts, emb, threshold, config)
     elapsed = time.perf_counter() - t0
     manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
+    max_themes, absolute = _output_rule(model, config)
     manifest.update(
         {
             "training": {
@@ -764,7 +953,15 @@ def train_and_code(
             },
         }
     )
-    result = CodingResult(assignments, scores, threshold, manifest)
+    result = CodingResult(assignments, scores, threshold, manifest, coder=model)
+    result.coder_info = {
+        "training": manifest["training"],
+        "threshold": threshold,
+        "threshold_rule": manifest["threshold_rule"],
+        "embedding_model": config.embedding_model,
+        "model_id": manifest["model"],
+        "codebook": codebook.model_dump(mode="json") if codebook is not None else None,
+    }
     if held is not None:
         ho = held["index"]
         t_ho, c_ho = _rank(held["probs"], labels, threshold, max_themes, config.secondary, absolute)

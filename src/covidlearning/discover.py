@@ -68,6 +68,7 @@ import pandas as pd
 
 from covidlearning._io import (
     atomic_dir,
+    ordinary_permissions,
     package_versions,
     sha256_file,
     sha256_text,
@@ -194,6 +195,7 @@ class DiscoveryResult:
                     save_embedding_model=self.manifest.get("model_id", ""),
                 )
                 write_json(model_dir / META_FILE, self.model_meta)
+                ordinary_permissions(model_dir)
             self.manifest.setdefault("timings", {})["write"] = round(time.perf_counter() - t0, 3)
             write_json(tmp / "manifest.json", self.manifest)
         return out_dir

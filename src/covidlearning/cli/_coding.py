@@ -37,6 +37,7 @@ code_app = typer.Typer(
         "covidlearning code INPUT --text-column COL --codebook FILE --out DIR\n\n"
         "covidlearning code INPUT --text-column COL --train CODED --label-column COL"
         " --out DIR\n\n"
+        "covidlearning code INPUT --text-column COL --model DIR/model --out DIR2\n\n"
         "covidlearning code sample RUN_DIR --input INPUT --text-column COL --out SHEET_DIR\n\n"
         "covidlearning code agree SHEET --machine RUN_DIR/assignments.csv --out DIR\n\n"
         "`code INPUT ...` is short for `code run INPUT ...` (see `covidlearning code run --help`)."
@@ -71,6 +72,13 @@ def run_cmd(
     label_sep: Annotated[
         str | None, typer.Option(help="Separator between several codes in one cell, e.g. ';'.")
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Code with the coder saved by an earlier --train run (its model/ or run "
+            "folder), without retraining."
+        ),
+    ] = None,
     train_text_column: Annotated[
         str | None, typer.Option(help="Text column of --train (default: --text-column).")
     ] = None,
@@ -95,13 +103,22 @@ def run_cmd(
         ),
     ] = False,
 ) -> None:
-    """Code INPUT against a codebook (zero/few-shot) or a human-coded sample (--train)."""
+    """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
     from covidlearning.codebook import load_codebook
     from covidlearning.config import CodeConfig
 
     _check_table(input)
-    if codebook is None and train is None:
-        raise InputError("nothing to code against", "Pass --codebook FILE or --train CODED")
+    if model is not None and (codebook is not None or train is not None):
+        raise InputError(
+            "--model codes with a saved coder, so --codebook and --train don't apply",
+            "Pass either --model, or --codebook/--train",
+        )
+    if model is not None:
+        _check_model(model)
+    elif codebook is None and train is None:
+        raise InputError(
+            "nothing to code against", "Pass --codebook FILE, --train CODED or --model DIR"
+        )
     if train is not None and not label_column:
         raise InputError("--train needs --label-column", "Name the column of human codes")
     book = load_codebook(codebook) if codebook is not None else None
@@ -112,7 +129,7 @@ def run_cmd(
     gcol = gold_column or (label_column if gold is not None else None)
     if gold is not None and not gcol:
         raise InputError("--gold needs --gold-column", "Name the column of human codes")
-    if gcol and train is None and book is None:
+    if gcol and train is None and book is None and model is None:
         raise InputError("--gold-column needs --codebook", "Pass the codebook the codes use")
     config = CodeConfig(
         codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed, finetune=finetune
@@ -136,22 +153,29 @@ def run_cmd(
         train_id = id_column if id_column in header else ("id" if "id" in header else None)
         train_frame = load_table(train, train_text_column or text_column, train_id, None)
         result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
-        if gold_values is not None:
-            from covidlearning.codebook import Codebook
-            from covidlearning.coding import _attach_agreement
+    elif model is not None:
+        from covidlearning.coding import code_with_model
 
-            labels = result.manifest["training"]["labels"]
-            cb = book or Codebook.from_labels(labels)
-            from covidlearning.coding import _resolve_gold
-
-            _attach_agreement(
-                result, _resolve_gold(gold_values, cb, label_sep or ";", len(frame)), labels
-            )
+        result = code_with_model(frame, model, config)
     else:
         from covidlearning.coding import code_texts
 
         result = code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
+    if gold_values is not None and "training" in result.manifest:
+        from covidlearning.codebook import Codebook
+        from covidlearning.coding import _attach_agreement, _resolve_gold
+
+        labels = result.manifest["training"]["labels"]
+        cb = book or Codebook.from_labels(labels)
+        gold_lists = _resolve_gold(gold_values, cb, label_sep or ";", len(frame))
+        _attach_agreement(result, gold_lists, labels)
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
+    if model is not None:
+        from covidlearning.coding import CODER_WEIGHTS
+
+        weights = model / CODER_WEIGHTS if (model / CODER_WEIGHTS).exists() else None
+        weights = weights or model / "model" / CODER_WEIGHTS
+        inputs["model"] = {"path": str(model), "sha256": sha256_file(weights)}
     for name, path in (("codebook", codebook), ("train", train), ("gold", gold)):
         if path is not None:
             inputs[name] = {"path": str(path), "sha256": sha256_file(path)}
@@ -166,6 +190,18 @@ def run_cmd(
 
         write_text(out / "codebook.yaml", book.to_yaml())
     _summary(result, out)
+
+
+def _check_model(path: Path) -> None:
+    """Fail fast, before heavy imports, when ``path`` holds no saved coder."""
+    names = ("coder.json", "coder.safetensors")
+    if not path.exists():
+        raise InputError(f"model folder not found: {path}", "Check the path of the saved coder")
+    if not any(all((d / n).exists() for n in names) for d in (path, path / "model")):
+        raise InputError(
+            f"no saved coder in {path} (coder.json + coder.safetensors)",
+            "Pass the model/ folder (or the run folder) of a `code --train` run",
+        )
 
 
 def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, input: Path):  # noqa: ANN001, ANN202
