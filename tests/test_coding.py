@@ -180,6 +180,23 @@ def test_saved_coder_codes_like_the_run_that_trained_it(tmp_path, multi):
     assert ((a["confidence"] < 0.999) == (a["themes"] == "unassigned")).all()
 
 
+def test_choose_cut_lowers_the_bar_for_cautiously_scored_codes():
+    # code 0 always true and scored high; code 1 true for half the texts, scored 0.3-0.45
+    rng = np.random.default_rng(0)
+    y = np.zeros((40, 3), dtype=int)
+    y[:, 0] = 1
+    y[:20, 1] = 1
+    probs = np.column_stack(
+        [np.full(40, 0.9), np.r_[rng.uniform(0.3, 0.45, 20), rng.uniform(0.0, 0.1, 20)],
+         rng.uniform(0.0, 0.1, 40)]
+    )  # fmt: skip
+    cut = coding.choose_cut(probs, y, max_themes=3)
+    assert 0.1 < cut <= 0.3
+    assert (coding._indicator(probs, cut, 3) == y).all()
+    assert (coding._indicator(probs, 0.5, 3)[:, 1] == 0).all()  # the default cut misses them
+    assert (coding._indicator(probs, 0.0, 1).sum(axis=1) == 1).all()  # max_themes caps
+
+
 def test_saved_coder_bad_folders(tmp_path):
     with pytest.raises(InputError, match="no saved coder"):
         coding.code_with_model(_frame(TEXTS), tmp_path)

@@ -553,6 +553,8 @@ class LinearCoder:
         self.multi_label = multi_label
         self.seed = seed
         self.temperature = 1.0
+        #: multi-label: a further code is listed when its probability reaches this cut
+        self.cut = 0.5
         self._word: Any = None
         self._char: Any = None
         self.weights: dict[str, np.ndarray] = {}
@@ -696,6 +698,7 @@ class LinearCoder:
             "multi_label": self.multi_label,
             "seed": self.seed,
             "temperature": self.temperature,
+            "cut": self.cut,
             "embedding_weight": EMBEDDING_WEIGHT,
             "word_terms": _terms(self._word),
             "char_terms": _terms(self._char),
@@ -735,6 +738,7 @@ class LinearCoder:
             )
         coder = cls(list(meta["labels"]), bool(meta["multi_label"]), int(meta["seed"]))
         coder.temperature = float(meta["temperature"])
+        coder.cut = float(meta.get("cut", 0.5))
         for attr, params, key in (("_word", WORD_TFIDF, "word"), ("_char", CHAR_TFIDF, "char")):
             terms = meta[f"{key}_terms"]
             vec = TfidfVectorizer(**params, vocabulary={t: i for i, t in enumerate(terms)})
@@ -758,11 +762,46 @@ def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | N
     """How many codes a text may get, and the absolute probability a further one needs.
 
     Single-label samples give one code per text. Multi-label samples have per-code
-    probabilities, so every code at 0.5 or more is listed (the top one always).
+    probabilities, so every code at the coder's cut or above is listed (the top one
+    always); the cut is chosen on the held-out part of the sample (:func:`choose_cut`).
     """
     if coder.multi_label:
-        return config.max_themes, 0.5
+        return config.max_themes, coder.cut
     return 1, None
+
+
+#: Candidate cuts for a further code (multi-label); ties go to the one nearest 0.5.
+CUT_GRID = tuple(round(c, 2) for c in np.arange(0.05, 0.951, 0.05))
+
+
+def _indicator(probs: np.ndarray, cut: float, max_themes: int) -> np.ndarray:
+    """Codes listed per text (as :func:`_rank` lists them, threshold 0) as a 0/1 matrix."""
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :max_themes]
+    rows = np.arange(len(probs))[:, None]
+    out = np.zeros(probs.shape, dtype=int)
+    out[rows, order] = probs[rows, order] >= cut
+    out[np.arange(len(probs)), order[:, 0]] = 1
+    return out
+
+
+def choose_cut(probs: np.ndarray, y: np.ndarray, max_themes: int) -> float:
+    """The cut for further codes that maximises macro F1 against human codes.
+
+    Macro F1 weighs every code alike, so rare codes, which the per-code models score
+    cautiously, gain most from a lower cut; 0.5 is rarely best.
+
+    Args:
+        probs: per-code probabilities of held-out texts, ``(n, n_codes)``.
+        y: their human codes as a 0/1 matrix of the same shape.
+        max_themes: at most this many codes per text.
+    """
+    from sklearn.metrics import f1_score
+
+    def score(c: float) -> tuple[float, float]:
+        pred = _indicator(probs, c, max_themes)
+        return float(f1_score(y, pred, average="macro", zero_division=0)), -abs(c - 0.5)
+
+    return float(max(CUT_GRID, key=score))
 
 
 def _apply_coder(
@@ -920,16 +959,27 @@ def train_and_code(
         temperature = sub.calibrate([texts_tr[i] for i in ho], emb_tr[ho], y[ho])
         p_ho = sub.probabilities([texts_tr[i] for i in ho], emb_tr[ho])
         held = {"index": ho, "probs": p_ho}
+        if multi:
+            held["cut"] = choose_cut(p_ho, y[ho], config.max_themes)
+            # for the agreement report each half is coded at the cut chosen on the other
+            half = np.arange(len(ho)) % 2 == 0
+            held["cuts"] = np.where(
+                half,
+                choose_cut(p_ho[~half], y[ho][~half], config.max_themes),
+                choose_cut(p_ho[half], y[ho][half], config.max_themes),
+            )
     t_holdout = time.perf_counter() - t0 - t_embed
 
     model = LinearCoder(labels, multi, config.seed).fit(texts_tr, emb_tr, y)
     model.temperature = temperature
+    if held is not None and multi:
+        model.cut = held["cut"]
     # auto: every text of the sample carries a code, so nothing is left unassigned
     threshold = config.threshold if config.threshold is not None else 0.0
     assignments, scores = _apply_coder(model, frame, mask, texts, emb, threshold, config)
     elapsed = time.perf_counter() - t0
     manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
-    max_themes, absolute = _output_rule(model, config)
+    max_themes, _ = _output_rule(model, config)
     manifest.update(
         {
             "training": {
@@ -941,6 +991,14 @@ def train_and_code(
                 "label_sep": label_sep,
                 "holdout": len(held["index"]) if held else 0,
                 "temperature": temperature,
+                "cut": model.cut if multi else None,
+                "cut_rule": (
+                    "macro F1 on the held-out part"
+                    if multi and held is not None
+                    else "0.5 (no held-out part)"
+                    if multi
+                    else None
+                ),
                 "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + MiniLM embeddings, "
                 "blended with LinearSVC on embeddings",
             },
@@ -964,7 +1022,17 @@ def train_and_code(
     }
     if held is not None:
         ho = held["index"]
-        t_ho, c_ho = _rank(held["probs"], labels, threshold, max_themes, config.secondary, absolute)
+        t_ho: list[str] = [""] * len(ho)
+        c_ho = np.zeros(len(ho))
+        cuts = held.get("cuts", np.full(len(ho), np.nan))  # NaN: single-label, no cut
+        for cut in np.unique(cuts):
+            rows = np.flatnonzero((cuts == cut) | np.isnan(cuts))
+            absolute = None if np.isnan(cut) else float(cut)
+            part_t, c_ho[rows] = _rank(
+                held["probs"][rows], labels, threshold, max_themes, config.secondary, absolute
+            )
+            for r, t in zip(rows, part_t, strict=True):
+                t_ho[r] = t
         ids_tr = train_frame["id"].astype(str).to_numpy()[keep]
         comp = pd.DataFrame(
             {
@@ -978,7 +1046,8 @@ def train_and_code(
 
         result.agreement = agreement(comp["human"], comp["machine"])
         result.agreement["source"] = (
-            f"held-out {len(ho)} of {len(texts_tr)} coded texts (model fitted on the rest)"
+            f"held-out {len(ho)} of {len(texts_tr)} coded texts (model fitted on the rest"
+            + ("; each half coded at the cut chosen on the other)" if multi else ")")
         )
         result.comparison = comp
         manifest["agreement"] = {
