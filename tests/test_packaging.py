@@ -49,3 +49,14 @@ def test_makefile_is_self_documenting() -> None:
 
 def test_ci_runs_make_test() -> None:
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_every_public_name_resolves():
+    import importlib
+
+    import covidlearning as cl
+
+    for name, module in cl._EXPORTS.items():
+        value = getattr(cl, name)
+        assert value is getattr(importlib.import_module(f"covidlearning.{module}"), name), name
+    assert {"code_with_model", "load_coder", "train_and_code"} <= set(cl.__all__)

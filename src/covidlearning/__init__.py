@@ -38,6 +38,8 @@ _EXPORTS = {
     "load_codebook": "codebook",
     "code_texts": "coding",
     "train_and_code": "coding",
+    "code_with_model": "coding",
+    "load_coder": "coding",
     "compare_to_framework": "coding",
     "run_report": "report",
 }
