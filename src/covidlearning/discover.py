@@ -86,6 +86,11 @@ MIN_TEXTS_FOR_THEMES = 8
 SAMPLE_CAP = 2000
 #: Weight of the lexical (TF-IDF LSA) block beside the MiniLM block.
 LEXICAL_WEIGHT = 0.5
+#: KeyBERTInspired picks each topic's keywords among this many top c-TF-IDF words. With
+#: BERTopic's default (100) it reached for rare words shared across topics; with 20, on
+#: LSBU / Trust B / seed document 003, topic diversity rose from 0.86 / 0.60 / 0.86 to
+#: 0.98 / 0.81 / 0.98 and NPMI from -0.60 / -0.47 / -0.29 to -0.57 / -0.47 / +0.07.
+KEYWORD_CANDIDATES = 20
 #: Best silhouette below this means nothing coherent was found.
 MIN_SILHOUETTE = 0.02
 ASSIGN_COLUMNS = ["id", "topic", "label", "probability", "status"]
@@ -796,7 +801,9 @@ def _fit_bertopic(
         vectorizer_model=make_vectorizer(tokenizer, len(docs)),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         representation_model=[
-            KeyBERTInspired(top_n_words=10, random_state=config.seed),
+            KeyBERTInspired(
+                top_n_words=10, nr_candidate_words=KEYWORD_CANDIDATES, random_state=config.seed
+            ),
             MaximalMarginalRelevance(diversity=0.3, top_n_words=10),
         ],
         top_n_words=10,
