@@ -292,6 +292,16 @@ def test_cli_trained_then_audit_loop(files):
     ).read_bytes()
     m = json.loads((tmp / "r" / "manifest.json").read_text())
     assert len(m["inputs"]["model"]["sha256"]) == 64
+    # human codes for the new texts may include one the coder never saw: a disagreement
+    pd.DataFrame({"uid": ["u0", "u2", "u4"], "code": ["weather", "food", "staff"]}).to_csv(
+        tmp / "g.csv", index=False
+    )
+    graded = [*reuse[:-2], "--gold", str(tmp / "g.csv"), "--gold-column", "code",
+              "--out", str(tmp / "g")]  # fmt: skip
+    assert cli_run(graded) == 0
+    ag = json.loads((tmp / "g" / "agreement.json").read_text())
+    assert ag["n"] == 3 and ag["accuracy"] == pytest.approx(2 / 3)
+    assert ag["codes_not_in_training"] == ["weather"]
     assert (tmp / "t" / "agreement.json").exists() and (tmp / "t" / "confusion.svg").exists()
     sample = ["code", "sample", str(tmp / "t"), "--input", str(inp), "--text-column", "body",
               "--id-column", "uid", "--per-theme", "1", "--out", str(tmp / "s")]  # fmt: skip

@@ -475,8 +475,18 @@ def code_texts(
 
 
 def _resolve_gold(
-    gold: Sequence[Any] | pd.Series, codebook: Codebook, sep: str | None, n: int
+    gold: Sequence[Any] | pd.Series,
+    codebook: Codebook,
+    sep: str | None,
+    n: int,
+    keep_unknown: bool = False,
 ) -> list[list[str]]:
+    """Human codes as lists of theme ids, one list per text.
+
+    A code that names no theme is an error (a typo in a codebook's ids), unless
+    ``keep_unknown``: a trained coder never saw a code that only the new texts carry,
+    so it is kept as written and counts as a disagreement.
+    """
     values = gold.tolist() if hasattr(gold, "tolist") else list(gold)
     if len(values) != n:
         raise InputError(f"{len(values)} human codes for {n} texts", "Give one code cell per text")
@@ -484,7 +494,7 @@ def _resolve_gold(
     for v in values:
         ids = []
         for lab in split_labels(v, sep):
-            tid = codebook.resolve(lab)
+            tid = codebook.resolve(lab) or (lab if keep_unknown else None)
             if tid is None:
                 unknown.append(lab)
             elif tid not in ids:

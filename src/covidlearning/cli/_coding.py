@@ -167,8 +167,11 @@ def run_cmd(
 
         labels = result.manifest["training"]["labels"]
         cb = book or Codebook.from_labels(labels)
-        gold_lists = _resolve_gold(gold_values, cb, label_sep or ";", len(frame))
+        gold_lists = _resolve_gold(gold_values, cb, label_sep or ";", len(frame), book is None)
         _attach_agreement(result, gold_lists, labels)
+        unseen = sorted({c for codes in gold_lists for c in codes} - set(labels))
+        if result.agreement is not None and unseen:
+            result.agreement["codes_not_in_training"] = unseen
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
     if model is not None:
         from covidlearning.coding import CODER_WEIGHTS
