@@ -735,9 +735,7 @@ class LinearCoder:
         from safetensors.numpy import load_file
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        model_dir = Path(model_dir)
-        if (model_dir / "model" / CODER_META).exists():  # the run folder was given
-            model_dir = model_dir / "model"
+        model_dir = coder_folder(model_dir)
         fix = "Pass the model/ folder (or the run folder) of a `code --train` run"
         if not (model_dir / CODER_META).exists() or not (model_dir / CODER_WEIGHTS).exists():
             raise InputError(f"no saved coder in {model_dir}", fix)
@@ -763,6 +761,12 @@ class LinearCoder:
             f"{b}.{p}": tensors[f"{b}.{p}"] for b in _BLOCKS for p in ("weight", "bias")
         }
         return coder, meta
+
+
+def coder_folder(path: str | Path) -> Path:
+    """The folder holding a saved coder: ``path`` itself, or its ``model/`` (a run folder)."""
+    path = Path(path)
+    return path / "model" if (path / "model" / CODER_META).exists() else path
 
 
 def _terms(vectorizer: Any) -> list[str]:
@@ -882,7 +886,7 @@ def code_with_model(
             "timings_s": {"total": round(time.perf_counter() - t0, 2)},
         }
     )  # fmt: skip
-    return CodingResult(assignments, scores, threshold, manifest, coder_info=meta)
+    return CodingResult(assignments, scores, threshold, manifest)
 
 
 def _label_matrix(lists: list[list[str]], labels: list[str], multi: bool) -> np.ndarray:

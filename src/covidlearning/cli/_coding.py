@@ -174,10 +174,9 @@ def run_cmd(
             result.agreement["codes_not_in_training"] = unseen
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
     if model is not None:
-        from covidlearning.coding import CODER_WEIGHTS
+        from covidlearning.coding import CODER_WEIGHTS, coder_folder
 
-        weights = model / CODER_WEIGHTS if (model / CODER_WEIGHTS).exists() else None
-        weights = weights or model / "model" / CODER_WEIGHTS
+        weights = coder_folder(model) / CODER_WEIGHTS
         inputs["model"] = {"path": str(model), "sha256": sha256_file(weights)}
     for name, path in (("codebook", codebook), ("train", train), ("gold", gold)):
         if path is not None:
