@@ -736,9 +736,7 @@ class LinearCoder:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         model_dir = coder_folder(model_dir)
-        fix = "Pass the model/ folder (or the run folder) of a `code --train` run"
-        if not (model_dir / CODER_META).exists() or not (model_dir / CODER_WEIGHTS).exists():
-            raise InputError(f"no saved coder in {model_dir}", fix)
+        fix = _CODER_FIX
         try:
             meta = json.loads((model_dir / CODER_META).read_text(encoding="utf-8"))
             tensors = load_file(str(model_dir / CODER_WEIGHTS))
@@ -763,10 +761,22 @@ class LinearCoder:
         return coder, meta
 
 
+_CODER_FIX = "Pass the model/ folder (or the run folder) of a `code --train` run"
+
+
 def coder_folder(path: str | Path) -> Path:
-    """The folder holding a saved coder: ``path`` itself, or its ``model/`` (a run folder)."""
+    """The folder holding a saved coder: ``path`` itself, or its ``model/`` (a run folder).
+
+    Raises:
+        InputError: ``path`` does not exist, or neither folder holds both coder files.
+    """
     path = Path(path)
-    return path / "model" if (path / "model" / CODER_META).exists() else path
+    if not path.exists():
+        raise InputError(f"model folder not found: {path}", "Check the path of the saved coder")
+    folder = path / "model" if (path / "model" / CODER_META).exists() else path
+    if not ((folder / CODER_META).exists() and (folder / CODER_WEIGHTS).exists()):
+        raise InputError(f"no saved coder in {path} ({CODER_META} + {CODER_WEIGHTS})", _CODER_FIX)
+    return folder
 
 
 def _terms(vectorizer: Any) -> list[str]:

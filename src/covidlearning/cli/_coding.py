@@ -113,8 +113,10 @@ def run_cmd(
             "--model codes with a saved coder, so --codebook and --train don't apply",
             "Pass either --model, or --codebook/--train",
         )
-    if model is not None:
-        _check_model(model)
+    if model is not None:  # fail fast, before the table is read
+        from covidlearning.coding import coder_folder
+
+        coder_folder(model)
     elif codebook is None and train is None:
         raise InputError(
             "nothing to code against", "Pass --codebook FILE, --train CODED or --model DIR"
@@ -192,18 +194,6 @@ def run_cmd(
 
         write_text(out / "codebook.yaml", book.to_yaml())
     _summary(result, out)
-
-
-def _check_model(path: Path) -> None:
-    """Fail fast, before heavy imports, when ``path`` holds no saved coder."""
-    names = ("coder.json", "coder.safetensors")
-    if not path.exists():
-        raise InputError(f"model folder not found: {path}", "Check the path of the saved coder")
-    if not any(all((d / n).exists() for n in names) for d in (path, path / "model")):
-        raise InputError(
-            f"no saved coder in {path} (coder.json + coder.safetensors)",
-            "Pass the model/ folder (or the run folder) of a `code --train` run",
-        )
 
 
 def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, input: Path):  # noqa: ANN001, ANN202
