@@ -6,7 +6,9 @@ import stat
 import pandas as pd
 import pytest
 
-from covidlearning._io import atomic_dir, sha256_text, write_csv, write_json
+from covidlearning._io import atomic_dir, check_output_dir, sha256_text, write_csv, write_json
+from covidlearning.cli import run
+from covidlearning.errors import InputError
 
 
 def test_atomic_dir_keeps_previous_results_when_the_block_fails(tmp_path) -> None:
@@ -51,3 +53,49 @@ def test_json_and_csv_are_deterministic(tmp_path) -> None:
 
 def test_sha256_text_matches_known_digest() -> None:
     assert sha256_text("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_an_existing_file_is_never_replaced_by_an_output_folder(tmp_path) -> None:
+    data = tmp_path / "answers.csv"
+    data.write_text("id,text\n1,kind staff\n")
+    for out in (data, data / "sub"):
+        with pytest.raises(InputError, match="not a folder"), atomic_dir(out) as d:
+            (d / "x.txt").write_text("x")
+    assert data.read_text() == "id,text\n1,kind staff\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.csv"]
+
+
+@pytest.mark.parametrize("layout", ["data/raw", "docs"])
+def test_outputs_may_not_go_into_raw_data(tmp_path, layout) -> None:
+    raw = tmp_path / layout
+    raw.mkdir(parents=True)
+    if layout == "docs":  # any folder whose manifest.csv lists raw files by checksum
+        (raw / "manifest.csv").write_text("doc_id,file,sha256\n000,a.txt,abc\n")
+    for out in (raw, raw / "run", raw / "a" / "b"):
+        with pytest.raises(InputError, match="raw-data folder"):
+            check_output_dir(out)
+    assert sorted(p.name for p in raw.iterdir()) == (["manifest.csv"] if layout == "docs" else [])
+    assert check_output_dir(tmp_path / "reports" / "run") == tmp_path / "reports" / "run"
+
+
+def test_the_output_folder_may_not_hold_an_input(tmp_path) -> None:
+    model = tmp_path / "run1" / "model"
+    model.mkdir(parents=True)
+    new = tmp_path / "new.csv"
+    new.write_text("id,text\n")
+    for out in (tmp_path / "run1", model, tmp_path):
+        with pytest.raises(InputError, match="holds an input"):
+            check_output_dir(out, [new, model])
+    check_output_dir(tmp_path / "run2", [new, model, None])
+
+
+def test_cli_refuses_unsafe_output_folders_in_one_line(tmp_path, capsys) -> None:
+    data = tmp_path / "in.csv"
+    data.write_text("id,comment\n1,The staff were kind\n2,Parking was hard\n3,Cold food\n")
+    before = data.read_bytes()
+    for out in (data, tmp_path):
+        code = run(["discover", str(data), "--text-column", "comment", "--out", str(out)])
+        err = capsys.readouterr().err.strip()
+        assert code == 2
+        assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    assert data.read_bytes() == before

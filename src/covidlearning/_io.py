@@ -8,12 +8,14 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from covidlearning.errors import InputError
 
 _VERSIONED = (
     "covidlearning",
@@ -76,6 +78,76 @@ def package_versions(names: tuple[str, ...] = _VERSIONED) -> dict[str, str]:
     return out
 
 
+#: Raw data is read, never written: an output folder may not be in one.
+RAW_MANIFEST = "manifest.csv"
+_RAW_MANIFEST_COLUMNS = ("doc_id", "sha256")
+_OUT_FIX = "Pass --out a new folder for the outputs, e.g. reports/<run>"
+
+
+def _is_raw_folder(folder: Path) -> bool:
+    """A project's ``data/raw``, or any folder whose ``manifest.csv`` lists raw files."""
+    if folder.name == "raw" and folder.parent.name == "data":
+        return True
+    manifest = folder / RAW_MANIFEST
+    try:
+        with open(manifest, encoding="utf-8-sig") as fh:
+            header = fh.readline().lower()
+    except OSError:
+        return False
+    return all(col in header for col in _RAW_MANIFEST_COLUMNS)
+
+
+def check_output_dir(
+    out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None] = ()
+) -> Path:
+    """Check that a run may write its output folder ``out``; returns it as a Path.
+
+    Refused, with an :class:`InputError` naming the fix: ``out`` (or a folder on its
+    path) is an existing file; ``out`` is inside a raw-data folder (``data/raw``, or
+    one with a raw ``manifest.csv``), which is only ever read; ``out`` is one of the
+    run's ``inputs`` or a folder holding one (replacing it could lose the input);
+    or ``out`` cannot be created.
+    """
+    out = Path(out)
+    full = out.resolve()
+    for folder in (full, *full.parents):
+        if folder.exists() and not folder.is_dir():
+            problem = (
+                f"--out {out} is a file, not a folder"
+                if folder == full
+                else f"--out {out} lies inside {folder}, which is a file, not a folder"
+            )
+            raise InputError(problem, _OUT_FIX)
+        if folder.is_dir() and _is_raw_folder(folder):
+            raise InputError(
+                f"--out {out} is inside the raw-data folder {folder}, which is only ever read",
+                _OUT_FIX,
+            )
+    for item in inputs:
+        if item is None:
+            continue
+        src = Path(item).resolve()
+        if src == full or full in src.parents:
+            raise InputError(
+                f"--out {out} holds an input of this run ({Path(item)}); writing the outputs "
+                "there would replace it",
+                _OUT_FIX,
+            )
+    try:
+        full.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output folder {out}: {exc.strerror or exc}",
+            "Pass --out a folder you can write to",
+        ) from None
+    if not os.access(full.parent, os.W_OK):
+        raise InputError(
+            f"cannot write in {full.parent}: permission denied",
+            "Pass --out a folder you can write to",
+        )
+    return out
+
+
 @contextlib.contextmanager
 def atomic_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``out`` only if the block succeeds.
@@ -83,10 +155,18 @@ def atomic_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
     Files already in ``out`` that the block does not rewrite are carried over, so a
     stage can add its files to a directory shared with other stages. On failure the
     temporary directory is removed and ``out`` is left exactly as it was.
+
+    Raises:
+        InputError: ``out`` may not be written (see :func:`check_output_dir`).
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    out = check_output_dir(out)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise InputError(
+            f"cannot write in {out.parent}: {exc.strerror or exc}",
+            "Pass --out a folder you can write to",
+        ) from None
     os.chmod(tmp, _default_mode(is_dir=True))
     try:
         if out.is_dir():

@@ -42,9 +42,11 @@ def build(
     OUT/documents.csv and OUT/corpus_summary.json. OUT is replaced only when the
     whole build succeeds.
     """
+    from covidlearning._io import check_output_dir
     from covidlearning.config import CorpusConfig
     from covidlearning.corpus import build_corpus
 
+    check_output_dir(out, [raw])
     config = CorpusConfig(
         raw_dir=raw,
         processed_dir=out,

@@ -47,10 +47,12 @@ def discover_cmd(
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
     from pydantic import ValidationError
 
+    from covidlearning._io import check_output_dir
     from covidlearning.config import DiscoverConfig, one_line
     from covidlearning.discover import check_usable
     from covidlearning.load import load_table
 
+    check_output_dir(out, [input])
     try:
         config = DiscoverConfig(
             seed=seed,
@@ -60,8 +62,13 @@ def discover_cmd(
             stability_runs=stability_runs,
         )
     except ValidationError as exc:
+        problem = (
+            one_line(exc)
+            .replace("n_quotes", "--quotes")
+            .replace("stability_runs", "--stability-runs")
+        )
         raise InputError(
-            f"invalid option: {one_line(exc)}", "See covidlearning discover --help"
+            f"invalid option: {problem}", "See covidlearning discover --help"
         ) from None
     frame = load_table(input, text_column, id_column, sheet)
     check_usable(frame, input.name)
@@ -92,8 +99,15 @@ def assign_cmd(
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
 ) -> None:
     """Place new texts in INPUT into a saved model's themes, without refitting."""
+    from covidlearning._io import check_output_dir
     from covidlearning.load import load_table
 
+    if not model.exists():
+        raise InputError(
+            f"model folder not found: {model}",
+            "Pass --model the output folder of `covidlearning discover`",
+        )
+    check_output_dir(out, [input, model])
     frame = load_table(input, text_column, id_column, sheet)
     if not (frame["status"] == "ok").any():
         raise InputError(f"{input.name} has no usable texts", "Check --text-column")
@@ -117,7 +131,11 @@ def assign_cmd(
             tmp / "manifest.json",
             {
                 "stage": "assign",
+                "input": str(input),
                 "input_sha256": sha256_file(input),
+                "text_column": text_column,
+                "id_column": id_column,
+                "sheet": sheet,
                 "model": str(model),
                 "package_versions": package_versions(),
                 "timings": {"assign": round(time.perf_counter() - t0, 3)},
@@ -125,7 +143,8 @@ def assign_cmd(
         )
     n_new = int((table["status"] == "candidate new theme").sum())
     n_done = int(table["topic"].notna().sum())
-    typer.echo(f"assigned {n_done} texts ({n_new} candidate new theme); wrote {out}")
+    new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"
+    typer.echo(f"assigned {n_done} texts ({n_new} {new}); wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
