@@ -250,3 +250,50 @@ def test_utf8_with_stray_cp1252_bytes_is_repaired(tmp_path: Path) -> None:
     p.write_bytes("Café staff – ".encode() + b"we\x92ll keep it\n")
     assert read_text_file(p) == "Café staff – we’ll keep it\n"
     assert read_document(p).encoding == "utf-8+cp1252"
+
+
+def test_a_corpus_segments_table_keeps_the_builds_exclusions(tmp_path) -> None:
+    seg = pd.DataFrame(
+        {
+            "segment_id": ["s0", "s1", "s2"],
+            "text": ["We have sorted:", "Video clinics saved hours of travel.", "-"],
+            "status": ["too short", "ok", "ok"],
+        }
+    )
+    seg.to_parquet(tmp_path / "segments.parquet", index=False)
+    got = load_table(tmp_path / "segments.parquet", "text", "segment_id")
+    assert got["status"].tolist()[:2] == ["too short", "ok"]
+    assert got["status"].iloc[2] != "ok"  # the loader's own filler check still applies
+    assert got["status_"].tolist() == ["too short", "ok", "ok"]  # the input column, unchanged
+
+
+def test_a_users_own_status_column_is_only_metadata(tmp_path) -> None:
+    path = tmp_path / "complaints.csv"
+    path.write_text("ref,text,status\n1,Rude receptionist at the front desk,closed\n")
+    got = load_table(path, "text", "ref")
+    assert got["status"].tolist() == ["ok"]
+    assert got["status_"].tolist() == ["closed"]
+
+
+def test_sheet_mistakes_name_the_sheets_found(tmp_path) -> None:
+    path = tmp_path / "survey.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        pd.DataFrame({"x": ["Trust survey 2021"]}).to_excel(xw, sheet_name="Cover", index=False)
+        pd.DataFrame({"comment": ["Kind staff"]}).to_excel(xw, sheet_name="Responses", index=False)
+    with pytest.raises(InputError, match="no sheet 'Nope'.*sheets found: Cover, Responses"):
+        load_table(path, "comment", sheet="Nope")
+    with pytest.raises(InputError, match="sheet 'Cover'.*--sheet with another sheet: Responses"):
+        load_table(path, "comment")
+    assert load_table(path, "comment", sheet="Responses")["text"].tolist() == ["Kind staff"]
+    csv = tmp_path / "survey.csv"
+    csv.write_text("comment\nKind staff\n")
+    with pytest.raises(InputError, match="--sheet applies to XLSX"):
+        load_table(csv, "comment", sheet="Responses")
+
+
+@pytest.mark.parametrize(("suffix", "hint"), [(".xls", ".xlsx"), (".json", ".jsonl")])
+def test_near_miss_formats_say_what_to_save_as(tmp_path, suffix, hint) -> None:
+    path = tmp_path / f"survey{suffix}"
+    path.write_bytes(b"not empty")
+    with pytest.raises(InputError, match=f"Save it as \\{hint}"):
+        load_table(path, "comment")

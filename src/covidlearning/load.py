@@ -306,6 +306,24 @@ def _read_docx(path: Path) -> Document:
 
 
 # --------------------------------------------------------------------------- tables
+#: Formats people often have, and the supported format to save them as.
+_SAVE_AS = {".xls": ".xlsx", ".xlsm": ".xlsx", ".ods": ".xlsx", ".json": ".jsonl", ".tsv": ".csv"}
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The worksheet names of an XLSX workbook, in order (empty if it cannot be read)."""
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - a corrupt file is reported by the reader itself
+        return []
+
+
 def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORMATS) -> Path:
     """Check that ``path`` exists, is non-empty and has a supported suffix.
 
@@ -321,10 +339,12 @@ def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORM
         )
     suffix = path.suffix.lower()
     if suffix not in formats:
-        raise InputError(
-            f"unknown format '{suffix or path.name}' for {path.name}",
-            "Use one of " + ", ".join(formats),
-        )
+        fix = "Use one of " + ", ".join(formats)
+        if suffix in _SAVE_AS and _SAVE_AS[suffix] in formats:
+            fix = f"Save it as {_SAVE_AS[suffix]} (e.g. from Excel or pandas), or use one of " + (
+                ", ".join(formats)
+            )
+        raise InputError(f"unknown format '{suffix or path.name}' for {path.name}", fix)
     if path.stat().st_size == 0:
         raise InputError(
             f"{path.name} is empty", "Pass a file with a header row and at least one response"
@@ -357,6 +377,11 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """
     path = check_input_path(path, TABLE_FORMATS)
     suffix = path.suffix.lower()
+    if sheet is not None and suffix != ".xlsx":
+        raise InputError(
+            f"--sheet applies to XLSX workbooks, and {path.name} is {suffix[1:].upper()}",
+            "Leave out --sheet (input.sheet in a report config)",
+        )
     try:
         if suffix == ".csv":
             text = decode_text(path.read_bytes(), path.name)[0]
@@ -366,6 +391,12 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
                 StringIO(text), dtype=str, keep_default_na=False, sep=_csv_delimiter(text)
             )
         elif suffix == ".xlsx":
+            names = sheet_names(path)
+            if sheet is not None and names and sheet not in names:
+                raise InputError(
+                    f"no sheet '{sheet}' in {path.name}; sheets found: " + ", ".join(names),
+                    "Pass --sheet with one of them",
+                )
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
         elif suffix == ".jsonl":
             text = decode_text(path.read_bytes(), path.name)[0]
@@ -392,6 +423,10 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     return df
 
 
+#: A table with these columns is a corpus build's segments table: its ``status`` is kept.
+CORPUS_STATUS_COLUMNS = ("segment_id", "status")
+
+
 def load_table(
     path: str | Path,
     text_column: str,
@@ -409,8 +444,10 @@ def load_table(
     Returns:
         A frame with ``id`` (str, unique), ``text`` (mojibake fixed, whitespace
         normalised), ``status`` (``ok`` or why the row is excluded: ``empty``,
-        ``filler``, ``digits only``), ``duplicate`` (True for a repeat of an earlier
-        text) and every other column of the input, unchanged, as strings.
+        ``filler``, ``digits only``, or, for the segments table of ``covidlearning
+        corpus build``, the build's own reason such as ``too short``), ``duplicate``
+        (True for a repeat of an earlier text) and every other column of the input,
+        unchanged, as strings.
 
     Raises:
         InputError: the file cannot be read, has no rows, or lacks the columns.
@@ -426,10 +463,14 @@ def load_table(
     for col, flag in ((text_column, "--text-column"), (id_column, "--id-column")):
         if col is not None and col not in df.columns:
             found = ", ".join(map(str, df.columns))
-            raise InputError(
-                f"column '{col}' not found in {name}; columns found: {found}",
-                f"Pass {flag} with one of them",
-            )
+            where, fix = name, f"Pass {flag} with one of them"
+            others = sheet_names(path) if Path(path).suffix.lower() == ".xlsx" else []
+            if len(others) > 1:
+                where = f"sheet '{sheet or others[0]}' of {name}"
+                fix += ", or --sheet with another sheet: " + ", ".join(
+                    n for n in others if n != (sheet or others[0])
+                )
+            raise InputError(f"column '{col}' not found in {where}; columns found: {found}", fix)
     texts = df[text_column].astype(str).map(lambda s: " ".join(ftfy.fix_text(s).split()))
     if id_column is not None:
         ids = df[id_column].astype(str).str.strip()
@@ -443,6 +484,9 @@ def load_table(
     else:
         ids = pd.Series([str(i) for i in range(len(df))], index=df.index)
     status = texts.map(lambda t: filler_reason(t) or "ok")
+    if set(CORPUS_STATUS_COLUMNS) <= set(df.columns):  # a corpus build's segments table
+        earlier = df["status"].astype(str).str.strip()
+        status = status.where((status != "ok") | (earlier == "ok"), earlier)
     key = texts.str.lower()
     duplicate = key.duplicated() & (status == "ok")
     meta = df.drop(columns=[c for c in (text_column, id_column) if c is not None])
