@@ -106,7 +106,8 @@ class CorpusResult:
         rem = self.removals
         chars = int((rem["end"] - rem["start"]).sum()) if len(rem) else 0
         lines = [
-            f"corpus: {s['units']} units ({kinds}) from {s['documents']} documents; "
+            f"corpus: {s['units']} units ({kinds}) from {s['documents']} "
+            f"document{'' if s['documents'] == 1 else 's'}; "
             f"{excluded} excluded from modelling (filler, empty or too short); "
             f"{len(rem)} spans ({chars} chars) removed and logged in removals.csv"
         ]

@@ -36,6 +36,24 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"covidlearning {version('covidlearning')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Reproducible thematic analysis of what health and care staff learned from COVID-19."""
+
+
 from covidlearning.cli import _coding, _corpus, _discover, _report  # noqa: E402
 
 for _module in (_corpus, _discover, _coding, _report):
@@ -64,8 +82,16 @@ def run(argv: list[str] | None = None) -> int:
         click.echo("aborted", err=True)
         return 130
     except _CLICK_ERRORS as exc:
-        exc.show()
-        return exc.exit_code
+        ctx = getattr(exc, "ctx", None)
+        args = sys.argv[1:] if argv is None else argv
+        if ctx is None or len(args) < len(ctx.command_path.split()):  # a bare command: usage
+            exc.show()
+            return exc.exit_code
+        # a bad option value or a missing option: one line, like every other input error
+        message = exc.format_message().rstrip()
+        end = "" if message.endswith(".") else "."
+        click.echo(f"error: {message}{end} See `{ctx.command_path} --help`.", err=True)
+        return InputError.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
