@@ -825,6 +825,8 @@ def _quality(
     config: DiscoverConfig,
     progress: bool,
 ) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+
     from covidlearning.quality import npmi_coherence, stability, topic_diversity
 
     words = [keywords[t] for t in sorted(keywords) if t >= 0]
@@ -839,7 +841,8 @@ def _quality(
     }
     reruns = []
     n_topics = None if config.topics == "auto" else int(config.topics)
-    for r in range(1, config.stability_runs + 1):
+    runs = range(1, config.stability_runs + 1)
+    for r in tqdm(runs, desc="stability re-runs", disable=not progress or not len(runs)):
         other = consensus_cluster(rep_sample, params, config.seed + 1000 * r, n_topics)
         reruns.append(other.labels.tolist())
     stab = stability(clus.labels.tolist(), reruns)
