@@ -481,3 +481,113 @@ def test_guard_blocks_publication_of_an_identifier(fake_notebooks, tmp_path):
         )  # fmt: skip
     assert sorted(p.name for p in out.rglob("*")) == before
     assert not (out / "tables" / "leak.csv").exists()
+
+
+@pytest.mark.notebook
+def test_kernel_runs_quietly_over_private_sockets(tmp_path, capfd):
+    """No ``[IPKernelApp] WARNING | Kernel is running over TCP without encryption``."""
+    nb = _notebook(tmp_path / "q.ipynb", RUNNER_PARAMS, "print('hello from the kernel')")
+    report.execute(nb, tmp_path / "out.ipynb", {}, tmp_path / "failed", 60, "python3", False)
+    err = capfd.readouterr().err
+    assert "without encryption" not in err and "IPKernelApp" not in err, err
+    ran = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    assert "hello from the kernel" in str(ran.cells[-1].outputs)
+    if __import__("os").name == "posix":
+        cfg = report.kernel_manager_config(tmp_path)
+        assert cfg.KernelManager.transport == "ipc"
+        assert cfg.KernelManager.ip.startswith(str(tmp_path))
+
+
+# --------------------------------------------------------------------------- config columns
+
+
+def _table_config(tmp_path, path, **inp):
+    from covidlearning.config import Config
+
+    return Config(name="t", source="table", input={"path": path, **inp})
+
+
+def _survey(tmp_path, n=30):
+    frame = pd.DataFrame(
+        {
+            "response_id": [f"r{i}" for i in range(n)],
+            "answer": [f"Keep the video clinics, reply {i}." for i in range(n)],
+            "ward_name": ["A", "B", "C"] * (n // 3),
+            "submitted": pd.date_range("2021-01-01", periods=n).strftime("%d/%m/%Y"),
+        }
+    )
+    path = tmp_path / "survey.csv"
+    frame.to_csv(path, index=False)
+    return frame, path
+
+
+@pytest.mark.parametrize(
+    ("key", "setting"),
+    [
+        ("input.text_column", {"text_column": "comment"}),
+        ("input.id_column", {"id_column": "id"}),
+        ("input.group_columns", {"group_columns": ["ward_name", "ward"]}),
+        ("input.date_column", {"date_column": "date"}),
+    ],
+)
+def test_check_inputs_names_the_config_key_and_the_columns_found(tmp_path, key, setting):
+    _, path = _survey(tmp_path)
+    cfg = _table_config(tmp_path, path, **{"text_column": "answer", **setting})
+    with pytest.raises(InputError) as info:
+        report.check_inputs(cfg)
+    msg = str(info.value)
+    assert msg.startswith(f"{key}: column ") and "\n" not in msg
+    assert "columns found: response_id, answer, ward_name, submitted" in msg
+    assert "--text-column" not in msg  # a config user has no such option
+
+
+def test_check_inputs_rejects_a_date_column_without_dates(tmp_path):
+    _, path = _survey(tmp_path)
+    for column in ("ward_name", "answer", "response_id"):
+        cfg = _table_config(tmp_path, path, text_column="answer", date_column=column)
+        with pytest.raises(InputError, match=f"input.date_column: column '{column}'.*not hold"):
+            report.check_inputs(cfg)
+    ok = _table_config(
+        tmp_path, path, text_column="answer", id_column="response_id", date_column="submitted",
+        group_columns=["ward_name"],
+    )  # fmt: skip
+    report.check_inputs(ok)  # every named column is there and the dates are dates
+
+
+def test_check_columns_in_every_table_format_reads_only_the_first_rows(tmp_path):
+    frame, _ = _survey(tmp_path, n=3000)
+    paths = [tmp_path / "s.xlsx", tmp_path / "s.jsonl", tmp_path / "s.parquet"]
+    frame.head(300).to_excel(paths[0], index=False)
+    frame.to_json(paths[1], orient="records", lines=True)
+    frame.to_parquet(paths[2], index=False)
+    for path in paths:
+        head = report.peek_table(path)
+        assert list(head.columns) == list(frame.columns)
+        assert len(head) == report.PEEK_ROWS
+        with pytest.raises(InputError, match="input.group_columns: column 'site'"):
+            report.check_inputs(
+                _table_config(tmp_path, path, text_column="answer", group_columns=["site"])
+            )
+    big = tmp_path / "big.csv"  # > 1 MB, and broken far below the rows that are checked
+    body = frame.assign(answer=frame["answer"].str.pad(400, fillchar="x")).to_csv(index=False)
+    big.write_text(body + '"unterminated quote\n')
+    assert big.stat().st_size > 1 << 20
+    head = report.peek_table(big)
+    assert len(head) == report.PEEK_ROWS and head["response_id"].iloc[-1] == "r199"
+    report.check_inputs(_table_config(tmp_path, big, text_column="answer", date_column="submitted"))
+
+
+def test_cli_rejects_a_misspelt_column_before_any_notebook(tmp_path, capsys, monkeypatch):
+    from covidlearning.cli import run
+
+    _, path = _survey(tmp_path)
+    cfg = tmp_path / "trust.yaml"
+    cfg.write_text(
+        f"name: t\nsource: table\nreports_dir: {tmp_path / 'r'}\n"
+        f"input: {{path: {path}, text_column: answer, group_columns: [ward]}}\n"
+    )
+    monkeypatch.setattr(report, "run_report", lambda *a, **k: pytest.fail("ran notebooks"))
+    assert run(["report", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: input.group_columns: column 'ward' not found in survey.csv")
+    assert "ward_name" in err and len(err.splitlines()) == 1

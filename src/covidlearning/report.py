@@ -127,9 +127,10 @@ def check_inputs(config: Config) -> None:
                 "source is 'table' but the config has no input section",
                 "Add input: {path: FILE, text_column: COLUMN} (see configs/trust-template.yaml)",
             )
-        from covidlearning.load import check_input_path
+        from covidlearning.load import TABLE_FORMATS, check_input_path
 
-        check_input_path(config.input.path)
+        check_input_path(config.input.path, TABLE_FORMATS)
+        check_columns(config)
     else:
         raw = Path(config.corpus.raw_dir)
         if not raw.is_dir():
@@ -141,6 +142,121 @@ def check_inputs(config: Config) -> None:
     for path in [*config.frameworks, config.code.codebook, config.redaction.extra_names_file]:
         if path is not None and not Path(path).is_file():
             raise InputError(f"file named in the config not found: {path}", "Fix the path")
+
+
+#: Rows read to check a table's columns before the run (header plus a sample).
+PEEK_ROWS = 200
+_BARE_NUMBER = r"\d{1,3}(?:[.,]\d+)?|\d{6,7}|\d{9,}"
+
+
+def peek_table(path: str | Path, sheet: str | None = None, nrows: int = PEEK_ROWS) -> Any:
+    """The header and first ``nrows`` rows of a table file, every cell a string.
+
+    Reads no more than it needs (the first megabyte of a CSV or JSONL, the first rows
+    of a workbook sheet or Parquet file), so a config can be checked in well under a
+    second whatever the table's size. A CSV too odd to cut short is read whole.
+
+    Raises:
+        InputError: the file cannot be read (see :func:`covidlearning.load.read_table_raw`).
+    """
+    import io
+
+    import pandas as pd
+
+    from covidlearning.load import _csv_delimiter, decode_text, read_table_raw, sheet_names
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".csv", ".jsonl"}:
+            with path.open("rb") as fh:
+                data = fh.read(1 << 20)
+                whole = not fh.read(1)
+            if not whole:
+                data = data[: data.rfind(b"\n") + 1]  # whole lines only
+            text = decode_text(data, path.name)[0]
+            if suffix == ".csv":
+                df = pd.read_csv(
+                    io.StringIO(text), dtype=str, keep_default_na=False, nrows=nrows,
+                    sep=_csv_delimiter(text),
+                )  # fmt: skip
+            else:
+                df = pd.read_json(io.StringIO(text), lines=True, dtype=False, nrows=nrows)
+                df = df.astype(object).where(df.notna(), "").astype(str)
+        elif suffix == ".xlsx":
+            names = sheet_names(path)
+            if sheet is not None and names and sheet not in names:
+                return read_table_raw(path, sheet)  # its error names the sheets
+            df = pd.read_excel(
+                path, sheet_name=sheet or 0, dtype=str, keep_default_na=False, nrows=nrows
+            )
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            batch = next(pq.ParquetFile(path).iter_batches(batch_size=nrows), None)
+            df = (
+                pd.DataFrame(columns=pq.read_schema(path).names)
+                if batch is None
+                else batch.to_pandas()
+            )
+            df = df.astype(object).where(df.notna(), "").astype(str)
+        else:
+            return read_table_raw(path, sheet)
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - let the full reader give the proper message
+        return read_table_raw(path, sheet)
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def check_columns(config: Config) -> None:
+    """Check the columns a table config names against the table's header and first rows.
+
+    ``input.text_column``, ``input.id_column``, ``input.date_column`` and each of
+    ``input.group_columns`` must be columns of the table, and the date column must
+    hold dates. Runs before any notebook, so a misspelt column costs a second, not a
+    failed run.
+
+    Raises:
+        InputError: naming the config key, the value and the columns found.
+    """
+    if config.source != "table" or config.input is None:
+        return
+    inp = config.input
+    head = peek_table(inp.path, inp.sheet)
+    where = Path(inp.path).name + (f" (sheet '{inp.sheet}')" if inp.sheet else "")
+    found = ", ".join(map(str, head.columns)) or "none"
+    named: list[tuple[str, str | None]] = [
+        ("input.text_column", inp.text_column),
+        ("input.id_column", inp.id_column),
+        ("input.date_column", inp.date_column),
+        *(("input.group_columns", c) for c in inp.group_columns),
+    ]
+    for key, column in named:
+        if column is not None and column not in head.columns:
+            near = [c for c in head.columns if str(c).lower() == column.lower()]
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise InputError(
+                f"{key}: column '{column}' not found in {where}{hint}; columns found: {found}",
+                f"Set {key} in the config to one of them",
+            )
+    if inp.date_column is not None and len(head):
+        from covidlearning.breakdown import parse_dates
+
+        values = head[inp.date_column].astype(str).str.strip()
+        values = values[values != ""]
+        if len(values):
+            dates = parse_dates(values, inp.dayfirst)
+            dates = dates.mask(values.str.fullmatch(_BARE_NUMBER))  # 3, 12.5: not dates
+            if dates.notna().mean() < 0.5:
+                bad = values[dates.isna()].drop_duplicates().head(3).tolist()
+                raise InputError(
+                    f"input.date_column: column '{inp.date_column}' of {where} does not hold "
+                    f"dates ({dates.isna().sum()} of the first {len(values)} values are not, "
+                    f"e.g. {', '.join(repr(str(v)[:30]) for v in bad)}); columns found: {found}",
+                    "Set input.date_column to a column of dates, or to null",
+                )
 
 
 # --------------------------------------------------------------------------- parameters
@@ -267,6 +383,25 @@ def kernel_name() -> str:
     return "python3"
 
 
+def kernel_manager_config(socket_dir: str | Path | None) -> Any:
+    """Kernel settings for papermill: talk to the kernel over private Unix sockets.
+
+    jupyter_client's default TCP transport makes every ipykernel print ``Kernel is
+    running over TCP without encryption``. On POSIX systems the kernel's channels are
+    put on IPC sockets inside ``socket_dir`` (a fresh folder only this user can open),
+    which is both quieter and safer than unencrypted local TCP. Elsewhere (Windows) or
+    without a folder, ``None``: jupyter_client's defaults.
+    """
+    if socket_dir is None or os.name != "posix":
+        return None
+    from traitlets.config import Config as TraitletsConfig
+
+    ip = str(Path(socket_dir) / "k")
+    if len(ip) > 80:  # Unix socket paths are limited to ~107 bytes (ip + "-<port>")
+        return None
+    return TraitletsConfig({"KernelManager": {"transport": "ipc", "ip": ip}})
+
+
 # --------------------------------------------------------------------------- execution
 @dataclass
 class NotebookRun:
@@ -322,21 +457,28 @@ def execute(
             to ``keep_failed`` and the message names the notebook and cell.
         InputError: a cell raised :class:`~covidlearning.errors.InputError` (bad input).
     """
+    import tempfile
+
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=dict(parameters),
-            kernel_name=kernel or kernel_name(),
-            cwd=os.getcwd(),
-            progress_bar=progress,
-            request_save_on_cell_execute=True,
-            execution_timeout=timeout,
-        )
+        with tempfile.TemporaryDirectory(prefix="cl-kernel-") as sockets:
+            extra: dict[str, Any] = {}
+            if (kernel_config := kernel_manager_config(sockets)) is not None:
+                extra["config"] = kernel_config
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=dict(parameters),
+                kernel_name=kernel or kernel_name(),
+                cwd=os.getcwd(),
+                progress_bar=progress,
+                request_save_on_cell_execute=True,
+                execution_timeout=timeout,
+                **extra,
+            )
     except Exception as exc:  # noqa: BLE001 - re-raised with context below
         keep_failed.mkdir(parents=True, exist_ok=True)
         saved = keep_failed / output.name
