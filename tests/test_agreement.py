@@ -157,3 +157,68 @@ def test_import_rejects_unknown_theme(tmp_path):
     (tmp_path / "empty.csv").write_text("item,id,text,human_themes\n1,r0,t,\n")
     with pytest.raises(InputError, match="no row"):
         import_sheet(tmp_path / "empty.csv", run / "assignments.csv", tmp_path / "o")
+
+
+def _discover_dir(tmp_path):
+    run = tmp_path / "disc"
+    run.mkdir()
+    run.joinpath("assignments.csv").write_text(
+        "id,topic,label,probability,status\n"
+        + "".join(f"r{i},{i % 2},lab,0.9,ok\n" for i in range(30)),
+        encoding="utf-8",
+    )
+    run.joinpath("manifest.json").write_text('{"stage": "discover"}', encoding="utf-8")
+    return run
+
+
+def test_a_discover_run_is_not_a_code_run(tmp_path):
+    from covidlearning.agreement import code_run_assignments
+
+    run, inp, _ = _run_dir(tmp_path)
+    assert code_run_assignments(run) == run / "assignments.csv"
+    assert code_run_assignments(run / "assignments.csv") == run / "assignments.csv"
+    disc = _discover_dir(tmp_path)
+    (tmp_path / "filled.csv").write_text("item,id,text,human_themes\n1,r0,t,x\n")
+    for call in (
+        lambda: code_run_assignments(disc),
+        lambda: export_sheet(disc, inp, "text", "uid", tmp_path / "s"),
+        lambda: export_sheet(disc, inp, "text", None, tmp_path / "s"),
+        lambda: import_sheet(tmp_path / "filled.csv", disc, tmp_path / "o"),
+        lambda: import_sheet(tmp_path / "filled.csv", disc / "assignments.csv", tmp_path / "o"),
+    ):
+        with pytest.raises(InputError, match="is a `discover` run, not a `code` run.*themes"):
+            call()
+    (tmp_path / "other.csv").write_text("id,score\nr0,1\n")
+    with pytest.raises(InputError, match=r"no 'themes' column; columns found: id, score"):
+        code_run_assignments(tmp_path / "other.csv")
+    with pytest.raises(InputError, match="no assignments.csv"):
+        code_run_assignments(tmp_path)
+    assert not (tmp_path / "s").exists() and not (tmp_path / "o").exists()
+
+
+def test_sample_uses_the_runs_id_column_and_explains_a_mismatch(tmp_path):
+    import pandas as pd
+
+    run, inp, truth = _run_dir(tmp_path)
+    run.joinpath("manifest.json").write_text(
+        json.dumps({"stage": "code", "columns": {"id": "uid", "text": "text"}})
+    )
+    paths = export_sheet(run, inp, "text", None, tmp_path / "sheet", per_theme=2)
+    sheet = pd.read_csv(paths["csv"], dtype=str)
+    assert set(sheet["id"]) <= set(truth)  # ids from the run's own --id-column
+    other = tmp_path / "other.csv"
+    other.write_text("ref,text\n" + "".join(f"z{i},t {i}\n" for i in range(5)))
+    with pytest.raises(InputError, match=r"ids look like 'r0'.*like 'z0'.*--id-column uid"):
+        export_sheet(run, other, "text", "ref", tmp_path / "s2")
+
+
+def test_import_an_evaluators_own_sheet_keyed_on_its_id_column(tmp_path):
+    run, _, truth = _run_dir(tmp_path)
+    own = tmp_path / "own.csv"
+    own.write_text(
+        "response_id,code\n" + "".join(f"{i},{t.split(';')[0]}\n" for i, t in truth.items())
+    )
+    with pytest.raises(InputError, match="column 'id' not found.*--id-column"):
+        import_sheet(own, run, tmp_path / "o", column="code")
+    res = import_sheet(own, run, tmp_path / "o", column="code", id_column="response_id")
+    assert res["agreement"]["n"] == 30 and res["agreement"]["accuracy"] == 1.0

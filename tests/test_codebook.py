@@ -135,3 +135,13 @@ def test_lsbu_definitions_are_the_reports_own():
     doc = _norm(raw.read_text(encoding="utf-8"))
     assert all(_norm(t.definition) in doc for t in cb.themes)
     assert cb.themes[-1].name == "We mustn't forget"
+
+
+def test_one_theme_cannot_be_compared():
+    one = Codebook(name="x", themes=[{"id": "staff", "name": "Staff"}])
+    with pytest.raises(InputError, match=r"has 1 theme \('staff'\).*at least 2.*--train"):
+        one.check_can_compare()
+    two = Codebook(name="x", themes=[{"id": "a", "name": "A"}, {"id": "b", "name": "B"}])
+    two.check_can_compare()  # no error
+    # a one-theme codebook stays a valid codebook (e.g. to set beside discovered topics)
+    assert one.ids == ["staff"]

@@ -401,3 +401,54 @@ def test_few_shot_beats_nearest_prototype_on_lsbu(monkeypatch, shared_eval):
     firsts = res.assignments["themes"].str.split(";").str[0].map(names)
     acc = float(np.mean([f == r["theme"] for f, r in zip(firsts, test, strict=True)]))
     assert acc >= 0.45
+
+
+def test_one_theme_codebook_is_refused_for_zero_and_few_shot():
+    one = Codebook(name="t", themes=[{"id": "staff", "name": "Staff", "examples": ["kind"]}])
+    with pytest.raises(InputError, match="needs at least 2"):
+        coding.code_texts(_frame(TEXTS), one, CodeConfig())
+    with pytest.raises(InputError, match="needs at least 2"):
+        coding.fewshot_scores(TEXTS, one, CodeConfig())
+
+
+def test_trained_mode_needs_two_codes():
+    train = _coded_sample().assign(code="food")
+    with pytest.raises(InputError, match="1 distinct codes.*2 codes"):
+        coding.train_and_code(train, "code", _frame(TEXTS))
+
+
+def test_labels_with_the_output_separator_are_refused():
+    with pytest.raises(InputError, match=r"contain ';', e\.g\. 'a; b'.*--label-sep ';'"):
+        coding.check_labels(["a", "b", "a; b"], None, "codes")
+    with pytest.raises(InputError, match="Rename"):
+        coding.check_labels(["a|b", "c;d"], "|", "codes")
+    coding.check_labels(["a", "b", "a; b"], ";", "codes")  # split: fine
+    train = _coded_sample(multi=True)
+    with pytest.raises(InputError, match="--label-sep"):
+        coding.train_and_code(train, "code", _frame(TEXTS), None, CodeConfig())
+
+
+@pytest.mark.parametrize(
+    ("values", "warns"),
+    [
+        (["a", "b"] * 10 + ["a | b"], True),  # splits into codes seen alone
+        (["a", "b"] * 10 + ["a, b"], True),
+        (["x|y"] * 2 + ["a", "b"] * 19, True),  # '|' in 5% of cells
+        (["x|y"] + ["a", "b"] * 20, False),  # one odd cell of 41
+        (["Morale, workplace"] * 10 + ["a", "b"] * 10, False),  # commas in names are normal
+    ],
+)
+def test_labels_that_look_multi_label_warn_once(values, warns):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        coding.check_labels(values, None, "codes")
+    found = [w for w in caught if issubclass(w.category, coding.LabelWarning)]
+    assert len(found) == (1 if warns else 0)
+    if warns:
+        assert "--label-sep" in str(found[0].message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        coding.check_labels(values, "|", "codes")  # a separator given: no guessing
+    assert not [w for w in caught if issubclass(w.category, coding.LabelWarning)]

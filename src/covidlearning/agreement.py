@@ -290,6 +290,67 @@ def plot_confusion(
 
 # --------------------------------------------------------------------------- audit loop
 SHEET_COLUMNS = ("item", "id", "text", "human_themes", "notes")
+#: Columns of a ``code`` run's assignments.csv that the audit loop reads.
+RUN_COLUMNS = ("id", "themes")
+_RUN_FIX = (
+    "Pass the --out folder of `covidlearning code INPUT --text-column COL "
+    "--codebook FILE` (or --train/--model)"
+)
+
+
+def _run_manifest(folder: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def code_run_assignments(path: str | Path) -> Path:
+    """Find and check the ``assignments.csv`` of a ``code`` run (light: reads the header).
+
+    Args:
+        path: the run's folder, or its ``assignments.csv``.
+
+    Returns:
+        The path of ``assignments.csv``.
+
+    Raises:
+        InputError: no such file, or not a ``code`` run's (e.g. a ``discover`` run,
+            whose assignments have topics and no ``themes`` column).
+    """
+    import csv
+
+    from covidlearning.errors import InputError
+
+    path = Path(path)
+    file = path / "assignments.csv" if path.is_dir() else path
+    if not file.is_file():
+        where = f"no assignments.csv in {path}" if path.is_dir() else f"{path} not found"
+        raise InputError(f"{where}: not the folder of a `code` run", _RUN_FIX)
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as fh:
+            header = [c.strip() for c in next(csv.reader(fh), [])]
+    except (UnicodeDecodeError, csv.Error):
+        header = []
+    missing = [c for c in RUN_COLUMNS if c not in header]
+    if not missing:
+        return file
+    stage = _run_manifest(file.parent).get("stage")
+    if stage == "discover" or "topic" in header:
+        raise InputError(
+            f"{file.parent} is a `discover` run, not a `code` run: its assignments.csv "
+            "has topics and no 'themes' column",
+            _RUN_FIX,
+        )
+    raise InputError(
+        f"{file} is not a `code` run's assignments.csv: no "
+        + " or ".join(f"'{c}'" for c in missing)
+        + f" column; columns found: {', '.join(header) or 'none'}",
+        _RUN_FIX,
+    )
 
 
 def export_sheet(
@@ -304,12 +365,16 @@ def export_sheet(
     """Write a stratified, blind coding sheet for a coding run.
 
     Up to ``per_theme`` texts are drawn at random for each machine first theme (and
-    from ``unassigned``), then shuffled. The sheet (``coding_sheet.csv`` and
+    from ``unassigned``), then shuffled. ``id_column`` defaults to the one the run
+    used (from its ``manifest.json``). The sheet (``coding_sheet.csv`` and
     ``.xlsx``, with a ``themes`` tab listing the codes a coder may use) hides the
     machine's codes; ``sample_key.csv`` keeps them for :func:`import_sheet`.
 
     Returns:
         ``{"csv", "xlsx", "key"}`` paths and ``n`` the item numbers drawn.
+
+    Raises:
+        InputError: ``run_dir`` is not a ``code`` run, or no id of the input is in it.
     """
     import pandas as pd
 
@@ -317,17 +382,29 @@ def export_sheet(
     from covidlearning.errors import InputError
     from covidlearning.load import load_table
 
-    run_dir = Path(run_dir)
-    assign = pd.read_csv(run_dir / "assignments.csv", dtype=str, keep_default_na=False)
+    assign_path = code_run_assignments(run_dir)
+    run_dir = assign_path.parent
+    run_id = (_run_manifest(run_dir).get("columns") or {}).get("id")
+    if id_column is None:
+        id_column = run_id
+    assign = pd.read_csv(assign_path, dtype=str, keep_default_na=False)
     frame = load_table(input_path, text_column, id_column)
     texts = dict(zip(frame["id"], frame["text"], strict=True))
-    assign = assign[assign["id"].isin(texts)]
+    known = assign["id"].isin(texts)
+    if not known.any():
+        used = f"the run used --id-column {run_id}" if run_id else "the run used row numbers"
+        raise InputError(
+            f"no id of {Path(input_path).name} matches the run in {run_dir} (its ids look "
+            f"like {assign['id'].iat[0] if len(assign) else ''!r}, the input's like "
+            f"{frame['id'].iat[0]!r}; {used})",
+            "Pass the INPUT and --id-column of the code run",
+        )
+    assign = assign[known]
     if "status" in assign:
         assign = assign[assign["status"] == "ok"]
     if assign.empty:
         raise InputError(
-            f"no id of {Path(input_path).name} matches the run in {run_dir}",
-            "Pass the same INPUT and --id-column as the code run",
+            f"no text of the run in {run_dir} was coded", "Code texts with `covidlearning code`"
         )
     assign = assign.assign(first=assign["themes"].str.split(";").str[0])
     rng = np.random.default_rng(seed)
@@ -342,7 +419,7 @@ def export_sheet(
         {"item": drawn["item"], "id": drawn["id"], "text": drawn["id"].map(texts),
          "human_themes": "", "notes": ""}
     )  # fmt: skip
-    key = drawn[["item", "id", "themes", "confidence"]]
+    key = drawn[[c for c in ("item", "id", "themes", "confidence") if c in drawn]]
     themes = _theme_list(run_dir)
     out = Path(out)
     with atomic_dir(out) as tmp:
@@ -354,7 +431,7 @@ def export_sheet(
                     "most important first, separated by ';'.",
                     "Write 'unassigned' if no theme fits. Do not look at the machine's codes.",
                     "Then run: covidlearning code agree coding_sheet.xlsx --machine "
-                    f"{run_dir}/assignments.csv --out <folder>",
+                    f"{run_dir} --out <folder>",
                 ]
             }
         )
@@ -397,17 +474,21 @@ def import_sheet(
     out: str | Path,
     column: str = "human_themes",
     sep: str = ";",
+    id_column: str = "id",
 ) -> dict[str, Any]:
     """Read a filled coding sheet back and measure agreement with the machine.
 
     Rows with an empty ``column`` are skipped (not yet coded). Human codes must be
-    theme ids the run could assign (or ``unassigned``).
+    theme ids (or names) the run could assign, or ``unassigned``. The sheet may be
+    the one :func:`export_sheet` wrote or the evaluator's own, keyed on
+    ``id_column`` (the ids the run used).
 
     Writes ``agreement.json``, ``per_theme.csv`` (with ``needs_review``) and
     ``confusion.png``/``.svg`` into ``out``.
 
     Raises:
-        InputError: missing columns, no coded rows, or codes that are not themes.
+        InputError: ``machine`` is not a ``code`` run, missing columns, no coded
+            rows, ids not in the run, or codes that are not themes.
     """
     import pandas as pd
 
@@ -415,25 +496,29 @@ def import_sheet(
     from covidlearning.errors import InputError
     from covidlearning.load import read_table_raw
 
-    sheet, machine = Path(sheet), Path(machine)
+    sheet = Path(sheet)
+    machine = code_run_assignments(machine)
     table = read_table_raw(sheet)
-    for col in ("id", column):
+    for col, flag in ((id_column, "--id-column"), (column, "--column")):
         if col not in table:
             raise InputError(
                 f"column '{col}' not found in {sheet.name}; columns found: "
                 + ", ".join(table.columns),
-                "Use the sheet written by `covidlearning code sample`",
+                f"Pass {flag} with one of them (the sheet of `covidlearning code sample` "
+                "has 'id' and 'human_themes')",
             )
     coded = table[table[column].astype(str).str.strip() != ""]
     if coded.empty:
         raise InputError(f"no row of {sheet.name} has codes in '{column}'", "Fill the sheet first")
+    sheet_ids = coded[id_column].astype(str).str.strip()
     assign = pd.read_csv(machine, dtype=str, keep_default_na=False)
     machine_codes = dict(zip(assign["id"], assign["themes"], strict=True))
-    missing = [i for i in coded["id"] if i not in machine_codes]
+    missing = [i for i in sheet_ids if i not in machine_codes]
     if missing:
         raise InputError(
-            f"{len(missing)} id(s) of {sheet.name} are not in {machine.name}, e.g. {missing[0]!r}",
-            "Compare the sheet with the run it was drawn from",
+            f"{len(missing)} of {len(sheet_ids)} id(s) in column '{id_column}' of {sheet.name} are "
+            f"not in {machine}, e.g. {missing[0]!r}",
+            "Compare the sheet with the run it was drawn from (and check --id-column)",
         )
     themes = _theme_list(machine.parent)
     known = {str(t).lower(): str(t) for t in themes["id"]} if len(themes) else {}
@@ -459,10 +544,10 @@ def import_sheet(
             f"e.g. {sorted(unknown)[0]!r}",
             "Use the theme ids on the sheet's 'themes' tab",
         )
-    mach = [machine_codes[i] for i in coded["id"]]
+    mach = [machine_codes[i] for i in sheet_ids]
     result = agreement(human, mach, sep=sep)
     comp = pd.DataFrame(
-        {"id": coded["id"].to_numpy(), "human": [";".join(h) or UNASSIGNED for h in human],
+        {"id": sheet_ids.to_numpy(), "human": [";".join(h) or UNASSIGNED for h in human],
          "machine": mach}
     )  # fmt: skip
     per_theme = pd.DataFrame(result["per_theme"])

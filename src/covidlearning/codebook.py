@@ -149,6 +149,23 @@ class Codebook(BaseModel):
                 return t.id
         return None
 
+    def check_can_compare(self, origin: str = "the codebook") -> None:
+        """Check the codebook can be used for zero-/few-shot coding.
+
+        Zero- and few-shot coding rank a text's themes against each other, so a
+        single theme would take every text at confidence 1.
+
+        Raises:
+            InputError: the codebook has fewer than 2 themes.
+        """
+        if len(self.themes) < 2:
+            raise InputError(
+                f"{origin} has 1 theme ('{self.themes[0].id}'); zero-/few-shot coding "
+                "compares themes, so it needs at least 2",
+                "Add a theme (e.g. 'other', for anything else), "
+                "or learn from human codes with --train",
+            )
+
     @property
     def has_examples(self) -> bool:
         """True when at least one theme has example quotes (few-shot coding)."""

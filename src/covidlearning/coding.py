@@ -55,6 +55,15 @@ SVM_C_FULL = 1.0
 SVM_C_EMBEDDINGS = 1.0
 #: Centre embeddings on the coded texts' mean when at least this many are coded.
 MIN_TEXTS_TO_CENTRE = 30
+#: Zero/few-shot auto threshold: a text is unassigned unless its first theme's probability
+#: is at least this many times an even share, 1/K for K themes.
+AUTO_THRESHOLD_SHARE = 1.25
+#: Separator between several themes in the outputs' ``themes`` column.
+OUTPUT_SEP = ";"
+#: Separators that human coders put between several codes in one cell.
+LIKELY_LABEL_SEPS = ("|", ",")
+#: Warn that codes look multi-label when at least this share of coded rows hold a '|'.
+MULTI_LABEL_SHARE = 0.05
 
 
 # --------------------------------------------------------------------------- result
@@ -157,6 +166,68 @@ def split_labels(value: Any, sep: str | None) -> list[str]:
         if p and p not in out:
             out.append(p)
     return out
+
+
+class LabelWarning(UserWarning):
+    """Human codes that look malformed, e.g. several codes per cell but no separator given."""
+
+
+def check_labels(values: Sequence[Any], label_sep: str | None, column: str = "codes") -> None:
+    """Check a column of human codes before a coder learns from it.
+
+    A code that contains the output separator ``;`` would be ambiguous in
+    ``assignments.csv``: that is an error whose fix is usually ``--label-sep ';'``.
+    Without a separator, codes that look like several codes in one cell (``A | B``
+    or ``A, B`` where ``A`` and ``B`` are codes of their own, or ``|`` in at least
+    5% of coded cells) give a :class:`LabelWarning`; commas alone don't, as code
+    names often contain them ("Morale, workplace").
+
+    Args:
+        values: one cell of human codes per text.
+        label_sep: the separator between several codes in a cell, if any.
+        column: the column's name, for messages.
+
+    Raises:
+        InputError: a code contains ``;``.
+    """
+    lists = [split_labels(v, label_sep) for v in values]
+    lists = [labs for labs in lists if labs]
+    codes = sorted({lab for labs in lists for lab in labs})
+    bad = [c for c in codes if OUTPUT_SEP in c]
+    if bad:
+        fix = (
+            f"If ';' separates several codes in a cell, pass --label-sep '{OUTPUT_SEP}'"
+            if label_sep is None
+            else "Rename the codes without ';'"
+        )
+        raise InputError(
+            f"{len(bad)} code(s) in '{column}' contain '{OUTPUT_SEP}', e.g. {bad[0]!r}, which "
+            f"the outputs use between themes",
+            fix,
+        )
+    if label_sep is not None or not lists:
+        return
+    import warnings
+
+    alone = set(codes)
+    for sep in LIKELY_LABEL_SEPS:
+        joined = [c for c in codes if sep in c]
+        if not joined:
+            continue
+        n_cells = sum(1 for labs in lists if sep in labs[0])
+        parts = [[p.strip() for p in c.split(sep) if p.strip()] for c in joined]
+        split_known = [c for c, ps in zip(joined, parts, strict=True)
+                       if len(ps) > 1 and all(p in alone for p in ps)]  # fmt: skip
+        if split_known or (sep != "," and n_cells >= MULTI_LABEL_SHARE * len(lists)):
+            example = (split_known or joined)[0]
+            warnings.warn(
+                f"{n_cells} of {len(lists)} coded cells in '{column}' contain '{sep}' "
+                f"(e.g. {example!r}), so they look like several codes per cell, but each "
+                f"is read as one code; if '{sep}' separates codes, pass --label-sep '{sep}'",
+                LabelWarning,
+                stacklevel=2,
+            )
+            return
 
 
 def _rank(
@@ -368,9 +439,10 @@ def fewshot_scores(
             anchor_texts.append(a)
             anchor_y.append(k)
             example_flags.append(a.lower() in examples)
+    codebook.check_can_compare()
     y = np.asarray(anchor_y)
     k = len(codebook.themes)
-    tuned = bool(config.finetune and codebook.has_examples and k > 1)
+    tuned = bool(config.finetune and codebook.has_examples)
     if tuned:
         anchors, emb = _finetuned_embeddings(anchor_texts, y, texts, config)
     else:
@@ -401,12 +473,12 @@ def fewshot_scores(
         )
         score += _z(emb_c @ unit(unit(proto) - mu).T)
         weight += 1.0
-    if config.lexical_weight > 0 and k > 1:
+    if config.lexical_weight > 0:
         docs = [" ".join(_anchors(t) + t.keywords) for t in codebook.themes]
         score = score + config.lexical_weight * _z(_lexical_scores(texts, docs))
         weight += config.lexical_weight
     score /= max(weight, 1e-9)  # a weighted mean of z-scores: the temperature keeps its scale
-    probs = _softmax(score, FEWSHOT_TEMPERATURE) if k > 1 else np.ones((len(texts), 1))
+    probs = _softmax(score, FEWSHOT_TEMPERATURE)
     info = {
         "anchors_per_theme": {t.id: int((y == i).sum()) for i, t in enumerate(codebook.themes)},
         "finetuned": tuned,
@@ -440,9 +512,11 @@ def code_texts(
         A :class:`CodingResult`.
 
     Raises:
-        InputError: nothing to code, or gold codes that name no theme of the codebook.
+        InputError: nothing to code, a codebook of one theme, or gold codes that name
+            no theme of the codebook.
     """
     config = config or CodeConfig()
+    codebook.check_can_compare()
     _check_frame(frame)
     gold_lists = _resolve_gold(gold, codebook, gold_sep, len(frame)) if gold is not None else None
     t0 = time.perf_counter()
@@ -451,7 +525,7 @@ def code_texts(
     probs, info = fewshot_scores(texts, codebook, config)
     k = len(codebook.themes)
     # auto: a text whose best theme is barely more likely than the others is unassigned
-    threshold = config.threshold if config.threshold is not None else (1.25 / k if k > 1 else 0.0)
+    threshold = config.threshold if config.threshold is not None else AUTO_THRESHOLD_SHARE / k
     max_themes = config.max_themes
     assignments, scores = _finish(frame, mask, probs, codebook.ids, threshold, config, max_themes)
     relevance = info.pop("max_similarity")
@@ -468,7 +542,9 @@ def code_texts(
                 "themes": codebook.ids,
             },
             "threshold": threshold,
-            "threshold_rule": "configured" if config.threshold is not None else "auto: 1.25/K",
+            "threshold_rule": "configured"
+            if config.threshold is not None
+            else f"auto: {AUTO_THRESHOLD_SHARE:g}/K",
             "method": info,
             "timings_s": {"coding": round(elapsed, 2)},
         }
@@ -948,6 +1024,7 @@ def train_and_code(
     ok = (train_frame["status"] == "ok") if "status" in train_frame else np.ones(len(train_frame))
     lists = [split_labels(v, label_sep) for v in train_frame[label_column]]
     keep = [i for i, (good, lab) in enumerate(zip(ok, lists, strict=True)) if good and lab]
+    check_labels(train_frame[label_column].to_numpy()[keep], label_sep, label_column)
     if codebook is not None:
         unknown = sorted({lab for i in keep for lab in lists[i] if codebook.resolve(lab) is None})
         if unknown:

@@ -7,6 +7,8 @@ load here; inputs are checked before pandas, scikit-learn or torch load.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +41,7 @@ code_app = typer.Typer(
         " --out DIR\n\n"
         "covidlearning code INPUT --text-column COL --model DIR/model --out DIR2\n\n"
         "covidlearning code sample RUN_DIR --input INPUT --text-column COL --out SHEET_DIR\n\n"
-        "covidlearning code agree SHEET --machine RUN_DIR/assignments.csv --out DIR\n\n"
+        "covidlearning code agree SHEET --machine RUN_DIR --out DIR\n\n"
         "`code INPUT ...` is short for `code run INPUT ...` (see `covidlearning code run --help`)."
     ),
 )
@@ -49,6 +51,48 @@ def _check_table(path: Path) -> None:
     from covidlearning.load import TABLE_FORMATS, check_input_path
 
     check_input_path(path, TABLE_FORMATS)
+
+
+def _at_least(name: str, low: float, high: float | None = None):  # noqa: ANN202
+    """A typer callback: a number out of range is one ``error:`` line, not a usage block."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and (value < low or (high is not None and value > high)):
+            span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+            raise InputError(f"--{name} must be {span} (got {value:g})", None)
+        return value
+
+    return check
+
+
+@contextmanager
+def _label_warnings_on_one_line() -> Iterator[None]:
+    """Show the coder's warnings about human codes as one ``warning:`` line each, at once."""
+    import warnings
+
+    from covidlearning.coding import LabelWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LabelWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if issubclass(category, LabelWarning):
+                typer.echo(f"warning: {message}", err=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
+
+
+_THRESHOLD_HELP = (
+    "Below this confidence (0-1) a text is 'unassigned'. Default: with --codebook, "
+    "1.25/K for K themes (the first theme must be 25% more likely than an even share, "
+    "e.g. 0.125 for 10 themes), so texts are rarely unassigned - raise it to leave "
+    "unclear texts uncoded; with --train, 0 (every text gets a code); with --model, "
+    "the saved run's."
+)
 
 
 @code_app.command("run")
@@ -91,9 +135,14 @@ def run_cmd(
     ] = None,
     threshold: Annotated[
         float | None,
-        typer.Option(min=0, max=1, help="Below this confidence a text is 'unassigned' [auto]."),
+        typer.Option(callback=_at_least("threshold", 0, 1), help=_THRESHOLD_HELP),
     ] = None,
-    max_themes: Annotated[int, typer.Option(min=1, help="At most this many themes per text.")] = 3,
+    max_themes: Annotated[
+        int,
+        typer.Option(
+            callback=_at_least("max-themes", 1), help="At most this many themes per text."
+        ),
+    ] = 3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     finetune: Annotated[
         bool,
@@ -124,6 +173,8 @@ def run_cmd(
     if train is not None and not label_column:
         raise InputError("--train needs --label-column", "Name the column of human codes")
     book = load_codebook(codebook) if codebook is not None else None
+    if book is not None and train is None:
+        book.check_can_compare(f"codebook {codebook.name}")
     if train is not None:
         _check_table(train)
     if gold is not None:
@@ -143,18 +194,29 @@ def run_cmd(
     from covidlearning.load import load_table
 
     t0 = time.perf_counter()
+    train_id = None
+    if train is not None:  # check the coded sample's columns before anything is computed
+        from covidlearning.load import read_table_raw
+
+        header = list(read_table_raw(train).columns)
+        train_text = train_text_column or text_column
+        for col, flag in ((label_column, "--label-column"), (train_text, "--train-text-column")):
+            if col not in header:
+                raise InputError(
+                    f"column '{col}' not found in {train.name}; columns found: {', '.join(header)}",
+                    f"Pass {flag} with one of them",
+                )
+        train_id = id_column if id_column in header else ("id" if "id" in header else None)
     frame = load_table(input, text_column, id_column, sheet)
     gold_values = None
     if gcol:
         gold_values = _gold_values(frame, gold, gcol, id_column, input)
     if train is not None:
         from covidlearning.coding import train_and_code
-        from covidlearning.load import read_table_raw
 
-        header = read_table_raw(train).columns
-        train_id = id_column if id_column in header else ("id" if "id" in header else None)
         train_frame = load_table(train, train_text_column or text_column, train_id, None)
-        result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
+        with _label_warnings_on_one_line():
+            result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
     elif model is not None:
         from covidlearning.coding import code_with_model
 
@@ -254,8 +316,12 @@ def sample_cmd(
     input: Annotated[Path, typer.Option(help="The table that run coded.")],
     text_column: Annotated[str, typer.Option(help="Column holding the text.")],
     out: Annotated[Path, typer.Option(help="Folder for the coding sheet and its key.")],
-    id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
-    per_theme: Annotated[int, typer.Option(min=1, help="Texts drawn per machine theme.")] = 10,
+    id_column: Annotated[
+        str | None, typer.Option(help="Column of unique ids [default: the run's].")
+    ] = None,
+    per_theme: Annotated[
+        int, typer.Option(callback=_at_least("per-theme", 1), help="Texts drawn per machine theme.")
+    ] = 10,
     seed: Annotated[int, typer.Option(help="Random seed for the draw.")] = 42,
 ) -> None:
     """Export a stratified, blind coding sheet (CSV and XLSX) from a coding run.
@@ -264,9 +330,9 @@ def sample_cmd(
     without the machine's codes; the key stays in OUT/sample_key.csv. Fill the
     'human_themes' column, then run `covidlearning code agree`.
     """
-    assign_path = run_dir / "assignments.csv"
-    if not assign_path.is_file():
-        raise InputError(f"no assignments.csv in {run_dir}", "Pass the --out folder of a code run")
+    from covidlearning.agreement import code_run_assignments
+
+    run_dir = code_run_assignments(run_dir).parent
     _check_table(input)
     from covidlearning.agreement import export_sheet
 
@@ -277,20 +343,28 @@ def sample_cmd(
 @code_app.command("agree")
 def agree_cmd(
     sheet: Annotated[Path, typer.Argument(help="Filled coding sheet (CSV or XLSX).")],
-    machine: Annotated[Path, typer.Option(help="assignments.csv of the run (or its folder).")],
+    machine: Annotated[
+        Path, typer.Option(help="Folder of the `code` run (or its assignments.csv).")
+    ],
     out: Annotated[Path, typer.Option(help="Folder for agreement.json and figures.")],
     column: Annotated[str, typer.Option(help="Column of human codes in SHEET.")] = "human_themes",
+    id_column: Annotated[
+        str, typer.Option(help="Column of SHEET holding the ids the run used.")
+    ] = "id",
     sep: Annotated[str, typer.Option(help="Separator between several codes.")] = ";",
 ) -> None:
-    """Compare a filled coding sheet with the machine's codes, theme by theme."""
-    if machine.is_dir():
-        machine = machine / "assignments.csv"
-    if not machine.is_file():
-        raise InputError(f"machine codes not found: {machine}", "Pass a run's assignments.csv")
+    """Compare a filled coding sheet with the machine's codes, theme by theme.
+
+    SHEET is the one `covidlearning code sample` wrote, or your own table with an id
+    column (--id-column) and a column of theme ids or names (--column).
+    """
+    from covidlearning.agreement import code_run_assignments
+
+    machine = code_run_assignments(machine)
     _check_table(sheet)
     from covidlearning.agreement import import_sheet
 
-    res = import_sheet(sheet, machine, out, column, sep)
+    res = import_sheet(sheet, machine, out, column, sep, id_column)
     g = res["agreement"]
     typer.echo(
         f"{g['n']} texts: accuracy {g['accuracy']:.3f}, macro F1 {g['macro_f1'] or 0:.3f}, "
