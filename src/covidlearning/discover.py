@@ -811,6 +811,12 @@ def _fit_bertopic(
         verbose=False,
     )
     model.fit(docs, embeddings=embeddings, y=topics.tolist())
+    # KeyBERTInspired's word scores carry last-bit float noise from run to run (the words
+    # are embedded in batches); six decimals keep the saved topics.json byte-identical.
+    model.topic_representations_ = {
+        t: [(w, round(float(score), 6)) for w, score in words]
+        for t, words in model.topic_representations_.items()
+    }
     return model
 
 
