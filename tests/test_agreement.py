@@ -222,3 +222,16 @@ def test_import_an_evaluators_own_sheet_keyed_on_its_id_column(tmp_path):
         import_sheet(own, run, tmp_path / "o", column="code")
     res = import_sheet(own, run, tmp_path / "o", column="code", id_column="response_id")
     assert res["agreement"]["n"] == 30 and res["agreement"]["accuracy"] == 1.0
+
+
+def test_confusion_figures_are_byte_identical(tmp_path) -> None:
+    from covidlearning.agreement import save_confusion
+
+    human = ["staff", "food", "staff", "access", "food"]
+    machine = ["staff", "food", "access", "access", "staff"]
+    for k in (1, 2):
+        (tmp_path / f"r{k}").mkdir()
+        save_confusion(human, machine, tmp_path / f"r{k}")
+    for name in ("confusion.png", "confusion.svg"):
+        assert (tmp_path / "r1" / name).read_bytes() == (tmp_path / "r2" / name).read_bytes()
+    assert b"<svg" in (tmp_path / "r1" / "confusion.svg").read_bytes()

@@ -556,7 +556,19 @@ def import_sheet(
         write_json(tmp / "agreement.json", result)
         write_csv(tmp / "per_theme.csv", per_theme)
         write_csv(tmp / "comparison.csv", comp)
-        fig = plot_confusion(comp["human"], comp["machine"])
-        fig.savefig(tmp / "confusion.png", dpi=150, metadata={"Software": None})
-        fig.savefig(tmp / "confusion.svg", metadata={"Date": None})
+        save_confusion(comp["human"], comp["machine"], tmp)
     return {"agreement": result, "per_theme": per_theme, "out": out}
+
+
+def save_confusion(human: Any, machine: Any, folder: Path) -> None:
+    """Draw the confusion matrix and write ``confusion.png`` and ``confusion.svg`` into ``folder``.
+
+    Both files are byte-identical for the same codes: no dates or software stamps, and a
+    fixed SVG id salt (matplotlib otherwise draws random clip-path ids).
+    """
+    import matplotlib
+
+    fig = plot_confusion(human, machine)
+    with matplotlib.rc_context({"svg.hashsalt": "covidlearning"}):
+        fig.savefig(folder / "confusion.png", dpi=150, metadata={"Software": None})
+        fig.savefig(folder / "confusion.svg", metadata={"Date": None})

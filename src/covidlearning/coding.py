@@ -134,11 +134,9 @@ class CodingResult:
             if self.agreement is not None and self.comparison is not None:
                 write_json(tmp / "agreement.json", self.agreement)
                 write_csv(tmp / "comparison.csv", self.comparison)
-                from covidlearning.agreement import plot_confusion
+                from covidlearning.agreement import save_confusion
 
-                fig = plot_confusion(self.comparison["human"], self.comparison["machine"])
-                fig.savefig(tmp / "confusion.png", dpi=150, metadata={"Software": None})
-                fig.savefig(tmp / "confusion.svg", metadata={"Date": None})
+                save_confusion(self.comparison["human"], self.comparison["machine"], tmp)
             write_json(tmp / "manifest.json", self.manifest)
         return out
 
