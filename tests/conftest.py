@@ -28,3 +28,23 @@ def shared_eval() -> Path:
     if not (SHARED_EVAL / "lsbu_10_leaps_gold.jsonl").exists():
         pytest.skip("../shared/eval is not beside this checkout")
     return SHARED_EVAL
+
+
+def _hashed_embed(texts, config=None):
+    """Hashed bag of words: deterministic, model-free stand-in for MiniLM."""
+    import numpy as np
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    hv = HashingVectorizer(n_features=512, alternate_sign=False, norm="l2")
+    x = hv.transform([str(t) for t in texts]).toarray().astype(np.float32)
+    x[np.linalg.norm(x, axis=1) == 0, 0] = 1.0
+    return x
+
+
+@pytest.fixture
+def hashed_coding_embeddings(monkeypatch):
+    """Make coding embed texts with :func:`_hashed_embed` instead of loading MiniLM."""
+    from covidlearning import coding
+
+    monkeypatch.setattr(coding, "_embed", _hashed_embed)
+    return _hashed_embed

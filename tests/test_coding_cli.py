@@ -6,23 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from covidlearning import coding
 from covidlearning.cli import run as cli_run
 
 
-def fake_embed(texts, config=None):
-    """Hashed bag of words: deterministic, model-free stand-in for MiniLM."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    hv = HashingVectorizer(n_features=512, alternate_sign=False, norm="l2")
-    x = hv.transform([str(t) for t in texts]).toarray().astype(np.float32)
-    x[np.linalg.norm(x, axis=1) == 0, 0] = 1.0
-    return x
-
-
 @pytest.fixture(autouse=True)
-def no_model(monkeypatch):
-    monkeypatch.setattr(coding, "_embed", fake_embed)
+def no_model(hashed_coding_embeddings):
+    """Code with hashed bag-of-words vectors (conftest), not MiniLM."""
 
 
 WORDS = {
