@@ -61,6 +61,18 @@ for fw in frameworks:
     display(narrative.framework_section(fw, heading_level=3))
 
 # %% [markdown]
+# ## Every unit coded against the codebook in `code.codebook`
+#
+# Only when the config names one: each unit gets up to `code.max_themes` of its themes
+# (or *unassigned*). Tables: `coding_themes`, `coding_assignments`, `coding_quotes` and,
+# for tables of responses, `coding_by_<column>` and `coding_over_time`.
+
+# %%
+coding = report.code_units(run, units)
+if coding:
+    display(narrative.table_html(run.read_table("coding_themes", dtype=str)))
+
+# %% [markdown]
 # ## Breakdowns by group and over time
 #
 # Only for tables of responses with grouping or date columns; for documents the

@@ -63,6 +63,9 @@ rep.stance()
 rep.frameworks()
 
 # %%
+report.show_coding(run, quotes_per_theme, quote_words)
+
+# %%
 rep.trust()
 
 # %%

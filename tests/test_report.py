@@ -591,3 +591,74 @@ def test_cli_rejects_a_misspelt_column_before_any_notebook(tmp_path, capsys, mon
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: input.group_columns: column 'ward' not found in survey.csv")
     assert "ward_name" in err and len(err.splitlines()) == 1
+
+
+def test_hide_small_counts_primary_and_secondary():
+    hide = report.hide_small_counts
+    assert hide([50, 30, 0, 20], 10).tolist() == [False, False, False, False]  # zero is fine
+    assert hide([50, 30, 4, 20], 10).tolist() == [False, False, True, True]  # + next smallest
+    assert hide([50, 30, 4, 20], 10, secondary=False).tolist() == [False, False, True, False]
+    assert hide([50, 3, 4, 20], 10).tolist() == [False, True, True, False]  # two: enough
+
+
+@pytest.mark.slow
+def test_code_units_codes_every_unit_of_a_corpus(tmp_path):
+    """``code.codebook`` with documents: every unit coded, tables written, no disclosure stars."""
+    import yaml
+
+    cb = tmp_path / "cb.yaml"
+    cb.write_text(
+        yaml.safe_dump(
+            {
+                "name": "Mini",
+                "themes": [
+                    {
+                        "id": "video",
+                        "name": "Video clinics",
+                        "definition": "Remote consultations by video or telephone.",
+                    },
+                    {
+                        "id": "rest",
+                        "name": "Staff rest",
+                        "definition": "Rest areas, breaks and wellbeing support for staff.",
+                    },
+                ],
+            }  # fmt: skip
+        )
+    )
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"name: mini\ncode: {{codebook: {cb}}}\nredaction: {{enabled: false}}\n")
+    run = report.open_run(str(cfg), str(tmp_path / "out"), str(tmp_path / "work"))
+    texts = ["Video clinics saved patients long journeys."] * 3 + [
+        "Staff valued the new rest rooms and wellbeing hubs.",
+        "Phone consultations worked.",
+    ]
+    units = pd.DataFrame({"id": [f"u{i}" for i in range(6)], "text": texts + ["ok"],
+                          "status": ["ok"] * 5 + ["too short"], "title": "Report A",
+                          "section": "Learning"})  # fmt: skip
+    summary = report.code_units(run, units)
+    assert summary["coded"] == 5 and summary["units"] == 6 and summary["name"] == "Mini"
+    coded = run.read_table("coding_assignments", dtype=str)
+    assert coded["id"].tolist() == [f"u{i}" for i in range(6)]
+    first = dict(zip(coded["id"], coded["themes"].str.split(";").str[0], strict=True))
+    assert first["u0"] == "video" and first["u3"] == "rest"
+    assert coded.loc[5, "status"] == "too short"
+    themes = run.read_table("coding_themes", dtype=str)
+    assert themes["theme_id"].tolist() == ["video", "rest", "unassigned"]
+    assert "*" not in set(themes["units"])  # documents: no disclosure control
+    assert int(themes.loc[0, "main_theme"]) >= 3
+    quotes = run.read_table("coding_quotes", dtype=str)
+    assert quotes.loc[0, "source"] == "Report A, section “Learning”"
+    shown = []
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr("IPython.display.display", lambda *objs: shown.extend(objs))
+    report.show_coding(run)
+    monkey.undo()
+    text = "\n".join(getattr(o, "data", "") or "" for o in shown)
+    assert "## Coded against Mini" in text and "Video clinics" in text
+    assert json.loads((tmp_path / "work" / "coding.json").read_text())["mode"] == "zero-shot"
+    none = tmp_path / "none.yaml"
+    none.write_text("name: none\n")
+    run = report.open_run(str(none), str(tmp_path / "o2"), str(tmp_path / "w2"))
+    assert report.code_units(run, units) == {}
+    assert not run.has_table("coding_themes")

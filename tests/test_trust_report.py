@@ -23,6 +23,19 @@ SMALL_GROUPS = {n for n, w in STAFF_GROUPS if isinstance(w, int)}
 SMALL_SITES = {n for n, w in SITES if isinstance(w, int)}
 
 
+CODEBOOK = {
+    "name": "What to keep",
+    "themes": [
+        {"id": "flex", "name": "Flexible and home working",
+         "definition": "Working from home, flexible hours, remote or hybrid working."},
+        {"id": "digital", "name": "Digital tools",
+         "definition": "Video calls, online meetings, laptops, apps and other technology."},
+        {"id": "wellbeing", "name": "Staff wellbeing",
+         "definition": "Rest areas, psychological support, breaks and looking after staff."},
+    ],
+}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def run(root: Path, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("trust")
@@ -31,6 +44,9 @@ def run(root: Path, tmp_path_factory: pytest.TempPathFactory):
     cfg["reports_dir"] = str(tmp / "reports")
     cfg["redaction"]["log_dir"] = str(tmp / "anonymisation")
     cfg.setdefault("discover", {})["stability_runs"] = 0  # keep the test quick
+    codebook = tmp / "keep.yaml"  # the evaluator's own framework, under code.codebook
+    codebook.write_text(yaml.safe_dump(CODEBOOK, sort_keys=False))
+    cfg.setdefault("code", {})["codebook"] = str(codebook)
     path = tmp / "synthetic-trust.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     from covidlearning.cli import run as cli
@@ -130,3 +146,34 @@ def test_row_accounting_adds_up(run, root):
     assert values["Duplicates flagged (same text as an earlier row)"] == int(
         frame["duplicate"].sum()
     )
+
+
+def test_code_codebook_codes_every_response(run, root):
+    """``code: codebook:`` codes each analysed response; tables and section are published."""
+    out, tables = run["out"], run["out"] / "tables"
+    units = pd.read_csv(tables / "assignments.csv", dtype=str, keep_default_na=False)
+    coded = pd.read_csv(tables / "coding_assignments.csv", dtype=str, keep_default_na=False)
+    assert set(coded["id"]) == set(units["id"])  # every analysed response, once
+    ok = coded[coded["status"] == "ok"]
+    assert len(ok) > 0.9 * len(coded)
+    allowed = {"flex", "digital", "wellbeing", "unassigned"}
+    assert {t for v in ok["themes"] for t in v.split(";")} <= allowed
+    themes = pd.read_csv(tables / "coding_themes.csv", dtype=str, keep_default_na=False)
+    assert themes["theme_id"].tolist() == ["flex", "digital", "wellbeing", "unassigned"]
+    first = ok["themes"].str.split(";").str[0].value_counts()
+    for r in themes.itertuples():  # published counts are the real ones, or hidden
+        n = int(first.get(r.theme_id, 0))
+        assert r.main_theme == ("*" if 0 < n < 10 else str(n)) or r.main_theme == "*"
+    assert int(themes.loc[0, "main_theme"]) > 100  # flexible working is a big theme
+    by_group = _breakdown(out, "coding_by_staff_group")
+    rows = by_group[by_group["group"].isin(SMALL_GROUPS)]
+    assert len(rows) and (rows[["respondents", "count", "share"]] == "*").all().all()
+    frame = load_table(root / run["cfg"]["input"]["path"], "answer", "response_id")
+    small = frame["staff_group"].isin(SMALL_GROUPS) | frame["site"].isin(SMALL_SITES)
+    quotes = pd.read_csv(tables / "coding_quotes.csv", dtype=str, keep_default_na=False)
+    assert len(quotes) and not set(quotes["id"]) & set(frame.loc[small, "id"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Coded against What to keep" in html and "Flexible and home working" in html
+    manifest = yaml.safe_load((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["coding"]["codebook"] == "keep.yaml"
+    assert "keep.yaml" in " ".join(manifest["inputs_sha256"])

@@ -672,6 +672,8 @@ def build_manifest(
     for p in input_files(config, config_path):
         if p.is_file():
             inputs[p.as_posix()] = sha256_file(p)
+    coding_path = work_dir / CODING_SUMMARY
+    coding = json.loads(coding_path.read_text("utf-8")) if coding_path.is_file() else {}
     nb_dir = notebooks_dir()
     versions = package_versions()
     versions.update(package_versions(("vaderSentiment", "matplotlib", "nbconvert", "jupytext")))
@@ -688,6 +690,7 @@ def build_manifest(
         or discovery.get("embedding_model")
         or config.discover.embedding_model,
         "discovery": {k: v for k, v in discovery.items() if k not in {"timings"}},
+        "coding": coding,
         "seed": config.discover.seed,
         "kernel": kernel,
         "python": sys.version.split()[0],
@@ -956,3 +959,272 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
     out = Path(out_dir) if out_dir else report_dir(config)
     work = Path(work_dir) if work_dir else default_work_dir(config)
     return Run(config, path, out, work)
+
+
+# --------------------------------------------------------------------------- code.codebook
+#: What 03-code leaves for 04-report about the coding against ``code.codebook``.
+CODING_SUMMARY = "coding.json"
+
+
+def code_units(run: Run, units: Any) -> dict[str, Any]:
+    """Code every analysed unit against the config's ``code.codebook`` (03-code).
+
+    ``frameworks:`` compares the *discovered themes* with a framework; ``code.codebook``
+    codes *each unit* (response, paragraph) against one, with
+    :func:`covidlearning.coding.code_texts` (zero-shot, or few-shot when the codebook
+    has examples) and the ``code:`` settings. Writes, under ``tables/``:
+
+    - ``coding_themes``: units per framework theme (first theme and any position) with
+      shares of the coded units and 95% intervals;
+    - ``coding_assignments``: each unit's themes (ids and names) and confidence;
+    - ``coding_quotes``: the most confident units of each theme, redacted, none from a
+      group below the disclosure threshold;
+    - for tables of responses, ``coding_by_<column>`` and ``coding_over_time``.
+
+    For tables of responses every count from fewer than ``disclosure.threshold``
+    respondents is published as ``*``. The summary also goes to the work folder
+    (``coding.json``) for 04-report.
+
+    Returns:
+        The summary (``{}`` when the config names no codebook).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from covidlearning import breakdown, disclosure
+    from covidlearning.analysis import _slug, wilson
+    from covidlearning.codebook import UNASSIGNED, load_codebook
+    from covidlearning.coding import code_texts
+
+    summary: dict[str, Any] = {}
+    path = run.config.code.codebook
+    if path is None:
+        write_json(run.work_dir / CODING_SUMMARY, summary)
+        return summary
+    cfg = run.config
+    codebook = load_codebook(path)
+    frame = units[["id", "text", "status"]].copy()
+    result = code_texts(frame, codebook, cfg.code)
+    names = {t.id: t.name for t in codebook.themes}
+    a = result.assignments.copy()
+    ok = a[a["status"] == "ok"]
+    lists = ok["themes"].str.split(";")
+    a["theme_names"] = [
+        "; ".join(names.get(t, t) for t in str(v).split(";")) if s == "ok" else ""
+        for v, s in zip(a["themes"], a["status"], strict=True)
+    ]
+    run.write_table(a[["id", "themes", "theme_names", "confidence", "status"]],
+                    "coding_assignments", float_format="%.4f")  # fmt: skip
+
+    # units per theme, disclosure-controlled for tables of responses
+    n = len(ok)
+    ids = [*codebook.ids, UNASSIGNED]
+    first = lists.str[0].value_counts().reindex(ids, fill_value=0).astype(int)
+    anyp = lists.explode().value_counts().reindex(ids, fill_value=0).astype(int)
+    counts = pd.DataFrame([first.to_numpy(), anyp.to_numpy()], index=["first", "any"],
+                          columns=ids)  # fmt: skip
+    hidden = pd.DataFrame(False, index=counts.index, columns=ids)
+    if run.is_table:
+        for row in counts.index:
+            hidden.loc[row] = hide_small_counts(
+                counts.loc[row].to_numpy(), cfg.disclosure.threshold, cfg.disclosure.secondary
+            )
+    rows = []
+    for tid in ids:
+        k = int(anyp[tid])
+        lo, hi = wilson(k, n) if n else (float("nan"), float("nan"))
+        hide_any = bool(hidden.loc["any", tid])
+        rows.append(
+            {
+                "theme_id": tid,
+                "theme": names.get(tid, "Not assigned to a theme"),
+                "units": "*" if hide_any else k,
+                "share": "*" if hide_any else round(k / n, 4) if n else np.nan,
+                "ci_low": "*" if hide_any else round(lo, 4),
+                "ci_high": "*" if hide_any else round(hi, 4),
+                "main_theme": "*" if hidden.loc["first", tid] else int(first[tid]),
+            }
+        )
+    themes = pd.DataFrame(rows)
+    run.write_table(themes, "coding_themes", float_format="%.4f")
+
+    # the most confident units of each theme, fit to publish
+    by_first = ok.assign(theme_id=lists.str[0]).merge(units, on="id", how="left")
+    by_first = by_first[by_first["theme_id"] != UNASSIGNED]
+    by_first = by_first.sort_values(["confidence", "id"], ascending=[False, True])
+    quotes = pd.DataFrame(
+        {
+            "theme_id": by_first["theme_id"],
+            "theme": by_first["theme_id"].map(names),
+            "id": by_first["id"],
+            "quote": by_first["text"],
+            "confidence": by_first["confidence"].round(4),
+            "source": [_quote_source(r, run.is_table) for _, r in by_first.iterrows()],
+        }
+    )
+    if run.is_table and cfg.input is not None:
+        quotes = disclosure.filter_quotes(
+            quotes, units, cfg.input.group_columns, cfg.disclosure.threshold
+        )
+    quotes = quotes.groupby("theme_id", sort=False).head(cfg.discover.n_quotes)
+    quotes = quotes.assign(order=quotes["theme_id"].map({t: i for i, t in enumerate(ids)}))
+    quotes = quotes.sort_values(["order", "confidence", "id"], ascending=[True, False, True])
+    quotes = quotes.drop(columns="order")
+    quotes.insert(2, "rank", quotes.groupby("theme_id").cumcount() + 1)
+    run.write_table(run.redact_columns(quotes.reset_index(drop=True), ["quote"]),
+                    "coding_quotes", float_format="%.4f")  # fmt: skip
+
+    # breakdowns by group and over time (tables of responses)
+    written: list[str] = []
+    if run.is_table and cfg.input is not None:
+        code = {t: i for i, t in enumerate(codebook.ids)} | {UNASSIGNED: -1}
+        assign = ok[["id"]].assign(theme=lists).explode("theme")
+        assign = assign.assign(topic=assign["theme"].map(code).astype(int),
+                               label=assign["theme"].map(names))  # fmt: skip
+        thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
+        views = [
+            (f"coding_by_{_slug(col)}",
+             breakdown.by_group(assign, units, col, thr, sec, keywords=False, figure=False))
+            for col in cfg.input.group_columns
+        ]  # fmt: skip
+        if cfg.input.date_column:
+            bd = breakdown.over_time(
+                assign, units, cfg.input.date_column, cfg.input.date_freq, thr, sec,
+                cfg.input.dayfirst, keywords=False, figure=False,
+            )  # fmt: skip
+            views.append(("coding_over_time", bd))
+        for name, bd in views:
+            breakdown.write(bd, run.tables_dir, run.figures_dir, name)
+            written.append(name)
+
+    summary = {
+        "codebook": Path(path).name,
+        "name": codebook.name,
+        "themes": len(codebook.themes),
+        "mode": result.manifest.get("mode", ""),
+        "threshold": round(float(result.threshold), 4),
+        "max_themes": cfg.code.max_themes,
+        "model": cfg.code.embedding_model,
+        "units": len(a),
+        "coded": n,
+        "assigned": int((lists.str[0] != UNASSIGNED).sum()),
+        "breakdowns": written,
+    }
+    write_json(run.work_dir / CODING_SUMMARY, summary)
+    return summary
+
+
+def hide_small_counts(counts: Any, threshold: int, secondary: bool = True) -> Any:
+    """Mask of one line of counts that sums to a published total: True = show ``*``.
+
+    A count from 1 to ``threshold - 1`` respondents is hidden (a true zero is not). With
+    ``secondary``, a lone hidden count is joined by the next smallest one, so it cannot
+    be worked out by subtracting the others from the total.
+    """
+    import numpy as np
+
+    values = np.asarray(counts, dtype=float)
+    hide = (values > 0) & (values < threshold)
+    if secondary and hide.sum() == 1:
+        shown = [k for k in range(len(values)) if not hide[k] and values[k] > 0]
+        if shown:
+            hide[min(shown, key=lambda k: (values[k], k))] = True
+    return hide
+
+
+def _quote_source(unit: Any, is_table: bool) -> str:
+    if is_table:
+        return f"response {unit['id']}"
+    title = unit.get("title")
+    source = title.strip() if isinstance(title, str) and title.strip() else unit.get("doc_id", "")
+    section = unit.get("section")
+    return f"{source}, section “{section}”" if isinstance(section, str) and section else source
+
+
+def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> None:
+    """The report's section on coding against ``code.codebook`` (04-report; nothing if unset)."""
+    import pandas as pd
+    from IPython.display import Markdown, display
+
+    from covidlearning.narrative import (
+        _md_escape,
+        _trim_words,
+        pct,
+        plural,
+        table_html,
+        wide_breakdown,
+    )
+
+    path = run.work_dir / CODING_SUMMARY
+    s = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    if not s or not run.has_table("coding_themes"):
+        return
+    unit, units = ("response", "responses") if run.is_table else ("text unit", "text units")
+    how = (
+        "each theme's name, definition, keywords and example quotes"
+        if s["mode"] == "few-shot"
+        else "each theme's name, definition and keywords"
+    )
+    assigned = s["assigned"]
+    display(
+        Markdown(
+            f"## Coded against {s['name']}\n\n"
+            f"Every {unit} was also coded against the framework *{s['name']}* "
+            f"(codebook `{s['codebook']}`, {plural(s['themes'], 'theme')}): its meaning "
+            f"(sentence embeddings, `{s['model']}`) and its words were compared with {how}. "
+            f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
+            f"*unassigned* when no theme is clearly more likely than the others (confidence "
+            f"below {s['threshold']:.2f}). Of {plural(s['coded'], unit, units)} coded, "
+            f"**{assigned:,} ({pct(assigned / max(s['coded'], 1))}) were placed in a theme**. "
+            "Machine coding is a first pass: check a sample against your own coders before "
+            "relying on it."
+        )
+    )
+    t = run.read_table("coding_themes", dtype=str)
+
+    def share(r: Any) -> str:
+        if "*" in (r.share, r.ci_low, r.ci_high):
+            return "*"
+        return f"{pct(float(r.share))} ({pct(float(r.ci_low))} to {pct(float(r.ci_high))})"
+
+    cap = unit.capitalize() + "s"
+    display(
+        table_html(
+            pd.DataFrame(
+                {
+                    "Theme": t["theme"],
+                    cap: t["units"],
+                    "Share (95% CI)": [share(r) for r in t.itertuples()],
+                    "As main theme": t["main_theme"],
+                }
+            )
+        ),
+        Markdown(
+            f"*{cap} counts each {unit} under every theme it was given, so shares can add up "
+            f"to more than 100%; *As main theme* counts its most likely theme only."
+            + (
+                f" Figures from fewer than {run.config.disclosure.threshold} respondents are "
+                "shown as \\*.*"
+                if run.is_table
+                else "*"
+            )
+        ),
+    )
+    for name in s.get("breakdowns", []):
+        if not run.has_table(name):
+            continue
+        what = name.removeprefix("coding_").replace("_", " ")
+        display(
+            Markdown(f"### {s['name']}: {'over time' if what == 'over time' else what}"),
+            table_html(wide_breakdown(run.read_table(name, dtype=str)), nowrap=True),
+        )
+    q = run.read_table("coding_quotes", dtype={"id": str, "theme_id": str})
+    if q.empty or quotes_per_theme <= 0:
+        return
+    blocks = [f"### {s['name']} in people's own words", ""]
+    for theme, g in q.groupby("theme", sort=False):
+        blocks.append(f"**{theme}**\n")
+        for r in g.head(quotes_per_theme).itertuples():
+            text = _trim_words(" ".join(str(r.quote).split()), quote_words)
+            blocks.append(f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(str(r.source))}*\n")
+    display(Markdown("\n".join(blocks)))
