@@ -170,3 +170,20 @@ def test_threshold_help_states_the_auto_rule(capsys):
     assert cli_run(["code", "run", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "1.25/K" in out and "--train, 0" in out
+
+
+def test_outputs_never_replace_the_runs_inputs(files, capsys):
+    tmp, inp, train, disc, _ = files
+    before = {p: p.read_bytes() for p in (inp, train, disc / "assignments.csv")}
+    attempts = [
+        ["code", str(inp), "--text-column", "comment", "--train", str(train),
+         "--label-column", "codes", "--out", str(tmp)],
+        ["code", str(inp), "--text-column", "comment", "--train", str(train),
+         "--label-column", "codes", "--out", str(inp)],
+        ["code", "agree", str(inp), "--machine", str(disc), "--out", str(disc)],
+    ]  # fmt: skip
+    for args in attempts:
+        assert cli_run(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert {p: p.read_bytes() for p in before} == before

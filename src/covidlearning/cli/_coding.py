@@ -184,6 +184,9 @@ def run_cmd(
         raise InputError("--gold needs --gold-column", "Name the column of human codes")
     if gcol and train is None and book is None and model is None:
         raise InputError("--gold-column needs --codebook", "Pass the codebook the codes use")
+    from covidlearning._io import check_output_dir
+
+    check_output_dir(out, [input, codebook, train, gold, model])
     config = CodeConfig(
         codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed, finetune=finetune
     )
@@ -330,10 +333,12 @@ def sample_cmd(
     without the machine's codes; the key stays in OUT/sample_key.csv. Fill the
     'human_themes' column, then run `covidlearning code agree`.
     """
+    from covidlearning._io import check_output_dir
     from covidlearning.agreement import code_run_assignments
 
     run_dir = code_run_assignments(run_dir).parent
     _check_table(input)
+    check_output_dir(out, [run_dir, input])
     from covidlearning.agreement import export_sheet
 
     paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed)
@@ -358,10 +363,12 @@ def agree_cmd(
     SHEET is the one `covidlearning code sample` wrote, or your own table with an id
     column (--id-column) and a column of theme ids or names (--column).
     """
+    from covidlearning._io import check_output_dir
     from covidlearning.agreement import code_run_assignments
 
     machine = code_run_assignments(machine)
     _check_table(sheet)
+    check_output_dir(out, [sheet, machine])
     from covidlearning.agreement import import_sheet
 
     res = import_sheet(sheet, machine, out, column, sep, id_column)
