@@ -662,3 +662,22 @@ def test_code_units_codes_every_unit_of_a_corpus(tmp_path):
     run = report.open_run(str(none), str(tmp_path / "o2"), str(tmp_path / "w2"))
     assert report.code_units(run, units) == {}
     assert not run.has_table("coding_themes")
+
+
+def test_check_inputs_validates_codebooks_before_running(tmp_path):
+    from covidlearning.config import Config
+
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.txt").write_text("hello")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nthemes:\n  - id: a\n")
+    one = tmp_path / "one.yaml"
+    one.write_text("name: x\nthemes:\n  - {id: a, name: A, definition: Only theme.}\n")
+    raw = {"raw_dir": tmp_path / "raw"}
+    with pytest.raises(InputError, match=r"^code.codebook: invalid codebook bad.yaml.*name"):
+        report.check_inputs(Config(name="x", corpus=raw, code={"codebook": bad}))
+    with pytest.raises(InputError, match=r"^frameworks: invalid codebook bad.yaml"):
+        report.check_inputs(Config(name="x", corpus=raw, frameworks=[bad]))
+    with pytest.raises(InputError, match=r"^code.codebook: one.yaml has one theme"):
+        report.check_inputs(Config(name="x", corpus=raw, code={"codebook": one}))
+    report.check_inputs(Config(name="x", corpus=raw, frameworks=[one]))  # comparing is fine

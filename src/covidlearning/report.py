@@ -142,6 +142,23 @@ def check_inputs(config: Config) -> None:
     for path in [*config.frameworks, config.code.codebook, config.redaction.extra_names_file]:
         if path is not None and not Path(path).is_file():
             raise InputError(f"file named in the config not found: {path}", "Fix the path")
+    from covidlearning.codebook import load_codebook
+
+    for key, path in [
+        *(("frameworks", p) for p in config.frameworks),
+        ("code.codebook", config.code.codebook),
+    ]:
+        if path is None:
+            continue
+        try:
+            codebook = load_codebook(path)
+        except InputError as exc:
+            raise InputError(f"{key}: {exc.problem}", exc.fix) from None
+        if key == "code.codebook" and len(codebook.themes) < 2:
+            raise InputError(
+                f"code.codebook: {Path(path).name} has one theme; coding needs at least two",
+                "Add themes to the codebook, or list it under frameworks: only",
+            )
 
 
 #: Rows read to check a table's columns before the run (header plus a sample).
