@@ -39,6 +39,7 @@ def executed(root, tmp_path_factory):
         "corpus": {"raw_dir": str(raw), "processed_dir": str(tmp / "processed")},
         "discover": {"stability_runs": 0, "seed": 7, "n_quotes": 3},
         "frameworks": [f for f in frameworks if (root / f).is_file()],
+        "code": {"codebook": frameworks[1]},  # and every unit coded against one of them
         "redaction": {"log_dir": str(tmp / "anonymisation")},
     }
     config = tmp / "nb-test.yaml"
@@ -121,3 +122,25 @@ def test_report_notebook_shows_every_theme_and_respects_parameters(executed):
     for name in ("theme_sizes", "theme_by_document", "stance_by_theme"):
         assert (out / "figures" / f"{name}.png").is_file(), name
         assert (out / "figures" / f"{name}.svg").is_file(), name
+
+
+def test_code_codebook_is_coded_and_reported(executed):
+    out, work = executed
+    units = pd.read_parquet(work / "units.parquet")
+    coded = pd.read_csv(out / "tables" / "coding_assignments.csv", dtype=str)
+    assert coded["id"].tolist() == units["id"].astype(str).tolist()
+    themes = pd.read_csv(out / "tables" / "coding_themes.csv", dtype=str)
+    assert len(themes) == 6 and themes["theme_id"].iloc[-1] == "unassigned"  # 5 + unassigned
+    ok = coded[coded["status"] == "ok"]
+    main = ok["themes"].str.split(";").str[0].value_counts()
+    assert [int(main.get(t, 0)) for t in themes["theme_id"]] == themes["main_theme"].astype(
+        int
+    ).tolist()  # documents: nothing suppressed, counts are the codes
+    nb = nbformat.read(str(out / "04-report.ipynb"), as_version=4)
+    text = "\n".join(
+        "".join(o.get("data", {}).get("text/markdown", ""))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+    )
+    assert "## Coded against Q community top 5" in text
+    assert "Champion structured approaches to learning" in text

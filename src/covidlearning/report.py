@@ -1238,9 +1238,9 @@ def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> N
     q = run.read_table("coding_quotes", dtype={"id": str, "theme_id": str})
     if q.empty or quotes_per_theme <= 0:
         return
-    blocks = [f"### {s['name']} in people's own words", ""]
+    blocks = []
     for theme, g in q.groupby("theme", sort=False):
-        blocks.append(f"**{theme}**\n")
+        blocks.append(f"### {theme}: examples\n")
         for r in g.head(quotes_per_theme).itertuples():
             text = _trim_words(" ".join(str(r.quote).split()), quote_words)
             blocks.append(f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(str(r.source))}*\n")
