@@ -1217,13 +1217,13 @@ def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> N
             )
         ),
         Markdown(
-            f"*{cap} counts each {unit} under every theme it was given, so shares can add up "
+            f"*{cap}* counts each {unit} under every theme it was given, so shares can add up "
             f"to more than 100%; *As main theme* counts its most likely theme only."
             + (
                 f" Figures from fewer than {run.config.disclosure.threshold} respondents are "
-                "shown as \\*.*"
+                "shown as \\*."
                 if run.is_table
-                else "*"
+                else ""
             )
         ),
     )
