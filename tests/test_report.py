@@ -17,6 +17,7 @@ import pytest
 
 from covidlearning import analysis, figures, report, sentiment
 from covidlearning.errors import InputError
+from covidlearning.load import HEAD_ROWS, read_table_head
 
 # --------------------------------------------------------------------------- statistics
 
@@ -561,9 +562,9 @@ def test_check_columns_in_every_table_format_reads_only_the_first_rows(tmp_path)
     frame.to_json(paths[1], orient="records", lines=True)
     frame.to_parquet(paths[2], index=False)
     for path in paths:
-        head = report.peek_table(path)
+        head = read_table_head(path)
         assert list(head.columns) == list(frame.columns)
-        assert len(head) == report.PEEK_ROWS
+        assert len(head) == HEAD_ROWS
         with pytest.raises(InputError, match="input.group_columns: column 'site'"):
             report.check_inputs(
                 _table_config(tmp_path, path, text_column="answer", group_columns=["site"])
@@ -572,8 +573,8 @@ def test_check_columns_in_every_table_format_reads_only_the_first_rows(tmp_path)
     body = frame.assign(answer=frame["answer"].str.pad(400, fillchar="x")).to_csv(index=False)
     big.write_text(body + '"unterminated quote\n')
     assert big.stat().st_size > 1 << 20
-    head = report.peek_table(big)
-    assert len(head) == report.PEEK_ROWS and head["response_id"].iloc[-1] == "r199"
+    head = read_table_head(big)
+    assert len(head) == HEAD_ROWS and head["response_id"].iloc[-1] == "r199"
     report.check_inputs(_table_config(tmp_path, big, text_column="answer", date_column="submitted"))
 
 

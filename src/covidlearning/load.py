@@ -423,6 +423,71 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     return df
 
 
+#: Rows read to check a table's columns before the run (header plus a sample).
+HEAD_ROWS = 200
+
+
+def read_table_head(
+    path: str | Path, sheet: str | None = None, nrows: int = HEAD_ROWS
+) -> pd.DataFrame:
+    """The header and first ``nrows`` rows of a table file, every cell a string.
+
+    Reads no more than it needs (the first megabyte of a CSV or JSONL, the first rows
+    of a workbook sheet or Parquet file), so a config can be checked in well under a
+    second whatever the table's size. A CSV too odd to cut short is read whole.
+
+    Raises:
+        InputError: the file cannot be read (see :func:`read_table_raw`).
+    """
+    import io
+
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".csv", ".jsonl"}:
+            with path.open("rb") as fh:
+                data = fh.read(1 << 20)
+                whole = not fh.read(1)
+            if not whole:
+                data = data[: data.rfind(b"\n") + 1]  # whole lines only
+            text = decode_text(data, path.name)[0]
+            if suffix == ".csv":
+                df = pd.read_csv(
+                    io.StringIO(text), dtype=str, keep_default_na=False, nrows=nrows,
+                    sep=_csv_delimiter(text),
+                )  # fmt: skip
+            else:
+                df = pd.read_json(io.StringIO(text), lines=True, dtype=False, nrows=nrows)
+                df = df.astype(object).where(df.notna(), "").astype(str)
+        elif suffix == ".xlsx":
+            names = sheet_names(path)
+            if sheet is not None and names and sheet not in names:
+                return read_table_raw(path, sheet)  # its error names the sheets
+            df = pd.read_excel(
+                path, sheet_name=sheet or 0, dtype=str, keep_default_na=False, nrows=nrows
+            )
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            batch = next(pq.ParquetFile(path).iter_batches(batch_size=nrows), None)
+            df = (
+                pd.DataFrame(columns=pq.read_schema(path).names)
+                if batch is None
+                else batch.to_pandas()
+            )
+            df = df.astype(object).where(df.notna(), "").astype(str)
+        else:
+            return read_table_raw(path, sheet)
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - let the full reader give the proper message
+        return read_table_raw(path, sheet)
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
 #: A table with these columns is a corpus build's segments table: its ``status`` is kept.
 CORPUS_STATUS_COLUMNS = ("segment_id", "status")
 
