@@ -99,3 +99,44 @@ def test_cli_refuses_unsafe_output_folders_in_one_line(tmp_path, capsys) -> None
         assert code == 2
         assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
     assert data.read_bytes() == before
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(proc.stdout)
+
+
+def test_folders_left_by_killed_runs_are_swept(tmp_path) -> None:
+    dead, alive = _dead_pid(), os.getpid()
+    stale = [tmp_path / f".run.tmp-{dead}-abc123", tmp_path / f".run.old-{dead}"]
+    running = tmp_path / f".run.tmp-{alive}-xyz789"  # a run still going: left alone
+    other = tmp_path / f".other.tmp-{dead}-abc"  # another output's: not ours to sweep
+    for d in (*stale, running, other):
+        d.mkdir()
+    with atomic_dir(tmp_path / "run") as d:
+        (d / "a.txt").write_text("a")
+    assert not any(d.exists() for d in stale)
+    assert running.exists() and other.exists() and (tmp_path / "run" / "a.txt").exists()
+
+
+def test_sigterm_unwinds_and_removes_the_half_written_folder(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys\n"
+        "from covidlearning._io import atomic_dir\n"
+        "from covidlearning.cli import _terminate\n"
+        "signal.signal(signal.SIGTERM, _terminate)\n"
+        f"with atomic_dir({str(tmp_path / 'run')!r}) as d:\n"
+        "    (d / 'half.txt').write_text('x')\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    signal.pause()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], timeout=60, check=False)
+    assert proc.returncode == 128 + 15
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary folder

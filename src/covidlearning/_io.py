@@ -148,6 +148,30 @@ def check_output_dir(
     return out
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _sweep_stale(out: Path) -> None:
+    """Remove the temporary folders of earlier runs into ``out`` that were killed.
+
+    A run killed by a signal Python cannot catch (SIGKILL, a power cut) leaves its
+    ``.NAME.tmp-PID-*`` or ``.NAME.old-PID`` folder beside ``out``; it is removed once
+    that process is gone. Folders of a run still going are left alone.
+    """
+    for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*"):
+        for path in out.parent.glob(pattern):
+            pid = path.name.rsplit(".", 1)[-1].split("-")[1:2]
+            if path.is_dir() and pid and pid[0].isdigit() and not _pid_alive(int(pid[0])):
+                shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``out`` only if the block succeeds.
@@ -160,8 +184,9 @@ def atomic_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
         InputError: ``out`` may not be written (see :func:`check_output_dir`).
     """
     out = check_output_dir(out)
+    _sweep_stale(out)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     except OSError as exc:
         raise InputError(
             f"cannot write in {out.parent}: {exc.strerror or exc}",

@@ -98,6 +98,14 @@ def run(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a CI timeout) unwinds like Ctrl-C, so half-written outputs are removed."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(run())
