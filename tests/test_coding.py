@@ -442,3 +442,17 @@ def test_labels_that_look_multi_label_warn_once(values, warns):
         warnings.simplefilter("always")
         coding.check_labels(values, "|", "codes")  # a separator given: no guessing
     assert not [w for w in caught if issubclass(w.category, coding.LabelWarning)]
+
+
+def test_code_texts_takes_a_codebook_path(tmp_path):
+    import yaml
+
+    book = _book()
+    path = tmp_path / "book.yaml"
+    path.write_text(yaml.safe_dump(book.model_dump(mode="json", exclude_none=True)))
+    cfg = CodeConfig(finetune=False)
+    by_path = coding.code_texts(_frame(TEXTS), path, cfg).assignments
+    by_object = coding.code_texts(_frame(TEXTS), book, cfg).assignments
+    pd.testing.assert_frame_equal(by_path, by_object)
+    with pytest.raises(InputError, match="not found"):
+        coding.code_texts(_frame(TEXTS), tmp_path / "missing.yaml", cfg)

@@ -60,3 +60,15 @@ def test_every_public_name_resolves():
         value = getattr(cl, name)
         assert value is getattr(importlib.import_module(f"covidlearning.{module}"), name), name
     assert {"code_with_model", "load_coder", "train_and_code"} <= set(cl.__all__)
+
+
+def test_stage_modules_and_a_clean_namespace():
+    import types
+
+    import covidlearning as cl
+
+    assert isinstance(cl.discover, types.ModuleType) and callable(cl.discover.discover)
+    assert isinstance(cl.agreement, types.ModuleType) and callable(cl.agreement.agreement)
+    assert callable(cl.assign) and cl.DisclosureConfig.model_fields
+    public = [n for n in dir(cl) if not n.startswith("_")]
+    assert public == sorted(cl.__all__)  # no typing or importlib helpers leak into dir()

@@ -9,14 +9,13 @@ BERTopic or sentence-transformers load only when a stage that needs them runs::
     frame = cl.load_table("responses.csv", text_column="comment")
     result = cl.discover_file("responses.csv", "comment", None, "out/", cfg.discover)
 
-Names that are also submodules (``discover``, ``agreement``) are reached through the
-submodule, e.g. ``covidlearning.discover.discover(frame, config)``.
+``covidlearning.discover`` and ``covidlearning.agreement`` are submodules whose main
+function has the module's name: call ``cl.discover.discover(frame, config)`` and
+``cl.agreement.agreement(human, machine)``.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -34,26 +33,38 @@ _EXPORTS = {
     "load_segments": "corpus",
     "verify_manifest": "corpus",
     "embed_texts": "embed",
+    "DisclosureConfig": "config",
+    "RedactionConfig": "config",
     "discover_file": "discover",
+    "assign": "discover",
+    "load_model": "discover",
+    "DiscoveryResult": "discover",
     "load_codebook": "codebook",
     "code_texts": "coding",
     "train_and_code": "coding",
     "code_with_model": "coding",
     "load_coder": "coding",
     "compare_to_framework": "coding",
+    "CodingResult": "coding",
+    "Codebook": "codebook",
     "run_report": "report",
 }
 
-__all__ = sorted(_EXPORTS)
+#: stage modules reachable as attributes (``cl.discover.discover``, ``cl.agreement``...)
+_MODULES = ("agreement", "coding", "corpus", "discover", "embed", "load", "report")
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"covidlearning.{_EXPORTS[name]}"), name)
+        value = getattr(_importlib.import_module(f"covidlearning.{_EXPORTS[name]}"), name)
         globals()[name] = value
         return value
+    if name in _MODULES:
+        return _importlib.import_module(f"covidlearning.{name}")
     raise AttributeError(f"module 'covidlearning' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted({*__all__, "__version__"})

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from covidlearning.codebook import UNASSIGNED, Codebook, Theme
+from covidlearning.codebook import UNASSIGNED, Codebook, Theme, load_codebook
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
@@ -489,7 +489,7 @@ def fewshot_scores(
 
 def code_texts(
     frame: pd.DataFrame,
-    codebook: Codebook,
+    codebook: Codebook | str | Path,
     config: CodeConfig | None = None,
     gold: Sequence[Any] | pd.Series | None = None,
     gold_sep: str | None = ";",
@@ -499,7 +499,7 @@ def code_texts(
     Args:
         frame: what :func:`covidlearning.load.load_table` returns (``id``, ``text``,
             ``status``); rows whose status is not ``ok`` are left ``unassigned``.
-        codebook: the framework.
+        codebook: the framework, or the path of its YAML file.
         config: coding options (threshold, max themes, fine-tuning...).
         gold: optional human codes, one per row of ``frame`` (theme ids or names,
             ``gold_sep``-separated; empty = not coded by a human). With them the
@@ -514,6 +514,8 @@ def code_texts(
             no theme of the codebook.
     """
     config = config or CodeConfig()
+    if not isinstance(codebook, Codebook):
+        codebook = load_codebook(codebook)
     codebook.check_can_compare()
     _check_frame(frame)
     gold_lists = _resolve_gold(gold, codebook, gold_sep, len(frame)) if gold is not None else None
