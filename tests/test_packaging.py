@@ -72,3 +72,18 @@ def test_stage_modules_and_a_clean_namespace():
     assert callable(cl.assign) and cl.DisclosureConfig.model_fields
     public = [n for n in dir(cl) if not n.startswith("_")]
     assert public == sorted(cl.__all__)  # no typing or importlib helpers leak into dir()
+
+
+def test_importing_the_package_makes_the_hub_offline():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    code = (
+        "import covidlearning, huggingface_hub.constants as c; "
+        "print(c.HF_HUB_OFFLINE, covidlearning.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()  # fmt: skip
+    assert out == ["True", "covidlearning"]

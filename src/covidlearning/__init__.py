@@ -15,7 +15,13 @@ function has the module's name: call ``cl.discover.discover(frame, config)`` and
 """
 
 import importlib as _importlib
+import os as _os
 from typing import Any as _Any
+
+# Nothing is fetched at run time: the embedding model is bundled, NLTK data is not used.
+# Set before any stage imports huggingface_hub, which reads these once at import.
+for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+    _os.environ.setdefault(_name, "1")
 
 __version__ = "0.1.0"
 
