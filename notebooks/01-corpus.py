@@ -28,7 +28,7 @@
 
 # %% tags=["parameters"]
 config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
-out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
+out_dir: str = ""  # set by `covidlearning report`; "" writes to <reports_dir>/.interactive/<name>
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
 show_units: int = 5  # how many example units to show below (0 to show none)
 

@@ -31,9 +31,9 @@
 
 # %% tags=["parameters"]
 config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
-out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
+out_dir: str = ""  # set by `covidlearning report`; "" writes to <reports_dir>/.interactive/<name>
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
-time_period: str = ""  # change over time by M month, Q quarter or W week (empty: from config)
+time_period: str = ""  # over time by W week, M month, Q quarter or Y year ("": input.date_freq)
 
 # %%
 from IPython.display import display
@@ -68,7 +68,7 @@ for fw in frameworks:
 # for tables of responses, `coding_by_<column>` and `coding_over_time`.
 
 # %%
-coding = report.code_units(run, units)
+coding = report.code_units(run, units, time_period)
 if coding:
     display(narrative.table_html(run.read_table("coding_themes", dtype=str)))
 

@@ -23,9 +23,9 @@
 
 # %% tags=["parameters"]
 config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
-out_dir: str = ""  # report folder to write; "" means <reports_dir>/<name> from the config
+out_dir: str = ""  # set by `covidlearning report`; "" writes to <reports_dir>/.interactive/<name>
 work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<name>
-quotes_per_theme: int = 4  # illustrative quotes shown per theme (3 to 5 reads well)
+quotes_per_theme: int = 0  # quotes shown per theme (0: discover.n_quotes from the config)
 max_keywords: int = 8  # keywords shown per theme
 quote_words: int = 80  # longer quotes are shortened to about this many words (0: never)
 

@@ -250,3 +250,48 @@ def test_trust_configs_validate(root, name):
         assert (root / cfg.input.path).is_file()
         frame = load_table(root / cfg.input.path, cfg.input.text_column, cfg.input.id_column)
         assert set(cfg.input.group_columns) <= set(frame.columns)
+
+
+def _spread(n_periods=6, per_period=55, n_themes=14, small=None):
+    """Responses spread evenly over months and themes: every month has ~55 responses."""
+    rows, dates = [], []
+    k = 0
+    for p in range(n_periods):
+        size = small if small is not None and p == 0 else per_period
+        for j in range(size):
+            rows.append(
+                {"id": f"r{k}", "topic": (j + p) % n_themes, "label": f"T{(j + p) % n_themes}"}
+            )
+            dates.append(f"2021-{p + 1:02d}-{1 + j % 27:02d}")
+            k += 1
+    assign = pd.DataFrame(rows)
+    frame = pd.DataFrame({"id": assign["id"], "received": dates})
+    return assign, frame
+
+
+def test_over_time_caption_names_what_was_hidden_and_why():
+    assign, frame = _spread(small=5)
+    bd = B.over_time(assign, frame, "received", "M", keywords=False, figure=False)
+    text = " ".join(bd.notes)
+    # 2021-01 has 5 responses: the only period below the threshold
+    assert "2021-01 has fewer than 10 responses" in text
+    # 2021-02.. have ~55 responses each: never called periods below the threshold
+    assert "2021-02 has fewer" not in text and "2021-02, 2021-03" in text
+    assert "large enough to count" in text
+    assert "input.date_freq: Q" in text and "time_period=Q" in text
+    fig = B.timeline(bd, "t")
+    caption = " ".join(t.get_text() for t in fig.texts)
+    assert "Periods with fewer than the threshold" not in caption
+    assert "large enough to count" in caption
+    quarterly = B.over_time(assign, frame, "received", "Q", keywords=False, figure=False)
+    assert "time_period=Q" not in " ".join(quarterly.notes)
+
+
+def test_group_heatmap_draws_every_theme_or_says_why_not():
+    assign, frame = _spread()
+    frame["site"] = ["North", "South", "East"] * (len(frame) // 3) + ["North"] * (len(frame) % 3)
+    bd = B.by_group(assign, frame, "site", keywords=False, figure=True)
+    ax = bd.figure.axes[0]
+    assert len(ax.get_xticklabels()) == 14
+    capped = B.heatmap(bd, "t", max_themes=12)
+    assert "largest 12 themes; all are in the table" in capped.axes[0].get_title(loc="left")

@@ -594,14 +594,6 @@ def test_cli_rejects_a_misspelt_column_before_any_notebook(tmp_path, capsys, mon
     assert "ward_name" in err and len(err.splitlines()) == 1
 
 
-def test_hide_small_counts_primary_and_secondary():
-    hide = report.hide_small_counts
-    assert hide([50, 30, 0, 20], 10).tolist() == [False, False, False, False]  # zero is fine
-    assert hide([50, 30, 4, 20], 10).tolist() == [False, False, True, True]  # + next smallest
-    assert hide([50, 30, 4, 20], 10, secondary=False).tolist() == [False, False, True, False]
-    assert hide([50, 3, 4, 20], 10).tolist() == [False, True, True, False]  # two: enough
-
-
 @pytest.mark.slow
 def test_code_units_codes_every_unit_of_a_corpus(tmp_path):
     """``code.codebook`` with documents: every unit coded, tables written, no disclosure stars."""
@@ -682,3 +674,191 @@ def test_check_inputs_validates_codebooks_before_running(tmp_path):
     with pytest.raises(InputError, match=r"^code.codebook: one.yaml has one theme"):
         report.check_inputs(Config(name="x", corpus=raw, code={"codebook": one}))
     report.check_inputs(Config(name="x", corpus=raw, frameworks=[one]))  # comparing is fine
+
+
+# --------------------------------------------------------------------------- one disclosure policy
+
+
+def test_coded_theme_counts_over_all_responses_are_exact_and_not_additive():
+    # 80 units led by "a", 12 by "b", 3 by "c", one unassigned; many carry a second theme
+    lists = pd.Series(
+        [["a", "b"]] * 40 + [["a"]] * 40 + [["b", "c"]] * 12 + [["c"]] * 3 + [["unassigned"]]
+    )
+    names = {"a": "Alpha", "b": "Beta", "c": "Gamma"}
+    t = report.coding_theme_counts(lists, ["a", "b", "c", "unassigned"], names).set_index(
+        "theme_id"
+    )
+    assert "*" not in t.astype(str).to_numpy()  # a whole-population count is never hidden
+    assert t.loc["a", "units"] == 80 and t.loc["a", "main_theme"] == 80
+    assert t.loc["b", "units"] == 52 and t.loc["b", "main_theme"] == 12
+    assert t.loc["c", "units"] == 15 and t.loc["c", "main_theme"] == 3
+    assert t.loc["unassigned", "units"] == 1
+    assert t["units"].sum() > len(lists)  # not additive: no total to subtract from
+
+
+def test_shares_in_sentences_never_round_to_all_or_none():
+    from covidlearning.narrative import pct_of
+
+    assert pct_of(347, 348) == "99.7%"
+    assert pct_of(348, 348) == "100%"
+    assert pct_of(1, 5000) == "0.02%"
+    assert pct_of(0, 10) == "0%"
+    assert pct_of(99999, 100000) == "over 99.99%"
+
+
+def test_stance_of_a_theme_below_the_threshold_is_hidden_but_its_size_is_not():
+    table = pd.DataFrame(
+        {
+            "topic": ["0", "1"],
+            "label": ["Big", "Small"],
+            "n": [40, 6],
+            "keep_n": [30, 4],
+            "keep_share": [0.75, 0.6667],
+            "mean_compound": [0.5, 0.2],
+        }
+    )
+    out = analysis.hide_small_themes(table, 10)
+    assert out.loc[1, "n"] == 6  # the size: a whole-population count
+    assert (out.loc[1, ["keep_n", "keep_share", "mean_compound"]] == "*").all()
+    assert out.loc[0, "keep_share"] == 0.75
+
+
+def _table_run(tmp_path, n_quotes=5, groups=("site",), **extra):
+    import yaml
+
+    data = tmp_path / "in.csv"
+    data.write_text("id,text,site\nr0,hello,A\n")
+    cfg = {
+        "name": "t",
+        "source": "table",
+        "input": {"path": str(data), "text_column": "text", "group_columns": list(groups)},
+        "discover": {"n_quotes": n_quotes},
+        "redaction": {"enabled": False},
+        **extra,
+    }
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return report.open_run(str(path), str(tmp_path / "out"), str(tmp_path / "work"))
+
+
+def _stance_rows(rows):
+    cols = ["topic", "label", "n"]
+    for st in sentiment.STANCES:
+        cols += [f"{st}_n", f"{st}_share"]
+    cols += ["mean_compound", "median_compound"]
+    out = []
+    for topic, label, n, keep, notrep in rows:
+        r = {"topic": topic, "label": label, "n": n}
+        for st in sentiment.STANCES:
+            c = {"keep": keep, "not repeat": notrep}.get(st, 0)
+            r[f"{st}_n"], r[f"{st}_share"] = c, round(c / n, 4)
+        r["mean_compound"] = r["median_compound"] = 0.1
+        out.append(r)
+    return pd.DataFrame(out, columns=cols)
+
+
+def test_key_findings_never_rest_on_fewer_responses_than_the_threshold(tmp_path):
+    from covidlearning.narrative import Report
+
+    run = _table_run(tmp_path)
+    table = _stance_rows(
+        [
+            ("0", "Visit, Appointment", 13, 5, 2),  # 15% not repeat, but only 2 responses
+            ("1", "Prompt, Helpful", 6, 6, 0),  # 100% keep, from a theme of 6
+            ("2", "Staff, Kind", 120, 60, 12),  # 50% keep (60), 10% not repeat (12)
+        ]
+    )
+    run.write_table(analysis.hide_small_themes(table, 10), "stance_by_theme")
+    text = Report(run)._stance_findings()
+    assert "Prompt" not in text and "Visit" not in text
+    assert "what to keep**: Staff, Kind (50%, 60 of its 120" in text
+    assert "what not to repeat**: Staff, Kind (10%, 12 of its 120" in text
+    table = _stance_rows([("0", "Visit", 13, 5, 2)])
+    run.write_table(table, "stance_by_theme")
+    assert "no finding" in Report(run)._stance_findings()
+
+
+def test_rule_statement_matches_what_the_report_does():
+    from covidlearning.disclosure import rule_statement
+
+    text = rule_statement(10, True)
+    assert "every figure for a group, period or theme" not in text  # theme sizes are shown
+    assert "each theme is shown exactly" in text and "No key finding rests on fewer" in text
+
+
+def test_quotes_are_chosen_among_quotable_texts_only(tmp_path):
+    run = _table_run(tmp_path, n_quotes=3)
+    n = 40  # theme 0: 40 texts, the most central 20 from a site of 5 respondents
+    ids = [f"r{i}" for i in range(n)]
+    units = pd.DataFrame(
+        {
+            "id": ids,
+            "text": [f"text number {i}" for i in range(n)],
+            "status": "ok",
+            "site": ["Tiny"] * 5 + ["Big"] * 35,
+        }
+    )
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(n, 8))
+    emb[:5] += 10 * np.eye(8)[0]  # the small site's texts sit at the centre
+    emb[5:] += 6 * np.eye(8)[0]
+    np.save(run.work_dir / "embeddings.npy", emb.astype(np.float32), allow_pickle=False)
+    (run.work_dir / "embedding_ids.txt").write_text("\n".join(ids) + "\n")
+    modelled = pd.DataFrame({"id": ids, "topic": "0"})
+    topics = pd.DataFrame(
+        {"topic": ["0"], "label": ["Zero"], "quote_ids": ["r0; r1; r5"]}  # 2 not quotable
+    )
+    q = analysis._quotes_table(run, topics, units, modelled)
+    assert len(q) == 3 and not set(q["id"]) & {"r0", "r1", "r2", "r3", "r4"}
+    assert q["rank"].tolist() == [1, 2, 3]
+
+
+def test_constrained_parameters_are_checked_before_any_notebook_runs(root, tmp_path):
+    nbs = {s: root / "notebooks" / f"{s}.ipynb" for s in report.NOTEBOOKS}
+    runner = {"config_path": "c.yaml", "out_dir": str(tmp_path), "work_dir": str(tmp_path)}
+    with pytest.raises(InputError) as info:
+        report.plan_parameters(nbs, {"time_period": "X"}, runner)
+    msg = str(info.value)
+    assert "time_period must be one of W, M, Q, Y" in msg and "\n" not in msg
+    plan = report.plan_parameters(nbs, {"time_period": "q"}, runner)
+    assert plan["03-code"]["time_period"] == "Q"
+    with pytest.raises(InputError, match="quotes_per_theme must be at least 0"):
+        report.plan_parameters(nbs, {"quotes_per_theme": "-1"}, runner)
+    # the notebook's own comment lists every allowed value
+    help_text = report.notebook_parameters(nbs["03-code"])["time_period"]["help"]
+    for value in ("W", "M", "Q", "Y"):
+        assert f"{value} " in help_text
+
+
+def test_quotes_shown_and_methods_state_one_number(tmp_path):
+    from covidlearning.narrative import Report
+
+    run = _table_run(tmp_path, n_quotes=3)
+    assert Report(run).quotes_per_theme == 3  # from discover.n_quotes, not a second default
+    assert Report(run, quotes_per_theme=2).quotes_per_theme == 2
+
+
+def test_breakdowns_read_the_same_way_whatever_their_shape():
+    from covidlearning.narrative import wide_breakdown
+
+    def tidy(groups, themes):
+        return pd.DataFrame(
+            [
+                {"group": g, "respondents": 50, "theme": t, "count": 20, "share": 0.4}
+                for g in groups
+                for t in themes
+            ]
+        )
+
+    few_groups = wide_breakdown(tidy(["North", "South"], ["a", "b", "c", "d", "e"]))
+    many_groups = wide_breakdown(tidy(list("ABCDEFG"), ["a", "b"]))
+    assert few_groups.columns[0] == many_groups.columns[0] == "Group"
+    assert few_groups["Group"].tolist() == ["North", "South"]
+
+
+def test_a_notebook_run_by_hand_never_writes_the_published_report(root, tmp_path):
+    run = _table_run(tmp_path)
+    direct = report.open_run(str(run.config_path))  # as papermill / JupyterLab would
+    assert direct.out_dir == report.interactive_dir(run.config)
+    assert ".interactive" in direct.out_dir.parts
+    assert direct.out_dir != report.report_dir(run.config)

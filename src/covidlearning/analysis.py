@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from covidlearning.report import Run
 
 UNITS = "units.parquet"
+#: What each breakdown hides and why (``name -> sentences``), for 04-report's captions.
+BREAKDOWN_NOTES = "breakdowns.json"
 #: Columns of a unit that describe where it comes from (documents).
 DOC_COLUMNS = ("doc_id", "title", "publisher", "date", "doc_type", "source_file")
 
@@ -313,15 +315,25 @@ def _themes_table(
 def _quotes_table(
     run: Run, topics: pd.DataFrame, units: pd.DataFrame, modelled: pd.DataFrame
 ) -> pd.DataFrame:
-    """Representative quotes per theme, redacted, with source and section."""
+    """Representative quotes per theme, redacted, with source and section.
+
+    For tables of responses with grouping columns, quotes are chosen among the texts
+    that may be quoted (no respondent from a group below the disclosure threshold):
+    a theme whose discovered quotes include such a respondent gets its quotes chosen
+    again, the same way (:func:`covidlearning.discover.select_quotes`), from its
+    eligible texts only, so every theme with enough eligible texts shows
+    ``discover.n_quotes`` quotes.
+    """
     by_id = units.set_index("id")
     topic_of = modelled.set_index("id")["topic"]
+    chosen = _eligible_quote_ids(run, topics, units, modelled)
     rows = []
     for _, r in topics.iterrows():
         key = r["topic"]
         ids = r.get("quote_ids", "")
         if isinstance(ids, str):
             ids = [x.strip() for x in ids.split(";") if x.strip()]
+        ids = chosen.get(key, ids)
         for rank, qid in enumerate(ids or [], start=1):
             qid = str(qid)
             if qid not in by_id.index or str(topic_of.get(qid, key)) != key:
@@ -348,6 +360,62 @@ def _quotes_table(
         analysed = units[units["id"].isin(set(modelled["id"]))]
         q = filter_quotes(q, analysed, groups, cfg.disclosure.threshold)
     return run.redact_columns(q, ["quote", "source", "section"])
+
+
+def _eligible_quote_ids(
+    run: Run, topics: pd.DataFrame, units: pd.DataFrame, modelled: pd.DataFrame
+) -> dict[str, list[str]]:
+    """Quote ids re-chosen among quotable texts, for the themes that need it.
+
+    Returns ``topic -> ids`` only for themes whose discovered quotes are not all
+    quotable; empty for documents, runs without grouping columns or saved embeddings.
+    """
+    cfg = run.config
+    groups = list(cfg.input.group_columns) if run.is_table and cfg.input else []
+    groups = [g for g in groups if g in units.columns]
+    if not groups or topics.empty:
+        return {}
+    from covidlearning.disclosure import quotable
+
+    analysed = units[units["id"].isin(set(modelled["id"]))]
+    ok = quotable(analysed, groups, cfg.disclosure.threshold)
+    if "status" in analysed.columns:
+        ok &= analysed["status"].astype(str) == "ok"
+    allowed = set(analysed.loc[ok, "id"].astype(str))
+    need = []
+    for _, r in topics.iterrows():
+        ids = [x.strip() for x in str(r.get("quote_ids", "") or "").split(";") if x.strip()]
+        if any(i not in allowed for i in ids):
+            need.append(str(r["topic"]))
+    emb_path, ids_path = run.work_dir / "embeddings.npy", run.work_dir / "embedding_ids.txt"
+    if not need or not emb_path.is_file() or not ids_path.is_file():
+        return {}
+    from covidlearning.discover import select_quotes
+
+    emb = np.load(emb_path, allow_pickle=False).astype(np.float64)
+    emb /= np.clip(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12, None)
+    emb_ids = ids_path.read_text(encoding="utf-8").splitlines()
+    if len(emb_ids) != len(emb):
+        return {}
+    topic_of = modelled.set_index("id")["topic"].astype(str)
+    text_of = units.set_index("id")["text"].astype(str)
+    keep = [k for k, i in enumerate(emb_ids) if i in topic_of.index and i in text_of.index]
+    if not keep:
+        return {}
+    ids = [emb_ids[k] for k in keep]
+    codes = {t: n for n, t in enumerate(sorted(set(topic_of)))}
+    labels = np.array([codes[topic_of[i]] for i in ids])
+    eligible = np.array([i in allowed for i in ids])
+    docs = [text_of[i] for i in ids]
+    out = {}
+    for key in need:
+        if key not in codes:
+            continue
+        picked = select_quotes(
+            codes[key], labels, emb[keep], docs, ids, cfg.discover.n_quotes, eligible
+        )
+        out[key] = [i for i in picked if i in allowed]
+    return out
 
 
 def _section_below_title(section: str, title: Any) -> str:
@@ -556,8 +624,24 @@ def code_stance(run: Run, units: pd.DataFrame, found: Discovery) -> pd.DataFrame
     table["topic"] = table["topic"].astype(str)
     order = {k: i for i, k in enumerate(found.themes["topic"].astype(str))}
     table = table.sort_values("topic", key=lambda s: s.map(order)).reset_index(drop=True)
+    if run.is_table:
+        table = hide_small_themes(table, run.config.disclosure.threshold)
     run.write_table(table, "stance_by_theme")
     return table
+
+
+def hide_small_themes(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Stance per theme with every figure but the size hidden for themes below ``threshold``.
+
+    A theme's size is a whole-population count and stays exact; its stance counts,
+    shares and mean sentiment rest on fewer than ``threshold`` responses, so they are
+    published as ``*`` (:mod:`covidlearning.disclosure`).
+    """
+    out = table.astype(object).copy()
+    small = pd.to_numeric(table["n"]) < threshold
+    figures = [c for c in out.columns if c not in {"topic", "label", "n"}]
+    out.loc[small, figures] = "*"
+    return out
 
 
 def compare_frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[dict[str, Any]]:
@@ -738,17 +822,21 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     if not run.is_table or cfg.input is None:
         return []
     from covidlearning import breakdown
+    from covidlearning.report import check_parameter
 
+    freq = check_parameter("time_period", freq) if freq else ""
     modelled = found.assignments[found.assignments["topic"] != ""].copy()
     modelled["topic"] = modelled["topic"].astype(int)
     summary = breakdown.run_summary(units, used_ids=modelled["id"])
     run.write_table(breakdown.summary_table(summary), "run_summary")
     write_json(run.work_dir / "run_summary.json", summary)
     out = []
+    notes: dict[str, list[str]] = {}
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
     for col in cfg.input.group_columns:
         bd = breakdown.by_group(modelled, units, col, thr, sec, keywords=False)
         breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{_slug(col)}")
+        notes[f"breakdown_{_slug(col)}"] = bd.notes
         out.append(bd)
     if cfg.input.date_column:
         freq = freq or str(getattr(cfg.input, "date_freq", "") or "M")
@@ -757,7 +845,9 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
             keywords=False,
         )  # fmt: skip
         breakdown.write(bd, run.tables_dir, run.figures_dir, "breakdown_over_time")
+        notes["breakdown_over_time"] = bd.notes
         out.append(bd)
+    write_json(run.work_dir / BREAKDOWN_NOTES, notes)
     return out
 
 

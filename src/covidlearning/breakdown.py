@@ -52,6 +52,9 @@ class Breakdown:
         figure: a matplotlib figure, or None when there was nothing to draw.
         statement: the disclosure rule applied, in plain English.
         notes: anything the reader should know (e.g. rows without a usable date).
+        threshold: the disclosure threshold applied.
+        freq: the period of an over-time breakdown (``""`` for groups).
+        bases: respondents per group or period: NOT for publication.
     """
 
     column: str
@@ -64,6 +67,9 @@ class Breakdown:
     figure: Figure | None = None
     statement: str = ""
     notes: list[str] = field(default_factory=list)
+    threshold: int = 10
+    freq: str = ""
+    bases: pd.Series | None = None
 
     @property
     def suppressed_groups(self) -> list[str]:
@@ -168,6 +174,8 @@ def _publish(
         mask=mask,
         base_mask=base_mask,
         statement=disclosure.rule_statement(threshold, secondary),
+        threshold=threshold,
+        bases=bases,
     )
 
 
@@ -276,12 +284,7 @@ def by_group(
     groups.index.name = "id"
     counts, bases, labels = _count(assign, groups)
     bd = _publish(column, counts, bases, labels, threshold, secondary)
-    small = bd.suppressed_groups
-    if small:
-        bd.notes.append(
-            f"{len(small)} {column} group(s) with fewer than {threshold} respondents are "
-            "shown as * and no quotes are taken from them."
-        )
+    bd.notes.extend(hidden_notes(bd))
     if keywords and (md := _model_docs(result)) is not None:
         model, docs, ids = md
         classes = [groups.get(i, disclosure.NOT_STATED) for i in ids]
@@ -402,13 +405,9 @@ def over_time(
         order = full
     counts, bases, labels = _count(assign, dated, order=order)
     bd = _publish(date_column, counts, bases, labels, threshold, secondary, group_name="period")
+    bd.freq = freq.upper()[:1]
     mask = bd.mask
-    if mask.size and float(mask.to_numpy().mean()) > 0.3 and freq.upper().startswith(("M", "W")):
-        bd.notes.append(
-            f"{float(mask.to_numpy().mean()):.0%} of the {_freq_name(freq)[3:]}ly figures are "
-            "hidden because they rest on too few responses; a longer period "
-            "(input.date_freq: Q) shows more."
-        )
+    bd.notes.extend(hidden_notes(bd))
     undated = int((~assign["id"].isin(dated.index)).sum())
     if undated:
         bd.notes.append(
@@ -436,6 +435,66 @@ def over_time(
     return bd
 
 
+#: The next longer period, for the hint when most of an over-time view is hidden.
+COARSER = {"W": "M", "M": "Q", "Q": "Y"}
+
+
+def hidden_notes(bd: Breakdown) -> list[str]:
+    """What a breakdown hides and why, in sentences that reveal no hidden figure.
+
+    Names the groups (or periods) below the threshold, those large enough to count
+    whose every theme figure is still hidden (each theme below the threshold there, or
+    hidden so none can be worked out), and, when most of an over-time view is hidden,
+    the longer period to use instead.
+    """
+    counts, mask, t = bd.counts, bd.mask, bd.threshold
+    if counts.empty or mask.empty:
+        return []
+    bases = bd.bases if bd.bases is not None else counts.sum(axis=1)
+    period = bool(bd.freq)
+    what = "period" if period else f"{str(bd.column).replace('_', ' ')} group"
+    small = [str(g) for g in counts.index if int(bases[g]) < t]
+    full = [
+        str(g) for g in counts.index if int(bases[g]) >= t and bool(mask.loc[g].to_numpy().all())
+    ]
+    notes = []
+    if small:
+        one = len(small) == 1
+        notes.append(
+            f"{_names(small)} {'has' if one else 'have'} fewer than {t} "
+            f"{'responses' if period else 'respondents'}, so every figure for "
+            f"{'it' if one else 'them'} is hidden"
+            + ("." if period else f" and no quote is taken from {'it' if one else 'them'}.")
+        )
+    if full:
+        one = len(full) == 1
+        notes.append(
+            f"In {_names(full)} every theme figure is hidden although the {what}"
+            f"{'' if one else 's'} {'is' if one else 'are'} large enough to count: each "
+            f"theme there has fewer than {t} responses, or is hidden so that none can be "
+            "worked out from the totals."
+        )
+    hidden = float(mask.to_numpy().mean()) if mask.size else 0.0
+    if period and hidden > 0.5:
+        longer = COARSER.get(bd.freq)
+        notes.append(
+            f"{hidden:.0%} of the figures {_freq_name(bd.freq)} are hidden, so this view says "
+            "little"
+            + (
+                f"; a longer period shows more: set input.date_freq: {longer} in the config "
+                f"(or run with -p time_period={longer})."
+                if longer
+                else "."
+            )
+        )
+    return notes
+
+
+def _names(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _freq_name(freq: str) -> str:
     return {"M": "by month", "Q": "by quarter", "W": "by week", "Y": "by year"}.get(
         freq.upper()[:1], freq
@@ -460,15 +519,24 @@ def _wrap(text: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def heatmap(bd: Breakdown, title: str, max_themes: int = 12, max_groups: int = 25) -> Figure | None:
-    """Shares of each group's respondents per theme; hidden cells grey with ``*``."""
+def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 25) -> Figure | None:
+    """Shares of each group's respondents per theme; hidden cells grey with ``*``.
+
+    Every theme is drawn up to ``max_themes`` and every group up to ``max_groups``;
+    beyond that the title says the figure shows the largest and the table has all.
+    """
     counts = bd.counts
     if counts.empty or counts.shape[1] == 0:
         return None
     plt = _plt()
+    cut = []
     if len(counts) > max_groups:
         counts = counts.iloc[:max_groups]
-        title += f" (largest {max_groups} groups; all are in the table)"
+        cut.append(f"largest {max_groups} groups")
+    if counts.shape[1] > max_themes:
+        cut.append(f"largest {max_themes} themes")
+    if cut:
+        title += f" ({' and '.join(cut)}; all are in the table)"
     cols = list(counts.columns[:max_themes])
     bases = counts.sum(axis=1).replace(0, np.nan)
     base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
@@ -552,11 +620,9 @@ def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
     ax.set_title(title, loc="left", fontweight="bold")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
-    hidden = [str(p) for p in counts.index if bool(bd.mask.loc[p].all())]
-    note = "Gaps: figures hidden because they rest on too few responses."
-    if hidden:
-        note += f" Periods with fewer than the threshold: {', '.join(hidden[:6])}"
-        note += "..." if len(hidden) > 6 else "."
+    note = " ".join(
+        ["Gaps: figures hidden because they rest on too few responses.", *hidden_notes(bd)]
+    )
     fig.text(0.0, -0.02, _wrap(note, 140), fontsize=8, transform=fig.transFigure)
     fig.tight_layout()
     return fig

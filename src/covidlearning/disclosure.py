@@ -1,16 +1,26 @@
 """Statistical disclosure control for published breakdowns and quotes.
 
-The rule (default threshold 10, after the GP Patient Survey, which publishes no
-result based on fewer than 10 respondents):
+One policy for the whole report (default threshold 10, after the GP Patient Survey,
+which publishes no result based on fewer than 10 respondents):
 
-* **Primary suppression.** A count from 1 to ``threshold - 1`` is hidden, shown as
-  ``*``; so is every figure for a group (row) or theme (column) whose total is below
-  the threshold. Zero counts in groups at or above the threshold stay visible.
-* **Secondary suppression.** Row and column totals are published (group sizes and
-  theme sizes), so a line with exactly one hidden cell would let a reader recover it
-  by subtraction. In every such line the next smallest visible cell is hidden too,
-  repeated until no line has exactly one hidden cell. The group sizes are treated the
-  same way against the grand total, so one small group's size cannot be recovered.
+* **Whole-population counts are exact.** How many responses fall in each theme
+  (discovered or coded) covers everyone who answered and ties no one to a group a
+  reader could pick out, so theme sizes and their shares of all responses are shown
+  as they are, small ones included.
+* **No figure rests on fewer than ``threshold`` responses.** A share, mean or stance
+  split *within* a theme, group or period of fewer than ``threshold`` responses is
+  hidden (``*``), and no key finding is drawn from fewer than ``threshold`` responses.
+* **Primary suppression in breakdowns.** Where responses are split by a recorded
+  characteristic (a grouping column, a period), a count from 1 to ``threshold - 1``
+  is hidden, shown as ``*``; so is every figure for a group or period whose size is
+  below the threshold. Zero counts in groups at or above the threshold stay visible.
+* **Secondary suppression, only where totals make it recoverable.** In those
+  breakdowns the row and column totals are published (group sizes and theme sizes),
+  so a line with exactly one hidden cell would let a reader recover it by
+  subtraction. In every such line the next smallest visible cell is hidden too,
+  repeated until no line has exactly one hidden cell. The group sizes are treated
+  the same way against the grand total, so one small group's size cannot be
+  recovered. Tables with nothing hidden need no secondary suppression.
 * **Quotes.** No quote is shown from a respondent in any group (in any grouping
   column) with fewer than ``threshold`` respondents.
 
@@ -209,21 +219,31 @@ def filter_quotes(
     return quotes[keep].copy()
 
 
+def share_publishable(base: float, threshold: int = 10) -> bool:
+    """True when a share, mean or split of ``base`` responses may be published."""
+    return bool(base >= threshold)
+
+
 def rule_statement(threshold: int = 10, secondary: bool = True) -> str:
-    """The disclosure-control rule in plain English, for the report."""
+    """The disclosure-control rule in plain English, for the report (one policy throughout)."""
     t = threshold
     text = (
-        f"To protect respondents, no figure based on fewer than {t} people is published. "
-        f"Counts from 1 to {t - 1} are shown as *, and every figure for a group, period or "
-        f"theme with fewer than {t} respondents is shown as * too. "
+        f"To protect respondents, no figure is published that rests on fewer than {t} people. "
+        "How many responses fall in each theme is shown exactly, small themes included: it "
+        "covers everyone who answered and ties no one to a group. Within a theme of fewer "
+        f"than {t} responses only its size is shown; its shares and stance are shown as *. "
+        "Where themes are broken down by a group or by period, counts from 1 to "
+        f"{t - 1} are shown as *, and every figure for a group or period with fewer than {t} "
+        "respondents is shown as * too. "
     )
     if secondary:
         text += (
             "So that a hidden figure cannot be worked out by subtracting the others from a "
-            "total, at least one more figure is hidden in any row or column that would "
-            "otherwise have only one (secondary suppression). "
+            "total, at least one more figure is hidden in any row or column of those "
+            "breakdowns that would otherwise have only one (secondary suppression). "
         )
     text += (
+        f"No key finding rests on fewer than {t} responses. "
         f"No quote is shown from anyone in a group of fewer than {t} respondents, and every "
         "quote has names, contact details, NHS numbers, postcodes, web addresses and "
         "ward or bed numbers replaced by placeholders such as [NAME]. "

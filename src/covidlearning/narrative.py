@@ -46,6 +46,21 @@ def pct(x: float, digits: int = 0) -> str:
     return f"{100 * float(x):.{digits}f}%"
 
 
+def pct_of(k: int, n: int) -> str:
+    """``k`` of ``n`` as a percentage that never rounds to 100% (or 0%) unless it is.
+
+    347 of 348 reads ``99.7%``, not ``100%``; 1 of 5,000 reads ``0.02%``, not ``0%``.
+    """
+    if n <= 0:
+        return "0%"
+    x = k / n
+    for digits in (0, 1, 2):
+        text = pct(x, digits)
+        if (k == n or float(text[:-1]) < 100) and (k == 0 or float(text[:-1]) > 0):
+            return text
+    return "over 99.99%" if k < n else "under 0.01%"
+
+
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``1 theme``, ``2 themes``."""
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
@@ -207,19 +222,21 @@ class Report:
 
     Args:
         run: the run (from :func:`covidlearning.report.open_run`).
-        quotes_per_theme: illustrative quotes shown per theme.
+        quotes_per_theme: illustrative quotes shown per theme; 0 (the default) means
+            ``discover.n_quotes`` from the config, so Methods and the evidence section
+            state one number.
         max_keywords: keywords shown per theme.
         quote_words: longer quotes are cut at a sentence end (or word) near this length,
             marked with an ellipsis; the quotes table keeps the full text.
     """
 
     def __init__(
-        self, run: Run, quotes_per_theme: int = 4, max_keywords: int = 8, quote_words: int = 80
+        self, run: Run, quotes_per_theme: int = 0, max_keywords: int = 8, quote_words: int = 80
     ) -> None:
         self.run = run
         self.quote_words = quote_words
         self.cfg = run.config
-        self.quotes_per_theme = quotes_per_theme
+        self.quotes_per_theme = quotes_per_theme or run.config.discover.n_quotes
         self.max_keywords = max_keywords
         t = run.read_table
         self.theme_table = (
@@ -242,7 +259,7 @@ class Report:
             t("quality", dtype={"value": str}) if run.has_table("quality") else pd.DataFrame()
         )
         self.stance_table = (
-            t("stance_by_theme", dtype={"topic": str})
+            _numeric_stance(t("stance_by_theme", dtype={"topic": str, "label": str}))
             if run.has_table("stance_by_theme")
             else pd.DataFrame()
         )
@@ -354,16 +371,9 @@ class Report:
         top = self.theme_table.head(3)
         tops = "; ".join(f"**{r.label}** ({pct(r.share)})" for r in top.itertuples())
         lines.append(f"- The largest themes: {tops}.")
-        if not self.stance_table.empty:
-            st = self.stance_table
-            keep = st.sort_values("keep_share", ascending=False).iloc[0]
-            notrep = st.sort_values("not repeat_share", ascending=False).iloc[0]
-            lines.append(
-                f"- Most about **what to keep**: {keep['label']} "
-                f"({pct(keep['keep_share'])} of its {self.w('units')}). "
-                f"Most about **what not to repeat**: {notrep['label']} "
-                f"({pct(notrep['not repeat_share'])})."
-            )
+        stance = self._stance_findings()
+        if stance:
+            lines.append(f"- {stance}")
         for fw in self.framework_results:
             if fw.get("summary"):
                 lines.append(f"- {fw['summary']}")
@@ -375,6 +385,38 @@ class Report:
                 "see *How far to trust this*."
             )
         self._show(_md("\n".join(lines)))
+
+    def _stance_findings(self) -> str:
+        """The themes most about keeping / not repeating, from enough responses only.
+
+        For tables of responses a finding must rest on at least ``disclosure.threshold``
+        responses (the theme's size and the stance count both), so no key finding comes
+        from a handful of people. Documents have no such rule.
+        """
+        st = self.stance_table
+        if st.empty:
+            return ""
+        thr = self.cfg.disclosure.threshold if self.run.is_table else 1
+        parts = []
+        for stance, what in (("keep", "what to keep"), ("not repeat", "what not to repeat")):
+            share = pd.to_numeric(st[f"{stance}_share"], errors="coerce")
+            count = pd.to_numeric(st[f"{stance}_n"], errors="coerce")
+            size = pd.to_numeric(st["n"], errors="coerce")
+            ok = share.notna() & (count >= thr) & (size >= thr) & (count > 0)
+            if not ok.any():
+                continue
+            best = share[ok].sort_values(ascending=False, kind="stable").index[0]
+            r = st.loc[best]
+            parts.append(
+                f"Most about **{what}**: {r['label']} ({pct(float(share[best]))}, "
+                f"{int(count[best]):,} of its {int(size[best]):,} {self.w('units')})."
+            )
+        if not parts and self.run.is_table:
+            return (
+                f"No theme has {thr} or more {self.w('units')} of one stance, so no finding on "
+                "what to keep or not repeat is drawn."
+            )
+        return " ".join(parts)
 
     def corpus(self) -> None:
         """What was analysed and what cleaning removed."""
@@ -612,23 +654,39 @@ class Report:
             for p in self.run.tables_dir.glob("breakdown_*.csv")
             if not p.stem.endswith("_keywords")
         )
+        from covidlearning.analysis import BREAKDOWN_NOTES
+
+        path = self.run.work_dir / BREAKDOWN_NOTES
+        notes = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+        freq = _freq_of(
+            self.run.read_table("breakdown_over_time", dtype=str)
+            if self.run.has_table("breakdown_over_time")
+            else None
+        )
         for name in tables:
             df = self.run.read_table(name, dtype=str)
             what = name.removeprefix("breakdown_").replace("_", " ")
-            what = "month" if what == "over time" else what
-            self._show(_md(f"### {'Over time' if what == 'month' else 'By ' + what}"))
+            what = freq if what == "over time" else what
+            self._show(_md(f"### {'Over time' if name.endswith('over_time') else 'By ' + what}"))
             fig = self.run.figures_dir / f"{name}.png"
+            said = " ".join(notes.get(name, []))
             if fig.is_file():
                 from covidlearning.report import show_image
 
                 self._fig += 1
-                caption = f"Figure {self._fig}. Themes by {what}; hidden figures are left blank."
+                caption = (
+                    f"Figure {self._fig}. Themes by {what}; hidden figures are "
+                    + ("left blank." if name.endswith("over_time") else "grey, marked *.")
+                    + (f" {said}" if said else "")
+                )
                 show_image(fig, caption)
-                self._show(_md(f"*{caption}*"))
+                self._show(_md(f"*{_md_escape_star(caption)}*"))
+            elif said:
+                self._show(_md(f"*{_md_escape_star(said)}*"))
             wide = wide_breakdown(df)
             cells = wide.iloc[:, 1:].astype(str).to_numpy()
             hidden = float((cells == "*").mean()) if cells.size else 0.0
-            if hidden > 0.5:
+            if hidden > 0.5 and not name.endswith("over_time"):
                 self._show(
                     _md(
                         f"*{pct(hidden)} of these figures are hidden because they rest on fewer "
@@ -659,23 +717,38 @@ class Report:
                 )
             )
         )
-        self._figure(
-            figures.stance_by_theme(st),
-            "stance_by_theme",
-            "Stance of each theme's units (left) and their mean sentiment (right).",
-        )
+        hidden = st["keep_share"].isna()
+        left_out = ""
+        if hidden.any():
+            left_out = (
+                f" {plural(int(hidden.sum()), 'theme')} with fewer than "
+                f"{self.cfg.disclosure.threshold} units {'is' if hidden.sum() == 1 else 'are'} "
+                "left out: a split of so few units is not published."
+            )
+        if (~hidden).any():
+            self._figure(
+                figures.stance_by_theme(st[~hidden]),
+                "stance_by_theme",
+                "Stance of each theme's units (left) and their mean sentiment (right)." + left_out,
+            )
+
+        def show_pct(x: float) -> str:
+            return "*" if x != x else pct(x)
+
         show = pd.DataFrame(
             {
                 "Theme": st["label"],
                 self.w("Units"): st["n"],
-                "Keep": [pct(x) for x in st["keep_share"]],
-                "Not repeat": [pct(x) for x in st["not repeat_share"]],
-                "Mixed": [pct(x) for x in st["mixed_share"]],
-                "Neutral": [pct(x) for x in st["neutral_share"]],
-                "Mean sentiment": [f"{x:+.2f}" for x in st["mean_compound"]],
+                "Keep": [show_pct(x) for x in st["keep_share"]],
+                "Not repeat": [show_pct(x) for x in st["not repeat_share"]],
+                "Mixed": [show_pct(x) for x in st["mixed_share"]],
+                "Neutral": [show_pct(x) for x in st["neutral_share"]],
+                "Mean sentiment": ["*" if x != x else f"{x:+.2f}" for x in st["mean_compound"]],
             }
         )
         self._show(table_html(show))
+        if hidden.any():
+            self._show(_md(self.w(f"*\\* hidden: {left_out.strip()}*")))
 
     def frameworks(self) -> None:
         """How the discovered themes line up with the authors' own frameworks."""
@@ -792,7 +865,7 @@ class Report:
             v = manifest.get("versions") or manifest.get("package_versions")
             versions = ", ".join(
                 f"{k} {v[k]}"
-                for k in ("bertopic", "sentence-transformers", "umap-learn", "hdbscan")
+                for k in ("sentence-transformers", "umap-learn", "scikit-learn", "bertopic")
                 if k in v
             )
         chosen = manifest.get("chosen") or {}
@@ -829,9 +902,15 @@ class Report:
                 if d.outliers == "reassign"
                 else "kept apart as outliers."
             ),
-            f"5. **Quotes.** Up to {d.n_quotes} representative, mutually different quotes "
-            "per theme; "
-            "a quote always belongs to its theme.",
+            f"5. **Quotes.** Up to {self.quotes_per_theme} representative, mutually different "
+            "quotes per theme"
+            + (
+                f" (chosen only among {self.w('units')} from groups of at least "
+                f"{c.disclosure.threshold} respondents)"
+                if self.run.is_table and c.input is not None and c.input.group_columns
+                else ""
+            )
+            + "; a quote always belongs to its theme.",
             f"6. **Stability.** The model was refitted with {d.stability_runs} further "
             "random seeds and "
             f"compared with the main run (seed {d.seed}).",
@@ -849,10 +928,12 @@ class Report:
             )
         if self.run.is_table:
             lines.append(
-                f"9. **Disclosure control.** Figures from fewer than {c.disclosure.threshold} "
-                "respondents are hidden (`*`)"
+                f"9. **Disclosure control.** Theme sizes over all responses are exact; no "
+                f"figure rests on fewer than {c.disclosure.threshold} respondents: in the "
+                "breakdowns by group and period small counts and small groups are hidden (`*`)"
                 + (", with secondary suppression" if c.disclosure.secondary else "")
-                + "; no quote comes from a group below that size."
+                + ", shares and stance within a smaller theme are hidden, and no quote comes "
+                "from a group below that size."
             )
         if c.redaction.enabled:
             lines.append(
@@ -864,7 +945,9 @@ class Report:
             lines.append(f"\nSettings chosen for this number of units: {tuned}.")
         if versions:
             lines.append(
-                f"\nSoftware: {versions}; full versions and input checksums are in `manifest.json`."
+                f"\nSoftware: {versions} (embeddings, UMAP, k-means consensus clustering and "
+                "BERTopic's theme descriptions); full versions and input checksums are in "
+                "`manifest.json`."
             )
         lines += [
             "",
@@ -893,10 +976,40 @@ class Report:
         self._show(_md(self.w("\n".join(lines))))
 
 
+def _freq_of(over_time: Any) -> str:
+    """``month``/``quarter``/``week``/``year`` from the periods of ``breakdown_over_time``."""
+    if not isinstance(over_time, pd.DataFrame) or "period" not in over_time.columns:
+        return "month"
+    p = str(over_time["period"].iloc[0]) if len(over_time) else ""
+    if re.fullmatch(r"\d{4}Q\d", p):
+        return "quarter"
+    if re.fullmatch(r"\d{4}", p):
+        return "year"
+    if "/" in p:
+        return "week"
+    return "month"
+
+
+def _md_escape_star(text: str) -> str:
+    """Escape ``*`` inside an italic Markdown line."""
+    return text.replace("*", "\\*")
+
+
+def _numeric_stance(table: pd.DataFrame) -> pd.DataFrame:
+    """``stance_by_theme`` with its figures as numbers; hidden ones (``*``) become NaN."""
+    out = table.copy()
+    for col in out.columns:
+        if col not in {"topic", "label"}:
+            out[col] = pd.to_numeric(out[col].replace("*", None), errors="coerce")
+    return out
+
+
 def wide_breakdown(tidy: pd.DataFrame) -> pd.DataFrame:
     """Pivot a tidy breakdown (group, respondents, theme, count, share) to group x theme.
 
-    Each cell reads ``count (share)``; suppressed figures stay ``*``.
+    Groups (or periods) are always rows and themes columns, whatever their numbers,
+    so every breakdown in the report reads the same way. Each cell reads
+    ``count (share)``; suppressed figures stay ``*``.
     """
     key = "group" if "group" in tidy.columns else "period" if "period" in tidy.columns else None
     if key is None or not {"theme", "count"} <= set(tidy.columns):
@@ -923,12 +1036,9 @@ def wide_breakdown(tidy: pd.DataFrame) -> pd.DataFrame:
     wide["group"] = wide["group"].astype(str)
     cols = index + [th for th in themes if th in wide.columns]
     label = "Group" if key == "group" else "Period"
-    wide = wide[cols].rename(columns={"group": label, "respondents": "Respondents"})
-    if len(themes) > len(groups):  # many themes, few groups: one row per theme reads better
-        body = wide.set_index(label).T
-        body.index.name = "Theme"
-        return body.reset_index()
-    return wide
+    # one orientation everywhere, as in tables/ and the figures: groups (or periods) are
+    # rows, themes are columns
+    return wide[cols].rename(columns={"group": label, "respondents": "Respondents"})
 
 
 _UNIT_WORDS = (

@@ -90,6 +90,16 @@ def report_dir(config: Config) -> Path:
     return Path(config.reports_dir) / config.name
 
 
+def interactive_dir(config: Config) -> Path:
+    """Scratch folder of notebooks run directly (JupyterLab, papermill): never published.
+
+    Only ``covidlearning report`` writes ``<reports_dir>/<name>/``, atomically and after
+    the identifier guard; a notebook opened by hand writes to
+    ``<reports_dir>/.interactive/<name>/`` instead.
+    """
+    return Path(config.reports_dir) / ".interactive" / config.name
+
+
 def failed_dir(config: Config) -> Path:
     """Where partly executed notebooks of a failed run are kept."""
     return Path(config.reports_dir) / ".failed" / config.name
@@ -277,6 +287,47 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def parameter_choices() -> dict[str, tuple[str, ...]]:
+    """Notebook parameters whose values are constrained: name -> allowed values.
+
+    ``time_period`` (03-code) takes the periods ``input.date_freq`` takes, or ``""``
+    for the config's own; the list comes from the config model, so both agree.
+    """
+    from typing import get_args
+
+    from covidlearning.config import InputConfig
+
+    freqs = get_args(InputConfig.model_fields["date_freq"].annotation)
+    return {"time_period": ("", *freqs)}
+
+
+#: Smallest value of each numeric notebook parameter.
+PARAMETER_MINIMUM: dict[str, int] = {"quotes_per_theme": 0, "max_keywords": 1, "quote_words": 0}
+
+
+def check_parameter(name: str, value: Any) -> Any:
+    """Check one (already typed) override against its allowed values; return it normalised.
+
+    Raises:
+        InputError: one line naming the allowed values.
+    """
+    choices = parameter_choices().get(name)
+    if choices is not None:
+        v = str(value).strip().upper()
+        if v not in choices:
+            shown = ", ".join(c for c in choices if c)
+            raise InputError(
+                f"parameter {name} must be one of {shown} (or empty for the config's "
+                f"input.date_freq), got {value!r}",
+                f"Pass e.g. -p {name}=Q",
+            )
+        return v
+    low = PARAMETER_MINIMUM.get(name)
+    if low is not None and isinstance(value, int) and value < low:
+        raise InputError(f"parameter {name} must be at least {low}, got {value}")
+    return value
+
+
 def plan_parameters(
     notebooks: Mapping[str, Path],
     overrides: Mapping[str, Any],
@@ -291,7 +342,8 @@ def plan_parameters(
         runner: values the runner sets in every notebook that declares them.
 
     Raises:
-        InputError: an unknown parameter, a runner parameter overridden, a bad value.
+        InputError: an unknown parameter, a runner parameter overridden, a bad value
+            (of the wrong type, or outside :func:`parameter_choices`).
     """
     declared = {stem: notebook_parameters(path) for stem, path in notebooks.items()}
     known = sorted({p for params in declared.values() for p in params} - set(RUNNER_PARAMETERS))
@@ -317,7 +369,8 @@ def plan_parameters(
         chosen = {k: v for k, v in runner.items() if k in params}
         for name, value in overrides.items():
             if name in params:
-                chosen[name] = coerce(name, value, params[name]["inferred_type_name"])
+                typed = coerce(name, value, params[name]["inferred_type_name"])
+                chosen[name] = check_parameter(name, typed)
         plan[stem] = chosen
     return plan
 
@@ -903,7 +956,10 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
 
     Args:
         config_path: the run's YAML config.
-        out_dir: report folder; ``""`` means ``<reports_dir>/<name>`` from the config.
+        out_dir: report folder. ``covidlearning report`` always sets it (a temporary
+            folder it publishes atomically after the identifier guard); ``""`` (a
+            notebook run by hand) means the scratch folder :func:`interactive_dir`, so
+            a direct run never overwrites the published ``<reports_dir>/<name>/``.
         work_dir: unpublished intermediate files; ``""`` means ``data/interim/<name>``.
     """
     path = Path(config_path)
@@ -912,7 +968,7 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
         if root is not None and (root / path).exists():
             os.chdir(root)
     config = load_config(path)
-    out = Path(out_dir) if out_dir else report_dir(config)
+    out = Path(out_dir) if out_dir else interactive_dir(config)
     work = Path(work_dir) if work_dir else default_work_dir(config)
     return Run(config, path, out, work)
 
@@ -922,7 +978,7 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
 CODING_SUMMARY = "coding.json"
 
 
-def code_units(run: Run, units: Any) -> dict[str, Any]:
+def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     """Code every analysed unit against the config's ``code.codebook`` (03-code).
 
     ``frameworks:`` compares the *discovered themes* with a framework; ``code.codebook``
@@ -935,20 +991,21 @@ def code_units(run: Run, units: Any) -> dict[str, Any]:
     - ``coding_assignments``: each unit's themes (ids and names) and confidence;
     - ``coding_quotes``: the most confident units of each theme, redacted, none from a
       group below the disclosure threshold;
-    - for tables of responses, ``coding_by_<column>`` and ``coding_over_time``.
+    - for tables of responses, ``coding_by_<column>`` and ``coding_over_time`` (by
+      ``freq``, default ``input.date_freq``).
 
-    For tables of responses every count from fewer than ``disclosure.threshold``
-    respondents is published as ``*``. The summary also goes to the work folder
-    (``coding.json``) for 04-report.
+    The policy of :mod:`covidlearning.disclosure` applies: counts over every unit
+    (``coding_themes``) are exact; in the breakdowns by group and period every count
+    from fewer than ``disclosure.threshold`` respondents is published as ``*``. The
+    summary also goes to the work folder (``coding.json``) for 04-report.
 
     Returns:
         The summary (``{}`` when the config names no codebook).
     """
-    import numpy as np
     import pandas as pd
 
     from covidlearning import breakdown, disclosure
-    from covidlearning.analysis import _slug, wilson
+    from covidlearning.analysis import _slug
     from covidlearning.codebook import UNASSIGNED, load_codebook
     from covidlearning.coding import code_texts
 
@@ -958,6 +1015,7 @@ def code_units(run: Run, units: Any) -> dict[str, Any]:
         write_json(run.work_dir / CODING_SUMMARY, summary)
         return summary
     cfg = run.config
+    freq = check_parameter("time_period", freq) if freq else ""
     codebook = load_codebook(path)
     frame = units[["id", "text", "status"]].copy()
     result = code_texts(frame, codebook, cfg.code)
@@ -972,36 +1030,10 @@ def code_units(run: Run, units: Any) -> dict[str, Any]:
     run.write_table(a[["id", "themes", "theme_names", "confidence", "status"]],
                     "coding_assignments", float_format="%.4f")  # fmt: skip
 
-    # units per theme, disclosure-controlled for tables of responses
-    n = len(ok)
+    # units per theme over ALL coded units: whole-population counts, published exactly
     ids = [*codebook.ids, UNASSIGNED]
-    first = lists.str[0].value_counts().reindex(ids, fill_value=0).astype(int)
-    anyp = lists.explode().value_counts().reindex(ids, fill_value=0).astype(int)
-    counts = pd.DataFrame([first.to_numpy(), anyp.to_numpy()], index=["first", "any"],
-                          columns=ids)  # fmt: skip
-    hidden = pd.DataFrame(False, index=counts.index, columns=ids)
-    if run.is_table:
-        for row in counts.index:
-            hidden.loc[row] = hide_small_counts(
-                counts.loc[row].to_numpy(), cfg.disclosure.threshold, cfg.disclosure.secondary
-            )
-    rows = []
-    for tid in ids:
-        k = int(anyp[tid])
-        lo, hi = wilson(k, n) if n else (float("nan"), float("nan"))
-        hide_any = bool(hidden.loc["any", tid])
-        rows.append(
-            {
-                "theme_id": tid,
-                "theme": names.get(tid, "Not assigned to a theme"),
-                "units": "*" if hide_any else k,
-                "share": "*" if hide_any else round(k / n, 4) if n else np.nan,
-                "ci_low": "*" if hide_any else round(lo, 4),
-                "ci_high": "*" if hide_any else round(hi, 4),
-                "main_theme": "*" if hidden.loc["first", tid] else int(first[tid]),
-            }
-        )
-    themes = pd.DataFrame(rows)
+    n = len(ok)
+    themes = coding_theme_counts(lists, ids, names)
     run.write_table(themes, "coding_themes", float_format="%.4f")
 
     # the most confident units of each theme, fit to publish
@@ -1032,6 +1064,7 @@ def code_units(run: Run, units: Any) -> dict[str, Any]:
 
     # breakdowns by group and over time (tables of responses)
     written: list[str] = []
+    notes: dict[str, list[str]] = {}
     if run.is_table and cfg.input is not None:
         code = {t: i for i, t in enumerate(codebook.ids)} | {UNASSIGNED: -1}
         assign = ok[["id"]].assign(theme=lists).explode("theme")
@@ -1045,13 +1078,14 @@ def code_units(run: Run, units: Any) -> dict[str, Any]:
         ]  # fmt: skip
         if cfg.input.date_column:
             bd = breakdown.over_time(
-                assign, units, cfg.input.date_column, cfg.input.date_freq, thr, sec,
+                assign, units, cfg.input.date_column, freq or cfg.input.date_freq, thr, sec,
                 cfg.input.dayfirst, keywords=False, figure=False,
             )  # fmt: skip
             views.append(("coding_over_time", bd))
         for name, bd in views:
             breakdown.write(bd, run.tables_dir, run.figures_dir, name)
             written.append(name)
+            notes[name] = bd.notes
 
     summary = {
         "codebook": Path(path).name,
@@ -1065,27 +1099,51 @@ def code_units(run: Run, units: Any) -> dict[str, Any]:
         "coded": n,
         "assigned": int((lists.str[0] != UNASSIGNED).sum()),
         "breakdowns": written,
+        "notes": notes,
     }
     write_json(run.work_dir / CODING_SUMMARY, summary)
     return summary
 
 
-def hide_small_counts(counts: Any, threshold: int, secondary: bool = True) -> Any:
-    """Mask of one line of counts that sums to a published total: True = show ``*``.
+def coding_theme_counts(theme_lists: Any, ids: list[str], names: dict[str, str]) -> Any:
+    """Units per codebook theme over every coded unit, with shares and 95% intervals.
 
-    A count from 1 to ``threshold - 1`` respondents is hidden (a true zero is not). With
-    ``secondary``, a lone hidden count is joined by the next smallest one, so it cannot
-    be worked out by subtracting the others from the total.
+    ``units`` counts a unit under every theme it was given, ``main_theme`` under its most
+    likely one only. These are whole-population counts: they are published exactly,
+    small ones included (:mod:`covidlearning.disclosure`): they tie no one to a group,
+    and the ``units`` column is not additive (a unit can carry several themes), so no
+    hidden figure could be recovered from a total; secondary suppression has nothing
+    to protect here. Breakdowns by group and period hide small counts instead.
+
+    Args:
+        theme_lists: one list of theme ids per coded unit, most likely first.
+        ids: every theme id in order (``unassigned`` last).
+        names: theme id -> name.
     """
     import numpy as np
+    import pandas as pd
 
-    values = np.asarray(counts, dtype=float)
-    hide = (values > 0) & (values < threshold)
-    if secondary and hide.sum() == 1:
-        shown = [k for k in range(len(values)) if not hide[k] and values[k] > 0]
-        if shown:
-            hide[min(shown, key=lambda k: (values[k], k))] = True
-    return hide
+    from covidlearning.analysis import wilson
+
+    n = len(theme_lists)
+    first = theme_lists.str[0].value_counts().reindex(ids, fill_value=0).astype(int)
+    anyp = theme_lists.explode().value_counts().reindex(ids, fill_value=0).astype(int)
+    rows = []
+    for tid in ids:
+        k = int(anyp[tid])
+        lo, hi = wilson(k, n) if n else (float("nan"), float("nan"))
+        rows.append(
+            {
+                "theme_id": tid,
+                "theme": names.get(tid, "Not assigned to a theme"),
+                "units": k,
+                "share": round(k / n, 4) if n else np.nan,
+                "ci_low": round(lo, 4),
+                "ci_high": round(hi, 4),
+                "main_theme": int(first[tid]),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _quote_source(unit: Any, is_table: bool) -> str:
@@ -1097,8 +1155,12 @@ def _quote_source(unit: Any, is_table: bool) -> str:
     return f"{source}, section “{section}”" if isinstance(section, str) and section else source
 
 
-def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> None:
-    """The report's section on coding against ``code.codebook`` (04-report; nothing if unset)."""
+def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> None:
+    """The report's section on coding against ``code.codebook`` (04-report; nothing if unset).
+
+    ``quotes_per_theme`` 0 means ``discover.n_quotes`` from the config (as the rest of
+    the report).
+    """
     import pandas as pd
     from IPython.display import Markdown, display
 
@@ -1106,6 +1168,7 @@ def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> N
         _md_escape,
         _trim_words,
         pct,
+        pct_of,
         plural,
         table_html,
         wide_breakdown,
@@ -1131,7 +1194,7 @@ def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> N
             f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
             f"*unassigned* when no theme is clearly more likely than the others (confidence "
             f"below {s['threshold']:.2f}). Of {plural(s['coded'], unit, units)} coded, "
-            f"**{assigned:,} ({pct(assigned / max(s['coded'], 1))}) were placed in a theme**. "
+            f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
             "Machine coding is a first pass: check a sample against your own coders before "
             "relying on it."
         )
@@ -1159,9 +1222,10 @@ def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> N
             f"*{cap}* counts each {unit} under every theme it was given, so shares can add up "
             f"to more than 100%; *As main theme* counts its most likely theme only."
             + (
-                f" Figures from fewer than {run.config.disclosure.threshold} respondents are "
-                "shown as \\*."
-                if run.is_table
+                " These counts cover every response and tie no one to a group, so they are "
+                "exact, small ones included; the tables by group and over time below show "
+                f"counts from fewer than {run.config.disclosure.threshold} respondents as \\*."
+                if run.is_table and s.get("breakdowns")
                 else ""
             )
         ),
@@ -1174,6 +1238,9 @@ def show_coding(run: Run, quotes_per_theme: int = 3, quote_words: int = 80) -> N
             Markdown(f"### {s['name']}: {'over time' if what == 'over time' else what}"),
             table_html(wide_breakdown(run.read_table(name, dtype=str)), nowrap=True),
         )
+        if s.get("notes", {}).get(name):
+            display(Markdown("*" + " ".join(s["notes"][name]) + "*"))
+    quotes_per_theme = quotes_per_theme or run.config.discover.n_quotes
     q = run.read_table("coding_quotes", dtype={"id": str, "theme_id": str})
     if q.empty or quotes_per_theme <= 0:
         return
