@@ -295,3 +295,20 @@ def test_group_heatmap_draws_every_theme_or_says_why_not():
     assert len(ax.get_xticklabels()) == 14
     capped = B.heatmap(bd, "t", max_themes=12)
     assert "largest 12 themes; all are in the table" in capped.axes[0].get_title(loc="left")
+
+
+def test_coded_breakdown_with_several_codes_per_response_hides_no_large_cell():
+    # everyone has code A; code B: 50 at East, 3 at North, 20 at South
+    ids = [f"r{i}" for i in range(190)]
+    site = ["East"] * 100 + ["North"] * 50 + ["South"] * 40
+    second = list(range(50)) + [100, 101, 102] + list(range(150, 170))
+    rows = [{"id": i, "topic": 0, "label": "A"} for i in ids]
+    rows += [{"id": ids[k], "topic": 1, "label": "B"} for k in second]
+    frame = pd.DataFrame({"id": ids, "site": site})
+    bd = B.by_group(pd.DataFrame(rows), frame, "site", keywords=False, figure=False)
+    wide = bd.wide.set_index("group")
+    assert wide.loc["North", "B"] == SUPPRESSED  # 3: primary
+    assert wide.loc["South", "B"] == SUPPRESSED  # column B adds up to B's total: secondary
+    # a row does not add up to its group (two codes each), so nothing more is hidden
+    assert wide.loc["North", "A"] == 50 and wide.loc["South", "A"] == 40
+    assert wide.loc["East", "B"] == 50

@@ -169,3 +169,17 @@ def test_quote_group_sizes_count_analysed_rows_only():
     assert filter_quotes(quotes, f, ["group"], 10)["id"].tolist() == ["r20"]
     without_status = filter_quotes(quotes, f.drop(columns="status"), ["group"], 10)
     assert without_status["id"].tolist() == ["r0", "r20"]
+
+
+def test_multi_code_rows_are_not_additive_so_only_columns_get_secondary_suppression():
+    # 3 groups x 2 codes; respondents may carry both codes, so rows exceed their bases
+    counts = pd.DataFrame([[60, 55], [40, 4], [30, 25]], index=["East", "North", "South"])
+    bases = [80, 41, 50]
+    additive, _ = suppression_masks(counts, 10, True, bases)
+    multi, base_hidden = suppression_masks(counts, 10, True, bases, additive_rows=False)
+    assert additive.loc["North", 0]  # treated as additive, North's 40 was hidden too
+    assert not multi.loc["North", 0]  # 4 cannot be recovered from North's row: 40 stays
+    assert multi.loc["North", 1]
+    # the column still adds up to a published theme total: a second cell hides there
+    assert int(multi[1].sum()) >= 2
+    assert not base_hidden.any()

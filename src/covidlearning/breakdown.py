@@ -97,6 +97,11 @@ def assignments_of(result: Any) -> pd.DataFrame:
     return table
 
 
+def _single(assign: pd.DataFrame) -> bool:
+    """True when every respondent has one theme, so a group's theme counts add up to it."""
+    return not bool(assign["id"].duplicated().any())
+
+
 def _theme_order(assign: pd.DataFrame) -> tuple[list[int], dict[int, str]]:
     sizes = assign.groupby("topic")["id"].nunique()
     order = sorted(sizes.index, key=lambda t: (int(t) == -1, -sizes[t], int(t)))
@@ -134,12 +139,15 @@ def _publish(
     threshold: int,
     secondary: bool,
     group_name: str = "group",
+    additive_rows: bool = True,
 ) -> Breakdown:
     """Suppress small cells and build the publishable tables of one breakdown.
 
     ``group_name`` names the group column of the published tables (``period`` for time).
     """
-    mask, base_mask = disclosure.suppression_masks(counts, threshold, secondary, bases)
+    mask, base_mask = disclosure.suppression_masks(
+        counts, threshold, secondary, bases, additive_rows
+    )
     wide = counts.astype(object).where(~mask, disclosure.SUPPRESSED)
     wide.columns = [labels.get(int(t), str(t)) for t in counts.columns]
     wide.insert(0, "respondents", bases.astype(object).where(~base_mask, disclosure.SUPPRESSED))
@@ -283,7 +291,9 @@ def by_group(
     groups.index = frame["id"].astype(str)
     groups.index.name = "id"
     counts, bases, labels = _count(assign, groups)
-    bd = _publish(column, counts, bases, labels, threshold, secondary)
+    bd = _publish(
+        column, counts, bases, labels, threshold, secondary, additive_rows=_single(assign)
+    )
     bd.notes.extend(hidden_notes(bd))
     if keywords and (md := _model_docs(result)) is not None:
         model, docs, ids = md
@@ -404,7 +414,9 @@ def over_time(
         full = pd.period_range(min(order), max(order), freq=freq).astype(str).tolist()
         order = full
     counts, bases, labels = _count(assign, dated, order=order)
-    bd = _publish(date_column, counts, bases, labels, threshold, secondary, group_name="period")
+    bd = _publish(
+        date_column, counts, bases, labels, threshold, secondary, "period", _single(assign)
+    )
     bd.freq = freq.upper()[:1]
     mask = bd.mask
     bd.notes.extend(hidden_notes(bd))

@@ -20,7 +20,9 @@ which publishes no result based on fewer than 10 respondents):
   subtraction. In every such line the next smallest visible cell is hidden too,
   repeated until no line has exactly one hidden cell. The group sizes are treated
   the same way against the grand total, so one small group's size cannot be
-  recovered. Tables with nothing hidden need no secondary suppression.
+  recovered. Where a respondent can carry several codes (framework coding with
+  ``code.max_themes`` above 1) a group's row does not add up to its size, so only
+  columns and group sizes get secondary suppression.
 * **Quotes.** No quote is shown from a respondent in any group (in any grouping
   column) with fewer than ``threshold`` respondents.
 
@@ -43,12 +45,13 @@ def suppression_mask(
     threshold: int = 10,
     secondary: bool = True,
     bases: pd.Series | Sequence[int] | None = None,
+    additive_rows: bool = True,
 ) -> pd.DataFrame:
     """Return a boolean frame, True where a cell of ``counts`` must be hidden.
 
     See :func:`suppression_masks` for the arguments; this drops the mask of the bases.
     """
-    return suppression_masks(counts, threshold, secondary, bases)[0]
+    return suppression_masks(counts, threshold, secondary, bases, additive_rows)[0]
 
 
 def suppression_masks(
@@ -56,6 +59,7 @@ def suppression_masks(
     threshold: int = 10,
     secondary: bool = True,
     bases: pd.Series | Sequence[int] | None = None,
+    additive_rows: bool = True,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Return (cell mask, base mask): True where a count or a row's base must be hidden.
 
@@ -65,6 +69,11 @@ def suppression_masks(
         secondary: also hide cells that would let a hidden one be recovered from totals.
         bases: respondents per row (group size); default the row sums. A row whose base
             is below the threshold is hidden entirely.
+        additive_rows: the cells of a row add up to its base (one theme per respondent).
+            False when a respondent can be counted under several themes (coding with
+            ``code.max_themes`` above 1): a row then has no total to subtract from, and
+            secondary suppression protects the columns (each respondent is in one group,
+            so a theme's column still adds up to its published total) and the bases only.
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
@@ -82,7 +91,7 @@ def suppression_masks(
     hide[:, col_tot < threshold] = True
     base_hide = base < threshold
     if secondary and values.size:
-        hide, base_hide = _secondary(values, hide, base, threshold)
+        hide, base_hide = _secondary(values, hide, base, threshold, additive_rows)
     return (
         pd.DataFrame(hide, index=counts.index, columns=counts.columns),
         pd.Series(base_hide, index=counts.index, name="base"),
@@ -90,12 +99,17 @@ def suppression_masks(
 
 
 def _secondary(
-    values: np.ndarray, hide: np.ndarray, base: np.ndarray, threshold: int
-) -> np.ndarray:
+    values: np.ndarray,
+    hide: np.ndarray,
+    base: np.ndarray,
+    threshold: int,
+    additive_rows: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """Hide more cells until no row or column relation has exactly one hidden entry.
 
-    Each row's cells sum to its base (the group size); each column sums to a published
-    theme total; the bases form one more column summing to the published grand total.
+    Each row's cells sum to its base (the group size) when ``additive_rows``; each column
+    sums to a published theme total; the bases form one more column summing to the
+    published grand total.
     """
     n_cols = values.shape[1]
     grid = np.column_stack([values, base])
@@ -103,7 +117,7 @@ def _secondary(
     changed = True
     while changed:
         changed = False
-        for i in range(grid.shape[0]):
+        for i in range(grid.shape[0] if additive_rows else 0):
             if mask[i].sum() == 1:
                 changed |= _hide_next(grid[i, :n_cols], mask[i, :n_cols])
         for j in range(grid.shape[1]):
