@@ -312,3 +312,21 @@ def test_coded_breakdown_with_several_codes_per_response_hides_no_large_cell():
     # a row does not add up to its group (two codes each), so nothing more is hidden
     assert wide.loc["North", "A"] == 50 and wide.loc["South", "A"] == 40
     assert wide.loc["East", "B"] == 50
+
+
+def test_no_share_is_published_over_a_hidden_group_size():
+    # Tiny (5) hides its size; North's size is then hidden too (secondary), so North's
+    # shares would give its size away (count / share): they are hidden as well
+    ids = [f"r{i}" for i in range(215)]
+    site = ["East"] * 120 + ["North"] * 90 + ["Tiny"] * 5
+    assign = pd.DataFrame({"id": ids, "topic": [i % 2 for i in range(215)], "label": "x"})
+    assign["label"] = assign["topic"].map({0: "A", 1: "B"})
+    bd = B.by_group(assign, pd.DataFrame({"id": ids, "site": site}), "site", keywords=False)
+    t = bd.table
+    north = t[t["group"] == "North"]
+    assert (north["respondents"] == SUPPRESSED).all()
+    assert (north["share"] == SUPPRESSED).all()
+    shown = t[(t["share"] != SUPPRESSED)]
+    assert (shown["respondents"] != SUPPRESSED).all()
+    texts = [x.get_text() for x in bd.figure.axes[0].texts]
+    assert "%" not in " ".join(texts[2:4])  # North's row of the heatmap: * only

@@ -161,9 +161,10 @@ def test_code_codebook_codes_every_response(run, root):
     themes = pd.read_csv(tables / "coding_themes.csv", dtype=str, keep_default_na=False)
     assert themes["theme_id"].tolist() == ["flex", "digital", "wellbeing", "unassigned"]
     first = ok["themes"].str.split(";").str[0].value_counts()
-    for r in themes.itertuples():  # published counts are the real ones, or hidden
-        n = int(first.get(r.theme_id, 0))
-        assert r.main_theme == ("*" if 0 < n < 10 else str(n)) or r.main_theme == "*"
+    anyp = ok["themes"].str.split(";").explode().value_counts()
+    for r in themes.itertuples():  # whole-population counts: exact, never hidden
+        assert r.main_theme == str(int(first.get(r.theme_id, 0)))
+        assert r.units == str(int(anyp.get(r.theme_id, 0)))
     assert int(themes.loc[0, "main_theme"]) > 100  # flexible working is a big theme
     by_group = _breakdown(out, "coding_by_staff_group")
     rows = by_group[by_group["group"].isin(SMALL_GROUPS)]
@@ -177,3 +178,25 @@ def test_code_codebook_codes_every_response(run, root):
     manifest = yaml.safe_load((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["coding"]["codebook"] == "keep.yaml"
     assert "keep.yaml" in " ".join(manifest["inputs_sha256"])
+
+
+def test_one_disclosure_policy_throughout_the_report(run):
+    """What the report says it does is what it does (disclosure.py's one policy)."""
+    out, tables = run["out"], run["out"] / "tables"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "every figure for a group, period or theme" not in html
+    assert "Periods with fewer than the threshold" not in html
+    themes = pd.read_csv(tables / "themes.csv", dtype=str, keep_default_na=False)
+    assert "*" not in set(themes["size"])  # theme sizes over all responses: exact
+    stance = pd.read_csv(tables / "stance_by_theme.csv", dtype=str, keep_default_na=False)
+    small = stance["n"].astype(int) < 10
+    assert (stance.loc[small, "keep_share"] == "*").all()
+    assert (stance.loc[~small, "keep_share"] != "*").all()
+    # a key finding on stance names counts of at least the threshold
+    for m in re.finditer(r"\((\d+)%, (\d+) of its (\d+) responses\)", html):
+        assert int(m.group(2)) >= 10 and int(m.group(3)) >= 10
+    # every theme with enough quotable responses shows n_quotes quotes
+    quotes = pd.read_csv(tables / "quotes.csv", dtype=str, keep_default_na=False)
+    per_theme = quotes.groupby("topic").size()
+    big = themes[themes["size"].astype(int) >= 60]["topic"]
+    assert (per_theme.reindex(big, fill_value=0) == run["cfg"]["discover"]["n_quotes"]).all()

@@ -166,7 +166,10 @@ def _publish(
                     "topic": int(t),
                     "theme": labels.get(int(t), str(t)),
                     "count": disclosure.SUPPRESSED if hidden else c,
-                    "share": disclosure.SUPPRESSED if hidden or n == 0 else round(c / n, 4),
+                    # a share over a hidden group size would reveal that size
+                    "share": disclosure.SUPPRESSED
+                    if hidden or n == 0 or bool(base_mask[g])
+                    else round(c / n, 4),
                 }
             )
     cols = ["group_column", "group", "respondents", "topic", "theme", "count", "share"]
@@ -550,10 +553,14 @@ def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 2
     if cut:
         title += f" ({' and '.join(cut)}; all are in the table)"
     cols = list(counts.columns[:max_themes])
-    bases = counts.sum(axis=1).replace(0, np.nan)
+    bases = _respondents(bd, counts)
     base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
     share = counts[cols].div(bases, axis=0)
-    hidden = bd.mask.loc[counts.index, cols].to_numpy()
+    # a share over a hidden group size would reveal that size: the whole row is grey
+    hidden = (
+        bd.mask.loc[counts.index, cols].to_numpy()
+        | bd.base_mask.loc[counts.index].to_numpy()[:, None]
+    )
     data = np.ma.masked_array(share.to_numpy(dtype=float), mask=hidden)
     labels = [
         bd.table.loc[bd.table["topic"] == t, "theme"].iloc[0]
@@ -593,6 +600,12 @@ def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 2
     return fig
 
 
+def _respondents(bd: Breakdown, counts: pd.DataFrame) -> pd.Series:
+    """Respondents per row of ``counts`` (not the row sums: a response may carry two codes)."""
+    bases = bd.bases.reindex(counts.index) if bd.bases is not None else counts.sum(axis=1)
+    return bases.astype(float).replace(0, np.nan)
+
+
 def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
     """Share of each period's respondents per theme (largest themes), gaps where hidden."""
     counts = bd.counts
@@ -608,8 +621,9 @@ def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
     themes = [t for t in ranked if visible[t] > 0][:max_themes] or ranked[:max_themes]
     if not themes:
         return None
-    bases = counts.sum(axis=1).replace(0, np.nan)
-    share = counts[themes].div(bases, axis=0).where(~bd.mask[themes])
+    bases = _respondents(bd, counts)
+    shown = ~bd.mask[themes] & ~bd.base_mask.to_numpy()[:, None]
+    share = counts[themes].div(bases, axis=0).where(shown)
     fig, ax = plt.subplots(figsize=(10, 4.8))
     x = np.arange(len(counts))
     markers = "osD^vP"
