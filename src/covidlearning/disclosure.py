@@ -244,8 +244,9 @@ def rule_statement(threshold: int = 10, secondary: bool = True) -> str:
     text = (
         f"To protect respondents, no figure is published that rests on fewer than {t} people. "
         "How many responses fall in each theme is shown exactly, small themes included: it "
-        "covers everyone who answered and ties no one to a group. Within a theme of fewer "
-        f"than {t} responses only its size is shown; its shares and stance are shown as *. "
+        "covers everyone who answered and ties no one to a group. For a theme of fewer "
+        f"than {t} responses, the split of its responses by stance and their mean sentiment "
+        "are shown as *. "
         "Where themes are broken down by a group or by period, counts from 1 to "
         f"{t - 1} are shown as *, and every figure for a group or period with fewer than {t} "
         "respondents is shown as * too. "

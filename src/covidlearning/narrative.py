@@ -932,7 +932,7 @@ class Report:
                 f"figure rests on fewer than {c.disclosure.threshold} respondents: in the "
                 "breakdowns by group and period small counts and small groups are hidden (`*`)"
                 + (", with secondary suppression" if c.disclosure.secondary else "")
-                + ", shares and stance within a smaller theme are hidden, and no quote comes "
+                + ", the stance of a smaller theme is hidden, and no quote comes "
                 "from a group below that size."
             )
         if c.redaction.enabled:
