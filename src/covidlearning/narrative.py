@@ -690,7 +690,8 @@ class Report:
                 self._show(
                     _md(
                         f"*{pct(hidden)} of these figures are hidden because they rest on fewer "
-                        f"than {self.cfg.disclosure.threshold} respondents; the overall theme "
+                        f"than {self.cfg.disclosure.threshold} respondents, or could reveal one "
+                        "that does; the overall theme "
                         "table above carries the findings, and this table shows where a theme "
                         "is large enough to report by group.*"
                     )
