@@ -676,8 +676,8 @@ def _frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[dict[st
         table = compare_to_framework(
             themes[["topic", "label", "keywords", "size"]], described, codebook, run.config.code
         )
-        slug = _slug(Path(path).stem)
-        name = f"framework_{slug}"
+        key = slug(Path(path).stem)
+        name = f"framework_{key}"
         run.write_table(table, name, float_format="%.4f")
         results.append(
             _framework_story(run, codebook, table, themes, name, run.config.code.min_similarity)
@@ -835,8 +835,8 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
     for col in cfg.input.group_columns:
         bd = breakdown.by_group(modelled, units, col, thr, sec, keywords=False)
-        breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{_slug(col)}")
-        notes[f"breakdown_{_slug(col)}"] = bd.notes
+        breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{slug(col)}")
+        notes[f"breakdown_{slug(col)}"] = bd.notes
         out.append(bd)
     if cfg.input.date_column:
         freq = freq or str(getattr(cfg.input, "date_freq", "") or "M")
@@ -851,6 +851,7 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     return out
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A file-name-safe, lower-case form of a column or file name (``group`` if empty)."""
     s = "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
     return s or "group"

@@ -633,8 +633,7 @@ class Report:
                 src = str(r.source)
                 sec = str(r.section) if isinstance(r.section, str) and r.section else ""
                 where = f"{src}" + (f", section “{sec}”" if sec else "")
-                text = _trim_words(" ".join(str(r.quote).split()), self.quote_words)
-                blocks.append(f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(where)}*\n")
+                blocks.append(quote_block(r.quote, where, self.quote_words))
             self._show(_md("\n".join(blocks)))
 
     def breakdowns(self) -> None:
@@ -1057,6 +1056,12 @@ def _as_responses(text: str) -> str:
     for pattern, word in _UNIT_WORDS:
         text = pattern.sub(word, text)
     return text
+
+
+def quote_block(quote: object, source: str, limit: int) -> str:
+    """A Markdown blockquote of ``quote``, cut to ``limit`` words, with its source below."""
+    text = _trim_words(" ".join(str(quote).split()), limit)
+    return f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(source)}*\n"
 
 
 def _trim_words(text: str, limit: int) -> str:

@@ -1005,7 +1005,7 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     import pandas as pd
 
     from covidlearning import breakdown, disclosure
-    from covidlearning.analysis import _slug
+    from covidlearning.analysis import slug
     from covidlearning.codebook import UNASSIGNED, load_codebook
     from covidlearning.coding import code_texts
 
@@ -1072,7 +1072,7 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
                                label=assign["theme"].map(names))  # fmt: skip
         thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
         views = [
-            (f"coding_by_{_slug(col)}",
+            (f"coding_by_{slug(col)}",
              breakdown.by_group(assign, units, col, thr, sec, keywords=False, figure=False))
             for col in cfg.input.group_columns
         ]  # fmt: skip
@@ -1165,11 +1165,10 @@ def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> N
     from IPython.display import Markdown, display
 
     from covidlearning.narrative import (
-        _md_escape,
-        _trim_words,
         pct,
         pct_of,
         plural,
+        quote_block,
         table_html,
         wide_breakdown,
     )
@@ -1248,6 +1247,5 @@ def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> N
     for theme, g in q.groupby("theme", sort=False):
         blocks.append(f"### {theme}: examples\n")
         for r in g.head(quotes_per_theme).itertuples():
-            text = _trim_words(" ".join(str(r.quote).split()), quote_words)
-            blocks.append(f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(str(r.source))}*\n")
+            blocks.append(quote_block(r.quote, str(r.source), quote_words))
     display(Markdown("\n".join(blocks)))
