@@ -68,7 +68,7 @@ for fw in frameworks:
 # for tables of responses, `coding_by_<column>` and `coding_over_time`.
 
 # %%
-coding = report.code_units(run, units, time_period)
+coding = analysis.code_units(run, units, time_period)
 if coding:
     display(narrative.table_html(run.read_table("coding_themes", dtype=str)))
 

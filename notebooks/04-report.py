@@ -63,7 +63,7 @@ rep.stance()
 rep.frameworks()
 
 # %%
-report.show_coding(run, quotes_per_theme, quote_words)
+narrative.show_coding(run, quotes_per_theme, quote_words)
 
 # %%
 rep.trust()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from covidlearning import analysis, figures, report, sentiment
+from covidlearning import analysis, figures, narrative, report, sentiment
 from covidlearning.errors import InputError
 from covidlearning.load import HEAD_ROWS, read_table_head
 
@@ -629,7 +629,7 @@ def test_code_units_codes_every_unit_of_a_corpus(tmp_path):
     units = pd.DataFrame({"id": [f"u{i}" for i in range(6)], "text": texts + ["ok"],
                           "status": ["ok"] * 5 + ["too short"], "title": "Report A",
                           "section": "Learning"})  # fmt: skip
-    summary = report.code_units(run, units)
+    summary = analysis.code_units(run, units)
     assert summary["coded"] == 5 and summary["units"] == 6 and summary["name"] == "Mini"
     coded = run.read_table("coding_assignments", dtype=str)
     assert coded["id"].tolist() == [f"u{i}" for i in range(6)]
@@ -645,7 +645,7 @@ def test_code_units_codes_every_unit_of_a_corpus(tmp_path):
     shown = []
     monkey = pytest.MonkeyPatch()
     monkey.setattr("IPython.display.display", lambda *objs: shown.extend(objs))
-    report.show_coding(run)
+    narrative.show_coding(run)
     monkey.undo()
     text = "\n".join(getattr(o, "data", "") or "" for o in shown)
     assert "## Coded against Mini" in text and "Video clinics" in text
@@ -653,7 +653,7 @@ def test_code_units_codes_every_unit_of_a_corpus(tmp_path):
     none = tmp_path / "none.yaml"
     none.write_text("name: none\n")
     run = report.open_run(str(none), str(tmp_path / "o2"), str(tmp_path / "w2"))
-    assert report.code_units(run, units) == {}
+    assert analysis.code_units(run, units) == {}
     assert not run.has_table("coding_themes")
 
 
@@ -685,7 +685,7 @@ def test_coded_theme_counts_over_all_responses_are_exact_and_not_additive():
         [["a", "b"]] * 40 + [["a"]] * 40 + [["b", "c"]] * 12 + [["c"]] * 3 + [["unassigned"]]
     )
     names = {"a": "Alpha", "b": "Beta", "c": "Gamma"}
-    t = report.coding_theme_counts(lists, ["a", "b", "c", "unassigned"], names).set_index(
+    t = analysis.coding_theme_counts(lists, ["a", "b", "c", "unassigned"], names).set_index(
         "theme_id"
     )
     assert "*" not in t.astype(str).to_numpy()  # a whole-population count is never hidden

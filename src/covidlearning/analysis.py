@@ -855,3 +855,185 @@ def slug(text: str) -> str:
     """A file-name-safe, lower-case form of a column or file name (``group`` if empty)."""
     s = "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
     return s or "group"
+
+
+# --------------------------------------------------------------------------- code.codebook
+#: What 03-code leaves for 04-report about the coding against ``code.codebook``.
+CODING_SUMMARY = "coding.json"
+
+
+def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
+    """Code every analysed unit against the config's ``code.codebook`` (03-code).
+
+    ``frameworks:`` compares the *discovered themes* with a framework; ``code.codebook``
+    codes *each unit* (response, paragraph) against one, with
+    :func:`covidlearning.coding.code_texts` (zero-shot, or few-shot when the codebook
+    has examples) and the ``code:`` settings. Writes, under ``tables/``:
+
+    - ``coding_themes``: units per framework theme (first theme and any position) with
+      shares of the coded units and 95% intervals;
+    - ``coding_assignments``: each unit's themes (ids and names) and confidence;
+    - ``coding_quotes``: the most confident units of each theme, redacted, none from a
+      group below the disclosure threshold;
+    - for tables of responses, ``coding_by_<column>`` and ``coding_over_time`` (by
+      ``freq``, default ``input.date_freq``).
+
+    The policy of :mod:`covidlearning.disclosure` applies: counts over every unit
+    (``coding_themes``) are exact; in the breakdowns by group and period every count
+    from fewer than ``disclosure.threshold`` respondents is published as ``*``. The
+    summary also goes to the work folder (``coding.json``) for 04-report.
+
+    Returns:
+        The summary (``{}`` when the config names no codebook).
+    """
+    import pandas as pd
+
+    from covidlearning import breakdown, disclosure
+    from covidlearning.codebook import UNASSIGNED, load_codebook
+    from covidlearning.coding import code_texts
+    from covidlearning.report import check_parameter
+
+    summary: dict[str, Any] = {}
+    path = run.config.code.codebook
+    if path is None:
+        write_json(run.work_dir / CODING_SUMMARY, summary)
+        return summary
+    cfg = run.config
+    freq = check_parameter("time_period", freq) if freq else ""
+    codebook = load_codebook(path)
+    frame = units[["id", "text", "status"]].copy()
+    result = code_texts(frame, codebook, cfg.code)
+    names = {t.id: t.name for t in codebook.themes}
+    a = result.assignments.copy()
+    ok = a[a["status"] == "ok"]
+    lists = ok["themes"].str.split(";")
+    a["theme_names"] = [
+        "; ".join(names.get(t, t) for t in str(v).split(";")) if s == "ok" else ""
+        for v, s in zip(a["themes"], a["status"], strict=True)
+    ]
+    run.write_table(a[["id", "themes", "theme_names", "confidence", "status"]],
+                    "coding_assignments", float_format="%.4f")  # fmt: skip
+
+    # units per theme over ALL coded units: whole-population counts, published exactly
+    ids = [*codebook.ids, UNASSIGNED]
+    n = len(ok)
+    themes = coding_theme_counts(lists, ids, names)
+    run.write_table(themes, "coding_themes", float_format="%.4f")
+
+    # the most confident units of each theme, fit to publish
+    by_first = ok.assign(theme_id=lists.str[0]).merge(units, on="id", how="left")
+    by_first = by_first[by_first["theme_id"] != UNASSIGNED]
+    by_first = by_first.sort_values(["confidence", "id"], ascending=[False, True])
+    quotes = pd.DataFrame(
+        {
+            "theme_id": by_first["theme_id"],
+            "theme": by_first["theme_id"].map(names),
+            "id": by_first["id"],
+            "quote": by_first["text"],
+            "confidence": by_first["confidence"].round(4),
+            "source": [_quote_source(r, run.is_table) for _, r in by_first.iterrows()],
+        }
+    )
+    if run.is_table and cfg.input is not None:
+        quotes = disclosure.filter_quotes(
+            quotes, units, cfg.input.group_columns, cfg.disclosure.threshold
+        )
+    quotes = quotes.groupby("theme_id", sort=False).head(cfg.discover.n_quotes)
+    quotes = quotes.assign(order=quotes["theme_id"].map({t: i for i, t in enumerate(ids)}))
+    quotes = quotes.sort_values(["order", "confidence", "id"], ascending=[True, False, True])
+    quotes = quotes.drop(columns="order")
+    quotes.insert(2, "rank", quotes.groupby("theme_id").cumcount() + 1)
+    run.write_table(run.redact_columns(quotes.reset_index(drop=True), ["quote"]),
+                    "coding_quotes", float_format="%.4f")  # fmt: skip
+
+    # breakdowns by group and over time (tables of responses)
+    written: list[str] = []
+    notes: dict[str, list[str]] = {}
+    if run.is_table and cfg.input is not None:
+        code = {t: i for i, t in enumerate(codebook.ids)} | {UNASSIGNED: -1}
+        assign = ok[["id"]].assign(theme=lists).explode("theme")
+        assign = assign.assign(topic=assign["theme"].map(code).astype(int),
+                               label=assign["theme"].map(names))  # fmt: skip
+        thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
+        views = [
+            (f"coding_by_{slug(col)}",
+             breakdown.by_group(assign, units, col, thr, sec, keywords=False, figure=False))
+            for col in cfg.input.group_columns
+        ]  # fmt: skip
+        if cfg.input.date_column:
+            bd = breakdown.over_time(
+                assign, units, cfg.input.date_column, freq or cfg.input.date_freq, thr, sec,
+                cfg.input.dayfirst, keywords=False, figure=False,
+            )  # fmt: skip
+            views.append(("coding_over_time", bd))
+        for name, bd in views:
+            breakdown.write(bd, run.tables_dir, run.figures_dir, name)
+            written.append(name)
+            notes[name] = bd.notes
+
+    summary = {
+        "codebook": Path(path).name,
+        "name": codebook.name,
+        "themes": len(codebook.themes),
+        "mode": result.manifest.get("mode", ""),
+        "threshold": round(float(result.threshold), 4),
+        "max_themes": cfg.code.max_themes,
+        "model": cfg.code.embedding_model,
+        "units": len(a),
+        "coded": n,
+        "assigned": int((lists.str[0] != UNASSIGNED).sum()),
+        "breakdowns": written,
+        "notes": notes,
+    }
+    write_json(run.work_dir / CODING_SUMMARY, summary)
+    return summary
+
+
+def coding_theme_counts(theme_lists: Any, ids: list[str], names: dict[str, str]) -> Any:
+    """Units per codebook theme over every coded unit, with shares and 95% intervals.
+
+    ``units`` counts a unit under every theme it was given, ``main_theme`` under its most
+    likely one only. These are whole-population counts: they are published exactly,
+    small ones included (:mod:`covidlearning.disclosure`): they tie no one to a group,
+    and the ``units`` column is not additive (a unit can carry several themes), so no
+    hidden figure could be recovered from a total; secondary suppression has nothing
+    to protect here. Breakdowns by group and period hide small counts instead.
+
+    Args:
+        theme_lists: one list of theme ids per coded unit, most likely first.
+        ids: every theme id in order (``unassigned`` last).
+        names: theme id -> name.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from covidlearning.analysis import wilson
+
+    n = len(theme_lists)
+    first = theme_lists.str[0].value_counts().reindex(ids, fill_value=0).astype(int)
+    anyp = theme_lists.explode().value_counts().reindex(ids, fill_value=0).astype(int)
+    rows = []
+    for tid in ids:
+        k = int(anyp[tid])
+        lo, hi = wilson(k, n) if n else (float("nan"), float("nan"))
+        rows.append(
+            {
+                "theme_id": tid,
+                "theme": names.get(tid, "Not assigned to a theme"),
+                "units": k,
+                "share": round(k / n, 4) if n else np.nan,
+                "ci_low": round(lo, 4),
+                "ci_high": round(hi, 4),
+                "main_theme": int(first[tid]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _quote_source(unit: Any, is_table: bool) -> str:
+    if is_table:
+        return f"response {unit['id']}"
+    title = unit.get("title")
+    source = title.strip() if isinstance(title, str) and title.strip() else unit.get("doc_id", "")
+    section = unit.get("section")
+    return f"{source}, section “{section}”" if isinstance(section, str) and section else source

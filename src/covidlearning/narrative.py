@@ -1091,3 +1091,92 @@ def _discovery_manifest(work_dir: Path) -> dict[str, Any]:
             except json.JSONDecodeError:
                 return {}
     return {}
+
+
+def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> None:
+    """The report's section on coding against ``code.codebook`` (04-report; nothing if unset).
+
+    ``quotes_per_theme`` 0 means ``discover.n_quotes`` from the config (as the rest of
+    the report).
+    """
+    import pandas as pd
+    from IPython.display import Markdown, display
+
+    from covidlearning.analysis import CODING_SUMMARY
+
+    path = run.work_dir / CODING_SUMMARY
+    s = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    if not s or not run.has_table("coding_themes"):
+        return
+    unit, units = ("response", "responses") if run.is_table else ("text unit", "text units")
+    how = (
+        "each theme's name, definition, keywords and example quotes"
+        if s["mode"] == "few-shot"
+        else "each theme's name, definition and keywords"
+    )
+    assigned = s["assigned"]
+    display(
+        Markdown(
+            f"## Coded against {s['name']}\n\n"
+            f"Every {unit} was also coded against the framework *{s['name']}* "
+            f"(codebook `{s['codebook']}`, {plural(s['themes'], 'theme')}): its meaning "
+            f"(sentence embeddings, `{s['model']}`) and its words were compared with {how}. "
+            f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
+            f"*unassigned* when no theme is clearly more likely than the others (confidence "
+            f"below {s['threshold']:.2f}). Of {plural(s['coded'], unit, units)} coded, "
+            f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
+            "Machine coding is a first pass: check a sample against your own coders before "
+            "relying on it."
+        )
+    )
+    t = run.read_table("coding_themes", dtype=str)
+
+    def share(r: Any) -> str:
+        if "*" in (r.share, r.ci_low, r.ci_high):
+            return "*"
+        return f"{pct(float(r.share))} ({pct(float(r.ci_low))} to {pct(float(r.ci_high))})"
+
+    cap = unit.capitalize() + "s"
+    display(
+        table_html(
+            pd.DataFrame(
+                {
+                    "Theme": t["theme"],
+                    cap: t["units"],
+                    "Share (95% CI)": [share(r) for r in t.itertuples()],
+                    "As main theme": t["main_theme"],
+                }
+            )
+        ),
+        Markdown(
+            f"*{cap}* counts each {unit} under every theme it was given, so shares can add up "
+            f"to more than 100%; *As main theme* counts its most likely theme only."
+            + (
+                " These counts cover every response and tie no one to a group, so they are "
+                "exact, small ones included; the tables by group and over time below show "
+                f"counts from fewer than {run.config.disclosure.threshold} respondents as \\*."
+                if run.is_table and s.get("breakdowns")
+                else ""
+            )
+        ),
+    )
+    for name in s.get("breakdowns", []):
+        if not run.has_table(name):
+            continue
+        what = name.removeprefix("coding_").replace("_", " ")
+        display(
+            Markdown(f"### {s['name']}: {'over time' if what == 'over time' else what}"),
+            table_html(wide_breakdown(run.read_table(name, dtype=str)), nowrap=True),
+        )
+        if s.get("notes", {}).get(name):
+            display(Markdown("*" + " ".join(s["notes"][name]) + "*"))
+    quotes_per_theme = quotes_per_theme or run.config.discover.n_quotes
+    q = run.read_table("coding_quotes", dtype={"id": str, "theme_id": str})
+    if q.empty or quotes_per_theme <= 0:
+        return
+    blocks = []
+    for theme, g in q.groupby("theme", sort=False):
+        blocks.append(f"### {theme}: examples\n")
+        for r in g.head(quotes_per_theme).itertuples():
+            blocks.append(quote_block(r.quote, str(r.source), quote_words))
+    display(Markdown("\n".join(blocks)))
