@@ -49,8 +49,6 @@ def discover_cmd(
 
     from covidlearning._io import check_output_dir
     from covidlearning.config import DiscoverConfig, one_line
-    from covidlearning.discover import check_usable
-    from covidlearning.load import load_table
 
     check_output_dir(out, [input])
     try:
@@ -70,9 +68,7 @@ def discover_cmd(
         raise InputError(
             f"invalid option: {problem}", "See covidlearning discover --help"
         ) from None
-    frame = load_table(input, text_column, id_column, sheet)
-    check_usable(frame, input.name)
-
+    # discover_file loads and checks the table before BERTopic or the embedding model load
     from covidlearning.discover import discover_file
 
     result = discover_file(input, text_column, id_column, out, config, sheet=sheet)
