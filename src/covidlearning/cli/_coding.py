@@ -199,9 +199,9 @@ def run_cmd(
     t0 = time.perf_counter()
     train_id = None
     if train is not None:  # check the coded sample's columns before anything is computed
-        from covidlearning.load import read_table_raw
+        from covidlearning.load import read_table_head
 
-        header = list(read_table_raw(train).columns)
+        header = list(read_table_head(train).columns)
         train_text = train_text_column or text_column
         for col, flag in ((label_column, "--label-column"), (train_text, "--train-text-column")):
             if col not in header:
