@@ -235,6 +235,8 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
         assert 1 <= len(str(row.label).replace(",", " ").split()) <= 4
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["stability"]["runs"] == 1
+    # the rows are shuffled survey answers: their order carries no theme and is ignored
+    assert metrics["context"]["used"] is False and metrics["context"]["moved"] == 0
     assert -1 <= metrics["coherence_npmi"]["mean"] <= 1
     manifest = json.loads((d / "manifest.json").read_text())
     assert {"embed", "cluster", "represent", "quality"} <= set(manifest["timings"])
@@ -267,3 +269,42 @@ def test_topics_n_merges_down(tmp_path):
     keep = DiscoverConfig(outliers="keep", stability_runs=0)
     res = discover_file(tmp_path / "in.csv", "answer", "rid", tmp_path / "k", keep, progress=False)
     assert res.metrics["n_topics"] >= 2
+
+
+def _sections(n_sections: int = 12, per: int = 7, seed: int = 0):
+    """Embeddings of a report in sections: 3 themes, and two vague units in each section."""
+    rng = np.random.default_rng(seed)
+    axes = np.eye(3, 32)
+    vecs, truth, vague = [], [], []
+    for part in range(n_sections):
+        theme = part % 3
+        for j in range(per):
+            is_vague = j in (2, 5)
+            signal = 0.0 if is_vague else 1.0
+            vecs.append(signal * axes[theme] + rng.normal(0, 0.35, 32))
+            truth.append(theme)
+            vague.append(is_vague)
+    return np.asarray(vecs, dtype=np.float32), np.array(truth), np.array(vague)
+
+
+def test_row_order_context_places_units_that_say_little_themselves():
+    from covidlearning.config import DiscoverConfig
+    from covidlearning.discover import _order_context
+
+    emb, truth, vague = _sections()
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    topics = np.where(vague, 0, truth)  # the clustering lumped the vague units into theme 0
+    prob = np.ones(len(truth))
+    got = _order_context(emb, topics, prob, None, DiscoverConfig())
+    assert got["used"] is True and got["stickiness"] >= 0.2 and got["moved"] > 0
+    assert (topics[vague] == truth[vague]).mean() > 0.55  # was 1/3
+    assert (topics[~vague] == truth[~vague]).mean() > 0.9
+    assert ((prob < 1) == (np.where(vague, 0, truth) != topics)).all()  # moved rows only
+
+    # the same units shuffled: no order, nothing moves
+    perm = np.random.default_rng(0).permutation(len(truth))
+    lumped = np.where(vague, 0, truth)[perm]
+    got = _order_context(emb[perm], lumped.copy(), np.ones(len(truth)), None, DiscoverConfig())
+    assert got["used"] is False and got["moved"] == 0
+    off = _order_context(emb, np.where(vague, 0, truth), prob, None, DiscoverConfig(context="off"))
+    assert off == {"used": False, "reason": "off", "moved": 0}

@@ -19,8 +19,11 @@ Three modes share one output (:class:`CodingResult`):
   :func:`code_with_model` codes new texts with it, without retraining.
 
 Scores become probabilities with a softmax whose temperature is fitted on the
-held-out part (trained) or fixed (zero/few-shot). ``confidence`` is the first
-theme's probability; below ``threshold`` a text is ``unassigned``.
+held-out part (trained) or fixed (zero/few-shot). Zero/few-shot coding then reads the
+rows in order (:mod:`covidlearning.context`): where neighbouring texts share themes, as
+a document's units do, each text's probabilities take its neighbours' into account, as
+far as the fitted stickiness says; rows in no meaningful order are left as they are.
+``confidence`` is the first theme's probability; below ``threshold`` a text is ``unassigned``.
 
 :func:`compare_to_framework` sets discovered topics beside the framework's themes.
 """
@@ -38,6 +41,7 @@ import pandas as pd
 
 from covidlearning.codebook import UNASSIGNED, Codebook, Theme, load_codebook
 from covidlearning.config import CodeConfig
+from covidlearning.context import DOCUMENT_COLUMN, ContextResult, order_context
 from covidlearning.errors import InputError
 
 if TYPE_CHECKING:
@@ -523,6 +527,8 @@ def code_texts(
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
     probs, info = fewshot_scores(texts, codebook, config)
+    context = _order_context(frame, mask, probs, config)
+    probs = context.probs
     k = len(codebook.themes)
     # auto: a text whose best theme is barely more likely than the others is unassigned
     threshold = config.threshold if config.threshold is not None else AUTO_THRESHOLD_SHARE / k
@@ -546,6 +552,7 @@ def code_texts(
             if config.threshold is not None
             else f"auto: {AUTO_THRESHOLD_SHARE:g}/K",
             "method": info,
+            "context": context.summary(),
             "timings_s": {"coding": round(elapsed, 2)},
         }
     )
@@ -553,6 +560,16 @@ def code_texts(
     if gold_lists is not None:
         _attach_agreement(result, gold_lists, codebook.ids)
     return result
+
+
+def _order_context(
+    frame: pd.DataFrame, mask: np.ndarray, probs: np.ndarray, config: CodeConfig
+) -> ContextResult:
+    """Apply :func:`covidlearning.context.order_context` unless the config turns it off."""
+    if config.context == "off":
+        return ContextResult(probs, None, False, "off")
+    docs = frame.loc[mask, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
+    return order_context(probs, docs)
 
 
 def _resolve_gold(

@@ -66,6 +66,11 @@ class DiscoverConfig(StrictModel):
     outliers: Literal["reassign", "keep"] = Field(
         "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
     )
+    context: Literal["auto", "off"] = Field(
+        "auto",
+        description="Use the row order as context where neighbouring texts share themes "
+        "(a document's units); 'auto' fits how far they do, 'off' ignores the order.",
+    )
     n_quotes: int = Field(5, ge=1, le=20, description="Representative quotes per topic.")
     stability_runs: int = Field(
         5, ge=0, description="Extra seeds for the stability ARI (0 = skip)."
@@ -103,6 +108,12 @@ class CodeConfig(StrictModel):
     epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
     lexical_weight: float = Field(
         0.5, ge=0, description="Weight of word overlap (TF-IDF) beside embeddings, zero/few-shot."
+    )
+    context: Literal["auto", "off"] = Field(
+        "auto",
+        description="Zero/few-shot: use the row order as context where neighbouring texts "
+        "share themes (a document's units); 'auto' fits how far they do, 'off' codes each "
+        "text on its own.",
     )
     holdout: float = Field(
         0.2,

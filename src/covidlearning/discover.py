@@ -569,7 +569,9 @@ def discover(
         assignments, ``probability`` is the text's consensus membership (mean share of
         clusterings that put it with the other members of its topic; for texts placed
         by kNN, the share of neighbours' votes) or, for a reassigned outlier, its
-        cosine similarity to the topic's mean embedding. ``status`` is ``ok``,
+        cosine similarity to the topic's mean embedding; for a text the row-order
+        context moved (``config.context``), its probability of the topic given its
+        neighbours. ``status`` is ``ok``,
         ``reassigned outlier``, ``outlier`` (kept), ``no themes found: <reason>``,
         or the loader's exclusion reason (``empty``, ``filler``, ``digits only``).
 
@@ -689,6 +691,10 @@ def discover(
     elif (topics == -1).any():
         status[topics == -1] = "outlier"
     metrics["reassigned_outliers"] = int((status == "reassigned outlier").sum())
+    from covidlearning.context import DOCUMENT_COLUMN
+
+    documents = frame.loc[ok, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
+    metrics["context"] = _order_context(embeddings, topics, prob, documents, config)
 
     # ---- describe with BERTopic (manual topic modelling: our clusters as y)
     t0 = time.perf_counter()
@@ -775,6 +781,42 @@ def discover(
         topic_of_doc=final.tolist(),
         model_meta=model_meta,
     )
+
+
+def _order_context(
+    embeddings: np.ndarray,
+    topics: np.ndarray,
+    prob: np.ndarray,
+    documents: np.ndarray | None,
+    config: DiscoverConfig,
+) -> dict[str, Any]:
+    """Let neighbouring texts inform each other's theme, as far as the row order carries it.
+
+    Each text's theme probabilities come from its similarity to every theme's mean
+    (centred MiniLM); :func:`covidlearning.context.order_context` fits how far the order
+    carries theme and, when it does, each text takes its most probable theme given its
+    neighbours (``topics`` and ``prob`` change in place). Outliers kept as -1 stay so.
+    """
+    from covidlearning.context import order_context, similarity_probabilities
+
+    if config.context == "off":
+        return {"used": False, "reason": "off", "moved": 0}
+    idx = np.flatnonzero(topics >= 0)
+    keys = np.array(sorted(set(topics[idx].tolist())))
+    if len(keys) < 2:
+        return {"used": False, "reason": "fewer than 2 themes", "moved": 0}
+    centred = _normalise(embeddings[idx] - embeddings[idx].mean(axis=0))
+    means = _normalise(np.stack([centred[topics[idx] == k].mean(axis=0) for k in keys]))
+    docs = documents[idx] if documents is not None else None
+    ctx = order_context(similarity_probabilities(centred @ means.T), docs)
+    moved = 0
+    if ctx.used:
+        new = keys[ctx.probs.argmax(axis=1)]
+        changed = new != topics[idx]
+        moved = int(changed.sum())
+        topics[idx] = new
+        prob[idx[changed]] = ctx.probs.max(axis=1)[changed]
+    return ctx.summary() | {"moved": moved}
 
 
 def _fit_bertopic(

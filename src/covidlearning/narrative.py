@@ -896,6 +896,7 @@ class Report:
             f"number of units, and the number of themes was {topics}. BERTopic then describes "
             "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
             "and a short label.",
+            _context_sentence(self.run.work_dir, self.w("unit")),
             "4. **Units that fit no theme** were "
             + (
                 "assigned to their nearest theme."
@@ -1081,6 +1082,29 @@ def _md_escape(text: str) -> str:
     for ch in ("\\", "*", "_", "`", "[", "]", "<", ">", "#"):
         text = text.replace(ch, "\\" + ch)
     return text
+
+
+def _context_sentence(work_dir: Path, unit: str) -> str:
+    """Methods: how far the order of the units informed their themes (metrics.json)."""
+    ctx: dict[str, Any] = {}
+    for p in (work_dir / "discovery" / "metrics.json", work_dir / "metrics.json"):
+        if p.is_file():
+            try:
+                ctx = json.loads(p.read_text("utf-8")).get("context") or {}
+            except json.JSONDecodeError:
+                ctx = {}
+            break
+    if ctx.get("used"):
+        return (
+            f"   Neighbouring {unit}s tended to share a theme (fitted stickiness "
+            f"{ctx['stickiness']:.2f}), as the parts of a document do, so each {unit}'s theme "
+            "also weighed its neighbours' (a sticky hidden Markov model over the order); "
+            f"{plural(int(ctx.get('moved', 0)), unit)} "
+            "moved theme this way."
+        )
+    if ctx.get("reason") == "off":
+        return "   The order of the units was not used."
+    return f"   The order of the {unit}s carried no theme, so it was not used."
 
 
 def _discovery_manifest(work_dir: Path) -> dict[str, Any]:

@@ -144,6 +144,14 @@ def run_cmd(
         ),
     ] = 3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    context: Annotated[
+        str,
+        typer.Option(
+            help="Zero/few-shot: 'auto' uses the row order as context where neighbouring "
+            "texts share themes (a report's units; fitted from the data, a shuffled table is "
+            "left alone); 'off' codes each text on its own.",
+        ),
+    ] = "auto",
     finetune: Annotated[
         bool,
         typer.Option(
@@ -153,8 +161,10 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
+    from pydantic import ValidationError
+
     from covidlearning.codebook import load_codebook
-    from covidlearning.config import CodeConfig
+    from covidlearning.config import CodeConfig, one_line
 
     _check_table(input)
     if model is not None and (codebook is not None or train is not None):
@@ -187,9 +197,14 @@ def run_cmd(
     from covidlearning._io import check_output_dir
 
     check_output_dir(out, [input, codebook, train, gold, model])
-    config = CodeConfig(
-        codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed, finetune=finetune
-    )
+    try:
+        config = CodeConfig(
+            codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed,
+            finetune=finetune, context=context,
+        )  # fmt: skip
+    except ValidationError as exc:
+        problem = one_line(exc).replace("context", "--context")
+        raise InputError(f"invalid option: {problem}", "See covidlearning code --help") from None
 
     import time
 

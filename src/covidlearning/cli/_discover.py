@@ -40,6 +40,14 @@ def discover_cmd(
     outliers: Annotated[
         str, typer.Option(help="'reassign' outliers to the nearest topic, or 'keep' them as -1.")
     ] = "reassign",
+    context: Annotated[
+        str,
+        typer.Option(
+            help="'auto' uses the row order as context where neighbouring texts share themes "
+            "(a report's units; fitted from the data, a shuffled table is left alone); "
+            "'off' ignores the order."
+        ),
+    ] = "auto",
     quotes: Annotated[int, typer.Option(help="Representative quotes per topic.")] = 5,
     stability_runs: Annotated[int, typer.Option(help="Extra seeds for stability (0 = skip).")] = 5,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
@@ -56,6 +64,7 @@ def discover_cmd(
             seed=seed,
             topics=_topics(topics),
             outliers=outliers,
+            context=context,
             n_quotes=quotes,
             stability_runs=stability_runs,
         )
