@@ -901,7 +901,10 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     cfg = run.config
     freq = check_parameter("time_period", freq) if freq else ""
     codebook = load_codebook(path)
-    frame = units[["id", "text", "status"]].copy()
+    from covidlearning.context import DOCUMENT_COLUMN
+
+    keep = ["id", "text", "status"] + ([DOCUMENT_COLUMN] if DOCUMENT_COLUMN in units else [])
+    frame = units[keep].copy()  # a corpus's units keep their document: context restarts there
     result = code_texts(frame, codebook, cfg.code)
     names = {t.id: t.name for t in codebook.themes}
     a = result.assignments.copy()
@@ -982,6 +985,7 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
         "units": len(a),
         "coded": n,
         "assigned": int((lists.str[0] != UNASSIGNED).sum()),
+        "context": result.manifest.get("context", {}),
         "breakdowns": written,
         "notes": notes,
     }

@@ -1107,6 +1107,16 @@ def _context_sentence(work_dir: Path, unit: str) -> str:
     return f"   The order of the {unit}s carried no theme, so it was not used."
 
 
+def _coding_context(ctx: dict[str, Any], unit: str) -> str:
+    """Coding: one sentence on the row-order context, when it was used."""
+    if not ctx.get("used"):
+        return ""
+    return (
+        f"Neighbouring {unit}s tended to share a theme (fitted stickiness "
+        f"{ctx['stickiness']:.2f}), so each {unit}'s themes also weighed its neighbours'. "
+    )
+
+
 def _discovery_manifest(work_dir: Path) -> dict[str, Any]:
     for p in (work_dir / "discovery" / "manifest.json", work_dir / "manifest.json"):
         if p.is_file():
@@ -1147,7 +1157,8 @@ def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> N
             f"(sentence embeddings, `{s['model']}`) and its words were compared with {how}. "
             f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
             f"*unassigned* when no theme is clearly more likely than the others (confidence "
-            f"below {s['threshold']:.2f}). Of {plural(s['coded'], unit, units)} coded, "
+            f"below {s['threshold']:.2f}). {_coding_context(s.get('context') or {}, unit)}"
+            f"Of {plural(s['coded'], unit, units)} coded, "
             f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
             "Machine coding is a first pass: check a sample against your own coders before "
             "relying on it."
