@@ -4,7 +4,12 @@ One split of 640 texts and 41 codes (a handful with one or two test texts) makes
 swing by +-0.05, so a single figure says little. This script repeats each measure:
 
 * **few-shot LSBU** - 3 examples per theme drawn from the units (as ``measure.py code``
-  does), the rest coded; accuracy of the first theme, over ``--draws`` example draws.
+  does), the rest coded; accuracy of the first theme, over ``--draws`` example draws. Each
+  draw is coded three ways: in document order (row-order context on, the default), with
+  ``context off``, and with the rows shuffled.
+* **few-shot Trust B** - the patient comments as a few-shot task (3 comments per category
+  or subcategory as examples, the rest coded, in file order), the same three ways: the
+  check that the row-order context does no harm on short comments.
 * **trained, single-label** - Trust B ``subcategory``, 80/20 splits (``random_state`` 42
   is the one ``measure.py`` uses, then 1..4); macro F1 of covidlearning and of the
   TF-IDF + LinearSVC baseline on the same split.
@@ -48,7 +53,6 @@ def _frame(ids, texts, codes=None) -> pd.DataFrame:
 
 def fewshot(draws: int) -> list[dict]:
     from covidlearning.codebook import parse_codebook
-    from covidlearning.coding import code_texts
 
     rows = [json.loads(x) for x in (EVAL / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()]
     fw = json.loads((EVAL / "lsbu_10_leaps_framework.json").read_text())["lsbu_10_leaps"]
@@ -68,11 +72,56 @@ def fewshot(draws: int) -> list[dict]:
             )  # fmt: skip
         test = [r for i, r in enumerate(rows) if i not in used and r["text"] not in defs]
         book = parse_codebook({"name": "LSBU 10 leaps", "themes": themes})
-        frame = _frame(range(len(test)), [r["text"] for r in test])
-        res = code_texts(frame, book)
+        gold = [_slug(r["theme"]) for r in test]
+        out += _fewshot_orders("few-shot LSBU", book, [r["text"] for r in test], gold, seed)
+    return out
+
+
+def _fewshot_orders(part: str, book, texts: list[str], gold: list[str], seed: int) -> list[dict]:
+    """Accuracy of the first theme: in the given order, context off, and rows shuffled."""
+    from covidlearning.coding import code_texts
+    from covidlearning.config import CodeConfig
+
+    perm = np.random.default_rng(seed).permutation(len(texts))
+    runs = {
+        "": (np.arange(len(texts)), "auto"),
+        " (context off)": (np.arange(len(texts)), "off"),
+        " (rows shuffled)": (perm, "auto"),
+    }
+    out = []
+    for suffix, (order, context) in runs.items():
+        frame = _frame(range(len(texts)), [texts[i] for i in order])
+        res = code_texts(frame, book, CodeConfig(context=context))
         first = res.assignments["themes"].str.split(";").str[0]
-        acc = float(np.mean([f == _slug(r["theme"]) for f, r in zip(first, test, strict=True)]))
-        out.append({"part": "few-shot LSBU", "split": seed, "ours": acc, "baseline": np.nan})
+        acc = float(np.mean([f == gold[i] for f, i in zip(first, order, strict=True)]))
+        ctx = res.manifest["context"]
+        out.append({"part": part + suffix, "split": seed, "ours": acc, "baseline": np.nan,
+                    "stickiness": ctx.get("stickiness"), "context_used": ctx["used"]})  # fmt: skip
+    return out
+
+
+def fewshot_trustb(draws: int) -> list[dict]:
+    """Trust B as a few-shot task: 3 comments per code as examples, the rest coded."""
+    from covidlearning.codebook import parse_codebook
+
+    fb = pd.read_csv(EVAL / "nhs_feedback_trust_b.csv", dtype={"id": str})
+    fb["text"] = fb["text"].astype(str).str.strip()
+    out = []
+    for column in ("category", "subcategory"):
+        for seed in range(draws):
+            rng, used, themes = random.Random(seed), set(), []
+            for k, (code, group) in enumerate(fb.groupby(column)):
+                if len(group) >= 5:
+                    pick = rng.sample(list(group.index), 3)
+                    used |= set(pick)
+                    themes.append({"id": f"c{k}", "name": code,
+                                   "examples": [fb.at[i, "text"] for i in pick]})  # fmt: skip
+            ids = {t["name"]: t["id"] for t in themes}
+            test = fb[~fb.index.isin(used) & fb[column].isin(ids)]
+            book = parse_codebook({"name": f"Trust B {column}", "themes": themes})
+            gold = test[column].map(ids).tolist()
+            out += _fewshot_orders(f"few-shot Trust B {column}", book, test["text"].tolist(),
+                                   gold, seed)  # fmt: skip
     return out
 
 
@@ -137,7 +186,7 @@ def trained(multi: bool, splits: list[int]) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="fewshot,single,multi")
+    ap.add_argument("--parts", default="fewshot,fewshot_trustb,single,multi")
     ap.add_argument("--draws", type=int, default=10, help="few-shot example draws")
     ap.add_argument("--splits", default="42,1,2,3,4", help="train/test split seeds")
     args = ap.parse_args()
@@ -149,6 +198,8 @@ def main() -> None:
     rows: list[dict] = []
     if "fewshot" in parts:
         rows += fewshot(args.draws)
+    if "fewshot_trustb" in parts:
+        rows += fewshot_trustb(max(1, args.draws // 5))
     if "single" in parts:
         rows += trained(False, splits)
     if "multi" in parts:

@@ -96,6 +96,8 @@ MIN_SILHOUETTE = 0.02
 ASSIGN_COLUMNS = ["id", "topic", "label", "probability", "status"]
 TOPIC_COLUMNS = ["topic", "label", "size", "share", "keywords", "quote_ids"]
 MODEL_SUBDIR = "model"
+#: Row-order context: at most this many rounds of re-estimating theme means.
+CONTEXT_ROUNDS = 5
 META_FILE = "covidlearning.json"
 
 
@@ -795,28 +797,36 @@ def _order_context(
     Each text's theme probabilities come from its similarity to every theme's mean
     (centred MiniLM); :func:`covidlearning.context.order_context` fits how far the order
     carries theme and, when it does, each text takes its most probable theme given its
-    neighbours (``topics`` and ``prob`` change in place). Outliers kept as -1 stay so.
+    neighbours. Theme means are then recomputed and the step repeated until no text moves
+    (at most :data:`CONTEXT_ROUNDS` times), a hard EM of the sticky model. ``topics`` and
+    ``prob`` change in place; outliers kept as -1 stay so.
     """
     from covidlearning.context import order_context, similarity_probabilities
 
     if config.context == "off":
         return {"used": False, "reason": "off", "moved": 0}
     idx = np.flatnonzero(topics >= 0)
-    keys = np.array(sorted(set(topics[idx].tolist())))
-    if len(keys) < 2:
-        return {"used": False, "reason": "fewer than 2 themes", "moved": 0}
+    start, prob_start = topics[idx].copy(), prob[idx].copy()
     centred = _normalise(embeddings[idx] - embeddings[idx].mean(axis=0))
-    means = _normalise(np.stack([centred[topics[idx] == k].mean(axis=0) for k in keys]))
     docs = documents[idx] if documents is not None else None
-    ctx = order_context(similarity_probabilities(centred @ means.T), docs)
-    moved = 0
-    if ctx.used:
+    summary: dict[str, Any] = {"used": False, "reason": "fewer than 2 themes"}
+    for rounds in range(1, CONTEXT_ROUNDS + 1):
+        keys = np.array(sorted(set(topics[idx].tolist())))
+        if len(keys) < 2:
+            break
+        means = _normalise(np.stack([centred[topics[idx] == k].mean(axis=0) for k in keys]))
+        ctx = order_context(similarity_probabilities(centred @ means.T), docs)
+        if rounds == 1 or ctx.used:
+            summary = ctx.summary() | {"rounds": rounds}
+        if not ctx.used:
+            break
         new = keys[ctx.probs.argmax(axis=1)]
         changed = new != topics[idx]
-        moved = int(changed.sum())
         topics[idx] = new
-        prob[idx[changed]] = ctx.probs.max(axis=1)[changed]
-    return ctx.summary() | {"moved": moved}
+        prob[idx] = np.where(new != start, ctx.probs.max(axis=1), prob_start)
+        if not changed.any():
+            break
+    return summary | {"moved": int((topics[idx] != start).sum())}
 
 
 def _fit_bertopic(
