@@ -187,3 +187,36 @@ def test_outputs_never_replace_the_runs_inputs(files, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and len(err.splitlines()) == 1, err
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_context_option(files, capsys):
+    """--context off codes each text alone; a bad value is one line; the run says what it did."""
+    tmp, inp, _, _, _ = files
+    book = tmp / "book.yaml"
+    book.write_text(
+        "name: b\nthemes:\n"
+        + "".join(
+            f"- {{id: {k.lower()}, name: {k}, definition: {' '.join(w)}}}\n"
+            for k, w in WORDS.items()
+        )  # fmt: skip
+    )
+    base = ["code", str(inp), "--text-column", "comment", "--codebook", str(book)]
+    assert cli_run([*base, "--out", str(tmp / "c1"), "--context", "sideways"]) == 2
+    _one_line_error(capsys, "--context", "'auto' or 'off'")
+    assert not (tmp / "c1").exists()
+    assert cli_run([*base, "--out", str(tmp / "c2"), "--context", "off"]) == 0
+    assert "row order" not in capsys.readouterr().out
+    import json
+
+    ctx = json.loads((tmp / "c2" / "manifest.json").read_text())["context"]
+    assert ctx["used"] is False and ctx["reason"] == "off"
+    # rows that cycle Transport, Food, Staff never repeat a theme: no runs, order not used
+    assert cli_run([*base, "--out", str(tmp / "c3")]) == 0
+    ctx = json.loads((tmp / "c3" / "manifest.json").read_text())["context"]
+    assert ctx["used"] is False and ctx["stickiness"] < 0.2
+    assert "row order" not in capsys.readouterr().out
+    # the same rows in runs of one theme: used, and the run says so
+    runs = pd.read_csv(inp).iloc[np.argsort(np.arange(90) % 3, kind="stable")]
+    runs.to_csv(tmp / "runs.csv", index=False)
+    assert cli_run(["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c4")]) == 0
+    assert "row order used as context" in capsys.readouterr().out

@@ -317,6 +317,12 @@ def _summary(result, out: Path) -> None:  # noqa: ANN001
         f"coded {len(ok)} of {len(a)} texts ({result.manifest['mode']}); "
         f"{un} unassigned below confidence {result.threshold:.3g}; wrote {out}/assignments.csv"
     )
+    ctx = result.manifest.get("context") or {}
+    if ctx.get("used"):
+        typer.echo(
+            f"row order used as context: neighbouring texts share themes (stickiness "
+            f"{ctx['stickiness']:.2f}; --context off codes each text on its own)"
+        )
     if result.agreement:
         g = result.agreement
         ci = g.get("macro_f1_ci95") or [float("nan")] * 2

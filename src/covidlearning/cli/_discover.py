@@ -93,6 +93,13 @@ def discover_cmd(
         f"NPMI {'n/a' if npmi is None else f'{npmi:.3f}'}, "
         f"stability ARI {'n/a' if ari is None else f'{ari:.3f}'}; wrote {out}"
     )
+    ctx = m.get("context") or {}
+    if ctx.get("used"):
+        typer.echo(
+            f"row order used as context: neighbouring texts share themes (stickiness "
+            f"{ctx['stickiness']:.2f}); {ctx.get('moved', 0)} texts moved theme "
+            "(--context off ignores the order)"
+        )
 
 
 def assign_cmd(
