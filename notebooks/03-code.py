@@ -50,7 +50,14 @@ found = analysis.read_discovery(run)
 
 # %%
 stance = analysis.code_stance(run, units, found)
-display(narrative.table_html(stance, empty="No themes to summarise."))
+display(
+    narrative.table_html(
+        stance,
+        empty="No themes to summarise."
+        if run.config.stance
+        else "Not read: the config sets `stance: false`.",
+    )
+)
 
 # %% [markdown]
 # ## Discovered themes against the authors' frameworks

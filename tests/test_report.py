@@ -862,3 +862,35 @@ def test_a_notebook_run_by_hand_never_writes_the_published_report(root, tmp_path
     assert direct.out_dir == report.interactive_dir(run.config)
     assert ".interactive" in direct.out_dir.parts
     assert direct.out_dir != report.report_dir(run.config)
+
+
+@pytest.mark.parametrize("stance", [True, False])
+def test_stance_can_be_switched_off(tmp_path, stance):
+    """`stance: false`: nothing scored or written, no section, and Methods says so."""
+    from covidlearning.narrative import Report
+
+    run = _table_run(tmp_path, stance=stance)
+    units = pd.DataFrame(
+        {"id": [f"r{i}" for i in range(30)], "status": "ok", "site": "A",
+         "text": ["We must keep the video clinics, they were great."] * 15
+         + ["Please never repeat the cancelled visits again."] * 15}
+    )  # fmt: skip
+    found = analysis.Discovery(
+        themes=pd.DataFrame({"topic": ["0"], "label": ["Clinics"], "size": [30]}),
+        assignments=pd.DataFrame({"id": units["id"], "topic": "0", "label": "Clinics"}),
+        metrics={},
+    )
+    table = analysis.code_stance(run, units, found)
+    assert table.empty is (not stance)
+    assert run.has_table("stance_by_theme") is stance
+    assert (run.work_dir / "stance.csv").is_file() is stance
+    if stance:
+        assert int(table.loc[0, "keep_n"]) == 15 and int(table.loc[0, "not repeat_n"]) == 15
+    shown: list = []
+    rep = Report(run)
+    rep._show = lambda *objs: shown.extend(objs)  # collect what the report would display
+    rep.methods()
+    rep.stance()
+    text = "\n".join(str(getattr(o, "data", o)) for o in shown)
+    assert ("were not read (`stance: false`" in text) is (not stance)
+    assert ("What to keep" in text) is stance

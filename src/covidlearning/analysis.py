@@ -607,9 +607,13 @@ def code_stance(run: Run, units: pd.DataFrame, found: Discovery) -> pd.DataFrame
     """Score stance and sentiment for every modelled unit; write ``stance_by_theme``.
 
     The per-unit scores (ids and numbers only) go to the work folder as ``stance.csv``.
+    With ``stance: false`` in the config nothing is scored or written (empty table).
     """
     from covidlearning import sentiment
     from covidlearning._io import write_csv
+
+    if not run.config.stance:
+        return pd.DataFrame()
 
     modelled = found.assignments[found.assignments["topic"] != ""]
     frame = units[units["id"].isin(set(modelled["id"]))]

@@ -189,6 +189,12 @@ class Config(StrictModel):
     frameworks: list[Path] = Field(
         default_factory=list, description="Codebooks to compare discovered themes against."
     )
+    stance: bool = Field(
+        True,
+        description="Read each unit for its stance (what to keep, what not to repeat) and "
+        "sentiment. Turn off for material where that means only tone, such as patient "
+        "feedback: the report then has no stance section, finding or table.",
+    )
     disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     reports_dir: Path = Field(Path("reports"), description="Parent folder of report runs.")

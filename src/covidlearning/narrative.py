@@ -916,7 +916,9 @@ class Report:
             "random seeds and "
             f"compared with the main run (seed {d.seed}).",
             "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
-            "sentiment (NLTK, lexicon from the vaderSentiment package).",
+            "sentiment (NLTK, lexicon from the vaderSentiment package)."
+            if c.stance
+            else "7. **Stance and sentiment** were not read (`stance: false` in the config).",
         ]
         if c.frameworks:
             lines.append(
