@@ -476,13 +476,17 @@ def test_code_texts_takes_a_codebook_path(tmp_path):
         coding.code_texts(_frame(TEXTS), tmp_path / "missing.yaml", cfg)
 
 
-def _document(runs: int = 3) -> pd.DataFrame:
-    """A report's units: each theme in runs of three, the middle unit saying nothing itself."""
+def _document(runs: int = 2) -> pd.DataFrame:
+    """A report's units: each theme in runs of four, one unit saying nothing itself.
+
+    Fewer than 30 texts, so the scores are not centred and that unit's are even.
+    """
     texts, docs = [], []
     for r in range(runs):
         for k in range(3):
-            texts += [TEXTS[2 * k], "It went as we had hoped.", TEXTS[2 * k + 1]]
-            docs += [f"doc{r}"] * 3
+            a, b = TEXTS[2 * k], TEXTS[2 * k + 1]
+            texts += [a, "It went as we had hoped.", b, a]
+            docs += [f"doc{r}"] * 4
     frame = _frame(texts)
     frame["doc_id"] = docs
     return frame
@@ -491,21 +495,25 @@ def _document(runs: int = 3) -> pd.DataFrame:
 def test_row_order_context_codes_a_unit_by_its_neighbours():
     frame = _document()
     middles = frame.index[frame["text"].str.startswith("It went")]
-    expected = ["transport", "food", "staff"] * 3
+    expected = ["transport", "food", "staff"] * 2
+    off = coding.code_texts(frame, _book(), CodeConfig(context="off"))
+    alone = off.scores.loc[middles, ["transport", "food", "staff"]].to_numpy()
+    assert np.allclose(alone, 1 / 3, atol=0.05)  # on its own the unit says nothing
     res = coding.code_texts(frame, _book(), CodeConfig())
     ctx = res.manifest["context"]
     assert ctx["used"] is True and ctx["stickiness"] >= 0.2
     firsts = res.assignments["themes"].str.split(";").str[0]
     assert firsts.loc[middles].tolist() == expected
-    assert firsts.drop(middles).tolist() == [t for t in expected for _ in (0, 1)]
-    off = coding.code_texts(frame, _book(), CodeConfig(context="off"))
+    assert firsts.drop(middles).tolist() == [t for t in expected for _ in range(3)]
     assert off.manifest["context"]["used"] is False and off.manifest["context"]["reason"] == "off"
     alone = off.assignments["themes"].loc[middles]
     assert alone.nunique() == 1  # the same words, the same codes, whatever surrounds them
+    assert alone.iat[0] == "unassigned"  # even scores: below the auto threshold
+    assert ctx["moved"] > 0
 
 
 def test_row_order_context_leaves_shuffled_rows_alone():
-    frame = _document(runs=4)
+    frame = _document(runs=3)
     shuffled = frame.sample(frac=1, random_state=3).reset_index(drop=True)
     shuffled["doc_id"] = "one"
     res = coding.code_texts(shuffled, _book(), CodeConfig())

@@ -237,6 +237,7 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
     assert metrics["stability"]["runs"] == 1
     # the rows are shuffled survey answers: their order carries no theme and is ignored
     assert metrics["context"]["used"] is False and metrics["context"]["moved"] == 0
+    assert metrics["context"]["stickiness"] < 0.2
     assert -1 <= metrics["coherence_npmi"]["mean"] <= 1
     manifest = json.loads((d / "manifest.json").read_text())
     assert {"embed", "cluster", "represent", "quality"} <= set(manifest["timings"])
@@ -307,4 +308,22 @@ def test_row_order_context_places_units_that_say_little_themselves():
     got = _order_context(emb[perm], lumped.copy(), np.ones(len(truth)), None, DiscoverConfig())
     assert got["used"] is False and got["moved"] == 0
     off = _order_context(emb, np.where(vague, 0, truth), prob, None, DiscoverConfig(context="off"))
-    assert off == {"used": False, "reason": "off", "moved": 0}
+    assert off["used"] is False and off["reason"] == "off" and off["moved"] == 0
+
+
+def test_row_order_context_never_empties_a_theme():
+    """Moves that would take a theme below its floor (min_size, or --topics N) are undone."""
+    from covidlearning.config import DiscoverConfig
+    from covidlearning.discover import _order_context
+
+    emb, truth, vague = _sections()
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    lumped = np.where(vague, 0, truth)  # theme 0 holds its own units and every vague one
+    size0 = int((lumped == 0).sum())
+    free = lumped.copy()
+    got = _order_context(emb, free, np.ones(len(truth)), None, DiscoverConfig(), min_size=1)
+    assert got["used"] is True and (free == 0).sum() < size0  # the order takes units out of 0
+    held = lumped.copy()
+    got = _order_context(emb, held, np.ones(len(truth)), None, DiscoverConfig(), min_size=99)
+    assert (held == 0).sum() >= size0  # a floor above its size: nothing leaves theme 0
+    assert set(held.tolist()) == {0, 1, 2}

@@ -41,7 +41,7 @@ import pandas as pd
 
 from covidlearning.codebook import UNASSIGNED, Codebook, Theme, load_codebook
 from covidlearning.config import CodeConfig
-from covidlearning.context import DOCUMENT_COLUMN, ContextResult, order_context
+from covidlearning.context import DOCUMENT_COLUMN, ContextResult, not_used, order_context
 from covidlearning.errors import InputError
 
 if TYPE_CHECKING:
@@ -62,6 +62,11 @@ MIN_TEXTS_TO_CENTRE = 30
 #: Zero/few-shot auto threshold: a text is unassigned unless its first theme's probability
 #: is at least this many times an even share, 1/K for K themes.
 AUTO_THRESHOLD_SHARE = 1.25
+#: Trained coders code each text on its own: what their manifests say of the row order.
+TRAINED_CONTEXT = {
+    "used": False,
+    "reason": "trained coders code each text on its own (the context applies to zero/few-shot)",
+}
 #: Separator between several themes in the outputs' ``themes`` column.
 OUTPUT_SEP = ";"
 #: Separators that human coders put between several codes in one cell.
@@ -528,6 +533,7 @@ def code_texts(
     texts = frame.loc[mask, "text"].astype(str).tolist()
     probs, info = fewshot_scores(texts, codebook, config)
     context = _order_context(frame, mask, probs, config)
+    moved = int((context.probs.argmax(axis=1) != probs.argmax(axis=1)).sum()) if len(probs) else 0
     probs = context.probs
     k = len(codebook.themes)
     # auto: a text whose best theme is barely more likely than the others is unassigned
@@ -552,7 +558,7 @@ def code_texts(
             if config.threshold is not None
             else f"auto: {AUTO_THRESHOLD_SHARE:g}/K",
             "method": info,
-            "context": context.summary(),
+            "context": context.summary() | {"moved": moved},
             "timings_s": {"coding": round(elapsed, 2)},
         }
     )
@@ -567,7 +573,7 @@ def _order_context(
 ) -> ContextResult:
     """Apply :func:`covidlearning.context.order_context` unless the config turns it off."""
     if config.context == "off":
-        return ContextResult(probs, None, False, "off")
+        return not_used(probs, "off")
     docs = frame.loc[mask, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
     return order_context(probs, docs)
 
@@ -983,6 +989,7 @@ def code_with_model(
     manifest.update(
         {
             "training": meta["training"],
+            "context": TRAINED_CONTEXT,
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None
             else f"saved model: {meta.get('threshold_rule', '')}",
@@ -1125,6 +1132,7 @@ def train_and_code(
                 "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + MiniLM embeddings, "
                 "blended with LinearSVC on embeddings",
             },
+            "context": TRAINED_CONTEXT,
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
             "timings_s": {

@@ -6,21 +6,23 @@ A human coder reads each unit in that context; :func:`order_context` lets coding
 same, and only as far as the data shows it.
 
 The method is a "sticky" hidden Markov model over the input order. Each text's theme
-probabilities are its emission; from one text to the next the theme stays with
-probability ``stickiness`` and is otherwise drawn afresh, evenly over the themes. The
-stickiness is not set by hand: it is fitted by expectation-maximisation to the scores
-themselves. When rows are in no meaningful order (a survey export shuffled, or sorted by
-something unrelated to theme) the fitted stickiness is close to 0 and the scores are
-left as they are; below :data:`MIN_STICKINESS` nothing is changed. Otherwise each text's
-probabilities become its posterior given the whole sequence (forward-backward).
-Chains restart where a document ends (a change of ``doc_id`` in a corpus segments table).
+probabilities are its evidence; from one text to the next the theme stays with
+probability ``stickiness`` and is otherwise drawn afresh from the themes' shares. Both
+numbers are fitted by expectation-maximisation to the scores themselves, not set by
+hand. The shares matter: with even odds for a fresh draw, a table where one theme
+dominates would look sticky in any order. When rows are in no meaningful order (a survey
+export shuffled, or sorted by something unrelated to theme) the fitted stickiness is
+close to 0, and below :data:`MIN_STICKINESS` nothing changes. Otherwise each text's
+probabilities become its posterior given the whole sequence (forward-backward). Chains
+restart where a document ends (a change of ``doc_id`` in a corpus segments table).
 
-The emissions are the scores sharpened to :data:`EMISSION_POWER`: with the softer
-reporting probabilities, the fitted stickiness also absorbed neighbours that are merely
-alike in wording (rows of one survey export written by one team), and smoothing then
-cost accuracy on short patient comments. At power 2 it helped on both development sets
-(LSBU units in document order and Trust B comments in file order) and changed nothing on
-the same rows shuffled (``benchmarks/dev_eval_coding.py``).
+The fit reads the scores sharpened to :data:`EMISSION_POWER`; the posterior uses them as
+they are. Fitted on the plain probabilities, the stickiness also absorbed neighbours that
+are merely alike in wording (rows of one survey export written by one team: 0.8 fitted
+where the human codes say 0.27), and smoothing then cost accuracy on short patient
+comments. Fitted on the squared ones it helped on both development sets (LSBU units in
+document order, Trust B comments in file order) and changed nothing on the same rows
+shuffled (``benchmarks/dev_eval_coding.py``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ import numpy as np
 
 #: Column of a corpus segments table naming each unit's document; chains restart there.
 DOCUMENT_COLUMN = "doc_id"
-#: Emissions are the theme probabilities raised to this power (then renormalised).
+#: The stickiness is fitted on the theme probabilities raised to this power.
 EMISSION_POWER = 2.0
 #: Below this fitted stickiness the row order is taken to carry no theme.
 MIN_STICKINESS = 0.2
-#: Fewer texts than this give too little sequence to fit a stickiness on.
-MIN_TEXTS = 20
+#: Fewer neighbouring pairs (within one document) than this are too few to fit on.
+MIN_LINKS = 20
+#: Stickiness values EM starts from; the likelier fit is kept.
+EM_STARTS = (0.1, 0.6)
 #: Fit the stickiness on at most this many texts (contiguous runs); all are smoothed.
 MAX_FIT_TEXTS = 10_000
 
@@ -48,122 +52,176 @@ class ContextResult:
     Attributes:
         probs: the posterior theme probabilities (the input ones when not used).
         stickiness: fitted probability that a text keeps the previous text's theme
-            beyond chance (None when not fitted).
+            rather than drawing one afresh (None when not fitted).
         used: whether the probabilities were changed.
         reason: a short account for the manifest.
+        links: neighbouring pairs within one document that the fit could use.
     """
 
     probs: np.ndarray
     stickiness: float | None
     used: bool
     reason: str
+    links: int = 0
 
     def summary(self) -> dict[str, object]:
-        """JSON-ready description for a run's manifest."""
+        """JSON-ready description for a run's manifest or metrics."""
         return {
             "used": self.used,
             "stickiness": None if self.stickiness is None else round(float(self.stickiness), 4),
+            "links": int(self.links),
             "emission_power": EMISSION_POWER,
             "min_stickiness": MIN_STICKINESS,
             "reason": self.reason,
         }
 
 
-def similarity_probabilities(similarity: np.ndarray, temperature: float = 0.6) -> np.ndarray:
-    """Theme probabilities from similarities: each row z-scored, then a softmax.
+def not_used(probs: np.ndarray, reason: str) -> ContextResult:
+    """A :class:`ContextResult` that leaves ``probs`` as they are."""
+    return ContextResult(np.asarray(probs), None, False, reason)
 
-    The z-scores make texts of any length comparable; at 0.6 the mean confidence of
-    few-shot coding matched its accuracy on the LSBU development units.
+
+def similarity_probabilities(similarity: np.ndarray, temperature: float = 0.6) -> np.ndarray:
+    """Theme probabilities from similarities: a softmax on standardised similarities.
+
+    Each row is centred and divided by its own spread, so long and short texts compare
+    alike (as in few-shot coding). With two themes a row's spread is just half its gap,
+    which would make every call, however close, 0.97 / 0.03; there the table's overall
+    spread is used instead.
     """
     s = np.asarray(similarity, dtype=float)
-    sd = s.std(axis=1, keepdims=True)
-    z = (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 1e-9, sd, 1.0)
+    s = s - s.mean(axis=1, keepdims=True)
+    spread = s.std(axis=1, keepdims=True) if s.shape[1] > 2 else np.full((len(s), 1), s.std())
+    z = s / np.where(spread > 1e-9, spread, 1.0)
     e = np.exp((z - z.max(axis=1, keepdims=True)) / temperature)
     return e / e.sum(axis=1, keepdims=True)
 
 
 def chain_starts(n: int, documents: np.ndarray | None = None) -> np.ndarray:
-    """Boolean mask of the texts that start a chain: the first, and each new document."""
+    """Boolean mask of the texts that start a chain: the first, and each new document.
+
+    A missing document (None, NaN, NA) counts as the document "".
+    """
     starts = np.zeros(n, dtype=bool)
     if n:
         starts[0] = True
     if documents is not None and n > 1:
-        docs = np.asarray(documents, dtype=object)
+        import pandas as pd
+
+        docs = pd.Series(list(documents), dtype="object")
+        docs = docs.where(docs.notna(), "").astype(str).to_numpy()
         starts[1:] |= docs[1:] != docs[:-1]
     return starts
 
 
 def _forward_backward(
-    emit: np.ndarray, rho: float, starts: np.ndarray
-) -> tuple[np.ndarray, float, float]:
-    """Posterior marginals, expected stays and log-likelihood of the sticky chain."""
+    emit: np.ndarray, rho: float, mix: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """Posterior marginals, expected stays, expected draws of each theme, log-likelihood.
+
+    From one text to the next the theme stays with probability ``rho`` and is otherwise
+    drawn from ``mix`` (the themes' shares); a chain starts with a draw from ``mix``.
+    """
     n, k = emit.shape
     alpha = np.empty((n, k))
     scale = np.empty(n)
-    even = np.full(k, 1.0 / k)
     for t in range(n):
-        prior = even if starts[t] else rho * alpha[t - 1] + (1.0 - rho) / k
+        prior = mix if starts[t] else rho * alpha[t - 1] + (1.0 - rho) * mix
         x = emit[t] * prior
         scale[t] = x.sum()
         alpha[t] = x / scale[t]
     beta = np.empty((n, k))
     beta[-1] = 1.0
     stays = 0.0
+    draws = np.zeros(k)
     for t in range(n - 2, -1, -1):
         eb = emit[t + 1] * beta[t + 1]
         if starts[t + 1]:
-            beta[t] = eb.sum() / k / scale[t + 1]
+            beta[t] = float(mix @ eb) / scale[t + 1]
         else:
-            beta[t] = (rho * eb + (1.0 - rho) / k * eb.sum()) / scale[t + 1]
+            beta[t] = (rho * eb + (1.0 - rho) * float(mix @ eb)) / scale[t + 1]
             stays += rho * float(alpha[t] @ eb) / scale[t + 1]
+            draws += (1.0 - rho) * mix * eb / scale[t + 1]
     post = alpha * beta
     post /= post.sum(axis=1, keepdims=True)
-    return post, stays, float(np.log(scale).sum())
+    draws += post[starts].sum(axis=0)
+    return post, stays, draws, float(np.log(scale).sum())
 
 
 def fit_stickiness(
-    emit: np.ndarray, starts: np.ndarray, max_iter: int = 50, tol: float = 1e-4
-) -> float:
-    """Fit the stickiness of a sticky chain to emission probabilities by EM."""
-    links = int((~starts[1:]).sum()) if len(starts) > 1 else 0
-    if links == 0:
-        return 0.0
-    rho = 0.5
+    emit: np.ndarray, starts: np.ndarray, max_iter: int = 100, tol: float = 1e-4
+) -> tuple[float, np.ndarray]:
+    """Fit the stickiness and the themes' shares of a sticky chain by EM.
+
+    The shares matter: if every fresh draw were taken as even over the themes, a table
+    where one theme dominates would look sticky in any order. EM starts from a low and a
+    high stickiness (the likelihood can have two peaks) and keeps the likelier fit; on a
+    tie, the lower stickiness, so scores that say nothing about the order stay unused.
+    """
+    k = emit.shape[1]
+    if int((~starts).sum()) == 0:
+        return 0.0, np.full(k, 1.0 / k)
+    fits = [_em(emit, starts, rho, max_iter, tol) for rho in EM_STARTS]
+    best = max(fits, key=lambda f: (round(f[2], 6), -f[0]))
+    return best[0], best[1]
+
+
+def _em(
+    emit: np.ndarray, starts: np.ndarray, rho: float, max_iter: int, tol: float
+) -> tuple[float, np.ndarray, float]:
+    """One EM run from stickiness ``rho``: (stickiness, shares, log-likelihood)."""
+    links = int((~starts).sum())
+    mix = np.full(emit.shape[1], 1.0 / emit.shape[1])
     for _ in range(max_iter):
-        _, stays, _ = _forward_backward(emit, rho, starts)
+        _, stays, draws, _ = _forward_backward(emit, rho, mix, starts)
         new = min(max(stays / links, 0.0), 0.999)
-        if abs(new - rho) < tol:
-            return float(new)
+        mix = np.maximum(draws, 1e-12) / np.maximum(draws, 1e-12).sum()
+        done = abs(new - rho) < tol
         rho = new
-    return float(rho)
+        if done:
+            break
+    return float(rho), mix, _forward_backward(emit, rho, mix, starts)[3]
 
 
 def order_context(probs: np.ndarray, documents: np.ndarray | None = None) -> ContextResult:
     """Use the row order as context when, and as far as, it carries theme.
 
     Args:
-        probs: ``(n_texts, n_themes)`` theme probabilities of texts in input order
-            (rows sum to 1).
+        probs: ``(n_texts, n_themes)`` theme probabilities of texts in input order.
         documents: optional document of each text; chains restart where it changes.
 
     Returns:
         A :class:`ContextResult` with the posterior probabilities, or the input ones
-        when the order carries no theme or there are too few texts.
+        when the order carries no theme, the probabilities are not finite, or there
+        are fewer than :data:`MIN_LINKS` neighbouring pairs.
     """
     probs = np.asarray(probs, dtype=float)
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        return not_used(probs, "fewer than 2 themes")
+    if not np.isfinite(probs).all() or (probs < 0).any():
+        return not_used(probs, "theme probabilities are not finite and non-negative")
     n = len(probs)
-    if n < MIN_TEXTS or probs.ndim != 2 or probs.shape[1] < 2:
-        return ContextResult(probs, None, False, f"fewer than {MIN_TEXTS} texts")
-    emit = np.clip(probs, 1e-300, None) ** EMISSION_POWER
-    emit /= emit.sum(axis=1, keepdims=True)
     starts = chain_starts(n, documents)
-    window = slice(0, min(n, MAX_FIT_TEXTS))  # enough to fit one number
+    links = int((~starts).sum())
+    if links < MIN_LINKS:
+        return ContextResult(
+            probs, None, False,
+            f"{links} neighbouring pairs within a document; at least {MIN_LINKS} are needed",
+            links,
+        )  # fmt: skip
+    base = np.where(probs.sum(axis=1, keepdims=True) > 0, probs, 1.0)
+    base = base / base.sum(axis=1, keepdims=True)
+    emit = np.clip(base, 1e-300, None) ** EMISSION_POWER
+    emit /= emit.sum(axis=1, keepdims=True)
+    window = slice(0, min(n, MAX_FIT_TEXTS))  # enough to fit two numbers
     fit_starts = starts[window].copy()
     fit_starts[0] = True
-    rho = fit_stickiness(emit[window], fit_starts)
+    rho, mix = fit_stickiness(emit[window], fit_starts)
     if rho < MIN_STICKINESS:
         return ContextResult(
-            probs, rho, False, f"row order carries no theme (stickiness {rho:.2f})"
+            probs, rho, False, f"row order carries no theme (stickiness {rho:.2f})", links
         )
-    post, _, _ = _forward_backward(emit, rho, starts)
-    return ContextResult(post, rho, True, f"neighbouring texts share themes (stickiness {rho:.2f})")
+    post = _forward_backward(np.clip(base, 1e-300, None), rho, mix, starts)[0]
+    return ContextResult(
+        post, rho, True, f"neighbouring texts share themes (stickiness {rho:.2f})", links
+    )

@@ -696,7 +696,8 @@ def discover(
     from covidlearning.context import DOCUMENT_COLUMN
 
     documents = frame.loc[ok, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
-    metrics["context"] = _order_context(embeddings, topics, prob, documents, config)
+    floor = params.min_topic_size if n_topics is None else 1
+    metrics["context"] = _order_context(embeddings, topics, prob, documents, config, floor)
 
     # ---- describe with BERTopic (manual topic modelling: our clusters as y)
     t0 = time.perf_counter()
@@ -791,6 +792,7 @@ def _order_context(
     prob: np.ndarray,
     documents: np.ndarray | None,
     config: DiscoverConfig,
+    min_size: int = 1,
 ) -> dict[str, Any]:
     """Let neighbouring texts inform each other's theme, as far as the row order carries it.
 
@@ -798,18 +800,21 @@ def _order_context(
     (centred MiniLM); :func:`covidlearning.context.order_context` fits how far the order
     carries theme and, when it does, each text takes its most probable theme given its
     neighbours. Theme means are then recomputed and the step repeated until no text moves
-    (at most :data:`CONTEXT_ROUNDS` times), a hard EM of the sticky model. ``topics`` and
-    ``prob`` change in place; outliers kept as -1 stay so.
+    (at most :data:`CONTEXT_ROUNDS` times), a hard EM of the sticky model. No theme is
+    emptied or taken below ``min_size`` (or its own size, if smaller): moves out of such
+    a theme are undone. ``topics`` and ``prob`` change in place (``prob`` of a moved text
+    is its probability of the new theme given its neighbours); outliers kept as -1 stay so.
     """
-    from covidlearning.context import order_context, similarity_probabilities
+    from covidlearning.context import not_used, order_context, similarity_probabilities
 
-    if config.context == "off":
-        return {"used": False, "reason": "off", "moved": 0}
     idx = np.flatnonzero(topics >= 0)
+    if config.context == "off":
+        return not_used(prob, "off").summary() | {"moved": 0, "rounds": 0, "settled": True}
     start, prob_start = topics[idx].copy(), prob[idx].copy()
     centred = _normalise(embeddings[idx] - embeddings[idx].mean(axis=0))
     docs = documents[idx] if documents is not None else None
-    summary: dict[str, Any] = {"used": False, "reason": "fewer than 2 themes"}
+    summary: dict[str, Any] = not_used(prob, "fewer than 2 themes").summary()
+    settled, rounds, post = True, 0, np.zeros(len(idx))
     for rounds in range(1, CONTEXT_ROUNDS + 1):
         keys = np.array(sorted(set(topics[idx].tolist())))
         if len(keys) < 2:
@@ -817,16 +822,25 @@ def _order_context(
         means = _normalise(np.stack([centred[topics[idx] == k].mean(axis=0) for k in keys]))
         ctx = order_context(similarity_probabilities(centred @ means.T), docs)
         if rounds == 1 or ctx.used:
-            summary = ctx.summary() | {"rounds": rounds}
+            summary = ctx.summary()
         if not ctx.used:
             break
         new = keys[ctx.probs.argmax(axis=1)]
         changed = new != topics[idx]
         topics[idx] = new
-        prob[idx] = np.where(new != start, ctx.probs.max(axis=1), prob_start)
-        if not changed.any():
+        post = ctx.probs.max(axis=1)
+        settled = not changed.any()
+        if settled:
             break
-    return summary | {"moved": int((topics[idx] != start).sum())}
+    current = topics[idx]
+    for key in np.unique(start):
+        floor = min(min_size, int((start == key).sum()))
+        if (current == key).sum() < floor:  # undo moves out of a theme taken below its floor
+            current[start == key] = key
+    topics[idx] = current
+    moved = current != start
+    prob[idx] = np.where(moved, post, prob_start)
+    return summary | {"moved": int(moved.sum()), "rounds": rounds, "settled": settled}
 
 
 def _fit_bertopic(

@@ -1105,8 +1105,10 @@ def _context_sentence(work_dir: Path, unit: str) -> str:
             "moved theme this way."
         )
     if ctx.get("reason") == "off":
-        return "   The order of the units was not used."
-    return f"   The order of the {unit}s carried no theme, so it was not used."
+        return f"   The order of the {unit}s was not used (`discover.context: off`)."
+    if ctx.get("stickiness") is not None:  # fitted, and too low to use
+        return f"   The order of the {unit}s carried no theme, so it was not used."
+    return ""  # not checked (too few texts or themes, or a run from before this step)
 
 
 def _coding_context(ctx: dict[str, Any], unit: str) -> str:

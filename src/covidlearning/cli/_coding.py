@@ -319,9 +319,11 @@ def _summary(result, out: Path) -> None:  # noqa: ANN001
     )
     ctx = result.manifest.get("context") or {}
     if ctx.get("used"):
+        moved = int(ctx.get("moved", 0))
         typer.echo(
             f"row order used as context: neighbouring texts share themes (stickiness "
-            f"{ctx['stickiness']:.2f}; --context off codes each text on its own)"
+            f"{ctx['stickiness']:.2f}); it changed the first theme of {moved} "
+            f"text{'s' if moved != 1 else ''} (--context off codes each text on its own)"
         )
     if result.agreement:
         g = result.agreement

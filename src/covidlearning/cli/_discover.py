@@ -73,6 +73,7 @@ def discover_cmd(
             one_line(exc)
             .replace("n_quotes", "--quotes")
             .replace("stability_runs", "--stability-runs")
+            .replace("context:", "--context:")
         )
         raise InputError(
             f"invalid option: {problem}", "See covidlearning discover --help"
@@ -95,10 +96,13 @@ def discover_cmd(
     )
     ctx = m.get("context") or {}
     if ctx.get("used"):
+        moved = int(ctx.get("moved", 0))
         typer.echo(
             f"row order used as context: neighbouring texts share themes (stickiness "
-            f"{ctx['stickiness']:.2f}); {ctx.get('moved', 0)} texts moved theme "
-            "(--context off ignores the order)"
+            f"{ctx['stickiness']:.2f}); "
+            + (f"{moved} text{'s' if moved != 1 else ''} moved theme" if moved else "no text moved")
+            + ("" if ctx.get("settled", True) else f" (still moving after {ctx['rounds']} rounds)")
+            + " (--context off ignores the order)"
         )
 
 
