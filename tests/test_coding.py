@@ -520,3 +520,17 @@ def test_row_order_context_leaves_shuffled_rows_alone():
     off = coding.code_texts(shuffled, _book(), CodeConfig(context="off"))
     assert res.manifest["context"]["used"] is False
     pd.testing.assert_frame_equal(res.assignments, off.assignments)
+
+
+def test_two_theme_codebook_keeps_close_calls_close():
+    """With two themes, confidences are not all one value (a per-row z-score would be +-1)."""
+    themes = [
+        {"id": k, "name": k.title(), "definition": v[0], "examples": v[1:]}
+        for k, v in list(THEMES.items())[:2]
+    ]
+    two = Codebook(name="t", themes=themes)
+    texts = ["parking", "the bus", "hard to park the car and the meals were cold", "food",
+             "lunch", "cold lunch and no parking"]  # fmt: skip
+    res = coding.code_texts(_frame(texts), two, CodeConfig(context="off"))
+    conf = res.assignments["confidence"]
+    assert conf.nunique() >= 4 and conf.min() < 0.9

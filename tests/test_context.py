@@ -122,3 +122,25 @@ def test_same_input_same_output():
     a, b = order_context(probs), order_context(probs.copy())
     assert a.stickiness == b.stickiness and np.array_equal(a.probs, b.probs)
     assert a.summary() == b.summary() and isinstance(a.summary()["stickiness"], float)
+
+
+def test_small_tables_in_no_order_are_rarely_read_as_sticky():
+    """The likelihood-ratio test keeps chance runs in small shuffled tables from counting."""
+    rng = np.random.default_rng(2)
+    used = 0
+    for _ in range(60):
+        k, n = (2, 40) if rng.random() < 0.5 else (5, 25)
+        truth = rng.integers(0, k, n)
+        used += order_context(_probs(truth, k, seed=int(rng.integers(1 << 30)))).used
+    assert used <= 2  # a 1% test: at most a stray false alarm in 60 tables
+
+
+def test_the_fit_reads_pairs_not_the_first_rows():
+    """Thousands of one-text documents first must not hide the ordered document after them."""
+    truth, probs = _runs(n_runs=40, run=10, k=4, noise=0.8, seed=5)
+    lone = _probs(np.zeros(12_000, dtype=int), 4, seed=6)
+    docs = np.concatenate([np.arange(12_000).astype(str), np.full(len(truth), "report")])
+    res = order_context(np.vstack([lone, probs]), docs)
+    assert res.used and res.links == len(truth) - 1 and res.stickiness > 0.5
+    # one-text documents have no neighbours: the context leaves them as they were
+    np.testing.assert_allclose(res.probs[:12_000], lone, atol=1e-12)

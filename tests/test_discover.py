@@ -327,3 +327,28 @@ def test_row_order_context_never_empties_a_theme():
     got = _order_context(emb, held, np.ones(len(truth)), None, DiscoverConfig(), min_size=99)
     assert (held == 0).sum() >= size0  # a floor above its size: nothing leaves theme 0
     assert set(held.tolist()) == {0, 1, 2}
+
+
+def test_row_order_context_floors_hold_after_knock_on_undos(monkeypatch):
+    """Undoing one theme's losses can take another below its floor: undo until none is."""
+    import covidlearning.context as context
+    from covidlearning.config import DiscoverConfig
+    from covidlearning.discover import _order_context
+
+    topics = np.array([0, 1, 1, 2, 2, 2, 2, 2])
+    wanted = np.array([2, 0, 2, 2, 2, 2, 2, 2])  # 0 -> 2, 1 -> 0, 1 -> 2
+
+    calls = []
+
+    def moves(probs, documents=None):  # the first round moves as wanted, then nothing
+        calls.append(1)
+        if len(calls) > 1:
+            return context.ContextResult(probs, 0.0, False, "stub", 7)
+        p = np.full(probs.shape, 0.01)
+        p[np.arange(len(p)), wanted] = 1.0
+        return context.ContextResult(p / p.sum(1, keepdims=True), 0.9, True, "stub", 7)
+
+    monkeypatch.setattr(context, "order_context", moves)
+    emb = np.random.default_rng(0).normal(size=(8, 8)).astype(np.float32)
+    _order_context(emb, topics, np.ones(8), None, DiscoverConfig(), min_size=1)
+    assert set(topics.tolist()) == {0, 1, 2}  # --topics 3 stays 3

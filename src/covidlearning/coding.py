@@ -41,7 +41,14 @@ import pandas as pd
 
 from covidlearning.codebook import UNASSIGNED, Codebook, Theme, load_codebook
 from covidlearning.config import CodeConfig
-from covidlearning.context import DOCUMENT_COLUMN, ContextResult, not_used, order_context
+from covidlearning.context import (
+    DOCUMENT_COLUMN,
+    ContextResult,
+    chain_starts,
+    not_used,
+    order_context,
+    standardise_rows,
+)
 from covidlearning.errors import InputError
 
 if TYPE_CHECKING:
@@ -63,10 +70,9 @@ MIN_TEXTS_TO_CENTRE = 30
 #: is at least this many times an even share, 1/K for K themes.
 AUTO_THRESHOLD_SHARE = 1.25
 #: Trained coders code each text on its own: what their manifests say of the row order.
-TRAINED_CONTEXT = {
-    "used": False,
-    "reason": "trained coders code each text on its own (the context applies to zero/few-shot)",
-}
+TRAINED_CONTEXT_REASON = (
+    "trained coders code each text on its own (the context applies to zero/few-shot)"
+)
 #: Separator between several themes in the outputs' ``themes`` column.
 OUTPUT_SEP = ";"
 #: Separators that human coders put between several codes in one cell.
@@ -152,9 +158,8 @@ class CodingResult:
 
 # --------------------------------------------------------------------------- helpers
 def _z(s: np.ndarray) -> np.ndarray:
-    """Z-score each row (scores for one text across themes)."""
-    sd = s.std(axis=1, keepdims=True)
-    return (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 1e-9, sd, 1.0)
+    """Z-score each row (scores for one text across themes); see ``standardise_rows``."""
+    return standardise_rows(s)
 
 
 def _softmax(s: np.ndarray, temperature: float) -> np.ndarray:
@@ -568,13 +573,17 @@ def code_texts(
     return result
 
 
+def _trained_context() -> dict[str, Any]:
+    return not_used(np.zeros((0, 0)), TRAINED_CONTEXT_REASON).summary() | {"moved": 0}
+
+
 def _order_context(
     frame: pd.DataFrame, mask: np.ndarray, probs: np.ndarray, config: CodeConfig
 ) -> ContextResult:
     """Apply :func:`covidlearning.context.order_context` unless the config turns it off."""
-    if config.context == "off":
-        return not_used(probs, "off")
     docs = frame.loc[mask, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
+    if config.context == "off":
+        return not_used(probs, "off", int((~chain_starts(len(probs), docs)).sum()))
     return order_context(probs, docs)
 
 
@@ -989,7 +998,7 @@ def code_with_model(
     manifest.update(
         {
             "training": meta["training"],
-            "context": TRAINED_CONTEXT,
+            "context": _trained_context(),
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None
             else f"saved model: {meta.get('threshold_rule', '')}",
@@ -1132,7 +1141,7 @@ def train_and_code(
                 "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + MiniLM embeddings, "
                 "blended with LinearSVC on embeddings",
             },
-            "context": TRAINED_CONTEXT,
+            "context": _trained_context(),
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
             "timings_s": {

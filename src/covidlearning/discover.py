@@ -805,14 +805,20 @@ def _order_context(
     a theme are undone. ``topics`` and ``prob`` change in place (``prob`` of a moved text
     is its probability of the new theme given its neighbours); outliers kept as -1 stay so.
     """
-    from covidlearning.context import not_used, order_context, similarity_probabilities
+    from covidlearning.context import (
+        chain_starts,
+        not_used,
+        order_context,
+        similarity_probabilities,
+    )
 
     idx = np.flatnonzero(topics >= 0)
+    docs = documents[idx] if documents is not None else None
     if config.context == "off":
-        return not_used(prob, "off").summary() | {"moved": 0, "rounds": 0, "settled": True}
+        links = int((~chain_starts(len(idx), docs)).sum())
+        return not_used(prob, "off", links).summary() | {"moved": 0, "rounds": 0, "settled": True}
     start, prob_start = topics[idx].copy(), prob[idx].copy()
     centred = _normalise(embeddings[idx] - embeddings[idx].mean(axis=0))
-    docs = documents[idx] if documents is not None else None
     summary: dict[str, Any] = not_used(prob, "fewer than 2 themes").summary()
     settled, rounds, post = True, 0, np.zeros(len(idx))
     for rounds in range(1, CONTEXT_ROUNDS + 1):
@@ -833,9 +839,12 @@ def _order_context(
         if settled:
             break
     current = topics[idx]
-    for key in np.unique(start):
-        floor = min(min_size, int((start == key).sum()))
-        if (current == key).sum() < floor:  # undo moves out of a theme taken below its floor
+    floors = {int(key): min(min_size, int((start == key).sum())) for key in np.unique(start)}
+    while True:  # undo moves out of any theme taken below its floor, until none is
+        short = [k for k, floor in floors.items() if (current == k).sum() < floor]
+        if not short:
+            break
+        for key in short:
             current[start == key] = key
     topics[idx] = current
     moved = current != start
