@@ -47,6 +47,7 @@ from covidlearning.context import (
     chain_starts,
     not_used,
     order_context,
+    softmax_rows,
     standardise_rows,
 )
 from covidlearning.errors import InputError
@@ -157,16 +158,6 @@ class CodingResult:
 
 
 # --------------------------------------------------------------------------- helpers
-def _z(s: np.ndarray) -> np.ndarray:
-    """Z-score each row (scores for one text across themes); see ``standardise_rows``."""
-    return standardise_rows(s)
-
-
-def _softmax(s: np.ndarray, temperature: float) -> np.ndarray:
-    e = np.exp((s - s.max(axis=1, keepdims=True)) / max(temperature, 1e-6))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def split_labels(value: Any, sep: str | None) -> list[str]:
     """Split one cell of human codes into an ordered, de-duplicated list."""
     if value is None or (isinstance(value, float) and value != value):
@@ -483,14 +474,14 @@ def fewshot_scores(
                 for c in range(k)
             ]
         )
-        score += _z(emb_c @ unit(unit(proto) - mu).T)
+        score += standardise_rows(emb_c @ unit(unit(proto) - mu).T)
         weight += 1.0
     if config.lexical_weight > 0:
         docs = [" ".join(_anchors(t) + t.keywords) for t in codebook.themes]
-        score = score + config.lexical_weight * _z(_lexical_scores(texts, docs))
+        score = score + config.lexical_weight * standardise_rows(_lexical_scores(texts, docs))
         weight += config.lexical_weight
     score /= max(weight, 1e-9)  # a weighted mean of z-scores: the temperature keeps its scale
-    probs = _softmax(score, FEWSHOT_TEMPERATURE)
+    probs = softmax_rows(score, FEWSHOT_TEMPERATURE)
     info = {
         "anchors_per_theme": {t.id: int((y == i).sum()) for i, t in enumerate(codebook.themes)},
         "finetuned": tuned,
@@ -770,14 +761,15 @@ class LinearCoder:
         alone = self._score("emb", emb)
         if self.multi_label:  # keep the 0 decision boundary of each binary model
             return (full + 0.5 * alone + 0.5 * ridge) / 2.0
-        return _z(full) + 0.5 * _z(alone) + 0.5 * _z(ridge)
+        z = standardise_rows
+        return z(full) + 0.5 * z(alone) + 0.5 * z(ridge)
 
     def probabilities(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (softmax, or per-code sigmoids when multi-label)."""
         d = self.decision(texts, emb)
         if self.multi_label:
             return 1.0 / (1.0 + np.exp(-d / self.temperature))
-        return _softmax(d, self.temperature)
+        return softmax_rows(d, self.temperature)
 
     def calibrate(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> float:
         """Fit the temperature on held-out texts by minimising the log-loss."""
@@ -790,7 +782,7 @@ class LinearCoder:
                 loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
             else:
                 index = {lab: i for i, lab in enumerate(self.labels)}
-                p = _softmax(d, t)
+                p = softmax_rows(d, t)
                 cols = np.array([index[v] for v in y])
                 loss = -np.mean(np.log(np.clip(p[np.arange(len(y)), cols], 1e-9, 1)))
             if loss < best_loss:
