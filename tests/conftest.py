@@ -47,4 +47,6 @@ def hashed_coding_embeddings(monkeypatch):
     from covidlearning import coding
 
     monkeypatch.setattr(coding, "_embed", _hashed_embed)
+    # the stand-in has no encoder to fine-tune: trained mode keeps it frozen at any size
+    monkeypatch.setattr(coding, "TUNE_MIN_TEXTS", 10**9)
     return _hashed_embed

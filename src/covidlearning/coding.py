@@ -10,13 +10,16 @@ Three modes share one output (:class:`CodingResult`):
   example quotes. Optionally (``finetune``) the embedding model is first fine-tuned
   for a few epochs on the examples and descriptions (a cosine-softmax classifier,
   SetFit style, about 20 s on CPU); on the LSBU units this gave no clear gain.
-- **trained** (:func:`train_and_code`, a human-coded sample): a linear SVM on word
-  and character TF-IDF plus MiniLM embeddings, blended with an SVM on the embeddings
+- **trained** (:func:`train_and_code`, a human-coded sample): with 200 coded texts or
+  more, MiniLM is first fine-tuned on the sample (:mod:`covidlearning.finetune`; the
+  held-out part excluded). Then a linear SVM on word
+  and character TF-IDF plus the embeddings, blended with an SVM on the embeddings
   alone and a ridge classifier, class-weighted for rare codes, one-vs-rest when the
   sample is multi-label. Part of the sample is held out to
-  measure agreement with the human coders, then the model is refitted on all of it.
-  The fitted coder is saved (safetensors + JSON, ``OUT/model/``) and
-  :func:`code_with_model` codes new texts with it, without retraining.
+  measure agreement with the human coders, then the linear models are refitted on all
+  of it. The fitted coder is saved (safetensors + JSON, ``OUT/model/``, with the tuned
+  encoder's layers) and :func:`code_with_model` codes new texts with it, without
+  retraining.
 
 Scores become probabilities with a softmax whose temperature is fitted on the
 held-out part (trained) or fixed (zero/few-shot). Zero/few-shot coding then reads the
@@ -50,6 +53,7 @@ from covidlearning.context import (
     softmax_rows,
     standardise_rows,
 )
+from covidlearning.embed import DEFAULT_MODEL
 from covidlearning.errors import InputError
 
 if TYPE_CHECKING:
@@ -376,52 +380,23 @@ def _finetuned_embeddings(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fine-tune the embedding model on the anchors; embed anchors and texts with it.
 
-    A cosine-softmax head initialised at the theme prototypes is trained jointly with
-    the encoder (cross-entropy, scale 20), SetFit style, on CPU. Deterministic for a
-    given seed and thread count.
+    See :func:`covidlearning.finetune.tune_encoder` (here ``config.epochs`` passes,
+    batches of 16, themes unweighted).
     """
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from tqdm.auto import tqdm
+    from covidlearning.finetune import encode, tune_encoder
 
-    from covidlearning.embed import model_path
-
-    torch.manual_seed(config.seed)
-    st = SentenceTransformer(model_path(config.embedding_model), device="cpu")
-    k = int(anchor_y.max()) + 1
-
-    def encode(batch: list[str]) -> torch.Tensor:
-        feats = st.preprocess(batch) if hasattr(st, "preprocess") else st.tokenize(batch)
-        return torch.nn.functional.normalize(st(feats)["sentence_embedding"], dim=-1)
-
-    with torch.no_grad():
-        st.eval()
-        a0 = encode(anchor_texts).numpy()
-    proto = np.stack([a0[anchor_y == c].mean(0) for c in range(k)])
-    weight = torch.nn.Parameter(torch.tensor(proto, dtype=torch.float32))
-    opt = torch.optim.AdamW(
-        [{"params": st.parameters(), "lr": 3e-5}, {"params": [weight], "lr": 1e-2}],
-        weight_decay=0.01,
+    onehot = np.eye(int(anchor_y.max()) + 1)[anchor_y]
+    st = tune_encoder(
+        anchor_texts,
+        onehot,
+        model=config.embedding_model,
+        seed=config.seed,
+        epochs=config.epochs,
+        batch_size=16,
+        balance=False,
+        progress=len(anchor_texts) * config.epochs >= 400,
     )
-    y = torch.tensor(anchor_y, dtype=torch.long)
-    gen = torch.Generator().manual_seed(config.seed)
-    st.train()
-    n, bs = len(anchor_texts), 16
-    for _ in tqdm(range(config.epochs), desc="fine-tuning", disable=n * config.epochs < 400):
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n, bs):
-            idx = perm[i : i + bs]
-            e = encode([anchor_texts[j] for j in idx])
-            logits = 20.0 * e @ torch.nn.functional.normalize(weight, dim=-1).T
-            loss = torch.nn.functional.cross_entropy(logits, y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    st.eval()
-    kw = {"batch_size": config.batch_size, "normalize_embeddings": True, "convert_to_numpy": True}
-    anchors = st.encode(anchor_texts, show_progress_bar=False, **kw)
-    coded = st.encode(texts, show_progress_bar=len(texts) > 500, **kw)
-    return np.asarray(anchors, dtype=np.float32), np.asarray(coded, dtype=np.float32)
+    return encode(st, anchor_texts), encode(st, texts)
 
 
 def fewshot_scores(
@@ -445,7 +420,7 @@ def fewshot_scores(
     codebook.check_can_compare()
     y = np.asarray(anchor_y)
     k = len(codebook.themes)
-    tuned = bool(config.finetune and codebook.has_examples)
+    tuned = bool(config.finetune is True and codebook.has_examples)
     if tuned:
         anchors, emb = _finetuned_embeddings(anchor_texts, y, texts, config)
     else:
@@ -649,6 +624,7 @@ CHAR_TFIDF: dict[str, Any] = {
 CODER_WEIGHTS = "coder.safetensors"
 CODER_META = "coder.json"
 CODER_FORMAT = "covidlearning-linear-coder/1"
+CODER_ENCODER = "encoder.safetensors"
 _BLOCKS = ("full", "emb", "ridge")
 
 
@@ -672,6 +648,8 @@ class LinearCoder:
         self._word: Any = None
         self._char: Any = None
         self.weights: dict[str, np.ndarray] = {}
+        #: the fine-tuned embedding model, when training tuned one (else the base model)
+        self.encoder: Any = None
 
     def _features(self, texts: list[str], emb: np.ndarray, fit: bool) -> spmatrix:
         from scipy.sparse import csr_matrix, hstack
@@ -807,6 +785,13 @@ class LinearCoder:
         tensors["word.idf"] = np.asarray(self._word.idf_, dtype=float)
         tensors["char.idf"] = np.asarray(self._char.idf_, dtype=float)
         atomic_write_bytes(model_dir / CODER_WEIGHTS, save(tensors, {"format": CODER_FORMAT}))
+        (model_dir / CODER_ENCODER).unlink(missing_ok=True)
+        if self.encoder is not None:
+            from covidlearning.embed import model_id
+            from covidlearning.finetune import save_encoder
+
+            base = (info or {}).get("embedding_model", DEFAULT_MODEL)
+            save_encoder(self.encoder, model_dir / CODER_ENCODER, model_id(base))
         meta = {
             "format": CODER_FORMAT,
             "labels": self.labels,
@@ -815,6 +800,7 @@ class LinearCoder:
             "temperature": self.temperature,
             "cut": self.cut,
             "embedding_weight": EMBEDDING_WEIGHT,
+            "encoder": CODER_ENCODER if self.encoder is not None else None,
             "word_terms": _terms(self._word),
             "char_terms": _terms(self._char),
             **(info or {}),
@@ -858,7 +844,20 @@ class LinearCoder:
         coder.weights = {
             f"{b}.{p}": tensors[f"{b}.{p}"] for b in _BLOCKS for p in ("weight", "bias")
         }
+        if meta.get("encoder"):
+            from covidlearning.finetune import load_encoder
+
+            base = meta.get("embedding_model", DEFAULT_MODEL)
+            coder.encoder = load_encoder(model_dir / meta["encoder"], base)
         return coder, meta
+
+    def embed(self, texts: list[str], config: CodeConfig) -> np.ndarray:
+        """Embed texts as the coder was trained: its tuned encoder, or the cached base model."""
+        if self.encoder is None:
+            return _embed(texts, config)
+        from covidlearning.finetune import encode
+
+        return encode(self.encoder, texts)
 
 
 _CODER_FIX = "Pass the model/ folder (or the run folder) of a `code --train` run"
@@ -984,7 +983,7 @@ def code_with_model(
             "Install the embedding model it was trained with, or retrain",
         )
     texts = frame.loc[mask, "text"].astype(str).tolist()
-    emb = _embed(texts, config)
+    emb = coder.embed(texts, config)
     threshold = config.threshold if config.threshold is not None else float(meta["threshold"])
     assignments, scores = _apply_coder(coder, frame, mask, texts, emb, threshold, config)
     manifest.update(
@@ -1009,6 +1008,32 @@ def _label_matrix(lists: list[list[str]], labels: list[str], multi: bool) -> np.
         for it in items:
             y[r, index[it]] = 1
     return y
+
+
+#: Trained mode fine-tunes the embedding model (``finetune="auto"``) from this many texts.
+TUNE_MIN_TEXTS = 200
+#: Passes over the coded texts, and the most texts seen in all (about 3 minutes on 2 cores).
+TUNE_EPOCHS = 3
+TUNE_MAX_EXAMPLES = 8_000
+
+
+def _tune_in_trained_mode(config: CodeConfig, n_texts: int) -> bool:
+    if config.finetune == "auto":
+        return n_texts >= TUNE_MIN_TEXTS
+    return bool(config.finetune)
+
+
+def _encoder_summary(encoder: Any, n_texts: int, held_out: bool) -> dict[str, Any]:
+    if encoder is None:
+        return {"tuned": False}
+    return {
+        "tuned": True,
+        "texts": n_texts,
+        "epochs": round(min(n_texts * TUNE_EPOCHS, TUNE_MAX_EXAMPLES) / max(n_texts, 1), 2),
+        "method": "cosine-softmax head, cross-entropy, rare codes weighted up "
+        "(covidlearning.finetune), on "
+        + ("the sample minus its held-out part" if held_out else "the whole sample"),
+    }
 
 
 def train_and_code(
@@ -1074,17 +1099,36 @@ def train_and_code(
 
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
-    emb_all = _embed(texts_tr + texts, config)
-    emb_tr, emb = emb_all[: len(texts_tr)], emb_all[len(texts_tr) :]
-    t_embed = time.perf_counter() - t0
-
     rng = np.random.default_rng(config.seed)
-    held: dict[str, Any] | None = None
-    temperature = 1.0
+    ho = fit_idx = np.arange(0)
     if config.holdout > 0 and len(texts_tr) >= 50:
         perm = rng.permutation(len(texts_tr))
         n_ho = int(round(config.holdout * len(texts_tr)))
         ho, fit_idx = perm[:n_ho], perm[n_ho:]
+    tune_idx = fit_idx if len(ho) else np.arange(len(texts_tr))
+    encoder, t_tune = None, 0.0
+    if _tune_in_trained_mode(config, len(tune_idx)):
+        from covidlearning.finetune import encode, tune_encoder
+
+        encoder = tune_encoder(
+            [texts_tr[i] for i in tune_idx],
+            _label_matrix([lists[i] for i in tune_idx], labels, True),
+            model=config.embedding_model,
+            seed=config.seed,
+            epochs=TUNE_EPOCHS,
+            max_examples=TUNE_MAX_EXAMPLES,
+            progress=len(tune_idx) * TUNE_EPOCHS > 500,
+        )
+        t_tune = time.perf_counter() - t0
+        emb_all = encode(encoder, texts_tr + texts)
+    else:
+        emb_all = _embed(texts_tr + texts, config)
+    emb_tr, emb = emb_all[: len(texts_tr)], emb_all[len(texts_tr) :]
+    t_embed = time.perf_counter() - t0
+
+    held: dict[str, Any] | None = None
+    temperature = 1.0
+    if len(ho):
         sub = LinearCoder(labels, multi, config.seed)
         sub.fit([texts_tr[i] for i in fit_idx], emb_tr[fit_idx], y[fit_idx])
         temperature = sub.calibrate([texts_tr[i] for i in ho], emb_tr[ho], y[ho])
@@ -1102,6 +1146,7 @@ def train_and_code(
     t_holdout = time.perf_counter() - t0 - t_embed
 
     model = LinearCoder(labels, multi, config.seed).fit(texts_tr, emb_tr, y)
+    model.encoder = encoder
     model.temperature = temperature
     if held is not None and multi:
         model.cut = held["cut"]
@@ -1132,12 +1177,14 @@ def train_and_code(
                 ),
                 "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + MiniLM embeddings, "
                 "blended with LinearSVC on embeddings",
+                "encoder": _encoder_summary(encoder, len(tune_idx), bool(len(ho))),
             },
             "context": _trained_context(),
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
             "timings_s": {
-                "embedding": round(t_embed, 2),
+                "fine_tuning": round(t_tune, 2),
+                "embedding": round(t_embed - t_tune, 2),
                 "holdout_fit": round(t_holdout, 2),
                 "total": round(elapsed, 2),
             },

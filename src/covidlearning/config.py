@@ -100,10 +100,12 @@ class CodeConfig(StrictModel):
         "this share of the first theme's (multi-label codebooks and samples).",
     )
     seed: int = Field(42, description="Random seed.")
-    finetune: bool = Field(
-        False,
-        description="Few-shot: fine-tune the embedding model on the codebook's examples "
-        "first (experimental; about 20-60 s on CPU).",
+    finetune: bool | Literal["auto"] = Field(
+        "auto",
+        description="Fine-tune the embedding model on the coded texts first. 'auto': in "
+        "trained mode when the sample has at least 200 coded texts (a few minutes on CPU; "
+        "the tuned encoder is saved with the coder), never in few-shot mode (experimental "
+        "there: no clear gain on the LSBU units).",
     )
     epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
     lexical_weight: float = Field(

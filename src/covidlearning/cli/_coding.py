@@ -153,12 +153,15 @@ def run_cmd(
         ),
     ] = "auto",
     finetune: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Few-shot: fine-tune the embedding model on the examples first "
-            "(experimental, minutes on a busy CPU; no clear gain on the LSBU units)."
+            "--finetune/--no-finetune",
+            help="Fine-tune the embedding model on the coded texts first. Default: yes with "
+            "--train and at least 200 coded texts (a few minutes on CPU; the tuned encoder is "
+            "saved with the coder); no with a codebook (experimental there).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
     from pydantic import ValidationError
@@ -200,7 +203,7 @@ def run_cmd(
     try:
         config = CodeConfig(
             codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed,
-            finetune=finetune, context=context,
+            finetune="auto" if finetune is None else finetune, context=context,
         )  # fmt: skip
     except ValidationError as exc:
         problem = one_line(exc).replace("context", "--context")
