@@ -20,7 +20,7 @@ swing by +-0.05, so a single figure says little. This script repeats each measur
 Reads ../shared/eval (never copied into the repository); prints a table and writes
 ``benchmarks/results/dev-coding.csv``.
 
-    .venv/bin/python benchmarks/dev_eval_coding.py [--parts fewshot,single,multi]
+    .venv/bin/python benchmarks/dev_eval_coding.py [--parts fewshot,single,multi] [--finetune off]
 """
 
 from __future__ import annotations
@@ -136,12 +136,13 @@ def _baseline(tr_texts, tr_y, te_texts, multi: bool):
     return model.predict(tf.transform(te_texts))
 
 
-def trained(multi: bool, splits: list[int]) -> list[dict]:
+def trained(multi: bool, splits: list[int], finetune: bool | str = "auto") -> list[dict]:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import MultiLabelBinarizer
 
     from covidlearning.coding import train_and_code
+    from covidlearning.config import CodeConfig
 
     fb = pd.read_csv(EVAL / "nhs_feedback_trust_b.csv", dtype={"id": str})
     texts, labels = fb["text"].astype(str).tolist(), [[c] for c in fb["subcategory"]]
@@ -166,7 +167,8 @@ def trained(multi: bool, splits: list[int]) -> list[dict]:
         tr, te = train_test_split(np.arange(len(texts)), test_size=0.2, random_state=rs)
         tr_texts, te_texts = [texts[i] for i in tr], [texts[i] for i in te]
         train = _frame(tr, tr_texts, [";".join(labels[i]) for i in tr])
-        res = train_and_code(train, "code", _frame(te, te_texts), ";" if multi else None)
+        config = CodeConfig(finetune=finetune)
+        res = train_and_code(train, "code", _frame(te, te_texts), ";" if multi else None, config)
         pred = res.assignments["themes"].str.split(";")
         if multi:
             y_te = mlb.transform([labels[i] for i in te])
@@ -189,6 +191,10 @@ def main() -> None:
     ap.add_argument("--parts", default="fewshot,fewshot_trustb,single,multi")
     ap.add_argument("--draws", type=int, default=10, help="few-shot example draws")
     ap.add_argument("--splits", default="42,1,2,3,4", help="train/test split seeds")
+    ap.add_argument(
+        "--finetune", default="auto", choices=["auto", "on", "off"],
+        help="trained parts: fine-tune the embedding model (auto: from 200 coded texts)",
+    )  # fmt: skip
     args = ap.parse_args()
     if not EVAL.is_dir():
         sys.exit("../shared/eval is absent: nothing to measure")
@@ -200,10 +206,11 @@ def main() -> None:
         rows += fewshot(args.draws)
     if "fewshot_trustb" in parts:
         rows += fewshot_trustb(max(1, args.draws // 5))
+    tune = {"auto": "auto", "on": True, "off": False}[args.finetune]
     if "single" in parts:
-        rows += trained(False, splits)
+        rows += trained(False, splits, tune)
     if "multi" in parts:
-        rows += trained(True, splits)
+        rows += trained(True, splits, tune)
     table = pd.DataFrame(rows)
     table["ratio"] = table["ours"] / table["baseline"]
     RESULTS.mkdir(parents=True, exist_ok=True)

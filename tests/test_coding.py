@@ -310,7 +310,8 @@ def test_cli_trained_then_audit_loop(files):
 @pytest.mark.parametrize(
     "case",
     ["missing file", "empty codebook", "duplicate ids", "missing column", "unknown label",
-     "no mode", "train without label column", "model and codebook", "no saved model"],
+     "no mode", "train without label column", "model and codebook", "no saved model",
+     "finetune with model", "finetune without examples"],
 )  # fmt: skip
 def test_cli_bad_input_exit_2(files, case, capsys):
     tmp, inp, cb, train = files
@@ -335,6 +336,11 @@ def test_cli_bad_input_exit_2(files, case, capsys):
         args = [*base, "--model", str(tmp), "--codebook", str(cb)]
     elif case == "no saved model":
         args = [*base, "--model", str(tmp)]
+    elif case == "finetune with model":
+        args = [*base, "--model", str(tmp), "--no-finetune"]
+    elif case == "finetune without examples":
+        (tmp / "n.yaml").write_text("name: x\nthemes:\n- {id: a, name: A}\n- {id: b, name: B}\n")
+        args = [*base, "--codebook", str(tmp / "n.yaml"), "--finetune"]
     else:
         args = [*base, "--train", str(train)]
     assert cli_run(args) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,28 +51,47 @@ def test_bad_targets_are_refused():
 
 @pytest.mark.slow
 def test_tuning_pulls_texts_of_a_code_together_and_saves_exactly(tmp_path):
-    from covidlearning.embed import model_id
+    import torch
+    from safetensors.torch import load_file, save_file
+
     from covidlearning.finetune import encode, load_encoder, save_encoder, tune_encoder
 
     texts = WAIT_PHONE + WAIT_ROOM
     y = np.array([0] * len(WAIT_PHONE) + [1] * len(WAIT_ROOM))
     base = coding._embed(texts, CodeConfig())
-    st = tune_encoder(texts, np.eye(2)[y], epochs=4, batch_size=4, progress=False)
+    # a third, unused code column is dropped, not trained towards
+    targets = np.column_stack([np.eye(2)[y], np.zeros(len(y))])
+    state = torch.random.get_rng_state()
+    st = tune_encoder(texts, targets, epochs=4, batch_size=4, progress=False)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global generator is untouched
     tuned = encode(st, texts, progress=False)
     assert tuned.shape == base.shape and np.allclose(np.linalg.norm(tuned, axis=1), 1, atol=1e-5)
     assert _margin(tuned, y) > _margin(base, y) + 0.05
 
-    path = save_encoder(st, tmp_path / "encoder.safetensors", model_id())
+    path = save_encoder(st, tmp_path / "encoder.safetensors")
     assert path.stat().st_size < 60e6  # transformer layers only, not the word embeddings
     again = encode(load_encoder(path), texts, progress=False)
     assert np.array_equal(again, tuned)
     # the same seed tunes the same weights
-    twin = tune_encoder(texts, np.eye(2)[y], epochs=4, batch_size=4, progress=False)
+    twin = tune_encoder(texts, targets, epochs=4, batch_size=4, progress=False)
     assert np.array_equal(encode(twin, texts, progress=False), tuned)
 
-    with pytest.raises(InputError, match="not from"):
-        save_encoder(st, tmp_path / "other.safetensors", "some/other-model")
-        load_encoder(tmp_path / "other.safetensors")
+    with pytest.raises(InputError, match="not a .* one from"):
+        load_encoder(path, model=str(tmp_path))  # a folder that is not the base model
+    tensors = load_file(path)
+    name = next(iter(tensors))
+    tensors[name] = torch.zeros(3)
+    with open(path, "rb") as fh:  # keep the metadata, break one shape
+        from safetensors import safe_open
+
+        meta = safe_open(str(path), framework="pt").metadata()
+        del fh
+    save_file(tensors, tmp_path / "bad.safetensors", metadata=meta)
+    with pytest.raises(InputError, match="does not fit"):
+        load_encoder(tmp_path / "bad.safetensors")
+    save_file(tensors, tmp_path / "moved.safetensors", metadata={**meta, "frozen_sha256": "0"})
+    with pytest.raises(InputError, match="has changed since"):
+        load_encoder(tmp_path / "moved.safetensors")
     (tmp_path / "broken.safetensors").write_bytes(b"nope")
     with pytest.raises(InputError, match="can't be read"):
         load_encoder(tmp_path / "broken.safetensors")
@@ -91,15 +112,31 @@ def test_trained_mode_saves_the_tuned_encoder_and_recodes_identically(tmp_path):
     )  # fmt: skip
     cfg = CodeConfig(finetune=True, holdout=0)
     res = coding.train_and_code(train, "code", new, None, cfg)
+    assert res.manifest["timings_s"]["fine_tuning"] > 0
     enc = res.manifest["training"]["encoder"]
     assert enc["tuned"] and enc["texts"] == len(rows)
     res.save(tmp_path / "run")
     files = sorted(p.name for p in (tmp_path / "run" / "model").iterdir())
     assert files == ["coder.json", "coder.safetensors", "encoder.safetensors"]
+    model = tmp_path / "run" / "model"
     again = coding.code_with_model(new, tmp_path / "run")
     pd.testing.assert_frame_equal(again.assignments, res.assignments)
     pd.testing.assert_frame_equal(again.scores, res.scores)
     assert res.assignments["themes"].tolist() == ["phone", "room"]
+
+    # the coder checks that its encoder is the one it was trained with
+    meta = json.loads((model / "coder.json").read_text())
+    (model / "coder.json").write_text(json.dumps({**meta, "encoder": "/etc/passwd"}))
+    with pytest.raises(InputError, match="names the encoder"):
+        coding.code_with_model(new, model)
+    (model / "coder.json").write_text(json.dumps({**meta, "encoder_sha256": "0" * 64}))
+    with pytest.raises(InputError, match="checksum differs"):
+        coding.coder_folder(model)
+    (model / "coder.json").write_text(json.dumps(meta))
+    (model / "encoder.safetensors").rename(tmp_path / "aside")
+    with pytest.raises(InputError, match="tuned encoder is missing"):
+        coding.coder_folder(tmp_path / "run")
+    (tmp_path / "aside").rename(model / "encoder.safetensors")
 
     # a frozen run leaves no encoder behind in the same folder
     frozen = coding.train_and_code(train, "code", new, None, CodeConfig(finetune=False))
@@ -120,3 +157,43 @@ def test_finetune_option_is_auto_on_or_off():
     assert not coding._tune_in_trained_mode(CodeConfig(), coding.TUNE_MIN_TEXTS - 1)
     assert coding._tune_in_trained_mode(CodeConfig(finetune=True), 10)
     assert not coding._tune_in_trained_mode(CodeConfig(finetune=False), 10_000)
+
+
+def test_holdout_keeps_copies_of_a_text_on_one_side():
+    texts = [f"comment {i % 40}" for i in range(100)] + ["Same  text", "same text"]
+    ho, fit = coding._holdout_split(texts, 0.2, seed=3)
+    assert sorted(np.r_[ho, fit].tolist()) == list(range(len(texts)))
+    assert 18 <= len(ho) <= 24
+    norm = [" ".join(t.lower().split()) for t in texts]
+    assert not {norm[i] for i in ho} & {norm[i] for i in fit}
+    again, _ = coding._holdout_split(texts, 0.2, seed=3)
+    assert np.array_equal(again, ho)
+
+
+def test_held_out_texts_never_reach_the_tuning(monkeypatch, hashed_coding_embeddings):
+    """Trained mode tunes on the sample minus its held-out part (stubbed tuning)."""
+    from covidlearning import finetune
+
+    _hashed_embed = hashed_coding_embeddings
+
+    seen = {}
+
+    def fake_tune(texts, targets, **kw):
+        seen["texts"] = list(texts)
+        return "tuned"
+
+    monkeypatch.setattr(finetune, "tune_encoder", fake_tune)
+    monkeypatch.setattr(finetune, "encode", lambda st, texts, progress=True: _hashed_embed(texts))
+    rng = np.random.default_rng(0)
+    words = {"a": "bus parking car road", "b": "food meal tea lunch"}
+    rows = [(" ".join(rng.choice(words[c].split(), 5)) + f" n{i}", c)
+            for i in range(300) for c in "ab"]  # fmt: skip
+    train = pd.DataFrame(
+        {"id": [f"s{i}" for i in range(len(rows))], "text": [r[0] for r in rows],
+         "status": "ok", "duplicate": False, "code": [r[1] for r in rows]}
+    )  # fmt: skip
+    res = coding.train_and_code(train, "code", train.head(5), None, CodeConfig(finetune=True))
+    held = set(res.comparison["id"])
+    tuned_ids = set(train.loc[train["text"].isin(seen["texts"]), "id"])
+    assert len(held) == 120 and len(tuned_ids) == 480 and not held & tuned_ids
+    assert res.manifest["training"]["encoder"]["texts"] == 480

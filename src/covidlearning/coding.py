@@ -133,7 +133,8 @@ class CodingResult:
         Files: ``assignments.csv``, ``scores.csv``, ``theme_counts.csv``,
         ``manifest.json``; with human codes also ``agreement.json``,
         ``comparison.csv`` and ``confusion.png``/``confusion.svg``; in trained mode
-        the coder in ``model/`` (``coder.safetensors`` + ``coder.json``).
+        the coder in ``model/`` (``coder.safetensors`` + ``coder.json``, and
+        ``encoder.safetensors`` when the embedding model was fine-tuned).
         """
         import shutil
 
@@ -786,12 +787,12 @@ class LinearCoder:
         tensors["char.idf"] = np.asarray(self._char.idf_, dtype=float)
         atomic_write_bytes(model_dir / CODER_WEIGHTS, save(tensors, {"format": CODER_FORMAT}))
         (model_dir / CODER_ENCODER).unlink(missing_ok=True)
+        encoder_sha = None
         if self.encoder is not None:
-            from covidlearning.embed import model_id
+            from covidlearning._io import sha256_file
             from covidlearning.finetune import save_encoder
 
-            base = (info or {}).get("embedding_model", DEFAULT_MODEL)
-            save_encoder(self.encoder, model_dir / CODER_ENCODER, model_id(base))
+            encoder_sha = sha256_file(save_encoder(self.encoder, model_dir / CODER_ENCODER))
         meta = {
             "format": CODER_FORMAT,
             "labels": self.labels,
@@ -801,6 +802,7 @@ class LinearCoder:
             "cut": self.cut,
             "embedding_weight": EMBEDDING_WEIGHT,
             "encoder": CODER_ENCODER if self.encoder is not None else None,
+            "encoder_sha256": encoder_sha,
             "word_terms": _terms(self._word),
             "char_terms": _terms(self._char),
             **(info or {}),
@@ -844,11 +846,11 @@ class LinearCoder:
         coder.weights = {
             f"{b}.{p}": tensors[f"{b}.{p}"] for b in _BLOCKS for p in ("weight", "bias")
         }
-        if meta.get("encoder"):
+        if meta.get("encoder") is not None:
             from covidlearning.finetune import load_encoder
 
-            base = meta.get("embedding_model", DEFAULT_MODEL)
-            coder.encoder = load_encoder(model_dir / meta["encoder"], base)
+            path = _encoder_file(model_dir, meta)
+            coder.encoder = load_encoder(path, meta.get("embedding_model", DEFAULT_MODEL))
         return coder, meta
 
     def embed(self, texts: list[str], config: CodeConfig) -> np.ndarray:
@@ -875,7 +877,41 @@ def coder_folder(path: str | Path) -> Path:
     folder = path / "model" if (path / "model" / CODER_META).exists() else path
     if not ((folder / CODER_META).exists() and (folder / CODER_WEIGHTS).exists()):
         raise InputError(f"no saved coder in {path} ({CODER_META} + {CODER_WEIGHTS})", _CODER_FIX)
+    import json
+
+    try:
+        meta = json.loads((folder / CODER_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return folder  # reported when the coder is read
+    if isinstance(meta, dict) and meta.get("encoder") is not None:
+        _encoder_file(folder, meta)
     return folder
+
+
+def _encoder_file(model_dir: Path, meta: dict[str, Any]) -> Path:
+    """The tuned encoder a saved coder names, checked against the checksum it recorded.
+
+    Raises:
+        InputError: the entry is not this version's file name, the file is missing, or
+            it is not the encoder the coder was trained with.
+    """
+    from covidlearning._io import sha256_file
+
+    if meta.get("encoder") != CODER_ENCODER:
+        raise InputError(
+            f"{model_dir / CODER_META} names the encoder {meta.get('encoder')!r}, "
+            f"not {CODER_ENCODER!r}",
+            _CODER_FIX,
+        )
+    path = model_dir / CODER_ENCODER
+    if not path.is_file():
+        raise InputError(f"the coder's tuned encoder is missing: {path}", _CODER_FIX)
+    if sha256_file(path) != meta.get("encoder_sha256"):
+        raise InputError(
+            f"{path} is not the encoder this coder was trained with (checksum differs)",
+            _CODER_FIX,
+        )
+    return path
 
 
 def _terms(vectorizer: Any) -> list[str]:
@@ -970,8 +1006,8 @@ def code_with_model(
         InputError: no readable coder there, or nothing to code.
     """
     config = config or CodeConfig()
-    coder, meta = load_coder(model_dir)
     _check_frame(frame)
+    coder, meta = load_coder(model_dir)
     t0 = time.perf_counter()
     config = config.model_copy(update={"embedding_model": meta["embedding_model"]})
     mask = _coded_mask(frame)
@@ -1015,6 +1051,28 @@ TUNE_MIN_TEXTS = 200
 #: Passes over the coded texts, and the most texts seen in all (about 3 minutes on 2 cores).
 TUNE_EPOCHS = 3
 TUNE_MAX_EXAMPLES = 8_000
+
+
+def _holdout_split(texts: list[str], share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices held out (about ``share`` of the texts) and fitted on.
+
+    Copies of a text (same words, case and spacing aside) stay on one side, so the
+    agreement measured on the held-out part is not flattered by texts the coder (and the
+    fine-tuned encoder) saw in training.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(texts):
+        groups.setdefault(" ".join(t.lower().split()), []).append(i)
+    members = list(groups.values())
+    target = int(round(share * len(texts)))
+    held: list[int] = []
+    for g in np.random.default_rng(seed).permutation(len(members)):
+        if len(held) >= target:
+            break
+        held.extend(members[g])
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[held] = True
+    return np.asarray(held, dtype=int), np.flatnonzero(~mask)
 
 
 def _tune_in_trained_mode(config: CodeConfig, n_texts: int) -> bool:
@@ -1099,15 +1157,12 @@ def train_and_code(
 
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
-    rng = np.random.default_rng(config.seed)
     ho = fit_idx = np.arange(0)
     if config.holdout > 0 and len(texts_tr) >= 50:
-        perm = rng.permutation(len(texts_tr))
-        n_ho = int(round(config.holdout * len(texts_tr)))
-        ho, fit_idx = perm[:n_ho], perm[n_ho:]
+        ho, fit_idx = _holdout_split(texts_tr, config.holdout, config.seed)
     tune_idx = fit_idx if len(ho) else np.arange(len(texts_tr))
     encoder, t_tune = None, 0.0
-    if _tune_in_trained_mode(config, len(tune_idx)):
+    if _tune_in_trained_mode(config, len(texts_tr)):
         from covidlearning.finetune import encode, tune_encoder
 
         encoder = tune_encoder(

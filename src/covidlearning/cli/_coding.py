@@ -175,6 +175,12 @@ def run_cmd(
             "--model codes with a saved coder, so --codebook and --train don't apply",
             "Pass either --model, or --codebook/--train",
         )
+    if model is not None and finetune is not None:
+        raise InputError(
+            "--finetune/--no-finetune don't apply to --model: the saved coder keeps the "
+            "encoder it was trained with",
+            "Drop the option, or retrain with --train",
+        )
     if model is not None:  # fail fast, before the table is read
         from covidlearning.coding import coder_folder
 
@@ -188,6 +194,11 @@ def run_cmd(
     book = load_codebook(codebook) if codebook is not None else None
     if book is not None and train is None:
         book.check_can_compare(f"codebook {codebook.name}")
+        if finetune and not book.has_examples:
+            raise InputError(
+                f"--finetune needs examples to tune on, and codebook {codebook.name} has none",
+                "Add example quotes to the codebook's themes, or code with --train",
+            )
     if train is not None:
         _check_table(train)
     if gold is not None:
@@ -259,10 +270,14 @@ def run_cmd(
             result.agreement["codes_not_in_training"] = unseen
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
     if model is not None:
-        from covidlearning.coding import CODER_WEIGHTS, coder_folder
+        from covidlearning.coding import CODER_ENCODER, CODER_WEIGHTS, coder_folder
 
-        weights = coder_folder(model) / CODER_WEIGHTS
-        inputs["model"] = {"path": str(model), "sha256": sha256_file(weights)}
+        folder = coder_folder(model)
+        inputs["model"] = {"path": str(model), "sha256": sha256_file(folder / CODER_WEIGHTS)}
+        if (folder / CODER_ENCODER).is_file() and result.manifest["training"].get(
+            "encoder", {}
+        ).get("tuned"):
+            inputs["model"]["encoder_sha256"] = sha256_file(folder / CODER_ENCODER)
     for name, path in (("codebook", codebook), ("train", train), ("gold", gold)):
         if path is not None:
             inputs[name] = {"path": str(path), "sha256": sha256_file(path)}
