@@ -1230,8 +1230,9 @@ def train_and_code(
                     if multi
                     else None
                 ),
-                "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + MiniLM embeddings, "
-                "blended with LinearSVC on embeddings",
+                "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + "
+                + ("fine-tuned " if encoder is not None else "")
+                + "MiniLM embeddings, blended with LinearSVC on the embeddings and ridge",
                 "encoder": _encoder_summary(encoder, len(tune_idx), bool(len(ho))),
             },
             "context": _trained_context(),
