@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from covidlearning import coding
+from covidlearning._io import sha256_file
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
@@ -120,6 +121,7 @@ def test_trained_mode_saves_the_tuned_encoder_and_recodes_identically(tmp_path):
     assert files == ["coder.json", "coder.safetensors", "encoder.safetensors"]
     model = tmp_path / "run" / "model"
     again = coding.code_with_model(new, tmp_path / "run")
+    assert again.manifest["encoder_sha256"] == sha256_file(model / "encoder.safetensors")
     pd.testing.assert_frame_equal(again.assignments, res.assignments)
     pd.testing.assert_frame_equal(again.scores, res.scores)
     assert res.assignments["themes"].tolist() == ["phone", "room"]
@@ -130,8 +132,9 @@ def test_trained_mode_saves_the_tuned_encoder_and_recodes_identically(tmp_path):
     with pytest.raises(InputError, match="names the encoder"):
         coding.code_with_model(new, model)
     (model / "coder.json").write_text(json.dumps({**meta, "encoder_sha256": "0" * 64}))
+    coding.coder_folder(model)  # the fast check before the table is read: name and file
     with pytest.raises(InputError, match="checksum differs"):
-        coding.coder_folder(model)
+        coding.code_with_model(new, model)
     (model / "coder.json").write_text(json.dumps(meta))
     (model / "encoder.safetensors").rename(tmp_path / "aside")
     with pytest.raises(InputError, match="tuned encoder is missing"):

@@ -884,16 +884,16 @@ def coder_folder(path: str | Path) -> Path:
     except (OSError, ValueError):
         return folder  # reported when the coder is read
     if isinstance(meta, dict) and meta.get("encoder") is not None:
-        _encoder_file(folder, meta)
+        _encoder_file(folder, meta, checksum=False)  # the checksum is checked on loading
     return folder
 
 
-def _encoder_file(model_dir: Path, meta: dict[str, Any]) -> Path:
+def _encoder_file(model_dir: Path, meta: dict[str, Any], checksum: bool = True) -> Path:
     """The tuned encoder a saved coder names, checked against the checksum it recorded.
 
     Raises:
         InputError: the entry is not this version's file name, the file is missing, or
-            it is not the encoder the coder was trained with.
+            (``checksum``) it is not the encoder the coder was trained with.
     """
     from covidlearning._io import sha256_file
 
@@ -906,7 +906,7 @@ def _encoder_file(model_dir: Path, meta: dict[str, Any]) -> Path:
     path = model_dir / CODER_ENCODER
     if not path.is_file():
         raise InputError(f"the coder's tuned encoder is missing: {path}", _CODER_FIX)
-    if sha256_file(path) != meta.get("encoder_sha256"):
+    if checksum and sha256_file(path) != meta.get("encoder_sha256"):
         raise InputError(
             f"{path} is not the encoder this coder was trained with (checksum differs)",
             _CODER_FIX,
@@ -1025,6 +1025,7 @@ def code_with_model(
     manifest.update(
         {
             "training": meta["training"],
+            "encoder_sha256": meta.get("encoder_sha256"),
             "context": _trained_context(),
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None

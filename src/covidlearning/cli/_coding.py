@@ -270,14 +270,12 @@ def run_cmd(
             result.agreement["codes_not_in_training"] = unseen
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
     if model is not None:
-        from covidlearning.coding import CODER_ENCODER, CODER_WEIGHTS, coder_folder
+        from covidlearning.coding import CODER_WEIGHTS, coder_folder
 
-        folder = coder_folder(model)
-        inputs["model"] = {"path": str(model), "sha256": sha256_file(folder / CODER_WEIGHTS)}
-        if (folder / CODER_ENCODER).is_file() and result.manifest["training"].get(
-            "encoder", {}
-        ).get("tuned"):
-            inputs["model"]["encoder_sha256"] = sha256_file(folder / CODER_ENCODER)
+        weights = coder_folder(model) / CODER_WEIGHTS
+        inputs["model"] = {"path": str(model), "sha256": sha256_file(weights)}
+        if result.manifest.get("encoder_sha256"):  # checked against the file on loading
+            inputs["model"]["encoder_sha256"] = result.manifest["encoder_sha256"]
     for name, path in (("codebook", codebook), ("train", train), ("gold", gold)):
         if path is not None:
             inputs[name] = {"path": str(path), "sha256": sha256_file(path)}
