@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -183,7 +184,7 @@ def test_held_out_texts_never_reach_the_tuning(monkeypatch, hashed_coding_embedd
 
     def fake_tune(texts, targets, **kw):
         seen["texts"] = list(texts)
-        return "tuned"
+        return SimpleNamespace(covidlearning_seen=3 * len(texts))
 
     monkeypatch.setattr(finetune, "tune_encoder", fake_tune)
     monkeypatch.setattr(finetune, "encode", lambda st, texts, progress=True: _hashed_embed(texts))
@@ -200,3 +201,4 @@ def test_held_out_texts_never_reach_the_tuning(monkeypatch, hashed_coding_embedd
     tuned_ids = set(train.loc[train["text"].isin(seen["texts"]), "id"])
     assert len(held) == 120 and len(tuned_ids) == 480 and not held & tuned_ids
     assert res.manifest["training"]["encoder"]["texts"] == 480
+    assert res.manifest["training"]["encoder"]["epochs"] == 3

@@ -1088,7 +1088,7 @@ def _encoder_summary(encoder: Any, n_texts: int, held_out: bool) -> dict[str, An
     return {
         "tuned": True,
         "texts": n_texts,
-        "epochs": round(min(n_texts * TUNE_EPOCHS, TUNE_MAX_EXAMPLES) / max(n_texts, 1), 2),
+        "epochs": round(encoder.covidlearning_seen / max(n_texts, 1), 2),
         "method": "cosine-softmax head, cross-entropy, rare codes weighted up "
         "(covidlearning.finetune), on "
         + ("the sample minus its held-out part" if held_out else "the whole sample"),

@@ -108,7 +108,8 @@ def tune_encoder(
 
     Returns:
         The tuned ``SentenceTransformer``, in eval mode; ``st.covidlearning_base`` holds
-        the id of the model it was tuned from.
+        the id of the model it was tuned from, ``st.covidlearning_seen`` how many texts
+        training read (passes times texts, or the cap).
 
     Raises:
         InputError: no texts, or a text without a code.
@@ -190,6 +191,7 @@ def tune_encoder(
     finally:
         torch.set_num_threads(threads)
         st.max_seq_length = limit
+    st.covidlearning_seen = seen
     st.eval()
     return st
 
