@@ -78,3 +78,40 @@ def test_label_prefers_collocation_and_title_case():
 def test_label_at_most_four_words():
     label = label_from_keywords(["red tape removed quickly today", "red", "tape"])
     assert 1 <= len(label.replace(",", "").split()) <= 4
+
+
+def test_collocation_shown_as_most_often_written():
+    # "clinics" and "clinical" share a stem; the pair keeps the words it is written with
+    docs = ["virtual clinics started", "virtual clinics worked well"] * 4 + [
+        "clinical teams",
+        "clinical decisions",
+        "clinical work",
+        "clinical staff rotas",
+        "clinical leads",
+        "parking was free",
+    ] * 2
+    tok = TopicTokenizer().fit(docs)
+    assert tok.display[tok._stem("clinics")] == "clinical"
+    assert tok("More virtual clinics") == ["virtual", "clinical", "virtual clinics"]
+
+
+def test_label_skips_phrase_fragments():
+    # "decisions based [on ...]" ends in a participle: a fragment, not a theme name
+    assert label_from_keywords(["decisions based", "planning", "priority"]) == "Planning, Priority"
+    assert label_from_keywords(["shared decisions", "planning"]) == "Shared Decisions"
+    assert label_from_keywords(["carers", "treated", "respect"]) == "Carers, Respect"
+    assert label_from_keywords(["needs", "speed", "bed"]) == "Needs, Speed"
+    assert label_from_keywords(["treated"]) == "Treated"  # nothing better to say
+
+
+def test_label_joins_words_written_together():
+    texts = ["Autonomy for the professional", "professional autonomy matters"] * 2
+    assert label_from_keywords(["professional", "autonomy"], texts=texts) == "Professional Autonomy"
+    texts = ["nurse meetings daily", "the nurse-meetings helped", "meetings"]
+    assert label_from_keywords(["meetings", "nurse"], texts=texts) == "Nurse Meetings"
+    # side by side in one text only, or never: two keywords
+    texts = ["professional autonomy", "autonomy of each professional"]
+    assert (
+        label_from_keywords(["professional", "autonomy"], texts=texts) == "Professional, Autonomy"
+    )
+    assert label_from_keywords(["professional", "autonomy"]) == "Professional, Autonomy"

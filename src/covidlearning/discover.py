@@ -470,7 +470,11 @@ def select_quotes(
     return [str(ids[cand[j]]) for j in chosen]
 
 
-def _unique_labels(labels: dict[int, str], keywords: dict[int, list[str]]) -> dict[int, str]:
+def _unique_labels(
+    labels: dict[int, str],
+    keywords: dict[int, list[str]],
+    texts: dict[int, list[str]] | None = None,
+) -> dict[int, str]:
     from covidlearning.text import label_from_keywords
 
     out: dict[int, str] = {}
@@ -480,7 +484,7 @@ def _unique_labels(labels: dict[int, str], keywords: dict[int, list[str]]) -> di
         extra = 0
         while lab in used and extra < len(keywords.get(t, [])):
             extra += 1
-            lab = label_from_keywords(keywords[t][extra:], max_words=4)
+            lab = label_from_keywords(keywords[t][extra:], max_words=4, texts=(texts or {}).get(t))
         if lab in used:
             lab = f"{lab} ({t})"
         used.add(lab)
@@ -710,11 +714,12 @@ def discover(
 
     keywords: dict[int, list[str]] = {}
     labels: dict[int, str] = {}
-    for t in sorted(set(final.tolist())):
+    members = {t: [docs[i] for i in np.flatnonzero(final == t)] for t in set(final.tolist())}
+    for t in sorted(members):
         words = [w for w, _ in (model.get_topic(t) or []) if w]
         keywords[t] = words
-        labels[t] = "Outliers" if t == -1 else label_from_keywords(words)
-    labels = _unique_labels(labels, keywords)
+        labels[t] = "Outliers" if t == -1 else label_from_keywords(words, texts=members[t])
+    labels = _unique_labels(labels, keywords, members)
     model.set_topic_labels({t: labels[t] for t in sorted(labels)})
     eligible = status == "ok"
     norm_keys = [" ".join(d.lower().split()) for d in docs]

@@ -10,7 +10,8 @@ every text of this domain that would otherwise top every topic.
 belong together (``consultations``/``consultation`` -> ``consultation``, shown as the
 group's most frequent surface form, so keywords stay readable) and which word pairs
 are collocations (``video consultation``), which it emits as one term beside the
-single words.
+single words, written as the pair is most often written (``virtual clinics``, not the
+stem groups' forms ``virtual clinical``).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class TopicTokenizer:
         self.min_pair_count = min_pair_count
         self.display: dict[str, str] = {}
         self.collocations: set[tuple[str, str]] = set()
+        self.phrases: dict[tuple[str, str], str] = {}
         from nltk.stem import PorterStemmer
         from nltk.tokenize import RegexpTokenizer
 
@@ -140,6 +142,15 @@ class TopicTokenizer:
         scored = [(p, s) for p, s in scored if s > 10.83]  # chi2(1) at p < 0.001
         scored.sort(key=lambda ps: (-ps[1], ps[0]))
         self.collocations = {p for p, _ in scored[: self.max_collocations]}
+        written: dict[tuple[str, str], Counter[str]] = {}
+        for i in range(len(stems) - 1):
+            key = (stems[i], stems[i + 1])
+            if key in self.collocations:
+                written.setdefault(key, Counter())[f"{pairs[i]} {pairs[i + 1]}"] += 1
+        self.phrases = {
+            key: min(forms.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
+            for key, forms in written.items()
+        }
         return self
 
     def terms(self, text: str) -> list[str]:
@@ -152,12 +163,30 @@ class TopicTokenizer:
         if self.collocations:
             for a, b in zip(words, words[1:], strict=False):
                 if a is not None and b is not None and (a, b) in self.collocations:
-                    out.append(f"{a} {b}")
+                    out.append(self.phrases.get((a, b), f"{a} {b}"))
         return out
 
     def __call__(self, text: str) -> list[str]:
         """Alias of :meth:`terms`, for ``CountVectorizer(tokenizer=...)``."""
         return self.terms(text)
+
+
+def _participle(word: str) -> bool:
+    """Whether a word looks like a past participle (``based``, ``shared``; not ``need``)."""
+    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
+
+
+def _as_written(a: str, b: str, texts: Sequence[str]) -> str | None:
+    """``"a b"`` or ``"b a"``, whichever is written side by side in 2+ texts (more often)."""
+    counts = {
+        phrase: sum(1 for t in texts if pat.search(t))
+        for phrase, pat in (
+            (f"{x} {y}", re.compile(rf"\b{re.escape(x)}[\s-]+{re.escape(y)}\b", re.IGNORECASE))
+            for x, y in ((a, b), (b, a))
+        )
+    }
+    best = max(counts, key=lambda k: counts[k])  # ties: the keywords' own order
+    return best if counts[best] >= 2 else None
 
 
 def make_vectorizer(tokenizer: TopicTokenizer, n_docs: int):
@@ -175,18 +204,25 @@ def make_vectorizer(tokenizer: TopicTokenizer, n_docs: int):
     )
 
 
-def label_from_keywords(keywords: Sequence[str], max_words: int = 4) -> str:
+def label_from_keywords(
+    keywords: Sequence[str], max_words: int = 4, texts: Sequence[str] | None = None
+) -> str:
     """Build a short title-cased label (2-4 words) from ranked keywords/keyphrases.
 
     A collocation among the top keywords leads; further keywords are added until
     the label holds at least two words, never repeating a word or its root
-    (``leaders`` after ``leadership``).
+    (``leaders`` after ``leadership``). A keyword ending in a past participle is not
+    used: alone it names no theme (``treated``), and a phrase ending in one is a
+    fragment of a longer one (``decisions based [on need]``). Given the
+    topic's ``texts``, two single words written side by side in at least two of them
+    become one phrase (``professional``, ``autonomy`` -> ``Professional Autonomy``).
 
     Examples:
         >>> label_from_keywords(["video", "video consultation", "remote", "digital"])
         'Video Consultation'
     """
     kws = [k.strip() for k in keywords if k and k.strip()]
+    kws = [k for k in kws if not _participle(k.split()[-1])] or kws
     if not kws:
         return "Unlabelled"
     top = kws[:5]
@@ -208,5 +244,7 @@ def label_from_keywords(keywords: Sequence[str], max_words: int = 4) -> str:
         n_words += len(words)
         if n_words >= 2:
             break
+    if len(parts) == 2 and " " not in parts[0] + parts[1] and texts:
+        parts = [_as_written(parts[0], parts[1], texts) or ", ".join(parts)]
     label = ", ".join(parts) if parts else kws[0]
     return re.sub(r"\b([a-z])", lambda m: m.group(1).upper(), label)
