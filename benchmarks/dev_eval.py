@@ -29,7 +29,7 @@ def ami(a, b) -> float:
     return float(adjusted_mutual_info_score(a, b))
 
 
-def ours(texts, seed: int, stability_runs: int = 0, context: str = "auto"):
+def ours(texts, seed: int, stability_runs: int = 0, context: str = "auto", refine: str = "auto"):
     from covidlearning.config import DiscoverConfig
     from covidlearning.discover import discover
 
@@ -41,7 +41,12 @@ def ours(texts, seed: int, stability_runs: int = 0, context: str = "auto"):
             "duplicate": False,
         }
     )
-    cfg = DiscoverConfig(seed=seed, stability_runs=stability_runs, context=context)
+    cfg = DiscoverConfig(
+        seed=seed,
+        stability_runs=stability_runs,
+        context=context,
+        refine={"auto": "auto", "on": True, "off": False}[refine],
+    )
     res = discover(frame, cfg, progress=False)
     topics = res.assignments["topic"].astype("string").fillna("excluded").tolist()
     return topics, res
@@ -79,6 +84,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-baselines", action="store_true")
     ap.add_argument("--context", default="auto", choices=["auto", "off"], help="row-order context")
+    ap.add_argument(
+        "--refine", default="auto", choices=["auto", "on", "off"], help="self-training refinement"
+    )
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     from covidlearning.embed import embed_texts
@@ -97,7 +105,7 @@ def main() -> None:
         t0 = time.perf_counter()
         if key not in cache:
             emb = embed_texts(texts, progress=False)
-            topics, res = ours(texts, args.seed, context=args.context)
+            topics, res = ours(texts, args.seed, context=args.context, refine=args.refine)
             bt = None if args.no_baselines else default_bertopic(texts, emb, args.seed)
             cache[key] = (emb, topics, res, bt)
         emb, topics, res, bt = cache[key]

@@ -235,6 +235,7 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
         assert 1 <= len(str(row.label).replace(",", " ").split()) <= 4
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["stability"]["runs"] == 1
+    assert "refine" not in metrics  # auto: 90 texts is below REFINE_MIN_TEXTS
     # the rows are shuffled survey answers: their order carries no theme and is ignored
     assert metrics["context"]["used"] is False and metrics["context"]["moved"] == 0
     assert metrics["context"]["stickiness"] < 0.2
@@ -257,6 +258,56 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
     video_rows = [i for i, t in enumerate(src["answer"]) if "video" in str(t)]
     assert got.loc[0, "topic"] == a.loc[video_rows[0], "topic"]
     assert got.loc[1, "status"] == "candidate new theme"
+
+
+def test_refine_auto_runs_for_mid_sized_tables_only():
+    from covidlearning.discover import REFINE_MAX_TEXTS, REFINE_MIN_TEXTS, _refine_on
+
+    auto = DiscoverConfig()
+    assert not _refine_on(auto, REFINE_MIN_TEXTS - 1)
+    assert _refine_on(auto, REFINE_MIN_TEXTS) and _refine_on(auto, REFINE_MAX_TEXTS)
+    assert not _refine_on(auto, REFINE_MAX_TEXTS + 1)
+    assert _refine_on(DiscoverConfig(refine=True), 50)
+    assert not _refine_on(DiscoverConfig(refine=False), 3000)
+
+
+def test_moved_share_matches_themes_before_counting():
+    from covidlearning.discover import _moved_share
+
+    before = np.array([0, 0, 0, 1, 1, 1])
+    assert _moved_share(before, np.array([5, 5, 5, 2, 2, 2])) == 0  # renumbered only
+    assert _moved_share(before, np.array([5, 5, 2, 2, 2, 2])) == pytest.approx(1 / 6)
+
+
+@pytest.mark.slow
+def test_cli_discover_refine_tunes_and_reclusters_reproducibly(tmp_path):
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    from covidlearning.cli import run
+
+    src, truth = corpus_csv(tmp_path / "in.csv")
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"r{k}"
+        code = run(
+            ["discover", str(tmp_path / "in.csv"), "--text-column", "answer", "--id-column", "rid",
+             "--out", str(out), "--seed", "7", "--stability-runs", "2", "--refine"]
+        )  # fmt: skip
+        assert code == 0
+        outs.append(out)
+    for name in ("assignments.csv", "topics.csv", "metrics.json"):
+        assert filecmp.cmp(outs[0] / name, outs[1] / name, shallow=False), name
+    metrics = json.loads((outs[0] / "metrics.json").read_text())
+    ref = metrics["refine"]
+    assert ref["k"] >= 2 and ref["texts_tuned_on"] == 90 and 0 <= ref["changed_share"] <= 1
+    assert metrics["stability"]["runs"] == 2 and metrics["stability"]["texts"] == 90
+    assert 0 < metrics["stability"]["mean_ari"] <= 1
+    manifest = json.loads((outs[0] / "manifest.json").read_text())
+    assert "refine" in manifest["timings"] and manifest["parameters"]["refine"] is True
+    a = pd.read_csv(outs[0] / "assignments.csv", dtype={"id": str})
+    real = a["topic"].notna()
+    truth_real = [t for t, r in zip(truth, real, strict=True) if r]
+    assert adjusted_mutual_info_score(truth_real, a.loc[real, "topic"]) > 0.6
 
 
 @pytest.mark.slow

@@ -44,6 +44,7 @@ def run(root: Path, tmp_path_factory: pytest.TempPathFactory):
     cfg["reports_dir"] = str(tmp / "reports")
     cfg["redaction"]["log_dir"] = str(tmp / "anonymisation")
     cfg.setdefault("discover", {})["stability_runs"] = 0  # keep the test quick
+    cfg["discover"]["refine"] = False  # (test_discover covers the refinement)
     codebook = tmp / "keep.yaml"  # the evaluator's own framework, under code.codebook
     codebook.write_text(yaml.safe_dump(CODEBOOK, sort_keys=False))
     cfg.setdefault("code", {})["codebook"] = str(codebook)

@@ -71,6 +71,13 @@ class DiscoverConfig(StrictModel):
         description="Use the row order as context where neighbouring texts share themes "
         "(a document's units); 'auto' fits how far they do, 'off' ignores the order.",
     )
+    refine: bool | Literal["auto"] = Field(
+        "auto",
+        description="Self-training: fine-tune the embedding model on the first clustering's "
+        "themes, then cluster again (k-means, same k) in the tuned space. 'auto': on for "
+        "1,000-20,000 texts (short comments; a few minutes on CPU), off for documents' "
+        "units and very large tables.",
+    )
     n_quotes: int = Field(5, ge=1, le=20, description="Representative quotes per topic.")
     stability_runs: int = Field(
         5, ge=0, description="Extra seeds for the stability ARI (0 = skip)."

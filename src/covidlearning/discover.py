@@ -26,7 +26,12 @@ by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
    outliers (-1). By default each outlier is reassigned to the theme whose mean
    MiniLM embedding is most similar (status ``reassigned outlier``); with
    ``outliers="keep"`` they stay -1.
-4. **Large corpora.** Texts beyond the sample are placed by a 10-nearest-neighbour
+4. **Refinement** (1,000-20,000 texts; :func:`refine_clusters`). MiniLM is fine-tuned
+   to tell the themes found so far apart, every text is embedded again with it, and
+   k-means at the same k clusters the tuned space; outliers are handled again (the
+   row-order context has already shaped the themes it was tuned to). On short comments
+   this lets subjects outweigh tone.
+5. **Large corpora.** Texts beyond the sample are placed by a 10-nearest-neighbour
    vote among the sampled texts in the same representation, so memory stays
    O(n x dim); time goes to embedding, c-TF-IDF and the stability re-runs
    (see benchmarks/README.md).
@@ -98,6 +103,13 @@ TOPIC_COLUMNS = ["topic", "label", "size", "share", "keywords", "quote_ids"]
 MODEL_SUBDIR = "model"
 #: Row-order context: at most this many rounds of re-estimating theme means.
 CONTEXT_ROUNDS = 5
+#: Self-training refinement (``refine="auto"``) runs for this many usable texts: below,
+#: themes are few and small (documents' units, where the row-order context matters more);
+#: above, embedding every text again with the tuned model takes too long (about 70 texts/s).
+REFINE_MIN_TEXTS = 1000
+REFINE_MAX_TEXTS = 20000
+#: The refinement's fine-tuning reads each text once, and at most this many texts.
+REFINE_MAX_EXAMPLES = 8000
 META_FILE = "covidlearning.json"
 
 
@@ -672,36 +684,54 @@ def discover(
         res.embeddings = embeddings
         return res
 
-    # ---- outliers: themes smaller than min_topic_size (auto mode only)
-    sizes = pd.Series(raw).value_counts()
-    small = set(sizes[sizes < params.min_topic_size].index.tolist()) if n_topics is None else set()
-    topics = np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)
-    from covidlearning.quality import outlier_stats
-
-    metrics["outliers"] = outlier_stats(topics)
-    if (topics >= 0).sum() == 0:
-        return _no_themes(
-            frame, config, "every text fell in a group too small to be a theme", manifest, metrics
-        )
-    status = np.array(["ok"] * n, dtype=object)
-    prob = share.astype(float)
-    if config.outliers == "reassign" and (topics == -1).any():
-        cents = _centroids(embeddings, topics)
-        keys = list(cents)
-        mat = np.stack([cents[k] for k in keys])
-        out_idx = np.flatnonzero(topics == -1)
-        sims = embeddings[out_idx] @ mat.T
-        topics[out_idx] = np.array(keys)[sims.argmax(axis=1)]
-        prob[out_idx] = np.clip(sims.max(axis=1), 0, 1)
-        status[out_idx] = "reassigned outlier"
-    elif (topics == -1).any():
-        status[topics == -1] = "outlier"
-    metrics["reassigned_outliers"] = int((status == "reassigned outlier").sum())
+    # ---- outliers and row-order context; with refinement, a second pass (outliers only)
+    # on the themes k-means finds in the space tuned to the first pass's themes
     from covidlearning.context import DOCUMENT_COLUMN
+    from covidlearning.quality import outlier_stats
 
     documents = frame.loc[ok, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
     floor = params.min_topic_size if n_topics is None else 1
-    metrics["context"] = _order_context(embeddings, topics, prob, documents, config, floor)
+    refined: Refinement | None = None
+    for _pass in range(2):
+        # outliers: themes smaller than min_topic_size (auto mode only)
+        sizes = pd.Series(raw).value_counts()
+        small = set(sizes[sizes < floor].index.tolist()) if n_topics is None else set()
+        topics = np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)
+        metrics["outliers"] = outlier_stats(topics)
+        if (topics >= 0).sum() == 0:
+            return _no_themes(
+                frame,
+                config,
+                "every text fell in a group too small to be a theme",
+                manifest,
+                metrics,
+            )
+        status = np.array(["ok"] * n, dtype=object)
+        prob = share.astype(float)
+        if config.outliers == "reassign" and (topics == -1).any():
+            cents = _centroids(embeddings, topics)
+            keys = list(cents)
+            mat = np.stack([cents[k] for k in keys])
+            out_idx = np.flatnonzero(topics == -1)
+            sims = embeddings[out_idx] @ mat.T
+            topics[out_idx] = np.array(keys)[sims.argmax(axis=1)]
+            prob[out_idx] = np.clip(sims.max(axis=1), 0, 1)
+            status[out_idx] = "reassigned outlier"
+        elif (topics == -1).any():
+            status[topics == -1] = "outlier"
+        metrics["reassigned_outliers"] = int((status == "reassigned outlier").sum())
+        if refined is not None:
+            break  # the first pass's context already shaped the themes the model was tuned to
+        metrics["context"] = _order_context(embeddings, topics, prob, documents, config, floor)
+        if not _refine_on(config, n):
+            break
+        t0 = time.perf_counter()
+        refined = refine_clusters(
+            docs, topics, model=config.embedding_model, seed=config.seed, progress=progress
+        )
+        raw, share = refined.labels.copy(), refined.share.copy()
+        metrics["refine"] = refined.info
+        timings["refine"] = round(time.perf_counter() - t0, 3)
 
     # ---- describe with BERTopic (manual topic modelling: our clusters as y)
     t0 = time.perf_counter()
@@ -763,7 +793,7 @@ def discover(
     # ---- quality
     t0 = time.perf_counter()
     metrics.update(
-        _quality(model, docs, keywords, final, rep[sample], clus, params, config, progress)
+        _quality(model, docs, keywords, final, rep[sample], clus, params, config, progress, refined)
     )
     timings["quality"] = round(time.perf_counter() - t0, 3)
 
@@ -789,6 +819,102 @@ def discover(
         topic_of_doc=final.tolist(),
         model_meta=model_meta,
     )
+
+
+@dataclass
+class Refinement:
+    """What :func:`refine_clusters` found: themes in the tuned space and how it got there."""
+
+    labels: np.ndarray
+    share: np.ndarray
+    embeddings: np.ndarray
+    k: int
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _refine_on(config: DiscoverConfig, n: int) -> bool:
+    if config.refine == "auto":
+        return REFINE_MIN_TEXTS <= n <= REFINE_MAX_TEXTS
+    return bool(config.refine)
+
+
+def _kmeans(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, n_init=10, random_state=seed).fit_predict(embeddings).astype(int)
+
+
+def refine_clusters(
+    docs: Sequence[str],
+    labels: np.ndarray,
+    *,
+    model: str = "all-MiniLM-L6-v2",
+    seed: int = 42,
+    progress: bool = True,
+) -> Refinement:
+    """Self-training: tune the embedding model to a first clustering, then cluster again.
+
+    The encoder is fine-tuned to tell the first clustering's themes apart
+    (:func:`covidlearning.finetune.tune_encoder`: one pass, at most
+    :data:`REFINE_MAX_EXAMPLES` texts), every text is embedded again with it, and
+    k-means with the same number of themes partitions the tuned space. Tuning pulls
+    each theme's texts together along the directions that separate themes and away
+    from the ones that do not (on patient comments: how warmly a thing is praised), so
+    the second clustering follows topics more than tone. On 3,198 Trust B patient
+    comments it raised AMI with the human subcategories from 0.192 (k-means on MiniLM
+    given the true k) to 0.21-0.22 (benchmarks/README.md).
+
+    Args:
+        docs: the texts.
+        labels: the first clustering, one theme per text (-1: none, left out of tuning).
+        model: embedding model to tune.
+        seed: seeds the tuning and k-means.
+        progress: show progress bars.
+
+    Returns:
+        A :class:`Refinement`; ``share`` is, per text, the share of its 10 nearest
+        neighbours in the tuned space that are in its theme.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    from covidlearning.finetune import encode, tune_encoder
+
+    labels = np.asarray(labels, dtype=int)
+    keys = sorted(set(labels.tolist()) - {-1})
+    idx = np.flatnonzero(labels >= 0)
+    targets = np.zeros((len(idx), len(keys)))
+    col = {t: j for j, t in enumerate(keys)}
+    targets[np.arange(len(idx)), [col[t] for t in labels[idx].tolist()]] = 1.0
+    st = tune_encoder(
+        [docs[i] for i in idx],
+        targets,
+        model=model,
+        seed=seed,
+        epochs=1,
+        max_examples=REFINE_MAX_EXAMPLES,
+        balance=False,
+        progress=progress,
+    )
+    emb = encode(st, docs, progress=progress)
+    k = len(keys)
+    new = _kmeans(emb, k, seed)
+    nn = NearestNeighbors(n_neighbors=min(11, len(docs))).fit(emb)
+    _, ind = nn.kneighbors(emb)
+    share = (new[ind[:, 1:]] == new[:, None]).mean(axis=1)
+    info = {
+        "method": "fine-tune on the first clustering, then k-means in the tuned space",
+        "k": k,
+        "texts_tuned_on": int(st.covidlearning_seen),
+        "changed_share": round(float(_moved_share(labels, new)), 6),
+    }
+    return Refinement(labels=new, share=share, embeddings=emb, k=k, info=info)
+
+
+def _moved_share(before: np.ndarray, after: np.ndarray) -> float:
+    """Share of texts not in the theme that best matches their first theme (majority map)."""
+    table = pd.crosstab(before, after)
+    best = table.idxmax(axis=1)
+    return float(np.mean([after[i] != best[b] for i, b in enumerate(before.tolist())]))
 
 
 def _order_context(
@@ -910,6 +1036,7 @@ def _quality(
     params: Params,
     config: DiscoverConfig,
     progress: bool,
+    refined: Refinement | None = None,
 ) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
@@ -929,10 +1056,14 @@ def _quality(
     n_topics = None if config.topics == "auto" else int(config.topics)
     runs = range(1, config.stability_runs + 1)
     for r in tqdm(runs, desc="stability re-runs", disable=not progress or not len(runs)):
-        other = consensus_cluster(rep_sample, params, config.seed + 1000 * r, n_topics)
-        reruns.append(other.labels.tolist())
-    stab = stability(clus.labels.tolist(), reruns)
-    stab["texts"] = len(rep_sample)
+        if refined is None:
+            other = consensus_cluster(rep_sample, params, config.seed + 1000 * r, n_topics)
+            reruns.append(other.labels.tolist())
+        else:  # the tuned space is kept; its k-means is re-run with other seeds
+            reruns.append(_kmeans(refined.embeddings, refined.k, config.seed + 1000 * r).tolist())
+    base = clus.labels if refined is None else refined.labels
+    stab = stability(base.tolist(), reruns)
+    stab["texts"] = len(rep_sample) if refined is None else len(base)
     out["stability"] = stab
     return out
 

@@ -48,6 +48,15 @@ def discover_cmd(
             "'off' ignores the order."
         ),
     ] = "auto",
+    refine: Annotated[
+        bool | None,
+        typer.Option(
+            "--refine/--no-refine",
+            help="Fine-tune the embedding model on the first clustering's themes and "
+            "cluster again (default: on for 1,000-20,000 texts).",
+            show_default=False,
+        ),
+    ] = None,
     quotes: Annotated[int, typer.Option(help="Representative quotes per topic.")] = 5,
     stability_runs: Annotated[int, typer.Option(help="Extra seeds for stability (0 = skip).")] = 5,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
@@ -65,6 +74,7 @@ def discover_cmd(
             topics=_topics(topics),
             outliers=outliers,
             context=context,
+            refine="auto" if refine is None else refine,
             n_quotes=quotes,
             stability_runs=stability_runs,
         )
@@ -94,6 +104,13 @@ def discover_cmd(
         f"NPMI {'n/a' if npmi is None else f'{npmi:.3f}'}, "
         f"stability ARI {'n/a' if ari is None else f'{ari:.3f}'}; wrote {out}"
     )
+    ref = m.get("refine")
+    if ref:
+        typer.echo(
+            f"refined: embedding model tuned to the first {ref['k']} themes "
+            f"({ref['texts_tuned_on']} texts), then clustered again; "
+            f"{ref['changed_share']:.0%} of texts changed theme (--no-refine skips this)"
+        )
     ctx = m.get("context") or {}
     if ctx.get("used"):
         moved = int(ctx.get("moved", 0))
