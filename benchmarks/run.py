@@ -80,7 +80,7 @@ def random_encoder(texts: list[str]):
     return rng.normal(size=(len(texts), 384)).astype(np.float32)
 
 
-def worker(stage: str, n: int, cache: str, fake: bool = False) -> dict:
+def worker(stage: str, n: int, cache: str, fake: bool = False, refine: str = "auto") -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     texts = make_texts(n)
@@ -101,7 +101,9 @@ def worker(stage: str, n: int, cache: str, fake: bool = False) -> dict:
         frame = pd.DataFrame(
             {"id": [str(i) for i in range(n)], "text": texts, "status": "ok", "duplicate": False}
         )
-        res = discover(frame, DiscoverConfig(cache_dir=Path(cache)), progress=False)
+        # random vectors carry no themes for the refinement to tune MiniLM to: off
+        ref = False if fake else {"auto": "auto", "on": True, "off": False}[refine]
+        res = discover(frame, DiscoverConfig(cache_dir=Path(cache), refine=ref), progress=False)
         extra = {
             "topics": res.metrics.get("n_topics"),
             "stage_seconds": res.manifest.get("timings"),
@@ -140,11 +142,18 @@ def main() -> None:
         action="store_true",
         help="skip MiniLM: random vectors, to measure fit memory/time at large n quickly",
     )
+    ap.add_argument(
+        "--refine",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="self-training refinement in the fit stage (auto: 1,000-20,000 texts; "
+        "always off with --random-embeddings)",
+    )
     ap.add_argument("--worker", nargs=3, metavar=("STAGE", "N", "CACHE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         stage, n, cache = args.worker
-        print(json.dumps(worker(stage, int(n), cache, args.random_embeddings)))
+        print(json.dumps(worker(stage, int(n), cache, args.random_embeddings, args.refine)))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     stages = [s for s in STAGES if s in args.stages.split(",")]
@@ -154,7 +163,8 @@ def main() -> None:
         for n in sizes:
             for stage in stages:
                 p = subprocess.run(
-                    [sys.executable, __file__, "--worker", stage, str(n), cache]
+                    [sys.executable, __file__, "--worker", stage, str(n), cache,
+                     "--refine", args.refine]
                     + (["--random-embeddings"] if args.random_embeddings else []),
                     capture_output=True, text=True,
                 )  # fmt: skip
@@ -164,16 +174,21 @@ def main() -> None:
                 else:
                     row = json.loads(p.stdout.strip().splitlines()[-1])
                 row["embeddings"] = "random" if args.random_embeddings else "MiniLM"
+                row["refine"] = "off" if args.random_embeddings else args.refine
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     import pandas as pd
 
     table = pd.DataFrame(rows)
     tag = "-".join(str(s) for s in sizes) + ("-random" if args.random_embeddings else "")
+    tag += "" if args.refine == "auto" or args.random_embeddings else f"-refine-{args.refine}"
     table.to_csv(RESULTS / f"bench-{tag}.csv", index=False)
     meta = {"cpus": os.cpu_count(), "python": platform.python_version(), "rows": rows}
     (RESULTS / f"bench-{tag}.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-    want = ("stage", "n", "embeddings", "seconds", "texts_per_s", "peak_mb", "topics", "error")
+    want = (
+        "stage", "n", "embeddings", "refine", "seconds", "texts_per_s", "peak_mb", "topics",
+        "error",
+    )  # fmt: skip
     cols = [c for c in want if c in table]
     print()
     print(table[cols].to_string(index=False))

@@ -1,6 +1,7 @@
 import filecmp
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,22 @@ def corpus_csv(path, n_per_theme=30, seed=0):
     return df, [th for th, _ in rows]
 
 
+def _discover_twice(tmp_path: Path, prefix: str, *options: str) -> list[Path]:
+    """Run ``covidlearning discover`` on tmp_path/in.csv twice (seed 7); the two out dirs."""
+    from covidlearning.cli import run
+
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"{prefix}{k}"
+        code = run(
+            ["discover", str(tmp_path / "in.csv"), "--text-column", "answer", "--id-column", "rid",
+             "--out", str(out), "--seed", "7", *options]
+        )  # fmt: skip
+        assert code == 0
+        outs.append(out)
+    return outs
+
+
 @pytest.mark.slow
 def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
     from sklearn.metrics import adjusted_mutual_info_score
@@ -197,15 +214,7 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
     from covidlearning.cli import run
 
     src, truth = corpus_csv(tmp_path / "in.csv")
-    outs = []
-    for k in (1, 2):
-        out = tmp_path / f"d{k}"
-        code = run(
-            ["discover", str(tmp_path / "in.csv"), "--text-column", "answer", "--id-column", "rid",
-             "--out", str(out), "--seed", "7", "--stability-runs", "1"]
-        )  # fmt: skip
-        assert code == 0
-        outs.append(out)
+    outs = _discover_twice(tmp_path, "d", "--stability-runs", "1")
     files = sorted(str(f.relative_to(outs[0])) for f in outs[0].rglob("*") if f.is_file())
     assert {"assignments.csv", "topics.csv", "metrics.json", "model/topics.json"} <= set(files)
     for name in files:
@@ -235,6 +244,7 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
         assert 1 <= len(str(row.label).replace(",", " ").split()) <= 4
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["stability"]["runs"] == 1
+    assert metrics["stability"]["method"].startswith("consensus clustering")
     assert "refine" not in metrics  # auto: 90 texts is below REFINE_MIN_TEXTS
     # the rows are shuffled survey answers: their order carries no theme and is ignored
     assert metrics["context"]["used"] is False and metrics["context"]["moved"] == 0
@@ -269,6 +279,13 @@ def test_refine_auto_runs_for_mid_sized_tables_only():
     assert not _refine_on(auto, REFINE_MAX_TEXTS + 1)
     assert _refine_on(DiscoverConfig(refine=True), 50)
     assert not _refine_on(DiscoverConfig(refine=False), 3000)
+    # a document's units (row-order context) are left alone unless asked
+    assert not _refine_on(auto, 3000, documents=True)
+    assert _refine_on(DiscoverConfig(refine=True), 3000, documents=True)
+    # one theme (plus outliers) leaves nothing to tell apart, even when asked
+    one = np.array([0, 0, -1, 0])
+    assert not _refine_on(DiscoverConfig(refine=True), 3000, topics=one)
+    assert _refine_on(auto, 3000, topics=np.array([0, 1, -1]))
 
 
 def test_moved_share_matches_themes_before_counting():
@@ -277,24 +294,18 @@ def test_moved_share_matches_themes_before_counting():
     before = np.array([0, 0, 0, 1, 1, 1])
     assert _moved_share(before, np.array([5, 5, 5, 2, 2, 2])) == 0  # renumbered only
     assert _moved_share(before, np.array([5, 5, 2, 2, 2, 2])) == pytest.approx(1 / 6)
+    # outliers (-1) had no theme to leave: only the 4 themed texts count
+    before = np.array([0, 0, 1, 1, -1, -1])
+    assert _moved_share(before, np.array([3, 3, 4, 3, 4, 3])) == pytest.approx(1 / 4)
+    assert _moved_share(np.array([-1, -1]), np.array([0, 1])) == 0
 
 
 @pytest.mark.slow
 def test_cli_discover_refine_tunes_and_reclusters_reproducibly(tmp_path):
     from sklearn.metrics import adjusted_mutual_info_score
 
-    from covidlearning.cli import run
-
     src, truth = corpus_csv(tmp_path / "in.csv")
-    outs = []
-    for k in (1, 2):
-        out = tmp_path / f"r{k}"
-        code = run(
-            ["discover", str(tmp_path / "in.csv"), "--text-column", "answer", "--id-column", "rid",
-             "--out", str(out), "--seed", "7", "--stability-runs", "2", "--refine"]
-        )  # fmt: skip
-        assert code == 0
-        outs.append(out)
+    outs = _discover_twice(tmp_path, "r", "--stability-runs", "2", "--refine")
     for name in ("assignments.csv", "topics.csv", "metrics.json"):
         assert filecmp.cmp(outs[0] / name, outs[1] / name, shallow=False), name
     metrics = json.loads((outs[0] / "metrics.json").read_text())
@@ -302,6 +313,10 @@ def test_cli_discover_refine_tunes_and_reclusters_reproducibly(tmp_path):
     assert ref["k"] >= 2 and ref["texts_tuned_on"] == 90 and 0 <= ref["changed_share"] <= 1
     assert metrics["stability"]["runs"] == 2 and metrics["stability"]["texts"] == 90
     assert 0 < metrics["stability"]["mean_ari"] <= 1
+    assert "first pass re-run" in metrics["stability"]["method"]
+    assert metrics["context"]["superseded_by_refinement"] is True
+    meta = json.loads((outs[0] / "model" / "covidlearning.json").read_text())
+    assert meta["refined"] is True
     manifest = json.loads((outs[0] / "manifest.json").read_text())
     assert "refine" in manifest["timings"] and manifest["parameters"]["refine"] is True
     a = pd.read_csv(outs[0] / "assignments.csv", dtype={"id": str})

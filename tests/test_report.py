@@ -894,3 +894,23 @@ def test_stance_can_be_switched_off(tmp_path, stance):
     text = "\n".join(str(getattr(o, "data", o)) for o in shown)
     assert ("were not read (`stance: false`" in text) is (not stance)
     assert ("What to keep" in text) is stance
+
+
+def test_methods_describe_refinement_and_its_stability_only_when_it_ran(tmp_path):
+    from covidlearning.narrative import _context_sentence, _refine_sentence, _stability_sentence
+
+    (tmp_path / "discovery").mkdir()
+    path = tmp_path / "discovery" / "metrics.json"
+    ctx = {"used": True, "stickiness": 0.4, "moved": 3}
+    path.write_text(json.dumps({"context": ctx}))
+    assert _refine_sentence(tmp_path, "comment") == ""
+    assert "refitted with 5 further random seeds" in _stability_sentence(tmp_path, 5, 42)
+    assert _context_sentence(tmp_path, "comment").endswith("moved theme this way.")
+    refine = {"k": 12, "texts_tuned_on": 3000, "changed_share": 0.31}
+    ctx["superseded_by_refinement"] = True
+    path.write_text(json.dumps({"context": ctx, "refine": refine}))
+    text = _refine_sentence(tmp_path, "comment")
+    assert "12 themes" in text and "3,000 comments" in text and "31% of comments" in text
+    stab = _stability_sentence(tmp_path, 5, 42)
+    assert "k-means in the tuned embeddings" in stab and "not repeated" in stab
+    assert _context_sentence(tmp_path, "comment").endswith("before the refinement.")

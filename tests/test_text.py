@@ -102,6 +102,10 @@ def test_label_skips_phrase_fragments():
     assert label_from_keywords(["carers", "treated", "respect"]) == "Carers, Respect"
     assert label_from_keywords(["needs", "speed", "bed"]) == "Needs, Speed"
     assert label_from_keywords(["treated"]) == "Treated"  # nothing better to say
+    # participles that name a state are theme words
+    assert label_from_keywords(["valued", "staff"]) == "Valued, Staff"
+    assert label_from_keywords(["isolated", "exhausted"]) == "Isolated, Exhausted"
+    assert label_from_keywords(["staff valued", "support"]) == "Support"
 
 
 def test_label_joins_words_written_together():

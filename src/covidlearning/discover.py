@@ -26,11 +26,14 @@ by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
    outliers (-1). By default each outlier is reassigned to the theme whose mean
    MiniLM embedding is most similar (status ``reassigned outlier``); with
    ``outliers="keep"`` they stay -1.
-4. **Refinement** (1,000-20,000 texts; :func:`refine_clusters`). MiniLM is fine-tuned
-   to tell the themes found so far apart, every text is embedded again with it, and
-   k-means at the same k clusters the tuned space; outliers are handled again (the
-   row-order context has already shaped the themes it was tuned to). On short comments
-   this lets subjects outweigh tone.
+4. **Refinement** (1,000-20,000 texts that are not a document's units;
+   :func:`refine_clusters`). MiniLM is fine-tuned to tell the themes found so far
+   apart, every text is embedded again with it, and k-means at the same k clusters the
+   tuned space; outliers are handled again, in that space (the row-order context has
+   already shaped the themes it was tuned to). On short comments this lets subjects
+   outweigh tone. A text's ``probability`` is then the share of its nearest neighbours
+   in the tuned space that share its theme. The tuned model is not saved: :func:`assign`
+   places new texts with the base embeddings (``refined`` in the saved metadata).
 5. **Large corpora.** Texts beyond the sample are placed by a 10-nearest-neighbour
    vote among the sampled texts in the same representation, so memory stays
    O(n x dim); time goes to embedding, c-TF-IDF and the stability re-runs
@@ -54,7 +57,7 @@ fit (benchmarks/README.md); the sample keeps UMAP and the co-association matrix
 at 2,000 x 2,000.
 
 Public API: :func:`discover`, :func:`discover_file`, :func:`load_model`,
-:func:`assign` and :class:`DiscoveryResult`.
+:func:`assign`, :func:`refine_clusters` and :class:`DiscoveryResult`.
 """
 
 from __future__ import annotations
@@ -661,14 +664,9 @@ def discover(
     tokenizer = TopicTokenizer().fit(docs)
     rep = build_representation(docs, embeddings, tokenizer, params.lexical_dims, config.seed)
     sample = _sample_indices(n, params.sample_size, config.seed)
-    clus = consensus_cluster(rep[sample], params, config.seed, n_topics, progress=progress)
+    clus, raw, share = _first_pass(rep, sample, params, config.seed, n_topics, progress)
     metrics["silhouette"] = round(clus.silhouette, 6)
     metrics["k_chosen"] = clus.k
-    if len(sample) < n:
-        raw, share = _knn_vote(rep, sample, clus.labels, params.knn)
-        share[sample] = clus.membership
-    else:
-        raw, share = clus.labels.copy(), clus.membership.copy()
     timings["cluster"] = round(time.perf_counter() - t0, 3)
     if n_topics is None and clus.silhouette < MIN_SILHOUETTE:
         metrics["outliers"] = {"count": n, "share": 1.0}
@@ -692,11 +690,10 @@ def discover(
     documents = frame.loc[ok, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
     floor = params.min_topic_size if n_topics is None else 1
     refined: Refinement | None = None
+    space = embeddings  # outliers go to the nearest theme mean in this space
     for _pass in range(2):
         # outliers: themes smaller than min_topic_size (auto mode only)
-        sizes = pd.Series(raw).value_counts()
-        small = set(sizes[sizes < floor].index.tolist()) if n_topics is None else set()
-        topics = np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)
+        topics = _drop_small(raw, floor)
         metrics["outliers"] = outlier_stats(topics)
         if (topics >= 0).sum() == 0:
             return _no_themes(
@@ -709,11 +706,11 @@ def discover(
         status = np.array(["ok"] * n, dtype=object)
         prob = share.astype(float)
         if config.outliers == "reassign" and (topics == -1).any():
-            cents = _centroids(embeddings, topics)
+            cents = _centroids(space, topics)
             keys = list(cents)
             mat = np.stack([cents[k] for k in keys])
             out_idx = np.flatnonzero(topics == -1)
-            sims = embeddings[out_idx] @ mat.T
+            sims = space[out_idx] @ mat.T
             topics[out_idx] = np.array(keys)[sims.argmax(axis=1)]
             prob[out_idx] = np.clip(sims.max(axis=1), 0, 1)
             status[out_idx] = "reassigned outlier"
@@ -723,14 +720,17 @@ def discover(
         if refined is not None:
             break  # the first pass's context already shaped the themes the model was tuned to
         metrics["context"] = _order_context(embeddings, topics, prob, documents, config, floor)
-        if not _refine_on(config, n):
+        if not _refine_on(config, n, documents is not None, topics):
             break
         t0 = time.perf_counter()
         refined = refine_clusters(
             docs, topics, model=config.embedding_model, seed=config.seed, progress=progress
         )
-        raw, share = refined.labels.copy(), refined.share.copy()
+        raw, share, space = refined.labels.copy(), refined.share.copy(), refined.embeddings
         metrics["refine"] = refined.info
+        # the context's moves shaped the themes the model was tuned to; the refined
+        # themes replace them, so its "moved" count no longer describes the result
+        metrics["context"]["superseded_by_refinement"] = True
         timings["refine"] = round(time.perf_counter() - t0, 3)
 
     # ---- describe with BERTopic (manual topic modelling: our clusters as y)
@@ -793,7 +793,7 @@ def discover(
     # ---- quality
     t0 = time.perf_counter()
     metrics.update(
-        _quality(model, docs, keywords, final, rep[sample], clus, params, config, progress, refined)
+        _quality(model, docs, keywords, final, rep, sample, clus, params, config, progress, refined)
     )
     timings["quality"] = round(time.perf_counter() - t0, 3)
 
@@ -806,6 +806,9 @@ def discover(
         "new_theme_threshold": round(float(np.quantile(own, 0.05)), 6) if len(own) else 0.0,
         "seed": config.seed,
         "n_modelled": n,
+        # themes were found in a fine-tuned space that is not saved; assign() places
+        # new texts by the saved model's (base) embeddings
+        "refined": refined is not None,
     }
     return DiscoveryResult(
         assignments=assignments,
@@ -832,9 +835,43 @@ class Refinement:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _refine_on(config: DiscoverConfig, n: int) -> bool:
+def _first_pass(
+    rep: np.ndarray,
+    sample: np.ndarray,
+    params: Params,
+    seed: int,
+    n_topics: int | None,
+    progress: bool = False,
+) -> tuple[Clustering, np.ndarray, np.ndarray]:
+    """Consensus clustering of the sample; the other texts placed by a neighbour vote.
+
+    Returns the sample's :class:`Clustering`, a theme per text and each text's share
+    (membership in the sample, vote share elsewhere).
+    """
+    clus = consensus_cluster(rep[sample], params, seed, n_topics, progress=progress)
+    if len(sample) < len(rep):
+        raw, share = _knn_vote(rep, sample, clus.labels, params.knn)
+        share[sample] = clus.membership
+    else:
+        raw, share = clus.labels.copy(), clus.membership.copy()
+    return clus, raw, share
+
+
+def _drop_small(raw: np.ndarray, floor: int) -> np.ndarray:
+    """Themes with fewer than ``floor`` texts become outliers (-1)."""
+    sizes = pd.Series(raw).value_counts()
+    small = set(sizes[sizes < floor].index.tolist())
+    return np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)
+
+
+def _refine_on(
+    config: DiscoverConfig, n: int, documents: bool = False, topics: np.ndarray | None = None
+) -> bool:
+    """Whether to refine: never with fewer than 2 themes; ``auto`` also skips documents."""
+    if topics is not None and len(set(topics.tolist()) - {-1}) < 2:
+        return False
     if config.refine == "auto":
-        return REFINE_MIN_TEXTS <= n <= REFINE_MAX_TEXTS
+        return not documents and REFINE_MIN_TEXTS <= n <= REFINE_MAX_TEXTS
     return bool(config.refine)
 
 
@@ -872,8 +909,9 @@ def refine_clusters(
         progress: show progress bars.
 
     Returns:
-        A :class:`Refinement`; ``share`` is, per text, the share of its 10 nearest
-        neighbours in the tuned space that are in its theme.
+        A :class:`Refinement`; ``share`` is, per text, the share of its nearest
+        neighbours in the tuned space (10, or all texts when fewer) that are in its
+        theme. :func:`discover` reports it as the text's ``probability``.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -881,6 +919,8 @@ def refine_clusters(
 
     labels = np.asarray(labels, dtype=int)
     keys = sorted(set(labels.tolist()) - {-1})
+    if len(keys) < 2:
+        raise ValueError("refinement needs at least 2 themes to tell apart")
     idx = np.flatnonzero(labels >= 0)
     targets = np.zeros((len(idx), len(keys)))
     col = {t: j for j, t in enumerate(keys)}
@@ -911,10 +951,13 @@ def refine_clusters(
 
 
 def _moved_share(before: np.ndarray, after: np.ndarray) -> float:
-    """Share of texts not in the theme that best matches their first theme (majority map)."""
-    table = pd.crosstab(before, after)
-    best = table.idxmax(axis=1)
-    return float(np.mean([after[i] != best[b] for i, b in enumerate(before.tolist())]))
+    """Share of themed texts (``before`` >= 0) that left their first theme (majority map)."""
+    keep = np.asarray(before) >= 0
+    before, after = np.asarray(before)[keep], np.asarray(after)[keep]
+    if not len(before):
+        return 0.0
+    best = pd.crosstab(before, after).idxmax(axis=1)
+    return float(np.mean(after != best.loc[before].to_numpy()))
 
 
 def _order_context(
@@ -1031,7 +1074,8 @@ def _quality(
     docs: list[str],
     keywords: dict[int, list[str]],
     final: np.ndarray,
-    rep_sample: np.ndarray,
+    rep: np.ndarray,
+    sample: np.ndarray,
     clus: Clustering,
     params: Params,
     config: DiscoverConfig,
@@ -1054,16 +1098,27 @@ def _quality(
     }
     reruns = []
     n_topics = None if config.topics == "auto" else int(config.topics)
+    floor = params.min_topic_size if n_topics is None else 1
     runs = range(1, config.stability_runs + 1)
     for r in tqdm(runs, desc="stability re-runs", disable=not progress or not len(runs)):
+        seed = config.seed + 1000 * r
         if refined is None:
-            other = consensus_cluster(rep_sample, params, config.seed + 1000 * r, n_topics)
-            reruns.append(other.labels.tolist())
-        else:  # the tuned space is kept; its k-means is re-run with other seeds
-            reruns.append(_kmeans(refined.embeddings, refined.k, config.seed + 1000 * r).tolist())
+            reruns.append(consensus_cluster(rep[sample], params, seed, n_topics).labels.tolist())
+            continue
+        # the first pass again with this seed decides k; k-means at that k then partitions
+        # the tuned space (the model is not tuned again per seed: minutes each)
+        _, raw, _ = _first_pass(rep, sample, params, seed, n_topics)
+        k = max(2, len(set(_drop_small(raw, floor).tolist()) - {-1}))
+        reruns.append(_kmeans(refined.embeddings, k, seed).tolist())
     base = clus.labels if refined is None else refined.labels
     stab = stability(base.tolist(), reruns)
-    stab["texts"] = len(rep_sample) if refined is None else len(base)
+    stab["texts"] = len(sample) if refined is None else len(base)
+    stab["method"] = (
+        "consensus clustering re-run with other seeds"
+        if refined is None
+        else "first pass re-run with other seeds (its number of themes), then k-means on "
+        "the tuned embeddings; the tuning itself is not repeated"
+    )
     out["stability"] = stab
     return out
 
@@ -1143,6 +1198,9 @@ def assign(
     (cosine); ``probability`` is that similarity. Texts less similar than the
     model's threshold (the 5th percentile of the training texts' similarity to
     their own theme) keep the nearest theme but get status ``candidate new theme``.
+    Placement is always in the base embedding space: when the themes were found by
+    refinement (``refined`` in the model's metadata), the tuned model is not saved, so
+    a new text can land in a theme other than the one a refit would give it.
 
     Args:
         frame: from :func:`covidlearning.load.load_table`.

@@ -897,6 +897,7 @@ class Report:
             "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
             "and a short label.",
             _context_sentence(self.run.work_dir, self.w("unit")),
+            _refine_sentence(self.run.work_dir, self.w("unit")),
             "4. **Units that fit no theme** were "
             + (
                 "assigned to their nearest theme."
@@ -912,9 +913,7 @@ class Report:
                 else ""
             )
             + "; a quote always belongs to its theme.",
-            f"6. **Stability.** The model was refitted with {d.stability_runs} further "
-            "random seeds and "
-            f"compared with the main run (seed {d.seed}).",
+            _stability_sentence(self.run.work_dir, d.stability_runs, d.seed),
             "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
             "sentiment (NLTK, lexicon from the vaderSentiment package)."
             if c.stance
@@ -1086,23 +1085,58 @@ def _md_escape(text: str) -> str:
     return text
 
 
-def _context_sentence(work_dir: Path, unit: str) -> str:
-    """Methods: how far the order of the units informed their themes (metrics.json)."""
-    ctx: dict[str, Any] = {}
+def _discovery_metrics(work_dir: Path) -> dict[str, Any]:
+    """The discovery's metrics.json ({} when missing or unreadable)."""
     for p in (work_dir / "discovery" / "metrics.json", work_dir / "metrics.json"):
         if p.is_file():
             try:
-                ctx = json.loads(p.read_text("utf-8")).get("context") or {}
+                return json.loads(p.read_text("utf-8"))
             except json.JSONDecodeError:
-                ctx = {}
-            break
+                return {}
+    return {}
+
+
+def _stability_sentence(work_dir: Path, runs: int, seed: int) -> str:
+    """Methods: how stability was measured (re-runs differ when refinement ran)."""
+    if _discovery_metrics(work_dir).get("refine"):
+        return (
+            f"6. **Stability.** The first grouping was re-run with {runs} further random "
+            "seeds; each re-run's number of themes was cut again by k-means in the tuned "
+            f"embeddings and compared with the main run (seed {seed}). The fine-tuning was "
+            "not repeated per seed, so this measures the clustering's stability, not the "
+            "tuning's."
+        )
+    return (
+        f"6. **Stability.** The model was refitted with {runs} further random seeds and "
+        f"compared with the main run (seed {seed})."
+    )
+
+
+def _refine_sentence(work_dir: Path, unit: str) -> str:
+    """Methods: the self-training refinement, when it ran (metrics.json ``refine``)."""
+    ref = _discovery_metrics(work_dir).get("refine") or {}
+    if not ref:
+        return ""
+    return (
+        f"   The embedding model was then fine-tuned to tell these {ref['k']} themes apart "
+        f"(one pass over {plural(int(ref['texts_tuned_on']), unit)}), every {unit} was "
+        f"embedded again, and k-means with the same number of themes grouped them anew "
+        f"(*self-training*); {float(ref['changed_share']):.0%} of {unit}s changed theme. "
+        "The themes reported are this second grouping."
+    )
+
+
+def _context_sentence(work_dir: Path, unit: str) -> str:
+    """Methods: how far the order of the units informed their themes (metrics.json)."""
+    ctx: dict[str, Any] = _discovery_metrics(work_dir).get("context") or {}
     if ctx.get("used"):
         return (
             f"   Neighbouring {unit}s tended to share a theme (fitted stickiness "
             f"{ctx['stickiness']:.2f}), as the parts of a document do, so each {unit}'s theme "
             "also weighed its neighbours' (a sticky hidden Markov model over the order); "
             f"{plural(int(ctx.get('moved', 0)), unit)} "
-            "moved theme this way."
+            "moved theme this way"
+            + (" before the refinement." if ctx.get("superseded_by_refinement") else ".")
         )
     if ctx.get("reason") == "off":
         return f"   The order of the {unit}s was not used (`discover.context: off`)."

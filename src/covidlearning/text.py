@@ -176,6 +176,23 @@ def _participle(word: str) -> bool:
     return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
 
 
+#: Participles that say nothing without their object (``treated [with respect]``,
+#: ``based [on need]``); ones that name a state (``valued``, ``isolated``, ``exhausted``)
+#: are good theme words and stay.
+_BARE_PARTICIPLES = frozenset(
+    "asked associated based called compared concerned considered given involved needed "
+    "offered provided received related required treated used".split()
+)
+
+
+def _fragment(keyword: str) -> bool:
+    """A keyword that cannot name a theme: a phrase ending in a participle, or a bare one."""
+    words = keyword.lower().split()
+    if len(words) > 1:
+        return _participle(words[-1])
+    return words[0] in _BARE_PARTICIPLES
+
+
 def _as_written(a: str, b: str, texts: Sequence[str]) -> str | None:
     """``"a b"`` or ``"b a"``, whichever is written side by side in 2+ texts (more often)."""
     counts = {
@@ -211,9 +228,10 @@ def label_from_keywords(
 
     A collocation among the top keywords leads; further keywords are added until
     the label holds at least two words, never repeating a word or its root
-    (``leaders`` after ``leadership``). A keyword ending in a past participle is not
-    used: alone it names no theme (``treated``), and a phrase ending in one is a
-    fragment of a longer one (``decisions based [on need]``). Given the
+    (``leaders`` after ``leadership``). A phrase ending in a past participle is a
+    fragment of a longer one (``decisions based [on need]``) and is not used; nor is a
+    participle that needs its object (``treated``), while one naming a state
+    (``valued``, ``isolated``) is kept. Given the
     topic's ``texts``, two single words written side by side in at least two of them
     become one phrase (``professional``, ``autonomy`` -> ``Professional Autonomy``).
 
@@ -222,7 +240,7 @@ def label_from_keywords(
         'Video Consultation'
     """
     kws = [k.strip() for k in keywords if k and k.strip()]
-    kws = [k for k in kws if not _participle(k.split()[-1])] or kws
+    kws = [k for k in kws if not _fragment(k)] or kws
     if not kws:
         return "Unlabelled"
     top = kws[:5]

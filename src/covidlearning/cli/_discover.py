@@ -119,6 +119,7 @@ def discover_cmd(
             f"{ctx['stickiness']:.2f}); "
             + (f"{moved} text{'s' if moved != 1 else ''} moved theme" if moved else "no text moved")
             + ("" if ctx.get("settled", True) else f" (still moving after {ctx['rounds']} rounds)")
+            + (" before the refinement" if ctx.get("superseded_by_refinement") else "")
             + " (--context off ignores the order)"
         )
 
@@ -178,6 +179,15 @@ def assign_cmd(
     n_done = int(table["topic"].notna().sum())
     new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"
     typer.echo(f"assigned {n_done} texts ({n_new} {new}); wrote {out}")
+    import json
+
+    meta_path = model / MODEL_SUBDIR / META_FILE
+    meta = json.loads((meta_path if meta_path.exists() else model / META_FILE).read_text("utf-8"))
+    if meta.get("refined"):
+        typer.echo(
+            "note: the model's themes came from a refined (fine-tuned) embedding space that "
+            "is not saved; new texts were placed by the base embeddings"
+        )
 
 
 def register(app: typer.Typer) -> None:
