@@ -43,7 +43,7 @@ units = analysis.load_units(run)
 # ## Fit the themes
 #
 # This is the slow step: loading the embedding model takes a few seconds and the
-# stability check refits the model with further seeds.
+# stability check re-runs the clustering with further seeds.
 
 # %%
 found = analysis.run_discovery(run, units)

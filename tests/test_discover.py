@@ -418,3 +418,66 @@ def test_row_order_context_floors_hold_after_knock_on_undos(monkeypatch):
     emb = np.random.default_rng(0).normal(size=(8, 8)).astype(np.float32)
     _order_context(emb, topics, np.ones(8), None, DiscoverConfig(), min_size=1)
     assert set(topics.tolist()) == {0, 1, 2}  # --topics 3 stays 3
+
+
+@pytest.mark.slow
+def test_refinement_reassigns_in_tuned_space_skips_documents_and_reruns_k(tmp_path, monkeypatch):
+    import covidlearning.discover as disc
+    from covidlearning.embed import embed_texts
+    from covidlearning.load import load_table
+
+    corpus_csv(tmp_path / "in.csv")
+    frame = load_table(tmp_path / "in.csv", "answer", "rid")
+    monkeypatch.setattr(disc, "REFINE_MIN_TEXTS", 10)
+    base = embed_texts(frame.loc[frame["status"] == "ok", "text"].tolist(), progress=False)
+    seen: dict[str, object] = {}
+
+    def fake_refine(docs, labels, **_):
+        # text 0 becomes a singleton (an outlier in pass 2) whose tuned vector sits on the
+        # theme least like it in MiniLM: only reassignment in the tuned space puts it there
+        keys = sorted(set(labels.tolist()) - {-1})
+        own = {t: base[labels == t].mean(axis=0) for t in keys if t != labels[0]}
+        target = min(own, key=lambda t: float(base[0] @ own[t]))
+        new = labels.copy()
+        new[0] = max(keys) + 1
+        emb = np.zeros((len(docs), len(keys) + 1), dtype=np.float32)
+        emb[np.arange(len(docs)), [keys.index(t) if t >= 0 else len(keys) for t in labels]] = 1
+        emb[0] = 0
+        emb[0, keys.index(target)] = 1
+        seen.update(labels=labels.copy(), target=target)
+        return disc.Refinement(new, np.ones(len(docs)), emb, len(keys), {"k": len(keys)})
+
+    raws, ks = [], []
+    first_pass, kmeans = disc._first_pass, disc._kmeans
+
+    def record_first_pass(*args, **kwargs):
+        out = first_pass(*args, **kwargs)
+        raws.append(out[1])
+        return out
+
+    def record_kmeans(emb, k, seed):
+        ks.append(k)
+        return kmeans(emb, k, seed)
+
+    monkeypatch.setattr(disc, "refine_clusters", fake_refine)
+    monkeypatch.setattr(disc, "_first_pass", record_first_pass)
+    monkeypatch.setattr(disc, "_kmeans", record_kmeans)
+    res = disc.discover(frame, DiscoverConfig(seed=7, stability_runs=2), progress=False)
+    assert "labels" in seen and res.metrics["refine"]["k"] >= 2
+    final = res.assignments.set_index("id")["topic"]
+    ids = frame.loc[frame["status"] == "ok", "id"].tolist()
+    mates = [i for i, t in zip(ids, seen["labels"], strict=True) if t == seen["target"]]
+    assert final[ids[0]] == final[mates[0]]
+    assert res.assignments.set_index("id").loc[ids[0], "status"] == "reassigned outlier"
+    # each stability re-run takes k from the first pass re-run with its own seed
+    floor = disc.choose_params(len(ids)).min_topic_size
+    want = [max(2, len(set(disc._drop_small(r, floor).tolist()) - {-1})) for r in raws[1:]]
+    assert len(want) == 2 and ks == want
+    assert res.model_meta["refined"] is True
+
+    # the same texts as a document's units: auto leaves them to the row-order context
+    seen.clear()
+    frame["doc_id"] = "d1"
+    res = disc.discover(frame, DiscoverConfig(seed=7, stability_runs=0), progress=False)
+    assert not seen and res.metrics["refine"]["skipped"].startswith("the texts are a document's")
+    assert res.model_meta["refined"] is False

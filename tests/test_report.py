@@ -906,6 +906,10 @@ def test_methods_describe_refinement_and_its_stability_only_when_it_ran(tmp_path
     assert _refine_sentence(tmp_path, "comment") == ""
     assert "refitted with 5 further random seeds" in _stability_sentence(tmp_path, 5, 42)
     assert _context_sentence(tmp_path, "comment").endswith("moved theme this way.")
+    path.write_text(json.dumps({"context": ctx, "refine": {"skipped": "fewer than 2 themes"}}))
+    assert _refine_sentence(tmp_path, "comment") == ""
+    assert "refitted with 5" in _stability_sentence(tmp_path, 5, 42)
+    assert "not measured" in _stability_sentence(tmp_path, 0, 42)
     refine = {"k": 12, "texts_tuned_on": 3000, "changed_share": 0.31}
     ctx["superseded_by_refinement"] = True
     path.write_text(json.dumps({"context": ctx, "refine": refine}))

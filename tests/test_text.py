@@ -105,7 +105,9 @@ def test_label_skips_phrase_fragments():
     # participles that name a state are theme words
     assert label_from_keywords(["valued", "staff"]) == "Valued, Staff"
     assert label_from_keywords(["isolated", "exhausted"]) == "Isolated, Exhausted"
-    assert label_from_keywords(["staff valued", "support"]) == "Support"
+    assert label_from_keywords(["short staffed", "nurses"]) == "Short Staffed"
+    assert label_from_keywords(["well organised", "clinic"]) == "Well Organised"
+    assert label_from_keywords(["care provided", "one hundred", "beds"]) == "One Hundred"
 
 
 def test_label_joins_words_written_together():

@@ -32,7 +32,8 @@ by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
    tuned space; outliers are handled again, in that space (the row-order context has
    already shaped the themes it was tuned to). On short comments this lets subjects
    outweigh tone. A text's ``probability`` is then the share of its nearest neighbours
-   in the tuned space that share its theme. The tuned model is not saved: :func:`assign`
+   in the tuned space that share its theme (a reassigned outlier's: its cosine to the
+   theme's mean there). The tuned model is not saved: :func:`assign`
    places new texts with the base embeddings (``refined`` in the saved metadata).
 5. **Large corpora.** Texts beyond the sample are placed by a 10-nearest-neighbour
    vote among the sampled texts in the same representation, so memory stays
@@ -721,6 +722,14 @@ def discover(
             break  # the first pass's context already shaped the themes the model was tuned to
         metrics["context"] = _order_context(embeddings, topics, prob, documents, config, floor)
         if not _refine_on(config, n, documents is not None, topics):
+            if _refine_on(config, n):  # it would have run: say why it did not
+                two = len(set(topics.tolist()) - {-1}) >= 2
+                metrics["refine"] = {
+                    "skipped": "the texts are a document's units (the row-order context "
+                    "serves them; --refine forces it)"
+                    if two
+                    else "fewer than 2 themes to tell apart"
+                }
             break
         t0 = time.perf_counter()
         refined = refine_clusters(
@@ -793,7 +802,20 @@ def discover(
     # ---- quality
     t0 = time.perf_counter()
     metrics.update(
-        _quality(model, docs, keywords, final, rep, sample, clus, params, config, progress, refined)
+        _quality(
+            model,
+            docs,
+            keywords,
+            final,
+            rep,
+            sample,
+            clus,
+            params,
+            config,
+            progress,
+            refined,
+            n_topics,
+        )  # fmt: skip
     )
     timings["quality"] = round(time.perf_counter() - t0, 3)
 
@@ -855,6 +877,12 @@ def _first_pass(
     else:
         raw, share = clus.labels.copy(), clus.membership.copy()
     return clus, raw, share
+
+
+def _rerun_k(rep: np.ndarray, sample: np.ndarray, params: Params, seed: int) -> int:
+    """Themes of at least ``min_topic_size`` texts that the first pass finds with ``seed``."""
+    _, raw, _ = _first_pass(rep, sample, params, seed, None)
+    return max(2, len(set(_drop_small(raw, params.min_topic_size).tolist()) - {-1}))
 
 
 def _drop_small(raw: np.ndarray, floor: int) -> np.ndarray:
@@ -1081,6 +1109,7 @@ def _quality(
     config: DiscoverConfig,
     progress: bool,
     refined: Refinement | None = None,
+    n_topics: int | None = None,
 ) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
@@ -1097,24 +1126,23 @@ def _quality(
         "topic_diversity": topic_diversity(words),
     }
     reruns = []
-    n_topics = None if config.topics == "auto" else int(config.topics)
-    floor = params.min_topic_size if n_topics is None else 1
     runs = range(1, config.stability_runs + 1)
     for r in tqdm(runs, desc="stability re-runs", disable=not progress or not len(runs)):
         seed = config.seed + 1000 * r
         if refined is None:
             reruns.append(consensus_cluster(rep[sample], params, seed, n_topics).labels.tolist())
             continue
-        # the first pass again with this seed decides k; k-means at that k then partitions
-        # the tuned space (the model is not tuned again per seed: minutes each)
-        _, raw, _ = _first_pass(rep, sample, params, seed, n_topics)
-        k = max(2, len(set(_drop_small(raw, floor).tolist()) - {-1}))
+        # the first pass again with this seed decides k (unless the user fixed it); k-means
+        # at that k then partitions the tuned space (not tuned again per seed: minutes each)
+        k = refined.k if n_topics is not None else _rerun_k(rep, sample, params, seed)
         reruns.append(_kmeans(refined.embeddings, k, seed).tolist())
     base = clus.labels if refined is None else refined.labels
     stab = stability(base.tolist(), reruns)
     stab["texts"] = len(sample) if refined is None else len(base)
     stab["method"] = (
-        "consensus clustering re-run with other seeds"
+        "not measured (stability_runs 0)"
+        if not len(runs)
+        else "consensus clustering re-run with other seeds"
         if refined is None
         else "first pass re-run with other seeds (its number of themes), then k-means on "
         "the tuned embeddings; the tuning itself is not repeated"

@@ -1098,7 +1098,9 @@ def _discovery_metrics(work_dir: Path) -> dict[str, Any]:
 
 def _stability_sentence(work_dir: Path, runs: int, seed: int) -> str:
     """Methods: how stability was measured (re-runs differ when refinement ran)."""
-    if _discovery_metrics(work_dir).get("refine"):
+    if runs == 0:
+        return "6. **Stability** was not measured (`discover.stability_runs: 0`)."
+    if (_discovery_metrics(work_dir).get("refine") or {}).get("k"):
         return (
             f"6. **Stability.** The first grouping was re-run with {runs} further random "
             "seeds; each re-run's number of themes was cut again by k-means in the tuned "
@@ -1115,7 +1117,7 @@ def _stability_sentence(work_dir: Path, runs: int, seed: int) -> str:
 def _refine_sentence(work_dir: Path, unit: str) -> str:
     """Methods: the self-training refinement, when it ran (metrics.json ``refine``)."""
     ref = _discovery_metrics(work_dir).get("refine") or {}
-    if not ref:
+    if not ref.get("k"):  # not run (or skipped: the reason is in metrics.json)
         return ""
     return (
         f"   The embedding model was then fine-tuned to tell these {ref['k']} themes apart "

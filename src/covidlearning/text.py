@@ -171,26 +171,19 @@ class TopicTokenizer:
         return self.terms(text)
 
 
-def _participle(word: str) -> bool:
-    """Whether a word looks like a past participle (``based``, ``shared``; not ``need``)."""
-    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
-
-
-#: Participles that say nothing without their object (``treated [with respect]``,
-#: ``based [on need]``); ones that name a state (``valued``, ``isolated``, ``exhausted``)
-#: are good theme words and stay.
+#: Participles that say nothing without what follows them (``treated [with respect]``,
+#: ``decisions based [on need]``); ones that name a state (``valued``, ``isolated``,
+#: ``short staffed``, ``well organised``) are good theme words and stay.
 _BARE_PARTICIPLES = frozenset(
-    "asked associated based called compared concerned considered given involved needed "
-    "offered provided received related required treated used".split()
+    "asked associated based called compared concerned considered given involved led made "
+    "needed offered provided received related required taken treated used".split()
 )
 
 
 def _fragment(keyword: str) -> bool:
-    """A keyword that cannot name a theme: a phrase ending in a participle, or a bare one."""
+    """A keyword that cannot name a theme: it ends in a participle that needs its object."""
     words = keyword.lower().split()
-    if len(words) > 1:
-        return _participle(words[-1])
-    return words[0] in _BARE_PARTICIPLES
+    return bool(words) and words[-1] in _BARE_PARTICIPLES
 
 
 def _as_written(a: str, b: str, texts: Sequence[str]) -> str | None:
@@ -228,10 +221,9 @@ def label_from_keywords(
 
     A collocation among the top keywords leads; further keywords are added until
     the label holds at least two words, never repeating a word or its root
-    (``leaders`` after ``leadership``). A phrase ending in a past participle is a
-    fragment of a longer one (``decisions based [on need]``) and is not used; nor is a
-    participle that needs its object (``treated``), while one naming a state
-    (``valued``, ``isolated``) is kept. Given the
+    (``leaders`` after ``leadership``). A keyword ending in a participle that needs its
+    object is a fragment (``treated``, ``decisions based [on need]``) and is not used;
+    one naming a state (``valued``, ``short staffed``) is kept. Given the
     topic's ``texts``, two single words written side by side in at least two of them
     become one phrase (``professional``, ``autonomy`` -> ``Professional Autonomy``).
 

@@ -104,8 +104,10 @@ def discover_cmd(
         f"NPMI {'n/a' if npmi is None else f'{npmi:.3f}'}, "
         f"stability ARI {'n/a' if ari is None else f'{ari:.3f}'}; wrote {out}"
     )
-    ref = m.get("refine")
-    if ref:
+    ref = m.get("refine") or {}
+    if ref.get("skipped"):
+        typer.echo(f"not refined: {ref['skipped']}")
+    elif ref:
         typer.echo(
             f"refined: embedding model tuned to the first {ref['k']} themes "
             f"({ref['texts_tuned_on']} texts), then clustered again; "
