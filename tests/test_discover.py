@@ -271,7 +271,12 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
 
 
 def test_refine_auto_runs_for_mid_sized_tables_only():
-    from covidlearning.discover import REFINE_MAX_TEXTS, REFINE_MIN_TEXTS, _refine_on
+    from covidlearning.discover import (
+        REFINE_MAX_TEXTS,
+        REFINE_MIN_TEXTS,
+        _refine_blocked,
+        _refine_on,
+    )
 
     auto = DiscoverConfig()
     assert not _refine_on(auto, REFINE_MIN_TEXTS - 1)
@@ -279,13 +284,15 @@ def test_refine_auto_runs_for_mid_sized_tables_only():
     assert not _refine_on(auto, REFINE_MAX_TEXTS + 1)
     assert _refine_on(DiscoverConfig(refine=True), 50)
     assert not _refine_on(DiscoverConfig(refine=False), 3000)
+    two, one = np.array([0, 1, -1]), np.array([0, 0, -1, 0])
     # a document's units (row-order context) are left alone unless asked
-    assert not _refine_on(auto, 3000, documents=True)
-    assert _refine_on(DiscoverConfig(refine=True), 3000, documents=True)
+    assert "document's units" in _refine_blocked(auto, True, two)
+    assert _refine_blocked(DiscoverConfig(refine=True), True, two) is None
     # one theme (plus outliers) leaves nothing to tell apart, even when asked
-    one = np.array([0, 0, -1, 0])
-    assert not _refine_on(DiscoverConfig(refine=True), 3000, topics=one)
-    assert _refine_on(auto, 3000, topics=np.array([0, 1, -1]))
+    assert _refine_blocked(DiscoverConfig(refine=True), False, one) == (
+        "fewer than 2 themes to tell apart"
+    )
+    assert _refine_blocked(auto, False, two) is None
 
 
 def test_moved_share_matches_themes_before_counting():

@@ -897,24 +897,32 @@ def test_stance_can_be_switched_off(tmp_path, stance):
 
 
 def test_methods_describe_refinement_and_its_stability_only_when_it_ran(tmp_path):
-    from covidlearning.narrative import _context_sentence, _refine_sentence, _stability_sentence
+    from covidlearning.narrative import (
+        _context_sentence,
+        _discovery_json,
+        _refine_sentence,
+        _stability_sentence,
+    )
+
+    def saved():  # what the report reads
+        return _discovery_json(tmp_path, "metrics.json")
 
     (tmp_path / "discovery").mkdir()
     path = tmp_path / "discovery" / "metrics.json"
     ctx = {"used": True, "stickiness": 0.4, "moved": 3}
     path.write_text(json.dumps({"context": ctx}))
-    assert _refine_sentence(tmp_path, "comment") == ""
-    assert "refitted with 5 further random seeds" in _stability_sentence(tmp_path, 5, 42)
-    assert _context_sentence(tmp_path, "comment").endswith("moved theme this way.")
+    assert _refine_sentence(saved(), "comment") == ""
+    assert "refitted with 5 further random seeds" in _stability_sentence(saved(), 5, 42)
+    assert _context_sentence(saved(), "comment").endswith("moved theme this way.")
     path.write_text(json.dumps({"context": ctx, "refine": {"skipped": "fewer than 2 themes"}}))
-    assert _refine_sentence(tmp_path, "comment") == ""
-    assert "refitted with 5" in _stability_sentence(tmp_path, 5, 42)
-    assert "not measured" in _stability_sentence(tmp_path, 0, 42)
+    assert _refine_sentence(saved(), "comment") == ""
+    assert "refitted with 5" in _stability_sentence(saved(), 5, 42)
+    assert "not measured" in _stability_sentence(saved(), 0, 42)
     refine = {"k": 12, "texts_tuned_on": 3000, "changed_share": 0.31}
     ctx["superseded_by_refinement"] = True
     path.write_text(json.dumps({"context": ctx, "refine": refine}))
-    text = _refine_sentence(tmp_path, "comment")
+    text = _refine_sentence(saved(), "comment")
     assert "12 themes" in text and "3,000 comments" in text and "31% of comments" in text
-    stab = _stability_sentence(tmp_path, 5, 42)
+    stab = _stability_sentence(saved(), 5, 42)
     assert "k-means in the tuned embeddings" in stab and "not repeated" in stab
-    assert _context_sentence(tmp_path, "comment").endswith("before the refinement.")
+    assert _context_sentence(saved(), "comment").endswith("before the refinement.")

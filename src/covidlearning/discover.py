@@ -721,15 +721,11 @@ def discover(
         if refined is not None:
             break  # the first pass's context already shaped the themes the model was tuned to
         metrics["context"] = _order_context(embeddings, topics, prob, documents, config, floor)
-        if not _refine_on(config, n, documents is not None, topics):
-            if _refine_on(config, n):  # it would have run: say why it did not
-                two = len(set(topics.tolist()) - {-1}) >= 2
-                metrics["refine"] = {
-                    "skipped": "the texts are a document's units (the row-order context "
-                    "serves them; --refine forces it)"
-                    if two
-                    else "fewer than 2 themes to tell apart"
-                }
+        if not _refine_on(config, n):
+            break
+        why = _refine_blocked(config, documents is not None, topics)
+        if why:  # it would have run: say why it did not
+            metrics["refine"] = {"skipped": why}
             break
         t0 = time.perf_counter()
         refined = refine_clusters(
@@ -815,7 +811,7 @@ def discover(
             progress,
             refined,
             n_topics,
-        )  # fmt: skip
+        )
     )
     timings["quality"] = round(time.perf_counter() - t0, 3)
 
@@ -892,15 +888,23 @@ def _drop_small(raw: np.ndarray, floor: int) -> np.ndarray:
     return np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)
 
 
-def _refine_on(
-    config: DiscoverConfig, n: int, documents: bool = False, topics: np.ndarray | None = None
-) -> bool:
-    """Whether to refine: never with fewer than 2 themes; ``auto`` also skips documents."""
-    if topics is not None and len(set(topics.tolist()) - {-1}) < 2:
-        return False
+def _refine_on(config: DiscoverConfig, n: int) -> bool:
+    """Whether refinement is wanted for ``n`` texts (``auto``: 1,000-20,000)."""
     if config.refine == "auto":
-        return not documents and REFINE_MIN_TEXTS <= n <= REFINE_MAX_TEXTS
+        return REFINE_MIN_TEXTS <= n <= REFINE_MAX_TEXTS
     return bool(config.refine)
+
+
+def _refine_blocked(config: DiscoverConfig, documents: bool, topics: np.ndarray) -> str | None:
+    """Why a wanted refinement does not run (None: it runs)."""
+    if len(set(topics.tolist()) - {-1}) < 2:
+        return "fewer than 2 themes to tell apart"
+    if documents and config.refine == "auto":
+        return (
+            "the texts are a document's units (the row-order context serves them; "
+            "--refine forces it)"
+        )
+    return None
 
 
 def _kmeans(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -1185,11 +1189,14 @@ def discover_file(
 
 
 # --------------------------------------------------------------------------- assign
-def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Load a saved model (the ``model/`` folder of a discover run, or the run folder).
+def read_model_meta(model_dir: str | Path) -> tuple[Path, dict[str, Any]]:
+    """Find a saved model's folder and read its covidlearning metadata (no heavy imports).
+
+    Args:
+        model_dir: the ``model/`` folder of a discover run, or the run folder.
 
     Returns:
-        the BERTopic model and its covidlearning metadata (labels, threshold, model id).
+        The folder holding the model and its metadata (labels, threshold, model id, refined).
 
     Raises:
         InputError: no saved model there.
@@ -1203,7 +1210,19 @@ def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
             f"no saved discovery model in {model_dir}",
             "Pass --model the output folder of `covidlearning discover` (it holds model/)",
         )
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return model_dir, json.loads(meta_path.read_text(encoding="utf-8"))
+
+
+def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Load a saved model (the ``model/`` folder of a discover run, or the run folder).
+
+    Returns:
+        the BERTopic model and its covidlearning metadata (labels, threshold, model id).
+
+    Raises:
+        InputError: no saved model there.
+    """
+    model_dir, meta = read_model_meta(model_dir)
     from bertopic import BERTopic
 
     from covidlearning.embed import load_model as load_st

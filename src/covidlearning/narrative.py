@@ -859,7 +859,8 @@ class Report:
             )
             + f" (units shorter than {c.corpus.min_unit_chars} characters dropped)"
         )
-        manifest = _discovery_manifest(self.run.work_dir)
+        manifest = _discovery_json(self.run.work_dir, "manifest.json")
+        found_metrics = _discovery_json(self.run.work_dir, "metrics.json")
         versions = ""
         if manifest.get("versions") or manifest.get("package_versions"):
             v = manifest.get("versions") or manifest.get("package_versions")
@@ -896,8 +897,8 @@ class Report:
             f"number of units, and the number of themes was {topics}. BERTopic then describes "
             "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
             "and a short label.",
-            _context_sentence(self.run.work_dir, self.w("unit")),
-            _refine_sentence(self.run.work_dir, self.w("unit")),
+            _context_sentence(found_metrics, self.w("unit")),
+            _refine_sentence(found_metrics, self.w("unit")),
             "4. **Units that fit no theme** were "
             + (
                 "assigned to their nearest theme."
@@ -913,7 +914,7 @@ class Report:
                 else ""
             )
             + "; a quote always belongs to its theme.",
-            _stability_sentence(self.run.work_dir, d.stability_runs, d.seed),
+            _stability_sentence(found_metrics, d.stability_runs, d.seed),
             "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
             "sentiment (NLTK, lexicon from the vaderSentiment package)."
             if c.stance
@@ -1085,22 +1086,11 @@ def _md_escape(text: str) -> str:
     return text
 
 
-def _discovery_metrics(work_dir: Path) -> dict[str, Any]:
-    """The discovery's metrics.json ({} when missing or unreadable)."""
-    for p in (work_dir / "discovery" / "metrics.json", work_dir / "metrics.json"):
-        if p.is_file():
-            try:
-                return json.loads(p.read_text("utf-8"))
-            except json.JSONDecodeError:
-                return {}
-    return {}
-
-
-def _stability_sentence(work_dir: Path, runs: int, seed: int) -> str:
+def _stability_sentence(metrics: dict[str, Any], runs: int, seed: int) -> str:
     """Methods: how stability was measured (re-runs differ when refinement ran)."""
     if runs == 0:
         return "6. **Stability** was not measured (`discover.stability_runs: 0`)."
-    if (_discovery_metrics(work_dir).get("refine") or {}).get("k"):
+    if (metrics.get("refine") or {}).get("k"):
         return (
             f"6. **Stability.** The first grouping was re-run with {runs} further random "
             "seeds; each re-run's number of themes was cut again by k-means in the tuned "
@@ -1114,9 +1104,9 @@ def _stability_sentence(work_dir: Path, runs: int, seed: int) -> str:
     )
 
 
-def _refine_sentence(work_dir: Path, unit: str) -> str:
+def _refine_sentence(metrics: dict[str, Any], unit: str) -> str:
     """Methods: the self-training refinement, when it ran (metrics.json ``refine``)."""
-    ref = _discovery_metrics(work_dir).get("refine") or {}
+    ref = metrics.get("refine") or {}
     if not ref.get("k"):  # not run (or skipped: the reason is in metrics.json)
         return ""
     return (
@@ -1128,9 +1118,9 @@ def _refine_sentence(work_dir: Path, unit: str) -> str:
     )
 
 
-def _context_sentence(work_dir: Path, unit: str) -> str:
+def _context_sentence(metrics: dict[str, Any], unit: str) -> str:
     """Methods: how far the order of the units informed their themes (metrics.json)."""
-    ctx: dict[str, Any] = _discovery_metrics(work_dir).get("context") or {}
+    ctx: dict[str, Any] = metrics.get("context") or {}
     if ctx.get("used"):
         return (
             f"   Neighbouring {unit}s tended to share a theme (fitted stickiness "
@@ -1157,8 +1147,9 @@ def _coding_context(ctx: dict[str, Any], unit: str) -> str:
     )
 
 
-def _discovery_manifest(work_dir: Path) -> dict[str, Any]:
-    for p in (work_dir / "discovery" / "manifest.json", work_dir / "manifest.json"):
+def _discovery_json(work_dir: Path, name: str) -> dict[str, Any]:
+    """The discovery's ``name`` (manifest.json, metrics.json); {} when missing or unreadable."""
+    for p in (work_dir / "discovery" / name, work_dir / name):
         if p.is_file():
             try:
                 return json.loads(p.read_text("utf-8"))

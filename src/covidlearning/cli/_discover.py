@@ -147,13 +147,9 @@ def assign_cmd(
     frame = load_table(input, text_column, id_column, sheet)
     if not (frame["status"] == "ok").any():
         raise InputError(f"{input.name} has no usable texts", "Check --text-column")
-    from covidlearning.discover import META_FILE, MODEL_SUBDIR
+    from covidlearning.discover import read_model_meta
 
-    if not ((model / MODEL_SUBDIR / META_FILE).exists() or (model / META_FILE).exists()):
-        raise InputError(
-            f"no saved discovery model in {model}",
-            "Pass --model the output folder of `covidlearning discover`",
-        )
+    _, meta = read_model_meta(model)
     import time
 
     from covidlearning._io import atomic_dir, package_versions, sha256_file, write_csv, write_json
@@ -181,10 +177,6 @@ def assign_cmd(
     n_done = int(table["topic"].notna().sum())
     new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"
     typer.echo(f"assigned {n_done} texts ({n_new} {new}); wrote {out}")
-    import json
-
-    meta_path = model / MODEL_SUBDIR / META_FILE
-    meta = json.loads((meta_path if meta_path.exists() else model / META_FILE).read_text("utf-8"))
     if meta.get("refined"):
         typer.echo(
             "note: the model's themes came from a refined (fine-tuned) embedding space that "
