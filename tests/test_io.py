@@ -140,3 +140,17 @@ def test_sigterm_unwinds_and_removes_the_half_written_folder(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-c", script], timeout=60, check=False)
     assert proc.returncode == 128 + 15
     assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary folder
+
+
+def test_machine_info_says_where_a_run_was_made():
+    import platform
+
+    from covidlearning._io import _ISA_FLAGS, machine_info
+
+    info = machine_info()
+    assert info["machine"] == platform.machine()
+    assert info["cpu"] and info["os"] and info["python"] == platform.python_version()
+    assert set(info["cpu_flags"]) <= set(_ISA_FLAGS)
+    assert isinstance(info["cpu_count"], int) and info["cpu_count"] >= 1
+    blas = info["blas"]  # numpy is imported, so its BLAS is loaded
+    assert blas and all(b["threads"] >= 1 and b["library"] for b in blas)

@@ -36,6 +36,23 @@ def test_torch_is_pinned_to_the_cpu_wheel_version() -> None:
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
 
 
+def test_every_dependency_is_locked_to_one_version() -> None:
+    """A fresh install must get the versions the committed report was made with."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep and version, f"constraints.txt: {line!r} is not pinned with =="
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    project = _pyproject()["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    for dep in wanted:
+        name = re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[; ]", dep)[0]).lower()
+        assert name in pins, f"{name} is not locked in constraints.txt"
+    assert "sentence-transformers" in pins and "transformers" in pins
+
+
 def test_readme_opens_with_the_two_setup_commands() -> None:
     head = "\n".join((ROOT / "README.md").read_text().splitlines()[:8])
     assert "make report" in head and "make test" in head

@@ -1,12 +1,15 @@
 """Re-run the seed-corpus report and compare its tables with the committed ones.
 
-Counts, ids, labels and assignments must match exactly; floating-point columns
-(shares, confidence limits, similarities, sentiment, probabilities) must match to
-``FLOAT_TOL`` (absolute), which absorbs last-digit differences in BLAS summation
-order between machines and nothing more. The quality summary (``quality.csv``:
-coherence, diversity, stability ARI over refits with other seeds) is held to
-``QUALITY_TOL``: it averages many refits whose threaded UMAP steps may differ in the
-last digits, and the report rounds it to two decimals.
+Counts, ids, labels and assignments must match exactly, on this machine or another
+x86-64 Linux machine with the locked dependencies (``constraints.txt``): the clustering
+is a smooth function of the embeddings (:mod:`covidlearning.consensus`), so the last-bit
+differences another CPU, BLAS kernel or thread count makes (about 3e-7) do not move a
+theme. Floating-point columns (shares, confidence limits, similarities, sentiment,
+probabilities) must match to ``FLOAT_TOL`` (absolute): values are written to 4 decimals,
+so a value that sits on a rounding boundary may print one step apart, and nothing more
+is allowed. The quality summary (``quality.csv``: coherence, diversity, stability ARI
+over refits with other seeds) is held to ``QUALITY_TOL``; the report rounds it to two
+decimals.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ import yaml
 
 pytestmark = [pytest.mark.slow, pytest.mark.notebook]
 
-FLOAT_TOL = 1e-4
+FLOAT_TOL = 1.5e-4
 QUALITY_TOL = 5e-3
-TOLERANCE = {"quality.csv": QUALITY_TOL}
+#: Coding confidence is a posterior through the row-order context (forward-backward over
+#: a document's units), which moves the fourth decimal: 3e-4 at most between torch's
+#: native and plain kernels on one thread with cold caches, with every code the same.
+CODING_TOL = 1e-3
+TOLERANCE = {
+    "quality.csv": QUALITY_TOL,
+    "coding_assignments.csv": CODING_TOL,
+    "coding_quotes.csv": CODING_TOL,
+}
 
 
 def _is_float_column(a: pd.Series, b: pd.Series) -> bool:

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import platform
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -76,6 +77,82 @@ def package_versions(names: tuple[str, ...] = _VERSIONED) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+#: CPU flags that change how floating-point kernels sum (vector width, fused multiply-add).
+_ISA_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "amx_tile",
+)
+
+
+def _cpu_model_and_flags() -> tuple[str, list[str]]:
+    model, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError):
+        for line in (
+            Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+        ):
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() in {"flags", "Features"}:
+                flags = set(value.split())
+                break
+    return model, [f for f in _ISA_FLAGS if f in flags]
+
+
+def machine_info() -> dict[str, Any]:
+    """Describe where a run was made, so a difference between two runs can be explained.
+
+    CPU model and the instruction-set flags that change floating-point kernels, core
+    count, OS, Python, the BLAS libraries loaded and their threads (``threadpoolctl``),
+    and, when torch is already imported, its thread count and the CPU kernel set it uses
+    (``ATEN_CPU_CAPABILITY`` overrides it). Nothing here is imported just to describe it.
+    """
+    import sys
+
+    model, flags = _cpu_model_and_flags()
+    info: dict[str, Any] = {
+        "cpu": model,
+        "cpu_flags": flags,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+    with contextlib.suppress(Exception):  # threadpoolctl is a scikit-learn dependency
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = sorted(
+            (
+                {
+                    "library": str(p.get("internal_api")),
+                    "version": str(p.get("version")),
+                    "threads": int(p.get("num_threads") or 0),
+                    "architecture": str(p.get("architecture")),
+                }
+                for p in threadpool_info()
+                if p.get("user_api") == "blas"
+            ),
+            key=lambda d: (d["library"], d["version"], d["architecture"]),
+        )
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            info["torch"] = {
+                "threads": int(torch.get_num_threads()),
+                "cpu_capability": str(torch.backends.cpu.get_cpu_capability()),
+            }
+    return info
 
 
 #: Raw data is read, never written: an output folder may not be in one.

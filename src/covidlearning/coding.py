@@ -334,6 +334,7 @@ def _versions() -> dict[str, str]:
 
 
 def _base_manifest(mode: str, config: CodeConfig, n_texts: int, n_coded: int) -> dict[str, Any]:
+    from covidlearning._io import machine_info
     from covidlearning.embed import model_id
 
     return {
@@ -344,6 +345,7 @@ def _base_manifest(mode: str, config: CodeConfig, n_texts: int, n_coded: int) ->
         "n_texts": n_texts,
         "n_coded": n_coded,
         "versions": _versions(),
+        "machine": machine_info(),
     }
 
 

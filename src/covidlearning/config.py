@@ -62,7 +62,7 @@ class DiscoverConfig(StrictModel):
     topics: Literal["auto"] | Annotated[int, Field(ge=2)] = Field(
         "auto", description="'auto', or merge down to this many topics."
     )
-    seed: int = Field(42, description="Random seed for UMAP, clustering and sampling.")
+    seed: int = Field(42, description="Random seed for clustering, sampling and fine-tuning.")
     outliers: Literal["reassign", "keep"] = Field(
         "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
     )

@@ -14,14 +14,18 @@ by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
    words, stem groups, collocations; see :mod:`covidlearning.text`), re-normalised.
    The lexical part helps when themes are named by distinctive words ("virtual
    clinics", "red tape") that MiniLM places close to everything else.
-2. **Consensus clustering.** On up to ``SAMPLE_CAP`` texts, UMAP (cosine, 5
-   components, ``n_neighbors`` ~ sqrt(n) in [5, 15]) is run with several seeds and
-   k-means at a grid of k around sqrt(n) partitions each embedding. The share of
-   partitions that put two texts together (the co-association matrix) is cut with
-   average-linkage ("evidence accumulation", Fred & Jain 2005); the number of themes
-   is the cut with the longest dendrogram lifetime (:func:`choose_k_by_lifetime`;
-   ``--topics N`` cuts at N instead). Averaging many partitions removes most of the
-   seed-to-seed noise of a single UMAP run and chooses k without being told.
+2. **Consensus clustering.** On up to ``SAMPLE_CAP`` texts, soft k-means
+   (:mod:`covidlearning.consensus`) is run from several seeded starts at a grid of k
+   around sqrt(n). The mean over runs of how strongly two texts share a cluster (the
+   co-association matrix, from soft memberships) is cut with average-linkage
+   ("evidence accumulation", Fred & Jain 2005); the number of themes is the cut with
+   the longest dendrogram lifetime (:func:`choose_k_by_lifetime`; ``--topics N`` cuts
+   at N instead). Averaging many partitions chooses k without being told. Every step
+   is a smooth function of the vectors, started by comparisons rather than by
+   sampling, so the last-bit differences between machines (about 3e-7) do not move a
+   theme: an earlier version reduced the vectors with UMAP first, whose stochastic
+   layout turned such differences into other themes (AMI 0.76-0.88 under 1e-6 noise on
+   the seed corpus; benchmarks/README.md).
 3. **Outliers.** Themes smaller than ``min_topic_size`` (max(2, n/200)) are
    outliers (-1). By default each outlier is reassigned to the theme whose mean
    MiniLM embedding is most similar (status ``reassigned outlier``); with
@@ -43,19 +47,19 @@ by a more robust procedure ("manual topic modelling", BERTopic's ``y`` with
 What serves which size (``choose_params``):
 
 =============  =================================================================
-50 texts       no sampling; UMAP n_neighbors 7, 10 consensus runs, k-means grid
-               3..10, cut preferring k in 7..14, min topic size 2
-128 texts      n_neighbors 11, 10 runs, grid 5..16, k in 11..22, min size 2
-1,000 texts    n_neighbors 15, 6 runs, grid 15..47, k in 32..63, min size 5
-100,000 texts  2,000-text sample; n_neighbors 15, 4 runs, grid 22..67, k in
-               45..80, min size 500 (smaller themes are outliers); the rest
-               placed by a 10-nearest-neighbour vote
+50 texts       no sampling; 10 consensus runs, k-means grid 3..10, cut
+               preferring k in 7..14, min topic size 2
+128 texts      10 runs, grid 5..16, k in 11..22, min size 2
+1,000 texts    6 runs, grid 15..47, k in 32..63, min size 5
+100,000 texts  2,000-text sample; 4 runs, grid 22..67, k in 45..80, min size 500
+               (smaller themes are outliers); the rest placed by a
+               10-nearest-neighbour vote
 =============  =================================================================
 
-A coarser cut (k < sqrt(n)) wins only when its dendrogram lifetime is clearly the
-longest (well separated groups). Peak memory at 100,000 texts was 1.6 GB for the
-fit (benchmarks/README.md); the sample keeps UMAP and the co-association matrix
-at 2,000 x 2,000.
+A coarser cut (k < sqrt(n)) wins only when its dendrogram lifetime is at least
+``COARSE_DOMINANCE`` times the longest among the preferred cuts (well separated
+groups). Peak memory at 100,000 texts was 1.6 GB for the fit (benchmarks/README.md); the
+sample keeps the soft k-means runs and the co-association matrix at 2,000 x 2,000.
 
 Public API: :func:`discover`, :func:`discover_file`, :func:`load_model`,
 :func:`assign`, :func:`refine_clusters` and :class:`DiscoveryResult`.
@@ -77,6 +81,7 @@ import pandas as pd
 
 from covidlearning._io import (
     atomic_dir,
+    machine_info,
     ordinary_permissions,
     package_versions,
     sha256_file,
@@ -100,6 +105,9 @@ LEXICAL_WEIGHT = 0.5
 #: LSBU / Trust B / seed document 003, topic diversity rose from 0.86 / 0.60 / 0.86 to
 #: 0.98 / 0.81 / 0.98 and NPMI from -0.60 / -0.47 / -0.29 to -0.57 / -0.47 / +0.07.
 KEYWORD_CANDIDATES = 20
+#: A cut coarser than sqrt(n) themes needs this many times the best preferred lifetime.
+#: At 1.15 the soft consensus split LSBU into 2 themes at one seed in three.
+COARSE_DOMINANCE = 3.0
 #: Best silhouette below this means nothing coherent was found.
 MIN_SILHOUETTE = 0.02
 ASSIGN_COLUMNS = ["id", "topic", "label", "probability", "status"]
@@ -124,8 +132,6 @@ class Params:
 
     n: int
     sample_size: int
-    umap_neighbors: int
-    umap_components: int
     consensus_runs: int
     k_grid: tuple[int, ...]
     k_max: int
@@ -140,12 +146,10 @@ def choose_params(n: int, consensus_runs: int | None = None) -> Params:
 
     Args:
         n: number of texts to model (at least :data:`MIN_TEXTS_FOR_THEMES`).
-        consensus_runs: override the number of UMAP seeds in the consensus.
+        consensus_runs: override the number of seeded starts in the consensus.
     """
     m = min(n, SAMPLE_CAP)
     root = math.sqrt(m)
-    neighbors = int(min(15, max(5, round(root)), m - 1))
-    components = int(max(2, min(5, m - 3)))
     runs = consensus_runs or (10 if m <= 300 else 6 if m <= 1000 else 4)
     lo = max(2, int(root / 2))
     hi = max(lo + 1, min(m - 1, int(root * 1.5)))
@@ -154,8 +158,6 @@ def choose_params(n: int, consensus_runs: int | None = None) -> Params:
     return Params(
         n=n,
         sample_size=m,
-        umap_neighbors=neighbors,
-        umap_components=components,
         consensus_runs=runs,
         k_grid=grid,
         k_max=k_max,
@@ -285,12 +287,12 @@ def consensus_cluster(
     n_topics: int | None = None,
     progress: bool = False,
 ) -> Clustering:
-    """Cluster rows of ``rep`` by consensus of UMAP + k-means runs (see module docstring).
+    """Cluster rows of ``rep`` by consensus of soft k-means runs (see module docstring).
 
     Args:
         rep: row-normalised representation of the sampled texts.
         params: from :func:`choose_params`.
-        seed: base seed; run ``r`` uses ``seed + r``.
+        seed: base seed; run ``r`` at ``k`` clusters starts from seed ``(seed, r, k)``.
         n_topics: cut at this many clusters instead of choosing by silhouette.
         progress: show a progress bar over the runs.
 
@@ -298,34 +300,22 @@ def consensus_cluster(
         labels 0..k-1, each text's membership (mean co-association with its cluster),
         the k used and the silhouette of that cut.
     """
-    import umap
     from scipy.cluster.hierarchy import cut_tree, linkage
     from scipy.spatial.distance import squareform
-    from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
     from tqdm.auto import tqdm
 
+    from covidlearning.consensus import soft_kmeans
+
     m = len(rep)
-    co = np.zeros((m, m), dtype=np.float32)
+    co = np.zeros((m, m), dtype=np.float64)
     count = 0
     grid = [k for k in params.k_grid if k < m] or [min(2, m - 1)]
+    x = np.asarray(rep, dtype=np.float64)
     for r in tqdm(range(params.consensus_runs), desc="consensus", disable=not progress):
-        reducer = umap.UMAP(
-            n_neighbors=params.umap_neighbors,
-            n_components=params.umap_components,
-            min_dist=0.0,
-            metric="cosine",
-            random_state=seed + r,
-            n_jobs=1,
-            init="spectral" if m > 30 else "random",
-            low_memory=True,
-        )
-        emb = reducer.fit_transform(rep)
         for k in grid:
-            lab = KMeans(k, n_init=1, random_state=seed + r).fit_predict(emb)
-            onehot = np.zeros((m, k), dtype=np.float32)
-            onehot[np.arange(m), lab] = 1.0
-            co += onehot @ onehot.T
+            p = soft_kmeans(x, k, (seed, r, k))
+            co += p @ p.T
             count += 1
     co /= count
     dist = 1.0 - co
@@ -337,7 +327,7 @@ def consensus_cluster(
     if n_topics is not None:
         k = max(1, min(n_topics, m))
     else:
-        k = choose_k_by_lifetime(heights, k_lo=params.k_lo, k_hi=k_hi)
+        k = choose_k_by_lifetime(heights, k_lo=params.k_lo, k_hi=k_hi, dominance=COARSE_DOMINANCE)
     lab = cut_tree(tree, n_clusters=k).ravel()
     if 2 <= len(set(lab.tolist())) < m:
         sil = float(silhouette_score(dist, lab, metric="precomputed"))
@@ -348,7 +338,7 @@ def consensus_cluster(
         idx = np.flatnonzero(lab == c)
         if len(idx) > 1:
             block = co[np.ix_(idx, idx)]
-            membership[idx] = (block.sum(axis=1) - 1.0) / (len(idx) - 1)
+            membership[idx] = (block.sum(axis=1) - np.diag(block)) / (len(idx) - 1)
         else:
             membership[idx] = 1.0
     return Clustering(labels=lab.astype(int), membership=membership, k=int(k), silhouette=sil)
@@ -574,6 +564,7 @@ def discover(
     *,
     progress: bool = True,
     input_sha256: str | None = None,
+    embeddings: np.ndarray | None = None,
 ) -> DiscoveryResult:
     """Find themes in the usable texts of ``frame``.
 
@@ -585,6 +576,8 @@ def discover(
         progress: show progress bars.
         input_sha256: sha256 of the input file, recorded in the manifest
             (default: the sha256 of the texts).
+        embeddings: precomputed embeddings of the usable texts, in order (as BERTopic's
+            ``fit(docs, embeddings)``); default: :func:`covidlearning.embed.embed_texts`.
 
     Returns:
         A :class:`DiscoveryResult`; call ``.save(out_dir)`` to write it. In its
@@ -617,6 +610,7 @@ def discover(
         "input_sha256": input_sha256 or sha256_text("\n".join(docs)),
         "model_id": mid,
         "package_versions": package_versions(),
+        "machine": machine_info(),
         "n_rows": len(frame),
         "n_modelled": n,
         "timings": timings,
@@ -643,13 +637,17 @@ def discover(
 
     # ---- embed
     t0 = time.perf_counter()
-    embeddings = embed_texts(
-        docs,
-        model=config.embedding_model,
-        cache_dir=config.cache_dir,
-        batch_size=config.batch_size,
-        progress=progress,
-    )
+    if embeddings is None:
+        embeddings = embed_texts(
+            docs,
+            model=config.embedding_model,
+            cache_dir=config.cache_dir,
+            batch_size=config.batch_size,
+            progress=progress,
+        )
+    elif embeddings.shape[0] != n:
+        raise ValueError(f"embeddings has {embeddings.shape[0]} rows for {n} usable texts")
+    embeddings = np.asarray(embeddings, dtype=np.float32)
     timings["embed"] = round(time.perf_counter() - t0, 3)
 
     # ---- cluster
@@ -908,9 +906,9 @@ def _refine_blocked(config: DiscoverConfig, documents: bool, topics: np.ndarray)
 
 
 def _kmeans(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
-    from sklearn.cluster import KMeans
+    from covidlearning.consensus import stable_kmeans
 
-    return KMeans(k, n_init=10, random_state=seed).fit_predict(embeddings).astype(int)
+    return stable_kmeans(embeddings, k, seed, n_init=10)
 
 
 def refine_clusters(

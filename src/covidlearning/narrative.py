@@ -866,7 +866,7 @@ class Report:
             v = manifest.get("versions") or manifest.get("package_versions")
             versions = ", ".join(
                 f"{k} {v[k]}"
-                for k in ("sentence-transformers", "umap-learn", "scikit-learn", "bertopic")
+                for k in ("sentence-transformers", "scikit-learn", "bertopic")
                 if k in v
             )
         chosen = manifest.get("chosen") or {}
@@ -874,8 +874,6 @@ class Report:
         if isinstance(chosen, dict) and chosen:
             names = {
                 "n": "units clustered",
-                "umap_neighbors": "UMAP neighbours",
-                "umap_components": "UMAP dimensions",
                 "consensus_runs": "clustering runs",
                 "min_topic_size": "smallest theme",
             }
@@ -891,9 +889,10 @@ class Report:
             f"`{d.embedding_model}` "
             "model, run locally (nothing leaves the machine).",
             "3. **Themes.** Units were grouped by *consensus clustering*: the embeddings (with "
-            "a smaller weight on each unit's distinctive words) were reduced with UMAP and "
-            "partitioned with k-means many times, over several random seeds and numbers of "
-            "groups; units that kept landing together form a theme. Settings adapt to the "
+            "a smaller weight on each unit's distinctive words) were partitioned with soft "
+            "k-means many times, over several seeded starts and numbers of groups; units "
+            "that kept landing together form a theme. Every step is a smooth function of "
+            "the embeddings, so the same themes come out on any computer. Settings adapt to the "
             f"number of units, and the number of themes was {topics}. BERTopic then describes "
             "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
             "and a short label.",
@@ -948,7 +947,7 @@ class Report:
             lines.append(f"\nSettings chosen for this number of units: {tuned}.")
         if versions:
             lines.append(
-                f"\nSoftware: {versions} (embeddings, UMAP, k-means consensus clustering and "
+                f"\nSoftware: {versions} (embeddings, k-means consensus clustering and "
                 "BERTopic's theme descriptions); full versions and input checksums are in "
                 "`manifest.json`."
             )

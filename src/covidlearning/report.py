@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from covidlearning._io import package_versions, sha256_file, write_json
+from covidlearning._io import machine_info, package_versions, sha256_file, write_json
 from covidlearning.config import Config, load_config
 from covidlearning.errors import InputError
 
@@ -706,6 +706,7 @@ def build_manifest(
         "kernel": kernel,
         "python": sys.version.split()[0],
         "package_versions": versions,
+        "machine": machine_info(),
         "timings": {
             **{r.notebook: round(r.seconds, 2) for r in runs},
             "discovery_stages": discovery.get("timings", {}),

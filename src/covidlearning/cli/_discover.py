@@ -152,7 +152,14 @@ def assign_cmd(
     _, meta = read_model_meta(model)
     import time
 
-    from covidlearning._io import atomic_dir, package_versions, sha256_file, write_csv, write_json
+    from covidlearning._io import (
+        atomic_dir,
+        machine_info,
+        package_versions,
+        sha256_file,
+        write_csv,
+        write_json,
+    )
     from covidlearning.discover import assign
 
     t0 = time.perf_counter()
@@ -170,6 +177,7 @@ def assign_cmd(
                 "sheet": sheet,
                 "model": str(model),
                 "package_versions": package_versions(),
+                "machine": machine_info(),
                 "timings": {"assign": round(time.perf_counter() - t0, 3)},
             },
         )
