@@ -117,14 +117,7 @@ def soft_kmeans(
     return p
 
 
-def stable_kmeans(
-    x: np.ndarray,
-    k: int,
-    seed: int,
-    n_init: int = 10,
-    temperature: float = SOFT_TEMPERATURE,
-    hard_cost: bool = False,
-) -> np.ndarray:
+def stable_kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 10) -> np.ndarray:
     """Hard labels from the best of ``n_init`` soft k-means runs.
 
     The run with the smallest expected squared distance to its centres is kept (two
@@ -143,17 +136,9 @@ def stable_kmeans(
     x = np.asarray(x, dtype=np.float64)
     best, best_cost = None, np.inf
     for r in range(n_init):
-        p = soft_kmeans(x, k, (seed, r), temperature=temperature)
-        if hard_cost:
-            lab = p.argmax(axis=1)
-            hard = np.zeros_like(p)
-            hard[np.arange(len(x)), lab] = 1.0
-            w = hard
-        else:
-            w = p
-        centres = (w.T @ x) / np.maximum(w.sum(axis=0), 1e-12)[:, None]
-        d2 = _sq_distances(x, centres)
-        cost = float((w * d2).sum())
+        p = soft_kmeans(x, k, (seed, r))
+        centres = (p.T @ x) / np.maximum(p.sum(axis=0), 1e-12)[:, None]
+        cost = float((p * _sq_distances(x, centres)).sum())
         if cost < best_cost:
             best, best_cost = p, cost
     labels = np.asarray(best).argmax(axis=1)
