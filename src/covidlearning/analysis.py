@@ -37,13 +37,11 @@ import numpy as np
 import pandas as pd
 
 from covidlearning._io import write_json
+from covidlearning.artifacts import BREAKDOWN_NOTES, CODING_SUMMARY, UNITS
 
 if TYPE_CHECKING:
     from covidlearning.report import Run
 
-UNITS = "units.parquet"
-#: What each breakdown hides and why (``name -> sentences``), for 04-report's captions.
-BREAKDOWN_NOTES = "breakdowns.json"
 #: Columns of a unit that describe where it comes from (documents).
 DOC_COLUMNS = ("doc_id", "title", "publisher", "date", "doc_type", "source_file")
 
@@ -862,8 +860,6 @@ def slug(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- code.codebook
-#: What 03-code leaves for 04-report about the coding against ``code.codebook``.
-CODING_SUMMARY = "coding.json"
 
 
 def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:

@@ -653,7 +653,7 @@ class Report:
             for p in self.run.tables_dir.glob("breakdown_*.csv")
             if not p.stem.endswith("_keywords")
         )
-        from covidlearning.analysis import BREAKDOWN_NOTES
+        from covidlearning.artifacts import BREAKDOWN_NOTES
 
         path = self.run.work_dir / BREAKDOWN_NOTES
         notes = json.loads(path.read_text("utf-8")) if path.is_file() else {}
@@ -1166,7 +1166,7 @@ def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> N
     import pandas as pd
     from IPython.display import Markdown, display
 
-    from covidlearning.analysis import CODING_SUMMARY
+    from covidlearning.artifacts import CODING_SUMMARY
 
     path = run.work_dir / CODING_SUMMARY
     s = json.loads(path.read_text("utf-8")) if path.is_file() else {}

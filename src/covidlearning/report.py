@@ -681,7 +681,7 @@ def build_manifest(
     for p in input_files(config, config_path):
         if p.is_file():
             inputs[p.as_posix()] = sha256_file(p)
-    from covidlearning.analysis import CODING_SUMMARY
+    from covidlearning.artifacts import CODING_SUMMARY
 
     coding_path = work_dir / CODING_SUMMARY
     coding = json.loads(coding_path.read_text("utf-8")) if coding_path.is_file() else {}
