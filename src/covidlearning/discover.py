@@ -57,8 +57,8 @@ What serves which size (``choose_params``):
 =============  =================================================================
 
 A coarser cut (k < sqrt(n)) wins only when its dendrogram lifetime is at least
-``COARSE_DOMINANCE`` times the longest among the preferred cuts (well separated
-groups). Peak memory at 100,000 texts was 1.6 GB for the fit (benchmarks/README.md); the
+``COARSE_DOMINANCE`` times the longest among the preferred cuts and at least
+``COARSE_MIN_LIFETIME`` (well separated groups). Peak memory at 100,000 texts was 1.6 GB for the fit (benchmarks/README.md); the
 sample keeps the soft k-means runs and the co-association matrix at 2,000 x 2,000.
 
 Public API: :func:`discover`, :func:`discover_file`, :func:`load_model`,
@@ -106,8 +106,9 @@ LEXICAL_WEIGHT = 0.5
 #: 0.98 / 0.81 / 0.98 and NPMI from -0.60 / -0.47 / -0.29 to -0.57 / -0.47 / +0.07.
 KEYWORD_CANDIDATES = 20
 #: A cut coarser than sqrt(n) themes needs this many times the best preferred lifetime,
-#: and at least :data:`COARSE_MIN_LIFETIME` (clearly separated groups: texts of two groups
-#: share a cluster in a tenth fewer of the partitions than the groups' own texts do).
+#: and a lifetime of at least :data:`COARSE_MIN_LIFETIME` on the dendrogram's 0-1 height
+#: scale (clearly separated groups: a tenth of the scale between the merges that make the
+#: groups and the merge that joins them).
 #: By the ratio alone, the soft consensus cut Trust B's 3,198 comments into 14 themes
 #: (lifetime 0.011, 8.6 times the best preferred; AMI with the human subcategories 0.166
 #: against 0.188 with 32), while three separated blobs reach 0.30.
