@@ -58,8 +58,9 @@ What serves which size (``choose_params``):
 
 A coarser cut (k < sqrt(n)) wins only when its dendrogram lifetime is at least
 ``COARSE_DOMINANCE`` times the longest among the preferred cuts and at least
-``COARSE_MIN_LIFETIME`` (well separated groups). Peak memory at 100,000 texts was 1.6 GB for the fit (benchmarks/README.md); the
-sample keeps the soft k-means runs and the co-association matrix at 2,000 x 2,000.
+``COARSE_MIN_LIFETIME`` (well separated groups). Peak memory at 100,000 texts was
+1.6 GB for the fit (benchmarks/README.md); the sample keeps the soft k-means runs and
+the co-association matrix at 2,000 x 2,000.
 
 Public API: :func:`discover`, :func:`discover_file`, :func:`load_model`,
 :func:`assign`, :func:`refine_clusters` and :class:`DiscoveryResult`.
