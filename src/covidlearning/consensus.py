@@ -131,7 +131,8 @@ def stable_kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 10) -> np.ndar
         n_init: how many starts.
 
     Returns:
-        ``(n,)`` int labels ``0..k-1``.
+        ``(n,)`` int labels ``0..j-1``, numbered by first appearance; ``j`` is ``k`` unless
+        two centres merged and one is the most probable cluster of no text.
     """
     x = np.asarray(x, dtype=np.float64)
     best, best_cost = None, np.inf
