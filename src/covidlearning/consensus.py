@@ -47,6 +47,11 @@ def _sq_distances(x: np.ndarray, centres: np.ndarray, xx: np.ndarray | None = No
     return np.maximum(xx + (centres**2).sum(axis=1)[None, :] - 2.0 * x @ centres.T, 0.0)
 
 
+def _centres(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Membership-weighted means of the rows: one centre per column of ``p``."""
+    return (p.T @ x) / np.maximum(p.sum(axis=0), 1e-12)[:, None]
+
+
 def seeded_init(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Pick ``k`` starting centres among the rows of ``x``, as greedy k-means++ does.
 
@@ -112,8 +117,7 @@ def soft_kmeans(
         z = -(d2 - d2.min(axis=1, keepdims=True)) / scale
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        weight = p.sum(axis=0)
-        centres = (p.T @ x) / np.maximum(weight, 1e-12)[:, None]
+        centres = _centres(p, x)
     return p
 
 
@@ -138,8 +142,7 @@ def stable_kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 10) -> np.ndar
     best, best_cost = None, np.inf
     for r in range(n_init):
         p = soft_kmeans(x, k, (seed, r))
-        centres = (p.T @ x) / np.maximum(p.sum(axis=0), 1e-12)[:, None]
-        cost = float((p * _sq_distances(x, centres)).sum())
+        cost = float((p * _sq_distances(x, _centres(p, x))).sum())
         if cost < best_cost:
             best, best_cost = p, cost
     labels = np.asarray(best).argmax(axis=1)

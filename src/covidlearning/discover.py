@@ -663,9 +663,9 @@ def discover(
             batch_size=config.batch_size,
             progress=progress,
         )
-    elif embeddings.shape[0] != n:
-        raise ValueError(f"embeddings has {embeddings.shape[0]} rows for {n} usable texts")
     embeddings = np.asarray(embeddings, dtype=np.float32)
+    if embeddings.shape[0] != n:
+        raise ValueError(f"embeddings has {embeddings.shape[0]} rows for {n} usable texts")
     timings["embed"] = round(time.perf_counter() - t0, 3)
 
     # ---- cluster
