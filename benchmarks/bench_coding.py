@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_coding.py                  # 1,000 and 10,000 texts
     .venv/bin/python benchmarks/bench_coding.py --sizes 1000     # quick
 
-Data: the package's synthetic trust survey (``covidlearning.synthetic``), whose answers
+Data: the package's synthetic trust survey (``covidlearning.testing.synthetic``), whose answers
 carry the theme they were generated from, so the trained mode has human-like codes.
 Every size runs with an empty embedding cache (cold: embedding is timed too).
 Writes benchmarks/results/coding.csv and coding.json (with the machine's load average:
@@ -27,10 +27,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pandas as pd  # noqa: E402
 
-from covidlearning import synthetic  # noqa: E402
-from covidlearning.codebook import load_codebook  # noqa: E402
 from covidlearning.coding import code_texts, code_with_model, train_and_code  # noqa: E402
+from covidlearning.coding.codebook import load_codebook  # noqa: E402
 from covidlearning.config import CodeConfig  # noqa: E402
+from covidlearning.testing import synthetic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results"

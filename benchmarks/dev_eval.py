@@ -31,7 +31,7 @@ def ami(a, b) -> float:
 
 def ours(texts, seed: int, stability_runs: int = 0, context: str = "auto", refine: str = "auto"):
     from covidlearning.config import DiscoverConfig
-    from covidlearning.discover import discover
+    from covidlearning.themes.discover import discover
 
     frame = pd.DataFrame(
         {
@@ -89,7 +89,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
-    from covidlearning.embed import embed_texts
+    from covidlearning.nlp.embed import embed_texts
 
     sets = devsets.all_sets()
     if args.sets:

@@ -52,7 +52,7 @@ def _frame(ids, texts, codes=None) -> pd.DataFrame:
 
 
 def fewshot(draws: int) -> list[dict]:
-    from covidlearning.codebook import parse_codebook
+    from covidlearning.coding.codebook import parse_codebook
 
     rows = [json.loads(x) for x in (EVAL / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()]
     fw = json.loads((EVAL / "lsbu_10_leaps_framework.json").read_text())["lsbu_10_leaps"]
@@ -102,7 +102,7 @@ def _fewshot_orders(part: str, book, texts: list[str], gold: list[str], seed: in
 
 def fewshot_trustb(draws: int) -> list[dict]:
     """Trust B as a few-shot task: 3 comments per code as examples, the rest coded."""
-    from covidlearning.codebook import parse_codebook
+    from covidlearning.coding.codebook import parse_codebook
 
     fb = pd.read_csv(EVAL / "nhs_feedback_trust_b.csv", dtype={"id": str})
     fb["text"] = fb["text"].astype(str).str.strip()

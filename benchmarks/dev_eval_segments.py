@@ -42,9 +42,9 @@ def main() -> None:
         print(f"{SEGMENTS} not found: run `make report` (or `covidlearning corpus build`) first")
         return
     from covidlearning.config import DiscoverConfig
-    from covidlearning.discover import discover
-    from covidlearning.embed import embed_texts
-    from covidlearning.load import load_table
+    from covidlearning.corpus.load import load_table
+    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.themes.discover import discover
 
     frame = load_table(SEGMENTS, "text", "segment_id")
     frame = frame[frame["status"] == "ok"].reset_index(drop=True)

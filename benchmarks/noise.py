@@ -31,7 +31,7 @@ import devsets  # noqa: E402
 
 def _seed_corpus():
     from covidlearning.config import CorpusConfig
-    from covidlearning.corpus import build_corpus
+    from covidlearning.corpus.build import build_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         seg = build_corpus(
@@ -74,8 +74,8 @@ def main() -> None:
     from sklearn.metrics import adjusted_mutual_info_score as ami
 
     from covidlearning.config import DiscoverConfig
-    from covidlearning.discover import discover
-    from covidlearning.embed import embed_texts
+    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.themes.discover import discover
 
     for name in args.sets.split(","):
         frame = SETS[name]()

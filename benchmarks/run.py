@@ -87,7 +87,7 @@ def worker(stage: str, n: int, cache: str, fake: bool = False, refine: str = "au
     t0 = time.perf_counter()
     extra: dict = {}
     if stage == "embed":
-        from covidlearning.embed import embed_texts
+        from covidlearning.nlp.embed import embed_texts
 
         embed_texts(
             texts, cache_dir=cache, progress=False, encoder=random_encoder if fake else None
@@ -96,7 +96,7 @@ def worker(stage: str, n: int, cache: str, fake: bool = False, refine: str = "au
         import pandas as pd
 
         from covidlearning.config import DiscoverConfig
-        from covidlearning.discover import discover
+        from covidlearning.themes.discover import discover
 
         frame = pd.DataFrame(
             {"id": [str(i) for i in range(n)], "text": texts, "status": "ok", "duplicate": False}
@@ -112,7 +112,7 @@ def worker(stage: str, n: int, cache: str, fake: bool = False, refine: str = "au
         import numpy as np
         from bertopic import BERTopic
 
-        from covidlearning.embed import embed_texts
+        from covidlearning.nlp.embed import embed_texts
 
         emb = embed_texts(texts, cache_dir=cache, progress=False)
         t0 = time.perf_counter()  # default BERTopic's fit only, same embeddings

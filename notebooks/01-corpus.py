@@ -35,9 +35,10 @@ show_units: int = 5  # how many example units to show below (0 to show none)
 # %%
 from IPython.display import display
 
-from covidlearning import analysis, narrative, report
+from covidlearning.reporting import narrative, steps
+from covidlearning.reporting.run import open_run
 
-run = report.open_run(config_path, out_dir, work_dir)
+run = open_run(config_path, out_dir, work_dir)
 display(narrative.run_header(run, "Corpus"))
 
 # %% [markdown]
@@ -49,7 +50,7 @@ display(narrative.run_header(run, "Corpus"))
 # table it reads the text column and flags empty, filler and duplicate answers.
 
 # %%
-corpus = analysis.prepare_units(run)
+corpus = steps.prepare_units(run)
 display(narrative.corpus_overview(run, corpus))
 
 # %% [markdown]

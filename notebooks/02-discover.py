@@ -33,11 +33,12 @@ work_dir: str = ""  # unpublished intermediate files; "" means data/interim/<nam
 # %%
 from IPython.display import display
 
-from covidlearning import analysis, narrative, report
+from covidlearning.reporting import narrative, steps
+from covidlearning.reporting.run import open_run
 
-run = report.open_run(config_path, out_dir, work_dir)
+run = open_run(config_path, out_dir, work_dir)
 display(narrative.run_header(run, "Theme discovery"))
-units = analysis.load_units(run)
+units = steps.load_units(run)
 
 # %% [markdown]
 # ## Fit the themes
@@ -46,7 +47,7 @@ units = analysis.load_units(run)
 # stability check re-runs the clustering with further seeds.
 
 # %%
-found = analysis.run_discovery(run, units)
+found = steps.run_discovery(run, units)
 display(narrative.discovery_overview(run, found))
 
 # %% [markdown]

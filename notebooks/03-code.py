@@ -21,7 +21,7 @@
 # * **Stance and sentiment.** Each unit is read as "what to keep", "what not to repeat",
 #   mixed or neutral, from cue phrases ("keep", "continue", "never again", "go back
 #   to"...) and, when there is no cue, from its VADER sentiment (see
-#   `covidlearning.sentiment`).
+#   `covidlearning.coding.stance`).
 # * **Authors' frameworks.** Each codebook listed under `frameworks:` in the config is
 #   compared with the discovered themes: which framework themes the data supports,
 #   which discovered themes are new, and which framework themes it missed. A codebook
@@ -38,18 +38,19 @@ time_period: str = ""  # over time by W week, M month, Q quarter or Y year ("": 
 # %%
 from IPython.display import display
 
-from covidlearning import analysis, narrative, report
+from covidlearning.reporting import narrative, steps
+from covidlearning.reporting.run import open_run
 
-run = report.open_run(config_path, out_dir, work_dir)
+run = open_run(config_path, out_dir, work_dir)
 display(narrative.run_header(run, "Coding"))
-units = analysis.load_units(run)
-found = analysis.read_discovery(run)
+units = steps.load_units(run)
+found = steps.read_discovery(run)
 
 # %% [markdown]
 # ## Stance and sentiment per theme
 
 # %%
-stance = analysis.code_stance(run, units, found)
+stance = steps.code_stance(run, units, found)
 display(
     narrative.table_html(
         stance,
@@ -63,7 +64,7 @@ display(
 # ## Discovered themes against the authors' frameworks
 
 # %%
-frameworks = analysis.compare_frameworks(run, units, found)
+frameworks = steps.compare_frameworks(run, units, found)
 for fw in frameworks:
     display(narrative.framework_section(fw, heading_level=3))
 
@@ -75,7 +76,7 @@ for fw in frameworks:
 # for tables of responses, `coding_by_<column>` and `coding_over_time`.
 
 # %%
-coding = analysis.code_units(run, units, time_period)
+coding = steps.code_units(run, units, time_period)
 if coding:
     display(narrative.table_html(run.read_table("coding_themes", dtype=str)))
 
@@ -86,7 +87,7 @@ if coding:
 # theme-by-document table from `02-discover` plays this part.
 
 # %%
-breakdowns = analysis.breakdowns(run, units, found, time_period)
+breakdowns = steps.breakdowns(run, units, found, time_period)
 for bd in breakdowns:
     display(narrative.breakdown_section(bd, heading_level=3))
 run.finish("03-code")

@@ -19,7 +19,7 @@
 # This notebook becomes `report.html`: `covidlearning report` executes it and converts
 # it with the code hidden. Everything it shows is read from the tables the earlier
 # notebooks wrote (nothing is refitted) and every sentence that states a number is
-# written from the data and the config by `covidlearning.narrative`.
+# written from the data and the config by `covidlearning.reporting.narrative`.
 
 # %% tags=["parameters"]
 config_path: str = "configs/seed-corpus.yaml"  # the run's YAML config, from the project root
@@ -30,9 +30,10 @@ max_keywords: int = 8  # keywords shown per theme
 quote_words: int = 80  # longer quotes are shortened to about this many words (0: never)
 
 # %% tags=["remove-cell"]
-from covidlearning import narrative, report
+from covidlearning.reporting import narrative
+from covidlearning.reporting.run import open_run
 
-run = report.open_run(config_path, out_dir, work_dir)
+run = open_run(config_path, out_dir, work_dir)
 rep = narrative.Report(run, quotes_per_theme, max_keywords, quote_words)
 
 # %%

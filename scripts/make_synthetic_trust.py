@@ -5,7 +5,7 @@ Usage (from the project root)::
     .venv/bin/python scripts/make_synthetic_trust.py [--n 3000] [--seed 2021] [--out PATH]
 
 The file is committed; tests regenerate it and check the bytes are identical, so
-edit covidlearning/synthetic.py and rerun this script rather than editing the CSV.
+edit covidlearning/testing/synthetic.py and rerun this script rather than editing the CSV.
 The planted identifiers stay in memory (``SyntheticTrust.planted``); only counts
 are printed.
 """
@@ -16,7 +16,7 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from covidlearning.synthetic import write
+from covidlearning.testing.synthetic import write
 
 DEFAULT_OUT = Path("data/raw/synthetic-trust/staff_survey.csv")
 

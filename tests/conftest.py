@@ -44,9 +44,10 @@ def _hashed_embed(texts, config=None):
 @pytest.fixture
 def hashed_coding_embeddings(monkeypatch):
     """Make coding embed texts with :func:`_hashed_embed` instead of loading MiniLM."""
-    from covidlearning import coding
+    from covidlearning.coding import fewshot, frameworks, result, trained
 
-    monkeypatch.setattr(coding, "_embed", _hashed_embed)
+    for module in (result, fewshot, trained, frameworks):
+        monkeypatch.setattr(module, "_embed", _hashed_embed)
     # the stand-in has no encoder to fine-tune: trained mode keeps it frozen at any size
-    monkeypatch.setattr(coding, "TUNE_MIN_TEXTS", 10**9)
+    monkeypatch.setattr(trained, "TUNE_MIN_TEXTS", 10**9)
     return _hashed_embed

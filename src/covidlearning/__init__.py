@@ -9,8 +9,17 @@ BERTopic or sentence-transformers load only when a stage that needs them runs::
     frame = cl.load_table("responses.csv", text_column="comment")
     result = cl.discover_file("responses.csv", "comment", None, "out/", cfg.discover)
 
-``covidlearning.discover`` and ``covidlearning.agreement`` are submodules whose main
-function has the module's name: call ``cl.discover.discover(frame, config)`` and
+The package is laid out by stage, in the order a run goes through them::
+
+    corpus/    load, clean and segment what a project brings  (covidlearning.corpus)
+    themes/    discover themes and describe them              (covidlearning.themes)
+    coding/    code texts against an evaluator's framework    (covidlearning.coding)
+    privacy/   disclosure control and redaction               (covidlearning.privacy)
+    reporting/ parameterised notebooks and the report         (covidlearning.reporting)
+
+with ``nlp/`` (embeddings, fine-tuning, tokenising) shared by themes and coding.
+``cl.discover`` and ``cl.agreement`` are modules whose main function has the module's
+name: call ``cl.discover.discover(frame, config)`` and
 ``cl.agreement.agreement(human, machine)``.
 """
 
@@ -32,32 +41,40 @@ _EXPORTS = {
     "DiscoverConfig": "config",
     "CodeConfig": "config",
     "InputConfig": "config",
-    "load_config": "config",
-    "InputError": "errors",
-    "load_table": "load",
-    "build_corpus": "corpus",
-    "load_segments": "corpus",
-    "verify_manifest": "corpus",
-    "embed_texts": "embed",
     "DisclosureConfig": "config",
     "RedactionConfig": "config",
-    "discover_file": "discover",
-    "assign": "discover",
-    "load_model": "discover",
-    "DiscoveryResult": "discover",
-    "load_codebook": "codebook",
-    "code_texts": "coding",
-    "train_and_code": "coding",
-    "code_with_model": "coding",
-    "load_coder": "coding",
-    "compare_to_framework": "coding",
-    "CodingResult": "coding",
-    "Codebook": "codebook",
-    "run_report": "report",
+    "load_config": "config",
+    "InputError": "errors",
+    "load_table": "corpus.load",
+    "build_corpus": "corpus.build",
+    "load_segments": "corpus.build",
+    "verify_manifest": "corpus.build",
+    "embed_texts": "nlp.embed",
+    "discover_file": "themes.discover",
+    "assign": "themes.discover",
+    "load_model": "themes.discover",
+    "DiscoveryResult": "themes.discover",
+    "load_codebook": "coding.codebook",
+    "Codebook": "coding.codebook",
+    "code_texts": "coding.fewshot",
+    "train_and_code": "coding.trained",
+    "code_with_model": "coding.trained",
+    "load_coder": "coding.trained",
+    "compare_to_framework": "coding.frameworks",
+    "CodingResult": "coding.result",
+    "run_report": "reporting.run",
 }
 
 #: stage modules reachable as attributes (``cl.discover.discover``, ``cl.agreement``...)
-_MODULES = ("agreement", "coding", "corpus", "discover", "embed", "load", "report")
+_MODULES = {
+    "agreement": "coding.agreement",
+    "coding": "coding",
+    "corpus": "corpus",
+    "discover": "themes.discover",
+    "embed": "nlp.embed",
+    "load": "corpus.load",
+    "report": "reporting.run",
+}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
@@ -68,7 +85,7 @@ def __getattr__(name: str) -> _Any:
         globals()[name] = value
         return value
     if name in _MODULES:
-        return _importlib.import_module(f"covidlearning.{name}")
+        return _importlib.import_module(f"covidlearning.{_MODULES[name]}")
     raise AttributeError(f"module 'covidlearning' has no attribute {name!r}")
 
 

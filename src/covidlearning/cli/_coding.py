@@ -48,7 +48,7 @@ code_app = typer.Typer(
 
 
 def _check_table(path: Path) -> None:
-    from covidlearning.load import TABLE_FORMATS, check_input_path
+    from covidlearning.corpus.load import TABLE_FORMATS, check_input_path
 
     check_input_path(path, TABLE_FORMATS)
 
@@ -70,7 +70,7 @@ def _label_warnings_on_one_line() -> Iterator[None]:
     """Show the coder's warnings about human codes as one ``warning:`` line each, at once."""
     import warnings
 
-    from covidlearning.coding import LabelWarning
+    from covidlearning.coding.result import LabelWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", LabelWarning)
@@ -166,7 +166,7 @@ def run_cmd(
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
     from pydantic import ValidationError
 
-    from covidlearning.codebook import load_codebook
+    from covidlearning.coding.codebook import load_codebook
     from covidlearning.config import CodeConfig, one_line
 
     _check_table(input)
@@ -182,7 +182,7 @@ def run_cmd(
             "Drop the option, or retrain with --train",
         )
     if model is not None:  # fail fast, before the table is read
-        from covidlearning.coding import coder_folder
+        from covidlearning.coding.trained import coder_folder
 
         coder_folder(model)
     elif codebook is None and train is None:
@@ -223,12 +223,12 @@ def run_cmd(
     import time
 
     from covidlearning._io import sha256_file
-    from covidlearning.load import load_table
+    from covidlearning.corpus.load import load_table
 
     t0 = time.perf_counter()
     train_id = None
     if train is not None:  # check the coded sample's columns before anything is computed
-        from covidlearning.load import read_table_head
+        from covidlearning.corpus.load import read_table_head
 
         header = list(read_table_head(train).columns)
         train_text = train_text_column or text_column
@@ -244,22 +244,22 @@ def run_cmd(
     if gcol:
         gold_values = _gold_values(frame, gold, gcol, id_column, input)
     if train is not None:
-        from covidlearning.coding import train_and_code
+        from covidlearning.coding.trained import train_and_code
 
         train_frame = load_table(train, train_text_column or text_column, train_id, None)
         with _label_warnings_on_one_line():
             result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
     elif model is not None:
-        from covidlearning.coding import code_with_model
+        from covidlearning.coding.trained import code_with_model
 
         result = code_with_model(frame, model, config)
     else:
-        from covidlearning.coding import code_texts
+        from covidlearning.coding.fewshot import code_texts
 
         result = code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
     if gold_values is not None and "training" in result.manifest:
-        from covidlearning.codebook import Codebook
-        from covidlearning.coding import _attach_agreement, _resolve_gold
+        from covidlearning.coding.codebook import Codebook
+        from covidlearning.coding.result import _attach_agreement, _resolve_gold
 
         labels = result.manifest["training"]["labels"]
         cb = book or Codebook.from_labels(labels)
@@ -270,7 +270,7 @@ def run_cmd(
             result.agreement["codes_not_in_training"] = unseen
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
     if model is not None:
-        from covidlearning.coding import CODER_WEIGHTS, coder_folder
+        from covidlearning.coding.trained import CODER_WEIGHTS, coder_folder
 
         weights = coder_folder(model) / CODER_WEIGHTS
         inputs["model"] = {"path": str(model), "sha256": sha256_file(weights)}
@@ -294,7 +294,7 @@ def run_cmd(
 
 def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, input: Path):  # noqa: ANN001, ANN202
     """Human codes aligned with ``frame`` rows (empty where a text has none)."""
-    from covidlearning.load import read_table_raw
+    from covidlearning.corpus.load import read_table_raw
 
     if gold is None:
         if column not in frame:
@@ -373,12 +373,12 @@ def sample_cmd(
     'human_themes' column, then run `covidlearning code agree`.
     """
     from covidlearning._io import check_output_dir
-    from covidlearning.agreement import code_run_assignments
+    from covidlearning.coding.agreement import code_run_assignments
 
     run_dir = code_run_assignments(run_dir).parent
     _check_table(input)
     check_output_dir(out, [run_dir, input])
-    from covidlearning.agreement import export_sheet
+    from covidlearning.coding.agreement import export_sheet
 
     paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed)
     typer.echo(f"wrote {len(paths['n'])} texts to code: {paths['csv']} and {paths['xlsx']}")
@@ -403,12 +403,12 @@ def agree_cmd(
     column (--id-column) and a column of theme ids or names (--column).
     """
     from covidlearning._io import check_output_dir
-    from covidlearning.agreement import code_run_assignments
+    from covidlearning.coding.agreement import code_run_assignments
 
     machine = code_run_assignments(machine)
     _check_table(sheet)
     check_output_dir(out, [sheet, machine])
-    from covidlearning.agreement import import_sheet
+    from covidlearning.coding.agreement import import_sheet
 
     res = import_sheet(sheet, machine, out, column, sep, id_column)
     g = res["agreement"]

@@ -44,7 +44,7 @@ def build(
     """
     from covidlearning._io import check_output_dir
     from covidlearning.config import CorpusConfig
-    from covidlearning.corpus import build_corpus
+    from covidlearning.corpus.build import build_corpus
 
     check_output_dir(out, [raw])
     config = CorpusConfig(
@@ -66,7 +66,7 @@ def verify(
     ] = _RAW,
 ) -> None:
     """Check every raw file against the sha256 in RAW/manifest.csv (exit 1 on a mismatch)."""
-    from covidlearning.corpus import verify_manifest
+    from covidlearning.corpus.build import verify_manifest
 
     problems = verify_manifest(raw)
     if problems:

@@ -89,7 +89,7 @@ def discover_cmd(
             f"invalid option: {problem}", "See covidlearning discover --help"
         ) from None
     # discover_file loads and checks the table before BERTopic or the embedding model load
-    from covidlearning.discover import discover_file
+    from covidlearning.themes.discover import discover_file
 
     result = discover_file(input, text_column, id_column, out, config, sheet=sheet)
     m = result.metrics
@@ -136,7 +136,7 @@ def assign_cmd(
 ) -> None:
     """Place new texts in INPUT into a saved model's themes, without refitting."""
     from covidlearning._io import check_output_dir
-    from covidlearning.load import load_table
+    from covidlearning.corpus.load import load_table
 
     if not model.exists():
         raise InputError(
@@ -147,7 +147,7 @@ def assign_cmd(
     frame = load_table(input, text_column, id_column, sheet)
     if not (frame["status"] == "ok").any():
         raise InputError(f"{input.name} has no usable texts", "Check --text-column")
-    from covidlearning.discover import read_model_meta
+    from covidlearning.themes.discover import read_model_meta
 
     _, meta = read_model_meta(model)
     import time
@@ -160,7 +160,7 @@ def assign_cmd(
         write_csv,
         write_json,
     )
-    from covidlearning.discover import assign
+    from covidlearning.themes.discover import assign
 
     t0 = time.perf_counter()
     table = assign(frame, model)

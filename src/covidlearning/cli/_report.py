@@ -47,7 +47,7 @@ def report(
     The partly executed notebook is kept in reports/.failed/NAME/; the last report stays.
     """
     from covidlearning.config import load_config
-    from covidlearning.report import ReportFailed, check_inputs, parse_overrides, run_report
+    from covidlearning.reporting.run import ReportFailed, check_inputs, parse_overrides, run_report
 
     check_inputs(load_config(config))  # bad config or input: one line, before anything heavy
     overrides = parse_overrides(param or [])
@@ -64,7 +64,7 @@ def report(
         click.echo(f"error: {exc}", err=True)
         raise typer.Exit(ReportFailed.exit_code) from None
     except Exception as exc:
-        from covidlearning.redact import IdentifierLeak
+        from covidlearning.privacy.redact import IdentifierLeak
 
         if isinstance(exc, IdentifierLeak):
             click.echo(f"error: report not published: {exc}", err=True)

@@ -1,0 +1,574 @@
+"""Agreement between human and machine coding.
+
+Each text carries a set of themes from each coder; the machine's first theme is its
+most likely one. :func:`agreement` reports
+
+- ``accuracy``: share of texts whose machine first theme is one of the human's themes,
+  or that both coders left ``unassigned`` (for single-label coding, plain accuracy);
+- ``exact_match``: share of texts whose theme sets are identical;
+- ``macro_f1`` with a bootstrap 95% CI, and ``micro_f1``: per-theme F1 over theme
+  sets, averaged over the themes either coder used;
+- ``cohen_kappa``: Cohen's kappa on the first themes (nominal), and
+  ``krippendorff_alpha``: Krippendorff's alpha on the theme sets with the MASI
+  distance (nominal when every text has one theme) - both from NLTK's
+  :class:`nltk.metrics.agreement.AnnotationTask`;
+- ``per_theme``: counts, precision, recall, F1 and presence/absence kappa for each
+  theme, with ``needs_review`` flagging themes whose definition the coders read
+  differently.
+
+:func:`plot_confusion` draws the first-theme confusion matrix with a colour-blind-safe
+palette. Only numpy and NLTK load at import; matplotlib loads when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+UNASSIGNED = "unassigned"
+
+#: A theme whose F1 or kappa falls below these needs a clearer definition.
+REVIEW_F1 = 0.5
+REVIEW_KAPPA = 0.4
+
+
+def _split(value: Any, sep: str) -> list[str]:
+    """Normalise one coder's value for one text into an ordered list of themes."""
+    if value is None:
+        return []
+    if isinstance(value, float) and value != value:
+        return []
+    if isinstance(value, str):
+        items = value.split(sep) if sep else [value]
+    elif isinstance(value, Iterable):
+        items = [str(v) for v in value]
+    else:
+        items = [str(value)]
+    out: list[str] = []
+    for item in items:
+        item = " ".join(str(item).split())
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def as_theme_lists(codes: Any, sep: str = ";") -> list[list[str]]:
+    """Turn a Series/list of ``;``-separated strings, lists or sets into lists of themes.
+
+    Order is kept for strings and lists (the first is the most likely); sets are
+    sorted, so their "first" theme is alphabetical.
+    """
+    values = codes.tolist() if hasattr(codes, "tolist") else list(codes)
+    out = []
+    for v in values:
+        if isinstance(v, set | frozenset):
+            v = sorted(str(x) for x in v)
+        out.append(_split(v, sep))
+    return out
+
+
+def _indicators(lists: list[list[str]], labels: list[str]) -> np.ndarray:
+    index = {lab: i for i, lab in enumerate(labels)}
+    m = np.zeros((len(lists), len(labels)), dtype=bool)
+    for r, items in enumerate(lists):
+        for item in items:
+            if item in index:
+                m[r, index[item]] = True
+    return m
+
+
+def _f1s(h: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-label precision, recall, F1 and a mask of labels either coder used."""
+    tp = (h & m).sum(0).astype(float)
+    fp = (~h & m).sum(0).astype(float)
+    fn = (h & ~m).sum(0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    used = (tp + fp + fn) > 0
+    return p, r, f, used
+
+
+def _macro(h: np.ndarray, m: np.ndarray) -> float:
+    _, _, f, used = _f1s(h, m)
+    return float(f[used].mean()) if used.any() else float("nan")
+
+
+def _binary_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa for two presence/absence vectors (nan when undefined)."""
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    po = float((a == b).mean())
+    pa, pb = a.mean(), b.mean()
+    pe = float(pa * pb + (1 - pa) * (1 - pb))
+    if pe >= 1.0:
+        return 1.0 if po == 1.0 else float("nan")
+    return (po - pe) / (1 - pe)
+
+
+def _nltk_task(human: list[list[str]], machine: list[list[str]], sets: bool) -> Any:
+    from nltk.metrics.agreement import AnnotationTask
+    from nltk.metrics.distance import binary_distance, masi_distance
+
+    data = []
+    for i, (h, m) in enumerate(zip(human, machine, strict=True)):
+        if sets:
+            data.append(("human", str(i), frozenset(h) or frozenset([UNASSIGNED])))
+            data.append(("machine", str(i), frozenset(m) or frozenset([UNASSIGNED])))
+        else:
+            data.append(("human", str(i), h[0] if h else UNASSIGNED))
+            data.append(("machine", str(i), m[0] if m else UNASSIGNED))
+    return AnnotationTask(data=data, distance=masi_distance if sets else binary_distance)
+
+
+def _safe(fn: Any) -> float:
+    try:
+        value = float(fn())
+    except (ZeroDivisionError, ValueError, FloatingPointError):
+        return float("nan")
+    return value if np.isfinite(value) else float("nan")
+
+
+def agreement(
+    human: Any,
+    machine: Any,
+    sep: str = ";",
+    n_boot: int = 1000,
+    seed: int = 42,
+    labels: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Compare human and machine codes for the same texts, in the same order.
+
+    Args:
+        human: per text, a set/list of themes or a ``sep``-separated string.
+        machine: the same for the machine; its first theme is its most likely.
+            ``unassigned`` (or empty) means no theme.
+        sep: separator inside strings.
+        n_boot: bootstrap resamples for the macro-F1 confidence interval.
+        seed: bootstrap random seed.
+        labels: themes to report on (default: every theme either coder used).
+
+    Returns:
+        A JSON-ready dict: ``n``, ``accuracy``, ``exact_match``, ``macro_f1``,
+        ``macro_f1_ci95`` ([low, high]), ``micro_f1``, ``cohen_kappa``,
+        ``krippendorff_alpha``, ``multi_label``, ``labels`` and ``per_theme`` (a list
+        of dicts with ``theme``, ``n_human``, ``n_machine``, ``precision``,
+        ``recall``, ``f1``, ``kappa``, ``needs_review``).
+
+    Raises:
+        ValueError: the two codings differ in length or are empty.
+    """
+    h = [[x for x in t if x != UNASSIGNED] for t in as_theme_lists(human, sep)]
+    m = [[x for x in t if x != UNASSIGNED] for t in as_theme_lists(machine, sep)]
+    if len(h) != len(m):
+        raise ValueError(f"human codes {len(h)} texts but machine codes {len(m)}")
+    if not h:
+        raise ValueError("no texts to compare")
+    if labels is None:
+        labels = sorted({x for t in h for x in t} | {x for t in m for x in t})
+    labels = list(labels)
+    H, M = _indicators(h, labels), _indicators(m, labels)
+    n = len(h)
+    accuracy = float(
+        np.mean([(mm[0] in hh) if mm else not hh for hh, mm in zip(h, m, strict=True)])
+    )
+    exact = float(np.mean([set(hh) == set(mm) for hh, mm in zip(h, m, strict=True)]))
+    p, r, f, used = _f1s(H, M)
+    macro = float(f[used].mean()) if used.any() else float("nan")
+    tp, fp, fn = (H & M).sum(), (~H & M).sum(), (H & ~M).sum()
+    micro = float(2 * tp / (2 * tp + fp + fn)) if (2 * tp + fp + fn) else float("nan")
+
+    rng = np.random.default_rng(seed)
+    boots = np.array([_macro(H[idx], M[idx]) for idx in rng.integers(0, n, size=(n_boot, n))])
+    boots = boots[np.isfinite(boots)]
+    ci = [float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))] if len(boots) else []
+
+    multi = any(len(t) > 1 for t in h) or any(len(t) > 1 for t in m)
+    kappa = _safe(_nltk_task(h, m, sets=False).kappa)
+    alpha = _safe(_nltk_task(h, m, sets=multi).alpha)
+
+    per_theme = []
+    for j, lab in enumerate(labels):
+        k = _binary_kappa(H[:, j], M[:, j])
+        nh, nm = int(H[:, j].sum()), int(M[:, j].sum())
+        review = bool((nh or nm) and (f[j] < REVIEW_F1 or (np.isfinite(k) and k < REVIEW_KAPPA)))
+        per_theme.append(
+            {
+                "theme": lab,
+                "n_human": nh,
+                "n_machine": nm,
+                "precision": float(p[j]),
+                "recall": float(r[j]),
+                "f1": float(f[j]),
+                "kappa": k if np.isfinite(k) else None,
+                "needs_review": review,
+            }
+        )
+    clean = lambda x: x if np.isfinite(x) else None  # noqa: E731
+    return {
+        "n": n,
+        "accuracy": accuracy,
+        "exact_match": exact,
+        "macro_f1": clean(macro),
+        "macro_f1_ci95": ci,
+        "micro_f1": clean(micro),
+        "cohen_kappa": clean(kappa),
+        "krippendorff_alpha": clean(alpha),
+        "alpha_distance": "masi" if multi else "nominal",
+        "multi_label": multi,
+        "n_boot": n_boot,
+        "labels": labels,
+        "per_theme": per_theme,
+        "needs_review": [t["theme"] for t in per_theme if t["needs_review"]],
+    }
+
+
+def confusion_table(human: Any, machine: Any, sep: str = ";") -> pd.DataFrame:
+    """First-theme confusion matrix: rows are the human's themes, columns the machine's."""
+    import pandas as pd
+
+    h = [t[0] if t else UNASSIGNED for t in as_theme_lists(human, sep)]
+    m = [t[0] if t else UNASSIGNED for t in as_theme_lists(machine, sep)]
+    rows = sorted(set(h) - {UNASSIGNED}) + ([UNASSIGNED] if UNASSIGNED in h else [])
+    cols = sorted((set(m) | set(rows)) - {UNASSIGNED}) + [UNASSIGNED] * (UNASSIGNED in m)
+    table = pd.crosstab(pd.Series(h, name="human"), pd.Series(m, name="machine"))
+    return table.reindex(index=rows, columns=cols, fill_value=0)
+
+
+def plot_confusion(
+    human: Any,
+    machine: Any,
+    sep: str = ";",
+    normalize: bool = True,
+    title: str = "Human vs machine: first theme",
+) -> Figure:
+    """Draw the first-theme confusion matrix (rows: human, columns: machine).
+
+    Cells are shaded by the share of each human theme's texts (``cividis``, readable
+    with any colour vision) and labelled with counts.
+
+    Returns:
+        A matplotlib Figure (not shown; save it with ``fig.savefig``).
+    """
+    from matplotlib.figure import Figure
+
+    table = confusion_table(human, machine, sep)
+    counts = table.to_numpy()
+    shares = counts / np.maximum(counts.sum(1, keepdims=True), 1) if normalize else counts
+    nr, nc = counts.shape
+    size = max(4.0, 0.45 * max(nr, nc) + 2.5)
+    fig = Figure(figsize=(size + 1.0, size), layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(shares, cmap="cividis", vmin=0, vmax=1 if normalize else None, aspect="auto")
+    fig.colorbar(im, ax=ax, label="share of the human theme's texts" if normalize else "texts")
+    ax.set_xticks(range(nc), [str(c) for c in table.columns], rotation=60, ha="right")
+    ax.set_yticks(range(nr), [str(r) for r in table.index])
+    ax.set_xlabel("machine")
+    ax.set_ylabel("human")
+    ax.set_title(title)
+    if nr * nc <= 900:
+        hi = np.nanmax(shares) if shares.size else 1
+        for i in range(nr):
+            for j in range(nc):
+                if counts[i, j]:
+                    dark = shares[i, j] < 0.6 * (hi or 1)
+                    ax.text(
+                        j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black",
+                    )  # fmt: skip
+    return fig
+
+
+# --------------------------------------------------------------------------- audit loop
+SHEET_COLUMNS = ("item", "id", "text", "human_themes", "notes")
+#: Columns of a ``code`` run's assignments.csv that the audit loop reads.
+RUN_COLUMNS = ("id", "themes")
+_RUN_FIX = (
+    "Pass the --out folder of `covidlearning code INPUT --text-column COL "
+    "--codebook FILE` (or --train/--model)"
+)
+
+
+def _run_manifest(folder: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def code_run_assignments(path: str | Path) -> Path:
+    """Find and check the ``assignments.csv`` of a ``code`` run (light: reads the header).
+
+    Args:
+        path: the run's folder, or its ``assignments.csv``.
+
+    Returns:
+        The path of ``assignments.csv``.
+
+    Raises:
+        InputError: no such file, or not a ``code`` run's (e.g. a ``discover`` run,
+            whose assignments have topics and no ``themes`` column).
+    """
+    import csv
+
+    from covidlearning.errors import InputError
+
+    path = Path(path)
+    file = path / "assignments.csv" if path.is_dir() else path
+    if not file.is_file():
+        where = f"no assignments.csv in {path}" if path.is_dir() else f"{path} not found"
+        raise InputError(f"{where}: not the folder of a `code` run", _RUN_FIX)
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as fh:
+            header = [c.strip() for c in next(csv.reader(fh), [])]
+    except (UnicodeDecodeError, csv.Error):
+        header = []
+    missing = [c for c in RUN_COLUMNS if c not in header]
+    if not missing:
+        return file
+    stage = _run_manifest(file.parent).get("stage")
+    if stage == "discover" or "topic" in header:
+        raise InputError(
+            f"{file.parent} is a `discover` run, not a `code` run: its assignments.csv "
+            "has topics and no 'themes' column",
+            _RUN_FIX,
+        )
+    raise InputError(
+        f"{file} is not a `code` run's assignments.csv: no "
+        + " or ".join(f"'{c}'" for c in missing)
+        + f" column; columns found: {', '.join(header) or 'none'}",
+        _RUN_FIX,
+    )
+
+
+def export_sheet(
+    run_dir: str | Path,
+    input_path: str | Path,
+    text_column: str,
+    id_column: str | None,
+    out: str | Path,
+    per_theme: int = 10,
+    seed: int = 42,
+) -> dict[str, Any]:
+    """Write a stratified, blind coding sheet for a coding run.
+
+    Up to ``per_theme`` texts are drawn at random for each machine first theme (and
+    from ``unassigned``), then shuffled. ``id_column`` defaults to the one the run
+    used (from its ``manifest.json``). The sheet (``coding_sheet.csv`` and
+    ``.xlsx``, with a ``themes`` tab listing the codes a coder may use) hides the
+    machine's codes; ``sample_key.csv`` keeps them for :func:`import_sheet`.
+
+    Returns:
+        ``{"csv", "xlsx", "key"}`` paths and ``n`` the item numbers drawn.
+
+    Raises:
+        InputError: ``run_dir`` is not a ``code`` run, or no id of the input is in it.
+    """
+    import pandas as pd
+
+    from covidlearning._io import atomic_dir, write_csv, write_xlsx
+    from covidlearning.corpus.load import load_table
+    from covidlearning.errors import InputError
+
+    assign_path = code_run_assignments(run_dir)
+    run_dir = assign_path.parent
+    run_id = (_run_manifest(run_dir).get("columns") or {}).get("id")
+    if id_column is None:
+        id_column = run_id
+    assign = pd.read_csv(assign_path, dtype=str, keep_default_na=False)
+    frame = load_table(input_path, text_column, id_column)
+    texts = dict(zip(frame["id"], frame["text"], strict=True))
+    known = assign["id"].isin(texts)
+    if not known.any():
+        used = f"the run used --id-column {run_id}" if run_id else "the run used row numbers"
+        raise InputError(
+            f"no id of {Path(input_path).name} matches the run in {run_dir} (its ids look "
+            f"like {assign['id'].iat[0] if len(assign) else ''!r}, the input's like "
+            f"{frame['id'].iat[0]!r}; {used})",
+            "Pass the INPUT and --id-column of the code run",
+        )
+    assign = assign[known]
+    if "status" in assign:
+        assign = assign[assign["status"] == "ok"]
+    if assign.empty:
+        raise InputError(
+            f"no text of the run in {run_dir} was coded", "Code texts with `covidlearning code`"
+        )
+    assign = assign.assign(first=assign["themes"].str.split(";").str[0])
+    rng = np.random.default_rng(seed)
+    picks = []
+    for _, g in sorted(assign.groupby("first"), key=lambda kv: str(kv[0])):
+        take = min(per_theme, len(g))
+        picks.append(g.iloc[np.sort(rng.choice(len(g), size=take, replace=False))])
+    drawn = pd.concat(picks).iloc[rng.permutation(sum(len(p) for p in picks))]
+    drawn = drawn.reset_index(drop=True)
+    drawn.insert(0, "item", np.arange(1, len(drawn) + 1))
+    sheet = pd.DataFrame(
+        {"item": drawn["item"], "id": drawn["id"], "text": drawn["id"].map(texts),
+         "human_themes": "", "notes": ""}
+    )  # fmt: skip
+    key = drawn[[c for c in ("item", "id", "themes", "confidence") if c in drawn]]
+    themes = _theme_list(run_dir)
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        write_csv(tmp / "coding_sheet.csv", sheet)
+        instructions = pd.DataFrame(
+            {
+                "how to code": [
+                    "Read each text and write the theme id(s) that fit in 'human_themes', "
+                    "most important first, separated by ';'.",
+                    "Write 'unassigned' if no theme fits. Do not look at the machine's codes.",
+                    "Then run: covidlearning code agree coding_sheet.xlsx --machine "
+                    f"{run_dir} --out <folder>",
+                ]
+            }
+        )
+        write_xlsx(
+            tmp / "coding_sheet.xlsx",
+            {"to code": sheet, "themes": themes, "how to code": instructions},
+        )
+        write_csv(tmp / "sample_key.csv", key)
+    return {
+        "csv": out / "coding_sheet.csv",
+        "xlsx": out / "coding_sheet.xlsx",
+        "key": out / "sample_key.csv",
+        "n": sheet["item"].tolist(),
+    }
+
+
+def _theme_list(run_dir: Path) -> pd.DataFrame:
+    """Theme ids (and names, definitions) a run could assign."""
+    import pandas as pd
+
+    book = run_dir / "codebook.yaml"
+    if book.is_file():
+        from covidlearning.coding.codebook import load_codebook
+
+        cb = load_codebook(book)
+        return pd.DataFrame(
+            {"id": cb.ids, "name": [t.name for t in cb.themes],
+             "definition": [t.definition for t in cb.themes]}
+        )  # fmt: skip
+    scores = run_dir / "scores.csv"
+    if scores.is_file():
+        cols = pd.read_csv(scores, nrows=0).columns
+        return pd.DataFrame({"id": [c for c in cols if c not in ("id", "relevance")]})
+    return pd.DataFrame({"id": []})
+
+
+def import_sheet(
+    sheet: str | Path,
+    machine: str | Path,
+    out: str | Path,
+    column: str = "human_themes",
+    sep: str = ";",
+    id_column: str = "id",
+) -> dict[str, Any]:
+    """Read a filled coding sheet back and measure agreement with the machine.
+
+    Rows with an empty ``column`` are skipped (not yet coded). Human codes must be
+    theme ids (or names) the run could assign, or ``unassigned``. The sheet may be
+    the one :func:`export_sheet` wrote or the evaluator's own, keyed on
+    ``id_column`` (the ids the run used).
+
+    Writes ``agreement.json``, ``per_theme.csv`` (with ``needs_review``) and
+    ``confusion.png``/``.svg`` into ``out``.
+
+    Raises:
+        InputError: ``machine`` is not a ``code`` run, missing columns, no coded
+            rows, ids not in the run, or codes that are not themes.
+    """
+    import pandas as pd
+
+    from covidlearning._io import atomic_dir, write_csv, write_json
+    from covidlearning.corpus.load import read_table_raw
+    from covidlearning.errors import InputError
+
+    sheet = Path(sheet)
+    machine = code_run_assignments(machine)
+    table = read_table_raw(sheet)
+    for col, flag in ((id_column, "--id-column"), (column, "--column")):
+        if col not in table:
+            raise InputError(
+                f"column '{col}' not found in {sheet.name}; columns found: "
+                + ", ".join(table.columns),
+                f"Pass {flag} with one of them (the sheet of `covidlearning code sample` "
+                "has 'id' and 'human_themes')",
+            )
+    coded = table[table[column].astype(str).str.strip() != ""]
+    if coded.empty:
+        raise InputError(f"no row of {sheet.name} has codes in '{column}'", "Fill the sheet first")
+    sheet_ids = coded[id_column].astype(str).str.strip()
+    assign = pd.read_csv(machine, dtype=str, keep_default_na=False)
+    machine_codes = dict(zip(assign["id"], assign["themes"], strict=True))
+    missing = [i for i in sheet_ids if i not in machine_codes]
+    if missing:
+        raise InputError(
+            f"{len(missing)} of {len(sheet_ids)} id(s) in column '{id_column}' of {sheet.name} are "
+            f"not in {machine}, e.g. {missing[0]!r}",
+            "Compare the sheet with the run it was drawn from (and check --id-column)",
+        )
+    themes = _theme_list(machine.parent)
+    known = {str(t).lower(): str(t) for t in themes["id"]} if len(themes) else {}
+    if "name" in themes:
+        known.update(
+            {str(n).lower(): str(i) for i, n in zip(themes["id"], themes["name"], strict=True)}
+        )
+    human = []
+    unknown: set[str] = set()
+    for cell in coded[column]:
+        ids = []
+        for lab in _split(cell, sep):
+            if lab.lower() == UNASSIGNED:
+                continue
+            if known and lab.lower() not in known:
+                unknown.add(lab)
+                continue
+            ids.append(known.get(lab.lower(), lab))
+        human.append(ids)
+    if unknown:
+        raise InputError(
+            f"{len(unknown)} code(s) in {sheet.name} are not themes of the run, "
+            f"e.g. {sorted(unknown)[0]!r}",
+            "Use the theme ids on the sheet's 'themes' tab",
+        )
+    mach = [machine_codes[i] for i in sheet_ids]
+    result = agreement(human, mach, sep=sep)
+    comp = pd.DataFrame(
+        {"id": sheet_ids.to_numpy(), "human": [";".join(h) or UNASSIGNED for h in human],
+         "machine": mach}
+    )  # fmt: skip
+    per_theme = pd.DataFrame(result["per_theme"])
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        write_json(tmp / "agreement.json", result)
+        write_csv(tmp / "per_theme.csv", per_theme)
+        write_csv(tmp / "comparison.csv", comp)
+        save_confusion(comp["human"], comp["machine"], tmp)
+    return {"agreement": result, "per_theme": per_theme, "out": out}
+
+
+def save_confusion(human: Any, machine: Any, folder: Path) -> None:
+    """Draw the confusion matrix and write ``confusion.png`` and ``confusion.svg`` into ``folder``.
+
+    Both files are byte-identical for the same codes: no dates or software stamps, and a
+    fixed SVG id salt (matplotlib otherwise draws random clip-path ids).
+    """
+    import matplotlib
+
+    fig = plot_confusion(human, machine)
+    with matplotlib.rc_context({"svg.hashsalt": "covidlearning"}):
+        fig.savefig(folder / "confusion.png", dpi=150, metadata={"Software": None})
+        fig.savefig(folder / "confusion.svg", metadata={"Date": None})

@@ -1,0 +1,268 @@
+"""Statistical disclosure control for published breakdowns and quotes.
+
+One policy for the whole report (default threshold 10, after the GP Patient Survey,
+which publishes no result based on fewer than 10 respondents):
+
+* **Whole-population counts are exact.** How many responses fall in each theme
+  (discovered or coded) covers everyone who answered and ties no one to a group a
+  reader could pick out, so theme sizes and their shares of all responses are shown
+  as they are, small ones included.
+* **No figure rests on fewer than ``threshold`` responses.** A share, mean or stance
+  split *within* a theme, group or period of fewer than ``threshold`` responses is
+  hidden (``*``), and no key finding is drawn from fewer than ``threshold`` responses.
+* **Primary suppression in breakdowns.** Where responses are split by a recorded
+  characteristic (a grouping column, a period), a count from 1 to ``threshold - 1``
+  is hidden, shown as ``*``; so is every figure for a group or period whose size is
+  below the threshold. Zero counts in groups at or above the threshold stay visible.
+* **Secondary suppression, only where totals make it recoverable.** In those
+  breakdowns the row and column totals are published (group sizes and theme sizes),
+  so a line with exactly one hidden cell would let a reader recover it by
+  subtraction. In every such line the next smallest visible cell is hidden too,
+  repeated until no line has exactly one hidden cell. The group sizes are treated
+  the same way against the grand total, so one small group's size cannot be
+  recovered. Where a respondent can carry several codes (framework coding with
+  ``code.max_themes`` above 1) a group's row does not add up to its size, so only
+  columns and group sizes get secondary suppression.
+* **Quotes.** No quote is shown from a respondent in any group (in any grouping
+  column) with fewer than ``threshold`` respondents.
+
+Shares are hidden wherever the count they come from is hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+SUPPRESSED = "*"
+NOT_STATED = "(not stated)"
+
+
+def suppression_mask(
+    counts: pd.DataFrame,
+    threshold: int = 10,
+    secondary: bool = True,
+    bases: pd.Series | Sequence[int] | None = None,
+    additive_rows: bool = True,
+) -> pd.DataFrame:
+    """Return a boolean frame, True where a cell of ``counts`` must be hidden.
+
+    See :func:`suppression_masks` for the arguments; this drops the mask of the bases.
+    """
+    return suppression_masks(counts, threshold, secondary, bases, additive_rows)[0]
+
+
+def suppression_masks(
+    counts: pd.DataFrame,
+    threshold: int = 10,
+    secondary: bool = True,
+    bases: pd.Series | Sequence[int] | None = None,
+    additive_rows: bool = True,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Return (cell mask, base mask): True where a count or a row's base must be hidden.
+
+    Args:
+        counts: respondents per cell (rows are groups or periods, columns are themes).
+        threshold: the minimum number of respondents a published figure may rest on.
+        secondary: also hide cells that would let a hidden one be recovered from totals.
+        bases: respondents per row (group size); default the row sums. A row whose base
+            is below the threshold is hidden entirely.
+        additive_rows: the cells of a row add up to its base (one theme per respondent).
+            False when a respondent can be counted under several themes (coding with
+            ``code.max_themes`` above 1): a row then has no total to subtract from, and
+            secondary suppression protects the columns (each respondent is in one group,
+            so a theme's column still adds up to its published total) and the bases only.
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    values = counts.fillna(0).to_numpy(dtype=float)
+    base = (
+        values.sum(axis=1)
+        if bases is None
+        else np.asarray(pd.Series(bases).to_numpy(), dtype=float).reshape(-1)
+    )
+    if len(base) != values.shape[0]:
+        raise ValueError("bases must have one value per row of counts")
+    hide = (values > 0) & (values < threshold)
+    hide[base < threshold, :] = True
+    col_tot = values.sum(axis=0)
+    hide[:, col_tot < threshold] = True
+    base_hide = base < threshold
+    if secondary and values.size:
+        hide, base_hide = _secondary(values, hide, base, threshold, additive_rows)
+    return (
+        pd.DataFrame(hide, index=counts.index, columns=counts.columns),
+        pd.Series(base_hide, index=counts.index, name="base"),
+    )
+
+
+def _secondary(
+    values: np.ndarray,
+    hide: np.ndarray,
+    base: np.ndarray,
+    threshold: int,
+    additive_rows: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hide more cells until no row or column relation has exactly one hidden entry.
+
+    Each row's cells sum to its base (the group size) when ``additive_rows``; each column
+    sums to a published theme total; the bases form one more column summing to the
+    published grand total.
+    """
+    n_cols = values.shape[1]
+    grid = np.column_stack([values, base])
+    mask = np.column_stack([hide, base < threshold])
+    changed = True
+    while changed:
+        changed = False
+        for i in range(grid.shape[0] if additive_rows else 0):
+            if mask[i].sum() == 1:
+                changed |= _hide_next(grid[i, :n_cols], mask[i, :n_cols])
+        for j in range(grid.shape[1]):
+            col = mask[:, j].copy()
+            if col.sum() == 1 and _hide_next(grid[:, j], col):
+                mask[:, j] = col
+                changed = True
+    return mask[:, :n_cols], mask[:, n_cols]
+
+
+def _hide_next(line: np.ndarray, hidden: np.ndarray) -> bool:
+    """Hide the smallest visible entry of one line (positive ones first), in place."""
+    candidates = [k for k in range(len(line)) if not hidden[k]]
+    if not candidates:
+        return False
+    positive = [k for k in candidates if line[k] > 0]
+    pool = positive or candidates
+    k = min(pool, key=lambda k: (line[k], k))
+    hidden[k] = True
+    return True
+
+
+def suppress(
+    table: pd.DataFrame,
+    threshold: int = 10,
+    secondary: bool = True,
+    counts: pd.DataFrame | None = None,
+    bases: pd.Series | Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Return ``table`` with every disclosive cell replaced by ``"*"``.
+
+    Args:
+        table: a wide table of counts (or of shares, with ``counts`` given).
+        threshold: minimum respondents behind a published figure (default 10).
+        secondary: hide further cells so hidden ones cannot be recovered from totals.
+        counts: the counts behind ``table`` when ``table`` holds shares or rates.
+        bases: respondents per row; default the row sums of the counts.
+
+    Returns:
+        An object-dtype frame with the same index and columns.
+    """
+    counts = table if counts is None else counts
+    if counts.shape != table.shape:
+        raise ValueError("counts must have the same shape as table")
+    mask = suppression_mask(counts, threshold, secondary, bases)
+    out = table.astype(object).copy()
+    out[mask.to_numpy()] = SUPPRESSED
+    return out
+
+
+def group_sizes(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Respondents per value of ``column``; blank values are counted as ``(not stated)``."""
+    return group_labels(frame[column]).value_counts().sort_index()
+
+
+def group_labels(values: pd.Series) -> pd.Series:
+    """Group values as clean strings, blanks as ``(not stated)``."""
+    s = values.astype("string").str.strip().fillna("")
+    return s.mask(s == "", NOT_STATED).astype(str)
+
+
+def small_groups(
+    frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = 10
+) -> dict[str, list[str]]:
+    """For each grouping column, the values held by fewer than ``threshold`` respondents."""
+    out = {}
+    for col in group_columns:
+        sizes = group_sizes(frame, col)
+        out[col] = sorted(sizes[sizes < threshold].index.tolist())
+    return out
+
+
+def quotable(frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = 10) -> pd.Series:
+    """Boolean per row of ``frame``: True when no grouping puts the respondent in a small group.
+
+    Group sizes count analysed rows only: when ``frame`` has a ``status`` column (from
+    :func:`covidlearning.corpus.load.load_table`), rows whose status is not ``ok`` (empty or
+    filler answers) do not make a group look bigger than it is in the breakdowns.
+    """
+    counted = frame["status"].astype(str) == "ok" if "status" in frame.columns else None
+    ok = pd.Series(True, index=frame.index)
+    for col in group_columns:
+        labels = group_labels(frame[col])
+        basis = labels if counted is None else labels[counted]
+        sizes = labels.map(basis.value_counts()).fillna(0)
+        ok &= sizes >= threshold
+    return ok
+
+
+def filter_quotes(
+    quotes: pd.DataFrame,
+    frame: pd.DataFrame,
+    group_columns: Iterable[str],
+    threshold: int = 10,
+    id_column: str = "id",
+) -> pd.DataFrame:
+    """Drop quotes from respondents in any group below the threshold.
+
+    Args:
+        quotes: a table of quotes with an ``id_column`` naming the response quoted.
+        frame: the analysed responses (``id`` plus the grouping columns); group sizes
+            are counted here.
+        group_columns: the columns the report breaks down by.
+        threshold: minimum group size.
+        id_column: the column of ``quotes`` holding response ids.
+    """
+    group_columns = [c for c in group_columns if c in frame.columns]
+    if not group_columns or quotes.empty:
+        return quotes.copy()
+    ok = quotable(frame, group_columns, threshold)
+    allowed = set(frame.loc[ok, "id"].astype(str))
+    keep = quotes[id_column].astype(str).isin(allowed)
+    return quotes[keep].copy()
+
+
+def share_publishable(base: float, threshold: int = 10) -> bool:
+    """True when a share, mean or split of ``base`` responses may be published."""
+    return bool(base >= threshold)
+
+
+def rule_statement(threshold: int = 10, secondary: bool = True) -> str:
+    """The disclosure-control rule in plain English, for the report (one policy throughout)."""
+    t = threshold
+    text = (
+        f"To protect respondents, no figure is published that rests on fewer than {t} people. "
+        "How many responses fall in each theme is shown exactly, small themes included: it "
+        "covers everyone who answered and ties no one to a group. For a theme of fewer "
+        f"than {t} responses, the split of its responses by stance and their mean sentiment "
+        "are shown as *. "
+        "Where themes are broken down by a group or by period, counts from 1 to "
+        f"{t - 1} are shown as *, and every figure for a group or period with fewer than {t} "
+        "respondents is shown as * too. "
+    )
+    if secondary:
+        text += (
+            "So that a hidden figure cannot be worked out by subtracting the others from a "
+            "total, at least one more figure is hidden in any row or column of those "
+            "breakdowns that would otherwise have only one (secondary suppression). "
+        )
+    text += (
+        f"No key finding rests on fewer than {t} responses. "
+        f"No quote is shown from anyone in a group of fewer than {t} respondents, and every "
+        "quote has names, contact details, NHS numbers, postcodes, web addresses and "
+        "ward or bed numbers replaced by placeholders such as [NAME]. "
+        "The threshold follows the GP Patient Survey, which publishes no result based on "
+        "fewer than 10 responses."
+    )
+    return text

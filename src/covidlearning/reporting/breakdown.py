@@ -1,0 +1,787 @@
+"""Themes broken down by group and over time, with disclosure control; row accounting.
+
+Counting works from the theme assignments (one row per response and theme: ``id``,
+``topic``, ``label``) joined to the loaded responses (:func:`covidlearning.corpus.load.load_table`),
+so it serves BERTopic discoveries and codebook coding alike. When the fitted BERTopic
+model and its documents are at hand, BERTopic's ``topics_per_class`` and
+``topics_over_time`` add keyword views (what each group or month said about a theme),
+kept only for cells that pass disclosure control.
+
+Every published table goes through :func:`covidlearning.privacy.disclosure.suppress`; the
+raw counts stay on the :class:`Breakdown` object and are never written.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning.privacy import disclosure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from covidlearning.privacy.redact import Redactor
+
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
+SUPPRESSED_COLOUR = "#DDDDDD"
+NO_DATE = "(no date)"
+OUTLIER_LABEL = "Not assigned to a theme"
+
+
+@dataclass
+class Breakdown:
+    """Theme counts for one grouping (a column, or time periods), ready to publish.
+
+    Attributes:
+        column: the grouping column (or the date column for time).
+        table: tidy publishable table: ``group``, ``respondents``, ``topic``, ``theme``,
+            ``count``, ``share``; suppressed figures are ``"*"``.
+        wide: publishable group x theme counts, ``"*"`` where suppressed.
+        counts: the raw counts behind ``wide``: NOT for publication.
+        mask: True where a count is hidden.
+        base_mask: True where a group's size is hidden.
+        keywords: BERTopic keyword view per group/period and theme (unsuppressed cells
+            only), or None when no model was given.
+        figure: a matplotlib figure, or None when there was nothing to draw.
+        statement: the disclosure rule applied, in plain English.
+        notes: anything the reader should know (e.g. rows without a usable date).
+        threshold: the disclosure threshold applied.
+        freq: the period of an over-time breakdown (``""`` for groups).
+        bases: respondents per group or period: NOT for publication.
+    """
+
+    column: str
+    table: pd.DataFrame
+    wide: pd.DataFrame
+    counts: pd.DataFrame
+    mask: pd.DataFrame
+    base_mask: pd.Series
+    keywords: pd.DataFrame | None = None
+    figure: Figure | None = None
+    statement: str = ""
+    notes: list[str] = field(default_factory=list)
+    threshold: int = 10
+    freq: str = ""
+    bases: pd.Series | None = None
+
+    @property
+    def suppressed_groups(self) -> list[str]:
+        """Groups whose every figure is hidden (fewer respondents than the threshold)."""
+        return [str(g) for g in self.mask.index if bool(self.mask.loc[g].all())]
+
+
+# --------------------------------------------------------------------------- inputs
+def assignments_of(result: Any) -> pd.DataFrame:
+    """The analysed rows of a DiscoveryResult's assignments (or of an assignments table).
+
+    Rows without a topic (excluded answers, kept in the assignments with an empty
+    topic) are dropped; ids become strings and topics integers.
+    """
+    table = result if isinstance(result, pd.DataFrame) else getattr(result, "assignments", None)
+    if table is None or not {"id", "topic"} <= set(table.columns):
+        raise ValueError("need a DiscoveryResult or an assignments table with 'id' and 'topic'")
+    topic = pd.to_numeric(table["topic"].astype("string").str.strip(), errors="coerce")
+    table = table[topic.notna()].copy()
+    table["topic"] = topic[topic.notna()].astype(int)
+    table["id"] = table["id"].astype(str)
+    if "label" not in table.columns:
+        table["label"] = table["topic"].astype(str)
+    table["label"] = table["label"].astype(str).where(table["topic"] != -1, OUTLIER_LABEL)
+    return table
+
+
+def _single(assign: pd.DataFrame) -> bool:
+    """True when every respondent has one theme, so a group's theme counts add up to it."""
+    return not bool(assign["id"].duplicated().any())
+
+
+def _theme_order(assign: pd.DataFrame) -> tuple[list[int], dict[int, str]]:
+    sizes = assign.groupby("topic")["id"].nunique()
+    order = sorted(sizes.index, key=lambda t: (int(t) == -1, -sizes[t], int(t)))
+    labels = assign.drop_duplicates("topic").set_index("topic")["label"].astype(str).to_dict()
+    return [int(t) for t in order], {int(k): v for k, v in labels.items()}
+
+
+def _count(
+    assign: pd.DataFrame, groups: pd.Series, order: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.Series, dict[int, str]]:
+    """Distinct respondents per group x topic, and per group (the base)."""
+    joined = assign.merge(groups.rename("group").reset_index(), on="id", how="inner")
+    topics, labels = _theme_order(assign)
+    counts = (
+        joined.groupby(["group", "topic"])["id"].nunique().unstack("topic", fill_value=0)
+        if len(joined)
+        else pd.DataFrame()
+    )
+    counts = counts.reindex(columns=topics, fill_value=0)
+    bases = joined.groupby("group")["id"].nunique()
+    if order is None:
+        order = sorted(bases.index, key=lambda g: (-bases[g], str(g)))
+    counts = counts.reindex(index=order, fill_value=0).astype(int)
+    bases = bases.reindex(order, fill_value=0).astype(int)
+    counts.index.name = "group"
+    counts.columns.name = "topic"
+    return counts, bases, labels
+
+
+def _publish(
+    column: str,
+    counts: pd.DataFrame,
+    bases: pd.Series,
+    labels: dict[int, str],
+    threshold: int,
+    secondary: bool,
+    group_name: str = "group",
+    additive_rows: bool = True,
+) -> Breakdown:
+    """Suppress small cells and build the publishable tables of one breakdown.
+
+    ``group_name`` names the group column of the published tables (``period`` for time).
+    """
+    mask, base_mask = disclosure.suppression_masks(
+        counts, threshold, secondary, bases, additive_rows
+    )
+    wide = counts.astype(object).where(~mask, disclosure.SUPPRESSED)
+    wide.columns = [labels.get(int(t), str(t)) for t in counts.columns]
+    wide.insert(0, "respondents", bases.astype(object).where(~base_mask, disclosure.SUPPRESSED))
+    wide = wide.reset_index()
+    rows = []
+    for g in counts.index:
+        n = int(bases[g])
+        for t in counts.columns:
+            hidden = bool(mask.loc[g, t])
+            c = int(counts.loc[g, t])
+            rows.append(
+                {
+                    "group_column": column,
+                    "group": g,
+                    "respondents": disclosure.SUPPRESSED if base_mask[g] else n,
+                    "topic": int(t),
+                    "theme": labels.get(int(t), str(t)),
+                    "count": disclosure.SUPPRESSED if hidden else c,
+                    # a share over a hidden group size would reveal that size
+                    "share": disclosure.SUPPRESSED
+                    if hidden or n == 0 or bool(base_mask[g])
+                    else round(c / n, 4),
+                }
+            )
+    cols = ["group_column", "group", "respondents", "topic", "theme", "count", "share"]
+    table = pd.DataFrame(rows, columns=cols)
+    if group_name != "group":
+        table = table.rename(columns={"group": group_name})
+        wide = wide.rename(columns={"group": group_name})
+    return Breakdown(
+        column=column,
+        table=table,
+        wide=wide,
+        counts=counts,
+        mask=mask,
+        base_mask=base_mask,
+        statement=disclosure.rule_statement(threshold, secondary),
+        threshold=threshold,
+        bases=bases,
+    )
+
+
+def _model_docs(result: Any) -> tuple[Any, list[str], list[str]] | None:
+    model = getattr(result, "model", None)
+    docs = getattr(result, "docs", None)
+    ids = getattr(result, "doc_ids", None)
+    if model is None or docs is None or ids is None or getattr(model, "topics_", None) is None:
+        return None
+    if len(model.topics_) != len(docs) or len(docs) != len(ids):
+        return None
+    _repair_vectorizer(model, list(docs))
+    return model, list(docs), [str(i) for i in ids]
+
+
+def _repair_vectorizer(model: Any, docs: list[str]) -> None:
+    """Give a model loaded from safetensors its tokenizer back.
+
+    BERTopic saves the vocabulary but not a custom tokenizer, so a reloaded
+    ``CountVectorizer`` has neither tokenizer nor token pattern. Refitting the
+    package's topic tokenizer on the same documents rebuilds the same terms.
+    """
+    vec = getattr(model, "vectorizer_model", None)
+    if vec is None or getattr(vec, "tokenizer", None) is not None:
+        return
+    if getattr(vec, "token_pattern", None) is not None:
+        return
+    try:
+        from covidlearning.nlp.text import TopicTokenizer
+
+        vec.tokenizer = TopicTokenizer().fit(docs)
+        vec.lowercase = False
+    except ImportError:  # pragma: no cover - text.py ships with the package
+        vec.token_pattern = r"(?u)\b\w\w+\b"
+
+
+@dataclass
+class ModelView:
+    """A saved discovery's model with the documents it was fitted on, for keyword views."""
+
+    assignments: pd.DataFrame
+    model: Any
+    docs: list[str]
+    doc_ids: list[str]
+
+
+def load_model_view(model_dir: str | Path, assignments: pd.DataFrame, frame: pd.DataFrame) -> Any:
+    """Reload a saved discovery model so :func:`by_group`/:func:`over_time` add keywords.
+
+    Args:
+        model_dir: the discovery output folder (holding ``model/``) or ``model/`` itself.
+        assignments: that run's assignments (``id``, ``topic``, ``label``).
+        frame: the loaded responses (``id``, ``text``), in the order they were modelled.
+
+    Returns:
+        A :class:`ModelView`, or the analysed assignments alone when the model cannot be
+        loaded or does not match the documents (breakdowns then have no keyword view).
+    """
+    assign = assignments_of(assignments)
+    try:
+        from covidlearning.themes.discover import load_model
+
+        model, _ = load_model(model_dir)
+    except Exception as exc:  # noqa: BLE001 - keyword views are optional
+        warnings.warn(f"keyword views skipped: cannot load the model ({exc})", stacklevel=2)
+        return assign
+    texts = frame.assign(id=frame["id"].astype(str)).set_index("id")["text"]
+    ids = [i for i in assign["id"] if i in texts.index]
+    docs = texts.loc[ids].astype(str).tolist()
+    if getattr(model, "topics_", None) is None or len(model.topics_) != len(docs):
+        warnings.warn("keyword views skipped: the model does not match the texts", stacklevel=2)
+        return assign
+    return ModelView(assign, model, docs, ids)
+
+
+# --------------------------------------------------------------------------- by group
+def by_group(
+    result: Any,
+    frame: pd.DataFrame,
+    column: str,
+    threshold: int = 10,
+    secondary: bool = True,
+    keywords: bool = True,
+    figure: bool = True,
+) -> Breakdown:
+    """Theme counts and shares per value of ``column``, suppressed for publication.
+
+    Args:
+        result: a DiscoveryResult (``assignments``, and ``model``/``docs``/``doc_ids``
+            for keywords) or an assignments table (``id``, ``topic``, ``label``).
+        frame: the loaded responses (``id`` and ``column``), e.g. from ``load_table``.
+        column: the grouping column (staff group, site, service...).
+        threshold: minimum respondents behind a published figure.
+        secondary: apply secondary suppression.
+        keywords: add BERTopic's ``topics_per_class`` view when a model is available.
+        figure: draw a heatmap of shares.
+
+    Raises:
+        KeyError: ``column`` is not in ``frame``.
+    """
+    if column not in frame.columns:
+        raise KeyError(f"grouping column {column!r} not found; columns: {', '.join(frame.columns)}")
+    assign = assignments_of(result)
+    groups = disclosure.group_labels(frame[column])
+    groups.index = frame["id"].astype(str)
+    groups.index.name = "id"
+    counts, bases, labels = _count(assign, groups)
+    bd = _publish(
+        column, counts, bases, labels, threshold, secondary, additive_rows=_single(assign)
+    )
+    bd.notes.extend(hidden_notes(bd))
+    if keywords and (md := _model_docs(result)) is not None:
+        model, docs, ids = md
+        classes = [groups.get(i, disclosure.NOT_STATED) for i in ids]
+        bd.keywords = _keywords(
+            lambda: model.topics_per_class(docs, classes=classes), "Class", bd.mask, labels
+        )
+    if figure:
+        bd.figure = heatmap(bd, f"Themes by {column.replace('_', ' ')}")
+    return bd
+
+
+def _keywords(
+    compute: Any,
+    key: str,
+    mask: pd.DataFrame,
+    labels: dict[int, str],
+    to_label: Any = str,
+) -> pd.DataFrame | None:
+    """Run a BERTopic per-class/per-time call; keep rows whose cell is published."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kw = compute()
+    except Exception as exc:  # noqa: BLE001 - the keyword view is optional
+        warnings.warn(f"BERTopic keyword view skipped: {exc}", stacklevel=3)
+        return None
+    kw = kw.rename(columns={key: "group", "Topic": "topic", "Words": "keywords"})
+    kw["group"] = kw["group"].map(to_label).astype(str)
+    keep = []
+    for g, t in zip(kw["group"], kw["topic"], strict=True):
+        ok = g in mask.index and t in mask.columns and not bool(mask.loc[g, t])
+        keep.append(ok)
+    kw = kw[keep].copy()
+    kw["keywords"] = kw["keywords"].map(_safe_terms)
+    kw["theme"] = kw["topic"].map(lambda t: labels.get(int(t), str(t)))
+    cols = ["group", "topic", "theme", "keywords"]
+    return kw[cols].sort_values(["group", "topic"]).reset_index(drop=True)
+
+
+def _safe_terms(keywords: Any) -> str:
+    """Keywords as one string without name-like terms (a lower-case "jane" or "okafor")."""
+    from covidlearning.privacy.redact import is_name_like
+
+    terms = keywords if isinstance(keywords, list | tuple) else str(keywords).split(", ")
+    return ", ".join(t for t in map(str, terms) if not is_name_like(t))
+
+
+# --------------------------------------------------------------------------- over time
+def parse_dates(values: pd.Series, dayfirst: bool = True) -> pd.Series:
+    """Parse a column of dates in any of the usual spreadsheet layouts.
+
+    Reads ISO 8601, day-first (UK) or month-first text, ``Jul-19``, ``July 2019`` and
+    Excel serial numbers. Unparseable or blank values, and dates before 1900 or after
+    2200, become ``NaT``.
+    """
+    s = values.astype("string").str.strip()
+    out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    rest = out.isna() & s.notna() & (s != "")
+    month_year = rest & s.str.fullmatch(r"[A-Za-z]{3,9}[-/ ]\d{2}", na=False)
+    if month_year.any():
+        text = (
+            s[month_year].str.replace(r"[-/ ]", "-", regex=True).str[:3]
+            + "-"
+            + s[month_year].str[-2:]
+        )
+        out[month_year] = pd.to_datetime(text, format="%b-%y", errors="coerce")
+    serial = rest & s.str.fullmatch(r"[1-6]\d{4}(?:\.\d+)?", na=False)
+    if serial.any():
+        days = pd.to_numeric(s[serial], errors="coerce")
+        out[serial] = pd.to_datetime(days, unit="D", origin="1899-12-30", errors="coerce")
+    rest &= ~(month_year | serial)
+    if rest.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[rest] = pd.to_datetime(s[rest], dayfirst=dayfirst, errors="coerce", format="mixed")
+    bad = (out < pd.Timestamp("1900-01-01")) | (out > pd.Timestamp("2200-01-01"))
+    return out.mask(bad)
+
+
+def over_time(
+    result: Any,
+    frame: pd.DataFrame,
+    date_column: str,
+    freq: str = "M",
+    threshold: int = 10,
+    secondary: bool = True,
+    dayfirst: bool = True,
+    keywords: bool = True,
+    figure: bool = True,
+) -> Breakdown:
+    """Theme counts and shares per period (default month), suppressed for publication.
+
+    Args:
+        result: a DiscoveryResult or an assignments table (see :func:`by_group`).
+        frame: the loaded responses with ``id`` and ``date_column``.
+        date_column: the column of dates.
+        freq: a pandas period frequency: ``"M"`` month, ``"Q"`` quarter, ``"W"`` week.
+        threshold: minimum respondents behind a published figure.
+        secondary: apply secondary suppression.
+        dayfirst: read ``01/02/2021`` as 1 February.
+        keywords: add BERTopic's ``topics_over_time`` view when a model is available.
+        figure: draw theme shares over time.
+    """
+    if date_column not in frame.columns:
+        raise KeyError(
+            f"date column {date_column!r} not found; columns: {', '.join(frame.columns)}"
+        )
+    assign = assignments_of(result)
+    dates = parse_dates(frame[date_column], dayfirst)
+    periods = dates.dt.to_period(freq)
+    labels_s = periods.astype(str).where(periods.notna(), NO_DATE)
+    labels_s.index = frame["id"].astype(str)
+    labels_s.index.name = "id"
+    dated = labels_s[labels_s != NO_DATE]
+    order = sorted(set(dated[dated.index.isin(assign["id"])]))
+    if order:
+        full = pd.period_range(min(order), max(order), freq=freq).astype(str).tolist()
+        order = full
+    counts, bases, labels = _count(assign, dated, order=order)
+    bd = _publish(
+        date_column, counts, bases, labels, threshold, secondary, "period", _single(assign)
+    )
+    bd.freq = freq.upper()[:1]
+    mask = bd.mask
+    bd.notes.extend(hidden_notes(bd))
+    undated = int((~assign["id"].isin(dated.index)).sum())
+    if undated:
+        bd.notes.append(
+            f"{undated} analysed responses had no usable {date_column} and are left out."
+        )
+    if keywords and (md := _model_docs(result)) is not None:
+        model, docs, ids = md
+        stamp = dates.copy()
+        stamp.index = frame["id"].astype(str)
+        pairs = [(d, stamp.get(i)) for d, i in zip(docs, ids, strict=True)]
+        keep = [k for k, (_, ts) in enumerate(pairs) if ts is not None and not pd.isna(ts)]
+        if keep:
+            topics = [model.topics_[k] for k in keep]
+            ts = [pd.Period(pairs[k][1], freq=freq).start_time for k in keep]
+            sub = [pairs[k][0] for k in keep]
+            bd.keywords = _keywords(
+                lambda: model.topics_over_time(sub, ts, topics=topics),
+                "Timestamp",
+                mask,
+                labels,
+                to_label=lambda ts: str(pd.Period(ts, freq=freq)),
+            )
+    if figure:
+        bd.figure = timeline(bd, f"Themes over time ({_freq_name(freq)})")
+    return bd
+
+
+#: The next longer period, for the hint when most of an over-time view is hidden.
+COARSER = {"W": "M", "M": "Q", "Q": "Y"}
+
+
+def hidden_notes(bd: Breakdown) -> list[str]:
+    """What a breakdown hides and why, in sentences that reveal no hidden figure.
+
+    Names the groups (or periods) below the threshold, those large enough to count
+    whose every theme figure is still hidden (each theme below the threshold there, or
+    hidden so none can be worked out), and, when most of an over-time view is hidden,
+    the longer period to use instead.
+    """
+    counts, mask, t = bd.counts, bd.mask, bd.threshold
+    if counts.empty or mask.empty:
+        return []
+    bases = bd.bases if bd.bases is not None else counts.sum(axis=1)
+    period = bool(bd.freq)
+    what = "period" if period else f"{str(bd.column).replace('_', ' ')} group"
+    small = [str(g) for g in counts.index if int(bases[g]) < t]
+    full = [
+        str(g) for g in counts.index if int(bases[g]) >= t and bool(mask.loc[g].to_numpy().all())
+    ]
+    notes = []
+    if small:
+        one = len(small) == 1
+        notes.append(
+            f"{_names(small)} {'has' if one else 'have'} fewer than {t} "
+            f"{'responses' if period else 'respondents'}, so every figure for "
+            f"{'it' if one else 'them'} is hidden"
+            + ("." if period else f" and no quote is taken from {'it' if one else 'them'}.")
+        )
+    if full:
+        one = len(full) == 1
+        notes.append(
+            f"In {_names(full)} every theme figure is hidden although the {what}"
+            f"{'' if one else 's'} {'is' if one else 'are'} large enough to count: each "
+            f"theme there has fewer than {t} responses, or is hidden so that none can be "
+            "worked out from the totals."
+        )
+    hidden = float(mask.to_numpy().mean()) if mask.size else 0.0
+    if period and hidden > 0.5:
+        longer = COARSER.get(bd.freq)
+        notes.append(
+            f"{hidden:.0%} of the figures {_freq_name(bd.freq)} are hidden, so this view says "
+            "little"
+            + (
+                f"; a longer period shows more: set input.date_freq: {longer} in the config "
+                f"(or run with -p time_period={longer})."
+                if longer
+                else "."
+            )
+        )
+    return notes
+
+
+def _names(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _freq_name(freq: str) -> str:
+    return {"M": "by month", "Q": "by quarter", "W": "by week", "Y": "by year"}.get(
+        freq.upper()[:1], freq
+    )
+
+
+# --------------------------------------------------------------------------- figures
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in {"agg", "module://matplotlib_inline.backend_inline"}:
+        matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams.update({"svg.hashsalt": "covidlearning", "font.family": "DejaVu Sans"})
+    return plt
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 25) -> Figure | None:
+    """Shares of each group's respondents per theme; hidden cells grey with ``*``.
+
+    Every theme is drawn up to ``max_themes`` and every group up to ``max_groups``;
+    beyond that the title says the figure shows the largest and the table has all.
+    """
+    counts = bd.counts
+    if counts.empty or counts.shape[1] == 0:
+        return None
+    plt = _plt()
+    cut = []
+    if len(counts) > max_groups:
+        counts = counts.iloc[:max_groups]
+        cut.append(f"largest {max_groups} groups")
+    if counts.shape[1] > max_themes:
+        cut.append(f"largest {max_themes} themes")
+    if cut:
+        title += f" ({' and '.join(cut)}; all are in the table)"
+    cols = list(counts.columns[:max_themes])
+    bases = _respondents(bd, counts)
+    base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
+    share = counts[cols].div(bases, axis=0)
+    # a share over a hidden group size would reveal that size: the whole row is grey
+    hidden = (
+        bd.mask.loc[counts.index, cols].to_numpy()
+        | bd.base_mask.loc[counts.index].to_numpy()[:, None]
+    )
+    data = np.ma.masked_array(share.to_numpy(dtype=float), mask=hidden)
+    labels = [
+        bd.table.loc[bd.table["topic"] == t, "theme"].iloc[0]
+        if (bd.table["topic"] == t).any()
+        else t
+        for t in cols
+    ]
+    h = max(3.0, 0.45 * len(counts) + 2.2)
+    w = max(6.0, 0.9 * len(cols) + 3.5)
+    fig, ax = plt.subplots(figsize=(w, h))
+    cmap = plt.get_cmap("cividis").with_extremes(bad=SUPPRESSED_COLOUR)
+    top = float(data.max()) if data.count() else 1.0
+    im = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=max(0.05, top))
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            if hidden[i, j]:
+                ax.text(j, i, "*", ha="center", va="center", fontsize=11, color="#333333")
+            else:
+                v = float(share.iloc[i, j])
+                colour = "white" if v < 0.6 * float(im.norm.vmax) else "black"
+                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(len(cols)), [_wrap(x, 18) for x in labels], rotation=45, ha="right")
+    ylabels = [f"{_wrap(g, 30)} (n={base_col.get(g, '*')})" for g in counts.index]
+    ax.set_yticks(range(len(counts)), ylabels)
+    ax.set_title(title, loc="left", fontweight="bold")
+    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    cbar.set_label("share of the group's respondents")
+    cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    fig.text(
+        0.0,
+        -0.02,
+        "* hidden: based on too few respondents, or hidden so that it cannot be worked out.",
+        fontsize=8,
+        transform=fig.transFigure,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _respondents(bd: Breakdown, counts: pd.DataFrame) -> pd.Series:
+    """Respondents per row of ``counts`` (not the row sums: a response may carry two codes)."""
+    bases = bd.bases.reindex(counts.index) if bd.bases is not None else counts.sum(axis=1)
+    return bases.astype(float).replace(0, np.nan)
+
+
+def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
+    """Share of each period's respondents per theme (largest themes), gaps where hidden."""
+    counts = bd.counts
+    if counts.empty or counts.shape[1] == 0 or counts.shape[0] < 1:
+        return None
+    plt = _plt()
+    # the themes with the most periods that can be shown, then the largest
+    visible = ((~bd.mask) & (counts > 0)).sum(axis=0)
+    ranked = sorted(
+        (t for t in counts.columns if int(t) != -1),
+        key=lambda t: (-int(visible[t]), -int(counts[t].sum()), int(t)),
+    )
+    themes = [t for t in ranked if visible[t] > 0][:max_themes] or ranked[:max_themes]
+    if not themes:
+        return None
+    bases = _respondents(bd, counts)
+    shown = ~bd.mask[themes] & ~bd.base_mask.to_numpy()[:, None]
+    share = counts[themes].div(bases, axis=0).where(shown)
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    x = np.arange(len(counts))
+    markers = "osD^vP"
+    names = bd.table.drop_duplicates("topic").set_index("topic")["theme"]
+    for k, t in enumerate(themes):
+        ax.plot(
+            x,
+            share[t].to_numpy(dtype=float),
+            marker=markers[k % len(markers)],
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            label=_wrap(names.get(t, t), 40),
+            linewidth=2,
+            markersize=4,
+        )
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], [str(p) for p in counts.index[::step]], rotation=45, ha="right")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_ylabel("share of responses in the period")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, loc="left", fontweight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    note = " ".join(
+        ["Gaps: figures hidden because they rest on too few responses.", *hidden_notes(bd)]
+    )
+    fig.text(0.0, -0.02, _wrap(note, 140), fontsize=8, transform=fig.transFigure)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- accounting
+def run_summary(frame: pd.DataFrame, used_ids: Iterable[str] | None = None) -> dict[str, Any]:
+    """Row accounting for a loaded table: read, used, excluded and why, duplicates.
+
+    Args:
+        frame: the output of :func:`covidlearning.corpus.load.load_table` (``id``, ``status``,
+            ``duplicate``).
+        used_ids: ids that were analysed (e.g. the assignment ids). Default: every row
+            whose status is ``ok``. A row with status ``ok`` that was not used is
+            counted as excluded for being a duplicate if it is flagged as one, else as
+            ``not analysed``.
+
+    Returns:
+        ``rows_read``, ``used``, ``excluded``, ``excluded_by_reason`` (reason -> rows,
+        always adding up to ``excluded``), ``duplicates_flagged`` and
+        ``duplicates_used``. ``rows_read == used + excluded`` always holds.
+    """
+    status = frame["status"].astype(str)
+    if "duplicate" in frame.columns:
+        dup = frame["duplicate"].astype(str).str.lower().isin({"true", "1"})
+    else:
+        dup = pd.Series(False, index=frame.index)
+    ids = frame["id"].astype(str)
+    if used_ids is None:
+        used = status == "ok"
+    else:
+        used_set = {str(i) for i in used_ids}
+        used = ids.isin(used_set) & (status == "ok")
+    reasons: dict[str, int] = {}
+    for reason, n in status[status != "ok"].value_counts().sort_index().items():
+        reasons[str(reason)] = int(n)
+    unused_ok = (status == "ok") & ~used
+    if int((unused_ok & dup).sum()):
+        reasons["duplicate"] = int((unused_ok & dup).sum())
+    if int((unused_ok & ~dup).sum()):
+        reasons["not analysed"] = int((unused_ok & ~dup).sum())
+    summary = {
+        "rows_read": len(frame),
+        "used": int(used.sum()),
+        "excluded": int((~used).sum()),
+        "excluded_by_reason": reasons,
+        "duplicates_flagged": int(dup.sum()),
+        "duplicates_used": int((dup & used).sum()),
+    }
+    assert summary["rows_read"] == summary["used"] + summary["excluded"]
+    assert summary["excluded"] == sum(reasons.values())
+    return summary
+
+
+_REASON_TEXT = {
+    "empty": "empty answers",
+    "filler": "filler answers (such as 'N/A', 'nothing', 'no comment')",
+    "digits only": "answers of digits or punctuation only",
+    "duplicate": "repeats of an earlier answer",
+    "not analysed": "other rows not analysed",
+}
+
+
+def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """The run summary as a two-column table (``item``, ``rows``) for the report."""
+    rows = [("Rows read", summary["rows_read"])]
+    for reason, n in summary["excluded_by_reason"].items():
+        rows.append((f"Excluded: {_REASON_TEXT.get(reason, reason)}", n))
+    rows.append(("Rows excluded in total", summary["excluded"]))
+    rows.append(("Rows analysed", summary["used"]))
+    rows.append(("Duplicates flagged (same text as an earlier row)", summary["duplicates_flagged"]))
+    rows.append(("of which analysed", summary["duplicates_used"]))
+    return pd.DataFrame(rows, columns=["item", "rows"])
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """One plain-English paragraph of the row accounting."""
+    parts = [
+        f"{n:,} {_REASON_TEXT.get(r, r)}" for r, n in summary["excluded_by_reason"].items() if n
+    ]
+    text = f"{summary['rows_read']:,} rows were read and {summary['used']:,} analysed"
+    text += f"; {summary['excluded']:,} were excluded" + (
+        f" ({'; '.join(parts)})." if parts else "."
+    )
+    if summary["duplicates_flagged"]:
+        text += (
+            f" {summary['duplicates_flagged']:,} answers repeat an earlier answer word for word "
+            f"and are flagged; {summary['duplicates_used']:,} of them are analysed."
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- quotes and output
+def safe_quotes(
+    quotes: pd.DataFrame,
+    frame: pd.DataFrame,
+    group_columns: Sequence[str],
+    threshold: int,
+    redactor: Redactor,
+    text_column: str = "quote",
+    id_column: str = "id",
+) -> pd.DataFrame:
+    """Quotes fit to publish: none from a group below the threshold, all text redacted."""
+    from covidlearning.privacy.redact import redact_frame
+
+    kept = disclosure.filter_quotes(quotes, frame, group_columns, threshold, id_column)
+    return redact_frame(kept, [text_column], redactor, id_column=id_column)
+
+
+def write(bd: Breakdown, tables_dir: str | Path, figures_dir: str | Path, name: str) -> list[Path]:
+    """Write a breakdown's publishable parts: ``<name>.csv``/``.xlsx``, keywords, figure.
+
+    The raw counts are never written.
+    """
+    from covidlearning._io import write_csv, write_xlsx
+
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    write_csv(tables_dir / f"{name}.csv", bd.table)
+    written.append(tables_dir / f"{name}.csv")
+    sheets = {"tidy": bd.table, "wide": bd.wide}
+    if bd.keywords is not None:
+        write_csv(tables_dir / f"{name}_keywords.csv", bd.keywords)
+        written.append(tables_dir / f"{name}_keywords.csv")
+        sheets["keywords"] = bd.keywords
+    write_xlsx(tables_dir / f"{name}.xlsx", sheets)
+    written.append(tables_dir / f"{name}.xlsx")
+    if bd.figure is not None:
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        for ext in ("png", "svg"):
+            path = figures_dir / f"{name}.{ext}"
+            meta = {"Date": None} if ext == "svg" else {}
+            bd.figure.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)
+            written.append(path)
+    return written

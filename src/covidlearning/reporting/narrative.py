@@ -1,0 +1,1247 @@
+"""The report's words, tables and figures, written from the data and the config.
+
+Readers of ``report.html`` are NHS leaders who never see code, so every section
+says what a number means in plain English. Notebooks call these functions and
+:class:`Report`'s methods; nothing here fits a model (the report never refits).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from IPython.display import HTML, Markdown
+
+    from covidlearning.reporting.run import Run
+    from covidlearning.reporting.steps import Discovery, UnitsSummary
+
+
+def _md(text: str) -> Markdown:
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _html(text: str) -> HTML:
+    from IPython.display import HTML
+
+    return HTML(text)
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value (NaN and None become an empty string)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return html.escape(str(value))
+
+
+def pct(x: float, digits: int = 0) -> str:
+    """Format a share in 0..1 as a percentage."""
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def pct_of(k: int, n: int) -> str:
+    """``k`` of ``n`` as a percentage that never rounds to 100% (or 0%) unless it is.
+
+    347 of 348 reads ``99.7%``, not ``100%``; 1 of 5,000 reads ``0.02%``, not ``0%``.
+    """
+    if n <= 0:
+        return "0%"
+    x = k / n
+    for digits in (0, 1, 2):
+        text = pct(x, digits)
+        if (k == n or float(text[:-1]) < 100) and (k == 0 or float(text[:-1]) > 0):
+            return text
+    return "over 99.99%" if k < n else "under 0.01%"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 theme``, ``2 themes``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def table_html(
+    frame: pd.DataFrame, empty: str = "(none)", max_rows: int = 200, nowrap: bool = False
+) -> HTML:
+    """A plain, readable HTML table (no index, text escaped; ``nowrap``: one-line cells)."""
+    if frame is None or frame.empty:
+        return _html(f"<p><em>{esc(empty)}</em></p>")
+    f = frame.head(max_rows)
+    head = "".join(f"<th>{esc(str(c).replace('_', ' '))}</th>" for c in f.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+        for row in f.itertuples(index=False)
+    )
+    more = (
+        f"<p><em>First {max_rows} of {len(frame):,} rows.</em></p>" if len(frame) > max_rows else ""
+    )
+    cls = "cl-table cl-nowrap" if nowrap else "cl-table"
+    return _html(
+        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+    )
+
+
+def run_header(run: Run, stage: str) -> Markdown:
+    """One line naming the run, its config and where output goes."""
+    return _md(
+        f"**Run:** `{run.config.name}` · **stage:** {stage} · **config:** `{run.config_path}` · "
+        f"**source:** {'a table of responses' if run.is_table else 'documents'}"
+    )
+
+
+# --------------------------------------------------------------------------- 01
+def corpus_overview(run: Run, corpus: UnitsSummary) -> Markdown:
+    """What the corpus is, in a sentence or two."""
+    u = corpus.units
+    ok = int((u["status"] == "ok").sum()) if "status" in u else len(u)
+    if run.is_table:
+        return _md(
+            f"Read **{len(u):,} responses** from `{Path(run.config.input.path).name}`; "  # type: ignore[union-attr]
+            f"**{ok:,}** have usable text and go on to theme discovery."
+        )
+    docs = corpus.documents
+    kinds = ""
+    if "kind" in u.columns:
+        vc = u["kind"].value_counts()
+        kinds = " (" + ", ".join(plural(int(n), str(k)) for k, n in vc.items()) + ")"
+    return _md(f"**{plural(len(docs), 'document')}** gave **{plural(ok, 'text unit')}**{kinds}.")
+
+
+def units_figure(corpus: UnitsSummary) -> Any:
+    """Bar chart of units per document (or responses per status for tables)."""
+    from covidlearning.reporting import figures
+
+    docs = corpus.documents
+    if "units" in docs.columns and "doc_id" in docs.columns:
+        names = docs["title"].fillna(docs["doc_id"]) if "title" in docs else docs["doc_id"]
+        counts = pd.Series(docs["units"].to_numpy(), index=[_short(x, 60) for x in names])
+        return figures.units_per_document(counts, "Text units per document")
+    u = corpus.units
+    counts = u["status"].value_counts()
+    return figures.units_per_document(counts, "Responses by status (ok = analysed)")
+
+
+def example_units(run: Run, units: pd.DataFrame, n: int) -> HTML:
+    """The first ``n`` usable units, redacted."""
+    if n <= 0:
+        return _html("")
+    u = units[units["status"] == "ok"] if "status" in units else units
+    cols = [c for c in ("id", "doc_id", "section", "kind", "text") if c in u.columns]
+    sample = run.redact_columns(u[cols].head(n), ["text", "section"])
+    sample["text"] = sample["text"].map(lambda s: _short(s, 300))
+    return table_html(sample)
+
+
+def _short(text: Any, n: int) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------- 02
+def discovery_overview(run: Run, found: Discovery) -> Markdown:
+    """How many themes, over how many units."""
+    if found.no_themes:
+        return _md(f"**No themes found:** {found.no_themes}.")
+    n = int(found.themes["size"].sum())
+    return _md(
+        f"Found **{plural(len(found.themes), 'theme')}** across **{plural(n, 'text unit')}**."
+    )
+
+
+def themes_table(themes: pd.DataFrame, max_keywords: int = 8) -> HTML:
+    """Theme table: label, keywords, size, share with 95% CI."""
+    if themes.empty:
+        return _html("<p><em>No themes.</em></p>")
+    rows = []
+    for _, t in themes.iterrows():
+        kw = (
+            "; ".join(str(t["keywords"]).split("; ")[:max_keywords])
+            if t["keywords"] == t["keywords"]
+            else ""
+        )
+        rows.append(
+            {
+                "Theme": t["label"],
+                "Keywords": kw,
+                "Units": int(t["size"]),
+                "Share (95% CI)": f"{pct(t['share'])} ({pct(t['ci_low'])}–{pct(t['ci_high'])})",
+            }
+        )
+    return table_html(pd.DataFrame(rows))
+
+
+# --------------------------------------------------------------------------- 03
+def framework_section(fw: Any, heading_level: int = 3) -> Markdown:
+    """Plain-English comparison of discovered themes with one framework."""
+    h = "#" * heading_level
+    if isinstance(fw, dict) and "markdown" in fw:
+        return _md(f"{h} {fw['name']}\n\n{fw['markdown']}")
+    return _md(f"{h} {getattr(fw, 'name', 'Framework')}\n\n{fw}")
+
+
+def breakdown_section(bd: Any, heading_level: int = 3) -> Any:
+    """Show one breakdown: its table (with ``*`` cells) and notes."""
+    from IPython.display import display
+
+    h = "#" * heading_level
+    display(_md(f"{h} By {str(bd.column).replace('_', ' ')}"))
+    wide = bd.wide.copy()
+    wide.insert(0, str(bd.column), wide.index.astype(str))
+    display(table_html(wide.reset_index(drop=True)))
+    return _md("\n\n".join(bd.notes))
+
+
+# --------------------------------------------------------------------------- 04
+_QUALITY_BANDS = {
+    "coherence (NPMI)": [(0.1, "good"), (0.0, "fair"), (-1.0, "weak")],
+    "diversity": [(0.7, "good"), (0.5, "fair"), (0.0, "weak")],
+    "stability (ARI)": [(0.7, "good"), (0.4, "fair"), (-1.0, "weak")],
+}
+
+
+def band(measure: str, value: Any) -> str:
+    """A plain-English band (good / fair / weak) for a quality figure, or ''."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    for cut, word in _QUALITY_BANDS.get(measure, []):
+        if v >= cut:
+            return word
+    return ""
+
+
+class Report:
+    """The sections of ``report.html``, each shown by calling one method in 04-report.
+
+    Args:
+        run: the run (from :func:`covidlearning.reporting.run.open_run`).
+        quotes_per_theme: illustrative quotes shown per theme; 0 (the default) means
+            ``discover.n_quotes`` from the config, so Methods and the evidence section
+            state one number.
+        max_keywords: keywords shown per theme.
+        quote_words: longer quotes are cut at a sentence end (or word) near this length,
+            marked with an ellipsis; the quotes table keeps the full text.
+    """
+
+    def __init__(
+        self, run: Run, quotes_per_theme: int = 0, max_keywords: int = 8, quote_words: int = 80
+    ) -> None:
+        self.run = run
+        self.quote_words = quote_words
+        self.cfg = run.config
+        self.quotes_per_theme = quotes_per_theme or run.config.discover.n_quotes
+        self.max_keywords = max_keywords
+        t = run.read_table
+        self.theme_table = (
+            t("themes", dtype={"topic": str, "label": str})
+            if run.has_table("themes")
+            else pd.DataFrame()
+        )
+        self.quotes = (
+            t("quotes", dtype={"topic": str, "id": str})
+            if run.has_table("quotes")
+            else pd.DataFrame()
+        )
+        self.documents = (
+            t("corpus_documents", dtype=str)
+            if run.has_table("corpus_documents")
+            else pd.DataFrame()
+        )
+        self.cleaning = t("corpus_cleaning") if run.has_table("corpus_cleaning") else pd.DataFrame()
+        self.quality = (
+            t("quality", dtype={"value": str}) if run.has_table("quality") else pd.DataFrame()
+        )
+        self.stance_table = (
+            _numeric_stance(t("stance_by_theme", dtype={"topic": str, "label": str}))
+            if run.has_table("stance_by_theme")
+            else pd.DataFrame()
+        )
+        self.by_doc = (
+            t("theme_by_document", dtype={"topic": str, "source": str})
+            if run.has_table("theme_by_document")
+            else pd.DataFrame()
+        )
+        self.topic_map = (
+            t("topic_map", dtype={"topic": str}) if run.has_table("topic_map") else pd.DataFrame()
+        )
+        self.similarity = (
+            t("topic_similarity", dtype={"topic": str, "other": str})
+            if run.has_table("topic_similarity")
+            else pd.DataFrame()
+        )
+        self.run_summary = t("run_summary") if run.has_table("run_summary") else pd.DataFrame()
+        path = run.work_dir / "frameworks.json"
+        self.framework_results = json.loads(path.read_text("utf-8")) if path.is_file() else []
+        self._fig = 0
+
+    # ---- helpers
+    def _show(self, *objs: Any) -> None:
+        from IPython.display import display
+
+        for o in objs:
+            display(o)
+
+    def w(self, text: str) -> str:
+        """Word a template for the source: for tables, "text units" become "responses"."""
+        return _as_responses(text) if self.run.is_table else text
+
+    def _figure(self, fig: Any, name: str, caption: str) -> None:
+        self._fig += 1
+        caption = self.w(caption)
+        self.run.figure(fig, name, alt=f"Figure {self._fig}. {caption}")
+        self._show(_md(f"*Figure {self._fig}. {caption}*"))
+
+    @property
+    def n_units(self) -> int:
+        """Units (or responses) placed in a theme."""
+        return int(self.theme_table["size"].sum()) if not self.theme_table.empty else 0
+
+    def _label(self, topic: str) -> str:
+        m = self.theme_table.set_index("topic")["label"] if not self.theme_table.empty else {}
+        return str(m.get(topic, topic)) if len(m) else str(topic)
+
+    def _quality(self, measure: str) -> str:
+        if self.quality.empty:
+            return ""
+        q = self.quality.set_index("measure")["value"]
+        v = q.get(measure, "")
+        if v is None or str(v) in {"", "nan"}:
+            return ""
+        try:
+            f = float(v)
+        except ValueError:
+            return str(v)
+        if "share" in measure:
+            return str(v)
+        return str(int(f)) if f.is_integer() else f"{f:.2f}"
+
+    # ---- sections
+    def title(self) -> None:
+        """Title and one paragraph on what the report is."""
+        what = (
+            "free-text responses"
+            if self.run.is_table
+            else (
+                "published reports and blogs about what health and care staff learned from COVID-19"
+            )
+        )
+        self._show(
+            _md(
+                f"# {self.cfg.title}\n\n"
+                f"This report finds the recurring themes in {what}, shows the evidence for each "
+                "theme in people's own words, and says how far the findings can be trusted. "
+                "It was produced by the open-source `covidlearning` package: the same "
+                "configuration and data always give the same tables, so the analysis can be "
+                "checked and repeated."
+            )
+        )
+
+    def summary(self) -> None:
+        """Key findings in a few bullets."""
+        lines = ["## Key findings", ""]
+        if self.theme_table.empty:
+            reason = ""
+            mpath = self.run.work_dir / "metrics.json"
+            if mpath.is_file():
+                reason = str(json.loads(mpath.read_text("utf-8")).get("no_themes_found") or "")
+            lines.append(
+                "**No themes found**" + (f": {reason}." if reason else ".") + " The material "
+                "holds too few texts, or texts too alike or too different, for a grouping that "
+                "would survive a re-run. See *How far to trust this* below."
+            )
+            self._show(_md("\n".join(lines)))
+            return
+        n = self.n_units
+        lines.append(
+            f"- **{plural(len(self.theme_table), 'theme')}** emerged from "
+            f"**{plural(n, self.w('text unit'))}**"
+            + (
+                f" in **{plural(len(self.documents), 'document')}**."
+                if not self.run.is_table
+                else "."
+            )
+        )
+        top = self.theme_table.head(3)
+        tops = "; ".join(f"**{r.label}** ({pct(r.share)})" for r in top.itertuples())
+        lines.append(f"- The largest themes: {tops}.")
+        stance = self._stance_findings()
+        if stance:
+            lines.append(f"- {stance}")
+        for fw in self.framework_results:
+            if fw.get("summary"):
+                lines.append(f"- {fw['summary']}")
+        stab = self._quality("stability (ARI)")
+        if stab:
+            lines.append(
+                f"- Stability across random seeds: {stab} "
+                f"({band('stability (ARI)', stab) or 'see below'}); "
+                "see *How far to trust this*."
+            )
+        self._show(_md("\n".join(lines)))
+
+    def _stance_findings(self) -> str:
+        """The themes most about keeping / not repeating, from enough responses only.
+
+        For tables of responses a finding must rest on at least ``disclosure.threshold``
+        responses (the theme's size and the stance count both), so no key finding comes
+        from a handful of people. Documents have no such rule.
+        """
+        st = self.stance_table
+        if st.empty:
+            return ""
+        thr = self.cfg.disclosure.threshold if self.run.is_table else 1
+        parts = []
+        for stance, what in (("keep", "what to keep"), ("not repeat", "what not to repeat")):
+            share = pd.to_numeric(st[f"{stance}_share"], errors="coerce")
+            count = pd.to_numeric(st[f"{stance}_n"], errors="coerce")
+            size = pd.to_numeric(st["n"], errors="coerce")
+            ok = share.notna() & (count >= thr) & (size >= thr) & (count > 0)
+            if not ok.any():
+                continue
+            best = share[ok].sort_values(ascending=False, kind="stable").index[0]
+            r = st.loc[best]
+            parts.append(
+                f"Most about **{what}**: {r['label']} ({pct(float(share[best]))}, "
+                f"{int(count[best]):,} of its {int(size[best]):,} {self.w('units')})."
+            )
+        if not parts and self.run.is_table:
+            return (
+                f"No theme has {thr} or more {self.w('units')} of one stance, so no finding on "
+                "what to keep or not repeat is drawn."
+            )
+        return " ".join(parts)
+
+    def corpus(self) -> None:
+        """What was analysed and what cleaning removed."""
+        self._show(_md("## What was analysed"))
+        if self.run.is_table:
+            text = "Each row of the table is one response."
+            if not self.run_summary.empty:
+                rs = self.run_summary.rename(columns={"item": "", "rows": "Rows"})
+                self._show(_md(text + " The row accounting:"), table_html(rs))
+            else:
+                self._show(_md(text))
+            return
+        d = self.documents.copy()
+        total = int(pd.to_numeric(d.get("units", pd.Series(dtype=int))).sum()) if not d.empty else 0
+        self._show(
+            _md(
+                f"The corpus is **{plural(len(d), 'document')}**, split into "
+                f"**{plural(total, 'text unit')}**: "
+                "paragraphs, bullet points and quotations. Headings are not units; each unit "
+                "keeps the heading it sits under (its *section*)."
+            )
+        )
+        cols = {
+            "title": "Document",
+            "publisher": "Publisher",
+            "date": "Date",
+            "doc_type": "Type",
+            "units": "Units",
+        }
+        show = d[[c for c in cols if c in d.columns]].rename(columns=cols)
+        self._show(table_html(show))
+        if not self.cleaning.empty:
+            c = self.cleaning
+            chars = int(pd.to_numeric(c["characters"]).sum())
+            self._show(
+                _md(
+                    "**What cleaning removed.** Web pages and PDFs carry menus, cookie notices, "
+                    "newsletter forms, teasers for other articles and page furniture. These were "
+                    "removed before analysis: "
+                    f"{plural(int(pd.to_numeric(c['spans']).sum()), 'passage')} "
+                    f"({chars:,} characters), by reason:"
+                ),
+                table_html(
+                    c.rename(
+                        columns={
+                            "reason": "Reason",
+                            "spans": "Passages",
+                            "characters": "Characters",
+                        }
+                    )
+                ),
+            )
+
+    def themes(self) -> None:
+        """The theme table."""
+        self._show(_md("## The themes"))
+        if self.theme_table.empty:
+            self._show(_md("No themes were found."))
+            return
+        self._show(
+            _md(
+                self.w(
+                    "Each theme is a group of text units that talk about the same thing. The "
+                    "label is a short name made from the theme's most distinctive words; the "
+                    "keywords are the words that most set it apart. *Share* is the theme's "
+                    "part of all analysed units, with a 95% confidence interval (Wilson): "
+                    "the range the share would probably fall in if the same kind of "
+                    "material were collected again."
+                )
+            )
+        )
+        rows = []
+        for t in self.theme_table.itertuples():
+            kw = (
+                "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
+                if isinstance(t.keywords, str)
+                else ""
+            )
+            row = {
+                "Theme": t.label,
+                "Keywords": kw,
+                self.w("Units"): int(t.size),
+                "Share (95% CI)": f"{pct(t.share)} ({pct(t.ci_low)} to {pct(t.ci_high)})".replace(
+                    " ", "\u00a0"
+                ),
+            }
+            if not self.run.is_table:
+                row["Appears in"] = self._docs_text(t.documents)
+            rows.append(row)
+        self._show(table_html(pd.DataFrame(rows)))
+
+    def _doc_names(self, width: int = 34) -> dict[str, str]:
+        if self.documents.empty or "doc_id" not in self.documents:
+            return {}
+        names = {}
+        for r in self.documents.itertuples():
+            title = getattr(r, "title", None)
+            names[str(r.doc_id)] = _short(
+                title if isinstance(title, str) and title else r.doc_id, width
+            )
+        return names
+
+    def _docs_text(self, docs: Any) -> str:
+        """``3 of 5 documents; most in 'Title' (21)`` from ``doc (n); doc (n)``."""
+        if not isinstance(docs, str) or not docs:
+            return ""
+        names = self._doc_names(60)
+        counts = []
+        for item in docs.split("; "):
+            doc, _, n = item.partition(" (")
+            counts.append((doc, int(n.rstrip(")") or 0)))
+        counts.sort(key=lambda x: (-x[1], x[0]))
+        total = len(self.documents) or len(counts)
+        top, n = counts[0]
+        if len(counts) == 1:
+            return f"only “{names.get(top, top)}”"
+        return f"{len(counts)} of {total} documents; most in “{names.get(top, top)}” ({n})"
+
+    def figures(self) -> None:
+        """Theme sizes, theme x document heatmap, map of themes."""
+        from covidlearning.reporting import figures
+
+        if self.theme_table.empty:
+            return
+        self._show(_md("## The themes at a glance"))
+        self._figure(
+            figures.theme_sizes(self.theme_table),
+            "theme_sizes",
+            "Share of all analysed text units in each theme. The number in each bar is the "
+            "count of units; the black line is the 95% confidence interval.",
+        )
+        if not self.by_doc.empty:
+            names = self._doc_names()
+            m = self.by_doc.pivot_table(
+                index="topic", columns="source", values="units", aggfunc="sum", fill_value=0
+            )
+            order = [t for t in self.theme_table["topic"] if t in m.index]
+            m = m.reindex(order)
+            m.index = [self._label(t) for t in m.index]
+            m.columns = [names.get(str(c), str(c)) for c in m.columns]
+            self._figure(
+                figures.heatmap(
+                    m, "Where each theme appears", cbar_label="Text units", xlabel="Document"
+                ),
+                "theme_by_document",
+                "Number of text units of each theme (rows) in each document (columns). A theme "
+                "found in several documents is shared across sources; one found in a single "
+                "document may reflect that document's focus.",
+            )
+        if len(self.topic_map) >= 3:
+            self._figure(
+                figures.similarity_map(self.topic_map),
+                "theme_map",
+                "Map of themes. Themes close together use similar language and ideas; bubble "
+                "area shows how many units each holds. Positions come from the sentence "
+                "embeddings of each theme's units (classical multidimensional scaling of "
+                "cosine distances).",
+            )
+        elif not self.similarity.empty:
+            m = self.similarity.pivot(index="topic", columns="other", values="similarity")
+            m.index = [self._label(t) for t in m.index]
+            m.columns = [self._label(t) for t in m.columns]
+            self._figure(
+                figures.heatmap(
+                    m, "How similar the themes are", fmt="{:.2f}", cbar_label="Cosine similarity"
+                ),
+                "theme_similarity",
+                "Similarity between themes (1 = identical meaning).",
+            )
+
+    def evidence(self) -> None:
+        """Per theme: what it is, where it appears, and 3-5 quotes with source and section."""
+        if self.theme_table.empty:
+            return
+        self._show(
+            _md(
+                "## Each theme in people's own words\n\n"
+                "For each theme: its keywords, size, and up to "
+                f"{self.quotes_per_theme} quotations chosen to be typical of the theme and "
+                "different from each other, with where each comes from."
+                + (
+                    " Names, contact details and other identifiers in quotes are replaced "
+                    "by placeholders such as [NAME]."
+                    if self.cfg.redaction.enabled
+                    else ""
+                )
+            )
+        )
+        q = self.quotes
+        for k, t in enumerate(self.theme_table.itertuples(), start=1):
+            kw = (
+                "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
+                if isinstance(t.keywords, str)
+                else ""
+            )
+            head = (
+                f"### {k}. {t.label}\n\n"
+                f"**{plural(int(t.size), self.w('unit'))}**, {pct(t.share)} of the total "
+                f"(95% CI {pct(t.ci_low)} to {pct(t.ci_high)}). **Keywords:** {kw or 'none'}."
+            )
+            if not self.run.is_table and isinstance(t.documents, str) and t.documents:
+                head += f" **Appears in:** {self._docs_text(t.documents)}."
+            quotes = (
+                q[q["topic"] == str(t.topic)].sort_values("rank").head(self.quotes_per_theme)
+                if not q.empty
+                else q
+            )
+            blocks = [head, ""]
+            if quotes.empty:
+                blocks.append("*No quotation can be shown for this theme*" + (
+                    " (every candidate came from a group below the disclosure threshold)."
+                    if self.run.is_table else "."))  # fmt: skip
+            for r in quotes.itertuples():
+                src = str(r.source)
+                sec = str(r.section) if isinstance(r.section, str) and r.section else ""
+                where = f"{src}" + (f", section “{sec}”" if sec else "")
+                blocks.append(quote_block(r.quote, where, self.quote_words))
+            self._show(_md("\n".join(blocks)))
+
+    def breakdowns(self) -> None:
+        """Breakdowns by group and over time (tables of responses only)."""
+        if not self.run.is_table:
+            return
+        from covidlearning.privacy.disclosure import rule_statement
+
+        self._show(
+            _md(
+                "## Themes by group and over time\n\n"
+                + rule_statement(self.cfg.disclosure.threshold, self.cfg.disclosure.secondary)
+            )
+        )
+        tables = sorted(
+            p.stem
+            for p in self.run.tables_dir.glob("breakdown_*.csv")
+            if not p.stem.endswith("_keywords")
+        )
+        from covidlearning.reporting.artifacts import BREAKDOWN_NOTES
+
+        path = self.run.work_dir / BREAKDOWN_NOTES
+        notes = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+        freq = _freq_of(
+            self.run.read_table("breakdown_over_time", dtype=str)
+            if self.run.has_table("breakdown_over_time")
+            else None
+        )
+        for name in tables:
+            df = self.run.read_table(name, dtype=str)
+            what = name.removeprefix("breakdown_").replace("_", " ")
+            what = freq if what == "over time" else what
+            self._show(_md(f"### {'Over time' if name.endswith('over_time') else 'By ' + what}"))
+            fig = self.run.figures_dir / f"{name}.png"
+            said = " ".join(notes.get(name, []))
+            if fig.is_file():
+                from covidlearning.reporting.run import show_image
+
+                self._fig += 1
+                caption = (
+                    f"Figure {self._fig}. Themes by {what}; hidden figures are "
+                    + ("left blank." if name.endswith("over_time") else "grey, marked *.")
+                    + (f" {said}" if said else "")
+                )
+                show_image(fig, caption)
+                self._show(_md(f"*{_md_escape_star(caption)}*"))
+            elif said:
+                self._show(_md(f"*{_md_escape_star(said)}*"))
+            wide = wide_breakdown(df)
+            cells = wide.iloc[:, 1:].astype(str).to_numpy()
+            hidden = float((cells == "*").mean()) if cells.size else 0.0
+            if hidden > 0.5 and not name.endswith("over_time"):
+                self._show(
+                    _md(
+                        f"*{pct(hidden)} of these figures are hidden because they rest on fewer "
+                        f"than {self.cfg.disclosure.threshold} respondents, or could reveal one "
+                        "that does; the overall theme "
+                        "table above carries the findings, and this table shows where a theme "
+                        "is large enough to report by group.*"
+                    )
+                )
+            self._show(table_html(wide, nowrap=True))
+
+    def stance(self) -> None:
+        """What to keep versus what not to repeat, per theme."""
+        from covidlearning.reporting import figures
+
+        if self.stance_table.empty:
+            return
+        st = self.stance_table
+        self._show(
+            _md(
+                self.w(
+                    '## "What to keep" and "what not to repeat"\n\n'
+                    "Each unit was read for its stance: does it argue for **keeping** something "
+                    '("we must keep", "continue", "worth keeping") or against **repeating** it '
+                    '("never again", "don\'t go back to", "we mustn\'t forget")? Units without '
+                    "such a phrase are judged by their overall tone (VADER sentiment): clearly "
+                    "positive reads as *keep*, clearly negative as *not repeat*, the rest as "
+                    "*neutral*. Mean sentiment runs from -1 (very negative) to +1 (very positive)."
+                )
+            )
+        )
+        hidden = st["keep_share"].isna()
+        left_out = ""
+        if hidden.any():
+            left_out = (
+                f" {plural(int(hidden.sum()), 'theme')} with fewer than "
+                f"{self.cfg.disclosure.threshold} units {'is' if hidden.sum() == 1 else 'are'} "
+                "left out: a split of so few units is not published."
+            )
+        if (~hidden).any():
+            self._figure(
+                figures.stance_by_theme(st[~hidden]),
+                "stance_by_theme",
+                "Stance of each theme's units (left) and their mean sentiment (right)." + left_out,
+            )
+
+        def show_pct(x: float) -> str:
+            return "*" if x != x else pct(x)
+
+        show = pd.DataFrame(
+            {
+                "Theme": st["label"],
+                self.w("Units"): st["n"],
+                "Keep": [show_pct(x) for x in st["keep_share"]],
+                "Not repeat": [show_pct(x) for x in st["not repeat_share"]],
+                "Mixed": [show_pct(x) for x in st["mixed_share"]],
+                "Neutral": [show_pct(x) for x in st["neutral_share"]],
+                "Mean sentiment": ["*" if x != x else f"{x:+.2f}" for x in st["mean_compound"]],
+            }
+        )
+        self._show(table_html(show))
+        if hidden.any():
+            self._show(_md(self.w(f"*\\* hidden: {left_out.strip()}*")))
+
+    def frameworks(self) -> None:
+        """How the discovered themes line up with the authors' own frameworks."""
+        if not self.framework_results:
+            return
+        self._show(
+            _md(
+                "## Comparison with the authors' own themes\n\n"
+                "The authors of the source documents named their own themes. Here each "
+                "framework is set beside the themes the machine found: which framework "
+                "themes the data clearly supports (**matched**), which discovered themes the "
+                "framework does not name (**new**), and which framework themes no discovered "
+                "theme corresponds to (**missed**)."
+            )
+        )
+        for fw in self.framework_results:
+            self._show(_md(f"### {fw['name']}\n\n{fw.get('markdown', '')}"))
+            fig = fw.get("figure")
+            if fig and (self.run.figures_dir / f"{fig}.png").is_file():
+                from covidlearning.reporting.run import show_image
+
+                self._fig += 1
+                caption = f"Figure {self._fig}. {fw.get('caption', '')}"
+                show_image(self.run.figures_dir / f"{fig}.png", caption)
+                self._show(_md(f"*{caption}*"))
+            if fw.get("table"):
+                self._show(table_html(self.run.read_table(fw["table"], dtype=str)))
+
+    def trust(self) -> None:
+        """Quality and stability figures in plain words."""
+        self._show(_md("## How far to trust this"))
+        if self.quality.empty:
+            self._show(_md("No quality figures were recorded."))
+            return
+        lines = []
+        coh = self._quality("coherence (NPMI)")
+        div = self._quality("diversity")
+        stab = self._quality("stability (ARI)")
+        outl = self._quality("outliers")
+        outs = self._quality("outlier share")
+        if coh:
+            lines.append(
+                f"- **Coherence {coh}** ({band('coherence (NPMI)', coh) or 'not banded'}): "
+                "whether each "
+                "theme's keywords really occur together in the texts (from -1 to +1; above 0.1 "
+                "is usual for themes people find readable)."
+                + (
+                    " Below zero, a theme's keywords seldom appear in the same unit; this is "
+                    "common when units are short and keywords are phrases, so judge such "
+                    "themes by their quotes rather than their keywords."
+                    if float(coh) < 0
+                    else ""
+                )
+            )
+        if div:
+            lines.append(
+                f"- **Diversity {div}** ({band('diversity', div) or 'not banded'}): the share of "
+                "keywords that belong to only one theme; 1 means no two themes share keywords."
+            )
+        if stab:
+            lines.append(
+                f"- **Stability {stab}** ({band('stability (ARI)', stab) or 'not banded'}): "
+                "when the "
+                "analysis is re-run with different random starting points, how far the same units "
+                "end up together (adjusted Rand index: 1 identical, 0 no better than chance). "
+                "Themes from an unstable run should be read as one plausible grouping, not "
+                "the only one."
+            )
+        if outl:
+            share = ""
+            if outs:
+                share = f" ({pct(float(outs), 1 if float(outs) < 0.01 else 0)} of units)"
+            outl = plural(int(float(outl)), "unit")
+            policy = (
+                "then placed in their nearest theme"
+                if self.cfg.discover.outliers == "reassign"
+                else "left out of every theme"
+            )
+            lines.append(f"- **{outl}{share} fitted no theme well** at first and were {policy}.")
+        self._show(_md(self.w("\n".join(lines)) or "No quality figures were recorded."))
+        q = self.quality.copy()
+        q["value"] = [
+            pct(float(self._quality(m)), 1)
+            if "share" in m and self._quality(m)
+            else self._quality(m)
+            for m in q["measure"]
+        ]
+        q = q.rename(columns={"measure": "Measure", "value": "Value", "meaning": "What it means"})
+        self._show(table_html(q))
+
+    def methods(self) -> None:
+        """Methods and limitations, written from the actual config and run manifest."""
+        c = self.cfg
+        d = c.discover
+        topics = (
+            "chosen automatically from the data"
+            if d.topics == "auto"
+            else f"merged down to {d.topics}"
+        )
+        source = (
+            f"The table `{Path(c.input.path).name}` (text column `{c.input.text_column}`)"  # type: ignore[union-attr]
+            if self.run.is_table
+            else f"The documents in `{c.corpus.raw_dir}`, "
+            + (
+                "split into sentences"
+                if c.corpus.sentences
+                else "split into paragraphs, bullets and quotes"
+            )
+            + f" (units shorter than {c.corpus.min_unit_chars} characters dropped)"
+        )
+        manifest = _discovery_json(self.run.work_dir, "manifest.json")
+        found_metrics = _discovery_json(self.run.work_dir, "metrics.json")
+        versions = ""
+        if manifest.get("versions") or manifest.get("package_versions"):
+            v = manifest.get("versions") or manifest.get("package_versions")
+            versions = ", ".join(
+                f"{k} {v[k]}"
+                for k in ("sentence-transformers", "scikit-learn", "bertopic")
+                if k in v
+            )
+        chosen = manifest.get("chosen") or {}
+        tuned = ""
+        if isinstance(chosen, dict) and chosen:
+            names = {
+                "n": "units clustered",
+                "consensus_runs": "clustering runs",
+                "min_topic_size": "smallest theme",
+            }
+            tuned = "; ".join(f"{label} {chosen[k]}" for k, label in names.items() if k in chosen)
+            if isinstance(chosen.get("k_grid"), list) and chosen["k_grid"]:
+                grid = chosen["k_grid"]
+                tuned += f"; numbers of groups tried {grid[0]} to {grid[-1]}"
+        lines = [
+            "## Methods",
+            "",
+            f"1. **Data.** {source}.",
+            "2. **Meaning.** Each unit was turned into a sentence embedding with the "
+            f"`{d.embedding_model}` "
+            "model, run locally (nothing leaves the machine).",
+            "3. **Themes.** Units were grouped by *consensus clustering*: the embeddings (with "
+            "a smaller weight on each unit's distinctive words) were partitioned with soft "
+            "k-means many times, over several seeded starts and numbers of groups; units "
+            "that kept landing together form a theme. Every step is a smooth function of "
+            "the embeddings, so the same themes come out on any computer. Settings adapt to the "
+            f"number of units, and the number of themes was {topics}. BERTopic then describes "
+            "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
+            "and a short label.",
+            _context_sentence(found_metrics, self.w("unit")),
+            _refine_sentence(found_metrics, self.w("unit")),
+            "4. **Units that fit no theme** were "
+            + (
+                "assigned to their nearest theme."
+                if d.outliers == "reassign"
+                else "kept apart as outliers."
+            ),
+            f"5. **Quotes.** Up to {self.quotes_per_theme} representative, mutually different "
+            "quotes per theme"
+            + (
+                f" (chosen only among {self.w('units')} from groups of at least "
+                f"{c.disclosure.threshold} respondents)"
+                if self.run.is_table and c.input is not None and c.input.group_columns
+                else ""
+            )
+            + "; a quote always belongs to its theme.",
+            _stability_sentence(found_metrics, d.stability_runs, d.seed),
+            "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
+            "sentiment (NLTK, lexicon from the vaderSentiment package)."
+            if c.stance
+            else "7. **Stance and sentiment** were not read (`stance: false` in the config).",
+        ]
+        if c.frameworks:
+            lines.append(
+                "8. **Frameworks.** Discovered themes were compared with "
+                + "; ".join(f"*{fw['name']}*" for fw in self.framework_results if fw.get("name"))
+                + " (codebooks "
+                + ", ".join(f"`{Path(p).name}`" for p in c.frameworks)
+                + "): each framework theme's name, definition and examples were embedded "
+                "with the same model and compared with each theme's texts."
+            )
+        if self.run.is_table:
+            lines.append(
+                f"9. **Disclosure control.** Theme sizes over all responses are exact; no "
+                f"figure rests on fewer than {c.disclosure.threshold} respondents: in the "
+                "breakdowns by group and period small counts and small groups are hidden (`*`)"
+                + (", with secondary suppression" if c.disclosure.secondary else "")
+                + ", the stance of a smaller theme is hidden, and no quote comes "
+                "from a group below that size."
+            )
+        if c.redaction.enabled:
+            lines.append(
+                "10. **Redaction.** Every quote and text in this report passed an offline "
+                "redactor (names, NHS numbers, phone numbers, e-mails, postcodes, web addresses, "
+                "ward and bed numbers), and a final check scanned every published file."
+            )
+        if tuned:
+            lines.append(f"\nSettings chosen for this number of units: {tuned}.")
+        if versions:
+            lines.append(
+                f"\nSoftware: {versions} (embeddings, k-means consensus clustering and "
+                "BERTopic's theme descriptions); full versions and input checksums are in "
+                "`manifest.json`."
+            )
+        lines += [
+            "",
+            "## Limitations",
+            "",
+            "- Themes are found by a statistical model from word use and meaning. They are a "
+            "starting point for human reading, not a replacement for it: labels are generated "
+            "from keywords and may need rewording.",
+            "- Each unit belongs to one theme, although people often make several points at once.",
+            "- Shares describe this material only. Confidence intervals assume units are "
+            "independent; "
+            "units from the same document or person are not, so the true uncertainty is larger.",
+            "- Stance and sentiment come from word lists. They miss irony and context, and NHS "
+            "words such as *positive* (a test result) can mislead them.",
+        ]
+        if not self.run.is_table:
+            lines.append(
+                "- The documents are already summaries written by their authors, so the analysis "
+                "finds the themes of those summaries, not of the original conversations or surveys."
+            )
+        else:
+            lines.append(
+                "- Respondents chose to answer; their views may not represent all staff or "
+                "patients."
+            )
+        self._show(_md(self.w("\n".join(lines))))
+
+
+def _freq_of(over_time: Any) -> str:
+    """``month``/``quarter``/``week``/``year`` from the periods of ``breakdown_over_time``."""
+    if not isinstance(over_time, pd.DataFrame) or "period" not in over_time.columns:
+        return "month"
+    p = str(over_time["period"].iloc[0]) if len(over_time) else ""
+    if re.fullmatch(r"\d{4}Q\d", p):
+        return "quarter"
+    if re.fullmatch(r"\d{4}", p):
+        return "year"
+    if "/" in p:
+        return "week"
+    return "month"
+
+
+def _md_escape_star(text: str) -> str:
+    """Escape ``*`` inside an italic Markdown line."""
+    return text.replace("*", "\\*")
+
+
+def _numeric_stance(table: pd.DataFrame) -> pd.DataFrame:
+    """``stance_by_theme`` with its figures as numbers; hidden ones (``*``) become NaN."""
+    out = table.copy()
+    for col in out.columns:
+        if col not in {"topic", "label"}:
+            out[col] = pd.to_numeric(out[col].replace("*", None), errors="coerce")
+    return out
+
+
+def wide_breakdown(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Pivot a tidy breakdown (group, respondents, theme, count, share) to group x theme.
+
+    Groups (or periods) are always rows and themes columns, whatever their numbers,
+    so every breakdown in the report reads the same way. Each cell reads
+    ``count (share)``; suppressed figures stay ``*``.
+    """
+    key = "group" if "group" in tidy.columns else "period" if "period" in tidy.columns else None
+    if key is None or not {"theme", "count"} <= set(tidy.columns):
+        return tidy
+    t = tidy.rename(columns={key: "group"})
+
+    def cell(r: pd.Series) -> str:
+        c, sh = str(r["count"]), str(r.get("share", ""))
+        if c in {"*", "", "0"}:
+            return c
+        try:
+            return f"{c} ({pct(float(sh))})"
+        except ValueError:
+            return c
+
+    t["cell"] = t.apply(cell, axis=1)
+    index = ["group", "respondents"] if "respondents" in t.columns else ["group"]
+    groups = list(dict.fromkeys(t["group"]))
+    themes = list(dict.fromkeys(t["theme"]))
+    wide = t.pivot_table(index=index, columns="theme", values="cell", aggfunc="first")
+    wide = wide.reset_index()
+    wide["group"] = pd.Categorical(wide["group"], groups, ordered=True)
+    wide = wide.sort_values("group")
+    wide["group"] = wide["group"].astype(str)
+    cols = index + [th for th in themes if th in wide.columns]
+    label = "Group" if key == "group" else "Period"
+    # one orientation everywhere, as in tables/ and the figures: groups (or periods) are
+    # rows, themes are columns
+    return wide[cols].rename(columns={"group": label, "respondents": "Respondents"})
+
+
+_UNIT_WORDS = (
+    (re.compile(r"\btext units\b"), "responses"),
+    (re.compile(r"\btext unit\b"), "response"),
+    (re.compile(r"\bText units\b"), "Responses"),
+    (re.compile(r"\bunits\b"), "responses"),
+    (re.compile(r"\bunit\b"), "response"),
+    (re.compile(r"\bUnits\b"), "Responses"),
+)
+
+
+def _as_responses(text: str) -> str:
+    """Reword generated prose for a table of responses (one response per row)."""
+    for pattern, word in _UNIT_WORDS:
+        text = pattern.sub(word, text)
+    return text
+
+
+def quote_block(quote: object, source: str, limit: int) -> str:
+    """A Markdown blockquote of ``quote``, cut to ``limit`` words, with its source below."""
+    text = _trim_words(" ".join(str(quote).split()), limit)
+    return f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(source)}*\n"
+
+
+def _trim_words(text: str, limit: int) -> str:
+    """Shorten ``text`` to about ``limit`` words, at a sentence end when one is close."""
+    words = text.split()
+    if limit <= 0 or len(words) <= limit:
+        return text
+    cut = " ".join(words[:limit])
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    if end > len(cut) * 0.6:
+        return cut[: end + 1] + " […]"
+    return cut.rstrip(",;:") + " […]"
+
+
+def _md_escape(text: str) -> str:
+    """Escape characters that Markdown would read as formatting inside a quote."""
+    for ch in ("\\", "*", "_", "`", "[", "]", "<", ">", "#"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _stability_sentence(metrics: dict[str, Any], runs: int, seed: int) -> str:
+    """Methods: how stability was measured (re-runs differ when refinement ran)."""
+    if runs == 0:
+        return "6. **Stability** was not measured (`discover.stability_runs: 0`)."
+    if (metrics.get("refine") or {}).get("k"):
+        return (
+            f"6. **Stability.** The first grouping was re-run with {runs} further random "
+            "seeds; each re-run's number of themes was cut again by k-means in the tuned "
+            f"embeddings and compared with the main run (seed {seed}). The fine-tuning was "
+            "not repeated per seed, so this measures the clustering's stability, not the "
+            "tuning's."
+        )
+    return (
+        f"6. **Stability.** The model was refitted with {runs} further random seeds and "
+        f"compared with the main run (seed {seed})."
+    )
+
+
+def _refine_sentence(metrics: dict[str, Any], unit: str) -> str:
+    """Methods: the self-training refinement, when it ran (metrics.json ``refine``)."""
+    ref = metrics.get("refine") or {}
+    if not ref.get("k"):  # not run (or skipped: the reason is in metrics.json)
+        return ""
+    return (
+        f"   The embedding model was then fine-tuned to tell these {ref['k']} themes apart "
+        f"(one pass over {plural(int(ref['texts_tuned_on']), unit)}), every {unit} was "
+        f"embedded again, and k-means with the same number of themes grouped them anew "
+        f"(*self-training*); {float(ref['changed_share']):.0%} of {unit}s changed theme. "
+        "The themes reported are this second grouping."
+    )
+
+
+def _context_sentence(metrics: dict[str, Any], unit: str) -> str:
+    """Methods: how far the order of the units informed their themes (metrics.json)."""
+    ctx: dict[str, Any] = metrics.get("context") or {}
+    if ctx.get("used"):
+        return (
+            f"   Neighbouring {unit}s tended to share a theme (fitted stickiness "
+            f"{ctx['stickiness']:.2f}), as the parts of a document do, so each {unit}'s theme "
+            "also weighed its neighbours' (a sticky hidden Markov model over the order); "
+            f"{plural(int(ctx.get('moved', 0)), unit)} "
+            "moved theme this way"
+            + (" before the refinement." if ctx.get("superseded_by_refinement") else ".")
+        )
+    if ctx.get("reason") == "off":
+        return f"   The order of the {unit}s was not used (`discover.context: off`)."
+    if ctx.get("stickiness") is not None:  # fitted, and too low to use
+        return f"   The order of the {unit}s carried no theme, so it was not used."
+    return ""  # not checked (too few texts or themes, or a run from before this step)
+
+
+def _coding_context(ctx: dict[str, Any], unit: str) -> str:
+    """Coding: one sentence on the row-order context, when it was used."""
+    if not ctx.get("used"):
+        return ""
+    return (
+        f"Neighbouring {unit}s tended to share a theme (fitted stickiness "
+        f"{ctx['stickiness']:.2f}), so each {unit}'s themes also weighed its neighbours'. "
+    )
+
+
+def _discovery_json(work_dir: Path, name: str) -> dict[str, Any]:
+    """The discovery's ``name`` (manifest.json, metrics.json); {} when missing or unreadable."""
+    for p in (work_dir / "discovery" / name, work_dir / name):
+        if p.is_file():
+            try:
+                return json.loads(p.read_text("utf-8"))
+            except json.JSONDecodeError:
+                return {}
+    return {}
+
+
+def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> None:
+    """The report's section on coding against ``code.codebook`` (04-report; nothing if unset).
+
+    ``quotes_per_theme`` 0 means ``discover.n_quotes`` from the config (as the rest of
+    the report).
+    """
+    import pandas as pd
+    from IPython.display import Markdown, display
+
+    from covidlearning.reporting.artifacts import CODING_SUMMARY
+
+    path = run.work_dir / CODING_SUMMARY
+    s = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    if not s or not run.has_table("coding_themes"):
+        return
+    unit, units = ("response", "responses") if run.is_table else ("text unit", "text units")
+    how = (
+        "each theme's name, definition, keywords and example quotes"
+        if s["mode"] == "few-shot"
+        else "each theme's name, definition and keywords"
+    )
+    assigned = s["assigned"]
+    display(
+        Markdown(
+            f"## Coded against {s['name']}\n\n"
+            f"Every {unit} was also coded against the framework *{s['name']}* "
+            f"(codebook `{s['codebook']}`, {plural(s['themes'], 'theme')}): its meaning "
+            f"(sentence embeddings, `{s['model']}`) and its words were compared with {how}. "
+            f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
+            f"*unassigned* when no theme is clearly more likely than the others (confidence "
+            f"below {s['threshold']:.2f}). {_coding_context(s.get('context') or {}, unit)}"
+            f"Of {plural(s['coded'], unit, units)} coded, "
+            f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
+            "Machine coding is a first pass: check a sample against your own coders before "
+            "relying on it."
+        )
+    )
+    t = run.read_table("coding_themes", dtype=str)
+
+    def share(r: Any) -> str:
+        if "*" in (r.share, r.ci_low, r.ci_high):
+            return "*"
+        return f"{pct(float(r.share))} ({pct(float(r.ci_low))} to {pct(float(r.ci_high))})"
+
+    cap = unit.capitalize() + "s"
+    display(
+        table_html(
+            pd.DataFrame(
+                {
+                    "Theme": t["theme"],
+                    cap: t["units"],
+                    "Share (95% CI)": [share(r) for r in t.itertuples()],
+                    "As main theme": t["main_theme"],
+                }
+            )
+        ),
+        Markdown(
+            f"*{cap}* counts each {unit} under every theme it was given, so shares can add up "
+            f"to more than 100%; *As main theme* counts its most likely theme only."
+            + (
+                " These counts cover every response and tie no one to a group, so they are "
+                "exact, small ones included; the tables by group and over time below show "
+                f"counts from fewer than {run.config.disclosure.threshold} respondents as \\*."
+                if run.is_table and s.get("breakdowns")
+                else ""
+            )
+        ),
+    )
+    for name in s.get("breakdowns", []):
+        if not run.has_table(name):
+            continue
+        what = name.removeprefix("coding_").replace("_", " ")
+        display(
+            Markdown(f"### {s['name']}: {'over time' if what == 'over time' else what}"),
+            table_html(wide_breakdown(run.read_table(name, dtype=str)), nowrap=True),
+        )
+        if s.get("notes", {}).get(name):
+            display(Markdown("*" + " ".join(s["notes"][name]) + "*"))
+    quotes_per_theme = quotes_per_theme or run.config.discover.n_quotes
+    q = run.read_table("coding_quotes", dtype={"id": str, "theme_id": str})
+    if q.empty or quotes_per_theme <= 0:
+        return
+    blocks = []
+    for theme, g in q.groupby("theme", sort=False):
+        blocks.append(f"### {theme}: examples\n")
+        for r in g.head(quotes_per_theme).itertuples():
+            blocks.append(quote_block(r.quote, str(r.source), quote_words))
+    display(Markdown("\n".join(blocks)))

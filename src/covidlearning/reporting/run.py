@@ -1,0 +1,976 @@
+"""Run the analysis notebooks with papermill and assemble ``reports/<name>/``.
+
+``covidlearning report --config configs/NAME.yaml`` (or :func:`run_report`):
+
+1. reads the config (:func:`covidlearning.config.load_config`) and checks every input
+   exists *before* any notebook starts;
+2. reads each notebook's ``parameters`` cell (``papermill.inspect_notebook``): every
+   override must name a declared parameter and is converted to its declared type, so
+   ``site="007"`` stays the string ``"007"``;
+3. executes ``01-corpus`` -> ``02-discover`` -> ``03-code`` -> ``04-report`` in a
+   temporary folder, each cell limited to ``config.cell_timeout`` seconds;
+4. converts the executed report notebook to ``report.html`` (code hidden, figures
+   embedded as data URIs, no external scripts), writes ``tables/report-tables.xlsx``
+   beside the CSVs and ``manifest.json`` (parameters, sha256 of every input, model id,
+   seed, package versions, timings);
+5. runs the redaction guard (:func:`covidlearning.privacy.redact.scan_dir`) over the whole
+   folder and only then swaps it into place (:func:`covidlearning._io.atomic_dir`).
+
+A failing cell stops the run with :class:`ReportFailed`, naming the notebook and the
+cell; the partly executed notebook is kept in ``<reports_dir>/.failed/<name>/`` and the
+previous report is left untouched.
+
+Notebooks talk to each other through files: ``tables/`` and ``figures/`` in the report
+folder and an unpublished work folder (default ``data/interim/<name>/``: the analysed
+units, the fitted model) that never goes under ``reports/``, because it holds
+unredacted text. :func:`open_run` is what each notebook calls first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from covidlearning._io import machine_info, package_versions, sha256_file, write_json
+from covidlearning.config import Config, load_config
+from covidlearning.errors import InputError
+
+#: The notebooks of one report run, in order (file stems in ``notebooks/``).
+NOTEBOOKS: tuple[str, ...] = ("01-corpus", "02-discover", "03-code", "04-report")
+#: Parameters every notebook has; the runner sets them itself.
+RUNNER_PARAMETERS = ("config_path", "out_dir", "work_dir")
+REPORT_NOTEBOOK = "04-report"
+KERNEL_NAME = "covidlearning"
+
+_PROJECT_MARKERS = ("pyproject.toml", "configs")
+
+
+class ReportFailed(RuntimeError):
+    """A notebook cell failed; the message names the notebook, the cell and the saved copy."""
+
+    exit_code = 1
+
+
+# --------------------------------------------------------------------------- locations
+def project_root(start: str | Path | None = None) -> Path | None:
+    """Return the nearest folder at or above ``start`` holding pyproject.toml and configs/."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / m).exists() for m in _PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def notebooks_dir() -> Path:
+    """Folder of the analysis notebooks: ``notebooks/`` of this checkout (or of the cwd)."""
+    candidates = [Path(__file__).resolve().parents[3] / "notebooks", Path.cwd() / "notebooks"]
+    for c in candidates:
+        if (c / f"{NOTEBOOKS[0]}.ipynb").is_file():
+            return c
+    raise InputError(
+        "cannot find the analysis notebooks (notebooks/01-corpus.ipynb)",
+        "Run from the covidlearning project folder (an editable install: make setup)",
+    )
+
+
+def default_work_dir(config: Config) -> Path:
+    """Unpublished intermediate files of a run: ``data/interim/<name>``."""
+    return Path("data/interim") / config.name
+
+
+def report_dir(config: Config) -> Path:
+    """Where a run's report goes: ``<reports_dir>/<name>``."""
+    return Path(config.reports_dir) / config.name
+
+
+def interactive_dir(config: Config) -> Path:
+    """Scratch folder of notebooks run directly (JupyterLab, papermill): never published.
+
+    Only ``covidlearning report`` writes ``<reports_dir>/<name>/``, atomically and after
+    the identifier guard; a notebook opened by hand writes to
+    ``<reports_dir>/.interactive/<name>/`` instead.
+    """
+    return Path(config.reports_dir) / ".interactive" / config.name
+
+
+def failed_dir(config: Config) -> Path:
+    """Where partly executed notebooks of a failed run are kept."""
+    return Path(config.reports_dir) / ".failed" / config.name
+
+
+# --------------------------------------------------------------------------- inputs
+def input_files(config: Config, config_path: str | Path | None = None) -> list[Path]:
+    """Every file the run reads: config, raw documents or input table, codebooks."""
+    files: list[Path] = []
+    if config_path is not None:
+        files.append(Path(config_path))
+    if config.source == "table" and config.input is not None:
+        files.append(Path(config.input.path))
+    else:
+        raw = Path(config.corpus.raw_dir)
+        if raw.is_dir():
+            files += sorted(p for p in raw.iterdir() if p.is_file() and not p.name.startswith("."))
+    files += [Path(p) for p in config.frameworks]
+    if config.code.codebook is not None:
+        files.append(Path(config.code.codebook))
+    if config.redaction.extra_names_file is not None:
+        files.append(Path(config.redaction.extra_names_file))
+    return files
+
+
+def check_inputs(config: Config) -> None:
+    """Fail fast, before any notebook runs, when an input the config names is missing.
+
+    Raises:
+        InputError: a missing raw folder, input table, codebook or name list.
+    """
+    if config.source == "table":
+        if config.input is None:
+            raise InputError(
+                "source is 'table' but the config has no input section",
+                "Add input: {path: FILE, text_column: COLUMN} (see configs/trust-template.yaml)",
+            )
+        from covidlearning.corpus.load import TABLE_FORMATS, check_input_path
+
+        check_input_path(config.input.path, TABLE_FORMATS)
+        check_columns(config)
+    else:
+        raw = Path(config.corpus.raw_dir)
+        if not raw.is_dir():
+            raise InputError(
+                f"corpus folder not found: {raw}", "Set corpus.raw_dir to a folder of documents"
+            )
+        if not any(p.is_file() for p in raw.iterdir()):
+            raise InputError(f"corpus folder {raw} is empty", "Put documents in it")
+    for path in [*config.frameworks, config.code.codebook, config.redaction.extra_names_file]:
+        if path is not None and not Path(path).is_file():
+            raise InputError(f"file named in the config not found: {path}", "Fix the path")
+    from covidlearning.coding.codebook import load_codebook
+
+    for key, path in [
+        *(("frameworks", p) for p in config.frameworks),
+        ("code.codebook", config.code.codebook),
+    ]:
+        if path is None:
+            continue
+        try:
+            codebook = load_codebook(path)
+        except InputError as exc:
+            raise InputError(f"{key}: {exc.problem}", exc.fix) from None
+        if key == "code.codebook" and len(codebook.themes) < 2:
+            raise InputError(
+                f"code.codebook: {Path(path).name} has one theme; coding needs at least two",
+                "Add themes to the codebook, or list it under frameworks: only",
+            )
+
+
+_BARE_NUMBER = r"\d{1,3}(?:[.,]\d+)?|\d{6,7}|\d{9,}"
+
+
+def check_columns(config: Config) -> None:
+    """Check the columns a table config names against the table's header and first rows.
+
+    ``input.text_column``, ``input.id_column``, ``input.date_column`` and each of
+    ``input.group_columns`` must be columns of the table, and the date column must
+    hold dates. Runs before any notebook, so a misspelt column costs a second, not a
+    failed run.
+
+    Raises:
+        InputError: naming the config key, the value and the columns found.
+    """
+    if config.source != "table" or config.input is None:
+        return
+    inp = config.input
+    from covidlearning.corpus.load import read_table_head
+
+    head = read_table_head(inp.path, inp.sheet)
+    where = Path(inp.path).name + (f" (sheet '{inp.sheet}')" if inp.sheet else "")
+    found = ", ".join(map(str, head.columns)) or "none"
+    named: list[tuple[str, str | None]] = [
+        ("input.text_column", inp.text_column),
+        ("input.id_column", inp.id_column),
+        ("input.date_column", inp.date_column),
+        *(("input.group_columns", c) for c in inp.group_columns),
+    ]
+    for key, column in named:
+        if column is not None and column not in head.columns:
+            near = [c for c in head.columns if str(c).lower() == column.lower()]
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise InputError(
+                f"{key}: column '{column}' not found in {where}{hint}; columns found: {found}",
+                f"Set {key} in the config to one of them",
+            )
+    if inp.date_column is not None and len(head):
+        from covidlearning.reporting.breakdown import parse_dates
+
+        values = head[inp.date_column].astype(str).str.strip()
+        values = values[values != ""]
+        if len(values):
+            dates = parse_dates(values, inp.dayfirst)
+            dates = dates.mask(values.str.fullmatch(_BARE_NUMBER))  # 3, 12.5: not dates
+            if dates.notna().mean() < 0.5:
+                bad = values[dates.isna()].drop_duplicates().head(3).tolist()
+                raise InputError(
+                    f"input.date_column: column '{inp.date_column}' of {where} does not hold "
+                    f"dates ({dates.isna().sum()} of the first {len(values)} values are not, "
+                    f"e.g. {', '.join(repr(str(v)[:30]) for v in bad)}); columns found: {found}",
+                    "Set input.date_column to a column of dates, or to null",
+                )
+
+
+# --------------------------------------------------------------------------- parameters
+def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares: name -> {inferred_type_name, default, help}."""
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def coerce(name: str, value: Any, type_name: str) -> Any:
+    """Convert an override to the type its parameters cell declares.
+
+    Strings stay strings (``"007"`` is not turned into 7); ``int``, ``float`` and
+    ``bool`` parameters accept their usual spellings; anything else is kept as given.
+
+    Raises:
+        InputError: the value does not fit the declared type.
+    """
+    t = (type_name or "").strip().lower()
+    try:
+        if t == "str":
+            return value if isinstance(value, str) else str(value)
+        if t == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value) if not isinstance(value, float) or value.is_integer() else int("x")
+        if t == "float":
+            return float(value)
+        if t == "bool":
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in _TRUE:
+                return True
+            if s in _FALSE:
+                return False
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(
+            f"parameter {name} must be {t}, got {value!r}", f"Pass a valid {t} for {name}"
+        ) from None
+    return value
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """Turn ``NAME=VALUE`` strings into a dict (values stay strings).
+
+    Raises:
+        InputError: an item has no ``=`` or an empty name.
+    """
+    out: dict[str, str] = {}
+    for item in pairs:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"bad parameter {item!r}", "Write it as NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def parameter_choices() -> dict[str, tuple[str, ...]]:
+    """Notebook parameters whose values are constrained: name -> allowed values.
+
+    ``time_period`` (03-code) takes the periods ``input.date_freq`` takes, or ``""``
+    for the config's own; the list comes from the config model, so both agree.
+    """
+    from typing import get_args
+
+    from covidlearning.config import InputConfig
+
+    freqs = get_args(InputConfig.model_fields["date_freq"].annotation)
+    return {"time_period": ("", *freqs)}
+
+
+#: Smallest value of each numeric notebook parameter.
+PARAMETER_MINIMUM: dict[str, int] = {"quotes_per_theme": 0, "max_keywords": 1, "quote_words": 0}
+
+
+def check_parameter(name: str, value: Any) -> Any:
+    """Check one (already typed) override against its allowed values; return it normalised.
+
+    Raises:
+        InputError: one line naming the allowed values.
+    """
+    choices = parameter_choices().get(name)
+    if choices is not None:
+        v = str(value).strip().upper()
+        if v not in choices:
+            shown = ", ".join(c for c in choices if c)
+            raise InputError(
+                f"parameter {name} must be one of {shown} (or empty for the config's "
+                f"input.date_freq), got {value!r}",
+                f"Pass e.g. -p {name}=Q",
+            )
+        return v
+    low = PARAMETER_MINIMUM.get(name)
+    if low is not None and isinstance(value, int) and value < low:
+        raise InputError(f"parameter {name} must be at least {low}, got {value}")
+    return value
+
+
+def plan_parameters(
+    notebooks: Mapping[str, Path],
+    overrides: Mapping[str, Any],
+    runner: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Parameters to inject into each notebook, checked against its ``parameters`` cell.
+
+    Args:
+        notebooks: stem -> notebook path.
+        overrides: user overrides; each must be declared by at least one notebook and
+            may not be a runner parameter.
+        runner: values the runner sets in every notebook that declares them.
+
+    Raises:
+        InputError: an unknown parameter, a runner parameter overridden, a bad value
+            (of the wrong type, or outside :func:`parameter_choices`).
+    """
+    declared = {stem: notebook_parameters(path) for stem, path in notebooks.items()}
+    known = sorted({p for params in declared.values() for p in params} - set(RUNNER_PARAMETERS))
+    for name in overrides:
+        if name in RUNNER_PARAMETERS:
+            raise InputError(
+                f"parameter {name} is set by the report runner",
+                "Change it in the config file or with the report command's options",
+            )
+        if name not in known:
+            raise InputError(
+                f"unknown notebook parameter {name!r}",
+                f"Known parameters: {', '.join(known) or 'none'}",
+            )
+    plan: dict[str, dict[str, Any]] = {}
+    for stem, params in declared.items():
+        missing = [p for p in RUNNER_PARAMETERS if p not in params]
+        if missing:
+            raise InputError(
+                f"notebook {stem} has no parameter {', '.join(missing)}",
+                "Every report notebook declares config_path, out_dir and work_dir",
+            )
+        chosen = {k: v for k, v in runner.items() if k in params}
+        for name, value in overrides.items():
+            if name in params:
+                typed = coerce(name, value, params[name]["inferred_type_name"])
+                chosen[name] = check_parameter(name, typed)
+        plan[stem] = chosen
+    return plan
+
+
+# --------------------------------------------------------------------------- kernel
+def kernel_name() -> str:
+    """The project's kernel when it runs this interpreter, else ipykernel's ``python3``."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        exe = Path(spec.argv[0])
+        if exe.exists() and Path(sys.prefix).resolve() == exe.resolve().parents[1]:
+            return KERNEL_NAME
+        if exe.exists() and exe.resolve() == Path(sys.executable).resolve():
+            return KERNEL_NAME
+    except Exception:  # noqa: BLE001 - no such kernel: fall back to python3
+        pass
+    return "python3"
+
+
+def kernel_manager_config(socket_dir: str | Path | None) -> Any:
+    """Kernel settings for papermill: talk to the kernel over private Unix sockets.
+
+    jupyter_client's default TCP transport makes every ipykernel print ``Kernel is
+    running over TCP without encryption``. On POSIX systems the kernel's channels are
+    put on IPC sockets inside ``socket_dir`` (a fresh folder only this user can open),
+    which is both quieter and safer than unencrypted local TCP. Elsewhere (Windows) or
+    without a folder, ``None``: jupyter_client's defaults.
+    """
+    if socket_dir is None or os.name != "posix":
+        return None
+    from traitlets.config import Config as TraitletsConfig
+
+    ip = str(Path(socket_dir) / "k")
+    if len(ip) > 80:  # Unix socket paths are limited to ~107 bytes (ip + "-<port>")
+        return None
+    return TraitletsConfig({"KernelManager": {"transport": "ipc", "ip": ip}})
+
+
+# --------------------------------------------------------------------------- execution
+@dataclass
+class NotebookRun:
+    """Timing and parameters of one executed notebook."""
+
+    notebook: str
+    seconds: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _failed_cell(path: Path) -> tuple[int | None, str]:
+    """Find the cell papermill marked as failed or still running in a saved notebook."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None, ""
+    index = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "papermill-error-cell-tag" in tags or "injected-parameters" in tags:
+            continue
+        index += 1
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if status in {"failed", "running"}:
+            src = cell.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            return index, src
+    return None, ""
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()[:80]
+    return ""
+
+
+def execute(
+    notebook: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    keep_failed: Path,
+    timeout: int,
+    kernel: str | None = None,
+    progress: bool = True,
+) -> float:
+    """Execute one notebook with papermill; return seconds taken.
+
+    Raises:
+        ReportFailed: a cell raised or timed out; the partly executed notebook is copied
+            to ``keep_failed`` and the message names the notebook and cell.
+        InputError: a cell raised :class:`~covidlearning.errors.InputError` (bad input).
+    """
+    import tempfile
+
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="cl-kernel-") as sockets:
+            extra: dict[str, Any] = {}
+            if (kernel_config := kernel_manager_config(sockets)) is not None:
+                extra["config"] = kernel_config
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=dict(parameters),
+                kernel_name=kernel or kernel_name(),
+                cwd=os.getcwd(),
+                progress_bar=progress,
+                request_save_on_cell_execute=True,
+                execution_timeout=timeout,
+                **extra,
+            )
+    except Exception as exc:  # noqa: BLE001 - re-raised with context below
+        keep_failed.mkdir(parents=True, exist_ok=True)
+        saved = keep_failed / output.name
+        if output.exists():
+            shutil.copyfile(output, saved)
+        cell, source = _failed_cell(saved if saved.exists() else output)
+        count = ""
+        if isinstance(exc, PapermillExecutionError):
+            if exc.ename == "InputError":
+                raise InputError(str(exc.evalue).rstrip(".")) from None
+            what = f"{exc.ename}: {exc.evalue}"
+            count = f", In [{exc.exec_count}]" if exc.exec_count else ""
+        else:
+            what = f"{type(exc).__name__}: {exc}".strip()
+            if "timeout" in type(exc).__name__.lower() or "timed out" in what.lower():
+                what = f"the cell ran longer than the {timeout} s cell timeout ({what})"
+        where = f"code cell {cell}{count}" if cell else "a cell"
+        line = _first_line(source)
+        raise ReportFailed(
+            f"notebook {notebook.name} failed at {where}"
+            + (f" ({line})" if line else "")
+            + f": {what.splitlines()[0] if what else 'error'}; partly executed notebook saved "
+            f"to {saved}"
+        ) from None
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- HTML
+def _strip_for_html(nb: Any) -> Any:
+    """Drop what a reader should never see: stderr, warnings, empty outputs, tagged cells."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"remove-cell", "remove_cell", "hide", "parameters", "injected-parameters"}:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                if out.get("output_type") == "error":
+                    continue
+                outputs.append(out)
+            cell.outputs = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def to_html(executed: Path, html: Path, title: str) -> None:
+    """Convert an executed notebook to a small, self-contained HTML page with code hidden.
+
+    nbconvert's ``basic`` template renders the cells (Markdown, tables, images as data
+    URIs); the page around them is ours: one inline stylesheet, no script, nothing
+    loaded from the network, so it opens the same offline, in a browser or an e-mail.
+    """
+    import html as html_mod
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = _strip_for_html(nbformat.read(str(executed), as_version=4))
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        exclude_anchor_links=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="covidlearning">\n'
+        f"<title>{html_mod.escape(title)}</title>\n{_REPORT_CSS}</head>\n"
+        f'<body>\n<main class="cl-report">\n{body}\n</main>\n</body>\n</html>\n'
+    )
+    html.write_text(page, encoding="utf-8")
+
+
+_REPORT_CSS = """<style>
+/* covidlearning report: plain, readable, printable; no external resources */
+:root { --ink: #1f2328; --muted: #57606a; --rule: #d0d7de; --band: #f6f8fa; --accent: #0072B2; }
+html { font-size: 16px; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font-family: "Segoe UI", "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; line-height: 1.55; }
+main.cl-report { max-width: 1050px; margin: 0 auto; padding: 2rem 2rem 4rem; }
+h1 { font-size: 2rem; line-height: 1.2; margin: 0.5rem 0 1rem; }
+h2 { font-size: 1.5rem; margin: 2.5rem 0 0.75rem; padding-top: 0.5rem;
+  border-top: 1px solid var(--rule); }
+h3 { font-size: 1.2rem; margin: 1.75rem 0 0.5rem; }
+p, li { max-width: 90ch; }
+a { color: var(--accent); }
+code { font-size: 0.9em; background: var(--band); padding: 0.1em 0.3em; border-radius: 3px; }
+table { border-collapse: collapse; margin: 0.75rem 0 1.25rem; font-size: 0.92rem; }
+th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.7rem;
+  border-bottom: 1px solid var(--rule); }
+td { max-width: 34em; }
+table.cl-table { display: block; max-width: 100%; overflow-x: auto; }
+table.cl-nowrap td { white-space: nowrap; }
+th { border-bottom: 2px solid var(--ink); font-weight: 600; }
+tbody tr:nth-child(even) { background: var(--band); }
+blockquote { margin: 0.8rem 0 0.8rem 0.5rem; padding: 0.1rem 1rem;
+  border-left: 4px solid var(--rule); color: var(--ink); }
+blockquote p { margin: 0.4rem 0; }
+img { max-width: 100%; height: auto; display: block; margin: 1rem 0 0.25rem; }
+em { color: var(--muted); }
+.jp-OutputArea-output pre { white-space: pre-wrap; }
+@media print { main.cl-report { max-width: none; padding: 0; } h2 { break-before: auto; }
+  img, table, blockquote { break-inside: avoid; } }
+</style>
+"""
+
+
+# --------------------------------------------------------------------------- tables
+def tables_workbook(tables_dir: Path, name: str = "report-tables.xlsx") -> Path | None:
+    """Collect every CSV in ``tables_dir`` into one XLSX workbook (one sheet per table)."""
+    import pandas as pd
+
+    from covidlearning._io import write_xlsx
+
+    csvs = sorted(p for p in tables_dir.glob("*.csv"))
+    if not csvs:
+        return None
+    sheets: dict[str, pd.DataFrame] = {}
+    for p in csvs:
+        sheet = p.stem[:31]
+        while sheet in sheets:
+            sheet = sheet[:29] + f"_{len(sheets)}"
+        sheets[sheet] = pd.read_csv(p, dtype=str, keep_default_na=False)
+    out = tables_dir / name
+    write_xlsx(out, sheets)
+    stable_xlsx(out)
+    return out
+
+
+_FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def stable_xlsx(path: Path) -> None:
+    """Make an XLSX byte-identical for identical content.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry; this
+    rewrites both with a fixed date so a committed workbook only changes with its data.
+    """
+    import io
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>2020-01-01T00:00:00Z\g<2>",
+                    data,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, data)
+    src.close()
+    from covidlearning._io import atomic_write_bytes
+
+    atomic_write_bytes(path, buf.getvalue())
+
+
+# --------------------------------------------------------------------------- manifest
+def build_manifest(
+    config: Config,
+    config_path: Path,
+    runs: list[NotebookRun],
+    work_dir: Path,
+    kernel: str,
+    overrides: Mapping[str, Any],
+    total_seconds: float,
+) -> dict[str, Any]:
+    """The run's provenance: parameters, input checksums, model, seed, versions, timings."""
+    discovery: dict[str, Any] = {}
+    for candidate in (work_dir / "discovery" / "manifest.json", work_dir / "manifest.json"):
+        if candidate.is_file():
+            discovery = json.loads(candidate.read_text(encoding="utf-8"))
+            break
+    inputs = {}
+    for p in input_files(config, config_path):
+        if p.is_file():
+            inputs[p.as_posix()] = sha256_file(p)
+    from covidlearning.reporting.artifacts import CODING_SUMMARY
+
+    coding_path = work_dir / CODING_SUMMARY
+    coding = json.loads(coding_path.read_text("utf-8")) if coding_path.is_file() else {}
+    nb_dir = notebooks_dir()
+    versions = package_versions()
+    versions.update(package_versions(("vaderSentiment", "matplotlib", "nbconvert", "jupytext")))
+    return {
+        "name": config.name,
+        "title": config.title,
+        "config_file": config_path.as_posix(),
+        "config": config.model_dump(mode="json"),
+        "parameters": {r.notebook: r.parameters for r in runs},
+        "overrides": dict(overrides),
+        "inputs_sha256": inputs,
+        "notebooks_sha256": {f"{s}.ipynb": sha256_file(nb_dir / f"{s}.ipynb") for s in NOTEBOOKS},
+        "model": discovery.get("model")
+        or discovery.get("embedding_model")
+        or config.discover.embedding_model,
+        "discovery": {k: v for k, v in discovery.items() if k not in {"timings"}},
+        "coding": coding,
+        "seed": config.discover.seed,
+        "kernel": kernel,
+        "python": sys.version.split()[0],
+        "package_versions": versions,
+        "machine": machine_info(),
+        "timings": {
+            **{r.notebook: round(r.seconds, 2) for r in runs},
+            "discovery_stages": discovery.get("timings", {}),
+            "total": round(total_seconds, 2),
+        },
+    }
+
+
+# --------------------------------------------------------------------------- the run
+def run_report(
+    config_path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    reports_dir: str | Path | None = None,
+    work_dir: str | Path | None = None,
+    kernel: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Execute the notebooks for one config and publish ``<reports_dir>/<name>/``.
+
+    Args:
+        config_path: the YAML config.
+        overrides: notebook parameters to set (``NAME -> value``); each must be declared
+            in some notebook's ``parameters`` cell.
+        reports_dir: parent folder of reports (default: the config's ``reports_dir``).
+        work_dir: unpublished intermediate files (default ``data/interim/<name>``).
+        kernel: Jupyter kernel (default: ``covidlearning`` if it runs this Python,
+            else ``python3``).
+        progress: show papermill's progress bars.
+        log: where to print one line per step (default: stderr).
+
+    Returns:
+        The report folder.
+
+    Raises:
+        InputError: bad config, missing input, unknown parameter, or an input error
+            raised inside a notebook.
+        ReportFailed: a cell failed; nothing published, the partial notebook is kept.
+        covidlearning.privacy.redact.IdentifierLeak: the final guard found an identifier.
+    """
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    config_path = Path(config_path)
+    config = load_config(config_path)
+    if reports_dir is not None:
+        config = config.model_copy(update={"reports_dir": Path(reports_dir)})
+    check_inputs(config)
+    nb_dir = notebooks_dir()
+    notebooks = {s: nb_dir / f"{s}.ipynb" for s in NOTEBOOKS}
+    work = Path(work_dir) if work_dir is not None else default_work_dir(config)
+    out = report_dir(config)
+    keep_failed = failed_dir(config)
+    overrides = dict(overrides or {})
+    kernel = kernel or kernel_name()
+
+    from covidlearning._io import atomic_dir
+
+    started = time.perf_counter()
+    runs: list[NotebookRun] = []
+    with atomic_dir(out) as tmp:
+        for child in tmp.iterdir():  # start clean: atomic_dir copied the old report in
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        runner = {
+            "config_path": str(config_path.resolve()),
+            "out_dir": str(tmp.resolve()),
+            "work_dir": str(work.resolve()),
+        }
+        plan = plan_parameters(notebooks, overrides, runner)
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "redaction_originals.json").unlink(missing_ok=True)
+        if keep_failed.exists():
+            shutil.rmtree(keep_failed)
+        for stem, path in notebooks.items():
+            say(f"report: running {path.name}")
+            seconds = execute(
+                path,
+                tmp / path.name,
+                plan[stem],
+                keep_failed,
+                config.cell_timeout,
+                kernel=kernel,
+                progress=progress,
+            )
+            shown = {k: v for k, v in plan[stem].items() if k not in RUNNER_PARAMETERS}
+            runs.append(NotebookRun(stem, seconds, shown))
+        say("report: writing report.html")
+        to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / "report.html", config.title)
+        tables_workbook(tmp / "tables")
+        for book in (tmp / "tables").glob("*.xlsx"):
+            stable_xlsx(book)
+        manifest = build_manifest(
+            config,
+            config_path,
+            runs,
+            work,
+            kernel,
+            overrides,
+            time.perf_counter() - started,
+        )
+        write_json(tmp / "manifest.json", manifest)
+        guard(config, tmp, work)
+    say(f"report: wrote {out}/report.html")
+    return out
+
+
+def guard(config: Config, folder: Path, work_dir: Path) -> None:
+    """Final check before publishing: no detectable identifier anywhere in ``folder``.
+
+    Strings that redaction removed during the run (``redaction_originals.json`` in the
+    work folder) must not appear at all.
+
+    Raises:
+        covidlearning.privacy.redact.IdentifierLeak: something identifying is left.
+    """
+    if not (config.redaction.enabled and config.redaction.guard):
+        return
+    from covidlearning.privacy.redact import check_dir
+
+    known: list[str] = []
+    originals = work_dir / "redaction_originals.json"
+    if originals.is_file():
+        known = json.loads(originals.read_text(encoding="utf-8"))
+    check_dir(folder, known=known, allow=config.redaction.allow, config=config.redaction)
+
+
+# --------------------------------------------------------------------------- inside notebooks
+class Run:
+    """What a notebook needs about its run: config, folders, redaction, table and figure output.
+
+    Created by :func:`open_run`. Tables go to ``out_dir/tables`` (CSV, deterministic),
+    figures to ``out_dir/figures`` (PNG and SVG, shown inline as PNG), intermediate
+    files to ``work_dir``. Every text that reaches the report passes :meth:`redact`.
+    """
+
+    def __init__(self, config: Config, config_path: Path, out_dir: Path, work_dir: Path) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.out_dir = out_dir
+        self.work_dir = work_dir
+        self.tables_dir = out_dir / "tables"
+        self.figures_dir = out_dir / "figures"
+        for d in (self.out_dir, self.tables_dir, self.figures_dir, self.work_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._redactor: Any = None
+
+    @property
+    def is_table(self) -> bool:
+        """True when the run analyses a table of responses rather than documents."""
+        return self.config.source == "table"
+
+    # ---- redaction
+    @property
+    def redactor(self) -> Any:
+        """The run's :class:`covidlearning.privacy.redact.Redactor` (created on first use)."""
+        if self._redactor is None:
+            from covidlearning.privacy.redact import Redactor
+
+            self._redactor = Redactor(self.config.redaction)
+        return self._redactor
+
+    def redact(self, text: Any, source: str = "") -> Any:
+        """Redact one text (unchanged when redaction is off or it is not a string)."""
+        if not self.config.redaction.enabled or not isinstance(text, str):
+            return text
+        return self.redactor.redact(text, source=source)
+
+    def redact_columns(self, frame: Any, columns: list[str], id_column: str = "id") -> Any:
+        """Return a copy of ``frame`` with the named text columns redacted."""
+        out = frame.copy()
+        ids = frame[id_column].astype(str).tolist() if id_column in frame.columns else None
+        for col in columns:
+            if col not in out.columns:
+                continue
+            out[col] = [
+                self.redact(v, f"{ids[k] if ids else k}:{col}")
+                for k, v in enumerate(out[col].tolist())
+            ]
+        return out
+
+    def finish(self, notebook: str) -> None:
+        """Write the anonymisation log (outside reports/) and remember what was removed."""
+        if self._redactor is None or not self._redactor.log:
+            return
+        self._redactor.write_log(f"{self.config.name}-{notebook}", self.config.redaction.log_dir)
+        path = self.work_dir / "redaction_originals.json"
+        known = set(json.loads(path.read_text("utf-8"))) if path.is_file() else set()
+        known |= set(self._redactor.originals())
+        write_json(path, sorted(known))
+
+    # ---- output
+    def write_table(self, frame: Any, name: str, float_format: str = "%.6g") -> Path:
+        """Write ``tables/<name>.csv`` deterministically and return its path."""
+        from covidlearning._io import write_csv
+
+        path = self.tables_dir / f"{name}.csv"
+        write_csv(path, frame, float_format=float_format)
+        return path
+
+    def read_table(self, name: str, **kwargs: Any) -> Any:
+        """Read ``tables/<name>.csv`` back (ids and labels as strings)."""
+        import pandas as pd
+
+        kwargs.setdefault("keep_default_na", False)
+        kwargs.setdefault("na_values", [""])
+        return pd.read_csv(self.tables_dir / f"{name}.csv", **kwargs)
+
+    def has_table(self, name: str) -> bool:
+        """True when ``tables/<name>.csv`` exists."""
+        return (self.tables_dir / f"{name}.csv").is_file()
+
+    def figure(self, fig: Any, name: str, alt: str = "", show: bool = True) -> dict[str, Path]:
+        """Save a figure as PNG and SVG under ``figures/`` and show the PNG inline.
+
+        Args:
+            fig: a matplotlib figure (closed after saving).
+            name: file stem.
+            alt: text alternative for screen readers (default: the file stem).
+            show: display the PNG in the notebook (embedded as a data URI).
+        """
+        from covidlearning.reporting.figures import save
+
+        paths = save(fig, self.figures_dir, name)
+        if show:
+            show_image(paths["png"], alt or name.replace("_", " "))
+        return paths
+
+
+def show_image(path: str | Path, alt: str) -> None:
+    """Display a PNG inline as ``<img src="data:...">`` with alternative text."""
+    import base64
+    import html
+
+    from IPython.display import HTML, display
+
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    display(
+        HTML(
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            'style="max-width:100%;height:auto" />'
+        )
+    )
+
+
+def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
+    """Start a notebook: find the project root, read the config, make the folders.
+
+    Relative paths in a config are relative to the project root. When a notebook is
+    opened in JupyterLab its working folder is ``notebooks/``, so this moves to the
+    project root first (the nearest parent holding ``pyproject.toml`` and ``configs/``);
+    under ``covidlearning report`` the runner already starts there.
+
+    Args:
+        config_path: the run's YAML config.
+        out_dir: report folder. ``covidlearning report`` always sets it (a temporary
+            folder it publishes atomically after the identifier guard); ``""`` (a
+            notebook run by hand) means the scratch folder :func:`interactive_dir`, so
+            a direct run never overwrites the published ``<reports_dir>/<name>/``.
+        work_dir: unpublished intermediate files; ``""`` means ``data/interim/<name>``.
+    """
+    path = Path(config_path)
+    if not path.is_absolute() and not path.exists():
+        root = project_root()
+        if root is not None and (root / path).exists():
+            os.chdir(root)
+    config = load_config(path)
+    out = Path(out_dir) if out_dir else interactive_dir(config)
+    work = Path(work_dir) if work_dir else default_work_dir(config)
+    return Run(config, path, out, work)

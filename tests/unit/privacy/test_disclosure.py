@@ -1,0 +1,185 @@
+"""Disclosure control: primary and secondary suppression, quotes from small groups."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from covidlearning.privacy.disclosure import (
+    NOT_STATED,
+    SUPPRESSED,
+    filter_quotes,
+    group_sizes,
+    rule_statement,
+    small_groups,
+    suppress,
+    suppression_mask,
+    suppression_masks,
+)
+
+
+def table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"A": [50, 12, 3, 30], "B": [20, 0, 1, 25], "C": [30, 15, 0, 5]},
+        index=["Nursing", "Medical", "Chaplaincy", "Admin"],
+    )
+
+
+def assert_no_line_with_single_hidden(mask: np.ndarray, bases: np.ndarray | None = None) -> None:
+    """Rows (cells + group size) and columns (incl. the sizes) never have one hidden entry."""
+    full = mask if bases is None else np.column_stack([mask, bases])
+    for row in full:
+        assert row.sum() != 1
+    for col in full.T:
+        assert col.sum() != 1
+
+
+def test_primary_suppression_hides_small_counts_and_small_groups():
+    m = suppression_mask(table(), threshold=10, secondary=False)
+    assert m.loc["Chaplaincy"].all()  # group of 4: every cell hidden, zeros too
+    assert m.loc["Admin", "C"]  # count 5
+    assert not m.loc["Medical", "B"]  # a zero in a big group is not disclosive
+    assert not m.loc["Nursing"].any()
+    assert int(m.to_numpy().sum()) == 4
+
+
+def test_secondary_suppression_protects_every_row_and_column():
+    cells, bases = suppression_masks(table(), threshold=10, secondary=True)
+    full = np.column_stack([cells.to_numpy(), bases.to_numpy()])
+    assert_no_line_with_single_hidden(cells.to_numpy(), bases.to_numpy())
+    # the group sizes, summing to the published total, are protected the same way
+    assert bases["Chaplaincy"] and bases.sum() != 1
+    assert full.sum() > 5  # more than the primary cells
+
+
+def test_hidden_cell_cannot_be_recovered_from_totals():
+    counts = table()
+    cells, bases = (x.to_numpy() for x in suppression_masks(counts, 10, True))
+    # Each hidden cell shares its row (cells + hidden group size) and its column with
+    # at least one other hidden entry, so subtraction from a total cannot reveal it.
+    for i, j in zip(*np.nonzero(cells), strict=True):
+        assert cells[i].sum() + bases[i] >= 2, (i, j)
+        assert cells[:, j].sum() >= 2, (i, j)
+
+
+def test_random_tables_always_satisfy_the_rule():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows, cols = rng.integers(2, 7), rng.integers(2, 6)
+        sizes = rng.choice([3, 8, 15, 60, 200], size=rows)
+        counts = np.stack([rng.multinomial(s, np.ones(cols) / cols) for s in sizes])
+        df = pd.DataFrame(counts)
+        cells, bases = suppression_masks(df, 10, True)
+        m = cells.to_numpy()
+        v = df.to_numpy()
+        assert m[(v > 0) & (v < 10)].all()
+        assert m[sizes < 10].all()
+        assert bases[sizes < 10].all()
+        assert_no_line_with_single_hidden(m, bases.to_numpy())
+
+
+def test_suppress_shows_star_and_keeps_shape():
+    counts = table()
+    out = suppress(counts)
+    assert out.shape == counts.shape
+    assert out.loc["Chaplaincy"].tolist() == [SUPPRESSED] * 3
+    assert out.loc["Nursing", "A"] == 50
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    out_sh = suppress(shares, counts=counts)
+    assert (out_sh == SUPPRESSED).equals(out == SUPPRESSED)
+    with pytest.raises(ValueError):
+        suppress(shares, counts=counts.iloc[:2])
+
+
+@pytest.mark.parametrize("threshold", [1, 5, 10, 30])
+def test_threshold_is_configurable(threshold):
+    counts = table()
+    m = suppression_mask(counts, threshold, secondary=False).to_numpy()
+    v = counts.to_numpy()
+    expected = (v > 0) & (v < threshold)
+    expected[v.sum(axis=1) < threshold] = True
+    expected[:, v.sum(axis=0) < threshold] = True
+    assert (m == expected).all()
+
+
+def test_threshold_one_hides_nothing():
+    assert not suppression_mask(table(), 1, True).to_numpy().any()
+
+
+def test_bases_override_row_sums():
+    counts = pd.DataFrame({"A": [20, 20], "B": [20, 20]})
+    m = suppression_mask(counts, 10, False, bases=[40, 8])
+    assert m.iloc[1].all() and not m.iloc[0].any()
+
+
+def frame() -> pd.DataFrame:
+    groups = ["Nursing"] * 30 + ["Chaplaincy"] * 4 + [""] * 12 + ["Medical"] * 20
+    sites = ["A"] * 60 + ["Hospice"] * 6
+    return pd.DataFrame(
+        {"id": [f"r{i}" for i in range(66)], "group": groups, "site": sites, "text": "x"}
+    )
+
+
+def test_group_sizes_and_small_groups():
+    f = frame()
+    sizes = group_sizes(f, "group")
+    assert sizes[NOT_STATED] == 12 and sizes["Chaplaincy"] == 4
+    assert small_groups(f, ["group", "site"], 10) == {"group": ["Chaplaincy"], "site": ["Hospice"]}
+
+
+def test_filter_quotes_drops_any_small_group_membership():
+    f = frame()
+    quotes = pd.DataFrame({"id": f["id"], "quote": "q"})
+    kept = filter_quotes(quotes, f, ["group", "site"], 10)
+    kept_ids = set(kept["id"])
+    for row in f.itertuples():
+        small = row.group == "Chaplaincy" or row.site == "Hospice"
+        assert (row.id in kept_ids) is (not small)
+    assert len(filter_quotes(quotes, f, [], 10)) == len(quotes)
+
+
+def test_rule_statement_names_threshold_and_secondary():
+    text = rule_statement(7, True)
+    assert "fewer than 7" in text and "1 to 6" in text and "secondary" in text
+    assert "secondary" not in rule_statement(10, False)
+    assert "GP Patient Survey" in text
+
+
+def test_all_combinations_of_small_tables():
+    # exhaustive over 2x2 tables with counts from a small set
+    for a, b, c, d in itertools.product([0, 3, 12, 40], repeat=4):
+        df = pd.DataFrame([[a, b], [c, d]])
+        cells, bases = suppression_masks(df, 10, True)
+        assert_no_line_with_single_hidden(cells.to_numpy(), bases.to_numpy())
+
+
+def test_quote_group_sizes_count_analysed_rows_only():
+    # 8 real answers + 4 filler rows: the group has 8 analysed respondents, below 10
+    f = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(32)],
+            "group": ["Small"] * 12 + ["Big"] * 20,
+            "status": ["ok"] * 8 + ["filler"] * 4 + ["ok"] * 20,
+        }
+    )
+    quotes = pd.DataFrame({"id": ["r0", "r20"], "quote": ["a", "b"]})
+    assert filter_quotes(quotes, f, ["group"], 10)["id"].tolist() == ["r20"]
+    without_status = filter_quotes(quotes, f.drop(columns="status"), ["group"], 10)
+    assert without_status["id"].tolist() == ["r0", "r20"]
+
+
+def test_multi_code_rows_are_not_additive_so_only_columns_get_secondary_suppression():
+    # 3 groups x 2 codes; respondents may carry both codes, so rows exceed their bases
+    counts = pd.DataFrame([[60, 55], [40, 4], [30, 25]], index=["East", "North", "South"])
+    bases = [80, 41, 50]
+    additive, _ = suppression_masks(counts, 10, True, bases)
+    multi, base_hidden = suppression_masks(counts, 10, True, bases, additive_rows=False)
+    assert additive.loc["North", 0]  # treated as additive, North's 40 was hidden too
+    assert not multi.loc["North", 0]  # 4 cannot be recovered from North's row: 40 stays
+    assert multi.loc["North", 1]
+    # the column still adds up to a published theme total: a second cell hides there
+    assert int(multi[1].sum()) >= 2
+    assert not base_hidden.any()

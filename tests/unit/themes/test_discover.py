@@ -1,0 +1,269 @@
+"""Theme discovery's steps with stand-in embeddings: parameters, lifetimes, quotes, checks."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from covidlearning.config import DiscoverConfig
+from covidlearning.errors import InputError
+from covidlearning.themes.discover import (
+    MIN_TEXTS_FOR_THEMES,
+    _knn_vote,
+    check_usable,
+    choose_params,
+    consensus_cluster,
+    discover,
+    select_quotes,
+)
+
+
+def frame_of(texts, statuses=None):
+    statuses = statuses or ["ok"] * len(texts)
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(len(texts))],
+            "text": texts,
+            "status": statuses,
+            "duplicate": [False] * len(texts),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- parameters
+@pytest.mark.parametrize("n", [8, 50, 128, 1000, 3000, 100_000])
+def test_params_adapt_to_n(n):
+    p = choose_params(n)
+    assert p.sample_size == min(n, 2000)
+    assert all(2 <= k < p.sample_size for k in p.k_grid)
+    assert p.min_topic_size == max(2, -(-n // 200))
+    assert p.k_max < p.sample_size
+
+
+def test_params_small_vs_large():
+    small, large = choose_params(50), choose_params(100_000)
+    assert small.consensus_runs > large.consensus_runs
+    assert max(small.k_grid) < max(large.k_grid)
+    assert small.min_topic_size == 2 and large.min_topic_size == 500
+
+
+# --------------------------------------------------------------------------- quotes
+def test_quotes_only_from_own_topic_deduplicated_and_diverse():
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(8, 4)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    docs = ["a", "A ", "b", "c", "d", "e", "shared", "shared"]
+    ids = [f"id{i}" for i in range(8)]
+    topics = np.array([0, 0, 0, 0, 1, 1, 0, 1])
+    q = select_quotes(0, topics, emb, docs, ids, n_quotes=10)
+    assert set(q) <= {"id0", "id1", "id2", "id3"}  # never topic 1, never "shared"
+    assert not {"id0", "id1"} <= set(q)  # "a" and "A " are the same text
+    assert len(q) == 3
+    assert select_quotes(0, topics, emb, docs, ids, n_quotes=2) == q[:2]
+
+
+def test_quotes_prefer_eligible_and_mmr_avoids_near_duplicates():
+    emb = np.array([[1, 0], [0.999, 0.045], [0.8, 0.6], [0, 1]], dtype=np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    topics = np.zeros(4, dtype=int)
+    q = select_quotes(0, topics, emb, ["w", "x", "y", "z"], ["0", "1", "2", "3"], 2, diversity=0.5)
+    assert "0" in q or "1" in q
+    assert not {"0", "1"} <= set(q)
+    eligible = np.array([False, False, True, True])
+    q = select_quotes(0, topics, emb, ["w", "x", "y", "z"], ["0", "1", "2", "3"], 4, eligible)
+    assert set(q) == {"2", "3"}
+
+
+# --------------------------------------------------------------------------- clustering
+def blobs(n_per=20, k=3, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, dim)) * 4
+    x = np.vstack([c + rng.normal(size=(n_per, dim)) for c in centres]).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.repeat(np.arange(k), n_per)
+
+
+def test_consensus_finds_k_without_being_told():
+    from sklearn.metrics import adjusted_rand_score
+
+    x, y = blobs()
+    c = consensus_cluster(x, choose_params(len(x), consensus_runs=3), seed=1)
+    assert c.k == 3
+    assert adjusted_rand_score(y, c.labels) > 0.95
+    assert c.membership.min() >= 0 and c.membership.max() <= 1
+    again = consensus_cluster(x, choose_params(len(x), consensus_runs=3), seed=1)
+    assert np.array_equal(c.labels, again.labels)
+
+
+def test_consensus_cuts_at_requested_number():
+    x, _ = blobs(k=4)
+    c = consensus_cluster(x, choose_params(len(x), consensus_runs=2), seed=0, n_topics=2)
+    assert len(set(c.labels.tolist())) == 2
+
+
+def test_knn_vote_places_unsampled_rows():
+    x, y = blobs(n_per=30)
+    sample = np.arange(0, len(x), 3)
+    labels, share = _knn_vote(x, sample, y[sample], k=5)
+    assert (labels == y).mean() > 0.95
+    assert np.array_equal(labels[sample], y[sample])
+    assert share.min() > 0 and share.max() <= 1
+
+
+# --------------------------------------------------------------------------- input handling
+def test_too_few_usable_texts_is_input_error():
+    f = frame_of(["N/A", "", "ok text", "nothing"], ["filler", "empty", "ok", "filler"])
+    with pytest.raises(InputError, match="usable texts"):
+        check_usable(f)
+    with pytest.raises(InputError):
+        discover(f, DiscoverConfig())
+
+
+def test_identical_texts_give_no_themes_without_crashing():
+    f = frame_of(["Staff were kind."] * 12 + ["N/A"], ["ok"] * 12 + ["filler"])
+    res = discover(f, DiscoverConfig(), progress=False)
+    assert res.model is None
+    assert "identical" in res.metrics["no_themes_found"]
+    assert len(res.assignments) == 13
+    assert res.assignments["topic"].isna().all()
+    assert res.assignments["status"].iloc[-1] == "filler"
+    assert res.assignments["status"].iloc[0].startswith("no themes found")
+
+
+def test_too_few_texts_for_themes(tmp_path):
+    texts = ["Parking was free.", "Video calls saved time.", "The team met daily."]
+    assert len(texts) < MIN_TEXTS_FOR_THEMES
+    res = discover(frame_of(texts), DiscoverConfig(), progress=False)
+    assert "at least" in res.metrics["no_themes_found"]
+    res.save(tmp_path / "out")
+    a = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    assert list(a.columns) == ["id", "topic", "label", "probability", "status"]
+    assert len(a) == 3
+    assert list(pd.read_csv(tmp_path / "out" / "topics.csv").columns) == [
+        "topic",
+        "label",
+        "size",
+        "share",
+        "keywords",
+        "quote_ids",
+    ]
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["no_themes_found"]
+
+
+def test_refine_auto_runs_for_mid_sized_tables_only():
+    from covidlearning.themes.discover import (
+        REFINE_MAX_TEXTS,
+        REFINE_MIN_TEXTS,
+        _refine_blocked,
+        _refine_on,
+    )
+
+    auto = DiscoverConfig()
+    assert not _refine_on(auto, REFINE_MIN_TEXTS - 1)
+    assert _refine_on(auto, REFINE_MIN_TEXTS) and _refine_on(auto, REFINE_MAX_TEXTS)
+    assert not _refine_on(auto, REFINE_MAX_TEXTS + 1)
+    assert _refine_on(DiscoverConfig(refine=True), 50)
+    assert not _refine_on(DiscoverConfig(refine=False), 3000)
+    two, one = np.array([0, 1, -1]), np.array([0, 0, -1, 0])
+    # a document's units (row-order context) are left alone unless asked
+    assert "document's units" in _refine_blocked(auto, True, two)
+    assert _refine_blocked(DiscoverConfig(refine=True), True, two) is None
+    # one theme (plus outliers) leaves nothing to tell apart, even when asked
+    assert _refine_blocked(DiscoverConfig(refine=True), False, one) == (
+        "fewer than 2 themes to tell apart"
+    )
+    assert _refine_blocked(auto, False, two) is None
+
+
+def test_moved_share_matches_themes_before_counting():
+    from covidlearning.themes.discover import _moved_share
+
+    before = np.array([0, 0, 0, 1, 1, 1])
+    assert _moved_share(before, np.array([5, 5, 5, 2, 2, 2])) == 0  # renumbered only
+    assert _moved_share(before, np.array([5, 5, 2, 2, 2, 2])) == pytest.approx(1 / 6)
+    # outliers (-1) had no theme to leave: only the 4 themed texts count
+    before = np.array([0, 0, 1, 1, -1, -1])
+    assert _moved_share(before, np.array([3, 3, 4, 3, 4, 3])) == pytest.approx(1 / 4)
+    assert _moved_share(np.array([-1, -1]), np.array([0, 1])) == 0
+
+
+def _sections(n_sections: int = 12, per: int = 7, seed: int = 0):
+    """Embeddings of a report in sections: 3 themes, and two vague units in each section."""
+    rng = np.random.default_rng(seed)
+    axes = np.eye(3, 32)
+    vecs, truth, vague = [], [], []
+    for part in range(n_sections):
+        theme = part % 3
+        for j in range(per):
+            is_vague = j in (2, 5)
+            signal = 0.0 if is_vague else 1.0
+            vecs.append(signal * axes[theme] + rng.normal(0, 0.35, 32))
+            truth.append(theme)
+            vague.append(is_vague)
+    return np.asarray(vecs, dtype=np.float32), np.array(truth), np.array(vague)
+
+
+def test_row_order_context_places_units_that_say_little_themselves():
+    from covidlearning.config import DiscoverConfig
+    from covidlearning.themes.discover import _order_context
+
+    emb, truth, vague = _sections()
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    topics = np.where(vague, 0, truth)  # the clustering lumped the vague units into theme 0
+    prob = np.ones(len(truth))
+    got = _order_context(emb, topics, prob, None, DiscoverConfig())
+    assert got["used"] is True and got["stickiness"] >= 0.2 and got["moved"] > 0
+    assert (topics[vague] == truth[vague]).mean() > 0.55  # was 1/3
+    assert (topics[~vague] == truth[~vague]).mean() > 0.9
+    assert ((prob < 1) == (np.where(vague, 0, truth) != topics)).all()  # moved rows only
+
+    # the same units shuffled: no order, nothing moves
+    perm = np.random.default_rng(0).permutation(len(truth))
+    lumped = np.where(vague, 0, truth)[perm]
+    got = _order_context(emb[perm], lumped.copy(), np.ones(len(truth)), None, DiscoverConfig())
+    assert got["used"] is False and got["moved"] == 0
+    off = _order_context(emb, np.where(vague, 0, truth), prob, None, DiscoverConfig(context="off"))
+    assert off["used"] is False and off["reason"] == "off" and off["moved"] == 0
+
+
+def test_row_order_context_never_empties_a_theme():
+    """Moves that would take a theme below its floor (min_size, or --topics N) are undone."""
+    from covidlearning.config import DiscoverConfig
+    from covidlearning.themes.discover import _order_context
+
+    emb, truth, vague = _sections()
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    lumped = np.where(vague, 0, truth)  # theme 0 holds its own units and every vague one
+    size0 = int((lumped == 0).sum())
+    free = lumped.copy()
+    got = _order_context(emb, free, np.ones(len(truth)), None, DiscoverConfig(), min_size=1)
+    assert got["used"] is True and (free == 0).sum() < size0  # the order takes units out of 0
+    held = lumped.copy()
+    got = _order_context(emb, held, np.ones(len(truth)), None, DiscoverConfig(), min_size=99)
+    assert (held == 0).sum() >= size0  # a floor above its size: nothing leaves theme 0
+    assert set(held.tolist()) == {0, 1, 2}
+
+
+def test_row_order_context_floors_hold_after_knock_on_undos(monkeypatch):
+    """Undoing one theme's losses can take another below its floor: undo until none is."""
+    import covidlearning.nlp.context as context
+    from covidlearning.config import DiscoverConfig
+    from covidlearning.themes.discover import _order_context
+
+    topics = np.array([0, 1, 1, 2, 2, 2, 2, 2])
+    wanted = np.array([2, 0, 2, 2, 2, 2, 2, 2])  # 0 -> 2, 1 -> 0, 1 -> 2
+
+    calls = []
+
+    def moves(probs, documents=None):  # the first round moves as wanted, then nothing
+        calls.append(1)
+        if len(calls) > 1:
+            return context.ContextResult(probs, 0.0, False, "stub", 7)
+        p = np.full(probs.shape, 0.01)
+        p[np.arange(len(p)), wanted] = 1.0
+        return context.ContextResult(p / p.sum(1, keepdims=True), 0.9, True, "stub", 7)
+
+    monkeypatch.setattr(context, "order_context", moves)
+    emb = np.random.default_rng(0).normal(size=(8, 8)).astype(np.float32)
+    _order_context(emb, topics, np.ones(8), None, DiscoverConfig(), min_size=1)
+    assert set(topics.tolist()) == {0, 1, 2}  # --topics 3 stays 3
