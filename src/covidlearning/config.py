@@ -8,18 +8,22 @@ each stage takes only its own section.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from covidlearning.errors import InputError
 
 
 class StrictModel(BaseModel):
-    """Base model: unknown keys are errors, values are validated on assignment."""
+    """Base model: unknown keys are errors; immutable once validated.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    A stage that needs other settings makes a changed copy
+    (``config.model_copy(update=...)``), so what was loaded is what the manifest records.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class CorpusConfig(StrictModel):
@@ -39,6 +43,10 @@ class CorpusConfig(StrictModel):
     )
 
 
+#: Periods a breakdown over time can use: week, month, quarter, year.
+Period = Literal["W", "M", "Q", "Y"]
+
+
 class InputConfig(StrictModel):
     """A table of responses (survey, feedback) rather than the document corpus."""
 
@@ -51,12 +59,24 @@ class InputConfig(StrictModel):
     dayfirst: bool = Field(
         True, description="Read ambiguous dates such as 01/02/2021 as day first (UK)."
     )
-    date_freq: Literal["W", "M", "Q", "Y"] = Field(
+    date_freq: Period = Field(
         "M", description="Period for change over time: week, month, quarter or year."
     )
 
 
-class DiscoverConfig(StrictModel):
+class EmbeddingSettings(StrictModel):
+    """The sentence-embedding model and its cache, shared by discovery and coding."""
+
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
+    )
+    cache_dir: Path | None = Field(
+        None, description="Embedding cache folder (default: ~/.cache/covidlearning/embeddings)."
+    )
+    batch_size: int = Field(64, ge=1, description="Embedding batch size.")
+
+
+class DiscoverConfig(EmbeddingSettings):
     """Theme discovery with BERTopic."""
 
     topics: Literal["auto"] | Annotated[int, Field(ge=2)] = Field(
@@ -82,16 +102,9 @@ class DiscoverConfig(StrictModel):
     stability_runs: int = Field(
         5, ge=0, description="Extra seeds for the stability ARI (0 = skip)."
     )
-    embedding_model: str = Field(
-        "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
-    )
-    cache_dir: Path | None = Field(
-        None, description="Embedding cache folder (default: ~/.cache/covidlearning/embeddings)."
-    )
-    batch_size: int = Field(64, ge=1, description="Embedding batch size.")
 
 
-class CodeConfig(StrictModel):
+class CodeConfig(EmbeddingSettings):
     """Coding text against an evaluator's framework."""
 
     codebook: Path | None = Field(None, description="Codebook YAML; none skips framework coding.")
@@ -138,13 +151,6 @@ class CodeConfig(StrictModel):
         description="Framework comparison: a theme is supported by a topic closest to it "
         "at or above this cosine similarity; a topic below it for every theme is new.",
     )
-    embedding_model: str = Field(
-        "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
-    )
-    cache_dir: Path | None = Field(
-        None, description="Embedding cache folder (default: shared cache)."
-    )
-    batch_size: int = Field(64, ge=1, description="Embedding batch size.")
 
 
 class DisclosureConfig(StrictModel):
@@ -210,6 +216,65 @@ class Config(StrictModel):
     cell_timeout: int = Field(1800, ge=10, description="Seconds any one notebook cell may run.")
 
 
+class ReportParameters(StrictModel):
+    """The report notebooks' own parameters (``covidlearning report -p NAME=VALUE``).
+
+    They change what the report shows, not what is computed, so they live beside the
+    config rather than in it. Each notebook's ``parameters`` cell declares the ones it
+    reads with these defaults (a test checks they agree); the runner validates every
+    override with this model before any notebook runs.
+    """
+
+    show_units: int = Field(5, ge=0, description="Example units 01-corpus shows (0: none).")
+    time_period: Literal["", "W", "M", "Q", "Y"] = Field(
+        "", description="Breakdown over time by week, month, quarter or year ('': the config's)."
+    )
+    quotes_per_theme: int = Field(
+        0, ge=0, description="Quotes shown per theme (0: discover.n_quotes)."
+    )
+    max_keywords: int = Field(8, ge=1, description="Keywords shown per theme.")
+    quote_words: int = Field(
+        80, ge=0, description="Longer quotes are shortened to about this many words (0: never)."
+    )
+
+    @field_validator("time_period", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+def check_report_parameter(name: str, value: object) -> object:
+    """Validate one notebook parameter against :class:`ReportParameters`; return it typed.
+
+    Names the model does not define (a notebook an evaluator added) pass unchanged.
+
+    Raises:
+        InputError: one line naming the allowed values or the bound.
+    """
+    field = ReportParameters.model_fields.get(name)
+    if field is None:
+        return value
+    try:
+        return getattr(ReportParameters.model_validate({name: value}), name)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        if err["type"] == "literal_error":
+            allowed = ", ".join(a for a in get_args(field.annotation) if a)
+            raise InputError(
+                f"parameter {name} must be one of {allowed} (or empty for the config's "
+                f"input.date_freq), got {value!r}",
+                f"Pass e.g. -p {name}={allowed.split(', ')[-1]}",
+            ) from None
+        if err["type"] == "greater_than_equal":
+            raise InputError(
+                f"parameter {name} must be at least {err['ctx']['ge']}, got {value!r}",
+                f"Pass e.g. -p {name}={field.default}",
+            ) from None
+        raise InputError(
+            f"parameter {name}: {err['msg']}, got {value!r}", f"Pass e.g. -p {name}={field.default}"
+        ) from None
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a YAML config.
 
@@ -237,14 +302,41 @@ def load_config(path: str | Path) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise InputError(
-            f"invalid config {path}: {one_line(exc)}", "See configs/trust-template.yaml"
+            f"invalid config {path}: {one_line(exc, Config)}", "See configs/trust-template.yaml"
         ) from None
 
 
-def one_line(exc: ValidationError) -> str:
-    """Summarise a pydantic error in one line: ``field.path: message; ...``."""
+def one_line(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """Summarise a pydantic error in one line: ``field.path: message; ...``.
+
+    An unknown key gets the nearest known one of its section when ``model`` (the model
+    that was validated) is given: ``discover.sead: ... (did you mean 'seed'?)``.
+    """
     parts = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"]) or "config"
-        parts.append(f"{loc}: {err['msg']}")
+        msg, hint = err["msg"], ""
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+            near = _nearest_key(model, err["loc"]) if model is not None else None
+            hint = f" (did you mean '{near}'?)" if near else ""
+        parts.append(f"{loc}: {msg}{hint}")
     return "; ".join(parts)
+
+
+def _nearest_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
+    """The known key of ``loc``'s section closest to its misspelt last part."""
+    import difflib
+
+    section: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        field = section.model_fields.get(str(part)) if section else None
+        section = None
+        if field is not None:
+            for kind in (field.annotation, *get_args(field.annotation)):
+                if isinstance(kind, type) and issubclass(kind, BaseModel):
+                    section = kind
+        if section is None:
+            return None
+    near = difflib.get_close_matches(str(loc[-1]), list(section.model_fields), n=1, cutoff=0.6)
+    return near[0] if near else None

@@ -173,13 +173,15 @@ def test_topics_n_merges_down(tmp_path):
 
 @pytest.mark.slow
 def test_refinement_reassigns_in_tuned_space_skips_documents_and_reruns_k(tmp_path, monkeypatch):
+    import covidlearning.themes.consensus as consensus
     import covidlearning.themes.discover as disc
+    import covidlearning.themes.refine as refine
     from covidlearning.corpus.load import load_table
     from covidlearning.nlp.embed import embed_texts
 
     corpus_csv(tmp_path / "in.csv")
     frame = load_table(tmp_path / "in.csv", "answer", "rid")
-    monkeypatch.setattr(disc, "REFINE_MIN_TEXTS", 10)
+    monkeypatch.setattr(refine, "REFINE_MIN_TEXTS", 10)
     base = embed_texts(frame.loc[frame["status"] == "ok", "text"].tolist(), progress=False)
     seen: dict[str, object] = {}
 
@@ -196,10 +198,10 @@ def test_refinement_reassigns_in_tuned_space_skips_documents_and_reruns_k(tmp_pa
         emb[0] = 0
         emb[0, keys.index(target)] = 1
         seen.update(labels=labels.copy(), target=target)
-        return disc.Refinement(new, np.ones(len(docs)), emb, len(keys), {"k": len(keys)})
+        return refine.Refinement(new, np.ones(len(docs)), emb, len(keys), {"k": len(keys)})
 
     raws, ks = [], []
-    first_pass, kmeans = disc._first_pass, disc._kmeans
+    first_pass, kmeans = consensus.first_pass, refine._kmeans
 
     def record_first_pass(*args, **kwargs):
         out = first_pass(*args, **kwargs)
@@ -210,9 +212,9 @@ def test_refinement_reassigns_in_tuned_space_skips_documents_and_reruns_k(tmp_pa
         ks.append(k)
         return kmeans(emb, k, seed)
 
-    monkeypatch.setattr(disc, "refine_clusters", fake_refine)
-    monkeypatch.setattr(disc, "_first_pass", record_first_pass)
-    monkeypatch.setattr(disc, "_kmeans", record_kmeans)
+    monkeypatch.setattr(refine, "refine_clusters", fake_refine)
+    monkeypatch.setattr(consensus, "first_pass", record_first_pass)
+    monkeypatch.setattr(refine, "_kmeans", record_kmeans)
     res = disc.discover(frame, DiscoverConfig(seed=7, stability_runs=2), progress=False)
     assert "labels" in seen and res.metrics["refine"]["k"] >= 2
     final = res.assignments.set_index("id")["topic"]
@@ -221,8 +223,8 @@ def test_refinement_reassigns_in_tuned_space_skips_documents_and_reruns_k(tmp_pa
     assert final[ids[0]] == final[mates[0]]
     assert res.assignments.set_index("id").loc[ids[0], "status"] == "reassigned outlier"
     # each stability re-run takes k from the first pass re-run with its own seed
-    floor = disc.choose_params(len(ids)).min_topic_size
-    want = [max(2, len(set(disc._drop_small(r, floor).tolist()) - {-1})) for r in raws[1:]]
+    floor = consensus.choose_params(len(ids)).min_topic_size
+    want = [max(2, len(set(consensus.drop_small(r, floor).tolist()) - {-1})) for r in raws[1:]]
     assert len(want) == 2 and ks == want
     assert res.model_meta["refined"] is True
 

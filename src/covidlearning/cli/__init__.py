@@ -8,6 +8,7 @@ BERTopic and sentence-transformers load inside the commands that need them.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -45,13 +46,50 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
+    """Send the package's log records to stderr: warnings by default.
+
+    ``verbose`` adds what a run decides (chosen k, refinement run or skipped and why,
+    rows excluded, hold-out size); ``quiet`` keeps errors only. Progress bars are not
+    log records and show either way.
+    """
+    logger = logging.getLogger("covidlearning")
+    logger.setLevel(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes to whatever ``sys.stderr`` is when a record comes."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:  # StreamHandler.__init__ sets it
+        pass
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Also log what the run decides: chosen number of themes, refinement, "
+        "rows excluded, hold-out size.",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Log errors only."),
 ) -> None:
     """Reproducible thematic analysis of what health and care staff learned from COVID-19."""
+    configure_logging(verbose, quiet)
 
 
 from covidlearning.cli import _coding, _corpus, _discover, _report  # noqa: E402

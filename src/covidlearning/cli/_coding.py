@@ -15,6 +15,8 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from covidlearning.cli._settings import field_help, stage_settings
+from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
 _SUBCOMMANDS = ("run", "sample", "agree")
@@ -86,6 +88,19 @@ def _label_warnings_on_one_line() -> Iterator[None]:
         yield
 
 
+_FLAGS = {
+    "threshold": "--threshold",
+    "max_themes": "--max-themes",
+    "seed": "--seed",
+    "context": "--context",
+    "finetune": "--finetune",
+}
+
+
+def _help(field: str, text: str = "") -> str:
+    return field_help(CodeConfig, field, "code", text)
+
+
 _THRESHOLD_HELP = (
     "Below this confidence (0-1) a text is 'unassigned'. Default: with --codebook, "
     "1.25/K for K themes (the first theme must be 25% more likely than an even share, "
@@ -133,43 +148,63 @@ def run_cmd(
         str | None,
         typer.Option(help="Column of human codes, in --gold or else in INPUT: writes agreement."),
     ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="YAML config (the same file as `covidlearning report --config`): its code "
+            "section sets the codebook and every option below; a flag given overrides its "
+            "field.",
+        ),
+    ] = None,
     threshold: Annotated[
         float | None,
         typer.Option(callback=_at_least("threshold", 0, 1), help=_THRESHOLD_HELP),
     ] = None,
     max_themes: Annotated[
-        int,
+        int | None,
         typer.Option(
-            callback=_at_least("max-themes", 1), help="At most this many themes per text."
+            callback=_at_least("max-themes", 1), help=_help("max_themes"), show_default=False
         ),
-    ] = 3,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=_help("seed"), show_default=False)] = None,
     context: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Zero/few-shot: 'auto' uses the row order as context where neighbouring "
-            "texts share themes (a report's units; fitted from the data, a shuffled table is "
-            "left alone); 'off' codes each text on its own.",
+            help=_help(
+                "context",
+                "Zero/few-shot: 'auto' uses the row order as context where neighbouring "
+                "texts share themes (a report's units; fitted from the data, a shuffled table "
+                "is left alone); 'off' codes each text on its own.",
+            ),
+            show_default=False,
         ),
-    ] = "auto",
+    ] = None,
     finetune: Annotated[
         bool | None,
         typer.Option(
             "--finetune/--no-finetune",
-            help="Fine-tune the embedding model on the coded texts first. Default: yes with "
-            "--train and at least 200 coded texts (a few minutes on CPU; the tuned encoder is "
-            "saved with the coder); no with a codebook (experimental there).",
+            help=_help(
+                "finetune",
+                "Fine-tune the embedding model on the coded texts first. 'auto': yes with "
+                "--train and at least 200 coded texts (a few minutes on CPU; the tuned encoder "
+                "is saved with the coder); no with a codebook (experimental there).",
+            ),
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
-    from pydantic import ValidationError
-
     from covidlearning.coding.codebook import load_codebook
-    from covidlearning.config import CodeConfig, one_line
 
     _check_table(input)
+    flags = {
+        "threshold": threshold, "max_themes": max_themes, "seed": seed, "context": context,
+        "finetune": finetune,
+    }  # fmt: skip
+    config = stage_settings(config_file, "code", flags, _FLAGS, "covidlearning code")
+    if codebook is None and train is None and model is None:
+        codebook = config.codebook  # the config's framework, unless another source is given
     if model is not None and (codebook is not None or train is not None):
         raise InputError(
             "--model codes with a saved coder, so --codebook and --train don't apply",
@@ -194,7 +229,7 @@ def run_cmd(
     book = load_codebook(codebook) if codebook is not None else None
     if book is not None and train is None:
         book.check_can_compare(f"codebook {codebook.name}")
-        if finetune and not book.has_examples:
+        if config.finetune is True and not book.has_examples:
             raise InputError(
                 f"--finetune needs examples to tune on, and codebook {codebook.name} has none",
                 "Add example quotes to the codebook's themes, or code with --train",
@@ -211,14 +246,7 @@ def run_cmd(
     from covidlearning._io import check_output_dir
 
     check_output_dir(out, [input, codebook, train, gold, model])
-    try:
-        config = CodeConfig(
-            codebook=codebook, threshold=threshold, max_themes=max_themes, seed=seed,
-            finetune="auto" if finetune is None else finetune, context=context,
-        )  # fmt: skip
-    except ValidationError as exc:
-        problem = one_line(exc).replace("context", "--context")
-        raise InputError(f"invalid option: {problem}", "See covidlearning code --help") from None
+    config = config.model_copy(update={"codebook": codebook})
 
     import time
 

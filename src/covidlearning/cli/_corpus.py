@@ -7,34 +7,66 @@ from typing import Annotated
 
 import typer
 
+from covidlearning.cli._settings import field_help, stage_settings
+from covidlearning.config import CorpusConfig
+
 corpus_app = typer.Typer(
     help="Build and check the document corpus (load, clean, segment).", no_args_is_help=True
 )
 
-_RAW = Path("data/raw")
-_OUT = Path("data/processed")
+_RAW = CorpusConfig.model_fields["raw_dir"].default
+_FLAGS = {
+    "raw_dir": "--raw",
+    "processed_dir": "--out",
+    "sentences": "--sentences",
+    "min_unit_chars": "--min-unit-chars",
+    "text_column": "--text-column",
+    "reader_comments": "--reader-comments",
+}
+
+
+def _help(field: str, text: str = "") -> str:
+    return field_help(CorpusConfig, field, "corpus", text)
 
 
 @corpus_app.command("build")
 def build(
     raw: Annotated[
-        Path, typer.Option(help="Folder of raw documents and tables, or one file (never modified).")
-    ] = _RAW,
+        Path | None,
+        typer.Option(
+            help=_help(
+                "raw_dir", "Folder of raw documents and tables, or one file (never modified)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
-        Path, typer.Option(help="Output folder for segments and the removal log.")
-    ] = _OUT,
-    sentences: Annotated[bool, typer.Option(help="Also split paragraphs into sentences.")] = False,
+        Path | None,
+        typer.Option(
+            help=_help("processed_dir", "Output folder for segments and the removal log."),
+            show_default=False,
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="YAML config (the same file as `covidlearning report --config`): its corpus "
+            "section sets every option here; a flag given overrides its field.",
+        ),
+    ] = None,
+    sentences: Annotated[
+        bool | None, typer.Option(help=_help("sentences"), show_default=False)
+    ] = None,
     min_unit_chars: Annotated[
-        int, typer.Option(min=1, help="Shorter paragraphs/quotes get status 'too short'.")
-    ] = 20,
+        int | None, typer.Option(help=_help("min_unit_chars"), show_default=False)
+    ] = None,
     text_column: Annotated[
-        str | None,
-        typer.Option(help="Free-text column of table files (default: auto-detect)."),
+        str | None, typer.Option(help=_help("text_column"), show_default=False)
     ] = None,
     reader_comments: Annotated[
-        bool,
-        typer.Option(help="Keep reader comments under blog posts as units (default: logged)."),
-    ] = False,
+        bool | None, typer.Option(help=_help("reader_comments"), show_default=False)
+    ] = None,
 ) -> None:
     """Load, clean and segment every document in RAW into OUT/segments.{parquet,csv}.
 
@@ -43,18 +75,15 @@ def build(
     whole build succeeds.
     """
     from covidlearning._io import check_output_dir
-    from covidlearning.config import CorpusConfig
     from covidlearning.corpus.build import build_corpus
 
-    check_output_dir(out, [raw])
-    config = CorpusConfig(
-        raw_dir=raw,
-        processed_dir=out,
-        sentences=sentences,
-        min_unit_chars=min_unit_chars,
-        text_column=text_column,
-        reader_comments=reader_comments,
-    )
+    flags = {
+        "raw_dir": raw, "processed_dir": out, "sentences": sentences,
+        "min_unit_chars": min_unit_chars, "text_column": text_column,
+        "reader_comments": reader_comments,
+    }  # fmt: skip
+    config = stage_settings(config_file, "corpus", flags, _FLAGS, "covidlearning corpus build")
+    check_output_dir(config.processed_dir, [config.raw_dir])
     result = build_corpus(config)
     typer.echo(result.summary())
 

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from covidlearning.cli._settings import field_help, stage_settings
+from covidlearning.config import DiscoverConfig
 from covidlearning.errors import InputError
 
 
@@ -26,6 +28,21 @@ def _topics(value: str) -> str | int:
     return n
 
 
+_FLAGS = {
+    "seed": "--seed",
+    "topics": "--topics",
+    "outliers": "--outliers",
+    "context": "--context",
+    "refine": "--refine",
+    "n_quotes": "--quotes",
+    "stability_runs": "--stability-runs",
+}
+
+
+def _help(field: str, text: str = "") -> str:
+    return field_help(DiscoverConfig, field, "discover", text)
+
+
 def discover_cmd(
     input: Annotated[Path, typer.Argument(help="Table of texts: CSV, XLSX, JSONL or Parquet.")],  # noqa: A002
     text_column: Annotated[str, typer.Option(help="Column holding the free text.")],
@@ -33,61 +50,63 @@ def discover_cmd(
     id_column: Annotated[
         str | None, typer.Option(help="Column of unique ids (default: 0-based row number).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
-    topics: Annotated[
-        str, typer.Option(help="'auto', or merge down to this many topics.")
-    ] = "auto",
-    outliers: Annotated[
-        str, typer.Option(help="'reassign' outliers to the nearest topic, or 'keep' them as -1.")
-    ] = "reassign",
-    context: Annotated[
-        str,
+    config_file: Annotated[
+        Path | None,
         typer.Option(
-            help="'auto' uses the row order as context where neighbouring texts share themes "
-            "(a report's units; fitted from the data, a shuffled table is left alone); "
-            "'off' ignores the order."
+            "--config",
+            help="YAML config (the same file as `covidlearning report --config`): its "
+            "discover section sets every option below; a flag given overrides its field.",
         ),
-    ] = "auto",
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=_help("seed"), show_default=False)] = None,
+    topics: Annotated[str | None, typer.Option(help=_help("topics"), show_default=False)] = None,
+    outliers: Annotated[
+        str | None, typer.Option(help=_help("outliers"), show_default=False)
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            help=_help(
+                "context",
+                "'auto' uses the row order as context where neighbouring texts share themes "
+                "(a report's units; fitted from the data, a shuffled table is left alone); "
+                "'off' ignores the order.",
+            ),
+            show_default=False,
+        ),
+    ] = None,
     refine: Annotated[
         bool | None,
         typer.Option(
             "--refine/--no-refine",
-            help="Fine-tune the embedding model on the first clustering's themes and "
-            "cluster again (default: on for 1,000-20,000 texts).",
+            help=_help(
+                "refine",
+                "Fine-tune the embedding model on the first clustering's themes and "
+                "cluster again ('auto': on for 1,000-20,000 texts).",
+            ),
             show_default=False,
         ),
     ] = None,
-    quotes: Annotated[int, typer.Option(help="Representative quotes per topic.")] = 5,
-    stability_runs: Annotated[int, typer.Option(help="Extra seeds for stability (0 = skip).")] = 5,
+    quotes: Annotated[int | None, typer.Option(help=_help("n_quotes"), show_default=False)] = None,
+    stability_runs: Annotated[
+        int | None, typer.Option(help=_help("stability_runs"), show_default=False)
+    ] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
-    from pydantic import ValidationError
-
     from covidlearning._io import check_output_dir
-    from covidlearning.config import DiscoverConfig, one_line
 
     check_output_dir(out, [input])
-    try:
-        config = DiscoverConfig(
-            seed=seed,
-            topics=_topics(topics),
-            outliers=outliers,
-            context=context,
-            refine="auto" if refine is None else refine,
-            n_quotes=quotes,
-            stability_runs=stability_runs,
-        )
-    except ValidationError as exc:
-        problem = (
-            one_line(exc)
-            .replace("n_quotes", "--quotes")
-            .replace("stability_runs", "--stability-runs")
-            .replace("context:", "--context:")
-        )
-        raise InputError(
-            f"invalid option: {problem}", "See covidlearning discover --help"
-        ) from None
+    flags = {
+        "seed": seed,
+        "topics": None if topics is None else _topics(topics),
+        "outliers": outliers,
+        "context": context,
+        "refine": refine,
+        "n_quotes": quotes,
+        "stability_runs": stability_runs,
+    }
+    config = stage_settings(config_file, "discover", flags, _FLAGS, "covidlearning discover")
     # discover_file loads and checks the table before BERTopic or the embedding model load
     from covidlearning.themes.discover import discover_file
 
@@ -147,7 +166,7 @@ def assign_cmd(
     frame = load_table(input, text_column, id_column, sheet)
     if not (frame["status"] == "ok").any():
         raise InputError(f"{input.name} has no usable texts", "Check --text-column")
-    from covidlearning.themes.discover import read_model_meta
+    from covidlearning.themes.store import read_model_meta
 
     _, meta = read_model_meta(model)
     import time
@@ -160,7 +179,7 @@ def assign_cmd(
         write_csv,
         write_json,
     )
-    from covidlearning.themes.discover import assign
+    from covidlearning.themes.store import assign
 
     t0 = time.perf_counter()
     table = assign(frame, model)

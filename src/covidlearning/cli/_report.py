@@ -47,6 +47,7 @@ def report(
     The partly executed notebook is kept in reports/.failed/NAME/; the last report stays.
     """
     from covidlearning.config import load_config
+    from covidlearning.reporting.artifacts import REPORT_HTML
     from covidlearning.reporting.run import ReportFailed, check_inputs, parse_overrides, run_report
 
     check_inputs(load_config(config))  # bad config or input: one line, before anything heavy
@@ -70,7 +71,7 @@ def report(
             click.echo(f"error: report not published: {exc}", err=True)
             raise typer.Exit(1) from None
         raise
-    click.echo(str(out / "report.html"))
+    click.echo(str(out / REPORT_HTML))
     return 0
 
 

@@ -18,15 +18,26 @@ is ``unassigned``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from covidlearning.coding.codebook import Codebook, Theme, load_codebook
+from covidlearning.coding.result import (
+    CodingResult,
+    _attach_agreement,
+    _base_manifest,
+    _check_frame,
+    _coded_mask,
+    _embed,
+    _finish,
+    _resolve_gold,
+)
 from covidlearning.config import CodeConfig
 from covidlearning.nlp.context import (
     DOCUMENT_COLUMN,
@@ -38,18 +49,7 @@ from covidlearning.nlp.context import (
     standardise_rows,
 )
 
-if TYPE_CHECKING:
-    pass
-from covidlearning.coding.result import (
-    CodingResult,
-    _attach_agreement,
-    _base_manifest,
-    _check_frame,
-    _coded_mask,
-    _embed,
-    _finish,
-    _resolve_gold,
-)
+logger = logging.getLogger(__name__)
 
 #: Softmax temperature on the weighted mean of z-scored zero/few-shot scores; at 0.6 the
 #: mean confidence matched the accuracy on the LSBU development units.
@@ -131,6 +131,42 @@ def fewshot_scores(
         ``(probabilities, info)``: an ``(n_texts, n_themes)`` array whose rows sum
         to 1, and what was done (anchors per theme, whether the model was tuned).
     """
+    anchor_texts, y, is_example = _anchor_table(codebook)
+    codebook.check_can_compare()
+    k = len(codebook.themes)
+    tuned = bool(config.finetune is True and codebook.has_examples)
+    if tuned:
+        anchors, emb = _finetuned_embeddings(anchor_texts, y, texts, config)
+    else:
+        vecs = _embed(anchor_texts + texts, config)
+        anchors, emb = vecs[: len(anchor_texts)], vecs[len(anchor_texts) :]
+    centre = len(texts) >= MIN_TEXTS_TO_CENTRE
+    score, weight = _prototype_scores(emb, anchors, y, is_example, k, centre)
+    if config.lexical_weight > 0:
+        docs = [" ".join(_anchors(t) + t.keywords) for t in codebook.themes]
+        score = score + config.lexical_weight * standardise_rows(_lexical_scores(texts, docs))
+        weight += config.lexical_weight
+    score /= max(weight, 1e-9)  # a weighted mean of z-scores: the temperature keeps its scale
+    probs = softmax_rows(score, FEWSHOT_TEMPERATURE)
+    logger.info(
+        "%s: %d texts scored against %d themes (%d anchors; embedding model %s; %s)",
+        "few-shot" if codebook.has_examples else "zero-shot", len(texts), k, len(anchor_texts),
+        "fine-tuned on the anchors" if tuned else "frozen",
+        "centred on the texts' mean" if centre
+        else f"not centred, fewer than {MIN_TEXTS_TO_CENTRE} texts",
+    )  # fmt: skip
+    info = {
+        "anchors_per_theme": {t.id: int((y == i).sum()) for i, t in enumerate(codebook.themes)},
+        "finetuned": tuned,
+        "temperature": FEWSHOT_TEMPERATURE,
+        "centred": centre,
+        "max_similarity": emb @ anchors.T if len(texts) else np.zeros((0, len(anchors))),
+    }
+    return probs, info
+
+
+def _anchor_table(codebook: Codebook) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every theme's anchors (:func:`_anchors`), each one's theme index, and which are examples."""
     anchor_texts: list[str] = []
     anchor_y: list[int] = []
     example_flags: list[bool] = []
@@ -140,26 +176,33 @@ def fewshot_scores(
             anchor_texts.append(a)
             anchor_y.append(k)
             example_flags.append(a.lower() in examples)
-    codebook.check_can_compare()
-    y = np.asarray(anchor_y)
-    k = len(codebook.themes)
-    tuned = bool(config.finetune is True and codebook.has_examples)
-    if tuned:
-        anchors, emb = _finetuned_embeddings(anchor_texts, y, texts, config)
-    else:
-        vecs = _embed(anchor_texts + texts, config)
-        anchors, emb = vecs[: len(anchor_texts)], vecs[len(anchor_texts) :]
-    # Centre on the coded texts' mean: removes what every text shares (e.g. "NHS",
-    # "COVID"), so themes are told apart by what differs between texts.
-    centre = len(texts) >= MIN_TEXTS_TO_CENTRE
+    return anchor_texts, np.asarray(anchor_y), np.asarray(example_flags, dtype=bool)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    """Rows (or a vector) scaled to unit length."""
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _prototype_scores(
+    emb: np.ndarray,
+    anchors: np.ndarray,
+    y: np.ndarray,
+    is_example: np.ndarray,
+    k: int,
+    centre: bool,
+) -> tuple[np.ndarray, float]:
+    """Summed z-scored cosines of texts to theme prototypes, and the weight they carry.
+
+    Each theme has one prototype of its example quotes and one of its descriptions
+    (the mean anchor; a theme without examples uses all its anchors); the two kinds
+    are weighted alike. With ``centre`` the texts' mean is first taken off: it removes
+    what every text shares (e.g. "NHS", "COVID"), so themes are told apart by what
+    differs between texts.
+    """
     mu = emb.mean(0) if centre else np.zeros(emb.shape[1], dtype=emb.dtype)
-
-    def unit(v: np.ndarray) -> np.ndarray:
-        return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-    emb_c = unit(emb - mu)
-    is_example = np.asarray(example_flags, dtype=bool)
-    score = np.zeros((len(texts), k))
+    emb_c = _unit(emb - mu)
+    score = np.zeros((len(emb), k))
     weight = 0.0
     for part in (is_example, ~is_example):  # examples and descriptions, weighted alike
         if not (part & np.isin(y, range(k))).any():
@@ -172,22 +215,9 @@ def fewshot_scores(
                 for c in range(k)
             ]
         )
-        score += standardise_rows(emb_c @ unit(unit(proto) - mu).T)
+        score += standardise_rows(emb_c @ _unit(_unit(proto) - mu).T)
         weight += 1.0
-    if config.lexical_weight > 0:
-        docs = [" ".join(_anchors(t) + t.keywords) for t in codebook.themes]
-        score = score + config.lexical_weight * standardise_rows(_lexical_scores(texts, docs))
-        weight += config.lexical_weight
-    score /= max(weight, 1e-9)  # a weighted mean of z-scores: the temperature keeps its scale
-    probs = softmax_rows(score, FEWSHOT_TEMPERATURE)
-    info = {
-        "anchors_per_theme": {t.id: int((y == i).sum()) for i, t in enumerate(codebook.themes)},
-        "finetuned": tuned,
-        "temperature": FEWSHOT_TEMPERATURE,
-        "centred": centre,
-        "max_similarity": emb @ anchors.T if len(texts) else np.zeros((0, len(anchors))),
-    }
-    return probs, info
+    return score, weight
 
 
 def code_texts(
@@ -226,12 +256,10 @@ def code_texts(
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
     probs, info = fewshot_scores(texts, codebook, config)
-    context = _order_context(frame, mask, probs, config)
-    moved = int((context.probs.argmax(axis=1) != probs.argmax(axis=1)).sum()) if len(probs) else 0
+    context, moved = _order_context(frame, mask, probs, config)
     probs = context.probs
     k = len(codebook.themes)
-    # auto: a text whose best theme is barely more likely than the others is unassigned
-    threshold = config.threshold if config.threshold is not None else AUTO_THRESHOLD_SHARE / k
+    threshold = _fewshot_threshold(config, k)
     max_themes = config.max_themes
     assignments, scores = _finish(frame, mask, probs, codebook.ids, threshold, config, max_themes)
     relevance = info.pop("max_similarity")
@@ -264,9 +292,35 @@ def code_texts(
 
 def _order_context(
     frame: pd.DataFrame, mask: np.ndarray, probs: np.ndarray, config: CodeConfig
-) -> ContextResult:
-    """Apply :func:`covidlearning.nlp.context.order_context` unless the config turns it off."""
+) -> tuple[ContextResult, int]:
+    """Apply :func:`covidlearning.nlp.context.order_context` unless the config turns it off.
+
+    Returns:
+        ``(context, moved)``: what the row order did, and how many texts it gave
+        another first theme.
+    """
     docs = frame.loc[mask, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
     if config.context == "off":
-        return not_used(probs, "off", int((~chain_starts(len(probs), docs)).sum()))
-    return order_context(probs, docs)
+        context = not_used(probs, "off", int((~chain_starts(len(probs), docs)).sum()))
+    else:
+        context = order_context(probs, docs)
+    moved = int((context.probs.argmax(axis=1) != probs.argmax(axis=1)).sum()) if len(probs) else 0
+    logger.info(
+        "row order %s as context (%s); %d texts changed first theme",
+        "used" if context.used else "not used", context.reason, moved,
+    )  # fmt: skip
+    return context, moved
+
+
+def _fewshot_threshold(config: CodeConfig, k: int) -> float:
+    """The confidence below which a text is unassigned: configured, or 1.25/K for K themes.
+
+    Auto: a text whose best theme is barely more likely than the others is unassigned.
+    """
+    threshold = config.threshold if config.threshold is not None else AUTO_THRESHOLD_SHARE / k
+    logger.info(
+        "threshold %g (%s)",
+        threshold, "configured" if config.threshold is not None
+        else f"auto: {AUTO_THRESHOLD_SHARE:g}/K for K={k} themes",
+    )  # fmt: skip
+    return threshold

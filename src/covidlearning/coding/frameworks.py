@@ -7,20 +7,20 @@ examples), so a report can say which of the framework's themes the data bears ou
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from covidlearning.coding.codebook import Codebook
+from covidlearning.coding.fewshot import _anchors
+from covidlearning.coding.result import _embed
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
-if TYPE_CHECKING:
-    pass
-from covidlearning.coding.fewshot import _anchors
-from covidlearning.coding.result import _embed
+logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- frameworks
@@ -54,13 +54,37 @@ def compare_to_framework(
         raise InputError("the topics table has no 'topic' column", "Pass discover's topics.csv")
     topics = topics.reset_index(drop=True)
     label_col = "label" if "label" in topics else "topic"
-    tids = topics["topic"].tolist()
+    topic_vec = _topic_vectors(topics, topic_texts, label_col, config)
+    sim = topic_vec @ _theme_vectors(codebook, config).T  # topics x themes
+    cut = config.min_similarity
+    themes = _theme_rows(topics, label_col, codebook, sim, cut)
+    out = pd.DataFrame(themes + _topic_rows(topics, label_col, codebook, sim, cut))
+    out["n_topics"] = out["n_topics"].astype("Int64")
+    ids = codebook.ids
+    for j, tid in enumerate(ids):
+        col = np.full(len(out), np.nan)
+        col[len(ids) :] = np.round(sim[:, j], 4)
+        out[f"sim:{tid}"] = col
+    for extra in ("count", "n", "size"):
+        if extra in topics:
+            out["n_texts"] = [np.nan] * len(ids) + topics[extra].tolist()
+            break
+    return out
 
-    def describe(row: pd.Series) -> str:
-        kw = row.get("keywords", "")
-        kw = ", ".join(kw) if isinstance(kw, list | tuple) else str(kw or "")
-        return f"{row[label_col]}. {kw}".strip()
 
+def _topic_vectors(
+    topics: pd.DataFrame,
+    topic_texts: dict[Any, Sequence[str]] | pd.DataFrame | np.ndarray | None,
+    label_col: str,
+    config: CodeConfig,
+) -> np.ndarray:
+    """One unit vector per topic: given, or the mean embedding of its texts.
+
+    A topic without texts is described by its label and keywords.
+
+    Raises:
+        InputError: an array of embeddings whose rows are not one per topic.
+    """
     if isinstance(topic_texts, np.ndarray):
         tvec = np.asarray(topic_texts, dtype=np.float32)
         if len(tvec) != len(topics):
@@ -74,33 +98,56 @@ def compare_to_framework(
                 groups[t] = g["text"].astype(str).tolist()
         elif isinstance(topic_texts, dict):
             groups = {t: [str(x) for x in v] for t, v in topic_texts.items()}
+        tids = topics["topic"].tolist()
         per = [
-            groups.get(t) or [describe(r)]
+            groups.get(t) or [_describe(r, label_col)]
             for t, (_, r) in zip(tids, topics.iterrows(), strict=True)
         ]
-        flat = [x for texts in per for x in texts]
-        vecs = _embed(flat, config)
-        tvec, pos = [], 0
-        for texts in per:
-            tvec.append(vecs[pos : pos + len(texts)].mean(0))
-            pos += len(texts)
-        tvec = np.stack(tvec)
-    tvec = tvec / np.maximum(np.linalg.norm(tvec, axis=1, keepdims=True), 1e-12)
-    anchor_lists = [_anchors(t) for t in codebook.themes]
-    avecs = _embed([a for al in anchor_lists for a in al], config)
-    theme_vec, pos = [], 0
-    for al in anchor_lists:
-        theme_vec.append(avecs[pos : pos + len(al)].mean(0))
-        pos += len(al)
-    theme_vec = np.stack(theme_vec)
+        logger.info(
+            "framework comparison: %d of %d topics described by their texts, the rest by "
+            "label and keywords",
+            sum(bool(groups.get(t)) for t in tids), len(tids),
+        )  # fmt: skip
+        tvec = _mean_embeddings(per, config)
+    return tvec / np.maximum(np.linalg.norm(tvec, axis=1, keepdims=True), 1e-12)
+
+
+def _describe(row: pd.Series, label_col: str) -> str:
+    """A topic's label and keywords as one text, for a topic without texts."""
+    kw = row.get("keywords", "")
+    kw = ", ".join(kw) if isinstance(kw, list | tuple) else str(kw or "")
+    return f"{row[label_col]}. {kw}".strip()
+
+
+def _mean_embeddings(groups: list[list[str]], config: CodeConfig) -> np.ndarray:
+    """The mean embedding of each group of texts (all embedded in one pass), one row each."""
+    vecs = _embed([x for texts in groups for x in texts], config)
+    out, pos = [], 0
+    for texts in groups:
+        out.append(vecs[pos : pos + len(texts)].mean(0))
+        pos += len(texts)
+    return np.stack(out)
+
+
+def _theme_vectors(codebook: Codebook, config: CodeConfig) -> np.ndarray:
+    """One unit vector per framework theme: the mean embedding of its anchors."""
+    theme_vec = _mean_embeddings([_anchors(t) for t in codebook.themes], config)
     theme_vec /= np.maximum(np.linalg.norm(theme_vec, axis=1, keepdims=True), 1e-12)
-    sim = tvec @ theme_vec.T  # topics x themes
-    cut = config.min_similarity
-    ids = codebook.ids
-    rows = []
-    # A theme is supported when at least one topic is closest to it (of all themes) at
-    # or above the cut; a topic is new when no theme reaches the cut.
+    return theme_vec
+
+
+def _theme_rows(
+    topics: pd.DataFrame, label_col: str, codebook: Codebook, sim: np.ndarray, cut: float
+) -> list[dict[str, Any]]:
+    """One row per framework theme: its best-matching topic, and whether it is supported.
+
+    A theme is supported when at least one topic is closest to it (of all themes) at or
+    above the cut; its best match is then the closest of those topics, else the closest
+    topic of all.
+    """
+    tids = topics["topic"].tolist()
     nearest = sim.argmax(axis=1) if len(tids) else np.zeros(0, dtype=int)
+    rows = []
     for j, theme in enumerate(codebook.themes):
         backers = [i for i in range(len(tids)) if nearest[i] == j and sim[i, j] >= cut]
         if backers:
@@ -115,22 +162,24 @@ def compare_to_framework(
              "similarity": round(s, 4), "n_topics": len(backers),
              "flag": "supported" if backers else "not supported"}
         )  # fmt: skip
-    for i, t in enumerate(tids):
+    logger.info(
+        "framework %s: %d of %d themes supported at similarity %g",
+        codebook.name, sum(r["flag"] == "supported" for r in rows), len(rows), cut,
+    )  # fmt: skip
+    return rows
+
+
+def _topic_rows(
+    topics: pd.DataFrame, label_col: str, codebook: Codebook, sim: np.ndarray, cut: float
+) -> list[dict[str, Any]]:
+    """One row per topic: its closest framework theme, and whether it reaches the cut."""
+    rows = []
+    for i, t in enumerate(topics["topic"].tolist()):
         j = int(np.argmax(sim[i]))
         s = float(sim[i, j])
         rows.append(
             {"kind": "topic", "id": str(t), "label": str(topics[label_col].iat[i]),
-             "best_match": ids[j], "best_match_label": codebook.themes[j].name,
+             "best_match": codebook.ids[j], "best_match_label": codebook.themes[j].name,
              "similarity": round(s, 4), "flag": "in framework" if s >= cut else "new theme"}
         )  # fmt: skip
-    out = pd.DataFrame(rows)
-    out["n_topics"] = out["n_topics"].astype("Int64")
-    for j, tid in enumerate(ids):
-        col = np.full(len(out), np.nan)
-        col[len(ids) :] = np.round(sim[:, j], 4)
-        out[f"sim:{tid}"] = col
-    for extra in ("count", "n", "size"):
-        if extra in topics:
-            out["n_texts"] = [np.nan] * len(ids) + topics[extra].tolist()
-            break
-    return out
+    return rows

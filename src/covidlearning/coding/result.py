@@ -9,6 +9,7 @@ agreement with a gold column. It imports no other coding module.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ import pandas as pd
 from covidlearning.coding.codebook import UNASSIGNED, Codebook
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 #: Separator between several themes in the outputs' ``themes`` column.
 OUTPUT_SEP = ";"
@@ -235,6 +238,10 @@ def _finish(
     t, c = _rank(probs, ids, threshold, max_themes, config.secondary, absolute)
     themes[mask] = t
     conf[mask] = c
+    logger.info(
+        "%d of %d coded texts left unassigned (confidence below %g)",
+        sum(theme == UNASSIGNED for theme in t), len(t), threshold,
+    )  # fmt: skip
     status = frame["status"].to_numpy() if "status" in frame else np.array(["ok"] * n)
     assignments = pd.DataFrame(
         {"id": frame["id"].astype(str).to_numpy(), "themes": themes, "confidence": conf,
@@ -248,12 +255,14 @@ def _finish(
 
 
 def _coded_mask(frame: pd.DataFrame) -> np.ndarray:
+    """Rows to code: status ``ok`` (or, without a status column, a non-blank text)."""
     if "status" in frame:
         return (frame["status"] == "ok").to_numpy()
     return frame["text"].astype(str).str.strip().ne("").to_numpy()
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
+    """Raise :class:`InputError` unless the table has ``id`` and ``text`` and a text to code."""
     for col in ("id", "text"):
         if col not in frame:
             raise InputError(f"the table to code has no '{col}' column", "Load it with load_table")
@@ -265,6 +274,7 @@ def _check_frame(frame: pd.DataFrame) -> None:
 
 
 def _embed(texts: Sequence[str], config: CodeConfig) -> np.ndarray:
+    """Embed texts with the configured model, through the embedding cache."""
     from covidlearning.nlp.embed import embed_texts
 
     return embed_texts(
@@ -277,12 +287,14 @@ def _embed(texts: Sequence[str], config: CodeConfig) -> np.ndarray:
 
 
 def _versions() -> dict[str, str]:
+    """Versions of the packages a run depends on, for its manifest."""
     from covidlearning._io import package_versions
 
     return package_versions()
 
 
 def _base_manifest(mode: str, config: CodeConfig, n_texts: int, n_coded: int) -> dict[str, Any]:
+    """The manifest entries every coding mode writes (mode, parameters, model, counts)."""
     from covidlearning._io import machine_info
     from covidlearning.nlp.embed import model_id
 
@@ -334,6 +346,7 @@ def _resolve_gold(
 
 
 def _attach_agreement(result: CodingResult, gold: list[list[str]], labels: list[str]) -> None:
+    """Set ``result``'s agreement with the human codes ``gold`` (texts a human coded, ok)."""
     from covidlearning.coding.agreement import agreement
 
     a = result.assignments

@@ -13,7 +13,9 @@ without retraining.
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,17 +23,6 @@ import numpy as np
 import pandas as pd
 
 from covidlearning.coding.codebook import Codebook
-from covidlearning.config import CodeConfig
-from covidlearning.errors import InputError
-from covidlearning.nlp.context import (
-    not_used,
-    softmax_rows,
-    standardise_rows,
-)
-from covidlearning.nlp.embed import DEFAULT_MODEL
-
-if TYPE_CHECKING:
-    from scipy.sparse import spmatrix
 from covidlearning.coding.fewshot import EMBEDDING_WEIGHT
 from covidlearning.coding.result import (
     CodingResult,
@@ -44,6 +35,15 @@ from covidlearning.coding.result import (
     check_labels,
     split_labels,
 )
+from covidlearning.config import CodeConfig
+from covidlearning.errors import InputError
+from covidlearning.nlp.context import not_used, softmax_rows, standardise_rows
+from covidlearning.nlp.embed import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
+
+logger = logging.getLogger(__name__)
 
 #: Regularisation of the trained coder's SVMs (all features / embeddings alone).
 #: scikit-learn's default C=1 for both beat the earlier 0.5 / 0.3 on 4 of 5 Trust B splits
@@ -61,6 +61,7 @@ TRAINED_CONTEXT_REASON = (
 
 
 def _trained_context() -> dict[str, Any]:
+    """The manifest's ``context`` entry of a trained run: row order not used."""
     return not_used(np.zeros((0, 0)), TRAINED_CONTEXT_REASON).summary() | {"moved": 0}
 
 
@@ -93,113 +94,84 @@ CODER_ENCODER = "encoder.safetensors"
 _BLOCKS = ("full", "emb", "ridge")
 
 
+@dataclass(frozen=True, eq=False)
 class LinearCoder:
     """Linear SVMs on word + character TF-IDF and sentence embeddings.
 
     Single-label samples get a multi-class model (one-vs-rest, class-weighted);
     multi-label samples one binary model per code. A second SVM on the embeddings
     alone and a ridge classifier are blended in (z-scored decision values), which
-    helps rare codes. After fitting, each model is kept as a weight matrix and bias in
-    label order (``weights``), which is what :meth:`save` writes as safetensors.
+    helps rare codes. Each model is kept as a weight matrix and bias in label order
+    (``weights``), which is what :meth:`save` writes as safetensors.
+
+    Build one with :meth:`fit` or :meth:`load`: every field is set when the coder is
+    made and never changed afterwards (:meth:`calibrated` returns a new coder).
+
+    Attributes:
+        labels: the codes, in the order of the weight rows and probability columns.
+        multi_label: one binary model per code (else one multi-class model).
+        seed: random state of the SVMs.
+        word_tfidf: the fitted word TF-IDF vectoriser (:data:`WORD_TFIDF`).
+        char_tfidf: the fitted character TF-IDF vectoriser (:data:`CHAR_TFIDF`).
+        weights: ``<block>.weight`` and ``<block>.bias`` for each block in ``_BLOCKS``.
+        temperature: of the softmax (or the per-code sigmoids), fitted on held-out texts.
+        cut: multi-label: a further code is listed when its probability reaches this.
+        encoder: the fine-tuned embedding model, when training tuned one (else the base
+            model is used, and this is None).
     """
 
-    def __init__(self, labels: list[str], multi_label: bool, seed: int = 42) -> None:
-        self.labels = labels
-        self.multi_label = multi_label
-        self.seed = seed
-        self.temperature = 1.0
-        #: multi-label: a further code is listed when its probability reaches this cut
-        self.cut = 0.5
-        self._word: Any = None
-        self._char: Any = None
-        self.weights: dict[str, np.ndarray] = {}
-        #: the fine-tuned embedding model, when training tuned one (else the base model)
-        self.encoder: Any = None
+    labels: list[str]
+    multi_label: bool
+    seed: int
+    word_tfidf: Any
+    char_tfidf: Any
+    weights: dict[str, np.ndarray]
+    temperature: float = 1.0
+    cut: float = 0.5
+    encoder: Any = None
 
-    def _features(self, texts: list[str], emb: np.ndarray, fit: bool) -> spmatrix:
-        from scipy.sparse import csr_matrix, hstack
+    @classmethod
+    def fit(
+        cls,
+        texts: list[str],
+        emb: np.ndarray,
+        y: np.ndarray,
+        *,
+        labels: list[str],
+        multi_label: bool,
+        seed: int = 42,
+        temperature: float = 1.0,
+        cut: float = 0.5,
+        encoder: Any = None,
+    ) -> LinearCoder:
+        """Fit a coder on texts, their embeddings and their codes.
+
+        Args:
+            texts: the coded texts.
+            emb: their embeddings, one row per text.
+            y: their codes: class names, or a 0/1 matrix in ``labels`` order (multi-label).
+            labels: the codes, in the order of the outputs' columns.
+            multi_label: fit one binary model per code.
+            seed: random state of the SVMs.
+            temperature: probability temperature (see :meth:`calibrated`).
+            cut: multi-label: the probability a further code needs (see :func:`choose_cut`).
+            encoder: the fine-tuned embedding model ``emb`` came from, if any.
+        """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        if fit:
-            self._word = TfidfVectorizer(**WORD_TFIDF).fit(texts)
-            self._char = TfidfVectorizer(**CHAR_TFIDF).fit(texts)
-        return hstack(
-            [
-                self._word.transform(texts),
-                self._char.transform(texts),
-                csr_matrix(emb * EMBEDDING_WEIGHT),
-            ]
-        ).tocsr()
-
-    def _svms(self, x: Any, y: np.ndarray, c: float) -> list[Any]:
-        from sklearn.svm import LinearSVC
-
-        if not self.multi_label:
-            return [LinearSVC(C=c, class_weight="balanced", random_state=self.seed).fit(x, y)]
-        models = []
-        for j in range(y.shape[1]):
-            col = y[:, j]
-            if col.all() or not col.any():
-                models.append(float(1.0 if col.all() else -1.0))
-                continue
-            models.append(
-                LinearSVC(C=c, class_weight="balanced", random_state=self.seed).fit(x, col)
-            )
-        return models
-
-    def _as_weights(self, models: list[Any], n_features: int) -> tuple[np.ndarray, np.ndarray]:
-        """One ``(n_labels, n_features)`` matrix and bias, in label order.
-
-        A label the model never saw scores -10; a code present in every (or no)
-        training text of a multi-label sample scores a constant +1 (or -1).
-        """
-        w = np.zeros((len(self.labels), n_features))
-        b = np.full(len(self.labels), -10.0)
-        if self.multi_label:
-            for j, m in enumerate(models):
-                if isinstance(m, float):
-                    b[j] = m
-                else:
-                    w[j], b[j] = m.coef_[0], m.intercept_[0]
-            return w, b
-        m = models[0]
-        coef = np.atleast_2d(np.asarray(m.coef_, dtype=float))
-        icpt = np.broadcast_to(np.asarray(m.intercept_, dtype=float), (coef.shape[0],))
-        if coef.shape[0] == 1 and len(m.classes_) == 2:  # binary: one row scores the second class
-            coef, icpt = np.vstack([-coef, coef]), np.array([-icpt[0], icpt[0]])
-        index = {lab: i for i, lab in enumerate(self.labels)}
-        for j, cls in enumerate(m.classes_):
-            w[index[cls]], b[index[cls]] = coef[j], icpt[j]
-        return w, b
-
-    def fit(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> LinearCoder:
-        """Fit on texts, their embeddings and labels (class names, or an indicator matrix)."""
-        from sklearn.linear_model import RidgeClassifier
-
-        x = self._features(texts, emb, fit=True)
-        weight = None if self.multi_label else "balanced"
-        ridge = RidgeClassifier(alpha=1.0, class_weight=weight).fit(x, y)
-        if self.multi_label:  # one column per code already, in label order
-            ridge_w = (np.asarray(ridge.coef_, dtype=float), np.asarray(ridge.intercept_, float))
-        else:
-            ridge_w = self._as_weights([ridge], x.shape[1])
-        parts = {
-            "full": self._as_weights(self._svms(x, y, SVM_C_FULL), x.shape[1]),
-            "emb": self._as_weights(self._svms(emb, y, SVM_C_EMBEDDINGS), emb.shape[1]),
-            "ridge": ridge_w,
-        }
-        self.weights = {}
-        for name, (w, b) in parts.items():
-            self.weights[f"{name}.weight"] = np.ascontiguousarray(w)
-            self.weights[f"{name}.bias"] = np.ascontiguousarray(b)
-        return self
+        word = TfidfVectorizer(**WORD_TFIDF).fit(texts)
+        char = TfidfVectorizer(**CHAR_TFIDF).fit(texts)
+        x = _stack_features(word, char, texts, emb)
+        weights = _fit_weights(x, emb, y, labels, multi_label, seed)
+        return cls(labels, multi_label, seed, word, char, weights, temperature, cut, encoder)
 
     def _score(self, name: str, x: Any) -> np.ndarray:
+        """Decision values of one block (``full``, ``emb`` or ``ridge``) for features ``x``."""
         return np.asarray(x @ self.weights[f"{name}.weight"].T) + self.weights[f"{name}.bias"]
 
     def decision(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
         """Blended decision scores, ``(n, n_labels)``."""
-        x = self._features(texts, emb, fit=False)
+        x = _stack_features(self.word_tfidf, self.char_tfidf, texts, emb)
         full, ridge = self._score("full", x), self._score("ridge", x)
         alone = self._score("emb", emb)
         if self.multi_label:  # keep the 0 decision boundary of each binary model
@@ -214,24 +186,22 @@ class LinearCoder:
             return 1.0 / (1.0 + np.exp(-d / self.temperature))
         return softmax_rows(d, self.temperature)
 
-    def calibrate(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> float:
-        """Fit the temperature on held-out texts by minimising the log-loss."""
+    def calibrated(self, texts: list[str], emb: np.ndarray, y: np.ndarray) -> LinearCoder:
+        """This coder with the temperature that minimises the log-loss on held-out texts."""
         d = self.decision(texts, emb)
-        grid = np.geomspace(0.05, 5.0, 60)
+        index = {lab: i for i, lab in enumerate(self.labels)}
         best, best_loss = 1.0, np.inf
-        for t in grid:
+        for t in np.geomspace(0.05, 5.0, 60):
             if self.multi_label:
                 p = np.clip(1.0 / (1.0 + np.exp(-d / t)), 1e-6, 1 - 1e-6)
                 loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
             else:
-                index = {lab: i for i, lab in enumerate(self.labels)}
                 p = softmax_rows(d, t)
                 cols = np.array([index[v] for v in y])
                 loss = -np.mean(np.log(np.clip(p[np.arange(len(y)), cols], 1e-9, 1)))
             if loss < best_loss:
                 best, best_loss = float(t), loss
-        self.temperature = best
-        return best
+        return replace(self, temperature=best)
 
     def save(self, model_dir: str | Path, info: dict[str, Any] | None = None) -> Path:
         """Write the fitted coder to ``model_dir`` (safetensors weights + JSON; no pickle).
@@ -247,8 +217,8 @@ class LinearCoder:
         model_dir = Path(model_dir)
         model_dir.mkdir(parents=True, exist_ok=True)
         tensors = dict(self.weights)
-        tensors["word.idf"] = np.asarray(self._word.idf_, dtype=float)
-        tensors["char.idf"] = np.asarray(self._char.idf_, dtype=float)
+        tensors["word.idf"] = np.asarray(self.word_tfidf.idf_, dtype=float)
+        tensors["char.idf"] = np.asarray(self.char_tfidf.idf_, dtype=float)
         atomic_write_bytes(model_dir / CODER_WEIGHTS, save(tensors, {"format": CODER_FORMAT}))
         (model_dir / CODER_ENCODER).unlink(missing_ok=True)
         encoder_sha = None
@@ -267,8 +237,8 @@ class LinearCoder:
             "embedding_weight": EMBEDDING_WEIGHT,
             "encoder": CODER_ENCODER if self.encoder is not None else None,
             "encoder_sha256": encoder_sha,
-            "word_terms": _terms(self._word),
-            "char_terms": _terms(self._char),
+            "word_terms": _terms(self.word_tfidf),
+            "char_terms": _terms(self.char_tfidf),
             **(info or {}),
         }
         write_json(model_dir / CODER_META, meta)
@@ -299,22 +269,25 @@ class LinearCoder:
                 f"{model_dir / CODER_META} is format {meta.get('format')!r}, not {CODER_FORMAT!r}",
                 "Retrain with this version of covidlearning",
             )
-        coder = cls(list(meta["labels"]), bool(meta["multi_label"]), int(meta["seed"]))
-        coder.temperature = float(meta["temperature"])
-        coder.cut = float(meta.get("cut", 0.5))
-        for attr, params, key in (("_word", WORD_TFIDF, "word"), ("_char", CHAR_TFIDF, "char")):
+        labels, multi, seed = list(meta["labels"]), bool(meta["multi_label"]), int(meta["seed"])
+        temperature, cut = float(meta["temperature"]), float(meta.get("cut", 0.5))
+        vectorisers = {}
+        for key, params in (("word", WORD_TFIDF), ("char", CHAR_TFIDF)):
             terms = meta[f"{key}_terms"]
             vec = TfidfVectorizer(**params, vocabulary={t: i for i, t in enumerate(terms)})
             vec.idf_ = tensors[f"{key}.idf"]
-            setattr(coder, attr, vec)
-        coder.weights = {
-            f"{b}.{p}": tensors[f"{b}.{p}"] for b in _BLOCKS for p in ("weight", "bias")
-        }
+            vectorisers[key] = vec
+        weights = {f"{b}.{p}": tensors[f"{b}.{p}"] for b in _BLOCKS for p in ("weight", "bias")}
+        encoder = None
         if meta.get("encoder") is not None:
             from covidlearning.nlp.finetune import load_encoder
 
             path = _encoder_file(model_dir, meta)
-            coder.encoder = load_encoder(path, meta.get("embedding_model", DEFAULT_MODEL))
+            encoder = load_encoder(path, meta.get("embedding_model", DEFAULT_MODEL))
+        coder = cls(
+            labels, multi, seed, vectorisers["word"], vectorisers["char"], weights,
+            temperature, cut, encoder,
+        )  # fmt: skip
         return coder, meta
 
     def embed(self, texts: list[str], config: CodeConfig) -> np.ndarray:
@@ -324,6 +297,93 @@ class LinearCoder:
         from covidlearning.nlp.finetune import encode
 
         return encode(self.encoder, texts)
+
+
+def _stack_features(word: Any, char: Any, texts: list[str], emb: np.ndarray) -> spmatrix:
+    """Word and character TF-IDF of ``texts`` beside their weighted embeddings, one row each."""
+    from scipy.sparse import csr_matrix, hstack
+
+    return hstack(
+        [word.transform(texts), char.transform(texts), csr_matrix(emb * EMBEDDING_WEIGHT)]
+    ).tocsr()
+
+
+def _fit_weights(
+    x: Any, emb: np.ndarray, y: np.ndarray, labels: list[str], multi_label: bool, seed: int
+) -> dict[str, np.ndarray]:
+    """Fit the three blended models; their weights and biases by block, in label order.
+
+    ``full`` is an SVM on all features ``x``, ``emb`` an SVM on the embeddings alone and
+    ``ridge`` a ridge classifier on ``x``.
+    """
+    from sklearn.linear_model import RidgeClassifier
+
+    weight = None if multi_label else "balanced"
+    ridge = RidgeClassifier(alpha=1.0, class_weight=weight).fit(x, y)
+    if multi_label:  # one column per code already, in label order
+        ridge_w = (np.asarray(ridge.coef_, dtype=float), np.asarray(ridge.intercept_, float))
+    else:
+        ridge_w = _as_weights([ridge], x.shape[1], labels, multi_label)
+    full = _svms(x, y, SVM_C_FULL, multi_label, seed)
+    alone = _svms(emb, y, SVM_C_EMBEDDINGS, multi_label, seed)
+    parts = {
+        "full": _as_weights(full, x.shape[1], labels, multi_label),
+        "emb": _as_weights(alone, emb.shape[1], labels, multi_label),
+        "ridge": ridge_w,
+    }
+    weights = {}
+    for name, (w, b) in parts.items():
+        weights[f"{name}.weight"] = np.ascontiguousarray(w)
+        weights[f"{name}.bias"] = np.ascontiguousarray(b)
+    return weights
+
+
+def _svms(x: Any, y: np.ndarray, c: float, multi_label: bool, seed: int) -> list[Any]:
+    """Class-weighted linear SVMs: one multi-class model, or one per code (multi-label).
+
+    A code present in every (or no) text of a multi-label sample gets the constant
+    +1.0 (or -1.0) in place of a model.
+    """
+    from sklearn.svm import LinearSVC
+
+    if not multi_label:
+        return [LinearSVC(C=c, class_weight="balanced", random_state=seed).fit(x, y)]
+    models = []
+    for j in range(y.shape[1]):
+        col = y[:, j]
+        if col.all() or not col.any():
+            models.append(float(1.0 if col.all() else -1.0))
+            continue
+        models.append(LinearSVC(C=c, class_weight="balanced", random_state=seed).fit(x, col))
+    return models
+
+
+def _as_weights(
+    models: list[Any], n_features: int, labels: list[str], multi_label: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """One ``(n_labels, n_features)`` matrix and bias, in label order.
+
+    A label the model never saw scores -10; a code present in every (or no)
+    training text of a multi-label sample scores a constant +1 (or -1).
+    """
+    w = np.zeros((len(labels), n_features))
+    b = np.full(len(labels), -10.0)
+    if multi_label:
+        for j, m in enumerate(models):
+            if isinstance(m, float):
+                b[j] = m
+            else:
+                w[j], b[j] = m.coef_[0], m.intercept_[0]
+        return w, b
+    m = models[0]
+    coef = np.atleast_2d(np.asarray(m.coef_, dtype=float))
+    icpt = np.broadcast_to(np.asarray(m.intercept_, dtype=float), (coef.shape[0],))
+    if coef.shape[0] == 1 and len(m.classes_) == 2:  # binary: one row scores the second class
+        coef, icpt = np.vstack([-coef, coef]), np.array([-icpt[0], icpt[0]])
+    index = {lab: i for i, lab in enumerate(labels)}
+    for j, cls in enumerate(m.classes_):
+        w[index[cls]], b[index[cls]] = coef[j], icpt[j]
+    return w, b
 
 
 _CODER_FIX = "Pass the model/ folder (or the run folder) of a `code --train` run"
@@ -485,6 +545,11 @@ def code_with_model(
     texts = frame.loc[mask, "text"].astype(str).tolist()
     emb = coder.embed(texts, config)
     threshold = config.threshold if config.threshold is not None else float(meta["threshold"])
+    logger.info(
+        "coding %d texts with the saved coder (%s encoder), threshold %g (%s)",
+        len(texts), "its tuned" if coder.encoder is not None else "the base model's",
+        threshold, "configured" if config.threshold is not None else "the saved run's",
+    )  # fmt: skip
     assignments, scores = _apply_coder(coder, frame, mask, texts, emb, threshold, config)
     manifest.update(
         {
@@ -501,6 +566,7 @@ def code_with_model(
 
 
 def _label_matrix(lists: list[list[str]], labels: list[str], multi: bool) -> np.ndarray:
+    """Codes as a coder learns them: each text's (first) code, or a 0/1 matrix if ``multi``."""
     if not multi:
         return np.array([lab[0] for lab in lists], dtype=object)
     index = {lab: i for i, lab in enumerate(labels)}
@@ -545,12 +611,14 @@ def _holdout_split(texts: list[str], share: float, seed: int) -> tuple[np.ndarra
 
 
 def _tune_in_trained_mode(config: CodeConfig, n_texts: int) -> bool:
+    """Whether trained mode fine-tunes the encoder on ``n_texts`` coded texts."""
     if config.finetune == "auto":
         return n_texts >= TUNE_MIN_TEXTS
     return bool(config.finetune)
 
 
 def _encoder_summary(encoder: Any, n_texts: int, held_out: bool) -> dict[str, Any]:
+    """The training summary's ``encoder`` entry: tuned or not, on how many texts, how."""
     if encoder is None:
         return {"tuned": False}
     return {
@@ -573,6 +641,10 @@ def train_and_code(
 ) -> CodingResult:
     """Learn codes from a human-coded sample and code ``frame``.
 
+    The steps: check the labels, split off the hold-out, tune the encoder (or keep it
+    frozen), fit on the rest and measure on the hold-out, refit on the whole sample,
+    code ``frame``, and gather what is saved with the run.
+
     Args:
         train_frame: the coded sample as :func:`~covidlearning.corpus.load.load_table`
             returns it; ``label_column`` holds each text's code(s).
@@ -591,13 +663,108 @@ def train_and_code(
     """
     config = config or CodeConfig()
     _check_frame(frame)
+    _check_label_column(train_frame, label_column)
+    t0 = time.perf_counter()
+    sample = _coded_sample(train_frame, label_column, label_sep, codebook)
+    mask = _coded_mask(frame)
+    texts = frame.loc[mask, "text"].astype(str).tolist()
+    ho, fit_idx = _split_holdout(sample.texts, config)
+    tune_idx = fit_idx if len(ho) else np.arange(len(sample.texts))
+    encoder = _tuned_encoder(sample, tune_idx, config)
+    t_tune = time.perf_counter() - t0 if encoder is not None else 0.0
+    emb_tr, emb = _embed_sample_and_texts(encoder, sample.texts, texts, config)
+    t_embed = time.perf_counter() - t0
+    held = _measure_on_holdout(sample, emb_tr, ho, fit_idx, config) if len(ho) else None
+    t_holdout = time.perf_counter() - t0 - t_embed
+    model = _refit_on_all(sample, emb_tr, held, encoder, config)
+    # auto: every text of the sample carries a code, so nothing is left unassigned
+    threshold = config.threshold if config.threshold is not None else 0.0
+    assignments, scores = _apply_coder(model, frame, mask, texts, emb, threshold, config)
+    timings = {
+        "fine_tuning": round(t_tune, 2),
+        "embedding": round(t_embed - t_tune, 2),
+        "holdout_fit": round(t_holdout, 2),
+        "total": round(time.perf_counter() - t0, 2),
+    }
+    manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
+    manifest.update(
+        {
+            "training": _training_summary(sample, label_column, label_sep, held, model, tune_idx),
+            "context": _trained_context(),
+            "threshold": threshold,
+            "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
+            "timings_s": timings,
+        }
+    )
+    coder_info = _coder_info(manifest, threshold, config, codebook)
+    agreement = comparison = None
+    if held is not None:
+        ids = train_frame["id"].astype(str).to_numpy()[sample.rows]
+        comparison = _holdout_comparison(sample, ids, held, model, threshold, config)
+        agreement = _holdout_agreement(comparison, sample)
+        manifest["agreement"] = {
+            k: agreement[k] for k in ("n", "accuracy", "macro_f1", "cohen_kappa")
+        }
+    return CodingResult(
+        assignments,
+        scores,
+        threshold,
+        manifest,
+        agreement=agreement,
+        comparison=comparison,
+        coder=model,
+        coder_info=coder_info,
+    )
+
+
+@dataclass(frozen=True)
+class _CodedSample:
+    """The texts of a human-coded sample a coder learns from, with their codes.
+
+    Attributes:
+        rows: positions in the training frame of the texts kept (status ``ok``, coded).
+        texts: those texts.
+        codes: each text's codes (theme ids when a codebook was given).
+        labels: the distinct codes, sorted (in the codebook's order when there is one).
+        multi_label: some text has more than one code.
+        y: the codes as the coder learns them: one class name per text, or (multi-label)
+            a 0/1 matrix in ``labels`` order.
+    """
+
+    rows: list[int]
+    texts: list[str]
+    codes: list[list[str]]
+    labels: list[str]
+    multi_label: bool
+    y: np.ndarray
+
+    def texts_at(self, idx: np.ndarray) -> list[str]:
+        """The texts at positions ``idx`` of the sample."""
+        return [self.texts[i] for i in idx]
+
+
+def _check_label_column(train_frame: pd.DataFrame, label_column: str) -> None:
+    """Raise :class:`InputError`, naming the columns found, when the label column is missing."""
     if label_column not in train_frame:
         found = ", ".join(c for c in train_frame.columns if c not in ("status", "duplicate"))
         raise InputError(
             f"label column '{label_column}' not found in the coded sample; columns found: {found}",
             "Pass --label-column with one of them",
         )
-    t0 = time.perf_counter()
+
+
+def _coded_sample(
+    train_frame: pd.DataFrame, label_column: str, label_sep: str | None, codebook: Codebook | None
+) -> _CodedSample:
+    """Check labels: the sample's usable texts (status ``ok``, with a code) and their codes.
+
+    The codes are checked with :func:`check_labels`; with a codebook, each must name one
+    of its themes and is replaced by that theme's id.
+
+    Raises:
+        InputError: a code names no theme of the codebook, or the sample has fewer than
+            10 usable texts or 2 distinct codes.
+    """
     ok = (train_frame["status"] == "ok") if "status" in train_frame else np.ones(len(train_frame))
     lists = [split_labels(v, label_sep) for v in train_frame[label_column]]
     keep = [i for i, (good, lab) in enumerate(zip(ok, lists, strict=True)) if good and lab]
@@ -611,112 +778,203 @@ def train_and_code(
                 "Fix the labels or add the themes to the codebook",
             )
         lists = [[codebook.resolve(lab) or lab for lab in labs] for labs in lists]
-    texts_tr = train_frame["text"].astype(str).to_numpy()[keep].tolist()
+    texts = train_frame["text"].astype(str).to_numpy()[keep].tolist()
     lists = [lists[i] for i in keep]
     labels = sorted({lab for labs in lists for lab in labs})
-    if len(texts_tr) < 10 or len(labels) < 2:
+    if len(texts) < 10 or len(labels) < 2:
         raise InputError(
-            f"the coded sample has {len(texts_tr)} usable texts and {len(labels)} distinct codes",
+            f"the coded sample has {len(texts)} usable texts and {len(labels)} distinct codes",
             "Train on at least 10 coded texts and 2 codes",
         )
     if codebook is not None:
         labels = [t for t in codebook.ids if t in set(labels)]
     multi = any(len(lab) > 1 for lab in lists)
-    y = _label_matrix(lists, labels, multi)
+    logger.info(
+        "coded sample: %d usable texts of %d rows, %d codes, %s",
+        len(texts), len(train_frame), len(labels), "multi-label" if multi else "single-label",
+    )  # fmt: skip
+    return _CodedSample(keep, texts, lists, labels, multi, _label_matrix(lists, labels, multi))
 
-    mask = _coded_mask(frame)
-    texts = frame.loc[mask, "text"].astype(str).tolist()
-    ho = fit_idx = np.arange(0)
-    if config.holdout > 0 and len(texts_tr) >= 50:
-        ho, fit_idx = _holdout_split(texts_tr, config.holdout, config.seed)
-    tune_idx = fit_idx if len(ho) else np.arange(len(texts_tr))
-    encoder, t_tune = None, 0.0
-    if _tune_in_trained_mode(config, len(texts_tr)):
-        from covidlearning.nlp.finetune import encode, tune_encoder
 
-        encoder = tune_encoder(
-            [texts_tr[i] for i in tune_idx],
-            _label_matrix([lists[i] for i in tune_idx], labels, True),
-            model=config.embedding_model,
-            seed=config.seed,
-            epochs=TUNE_EPOCHS,
-            max_examples=TUNE_MAX_EXAMPLES,
-            progress=len(tune_idx) * TUNE_EPOCHS > 500,
-        )
-        t_tune = time.perf_counter() - t0
-        emb_all = encode(encoder, texts_tr + texts)
-    else:
-        emb_all = _embed(texts_tr + texts, config)
-    emb_tr, emb = emb_all[: len(texts_tr)], emb_all[len(texts_tr) :]
-    t_embed = time.perf_counter() - t0
+def _split_holdout(texts: list[str], config: CodeConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Split off the hold-out: the indices held out and those fitted on.
 
-    held: dict[str, Any] | None = None
-    temperature = 1.0
-    if len(ho):
-        sub = LinearCoder(labels, multi, config.seed)
-        sub.fit([texts_tr[i] for i in fit_idx], emb_tr[fit_idx], y[fit_idx])
-        temperature = sub.calibrate([texts_tr[i] for i in ho], emb_tr[ho], y[ho])
-        p_ho = sub.probabilities([texts_tr[i] for i in ho], emb_tr[ho])
-        held = {"index": ho, "probs": p_ho}
-        if multi:
-            held["cut"] = choose_cut(p_ho, y[ho], config.max_themes)
-            # for the agreement report each half is coded at the cut chosen on the other
-            half = np.arange(len(ho)) % 2 == 0
-            held["cuts"] = np.where(
-                half,
-                choose_cut(p_ho[~half], y[ho][~half], config.max_themes),
-                choose_cut(p_ho[half], y[ho][half], config.max_themes),
-            )
-    t_holdout = time.perf_counter() - t0 - t_embed
+    Neither is returned (both empty) when ``config.holdout`` is 0 or the sample has fewer
+    than 50 texts; then the coder is fitted once, on all of it.
+    """
+    if config.holdout > 0 and len(texts) >= 50:
+        ho, fit_idx = _holdout_split(texts, config.holdout, config.seed)
+        logger.info(
+            "holding out %d of %d coded texts (share %g) to measure agreement",
+            len(ho), len(texts), config.holdout,
+        )  # fmt: skip
+        return ho, fit_idx
+    why = "holdout is 0" if config.holdout <= 0 else f"{len(texts)} coded texts, fewer than 50"
+    logger.info("no hold-out (%s): no agreement measured, temperature 1 and cut 0.5 kept", why)
+    return np.arange(0), np.arange(0)
 
-    model = LinearCoder(labels, multi, config.seed).fit(texts_tr, emb_tr, y)
-    model.encoder = encoder
-    model.temperature = temperature
-    if held is not None and multi:
-        model.cut = held["cut"]
-    # auto: every text of the sample carries a code, so nothing is left unassigned
-    threshold = config.threshold if config.threshold is not None else 0.0
-    assignments, scores = _apply_coder(model, frame, mask, texts, emb, threshold, config)
-    elapsed = time.perf_counter() - t0
-    manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
-    max_themes, _ = _output_rule(model, config)
-    manifest.update(
-        {
-            "training": {
-                "n_texts": len(texts_tr),
-                "n_labels": len(labels),
-                "labels": labels,
-                "multi_label": multi,
-                "label_column": label_column,
-                "label_sep": label_sep,
-                "holdout": len(held["index"]) if held else 0,
-                "temperature": temperature,
-                "cut": model.cut if multi else None,
-                "cut_rule": (
-                    "macro F1 on the held-out part"
-                    if multi and held is not None
-                    else "0.5 (no held-out part)"
-                    if multi
-                    else None
-                ),
-                "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + "
-                + ("fine-tuned " if encoder is not None else "")
-                + "MiniLM embeddings, blended with LinearSVC on the embeddings and ridge",
-                "encoder": _encoder_summary(encoder, len(tune_idx), bool(len(ho))),
-            },
-            "context": _trained_context(),
-            "threshold": threshold,
-            "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
-            "timings_s": {
-                "fine_tuning": round(t_tune, 2),
-                "embedding": round(t_embed - t_tune, 2),
-                "holdout_fit": round(t_holdout, 2),
-                "total": round(elapsed, 2),
-            },
-        }
+
+def _tuned_encoder(sample: _CodedSample, tune_idx: np.ndarray, config: CodeConfig) -> Any:
+    """Tune the encoder on the sample's texts at ``tune_idx``, or None to keep it frozen."""
+    n = len(sample.texts)
+    enough = "at least" if n >= TUNE_MIN_TEXTS else "fewer than"
+    rule = (
+        f"finetune=auto: {n} coded texts, {enough} {TUNE_MIN_TEXTS}"
+        if config.finetune == "auto"
+        else f"finetune={config.finetune} set"
     )
-    result = CodingResult(assignments, scores, threshold, manifest, coder=model)
-    result.coder_info = {
+    if not _tune_in_trained_mode(config, n):
+        logger.info("embedding model kept frozen (%s)", rule)
+        return None
+    from covidlearning.nlp.finetune import tune_encoder
+
+    logger.info("fine-tuning the embedding model on %d coded texts (%s)", len(tune_idx), rule)
+    return tune_encoder(
+        sample.texts_at(tune_idx),
+        _label_matrix([sample.codes[i] for i in tune_idx], sample.labels, True),
+        model=config.embedding_model,
+        seed=config.seed,
+        epochs=TUNE_EPOCHS,
+        max_examples=TUNE_MAX_EXAMPLES,
+        progress=len(tune_idx) * TUNE_EPOCHS > 500,
+    )
+
+
+def _embed_sample_and_texts(
+    encoder: Any, sample_texts: list[str], texts: list[str], config: CodeConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings of the coded sample and of the texts to code, in one pass.
+
+    With the tuned ``encoder`` when there is one, else with the (cached) base model.
+    """
+    if encoder is not None:
+        from covidlearning.nlp.finetune import encode
+
+        emb_all = encode(encoder, sample_texts + texts)
+    else:
+        emb_all = _embed(sample_texts + texts, config)
+    return emb_all[: len(sample_texts)], emb_all[len(sample_texts) :]
+
+
+@dataclass(frozen=True)
+class _HoldOut:
+    """How a coder fitted without the held-out texts scored them.
+
+    Attributes:
+        index: positions of the held-out texts in the coded sample.
+        probs: their calibrated probabilities, ``(n_held_out, n_codes)``.
+        temperature: fitted on them; the final coder keeps it.
+        cut: multi-label: the cut for further codes chosen on all of them, which the final
+            coder keeps (None when single-label).
+        cuts: multi-label: per held-out text, the cut chosen on the other half, which the
+            agreement report codes it at (None when single-label).
+    """
+
+    index: np.ndarray
+    probs: np.ndarray
+    temperature: float
+    cut: float | None = None
+    cuts: np.ndarray | None = None
+
+
+def _measure_on_holdout(
+    sample: _CodedSample,
+    emb: np.ndarray,
+    ho: np.ndarray,
+    fit_idx: np.ndarray,
+    config: CodeConfig,
+) -> _HoldOut:
+    """Fit on the rest of the sample, then calibrate and score on the held-out texts.
+
+    Multi-label samples also get their cut for further codes here (:func:`choose_cut`).
+    """
+    sub = LinearCoder.fit(
+        sample.texts_at(fit_idx),
+        emb[fit_idx],
+        sample.y[fit_idx],
+        labels=sample.labels,
+        multi_label=sample.multi_label,
+        seed=config.seed,
+    )
+    held_texts = sample.texts_at(ho)
+    sub = sub.calibrated(held_texts, emb[ho], sample.y[ho])
+    logger.info("temperature fitted on the %d held-out texts: %g", len(ho), sub.temperature)
+    probs = sub.probabilities(held_texts, emb[ho])
+    if not sample.multi_label:
+        return _HoldOut(ho, probs, sub.temperature)
+    y_ho, most = sample.y[ho], config.max_themes
+    cut = choose_cut(probs, y_ho, most)
+    # for the agreement report each half is coded at the cut chosen on the other
+    half = np.arange(len(ho)) % 2 == 0
+    cuts = np.where(
+        half,
+        choose_cut(probs[~half], y_ho[~half], most),
+        choose_cut(probs[half], y_ho[half], most),
+    )
+    logger.info("cut for further codes: %g (best macro F1 on the held-out texts)", cut)
+    return _HoldOut(ho, probs, sub.temperature, cut, cuts)
+
+
+def _refit_on_all(
+    sample: _CodedSample,
+    emb: np.ndarray,
+    held: _HoldOut | None,
+    encoder: Any,
+    config: CodeConfig,
+) -> LinearCoder:
+    """Refit on the whole sample, keeping the hold-out's temperature and cut (if any)."""
+    return LinearCoder.fit(
+        sample.texts,
+        emb,
+        sample.y,
+        labels=sample.labels,
+        multi_label=sample.multi_label,
+        seed=config.seed,
+        temperature=held.temperature if held is not None else 1.0,
+        cut=held.cut if held is not None and held.cut is not None else 0.5,
+        encoder=encoder,
+    )
+
+
+def _training_summary(
+    sample: _CodedSample,
+    label_column: str,
+    label_sep: str | None,
+    held: _HoldOut | None,
+    model: LinearCoder,
+    tune_idx: np.ndarray,
+) -> dict[str, Any]:
+    """The manifest's ``training`` entry (also saved beside the coder)."""
+    multi = sample.multi_label
+    if not multi:
+        cut_rule = None
+    elif held is not None:
+        cut_rule = "macro F1 on the held-out part"
+    else:
+        cut_rule = "0.5 (no held-out part)"
+    return {
+        "n_texts": len(sample.texts),
+        "n_labels": len(sample.labels),
+        "labels": sample.labels,
+        "multi_label": multi,
+        "label_column": label_column,
+        "label_sep": label_sep,
+        "holdout": len(held.index) if held is not None else 0,
+        "temperature": model.temperature,
+        "cut": model.cut if multi else None,
+        "cut_rule": cut_rule,
+        "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + "
+        + ("fine-tuned " if model.encoder is not None else "")
+        + "MiniLM embeddings, blended with LinearSVC on the embeddings and ridge",
+        "encoder": _encoder_summary(model.encoder, len(tune_idx), held is not None),
+    }
+
+
+def _coder_info(
+    manifest: dict[str, Any], threshold: float, config: CodeConfig, codebook: Codebook | None
+) -> dict[str, Any]:
+    """What is saved beside the coder (``model/coder.json``) for :func:`code_with_model`."""
+    return {
         "training": manifest["training"],
         "threshold": threshold,
         "threshold_rule": manifest["threshold_rule"],
@@ -724,37 +982,58 @@ def train_and_code(
         "model_id": manifest["model"],
         "codebook": codebook.model_dump(mode="json") if codebook is not None else None,
     }
-    if held is not None:
-        ho = held["index"]
-        t_ho: list[str] = [""] * len(ho)
-        c_ho = np.zeros(len(ho))
-        cuts = held.get("cuts", np.full(len(ho), np.nan))  # NaN: single-label, no cut
-        for cut in np.unique(cuts):
-            rows = np.flatnonzero((cuts == cut) | np.isnan(cuts))
-            absolute = None if np.isnan(cut) else float(cut)
-            part_t, c_ho[rows] = _rank(
-                held["probs"][rows], labels, threshold, max_themes, config.secondary, absolute
-            )
-            for r, t in zip(rows, part_t, strict=True):
-                t_ho[r] = t
-        ids_tr = train_frame["id"].astype(str).to_numpy()[keep]
-        comp = pd.DataFrame(
-            {
-                "id": ids_tr[ho],
-                "human": [";".join(lists[i]) for i in ho],
-                "machine": t_ho,
-                "confidence": c_ho,
-            }
-        )
-        from covidlearning.coding.agreement import agreement
 
-        result.agreement = agreement(comp["human"], comp["machine"])
-        result.agreement["source"] = (
-            f"held-out {len(ho)} of {len(texts_tr)} coded texts (model fitted on the rest"
-            + ("; each half coded at the cut chosen on the other)" if multi else ")")
+
+def _holdout_comparison(
+    sample: _CodedSample,
+    ids: np.ndarray,
+    held: _HoldOut,
+    model: LinearCoder,
+    threshold: float,
+    config: CodeConfig,
+) -> pd.DataFrame:
+    """The held-out texts' human and machine codes (``id``, ``human``, ``machine``, ``confidence``).
+
+    Multi-label: each text is coded at the cut chosen on the other half of the hold-out.
+
+    Args:
+        sample: the coded sample.
+        ids: the ids of the sample's texts, in sample order.
+        held: the hold-out's scores.
+        model: the final coder, whose output rule (codes per text) applies.
+        threshold: confidence below which a text is ``unassigned``.
+        config: options (``max_themes``, ``secondary``).
+    """
+    max_themes, _ = _output_rule(model, config)
+    ho = held.index
+    t_ho: list[str] = [""] * len(ho)
+    c_ho = np.zeros(len(ho))
+    cuts = held.cuts if held.cuts is not None else np.full(len(ho), np.nan)  # NaN: no cut
+    for cut in np.unique(cuts):
+        rows = np.flatnonzero((cuts == cut) | np.isnan(cuts))
+        absolute = None if np.isnan(cut) else float(cut)
+        part_t, c_ho[rows] = _rank(
+            held.probs[rows], sample.labels, threshold, max_themes, config.secondary, absolute
         )
-        result.comparison = comp
-        manifest["agreement"] = {
-            k: result.agreement[k] for k in ("n", "accuracy", "macro_f1", "cohen_kappa")
+        for r, t in zip(rows, part_t, strict=True):
+            t_ho[r] = t
+    return pd.DataFrame(
+        {
+            "id": ids[ho],
+            "human": [";".join(sample.codes[i]) for i in ho],
+            "machine": t_ho,
+            "confidence": c_ho,
         }
-    return result
+    )
+
+
+def _holdout_agreement(comparison: pd.DataFrame, sample: _CodedSample) -> dict[str, Any]:
+    """Agreement of the machine's codes with the human ones on the held-out texts."""
+    from covidlearning.coding.agreement import agreement
+
+    out = agreement(comparison["human"], comparison["machine"])
+    out["source"] = (
+        f"held-out {len(comparison)} of {len(sample.texts)} coded texts (model fitted on the rest"
+        + ("; each half coded at the cut chosen on the other)" if sample.multi_label else ")")
+    )
+    return out

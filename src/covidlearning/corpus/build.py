@@ -20,6 +20,7 @@ file names without their suffix.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,8 @@ import pandas as pd
 from covidlearning.config import CorpusConfig
 from covidlearning.corpus.load import DOCUMENT_FORMATS, SUPPORTED_FORMATS, TABLE_FORMATS
 from covidlearning.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MANIFEST",
@@ -436,6 +439,13 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
         f"extracted/{d}.txt" if d in extracted else "" for d in documents.get("doc_id", [])
     ]
     result = CorpusResult(segments, removals, documents, warnings=warnings, extracted=extracted)
+    logger.info(
+        "%d documents: %d units, %d spans removed as furniture, %d warnings",
+        len(documents),
+        len(segments),
+        len(removals),
+        len(warnings),
+    )
     if write:
         _write(result, Path(config.processed_dir))
     return result

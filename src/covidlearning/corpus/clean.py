@@ -121,6 +121,7 @@ class CleanResult:
 
 # --------------------------------------------------------------------------- lexicon
 def _rx(*alternatives: str) -> re.Pattern[str]:
+    """One case-insensitive pattern that matches a whole line equal to any alternative."""
     return re.compile(r"^(?:" + "|".join(alternatives) + r")$", re.IGNORECASE)
 
 
@@ -349,6 +350,8 @@ def _strip_markup(text: str) -> str:
 # --------------------------------------------------------------------------- lines
 @dataclass
 class _Line:
+    """One line of the document: its content offsets, text, indentation, and if blank."""
+
     start: int  # content start (after leading whitespace)
     end: int  # content end (before trailing whitespace)
     text: str
@@ -357,6 +360,7 @@ class _Line:
 
 
 def _split_lines(text: str) -> list[_Line]:
+    """The document's lines, each stripped, with the offsets of its content."""
     out: list[_Line] = []
     pos = 0
     for raw in text.split("\n"):
@@ -369,6 +373,7 @@ def _split_lines(text: str) -> list[_Line]:
 
 
 def _is_url_line(text: str) -> bool:
+    """A line made only of URLs, e-mail addresses or handles (e.g. a PDF link annotation)."""
     tokens = text.split()
     return bool(tokens) and all(_URL_TOKEN.match(t.strip("()[]<>,;")) for t in tokens)
 
@@ -393,6 +398,7 @@ def _is_breadcrumb(text: str) -> bool:
 
 
 def _lexicon_reason(text: str) -> str | None:
+    """The furniture reason of a line matching the lexicon (or a breadcrumb), else None."""
     t = _strip_markup(text).strip(_STRIP)
     if not t or len(t) > _LEXICON_MAX_CHARS:
         return None
@@ -405,6 +411,7 @@ def _lexicon_reason(text: str) -> str | None:
 
 
 def _tail_reason(text: str) -> str | None:
+    """The reason of a short line that opens a run of furniture to the end, else None."""
     t = _strip_markup(text).strip(_STRIP + ":.")
     if not t or len(t) > 60:
         return None
@@ -415,10 +422,12 @@ def _tail_reason(text: str) -> str | None:
 
 
 def _words(text: str) -> list[str]:
+    """The text's whitespace-separated words."""
     return text.split()
 
 
 def _ends_sentence(text: str) -> bool:
+    """Whether the text ends in ``.!?:;``, a closing quote or bracket, or an ellipsis."""
     return text.rstrip(_STRIP).endswith(_TERMINAL)
 
 
@@ -432,33 +441,94 @@ def _is_long_prose(text: str) -> bool:
     return len(re.findall(r"[.!?][\"”’)]?\s", t + " ")) >= (1 if len(t) >= 300 else 2)
 
 
-# --------------------------------------------------------------------------- main
-class _Builder:
+# --------------------------------------------------------------------------- the document
+class _Document:
+    """One document being cleaned: its text and lines, and the log of what was removed.
+
+    Every step reads the document through this and records each span it drops with
+    :meth:`remove` or :meth:`remove_block`, so the removal log is complete.
+
+    Attributes:
+        text: the document text; all offsets point into it.
+        lines: its lines, with content offsets.
+        removals: removed spans in the order they were found.
+        footnotes: numbers of the footnotes removed, whose markers are logged in kept text.
+    """
+
     def __init__(self, text: str) -> None:
+        """Split ``text`` into lines; nothing is removed yet."""
         self.text = text
         self.lines = _split_lines(text)
         self.removals: list[Removal] = []
         self.footnotes: set[str] = set()
 
     def remove(self, start: int, end: int, reason: str) -> None:
+        """Log ``text[start:end]`` as removed for ``reason`` (an empty span is not logged)."""
         if end > start:
             self.removals.append(Removal(start, end, self.text[start:end], reason))
 
     def remove_block(self, block: Block, reason: str) -> None:
+        """Log a whole block as removed, from its bullet or number marker if it has one."""
         start = block.start
         if block.marker_text:
-            start = min(start, self._marker_start(block))
+            start = min(start, self.marker_start(block))
         self.remove(start, block.end, reason)
 
-    def _marker_start(self, block: Block) -> int:
+    def remove_blocks(self, blocks: list[Block], drop: set[int], reason: str) -> list[Block]:
+        """Log the blocks at positions ``drop`` as removed; return the others, in order."""
+        kept = []
+        for k, b in enumerate(blocks):
+            if k in drop:
+                self.remove_block(b, reason)
+            else:
+                kept.append(b)
+        return kept
+
+    def marker_start(self, block: Block) -> int:
+        """Offset of the first non-space character of the block's first line (its marker)."""
         line_start = self.text.rfind("\n", 0, block.start) + 1
         seg = self.text[line_start : block.start]
         return line_start + len(seg) - len(seg.lstrip(_STRIP))
 
-    # -- step 1: lines -> blocks ------------------------------------------------------
+    def indent(self, block: Block) -> int:
+        """Whitespace before an unmarked block's first line (0 for a marked block)."""
+        line_start = self.text.rfind("\n", 0, block.start) + 1
+        seg = self.text[line_start : block.start]
+        return len(seg) - len(seg.lstrip(_STRIP)) if not block.marker else 0
+
+    def joined(self, block: Block) -> str:
+        """The block's lines joined with single spaces, outer whitespace stripped."""
+        return " ".join(self.text[s.start : s.end] for s in block.lines).strip(_STRIP)
+
+
+class _Step:
+    """A part of cleaning that works on one :class:`_Document` and logs to its removals."""
+
+    def __init__(self, doc: _Document) -> None:
+        """Work on ``doc`` (its text is also ``self.text``)."""
+        self.doc = doc
+        self.text = doc.text
+
+
+# --------------------------------------------------------------------------- step 1: lines
+class _BlockReader(_Step):
+    """Step 1: group the document's lines into blocks, leaving out line-level furniture.
+
+    Bare URLs, link-only lines, running headers and footers, page numbers and table
+    rules are logged and left out. Blocks of hard-wrapped lines are then split at
+    paragraph ends and lone headings (:meth:`split_wrapped`).
+    """
+
+    #: Line furniture that also ends the block it interrupts (a running header does not).
+    _BREAKS_BLOCK = frozenset({"bare URL", "link"})
+
+    def read(self) -> list[Block]:
+        """The document's blocks, hard-wrapped paragraphs split."""
+        return self.split_wrapped(self.blocks())
+
     def _running_lines(self) -> set[str]:
         """Short lines repeated on three or more pages: running headers and footers."""
-        counts = Counter(ln.text for ln in self.lines if not ln.blank)
+        counts = Counter(ln.text for ln in self.doc.lines if not ln.blank)
         paged = self.text.count("\f") >= 2
         return {
             t
@@ -475,7 +545,7 @@ class _Builder:
         """Indexes of lone page numbers: three or more numeric lines counting upwards."""
         rx = re.compile(r"^(?:page )?(\d{1,3})(?: of \d{1,3})?$|^(\d{1,3}) ?/ ?\d{1,3}$", re.I)
         found = []
-        for i, ln in enumerate(self.lines):
+        for i, ln in enumerate(self.doc.lines):
             m = rx.match(ln.text)
             if m:
                 found.append((i, int(m.group(1) or m.group(2))))
@@ -485,7 +555,26 @@ class _Builder:
         rising = sum(b > a for a, b in zip(values, values[1:], strict=False))
         return {i for i, _ in found} if rising >= 0.8 * (len(values) - 1) else set()
 
+    @staticmethod
+    def _line_furniture(
+        idx: int, text: str, running: set[str], page_numbers: set[int]
+    ) -> str | None:
+        """Why a line is left out before blocks are formed, or None to keep it."""
+        if _is_url_line(text):
+            return "bare URL"
+        if text in running or idx in page_numbers:
+            return "page number" if idx in page_numbers else "running header"
+        if _is_link_line(text):
+            return "link"
+        return None
+
     def blocks(self) -> list[Block]:
+        """Group non-blank lines into blocks by blank lines, markers and indentation.
+
+        Markdown headings, bullets, numbered items, block quotes and table rows open
+        blocks of their own; other lines continue the current paragraph unless a blank
+        line, or an indented line after a finished sentence, comes between.
+        """
         blocks: list[Block] = []
         cur: Block | None = None
         prev_text = ""  # text of the previous non-blank kept line
@@ -493,22 +582,16 @@ class _Builder:
         prev_indent = 0
         running = self._running_lines()
         page_numbers = self._page_number_lines()
-        for idx, ln in enumerate(self.lines):
+        for idx, ln in enumerate(self.doc.lines):
             if ln.blank:
                 cur, prev_blank = None, True
                 continue
             t = ln.text
-            if _is_url_line(t):
-                self.remove(ln.start, ln.end, "bare URL")
-                cur, prev_blank = None, True
-                continue
-            if t in running or idx in page_numbers:
-                reason = "page number" if idx in page_numbers else "running header"
-                self.remove(ln.start, ln.end, reason)
-                continue
-            if _is_link_line(t):
-                self.remove(ln.start, ln.end, "link")
-                cur, prev_blank = None, True
+            reason = self._line_furniture(idx, t, running, page_numbers)
+            if reason is not None:
+                self.doc.remove(ln.start, ln.end, reason)
+                if reason in self._BREAKS_BLOCK:
+                    cur, prev_blank = None, True
                 continue
             can_open = prev_blank or cur is None or _ends_sentence(prev_text) or cur.marker
             m_head = _MD_HEADING.match(t)
@@ -535,7 +618,7 @@ class _Builder:
                     cur = Block([span], "quote", "blockquote")
                     blocks.append(cur)
             elif _TABLE_RULE.match(t):
-                self.remove(ln.start, ln.end, "table rule")
+                self.doc.remove(ln.start, ln.end, "table rule")
                 continue
             elif "\t" in t.strip() or (t.startswith("|") and t.count("|") >= 2):
                 cur = Block([Span(ln.start, ln.end)], "paragraph", "table")
@@ -563,7 +646,7 @@ class _Builder:
         line, ends a paragraph; a short unpunctuated first line followed by a full
         line is a heading.
         """
-        lengths = sorted(ln.end - ln.start for ln in self.lines if not ln.blank)
+        lengths = sorted(ln.end - ln.start for ln in self.doc.lines if not ln.blank)
         doc_width = lengths[int(0.8 * (len(lengths) - 1))] if lengths else 0
         out: list[Block] = []
         for b in blocks:
@@ -589,21 +672,7 @@ class _Builder:
                     break
                 line = self.text[s.start : s.end]
                 nxt = self.text[b.lines[i + 1].start : b.lines[i + 1].end]
-                starts_new = nxt[:1].isupper() or nxt[:1] in _OPEN_QUOTES or nxt[:1].isdigit()
-                short = len(line) < 0.7 * width
-                para_end = short and _ends_sentence(line) and starts_new
-                words = line.split()
-                lone_heading = (
-                    short
-                    and not _ends_sentence(line)
-                    and not line.endswith((",", "-", "–", "—", "&"))
-                    and words[-1].lower() not in _JOINERS
-                    and len(words) <= 12
-                    and (line[:1].isupper() or line[:1].isdigit())
-                    and starts_new
-                )
-                footnote_next = _ends_sentence(line) and bool(re.match(r"\d{1,2}\s+[A-Z]", nxt))
-                if para_end or lone_heading or footnote_next:
+                if self._ends_element(line, nxt, width):
                     out.append(self._segment_of(b, cur, first))
                     cur, first = [], False
             if cur:
@@ -611,7 +680,32 @@ class _Builder:
         return out
 
     @staticmethod
+    def _ends_element(line: str, nxt: str, width: int) -> bool:
+        """Whether a wrapped ``line`` ends its paragraph or heading before ``nxt``.
+
+        It does when it ends a sentence well short of the ``width`` and ``nxt``
+        starts anew; when it is a short unpunctuated heading-like line before a new
+        start; or when a footnote (``12 Text``) follows a finished sentence.
+        """
+        starts_new = nxt[:1].isupper() or nxt[:1] in _OPEN_QUOTES or nxt[:1].isdigit()
+        short = len(line) < 0.7 * width
+        para_end = short and _ends_sentence(line) and starts_new
+        words = line.split()
+        lone_heading = (
+            short
+            and not _ends_sentence(line)
+            and not line.endswith((",", "-", "–", "—", "&"))
+            and words[-1].lower() not in _JOINERS
+            and len(words) <= 12
+            and (line[:1].isupper() or line[:1].isdigit())
+            and starts_new
+        )
+        footnote_next = _ends_sentence(line) and bool(re.match(r"\d{1,2}\s+[A-Z]", nxt))
+        return bool(para_end or lone_heading or footnote_next)
+
+    @staticmethod
     def _segment_of(b: Block, lines: list[Span], first: bool) -> Block:
+        """A piece of a split block: the first keeps the block's role and marker."""
         if first:
             return Block(lines, b.role, b.marker, b.marker_text, b.level)
         return Block(lines, "paragraph")
@@ -641,6 +735,16 @@ class _Builder:
                     return False
         return True
 
+
+# --------------------------------------------------------------------------- steps 2-5: furniture
+class _FurnitureFilter(_Step):
+    """Remove furniture blocks, each logged with its reason.
+
+    Menus, boilerplate blocks and lines (the lexicon), mastheads, footnotes, bylines,
+    tables of contents, quote attributions, lead-ins to removed links, and repeated
+    paragraphs and pull-quotes.
+    """
+
     def nav_lists(self, blocks: list[Block]) -> list[Block]:
         """Remove menus: lists of furniture, or short items outside the prose.
 
@@ -659,23 +763,18 @@ class _Builder:
             while j < len(blocks) and blocks[j].marker in ("bullet", "numbered"):
                 j += 1
             run = range(i, j)
-            texts = [_strip_markup(self.joined(blocks[k])) for k in run]
+            texts = [_strip_markup(self.doc.joined(blocks[k])) for k in run]
             menu = all(len(t.split()) <= 5 and not _ends_sentence(t) for t in texts)
             outside = j - 1 < first or i > last
             lexical = sum(bool(_lexicon_reason(t)) for t in texts) >= max(2, len(texts) / 2)
             if len(texts) >= 3 and ((menu and outside) or lexical):
                 drop.update(run)
             i = j
-        kept = []
-        for k, b in enumerate(blocks):
-            if k in drop:
-                self.remove_block(b, "navigation")
-            else:
-                kept.append(b)
-        return kept
+        return self.doc.remove_blocks(blocks, drop, "navigation")
 
     def _prose(self, b: Block) -> bool:
-        t = self.joined(b)
+        """A block of running prose: at least 100 characters with a full stop."""
+        t = self.doc.joined(b)
         return len(t) >= 100 and bool(re.search(r"[.!?][\"”’)]?(?:\s|$)", t))
 
     def contents_lists(self, blocks: list[Block]) -> list[Block]:
@@ -684,12 +783,12 @@ class _Builder:
         for i, b in enumerate(blocks):
             if b.role == "heading":
                 key = normalise_for_match(
-                    re.sub(r"^\d+[.)]?\s*", "", _strip_markup(self.joined(b)))
+                    re.sub(r"^\d+[.)]?\s*", "", _strip_markup(self.doc.joined(b)))
                 )
                 heads[key] = i  # the last occurrence: the heading in the body
         hits = []
         for i, b in enumerate(blocks):
-            raw = _strip_markup(self.joined(b))
+            raw = _strip_markup(self.doc.joined(b))
             paged = re.search(r"(?:\s*\.{3,}\s*|\s+)\d{1,3}$", raw)
             if (b.role in ("bullet", "paragraph") or paged) and len(raw.split()) <= 14:
                 t = re.sub(r"(?:\s*\.{3,}\s*|\s+)\d{1,3}$", "", raw)
@@ -698,49 +797,48 @@ class _Builder:
                     hits.append(i)
         if len(hits) < 3:
             return blocks
-        drop = set(hits)
-        kept = []
-        for i, b in enumerate(blocks):
-            if i in drop:
-                self.remove_block(b, "table of contents")
-            else:
-                kept.append(b)
-        return kept
+        return self.doc.remove_blocks(blocks, set(hits), "table of contents")
 
-    # -- step 2: furniture --------------------------------------------------------------
-    def furniture(self, blocks: list[Block]) -> list[Block]:
+    def furniture_blocks(self, blocks: list[Block]) -> list[Block]:
+        """Remove boilerplate blocks and lines, mastheads, footnotes and handle bylines.
+
+        A block (or each of its lines) matching the lexicon goes with the lexicon's
+        reason; a block of several lines loses its furniture lines; a stack of very short
+        lines before the first prose is a logo; a short block opening with a number that
+        the text cites (``...care.12``) is a footnote, and its number is remembered.
+        """
         text = self.text
         kept: list[Block] = []
         first_prose = next(
-            (i for i, b in enumerate(blocks) if len(self.joined(b)) >= 100), len(blocks)
+            (i for i, b in enumerate(blocks) if len(self.doc.joined(b)) >= 100), len(blocks)
         )
         footnote_refs = set(
             re.findall(r"(?:[a-z)]|[a-z][.,”\"’])(\d{1,2})(?=[\s,.;:]|$)", text, re.M)
         )
         for i, b in enumerate(blocks):
-            joined = self.joined(b)
+            joined = self.doc.joined(b)
             if b.marker == "numbered" and b.marker_text:
                 joined_full = f"{b.marker_text} {joined}"
             else:
                 joined_full = joined
             reason = _lexicon_reason(joined) or _lexicon_reason(joined_full)
             if reason:
-                self.remove_block(b, reason)
+                self.doc.remove_block(b, reason)
                 continue
             line_reasons = [_lexicon_reason(text[s.start : s.end]) for s in b.lines]
             if len(b.lines) > 1 and all(line_reasons):
                 for s, r in zip(b.lines, line_reasons, strict=True):
                     assert r is not None
-                    self.remove(s.start, s.end, r)
+                    self.doc.remove(s.start, s.end, r)
                 continue
             if len(b.lines) > 1:
                 keep = self._drop_furniture_lines(b)
                 if not keep:
                     continue
                 b.lines = keep
-                joined = self.joined(b)
+                joined = self.doc.joined(b)
             if i < first_prose and self._is_masthead(b):
-                self.remove_block(b, "logo")
+                self.doc.remove_block(b, "logo")
                 continue
             m = _FOOTNOTE.match(joined)
             if (
@@ -750,17 +848,14 @@ class _Builder:
                 and len(joined) < 200
                 and m.group(1) in footnote_refs
             ):
-                self.remove_block(b, "footnote")
-                self.footnotes.add(m.group(1))
+                self.doc.remove_block(b, "footnote")
+                self.doc.footnotes.add(m.group(1))
                 continue
             if self._is_byline(joined):
-                self.remove_block(b, "byline")
+                self.doc.remove_block(b, "byline")
                 continue
             kept.append(b)
         return kept
-
-    def joined(self, b: Block) -> str:
-        return " ".join(self.text[s.start : s.end] for s in b.lines).strip(_STRIP)
 
     def _drop_furniture_lines(self, b: Block) -> list[Span]:
         """Remove furniture lines (alone or as a pair) from a block of short lines."""
@@ -772,19 +867,20 @@ class _Builder:
                 pair = self.text[s.start : lines[i + 1].end].replace("\n", " ")
                 reason = _lexicon_reason(pair)
                 if reason:
-                    self.remove(s.start, lines[i + 1].end, reason)
+                    self.doc.remove(s.start, lines[i + 1].end, reason)
                     i += 2
                     continue
             line = self.text[s.start : s.end]
             reason = _lexicon_reason(line) if len(line.split()) <= 12 else None
             if reason:
-                self.remove(s.start, s.end, reason)
+                self.doc.remove(s.start, s.end, reason)
             else:
                 keep.append(s)
             i += 1
         return keep
 
     def _is_masthead(self, b: Block) -> bool:
+        """Two or more unmarked lines of at most three words, none a sentence (a logo)."""
         if len(b.lines) < 2 or b.marker:
             return False
         for s in b.lines:
@@ -795,12 +891,86 @@ class _Builder:
 
     @staticmethod
     def _is_byline(joined: str) -> bool:
+        """A short unquoted block with a social handle (``@name``) and at most one sentence."""
         t = _strip_markup(joined)
         if not _HANDLE.search(t) or len(t) > 220 or t[:1] in _OPEN_QUOTES:
             return False
         return len(re.findall(r"[.!?](?:\s|$)", t)) <= 1
 
-    # -- step 3: runs of furniture -------------------------------------------------------
+    def credits(self, blocks: list[Block]) -> list[Block]:
+        """Remove quote attributions and name-and-affiliation bylines (logged).
+
+        An attribution is a short unpunctuated line with a comma or a leading dash
+        straight after a quote ("Senior Leadership, Acute Trust"); a byline starts
+        with an honorific ("Prof Jane Doe, John Roe,") and may run on over the next
+        short affiliation lines.
+        """
+        kept: list[Block] = []
+        prev_role, in_byline = "", False
+        for b in blocks:
+            t = _strip_markup(self.doc.joined(b))
+            quoted = t.rstrip(_STRIP).endswith(tuple(_CLOSE_QUOTES))
+            words = t.split()
+            short = 0 < len(words) <= 10 and not _ends_sentence(t.rstrip(","))
+            if b.role == "paragraph" and not b.marker and short:
+                if _HONORIFIC.match(t) or (in_byline and ("," in t or t.istitle())):
+                    self.doc.remove_block(b, "byline")
+                    in_byline, prev_role = True, "byline"
+                    continue
+                if prev_role == "quote" and ("," in t or t[:1] in "-–—"):
+                    self.doc.remove_block(b, "attribution")
+                    prev_role = "attribution"
+                    continue
+            in_byline = False
+            prev_role = "quote" if quoted else b.role
+            kept.append(b)
+        return kept
+
+    def leadins_to_links(self, blocks: list[Block]) -> list[Block]:
+        """Remove a short lead-in ("The report is here:") whose link was removed."""
+        kept: list[Block] = []
+        starts = {r.start: r.reason for r in self.doc.removals}
+        for i, b in enumerate(blocks):
+            t = self.doc.joined(b)
+            if b.role == "paragraph" and t.endswith(":") and len(t.split()) <= 12:
+                nxt = blocks[i + 1].start if i + 1 < len(blocks) else len(self.text)
+                gap = self.text[b.end : nxt]
+                pos = b.end + len(gap) - len(gap.lstrip())
+                if starts.get(pos) in ("link", "bare URL"):
+                    self.doc.remove_block(b, "link")
+                    continue
+            kept.append(b)
+        return kept
+
+    def repeats(self, blocks: list[Block]) -> list[Block]:
+        """Remove repeated paragraphs and pull-quotes (text repeated inside a longer block).
+
+        Linear in the document size: each candidate is counted in one string holding
+        every non-heading block, so long documents stay fast.
+        """
+        norm = [normalise_for_match(_strip_markup(self.doc.joined(b))) for b in blocks]
+        body = [n for n, b in zip(norm, blocks, strict=True) if b.role != "heading"]
+        exact = Counter(body)
+        big = "\n".join(body)
+        seen: set[str] = set()
+        kept: list[Block] = []
+        for b, key in zip(blocks, norm, strict=True):
+            if len(key.split()) >= 6 and b.role in ("heading", "paragraph", "quote"):
+                if b.role != "heading" and key in seen:
+                    self.doc.remove_block(b, "repeated text")
+                    continue
+                own = exact[key] if b.role != "heading" else 0
+                if big.count(key) > own:  # also inside a longer block
+                    self.doc.remove_block(b, "repeated pull-quote")
+                    continue
+                seen.add(key)
+            kept.append(b)
+        return kept
+
+
+class _RunFilter(_Step):
+    """Remove runs of furniture: reader comments, and everything after a tail marker."""
+
     def reader_comments(self, blocks: list[Block]) -> list[Block]:
         """Remove reader comments above a comment form (logged as ``reader comment``).
 
@@ -811,7 +981,7 @@ class _Builder:
         forms = [
             i
             for i, b in enumerate(blocks)
-            if len(b.lines) <= 2 and _tail_reason(self.joined(b)) == "comment form"
+            if len(b.lines) <= 2 and _tail_reason(self.doc.joined(b)) == "comment form"
         ]
         if not forms:
             return blocks
@@ -821,7 +991,7 @@ class _Builder:
                 i
                 for i in range(f - 1, -1, -1)
                 if len(blocks[i].lines) <= 2
-                and _COMMENTS.match(_strip_markup(self.joined(blocks[i])).strip(_STRIP + ":"))
+                and _COMMENTS.match(_strip_markup(self.doc.joined(blocks[i])).strip(_STRIP + ":"))
             ),
             None,
         )
@@ -829,29 +999,30 @@ class _Builder:
             start = f
             while start > 0 and (
                 blocks[start - 1].marker in ("bullet", "numbered")
-                or self._indent(blocks[start - 1]) >= 2
+                or self.doc.indent(blocks[start - 1]) >= 2
             ):
                 start -= 1
         for b in blocks[start:f]:
-            self.remove_block(b, "reader comment")
+            self.doc.remove_block(b, "reader comment")
         return blocks[:start] + blocks[f:]
 
-    def _indent(self, b: Block) -> int:
-        line_start = self.text.rfind("\n", 0, b.start) + 1
-        seg = self.text[line_start : b.start]
-        return len(seg) - len(seg.lstrip(_STRIP)) if not b.marker else 0
+    def tail_runs(self, blocks: list[Block]) -> list[Block]:
+        """Remove each run from a tail marker or publisher back matter (logged).
 
-    def runs(self, blocks: list[Block]) -> list[Block]:
+        A run opened by a marker ("Related articles", "Leave a comment") lasts until a
+        long prose block; publisher back matter ("About the ...", in the last 40% of
+        the document) lasts to the end.
+        """
         n = len(self.text) or 1
         kept: list[Block] = []
         run: str | None = None
         for b in blocks:
-            joined = self.joined(b)
+            joined = self.doc.joined(b)
             if run is not None:
                 if run != "publisher boilerplate" and _is_long_prose(joined):
                     run = None
                 else:
-                    self.remove_block(b, run)
+                    self.doc.remove_block(b, run)
                     continue
             marker = _tail_reason(joined) if len(b.lines) <= 2 and b.marker != "bullet" else None
             if marker is None and b.start / n >= _BACK_MATTER_FROM and not b.marker:
@@ -860,24 +1031,36 @@ class _Builder:
                     marker = "publisher boilerplate"
             if marker is not None:
                 run = marker
-                self.remove_block(b, marker)
+                self.doc.remove_block(b, marker)
                 continue
             kept.append(b)
         return kept
 
-    # -- step 4: roles ---------------------------------------------------------------------
-    def roles(self, blocks: list[Block]) -> None:
-        counts = Counter(normalise_for_match(_strip_markup(self.joined(b))) for b in blocks)
+
+# --------------------------------------------------------------------------- step 4: roles
+class _RoleTagger(_Step):
+    """Tell headings, paragraphs, bullets and quotes apart (sets each block's ``role``)."""
+
+    def assign(self, blocks: list[Block]) -> None:
+        """Set every block's role (and heading level) from its marker, shape and neighbours.
+
+        A numbered line on its own that reads like a heading is a section heading. A
+        line ending in ``:`` is a repeated label (a level-3 heading) when it is short and
+        recurs, else a lead-in, after which short unmarked items are bullets. All-caps
+        lines are titles, other heading-like lines section headings, quoted blocks
+        quotes, and the rest paragraphs.
+        """
+        counts = Counter(normalise_for_match(_strip_markup(self.doc.joined(b))) for b in blocks)
         list_mode = False
         for i, b in enumerate(blocks):
-            t = _strip_markup(self.joined(b))
+            t = _strip_markup(self.doc.joined(b))
             if b.marker == "markdown":
                 list_mode = False
                 continue
             isolated = b.marker == "numbered" and not self._numbered_neighbour(blocks, i)
             if b.marker == "numbered" and isolated and self._heading_like(t, numbered=True):
                 b.role, b.level = "heading", 2
-                b.lines[0] = Span(self._marker_start(b), b.lines[0].end)
+                b.lines[0] = Span(self.doc.marker_start(b), b.lines[0].end)
                 list_mode = False
                 continue
             if b.marker in ("bullet", "numbered"):
@@ -910,57 +1093,12 @@ class _Builder:
             else:
                 b.role = "paragraph"
 
-    def credits(self, blocks: list[Block]) -> list[Block]:
-        """Remove quote attributions and name-and-affiliation bylines (logged).
-
-        An attribution is a short unpunctuated line with a comma or a leading dash
-        straight after a quote ("Senior Leadership, Acute Trust"); a byline starts
-        with an honorific ("Prof Jane Doe, John Roe,") and may run on over the next
-        short affiliation lines.
-        """
-        kept: list[Block] = []
-        prev_role, in_byline = "", False
-        for b in blocks:
-            t = _strip_markup(self.joined(b))
-            quoted = t.rstrip(_STRIP).endswith(tuple(_CLOSE_QUOTES))
-            words = t.split()
-            short = 0 < len(words) <= 10 and not _ends_sentence(t.rstrip(","))
-            if b.role == "paragraph" and not b.marker and short:
-                if _HONORIFIC.match(t) or (in_byline and ("," in t or t.istitle())):
-                    self.remove_block(b, "byline")
-                    in_byline, prev_role = True, "byline"
-                    continue
-                if prev_role == "quote" and ("," in t or t[:1] in "-–—"):
-                    self.remove_block(b, "attribution")
-                    prev_role = "attribution"
-                    continue
-            in_byline = False
-            prev_role = "quote" if quoted else b.role
-            kept.append(b)
-        return kept
-
-    def leadins_to_links(self, blocks: list[Block]) -> list[Block]:
-        """Remove a short lead-in ("The report is here:") whose link was removed."""
-        kept: list[Block] = []
-        starts = {r.start: r.reason for r in self.removals}
-        for i, b in enumerate(blocks):
-            t = self.joined(b)
-            if b.role == "paragraph" and t.endswith(":") and len(t.split()) <= 12:
-                nxt = blocks[i + 1].start if i + 1 < len(blocks) else len(self.text)
-                gap = self.text[b.end : nxt]
-                pos = b.end + len(gap) - len(gap.lstrip())
-                if starts.get(pos) in ("link", "bare URL"):
-                    self.remove_block(b, "link")
-                    continue
-            kept.append(b)
-        return kept
-
     def _numbered_neighbour(self, blocks: list[Block], i: int) -> bool:
         """True when a numbered block sits in a list (an adjacent numbered line, no gap)."""
         for j in (i - 1, i + 1):
             if 0 <= j < len(blocks) and blocks[j].marker == "numbered":
                 a, z = sorted((blocks[i], blocks[j]), key=lambda x: x.start)
-                gap = self.text[a.end : self._marker_start(z)]
+                gap = self.text[a.end : self.doc.marker_start(z)]
                 if gap.count("\n") <= 1:
                     return True
         return False
@@ -970,16 +1108,21 @@ class _Builder:
         if i + 1 >= len(blocks):
             return True
         nxt = blocks[i + 1]
-        t = _strip_markup(self.joined(nxt))
+        t = _strip_markup(self.doc.joined(nxt))
         return bool(nxt.marker) or self._list_item_like(t) or t.endswith(":")
 
     @staticmethod
     def _all_caps(t: str) -> bool:
+        """At least four letters, all upper case."""
         letters = [c for c in t if c.isalpha()]
         return len(letters) >= 4 and all(c.isupper() for c in letters)
 
     @staticmethod
     def _heading_like(t: str, numbered: bool = False) -> bool:
+        """Short, not opening in lower case or with a quote, no comma, no finished sentence.
+
+        A single question counts as a heading; a trailing ellipsis does not.
+        """
         words = t.split()
         if not words or len(words) > 14 or len(t) > 110:
             return False
@@ -993,10 +1136,16 @@ class _Builder:
 
     @staticmethod
     def _list_item_like(t: str) -> bool:
+        """Short enough for a list item (at most 14 words, 120 characters), not a quote."""
         return 0 < len(t.split()) <= 14 and len(t) <= 120 and t[:1] not in _OPEN_QUOTES
 
-    # -- step 5: page breaks, pull-quotes, repeats ------------------------------------------
+
+# --------------------------------------------------------------------------- step 5: repairs
+class _Repairs(_Step):
+    """Mend PDF artefacts: paragraphs broken by a page break, and broken characters."""
+
     def merge_breaks(self, blocks: list[Block]) -> list[Block]:
+        """Merge each block into the one before when it continues it (:meth:`_continues`)."""
         out: list[Block] = []
         for b in blocks:
             if out and self._continues(out[-1], b):
@@ -1006,59 +1155,39 @@ class _Builder:
         return out
 
     def _continues(self, prev: Block, nxt: Block) -> bool:
+        """Whether ``nxt`` carries on ``prev``'s unfinished sentence across a page break.
+
+        ``prev`` does not end a sentence, and ``nxt`` is an unmarked paragraph that
+        starts in lower case (or completes a hyphenated word).
+        """
         if prev.role not in ("paragraph", "bullet", "quote") or nxt.role != "paragraph":
             return False
         if nxt.marker or prev.marker == "table":
             return False
-        a = self.joined(prev)
-        z = self.joined(nxt)
+        a = self.doc.joined(prev)
+        z = self.doc.joined(nxt)
         if not a or not z or _ends_sentence(a):
             return False
         return z[0].islower() or (a.endswith("-") and z[0].isalpha())
-
-    def repeats(self, blocks: list[Block]) -> list[Block]:
-        """Remove repeated paragraphs and pull-quotes (text repeated inside a longer block).
-
-        Linear in the document size: each candidate is counted in one string holding
-        every non-heading block, so long documents stay fast.
-        """
-        norm = [normalise_for_match(_strip_markup(self.joined(b))) for b in blocks]
-        body = [n for n, b in zip(norm, blocks, strict=True) if b.role != "heading"]
-        exact = Counter(body)
-        big = "\n".join(body)
-        seen: set[str] = set()
-        kept: list[Block] = []
-        for b, key in zip(blocks, norm, strict=True):
-            if len(key.split()) >= 6 and b.role in ("heading", "paragraph", "quote"):
-                if b.role != "heading" and key in seen:
-                    self.remove_block(b, "repeated text")
-                    continue
-                own = exact[key] if b.role != "heading" else 0
-                if big.count(key) > own:  # also inside a longer block
-                    self.remove_block(b, "repeated pull-quote")
-                    continue
-                seen.add(key)
-            kept.append(b)
-        return kept
 
     def broken_chars(self, blocks: list[Block]) -> None:
         """Log replacement characters and markers of removed footnotes inside kept text."""
         marker = (
             re.compile(
                 r"(?:(?<=[a-z)])|(?<=[a-z][.,”\"’]))(?:"
-                + "|".join(sorted(self.footnotes, key=len, reverse=True))
+                + "|".join(sorted(self.doc.footnotes, key=len, reverse=True))
                 + r")(?=[\s,.;:]|$)"
             )
-            if self.footnotes
+            if self.doc.footnotes
             else None
         )
         for b in blocks:
             for s in b.lines:
                 line = self.text[s.start : s.end]
                 for m in re.finditer("\ufffd+", line):
-                    self.remove(s.start + m.start(), s.start + m.end(), "broken character")
+                    self.doc.remove(s.start + m.start(), s.start + m.end(), "broken character")
                 for m in marker.finditer(line) if marker else ():
-                    self.remove(s.start + m.start(), s.start + m.end(), "footnote marker")
+                    self.doc.remove(s.start + m.start(), s.start + m.end(), "footnote marker")
 
 
 def clean_document(text: str, *, reader_comments: bool = False) -> CleanResult:
@@ -1075,19 +1204,20 @@ def clean_document(text: str, *, reader_comments: bool = False) -> CleanResult:
         A :class:`CleanResult` with the kept blocks (headings, paragraphs, bullets,
         quotes) and every removed span with its reason.
     """
-    b = _Builder(text)
-    blocks = b.split_wrapped(b.blocks())
-    blocks = b.nav_lists(blocks)
+    doc = _Document(text)
+    furniture, runs, repairs = _FurnitureFilter(doc), _RunFilter(doc), _Repairs(doc)
+    blocks = _BlockReader(doc).read()
+    blocks = furniture.nav_lists(blocks)
     if not reader_comments:
-        blocks = b.reader_comments(blocks)
-    blocks = b.furniture(blocks)
-    blocks = b.runs(blocks)
-    b.roles(blocks)
-    blocks = b.contents_lists(blocks)
-    blocks = b.credits(blocks)
-    blocks = b.leadins_to_links(blocks)
-    blocks = b.merge_breaks(blocks)
-    blocks = b.repeats(blocks)
-    b.broken_chars(blocks)
-    removals = sorted(b.removals, key=lambda r: (r.start, r.end))
+        blocks = runs.reader_comments(blocks)
+    blocks = furniture.furniture_blocks(blocks)
+    blocks = runs.tail_runs(blocks)
+    _RoleTagger(doc).assign(blocks)
+    blocks = furniture.contents_lists(blocks)
+    blocks = furniture.credits(blocks)
+    blocks = furniture.leadins_to_links(blocks)
+    blocks = repairs.merge_breaks(blocks)
+    blocks = furniture.repeats(blocks)
+    repairs.broken_chars(blocks)
+    removals = sorted(doc.removals, key=lambda r: (r.start, r.end))
     return CleanResult(text=text, blocks=blocks, removals=removals)

@@ -236,8 +236,26 @@ def save_encoder(st: Any, path: str | Path) -> Path:
         "frozen_sha256": _frozen_digest(st),
     }
     path = Path(path)
-    atomic_write_bytes(path, save(tensors, metadata=meta))
+    atomic_write_bytes(path, canonical_safetensors(save(tensors, metadata=meta)))
     return path
+
+
+def canonical_safetensors(blob: bytes) -> bytes:
+    """The same safetensors file with its JSON header's keys sorted.
+
+    safetensors writes the header from a hash map, so two saves of the same tensors can
+    order it differently; sorting makes a saved model's bytes (and checksum) depend on its
+    contents only. Offsets are relative to the data section, so they do not change.
+    """
+    import json
+    import struct
+
+    (size,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    if len(text) > size:  # never: the same keys and values, compactly written
+        return blob
+    return blob[:8] + text.ljust(size, b" ") + blob[8 + size :]
 
 
 def load_encoder(path: str | Path, model: str = DEFAULT_MODEL) -> Any:

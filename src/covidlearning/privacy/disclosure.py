@@ -36,14 +36,20 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from covidlearning.config import DisclosureConfig
+
+#: The default rule (``disclosure.threshold`` and ``disclosure.secondary`` of the config).
+THRESHOLD: int = DisclosureConfig.model_fields["threshold"].default
+SECONDARY: bool = DisclosureConfig.model_fields["secondary"].default
+
 SUPPRESSED = "*"
 NOT_STATED = "(not stated)"
 
 
 def suppression_mask(
     counts: pd.DataFrame,
-    threshold: int = 10,
-    secondary: bool = True,
+    threshold: int = THRESHOLD,
+    secondary: bool = SECONDARY,
     bases: pd.Series | Sequence[int] | None = None,
     additive_rows: bool = True,
 ) -> pd.DataFrame:
@@ -56,8 +62,8 @@ def suppression_mask(
 
 def suppression_masks(
     counts: pd.DataFrame,
-    threshold: int = 10,
-    secondary: bool = True,
+    threshold: int = THRESHOLD,
+    secondary: bool = SECONDARY,
     bases: pd.Series | Sequence[int] | None = None,
     additive_rows: bool = True,
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -142,8 +148,8 @@ def _hide_next(line: np.ndarray, hidden: np.ndarray) -> bool:
 
 def suppress(
     table: pd.DataFrame,
-    threshold: int = 10,
-    secondary: bool = True,
+    threshold: int = THRESHOLD,
+    secondary: bool = SECONDARY,
     counts: pd.DataFrame | None = None,
     bases: pd.Series | Sequence[int] | None = None,
 ) -> pd.DataFrame:
@@ -180,7 +186,7 @@ def group_labels(values: pd.Series) -> pd.Series:
 
 
 def small_groups(
-    frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = 10
+    frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = THRESHOLD
 ) -> dict[str, list[str]]:
     """For each grouping column, the values held by fewer than ``threshold`` respondents."""
     out = {}
@@ -190,7 +196,9 @@ def small_groups(
     return out
 
 
-def quotable(frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = 10) -> pd.Series:
+def quotable(
+    frame: pd.DataFrame, group_columns: Iterable[str], threshold: int = THRESHOLD
+) -> pd.Series:
     """Boolean per row of ``frame``: True when no grouping puts the respondent in a small group.
 
     Group sizes count analysed rows only: when ``frame`` has a ``status`` column (from
@@ -211,7 +219,7 @@ def filter_quotes(
     quotes: pd.DataFrame,
     frame: pd.DataFrame,
     group_columns: Iterable[str],
-    threshold: int = 10,
+    threshold: int = THRESHOLD,
     id_column: str = "id",
 ) -> pd.DataFrame:
     """Drop quotes from respondents in any group below the threshold.
@@ -233,12 +241,12 @@ def filter_quotes(
     return quotes[keep].copy()
 
 
-def share_publishable(base: float, threshold: int = 10) -> bool:
+def share_publishable(base: float, threshold: int = THRESHOLD) -> bool:
     """True when a share, mean or split of ``base`` responses may be published."""
     return bool(base >= threshold)
 
 
-def rule_statement(threshold: int = 10, secondary: bool = True) -> str:
+def rule_statement(threshold: int = THRESHOLD, secondary: bool = SECONDARY) -> str:
     """The disclosure-control rule in plain English, for the report (one policy throughout)."""
     t = threshold
     text = (

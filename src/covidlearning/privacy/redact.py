@@ -295,6 +295,11 @@ class IdentifierLeak(RuntimeError):
 
 
 # --------------------------------------------------------------------------- recogniser
+def _matches(pattern: re.Pattern[str], text: str, kind: str, reason: str) -> list[Span]:
+    """A span for every match of ``pattern`` in ``text``."""
+    return [Span(m.start(), m.end(), kind, reason) for m in pattern.finditer(text)]
+
+
 class Redactor:
     """Find and replace personal identifiers; keep an audit log of every replacement.
 
@@ -362,9 +367,7 @@ class Redactor:
         return _resolve(spans)
 
     def _emails(self, text: str) -> list[Span]:
-        return [
-            Span(m.start(), m.end(), "email", "email address") for m in _EMAIL_RE.finditer(text)
-        ]
+        return _matches(_EMAIL_RE, text, "email", "email address")
 
     def _urls(self, text: str) -> list[Span]:
         out = []
@@ -411,9 +414,7 @@ class Redactor:
         return out
 
     def _postcodes(self, text: str) -> list[Span]:
-        return [
-            Span(m.start(), m.end(), "postcode", "UK postcode") for m in _POSTCODE_RE.finditer(text)
-        ]
+        return _matches(_POSTCODE_RE, text, "postcode", "UK postcode")
 
     def _wards(self, text: str) -> list[Span]:
         out = []
@@ -458,17 +459,12 @@ class Redactor:
             tokens = name.split()
             first = _strip_possessive(tokens[0].strip("."))
             weak = m.group("weak") is not None
-            if first.isupper() and len(first) > 1 and not re.fullmatch(_INITIALS, name.strip()):
-                # "DR SMITH": shouting capitals; only a listed name
-                cap = first.title()
-                if (
-                    weak
-                    or self._is_common(first)
-                    or not (cap in self._surnames or cap in self._given)
-                ):
-                    continue
-            elif first.islower():
-                # "dr patel": only after a strong title, and only a known name
+            shouting = (
+                first.isupper() and len(first) > 1 and not re.fullmatch(_INITIALS, name.strip())
+            )
+            if shouting or first.islower():
+                # "DR SMITH" (shouting capitals) or "dr patel": only after a strong title,
+                # and only a known name
                 cap = first.title()
                 if (
                     weak

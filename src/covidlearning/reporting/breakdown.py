@@ -23,14 +23,13 @@ import numpy as np
 import pandas as pd
 
 from covidlearning.privacy import disclosure
+from covidlearning.reporting import figures
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from covidlearning.privacy.redact import Redactor
 
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
-SUPPRESSED_COLOUR = "#DDDDDD"
 NO_DATE = "(no date)"
 OUTLIER_LABEL = "Not assigned to a theme"
 
@@ -67,7 +66,7 @@ class Breakdown:
     figure: Figure | None = None
     statement: str = ""
     notes: list[str] = field(default_factory=list)
-    threshold: int = 10
+    threshold: int = disclosure.THRESHOLD
     freq: str = ""
     bases: pd.Series | None = None
 
@@ -247,7 +246,7 @@ def load_model_view(model_dir: str | Path, assignments: pd.DataFrame, frame: pd.
     """
     assign = assignments_of(assignments)
     try:
-        from covidlearning.themes.discover import load_model
+        from covidlearning.themes.store import load_model
 
         model, _ = load_model(model_dir)
     except Exception as exc:  # noqa: BLE001 - keyword views are optional
@@ -267,8 +266,8 @@ def by_group(
     result: Any,
     frame: pd.DataFrame,
     column: str,
-    threshold: int = 10,
-    secondary: bool = True,
+    threshold: int = disclosure.THRESHOLD,
+    secondary: bool = disclosure.SECONDARY,
     keywords: bool = True,
     figure: bool = True,
 ) -> Breakdown:
@@ -382,8 +381,8 @@ def over_time(
     frame: pd.DataFrame,
     date_column: str,
     freq: str = "M",
-    threshold: int = 10,
-    secondary: bool = True,
+    threshold: int = disclosure.THRESHOLD,
+    secondary: bool = disclosure.SECONDARY,
     dayfirst: bool = True,
     keywords: bool = True,
     figure: bool = True,
@@ -517,33 +516,16 @@ def _freq_name(freq: str) -> str:
 
 
 # --------------------------------------------------------------------------- figures
-def _plt():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in {"agg", "module://matplotlib_inline.backend_inline"}:
-        matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    matplotlib.rcParams.update({"svg.hashsalt": "covidlearning", "font.family": "DejaVu Sans"})
-    return plt
-
-
-def _wrap(text: str, width: int = 28) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
-
-
 def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 25) -> Figure | None:
-    """Shares of each group's respondents per theme; hidden cells grey with ``*``.
+    """Shares of each group's respondents per theme; hidden cells blank with ``*``.
 
+    Drawn by :func:`covidlearning.reporting.figures.heatmap`, in the report's style.
     Every theme is drawn up to ``max_themes`` and every group up to ``max_groups``;
     beyond that the title says the figure shows the largest and the table has all.
     """
     counts = bd.counts
     if counts.empty or counts.shape[1] == 0:
         return None
-    plt = _plt()
     cut = []
     if len(counts) > max_groups:
         counts = counts.iloc[:max_groups]
@@ -553,51 +535,36 @@ def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 2
     if cut:
         title += f" ({' and '.join(cut)}; all are in the table)"
     cols = list(counts.columns[:max_themes])
-    bases = _respondents(bd, counts)
-    base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
-    share = counts[cols].div(bases, axis=0)
-    # a share over a hidden group size would reveal that size: the whole row is grey
+    share = counts[cols].div(_respondents(bd, counts), axis=0)
+    # a share over a hidden group size would reveal that size: the whole row is hidden
     hidden = (
         bd.mask.loc[counts.index, cols].to_numpy()
         | bd.base_mask.loc[counts.index].to_numpy()[:, None]
     )
-    data = np.ma.masked_array(share.to_numpy(dtype=float), mask=hidden)
-    labels = [
-        bd.table.loc[bd.table["topic"] == t, "theme"].iloc[0]
-        if (bd.table["topic"] == t).any()
-        else t
-        for t in cols
-    ]
-    h = max(3.0, 0.45 * len(counts) + 2.2)
-    w = max(6.0, 0.9 * len(cols) + 3.5)
-    fig, ax = plt.subplots(figsize=(w, h))
-    cmap = plt.get_cmap("cividis").with_extremes(bad=SUPPRESSED_COLOUR)
-    top = float(data.max()) if data.count() else 1.0
-    im = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=max(0.05, top))
-    for i in range(data.shape[0]):
-        for j in range(data.shape[1]):
-            if hidden[i, j]:
-                ax.text(j, i, "*", ha="center", va="center", fontsize=11, color="#333333")
-            else:
-                v = float(share.iloc[i, j])
-                colour = "white" if v < 0.6 * float(im.norm.vmax) else "black"
-                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=8, color=colour)
-    ax.set_xticks(range(len(cols)), [_wrap(x, 18) for x in labels], rotation=45, ha="right")
-    ylabels = [f"{_wrap(g, 30)} (n={base_col.get(g, '*')})" for g in counts.index]
-    ax.set_yticks(range(len(counts)), ylabels)
-    ax.set_title(title, loc="left", fontweight="bold")
-    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
-    cbar.set_label("share of the group's respondents")
-    cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    fig.text(
-        0.0,
-        -0.02,
-        "* hidden: based on too few respondents, or hidden so that it cannot be worked out.",
-        fontsize=8,
-        transform=fig.transFigure,
+    values = np.where(hidden, np.nan, share.to_numpy(dtype=float))
+    text = np.vectorize(_cell_text, otypes=[object])(values, hidden)
+    names = _theme_names(bd)
+    base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
+    rows = [f"{g} (n={base_col.get(g, '*')})" for g in counts.index]
+    columns = [names.get(int(t), str(t)) for t in cols]
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    return figures.heatmap(
+        pd.DataFrame(values, index=rows, columns=columns),
+        title,
+        cbar_label="Share of the group's respondents",
+        labels=pd.DataFrame(text, index=rows, columns=columns),
+        vmin=0.0,
+        vmax=max(0.05, top),
+        percent=True,
+        note="* hidden: based on too few respondents, or hidden so that it cannot be worked out.",
     )
-    fig.tight_layout()
-    return fig
+
+
+def _cell_text(share: float, hidden: bool) -> str:
+    """A heatmap cell's text: ``*`` when hidden, else the share as a percentage."""
+    if hidden:
+        return "*"
+    return "" if share != share else f"{share:.0%}"
 
 
 def _respondents(bd: Breakdown, counts: pd.DataFrame) -> pd.Series:
@@ -606,12 +573,21 @@ def _respondents(bd: Breakdown, counts: pd.DataFrame) -> pd.Series:
     return bases.astype(float).replace(0, np.nan)
 
 
+def _theme_names(bd: Breakdown) -> dict[int, str]:
+    """Each topic's theme name in the published table."""
+    names = bd.table.drop_duplicates("topic").set_index("topic")["theme"]
+    return {int(t): str(n) for t, n in names.items()}
+
+
 def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
-    """Share of each period's respondents per theme (largest themes), gaps where hidden."""
+    """Share of each period's respondents per theme (largest themes), gaps where hidden.
+
+    Drawn by :func:`covidlearning.reporting.figures.over_time`, in the report's style,
+    with what is hidden and why written under it.
+    """
     counts = bd.counts
     if counts.empty or counts.shape[1] == 0 or counts.shape[0] < 1:
         return None
-    plt = _plt()
     # the themes with the most periods that can be shown, then the largest
     visible = ((~bd.mask) & (counts > 0)).sum(axis=0)
     ranked = sorted(
@@ -621,37 +597,24 @@ def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
     themes = [t for t in ranked if visible[t] > 0][:max_themes] or ranked[:max_themes]
     if not themes:
         return None
-    bases = _respondents(bd, counts)
     shown = ~bd.mask[themes] & ~bd.base_mask.to_numpy()[:, None]
-    share = counts[themes].div(bases, axis=0).where(shown)
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    x = np.arange(len(counts))
-    markers = "osD^vP"
-    names = bd.table.drop_duplicates("topic").set_index("topic")["theme"]
-    for k, t in enumerate(themes):
-        ax.plot(
-            x,
-            share[t].to_numpy(dtype=float),
-            marker=markers[k % len(markers)],
-            color=OKABE_ITO[k % len(OKABE_ITO)],
-            label=_wrap(names.get(t, t), 40),
-            linewidth=2,
-            markersize=4,
-        )
-    step = max(1, len(x) // 12)
-    ax.set_xticks(x[::step], [str(p) for p in counts.index[::step]], rotation=45, ha="right")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_ylabel("share of responses in the period")
-    ax.set_ylim(bottom=0)
-    ax.set_title(title, loc="left", fontweight="bold")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    share = counts[themes].div(_respondents(bd, counts), axis=0).where(shown)
+    names = _theme_names(bd)
+    labels = [names.get(int(t), str(t)) for t in themes]
+    # one line per theme, even when two themes share a name
+    share.columns = [
+        n if labels.count(n) == 1 else f"{n} ({t})" for n, t in zip(labels, themes, strict=True)
+    ]
     note = " ".join(
         ["Gaps: figures hidden because they rest on too few responses.", *hidden_notes(bd)]
     )
-    fig.text(0.0, -0.02, _wrap(note, 140), fontsize=8, transform=fig.transFigure)
-    fig.tight_layout()
-    return fig
+    return figures.over_time(
+        share,
+        title,
+        ylabel="Share of responses in the period (%)",
+        max_lines=max_themes,
+        note=note,
+    )
 
 
 # --------------------------------------------------------------------------- accounting
@@ -778,10 +741,5 @@ def write(bd: Breakdown, tables_dir: str | Path, figures_dir: str | Path, name: 
     write_xlsx(tables_dir / f"{name}.xlsx", sheets)
     written.append(tables_dir / f"{name}.xlsx")
     if bd.figure is not None:
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        for ext in ("png", "svg"):
-            path = figures_dir / f"{name}.{ext}"
-            meta = {"Date": None} if ext == "svg" else {}
-            bd.figure.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)
-            written.append(path)
+        written += figures.save(bd.figure, figures_dir, name).values()
     return written

@@ -4,6 +4,11 @@ Colours come from the Okabe-Ito palette (Okabe & Ito, 2008), which stays distinc
 under the common colour-vision deficiencies; heatmaps use ``cividis``, a sequential
 map designed to read the same for everyone. Labels are wrapped, not shrunk.
 
+Every figure of the package, the breakdowns by group and over time included, is drawn
+here or with these helpers, so one place sets the style: :func:`pyplot` (fonts, sizes,
+spines, resolution), the colours below, :func:`wrap` for labels, :func:`footnote` for
+notes under a figure and :func:`save` for output.
+
 Output is deterministic: the SVG hash salt is fixed and the creation date is left
 out, so the same data give byte-identical files. Every function returns the
 ``Figure``; :func:`save` writes ``<name>.png`` and ``<name>.svg``.
@@ -14,12 +19,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from matplotlib.figure import Figure
 
 #: Okabe-Ito palette, in its usual order (black last).
@@ -40,12 +47,22 @@ STANCE_COLOURS = {
     "mixed": "#E69F00",
     "neutral": "#BBBBBB",
 }
+#: Line colours: Okabe-Ito without yellow, which is hard to see as a line on white.
+LINE_COLOURS: tuple[str, ...] = tuple(c for c in OKABE_ITO if c != "#F0E442")
 SEQUENTIAL = "cividis"
+#: Heatmap cells with no number to show (missing, or hidden by disclosure control).
+BLANK_COLOUR = "#f2f2f2"
+#: Notes and other secondary text.
+NOTE_COLOUR = "#555555"
 DPI = 150
 
 
-def _mpl():
-    """Import matplotlib with a non-interactive backend and deterministic settings."""
+def pyplot() -> ModuleType:
+    """``matplotlib.pyplot`` with a non-interactive backend and the package's figure style.
+
+    The one place the style is set (rcParams): fonts, title and label sizes, spines,
+    the Okabe-Ito colour cycle, resolution and deterministic SVG output.
+    """
     import matplotlib
 
     if matplotlib.get_backend().lower() not in {"agg", "module://matplotlib_inline.backend_inline"}:
@@ -77,13 +94,21 @@ def wrap(label: object, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(str(label), width=width)) or str(label)
 
 
+def footnote(fig: Figure, text: str, width: int = 140) -> None:
+    """Write ``text`` under the whole figure in small grey type, wrapped to ``width``."""
+    fig.text(
+        0.0, -0.02, wrap(text, width), fontsize=8, color=NOTE_COLOUR, va="top",
+        transform=fig.transFigure,
+    )  # fmt: skip
+
+
 def save(fig: Figure, out_dir: str | Path, name: str) -> dict[str, Path]:
     """Write ``fig`` as ``out_dir/name.png`` and ``out_dir/name.svg`` and close it.
 
     Returns:
         ``{"png": path, "svg": path}``.
     """
-    plt = _mpl()
+    plt = pyplot()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg"}
@@ -100,7 +125,7 @@ def theme_sizes(themes: pd.DataFrame, title: str = "How often each theme appears
         themes: ``label``, ``size``, ``share``, ``ci_low``, ``ci_high`` per theme.
         title: figure title.
     """
-    plt = _mpl()
+    plt = pyplot()
     t = themes.sort_values(["size", "label"], ascending=[True, False])
     n = len(t)
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.55 * n + 1.2)))
@@ -132,6 +157,8 @@ def heatmap(
     labels: pd.DataFrame | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
+    percent: bool = False,
+    note: str = "",
 ) -> Figure:
     """A labelled heatmap (``cividis``) with each cell's value written in it.
 
@@ -145,13 +172,15 @@ def heatmap(
         labels: optional text to write in each cell instead of ``fmt`` (e.g. ``*``).
         vmin: lower end of the colour scale.
         vmax: upper end of the colour scale.
+        percent: label the colour bar as percentages (values are shares in 0..1).
+        note: a footnote under the figure.
     """
-    plt = _mpl()
+    plt = pyplot()
     values = matrix.to_numpy(dtype=float)
     nr, nc = values.shape
     fig, ax = plt.subplots(figsize=(min(16, 2.6 + 1.05 * max(nc, 1)), max(2.5, 0.5 * nr + 1.8)))
     masked = np.ma.masked_invalid(values)
-    cmap = plt.get_cmap(SEQUENTIAL).with_extremes(bad="#f2f2f2")
+    cmap = plt.get_cmap(SEQUENTIAL).with_extremes(bad=BLANK_COLOUR)
     im = ax.imshow(masked, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     top = np.nanmax(values) if np.isfinite(values).any() else 1.0
     bottom = np.nanmin(values) if np.isfinite(values).any() else 0.0
@@ -181,8 +210,19 @@ def heatmap(
         spine.set_visible(False)
     cb = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
     cb.set_label(cbar_label)
+    if percent:
+        cb.ax.yaxis.set_major_formatter(_percent())
+    if note:
+        footnote(fig, note)
     fig.tight_layout()
     return fig
+
+
+def _percent() -> Any:
+    """A tick formatter for shares in 0..1: ``0.25`` reads ``25%``."""
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(xmax=1.0, decimals=0)
 
 
 def similarity_map(
@@ -196,7 +236,7 @@ def similarity_map(
             :func:`covidlearning.reporting.narrative.topic_map`).
         title: figure title.
     """
-    plt = _mpl()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 7))
     sizes = coords["size"].to_numpy(dtype=float)
     area = 300 + 2700 * (sizes / sizes.max() if len(sizes) and sizes.max() > 0 else sizes)
@@ -278,7 +318,7 @@ def stance_by_theme(
     """
     from covidlearning.coding.stance import STANCES
 
-    plt = _mpl()
+    plt = pyplot()
     t = table.sort_values(["keep_share", "label"], ascending=[True, False])
     n = len(t)
     fig, (ax, ax2) = plt.subplots(
@@ -313,7 +353,7 @@ def stance_by_theme(
 
 def units_per_document(counts: pd.Series, title: str = "Text units per document") -> Figure:
     """Horizontal bars of how many analysable units each document (or group) gave."""
-    plt = _mpl()
+    plt = pyplot()
     c = counts.sort_values(ascending=True)
     fig, ax = plt.subplots(figsize=(9, max(2.2, 0.5 * len(c) + 1.2)))
     y = np.arange(len(c))
@@ -332,6 +372,7 @@ def over_time(
     title: str = "Themes over time",
     ylabel: str = "Share of the month's responses (%)",
     max_lines: int = 7,
+    note: str = "",
 ) -> Figure:
     """Lines of each theme's share per period; suppressed (non-numeric) cells are gaps.
 
@@ -341,20 +382,26 @@ def over_time(
         title: figure title.
         ylabel: y-axis label.
         max_lines: plot at most this many themes (the largest on average).
+        note: a footnote under the figure.
     """
-    plt = _mpl()
+    plt = pyplot()
     num = table.apply(pd.to_numeric, errors="coerce") * 100
     keep = num.mean().sort_values(ascending=False).index[:max_lines]
     fig, ax = plt.subplots(figsize=(10, 5))
     markers = "osD^vP*X"
     for k, col in enumerate(keep):
         ax.plot(range(len(num)), num[col].to_numpy(), marker=markers[k % len(markers)],
-                color=OKABE_ITO[k % len(OKABE_ITO)], label=wrap(col, 30))  # fmt: skip
-    ax.set_xticks(range(len(num)), [str(x) for x in num.index], rotation=45, ha="right")
+                color=LINE_COLOURS[k % len(LINE_COLOURS)], label=wrap(col, 30))  # fmt: skip
+    step = max(1, len(num) // 12)  # at most about 12 period labels
+    ticks = range(0, len(num), step)
+    ax.set_xticks(ticks, [str(num.index[i]) for i in ticks], rotation=45, ha="right")
     ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
     ax.set_title(title, loc="left")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     ax.grid(axis="y", color="#eeeeee")
+    if note:
+        footnote(fig, note)
     fig.tight_layout()
     return fig
 
@@ -367,7 +414,7 @@ def bars(
     order: Sequence[str] | None = None,
 ) -> Figure:
     """Simple labelled horizontal bars."""
-    plt = _mpl()
+    plt = pyplot()
     v = values.reindex(order) if order is not None else values.sort_values()
     fig, ax = plt.subplots(figsize=(9, max(2.2, 0.5 * len(v) + 1.2)))
     y = np.arange(len(v))

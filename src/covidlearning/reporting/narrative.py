@@ -3,17 +3,21 @@
 Readers of ``report.html`` are NHS leaders who never see code, so every section
 says what a number means in plain English. Notebooks call these functions and
 :class:`Report`'s methods; nothing here fits a model (the report never refits).
+Methods and Limitations are written by :mod:`covidlearning.reporting.methods`, and
+numbers are worded by :mod:`covidlearning.reporting.wording`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from covidlearning.reporting import artifacts as art
+from covidlearning.reporting.methods import MethodsFacts, methods_markdown, tuned_settings
+from covidlearning.reporting.wording import esc, pct, pct_of, plural
 
 if TYPE_CHECKING:
     from IPython.display import HTML, Markdown
@@ -32,38 +36,6 @@ def _html(text: str) -> HTML:
     from IPython.display import HTML
 
     return HTML(text)
-
-
-def esc(value: Any) -> str:
-    """HTML-escape any value (NaN and None become an empty string)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return html.escape(str(value))
-
-
-def pct(x: float, digits: int = 0) -> str:
-    """Format a share in 0..1 as a percentage."""
-    return f"{100 * float(x):.{digits}f}%"
-
-
-def pct_of(k: int, n: int) -> str:
-    """``k`` of ``n`` as a percentage that never rounds to 100% (or 0%) unless it is.
-
-    347 of 348 reads ``99.7%``, not ``100%``; 1 of 5,000 reads ``0.02%``, not ``0%``.
-    """
-    if n <= 0:
-        return "0%"
-    x = k / n
-    for digits in (0, 1, 2):
-        text = pct(x, digits)
-        if (k == n or float(text[:-1]) < 100) and (k == 0 or float(text[:-1]) > 0):
-            return text
-    return "over 99.99%" if k < n else "under 0.01%"
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """``1 theme``, ``2 themes``."""
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def table_html(
@@ -277,8 +249,7 @@ class Report:
             else pd.DataFrame()
         )
         self.run_summary = t("run_summary") if run.has_table("run_summary") else pd.DataFrame()
-        path = run.work_dir / "frameworks.json"
-        self.framework_results = json.loads(path.read_text("utf-8")) if path.is_file() else []
+        self.framework_results = art.FRAMEWORKS.read(run.work_dir)
         self._fig = 0
 
     # ---- helpers
@@ -347,10 +318,7 @@ class Report:
         """Key findings in a few bullets."""
         lines = ["## Key findings", ""]
         if self.theme_table.empty:
-            reason = ""
-            mpath = self.run.work_dir / "metrics.json"
-            if mpath.is_file():
-                reason = str(json.loads(mpath.read_text("utf-8")).get("no_themes_found") or "")
+            reason = art.DISCOVERY_METRICS.read(self.run.work_dir).no_themes_found or ""
             lines.append(
                 "**No themes found**" + (f": {reason}." if reason else ".") + " The material "
                 "holds too few texts, or texts too alike or too different, for a grouping that "
@@ -653,10 +621,7 @@ class Report:
             for p in self.run.tables_dir.glob("breakdown_*.csv")
             if not p.stem.endswith("_keywords")
         )
-        from covidlearning.reporting.artifacts import BREAKDOWN_NOTES
-
-        path = self.run.work_dir / BREAKDOWN_NOTES
-        notes = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+        notes = art.BREAKDOWN_NOTES.read(self.run.work_dir)
         freq = _freq_of(
             self.run.read_table("breakdown_over_time", dtype=str)
             if self.run.has_table("breakdown_over_time")
@@ -841,141 +806,27 @@ class Report:
 
     def methods(self) -> None:
         """Methods and limitations, written from the actual config and run manifest."""
-        c = self.cfg
-        d = c.discover
-        topics = (
-            "chosen automatically from the data"
-            if d.topics == "auto"
-            else f"merged down to {d.topics}"
-        )
-        source = (
-            f"The table `{Path(c.input.path).name}` (text column `{c.input.text_column}`)"  # type: ignore[union-attr]
-            if self.run.is_table
-            else f"The documents in `{c.corpus.raw_dir}`, "
-            + (
-                "split into sentences"
-                if c.corpus.sentences
-                else "split into paragraphs, bullets and quotes"
-            )
-            + f" (units shorter than {c.corpus.min_unit_chars} characters dropped)"
-        )
-        manifest = _discovery_json(self.run.work_dir, "manifest.json")
-        found_metrics = _discovery_json(self.run.work_dir, "metrics.json")
+        manifest = art.DISCOVERY_MANIFEST.read(self.run.work_dir)
+        found_metrics = art.DISCOVERY_METRICS.read(self.run.work_dir).as_dict()
         versions = ""
-        if manifest.get("versions") or manifest.get("package_versions"):
-            v = manifest.get("versions") or manifest.get("package_versions")
+        if manifest.package_versions:
+            v = manifest.package_versions
             versions = ", ".join(
                 f"{k} {v[k]}"
                 for k in ("sentence-transformers", "scikit-learn", "bertopic")
                 if k in v
             )
         chosen = manifest.get("chosen") or {}
-        tuned = ""
-        if isinstance(chosen, dict) and chosen:
-            names = {
-                "n": "units clustered",
-                "consensus_runs": "clustering runs",
-                "min_topic_size": "smallest theme",
-            }
-            tuned = "; ".join(f"{label} {chosen[k]}" for k, label in names.items() if k in chosen)
-            if isinstance(chosen.get("k_grid"), list) and chosen["k_grid"]:
-                grid = chosen["k_grid"]
-                tuned += f"; numbers of groups tried {grid[0]} to {grid[-1]}"
-        lines = [
-            "## Methods",
-            "",
-            f"1. **Data.** {source}.",
-            "2. **Meaning.** Each unit was turned into a sentence embedding with the "
-            f"`{d.embedding_model}` "
-            "model, run locally (nothing leaves the machine).",
-            "3. **Themes.** Units were grouped by *consensus clustering*: the embeddings (with "
-            "a smaller weight on each unit's distinctive words) were partitioned with soft "
-            "k-means many times, over several seeded starts and numbers of groups; units "
-            "that kept landing together form a theme. Every step is a smooth function of "
-            "the embeddings, so the same themes come out on any computer. Settings adapt to the "
-            f"number of units, and the number of themes was {topics}. BERTopic then describes "
-            "each theme: keywords from class-based TF-IDF refined for relevance and variety, "
-            "and a short label.",
-            _context_sentence(found_metrics, self.w("unit")),
-            _refine_sentence(found_metrics, self.w("unit")),
-            "4. **Units that fit no theme** were "
-            + (
-                "assigned to their nearest theme."
-                if d.outliers == "reassign"
-                else "kept apart as outliers."
-            ),
-            f"5. **Quotes.** Up to {self.quotes_per_theme} representative, mutually different "
-            "quotes per theme"
-            + (
-                f" (chosen only among {self.w('units')} from groups of at least "
-                f"{c.disclosure.threshold} respondents)"
-                if self.run.is_table and c.input is not None and c.input.group_columns
-                else ""
-            )
-            + "; a quote always belongs to its theme.",
-            _stability_sentence(found_metrics, d.stability_runs, d.seed),
-            "7. **Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
-            "sentiment (NLTK, lexicon from the vaderSentiment package)."
-            if c.stance
-            else "7. **Stance and sentiment** were not read (`stance: false` in the config).",
-        ]
-        if c.frameworks:
-            lines.append(
-                "8. **Frameworks.** Discovered themes were compared with "
-                + "; ".join(f"*{fw['name']}*" for fw in self.framework_results if fw.get("name"))
-                + " (codebooks "
-                + ", ".join(f"`{Path(p).name}`" for p in c.frameworks)
-                + "): each framework theme's name, definition and examples were embedded "
-                "with the same model and compared with each theme's texts."
-            )
-        if self.run.is_table:
-            lines.append(
-                f"9. **Disclosure control.** Theme sizes over all responses are exact; no "
-                f"figure rests on fewer than {c.disclosure.threshold} respondents: in the "
-                "breakdowns by group and period small counts and small groups are hidden (`*`)"
-                + (", with secondary suppression" if c.disclosure.secondary else "")
-                + ", the stance of a smaller theme is hidden, and no quote comes "
-                "from a group below that size."
-            )
-        if c.redaction.enabled:
-            lines.append(
-                "10. **Redaction.** Every quote and text in this report passed an offline "
-                "redactor (names, NHS numbers, phone numbers, e-mails, postcodes, web addresses, "
-                "ward and bed numbers), and a final check scanned every published file."
-            )
-        if tuned:
-            lines.append(f"\nSettings chosen for this number of units: {tuned}.")
-        if versions:
-            lines.append(
-                f"\nSoftware: {versions} (embeddings, k-means consensus clustering and "
-                "BERTopic's theme descriptions); full versions and input checksums are in "
-                "`manifest.json`."
-            )
-        lines += [
-            "",
-            "## Limitations",
-            "",
-            "- Themes are found by a statistical model from word use and meaning. They are a "
-            "starting point for human reading, not a replacement for it: labels are generated "
-            "from keywords and may need rewording.",
-            "- Each unit belongs to one theme, although people often make several points at once.",
-            "- Shares describe this material only. Confidence intervals assume units are "
-            "independent; "
-            "units from the same document or person are not, so the true uncertainty is larger.",
-            "- Stance and sentiment come from word lists. They miss irony and context, and NHS "
-            "words such as *positive* (a test result) can mislead them.",
-        ]
-        if not self.run.is_table:
-            lines.append(
-                "- The documents are already summaries written by their authors, so the analysis "
-                "finds the themes of those summaries, not of the original conversations or surveys."
-            )
-        else:
-            lines.append(
-                "- Respondents chose to answer; their views may not represent all staff or "
-                "patients."
-            )
-        self._show(_md(self.w("\n".join(lines))))
+        facts = MethodsFacts(
+            config=self.cfg,
+            is_table=self.run.is_table,
+            quotes_per_theme=self.quotes_per_theme,
+            frameworks=[fw["name"] for fw in self.framework_results if fw.get("name")],
+            metrics=found_metrics,
+            tuned=tuned_settings(chosen),
+            versions=versions,
+        )
+        self._show(_md(self.w(methods_markdown(facts))))
 
 
 def _freq_of(over_time: Any) -> str:
@@ -1085,57 +936,6 @@ def _md_escape(text: str) -> str:
     return text
 
 
-def _stability_sentence(metrics: dict[str, Any], runs: int, seed: int) -> str:
-    """Methods: how stability was measured (re-runs differ when refinement ran)."""
-    if runs == 0:
-        return "6. **Stability** was not measured (`discover.stability_runs: 0`)."
-    if (metrics.get("refine") or {}).get("k"):
-        return (
-            f"6. **Stability.** The first grouping was re-run with {runs} further random "
-            "seeds; each re-run's number of themes was cut again by k-means in the tuned "
-            f"embeddings and compared with the main run (seed {seed}). The fine-tuning was "
-            "not repeated per seed, so this measures the clustering's stability, not the "
-            "tuning's."
-        )
-    return (
-        f"6. **Stability.** The model was refitted with {runs} further random seeds and "
-        f"compared with the main run (seed {seed})."
-    )
-
-
-def _refine_sentence(metrics: dict[str, Any], unit: str) -> str:
-    """Methods: the self-training refinement, when it ran (metrics.json ``refine``)."""
-    ref = metrics.get("refine") or {}
-    if not ref.get("k"):  # not run (or skipped: the reason is in metrics.json)
-        return ""
-    return (
-        f"   The embedding model was then fine-tuned to tell these {ref['k']} themes apart "
-        f"(one pass over {plural(int(ref['texts_tuned_on']), unit)}), every {unit} was "
-        f"embedded again, and k-means with the same number of themes grouped them anew "
-        f"(*self-training*); {float(ref['changed_share']):.0%} of {unit}s changed theme. "
-        "The themes reported are this second grouping."
-    )
-
-
-def _context_sentence(metrics: dict[str, Any], unit: str) -> str:
-    """Methods: how far the order of the units informed their themes (metrics.json)."""
-    ctx: dict[str, Any] = metrics.get("context") or {}
-    if ctx.get("used"):
-        return (
-            f"   Neighbouring {unit}s tended to share a theme (fitted stickiness "
-            f"{ctx['stickiness']:.2f}), as the parts of a document do, so each {unit}'s theme "
-            "also weighed its neighbours' (a sticky hidden Markov model over the order); "
-            f"{plural(int(ctx.get('moved', 0)), unit)} "
-            "moved theme this way"
-            + (" before the refinement." if ctx.get("superseded_by_refinement") else ".")
-        )
-    if ctx.get("reason") == "off":
-        return f"   The order of the {unit}s was not used (`discover.context: off`)."
-    if ctx.get("stickiness") is not None:  # fitted, and too low to use
-        return f"   The order of the {unit}s carried no theme, so it was not used."
-    return ""  # not checked (too few texts or themes, or a run from before this step)
-
-
 def _coding_context(ctx: dict[str, Any], unit: str) -> str:
     """Coding: one sentence on the row-order context, when it was used."""
     if not ctx.get("used"):
@@ -1146,54 +946,52 @@ def _coding_context(ctx: dict[str, Any], unit: str) -> str:
     )
 
 
-def _discovery_json(work_dir: Path, name: str) -> dict[str, Any]:
-    """The discovery's ``name`` (manifest.json, metrics.json); {} when missing or unreadable."""
-    for p in (work_dir / "discovery" / name, work_dir / name):
-        if p.is_file():
-            try:
-                return json.loads(p.read_text("utf-8"))
-            except json.JSONDecodeError:
-                return {}
-    return {}
-
-
 def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> None:
     """The report's section on coding against ``code.codebook`` (04-report; nothing if unset).
 
     ``quotes_per_theme`` 0 means ``discover.n_quotes`` from the config (as the rest of
     the report).
     """
-    import pandas as pd
-    from IPython.display import Markdown, display
+    from IPython.display import display
 
-    from covidlearning.reporting.artifacts import CODING_SUMMARY
-
-    path = run.work_dir / CODING_SUMMARY
-    s = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    s = art.CODING_SUMMARY.read(run.work_dir).as_dict()
     if not s or not run.has_table("coding_themes"):
         return
     unit, units = ("response", "responses") if run.is_table else ("text unit", "text units")
+    display(_md(_coding_intro(s, unit, units)), *_coding_counts(run, s, unit))
+    for name in s.get("breakdowns", []):
+        if run.has_table(name):
+            display(*_coding_breakdown(run, s, name))
+    examples = _coding_examples(run, quotes_per_theme or run.config.discover.n_quotes, quote_words)
+    if examples:
+        display(_md(examples))
+
+
+def _coding_intro(s: dict[str, Any], unit: str, units: str) -> str:
+    """Coding: how the units were coded and how many were placed in a theme."""
     how = (
         "each theme's name, definition, keywords and example quotes"
         if s["mode"] == "few-shot"
         else "each theme's name, definition and keywords"
     )
     assigned = s["assigned"]
-    display(
-        Markdown(
-            f"## Coded against {s['name']}\n\n"
-            f"Every {unit} was also coded against the framework *{s['name']}* "
-            f"(codebook `{s['codebook']}`, {plural(s['themes'], 'theme')}): its meaning "
-            f"(sentence embeddings, `{s['model']}`) and its words were compared with {how}. "
-            f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
-            f"*unassigned* when no theme is clearly more likely than the others (confidence "
-            f"below {s['threshold']:.2f}). {_coding_context(s.get('context') or {}, unit)}"
-            f"Of {plural(s['coded'], unit, units)} coded, "
-            f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
-            "Machine coding is a first pass: check a sample against your own coders before "
-            "relying on it."
-        )
+    return (
+        f"## Coded against {s['name']}\n\n"
+        f"Every {unit} was also coded against the framework *{s['name']}* "
+        f"(codebook `{s['codebook']}`, {plural(s['themes'], 'theme')}): its meaning "
+        f"(sentence embeddings, `{s['model']}`) and its words were compared with {how}. "
+        f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
+        f"*unassigned* when no theme is clearly more likely than the others (confidence "
+        f"below {s['threshold']:.2f}). {_coding_context(s.get('context') or {}, unit)}"
+        f"Of {plural(s['coded'], unit, units)} coded, "
+        f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
+        "Machine coding is a first pass: check a sample against your own coders before "
+        "relying on it."
     )
+
+
+def _coding_counts(run: Run, s: dict[str, Any], unit: str) -> tuple[HTML, Markdown]:
+    """Coding: the table of units per theme, and what its counts mean."""
     t = run.read_table("coding_themes", dtype=str)
 
     def share(r: Any) -> str:
@@ -1202,46 +1000,48 @@ def show_coding(run: Run, quotes_per_theme: int = 0, quote_words: int = 80) -> N
         return f"{pct(float(r.share))} ({pct(float(r.ci_low))} to {pct(float(r.ci_high))})"
 
     cap = unit.capitalize() + "s"
-    display(
-        table_html(
-            pd.DataFrame(
-                {
-                    "Theme": t["theme"],
-                    cap: t["units"],
-                    "Share (95% CI)": [share(r) for r in t.itertuples()],
-                    "As main theme": t["main_theme"],
-                }
-            )
-        ),
-        Markdown(
-            f"*{cap}* counts each {unit} under every theme it was given, so shares can add up "
-            f"to more than 100%; *As main theme* counts its most likely theme only."
-            + (
-                " These counts cover every response and tie no one to a group, so they are "
-                "exact, small ones included; the tables by group and over time below show "
-                f"counts from fewer than {run.config.disclosure.threshold} respondents as \\*."
-                if run.is_table and s.get("breakdowns")
-                else ""
-            )
-        ),
+    table = pd.DataFrame(
+        {
+            "Theme": t["theme"],
+            cap: t["units"],
+            "Share (95% CI)": [share(r) for r in t.itertuples()],
+            "As main theme": t["main_theme"],
+        }
     )
-    for name in s.get("breakdowns", []):
-        if not run.has_table(name):
-            continue
-        what = name.removeprefix("coding_").replace("_", " ")
-        display(
-            Markdown(f"### {s['name']}: {'over time' if what == 'over time' else what}"),
-            table_html(wide_breakdown(run.read_table(name, dtype=str)), nowrap=True),
+    note = (
+        f"*{cap}* counts each {unit} under every theme it was given, so shares can add up "
+        f"to more than 100%; *As main theme* counts its most likely theme only."
+        + (
+            " These counts cover every response and tie no one to a group, so they are "
+            "exact, small ones included; the tables by group and over time below show "
+            f"counts from fewer than {run.config.disclosure.threshold} respondents as \\*."
+            if run.is_table and s.get("breakdowns")
+            else ""
         )
-        if s.get("notes", {}).get(name):
-            display(Markdown("*" + " ".join(s["notes"][name]) + "*"))
-    quotes_per_theme = quotes_per_theme or run.config.discover.n_quotes
+    )
+    return table_html(table), _md(note)
+
+
+def _coding_breakdown(run: Run, s: dict[str, Any], name: str) -> list[Any]:
+    """Coding: one breakdown by group or over time, with its notes."""
+    what = name.removeprefix("coding_").replace("_", " ")
+    shown: list[Any] = [
+        _md(f"### {s['name']}: {'over time' if what == 'over time' else what}"),
+        table_html(wide_breakdown(run.read_table(name, dtype=str)), nowrap=True),
+    ]
+    if s.get("notes", {}).get(name):
+        shown.append(_md("*" + " ".join(s["notes"][name]) + "*"))
+    return shown
+
+
+def _coding_examples(run: Run, quotes_per_theme: int, quote_words: int) -> str:
+    """Coding: up to ``quotes_per_theme`` example quotes per theme ("" when none)."""
     q = run.read_table("coding_quotes", dtype={"id": str, "theme_id": str})
     if q.empty or quotes_per_theme <= 0:
-        return
+        return ""
     blocks = []
     for theme, g in q.groupby("theme", sort=False):
         blocks.append(f"### {theme}: examples\n")
         for r in g.head(quotes_per_theme).itertuples():
             blocks.append(quote_block(r.quote, str(r.source), quote_words))
-    display(Markdown("\n".join(blocks)))
+    return "\n".join(blocks)

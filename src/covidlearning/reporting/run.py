@@ -41,6 +41,7 @@ from typing import Any
 from covidlearning._io import machine_info, package_versions, sha256_file, write_json
 from covidlearning.config import Config, load_config
 from covidlearning.errors import InputError
+from covidlearning.reporting import artifacts as art
 
 #: The notebooks of one report run, in order (file stems in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01-corpus", "02-discover", "03-code", "04-report")
@@ -287,45 +288,18 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def parameter_choices() -> dict[str, tuple[str, ...]]:
-    """Notebook parameters whose values are constrained: name -> allowed values.
-
-    ``time_period`` (03-code) takes the periods ``input.date_freq`` takes, or ``""``
-    for the config's own; the list comes from the config model, so both agree.
-    """
-    from typing import get_args
-
-    from covidlearning.config import InputConfig
-
-    freqs = get_args(InputConfig.model_fields["date_freq"].annotation)
-    return {"time_period": ("", *freqs)}
-
-
-#: Smallest value of each numeric notebook parameter.
-PARAMETER_MINIMUM: dict[str, int] = {"quotes_per_theme": 0, "max_keywords": 1, "quote_words": 0}
-
-
 def check_parameter(name: str, value: Any) -> Any:
-    """Check one (already typed) override against its allowed values; return it normalised.
+    """Check one (already typed) override with the config's model; return it normalised.
+
+    The report notebooks' parameters are fields of
+    :class:`covidlearning.config.ReportParameters`; others pass unchanged.
 
     Raises:
-        InputError: one line naming the allowed values.
+        InputError: one line naming the allowed values or the bound.
     """
-    choices = parameter_choices().get(name)
-    if choices is not None:
-        v = str(value).strip().upper()
-        if v not in choices:
-            shown = ", ".join(c for c in choices if c)
-            raise InputError(
-                f"parameter {name} must be one of {shown} (or empty for the config's "
-                f"input.date_freq), got {value!r}",
-                f"Pass e.g. -p {name}=Q",
-            )
-        return v
-    low = PARAMETER_MINIMUM.get(name)
-    if low is not None and isinstance(value, int) and value < low:
-        raise InputError(f"parameter {name} must be at least {low}, got {value}")
-    return value
+    from covidlearning.config import check_report_parameter
+
+    return check_report_parameter(name, value)
 
 
 def plan_parameters(
@@ -471,23 +445,30 @@ def execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from covidlearning.progress import STATUS_ENV, StatusWatcher
+
     start = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="cl-kernel-") as sockets:
             extra: dict[str, Any] = {}
             if (kernel_config := kernel_manager_config(sockets)) is not None:
                 extra["config"] = kernel_config
-            papermill.execute_notebook(
-                str(notebook),
-                str(output),
-                parameters=dict(parameters),
-                kernel_name=kernel or kernel_name(),
-                cwd=os.getcwd(),
-                progress_bar=progress,
-                request_save_on_cell_execute=True,
-                execution_timeout=timeout,
-                **extra,
-            )
+            # the kernel inherits the variable: its steps write progress to the file, which
+            # is drawn here at the terminal, not into the notebook's outputs
+            status = Path(sockets) / "progress.json"
+            os.environ[STATUS_ENV] = str(status)
+            with StatusWatcher(status, notebook.stem, enabled=progress):
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=dict(parameters),
+                    kernel_name=kernel or kernel_name(),
+                    cwd=os.getcwd(),
+                    progress_bar=False,
+                    request_save_on_cell_execute=True,
+                    execution_timeout=timeout,
+                    **extra,
+                )
     except Exception as exc:  # noqa: BLE001 - re-raised with context below
         keep_failed.mkdir(parents=True, exist_ok=True)
         saved = keep_failed / output.name
@@ -512,6 +493,8 @@ def execute(
             + f": {what.splitlines()[0] if what else 'error'}; partly executed notebook saved "
             f"to {saved}"
         ) from None
+    finally:
+        os.environ.pop(STATUS_ENV, None)
     return time.perf_counter() - start
 
 
@@ -672,19 +655,12 @@ def build_manifest(
     total_seconds: float,
 ) -> dict[str, Any]:
     """The run's provenance: parameters, input checksums, model, seed, versions, timings."""
-    discovery: dict[str, Any] = {}
-    for candidate in (work_dir / "discovery" / "manifest.json", work_dir / "manifest.json"):
-        if candidate.is_file():
-            discovery = json.loads(candidate.read_text(encoding="utf-8"))
-            break
+    discovery = art.DISCOVERY_MANIFEST.read(work_dir).as_dict()
     inputs = {}
     for p in input_files(config, config_path):
         if p.is_file():
             inputs[p.as_posix()] = sha256_file(p)
-    from covidlearning.reporting.artifacts import CODING_SUMMARY
-
-    coding_path = work_dir / CODING_SUMMARY
-    coding = json.loads(coding_path.read_text("utf-8")) if coding_path.is_file() else {}
+    coding = art.CODING_SUMMARY.read(work_dir).as_dict()
     nb_dir = notebooks_dir()
     versions = package_versions()
     versions.update(package_versions(("vaderSentiment", "matplotlib", "nbconvert", "jupytext")))
@@ -775,7 +751,7 @@ def run_report(
         }
         plan = plan_parameters(notebooks, overrides, runner)
         work.mkdir(parents=True, exist_ok=True)
-        (work / "redaction_originals.json").unlink(missing_ok=True)
+        art.REDACTION_LOG.path(work).unlink(missing_ok=True)
         if keep_failed.exists():
             shutil.rmtree(keep_failed)
         for stem, path in notebooks.items():
@@ -792,9 +768,9 @@ def run_report(
             shown = {k: v for k, v in plan[stem].items() if k not in RUNNER_PARAMETERS}
             runs.append(NotebookRun(stem, seconds, shown))
         say("report: writing report.html")
-        to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / "report.html", config.title)
-        tables_workbook(tmp / "tables")
-        for book in (tmp / "tables").glob("*.xlsx"):
+        to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / art.REPORT_HTML, config.title)
+        tables_workbook(tmp / art.TABLES_DIR)
+        for book in (tmp / art.TABLES_DIR).glob("*.xlsx"):
             stable_xlsx(book)
         manifest = build_manifest(
             config,
@@ -805,9 +781,9 @@ def run_report(
             overrides,
             time.perf_counter() - started,
         )
-        write_json(tmp / "manifest.json", manifest)
+        write_json(tmp / art.REPORT_MANIFEST, manifest)
         guard(config, tmp, work)
-    say(f"report: wrote {out}/report.html")
+    say(f"report: wrote {out / art.REPORT_HTML}")
     return out
 
 
@@ -824,10 +800,7 @@ def guard(config: Config, folder: Path, work_dir: Path) -> None:
         return
     from covidlearning.privacy.redact import check_dir
 
-    known: list[str] = []
-    originals = work_dir / "redaction_originals.json"
-    if originals.is_file():
-        known = json.loads(originals.read_text(encoding="utf-8"))
+    known = art.REDACTION_LOG.read(work_dir)
     check_dir(folder, known=known, allow=config.redaction.allow, config=config.redaction)
 
 
@@ -845,8 +818,8 @@ class Run:
         self.config_path = config_path
         self.out_dir = out_dir
         self.work_dir = work_dir
-        self.tables_dir = out_dir / "tables"
-        self.figures_dir = out_dir / "figures"
+        self.tables_dir = out_dir / art.TABLES_DIR
+        self.figures_dir = out_dir / art.FIGURES_DIR
         for d in (self.out_dir, self.tables_dir, self.figures_dir, self.work_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._redactor: Any = None
@@ -890,10 +863,8 @@ class Run:
         if self._redactor is None or not self._redactor.log:
             return
         self._redactor.write_log(f"{self.config.name}-{notebook}", self.config.redaction.log_dir)
-        path = self.work_dir / "redaction_originals.json"
-        known = set(json.loads(path.read_text("utf-8"))) if path.is_file() else set()
-        known |= set(self._redactor.originals())
-        write_json(path, sorted(known))
+        known = set(art.REDACTION_LOG.read(self.work_dir)) | set(self._redactor.originals())
+        art.REDACTION_LOG.write(self.work_dir, sorted(known))
 
     # ---- output
     def write_table(self, frame: Any, name: str, float_format: str = "%.6g") -> Path:

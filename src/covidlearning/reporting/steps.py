@@ -27,7 +27,7 @@ give byte-identical files.
 
 from __future__ import annotations
 
-import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from covidlearning._io import write_json
-from covidlearning.reporting.artifacts import BREAKDOWN_NOTES, CODING_SUMMARY, UNITS
+from covidlearning.reporting import artifacts as art
 
 if TYPE_CHECKING:
     from covidlearning.reporting.run import Run
+
+logger = logging.getLogger(__name__)
 
 #: Columns of a unit that describe where it comes from (documents).
 DOC_COLUMNS = ("doc_id", "title", "publisher", "date", "doc_type", "source_file")
@@ -126,7 +127,15 @@ def prepare_units(run: Run) -> UnitsSummary:
         # name can never become a theme keyword or label (the final guard would stop the run).
         pairs = zip(units["id"], units["text"], strict=True)
         units["text"] = [run.redact(t, f"response {i}") for i, t in pairs]
-    units.to_parquet(run.work_dir / UNITS, index=False)
+    units.to_parquet(art.UNITS.path(run.work_dir), index=False)
+    excluded = units.loc[units["status"] != "ok", "status"].value_counts().to_dict()
+    logger.info(
+        "%d of %d %s analysed; excluded: %s",
+        int((units["status"] == "ok").sum()),
+        len(units),
+        "rows" if run.is_table else "units",
+        ", ".join(f"{n} {why}" for why, n in sorted(excluded.items())) or "none",
+    )
     documents = run.redact_columns(documents, [c for c in ("title", "publisher") if c in documents])
     run.write_table(documents, "corpus_documents")
     run.write_table(cleaning, "corpus_cleaning")
@@ -176,7 +185,7 @@ def _cleaning_table(removals: Any) -> pd.DataFrame:
 
 def load_units(run: Run) -> pd.DataFrame:
     """Read the units 01-corpus saved (ids as strings)."""
-    path = run.work_dir / UNITS
+    path = art.UNITS.path(run.work_dir)
     if not path.is_file():
         from covidlearning.errors import InputError
 
@@ -195,7 +204,7 @@ class Discovery:
 
     themes: pd.DataFrame
     assignments: pd.DataFrame
-    metrics: dict[str, Any]
+    metrics: art.DiscoveryMetrics
     no_themes: str | None = None
 
 
@@ -205,20 +214,15 @@ def run_discovery(run: Run, units: pd.DataFrame) -> Discovery:
 
     frame = units.copy()
     result = disc.discover(frame, run.config.discover)
-    model_dir = run.work_dir / "discovery"
-    result.save(model_dir)
+    result.save(art.DISCOVERY.path(run.work_dir))
     assignments = result.assignments.copy()
     assignments["id"] = assignments["id"].astype(str)
     topics = result.topics.copy()
-    metrics = dict(getattr(result, "metrics", {}) or {})
+    metrics = art.DiscoveryMetrics.model_validate(result.metrics)
     embeddings = getattr(result, "embeddings", None)
     doc_ids = getattr(result, "doc_ids", None)
     if embeddings is not None and doc_ids is not None:
-        emb = np.asarray(embeddings, dtype=np.float32)
-        np.save(run.work_dir / "embeddings.npy", emb, allow_pickle=False)
-        (run.work_dir / "embedding_ids.txt").write_text(
-            "\n".join(map(str, doc_ids)) + "\n", encoding="utf-8"
-        )
+        art.write_embeddings(run.work_dir, embeddings, [str(i) for i in doc_ids])
     return write_discovery_tables(run, units, assignments, topics, metrics)
 
 
@@ -235,7 +239,7 @@ def write_discovery_tables(
     units: pd.DataFrame,
     assignments: pd.DataFrame,
     topics: pd.DataFrame,
-    metrics: dict[str, Any],
+    metrics: art.DiscoveryMetrics,
 ) -> Discovery:
     """Write themes, assignments, quotes, theme x document, similarity and quality tables."""
     a = assignments.copy()
@@ -246,7 +250,6 @@ def write_discovery_tables(
         labels = {v: run.redact(v, "theme label") for v in a["label"].dropna().unique()}
         a["label"] = a["label"].map(lambda v: labels.get(v, v))
     topics = run.redact_columns(topics, [c for c in ("label", "keywords") if c in topics])
-    write_json(run.work_dir / "metrics.json", metrics)
     run.write_table(
         a[[c for c in ("id", "topic", "label", "probability", "status") if c in a]], "assignments"
     )
@@ -256,7 +259,7 @@ def write_discovery_tables(
     t["topic"] = t["topic"].map(_topic_key)
     no_themes = None
     if t.empty or n == 0:
-        no_themes = str(metrics.get("no_themes_found") or "no coherent themes")
+        no_themes = str(metrics.no_themes_found or "no coherent themes")
     themes = _themes_table(t, modelled, units)
     run.write_table(themes, "themes")
     run.write_table(_quotes_table(run, t, units, modelled), "quotes", float_format="%.6g")
@@ -385,14 +388,14 @@ def _eligible_quote_ids(
         ids = [x.strip() for x in str(r.get("quote_ids", "") or "").split(";") if x.strip()]
         if any(i not in allowed for i in ids):
             need.append(str(r["topic"]))
-    emb_path, ids_path = run.work_dir / "embeddings.npy", run.work_dir / "embedding_ids.txt"
-    if not need or not emb_path.is_file() or not ids_path.is_file():
+    saved = art.read_embeddings(run.work_dir) if need else None
+    if saved is None:
         return {}
     from covidlearning.themes.discover import select_quotes
 
-    emb = np.load(emb_path, allow_pickle=False).astype(np.float64)
+    emb_ids, emb = saved
+    emb = emb.astype(np.float64)
     emb /= np.clip(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12, None)
-    emb_ids = ids_path.read_text(encoding="utf-8").splitlines()
     if len(emb_ids) != len(emb):
         return {}
     topic_of = modelled.set_index("id")["topic"].astype(str)
@@ -460,12 +463,10 @@ def topic_centroids(
         The topics that have embedded units, and their centroids (rows in that order);
         ``([], None)`` when no embeddings were saved.
     """
-    emb_path = run.work_dir / "embeddings.npy"
-    ids_path = run.work_dir / "embedding_ids.txt"
-    if not emb_path.is_file() or not ids_path.is_file():
+    saved = art.read_embeddings(run.work_dir)
+    if saved is None:
         return [], None
-    emb = np.load(emb_path, allow_pickle=False)
-    ids = ids_path.read_text(encoding="utf-8").splitlines()
+    ids, emb = saved
     index = {k: i for i, k in enumerate(ids)}
     keys, cents = [], []
     for key in topics:
@@ -534,50 +535,36 @@ def classical_mds(dist: np.ndarray, dims: int = 2) -> np.ndarray:
     return np.round(out, 6)
 
 
-def _metric(metrics: dict[str, Any], *names: str) -> Any:
-    for name in names:
-        cur: Any = metrics
-        for part in name.split("."):
-            if isinstance(cur, dict) and part in cur:
-                cur = cur[part]
-            else:
-                cur = None
-                break
-        if cur is not None and not isinstance(cur, dict):
-            return cur
-    return None
-
-
-def quality_table(metrics: dict[str, Any], n_units: int, n_themes: int) -> pd.DataFrame:
+def quality_table(metrics: art.DiscoveryMetrics, n_units: int, n_themes: int) -> pd.DataFrame:
     """Quality and stability figures with what each means, in plain English."""
     rows = [
         ("themes", n_themes, "Number of themes found."),
         ("units analysed", n_units, "Text units (or responses) given to the model."),
         (
             "coherence (NPMI)",
-            _metric(metrics, "coherence_npmi.mean", "coherence_npmi", "coherence.npmi", "npmi"),
+            metrics.part("coherence_npmi", "mean"),
             "Do a theme's keywords occur together in the texts? -1 never, 0 by chance, "
             "+1 always; above about 0.1 is typical of readable themes.",
         ),
         (
             "diversity",
-            _metric(metrics, "topic_diversity", "diversity", "diversity.value"),
+            metrics.topic_diversity,
             "Share of keywords unique to one theme: 1 means themes do not repeat each other.",
         ),
         (
             "stability (ARI)",
-            _metric(metrics, "stability.mean_ari", "stability_ari", "stability.ari", "ari"),
+            metrics.part("stability", "mean_ari"),
             "How far re-running with other random seeds gives the same grouping: 1 identical, "
             "0 no better than chance.",
         ),
         (
             "outliers",
-            _metric(metrics, "outliers.count", "outliers", "n_outliers", "outlier_count"),
+            metrics.part("outliers", "count"),
             "Units that fitted no theme well before reassignment.",
         ),
         (
             "outlier share",
-            _metric(metrics, "outliers.share", "outlier_share", "outliers_share"),
+            metrics.part("outliers", "share"),
             "The same as a share of all units.",
         ),
     ]
@@ -594,9 +581,8 @@ def read_discovery(run: Run) -> Discovery:
     themes = run.read_table("themes", dtype={"topic": str, "label": str})
     assignments = run.read_table("assignments", dtype={"id": str, "topic": str})
     assignments["topic"] = assignments["topic"].fillna("").map(_topic_key)
-    metrics_path = run.work_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.is_file() else {}
-    no_themes = None if len(themes) else str(metrics.get("no_themes_found") or "no coherent themes")
+    metrics = art.DISCOVERY_METRICS.read(run.work_dir)
+    no_themes = None if len(themes) else str(metrics.no_themes_found or "no coherent themes")
     return Discovery(themes, assignments, metrics, no_themes)
 
 
@@ -616,7 +602,7 @@ def code_stance(run: Run, units: pd.DataFrame, found: Discovery) -> pd.DataFrame
     modelled = found.assignments[found.assignments["topic"] != ""]
     frame = units[units["id"].isin(set(modelled["id"]))]
     scored = sentiment.score_texts(frame, "text", "section" if "section" in frame else None)
-    write_csv(run.work_dir / "stance.csv", scored)
+    write_csv(art.STANCE_SCORES.path(run.work_dir), scored)
     run.write_table(
         scored["stance"].value_counts().reindex(sentiment.STANCES, fill_value=0)
         .rename_axis("stance").reset_index(name="units"),
@@ -655,7 +641,7 @@ def compare_frameworks(run: Run, units: pd.DataFrame, found: Discovery) -> list[
     results: list[dict[str, Any]] = []
     if run.config.frameworks and not found.themes.empty:
         results = _frameworks(run, units, found)
-    write_json(run.work_dir / "frameworks.json", results)
+    art.FRAMEWORKS.write(run.work_dir, results)
     return results
 
 
@@ -831,7 +817,7 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     modelled["topic"] = modelled["topic"].astype(int)
     summary = breakdown.run_summary(units, used_ids=modelled["id"])
     run.write_table(breakdown.summary_table(summary), "run_summary")
-    write_json(run.work_dir / "run_summary.json", summary)
+    art.RUN_SUMMARY.write(run.work_dir, summary)
     out = []
     notes: dict[str, list[str]] = {}
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
@@ -849,7 +835,7 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
         breakdown.write(bd, run.tables_dir, run.figures_dir, "breakdown_over_time")
         notes["breakdown_over_time"] = bd.notes
         out.append(bd)
-    write_json(run.work_dir / BREAKDOWN_NOTES, notes)
+    art.BREAKDOWN_NOTES.write(run.work_dir, notes)
     return out
 
 
@@ -897,7 +883,7 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     summary: dict[str, Any] = {}
     path = run.config.code.codebook
     if path is None:
-        write_json(run.work_dir / CODING_SUMMARY, summary)
+        art.CODING_SUMMARY.write(run.work_dir, summary)
         return summary
     cfg = run.config
     freq = check_parameter("time_period", freq) if freq else ""
@@ -990,7 +976,7 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
         "breakdowns": written,
         "notes": notes,
     }
-    write_json(run.work_dir / CODING_SUMMARY, summary)
+    art.CODING_SUMMARY.write(run.work_dir, summary)
     return summary
 
 

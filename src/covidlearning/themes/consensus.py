@@ -1,4 +1,12 @@
-"""Clustering steps that give the same partition when the vectors' last bits change.
+"""The cluster step: a partition of the texts that survives last-bit changes in the vectors.
+
+Owns the parameters chosen from the number of texts (:class:`Params`,
+:func:`choose_params`), the noise-stable soft k-means (:func:`seeded_init`,
+:func:`soft_kmeans`, :func:`stable_kmeans`), the consensus of many soft partitions cut by
+dendrogram lifetime (:func:`consensus_cluster`, :func:`choose_k_by_lifetime`), the first
+pass over a corpus (:func:`first_pass`: consensus on a sample, a neighbour vote for the
+rest) and the outlier rule (:func:`drop_small`). It imports numpy, pandas, scipy,
+scikit-learn and tqdm, and nothing of covidlearning.
 
 Two machines (other CPUs, BLAS kernels or thread counts) compute a text's embedding
 with differences of about 3e-7 per coordinate. A step that *branches* on the vectors
@@ -21,14 +29,35 @@ every branch far from its boundary:
   steps instead flip boundary texts, each flip moves a centre by 1/size and can cascade
   into another local optimum.
 - The co-association of many such soft partitions (the mean of ``P Pᵀ``) is therefore
-  a smooth function of the vectors too, and so are the dendrogram heights cut from it.
+  a smooth function of the vectors too, and so are the dendrogram heights cut from it
+  (:func:`consensus_cluster`).
 
-Public API: :func:`seeded_init`, :func:`soft_kmeans`, :func:`stable_kmeans`.
+Public API: :class:`Params`, :func:`choose_params`, :func:`seeded_init`,
+:func:`soft_kmeans`, :func:`stable_kmeans`, :class:`Clustering`,
+:func:`consensus_cluster`, :func:`choose_k_by_lifetime`, :func:`first_pass`,
+:func:`sample_indices`, :func:`knn_vote`, :func:`drop_small`.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
+import pandas as pd
+
+#: Consensus clustering runs on at most this many texts; the rest are placed by kNN.
+SAMPLE_CAP = 2000
+#: A cut coarser than sqrt(n) themes needs this many times the best preferred lifetime,
+#: and a lifetime of at least :data:`COARSE_MIN_LIFETIME` on the dendrogram's 0-1 height
+#: scale (clearly separated groups: a tenth of the scale between the merges that make the
+#: groups and the merge that joins them).
+#: By the ratio alone, the soft consensus cut Trust B's 3,198 comments into 14 themes
+#: (lifetime 0.011, 8.6 times the best preferred; AMI with the human subcategories 0.166
+#: against 0.188 with 32), while three separated blobs reach 0.30.
+COARSE_DOMINANCE = 2.0
+COARSE_MIN_LIFETIME = 0.1
 
 #: Temperature of the soft memberships, as a share of the mean squared distance of a
 #: text to its nearest two centres at the start. 0.05 kept every development set's
@@ -36,6 +65,51 @@ import numpy as np
 SOFT_TEMPERATURE = 0.05
 #: Soft k-means iterations (a fixed count: a convergence test would be a branch).
 SOFT_ITERATIONS = 30
+
+
+@dataclass(frozen=True)
+class Params:
+    """Modelling parameters chosen from the number of texts.
+
+    The sizes each range of n gets are tabled in :mod:`covidlearning.themes.discover`.
+    """
+
+    n: int
+    sample_size: int
+    consensus_runs: int
+    k_grid: tuple[int, ...]
+    k_max: int
+    k_lo: int
+    min_topic_size: int
+    lexical_dims: int
+    knn: int = 10
+
+
+def choose_params(n: int, consensus_runs: int | None = None) -> Params:
+    """Choose clustering parameters for ``n`` texts.
+
+    Args:
+        n: number of texts to model (at least
+            :data:`covidlearning.themes.texts.MIN_TEXTS_FOR_THEMES`).
+        consensus_runs: override the number of seeded starts in the consensus.
+    """
+    m = min(n, SAMPLE_CAP)
+    root = math.sqrt(m)
+    runs = consensus_runs or (10 if m <= 300 else 6 if m <= 1000 else 4)
+    lo = max(2, int(root / 2))
+    hi = max(lo + 1, min(m - 1, int(root * 1.5)))
+    grid = tuple(sorted({int(round(x)) for x in np.linspace(lo, hi, min(hi - lo + 1, 8))}))
+    k_max = int(max(2, min(m - 1, int(root * 2), 80)))
+    return Params(
+        n=n,
+        sample_size=m,
+        consensus_runs=runs,
+        k_grid=grid,
+        k_max=k_max,
+        k_lo=int(max(2, round(root))),
+        min_topic_size=int(max(2, math.ceil(n / 200))),
+        lexical_dims=int(max(2, min(100, m // 3))),
+    )
 
 
 def _rng(*seed: int) -> np.random.Generator:
@@ -149,3 +223,213 @@ def stable_kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 10) -> np.ndar
     _, first = np.unique(labels, return_index=True)
     order = {int(labels[i]): j for j, i in enumerate(sorted(first))}
     return np.array([order[int(v)] for v in labels], dtype=int)
+
+
+@dataclass
+class Clustering:
+    """Labels of the sampled texts from one consensus run.
+
+    Attributes:
+        labels: a cluster 0..k-1 per text.
+        membership: each text's mean co-association with the rest of its cluster.
+        k: the number of clusters cut.
+        silhouette: of that cut (-1 when it has one cluster, or one per text).
+        rule: how ``k`` was chosen, in words (for the run's log).
+    """
+
+    labels: np.ndarray
+    membership: np.ndarray
+    k: int
+    silhouette: float
+    rule: str = ""
+
+
+def consensus_cluster(
+    rep: np.ndarray,
+    params: Params,
+    seed: int,
+    n_topics: int | None = None,
+    progress: bool = False,
+) -> Clustering:
+    """Cluster rows of ``rep`` by consensus of soft k-means runs (see the module docstring).
+
+    Args:
+        rep: row-normalised representation of the sampled texts.
+        params: from :func:`choose_params`.
+        seed: base seed; run ``r`` at ``k`` clusters starts from seed ``(seed, r, k)``.
+        n_topics: cut at this many clusters instead of choosing by dendrogram lifetime.
+        progress: show a progress bar over the runs.
+
+    Returns:
+        labels 0..k-1, each text's membership (mean co-association with its cluster),
+        the k used, the silhouette of that cut and how k was chosen.
+    """
+    from scipy.cluster.hierarchy import cut_tree, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics import silhouette_score
+    from tqdm.auto import tqdm
+
+    m = len(rep)
+    co = np.zeros((m, m), dtype=np.float64)
+    count = 0
+    grid = [k for k in params.k_grid if k < m] or [min(2, m - 1)]
+    x = np.asarray(rep, dtype=np.float64)
+    for r in tqdm(range(params.consensus_runs), desc="consensus", disable=not progress):
+        for k in grid:
+            p = soft_kmeans(x, k, (seed, r, k))
+            co += p @ p.T
+            count += 1
+    co /= count
+    dist = 1.0 - co
+    np.fill_diagonal(dist, 0.0)
+    dist = np.clip(dist, 0.0, 1.0)
+    tree = linkage(squareform(dist, checks=False), method="average")
+    k, rule = _choose_k(tree[:, 2], params, m, n_topics)
+    lab = cut_tree(tree, n_clusters=k).ravel()
+    if 2 <= len(set(lab.tolist())) < m:
+        sil = float(silhouette_score(dist, lab, metric="precomputed"))
+    else:
+        sil = -1.0
+    membership = np.zeros(m, dtype=np.float32)
+    for c in np.unique(lab):
+        idx = np.flatnonzero(lab == c)
+        if len(idx) > 1:
+            block = co[np.ix_(idx, idx)]
+            membership[idx] = (block.sum(axis=1) - np.diag(block)) / (len(idx) - 1)
+        else:
+            membership[idx] = 1.0
+    return Clustering(
+        labels=lab.astype(int), membership=membership, k=int(k), silhouette=sil, rule=rule
+    )
+
+
+def _choose_k(heights: np.ndarray, params: Params, m: int, n_topics: int | None) -> tuple[int, str]:
+    """The number of clusters to cut ``m`` texts' dendrogram at, and the rule that chose it."""
+    if n_topics is not None:
+        return max(1, min(n_topics, m)), f"cut at the requested {n_topics} (--topics)"
+    k_hi = max(2, min(params.k_max, m - 1))
+    k = choose_k_by_lifetime(
+        heights, params.k_lo, k_hi, dominance=COARSE_DOMINANCE, min_coarse=COARSE_MIN_LIFETIME
+    )
+    lo = max(2, min(params.k_lo, k_hi))  # as choose_k_by_lifetime clamps it
+    if k < lo:
+        return k, (
+            f"longest dendrogram lifetime: a cut coarser than the preferred {lo}-{k_hi}, "
+            f"lasting at least {COARSE_DOMINANCE:g} times their best and at least "
+            f"{COARSE_MIN_LIFETIME:g}"
+        )
+    return k, f"longest dendrogram lifetime among the preferred {lo}-{k_hi}"
+
+
+def choose_k_by_lifetime(
+    heights: np.ndarray,
+    k_lo: int,
+    k_hi: int,
+    dominance: float = 1.15,
+    min_coarse: float = 0.0,
+) -> int:
+    """Pick the number of clusters whose dendrogram "lifetime" is longest (Fred & Jain 2005).
+
+    The lifetime of the k-cluster cut is the gap between the merge heights that
+    create k and k - 1 clusters. Cuts below ``k_lo`` win only when their lifetime is
+    ``dominance`` times the best in ``[k_lo, k_hi]`` and at least ``min_coarse``
+    (clearly separated groups), because a coarse two-or-three-way split of one domain
+    is rarely the themes a reader would name.
+
+    Args:
+        heights: merge heights from ``scipy.cluster.hierarchy.linkage`` (ascending).
+        k_lo: smallest preferred k.
+        k_hi: largest k considered.
+        dominance: how much longer a coarse cut's lifetime must be.
+        min_coarse: the least lifetime a coarse cut needs (heights of a co-association
+            dendrogram lie in [0, 1]).
+    """
+    m = len(heights) + 1
+    k_hi = max(2, min(k_hi, m - 1))
+    life = {k: float(heights[m - k] - heights[m - k - 1]) for k in range(2, k_hi + 1)}
+    if not life:
+        return min(2, m)
+    k_lo = max(2, min(k_lo, k_hi))
+    best_pref = max(range(k_lo, k_hi + 1), key=lambda k: (life[k], -k))
+    need = max(dominance * life[best_pref], min_coarse)
+    coarse = [k for k in range(2, k_lo) if life[k] >= need]
+    if coarse:
+        return max(coarse, key=lambda k: (life[k], -k))
+    return best_pref
+
+
+def sample_indices(n: int, size: int, seed: int) -> np.ndarray:
+    """``size`` of ``n`` row indices drawn without replacement, sorted (all when n <= size)."""
+    if size >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def knn_vote(
+    rep: np.ndarray, sample_idx: np.ndarray, sample_labels: np.ndarray, k: int, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label every row by a k-nearest-neighbour vote among the sampled rows."""
+    n = len(rep)
+    labels = np.empty(n, dtype=int)
+    share = np.empty(n, dtype=np.float32)
+    ref = rep[sample_idx]
+    k = min(k, len(sample_idx))
+    n_lab = int(sample_labels.max()) + 2
+    for start in range(0, n, chunk):
+        sims = rep[start : start + chunk] @ ref.T
+        nn = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        votes = sample_labels[nn] + 1  # -1 -> 0
+        counts = np.zeros((len(votes), n_lab), dtype=np.int32)
+        for j in range(k):
+            np.add.at(counts, (np.arange(len(votes)), votes[:, j]), 1)
+        labels[start : start + chunk] = counts.argmax(axis=1) - 1
+        share[start : start + chunk] = counts.max(axis=1) / k
+    labels[sample_idx] = sample_labels
+    return labels, share
+
+
+class FirstPass(NamedTuple):
+    """What :func:`first_pass` found: the sample's clustering, then one theme per text."""
+
+    clustering: Clustering
+    labels: np.ndarray
+    share: np.ndarray
+
+
+def first_pass(
+    rep: np.ndarray,
+    sample: np.ndarray,
+    params: Params,
+    seed: int,
+    n_topics: int | None,
+    progress: bool = False,
+) -> FirstPass:
+    """Consensus clustering of the sample; the other texts placed by a neighbour vote.
+
+    Args:
+        rep: row-normalised representation of every text.
+        sample: indices of the texts to cluster (:func:`sample_indices`).
+        params: from :func:`choose_params`.
+        seed: seeds :func:`consensus_cluster`.
+        n_topics: cut at this many clusters (None: by dendrogram lifetime).
+        progress: show a progress bar over the consensus runs.
+
+    Returns:
+        The sample's :class:`Clustering`, a theme per text and each text's share
+        (membership in the sample, vote share elsewhere).
+    """
+    clus = consensus_cluster(rep[sample], params, seed, n_topics, progress=progress)
+    if len(sample) < len(rep):
+        raw, share = knn_vote(rep, sample, clus.labels, params.knn)
+        share[sample] = clus.membership
+    else:
+        raw, share = clus.labels.copy(), clus.membership.copy()
+    return FirstPass(clus, raw, share)
+
+
+def drop_small(raw: np.ndarray, floor: int) -> np.ndarray:
+    """Themes with fewer than ``floor`` texts become outliers (-1)."""
+    sizes = pd.Series(raw).value_counts()
+    small = set(sizes[sizes < floor].index.tolist())
+    return np.array([-1 if t in small else t for t in raw.tolist()], dtype=int)

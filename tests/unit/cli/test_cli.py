@@ -46,3 +46,48 @@ def test_help_answers_without_loading_heavy_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_discover_takes_its_settings_from_config_and_flags_override(tmp_path) -> None:
+    from covidlearning.cli._settings import stage_settings
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("name: t\ndiscover:\n  seed: 7\n  n_quotes: 3\n")
+    flags = {"seed": None, "n_quotes": None, "stability_runs": 0}
+    got = stage_settings(cfg, "discover", flags, {"n_quotes": "--quotes"}, "covidlearning discover")
+    assert (got.seed, got.n_quotes, got.stability_runs) == (7, 3, 0)
+    got = stage_settings(None, "discover", {"seed": 9}, {}, "covidlearning discover")
+    assert got.seed == 9 and got.n_quotes == 5  # the model's default
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--quotes", "0"], "invalid option: --quotes: Input should be greater than or equal to 1"),
+        (["--config", "{cfg}"], "discover.sead: unknown key (did you mean 'seed'?)"),
+    ],
+)
+def test_discover_bad_settings_fail_before_any_model_loads(tmp_path, capsys, extra, expected):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("name: t\ndiscover:\n  sead: 7\n")
+    table = tmp_path / "t.csv"
+    table.write_text("text\nhello there\n")
+    argv = ["discover", str(table), "--text-column", "text", "--out", str(tmp_path / "o")]
+    assert run([*argv, *[a.format(cfg=cfg) for a in extra]]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("flag", "shown"), [("--verbose", True), (None, False), ("-q", False)])
+def test_verbose_logs_what_the_run_decides(tmp_path, capsys, flag, shown) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "note.txt").write_text(
+        "Lessons from the first wave\n\nStaff said that daily huddles kept everyone informed "
+        "and that redeployment worked best with a named buddy on each ward.\n"
+    )
+    argv = ["corpus", "build", "--raw", str(raw), "--out", str(tmp_path / "out")]
+    assert run([flag, *argv] if flag else argv) == 0
+    err = capsys.readouterr().err
+    assert ("covidlearning.corpus.build: 1 documents: " in err) is shown

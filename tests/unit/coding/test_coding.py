@@ -270,6 +270,22 @@ def test_cli_codebook_and_gold(files):
     ).read_bytes()
 
 
+def test_cli_code_takes_the_codebook_and_settings_from_config(files):
+    tmp, inp, cb, _ = files
+    cfg = tmp / "run.yaml"
+    cfg.write_text(f"name: t\ncode:\n  codebook: {cb}\n  max_themes: 1\n  threshold: 0.2\n")
+    base = ["code", str(inp), "--text-column", "body", "--id-column", "uid"]
+    assert cli_run([*base, "--config", str(cfg), "--out", str(tmp / "c")]) == 0
+    m = json.loads((tmp / "c" / "manifest.json").read_text())
+    assert m["threshold"] == 0.2 and m["parameters"]["max_themes"] == 1
+    assert load_codebook(tmp / "c" / "codebook.yaml") == _book()
+    # a flag overrides its field, the rest still comes from the file
+    args = [*base, "--config", str(cfg), "--threshold", "0.3", "--out", str(tmp / "d")]
+    assert cli_run(args) == 0
+    m = json.loads((tmp / "d" / "manifest.json").read_text())
+    assert m["threshold"] == 0.3 and m["parameters"]["max_themes"] == 1
+
+
 def test_cli_trained_then_audit_loop(files):
     tmp, inp, _, train = files
     args = ["code", str(inp), "--text-column", "body", "--id-column", "uid", "--train", str(train),

@@ -75,3 +75,26 @@ def test_held_out_texts_never_reach_the_tuning(monkeypatch, hashed_coding_embedd
     assert len(held) == 120 and len(tuned_ids) == 480 and not held & tuned_ids
     assert res.manifest["training"]["encoder"]["texts"] == 480
     assert res.manifest["training"]["encoder"]["epochs"] == 3
+
+
+def test_saved_safetensors_bytes_depend_on_the_contents_only():
+    import json
+    import struct
+
+    import torch
+    from safetensors.torch import load, save
+
+    from covidlearning.nlp.finetune import canonical_safetensors
+
+    tensors = {f"layer{i}.weight": torch.full((2, 3), float(i)) for i in range(12)}
+    blobs = {
+        canonical_safetensors(save(tensors, metadata={"b": "2", "a": "1", "c": "3"}))
+        for _ in range(5)
+    }
+    assert len(blobs) == 1
+    blob = blobs.pop()
+    (size,) = struct.unpack("<Q", blob[:8])
+    keys = list(json.loads(blob[8 : 8 + size]))
+    assert keys == sorted(keys)
+    back = load(blob)
+    assert all(torch.equal(back[k], v) for k, v in tensors.items())

@@ -294,3 +294,23 @@ def test_no_share_is_published_over_a_hidden_group_size():
     assert (shown["respondents"] != SUPPRESSED).all()
     texts = [x.get_text() for x in bd.figure.axes[0].texts]
     assert "%" not in " ".join(texts[2:4])  # North's row of the heatmap: * only
+
+
+def test_breakdown_figures_are_drawn_in_the_report_style():
+    """The heatmap and timeline use figures.py's colours, colour bar and footnotes."""
+    from matplotlib.colors import to_hex
+    from matplotlib.ticker import PercentFormatter
+
+    from covidlearning.reporting import figures
+
+    assign, frame = _spread(small=5)
+    frame["site"] = ["North", "South", "East"] * (len(frame) // 3) + ["North"] * (len(frame) % 3)
+    heat = B.by_group(assign, frame, "site", keywords=False).figure
+    line = B.over_time(assign, frame, "received", "M", keywords=False).figure
+    image = heat.axes[0].images[0]
+    assert image.get_cmap().name.startswith(figures.SEQUENTIAL)
+    assert to_hex(image.get_cmap().get_bad()) == figures.BLANK_COLOUR
+    assert isinstance(heat.axes[1].yaxis.get_major_formatter(), PercentFormatter)
+    assert to_hex(line.axes[0].lines[0].get_color()) == figures.LINE_COLOURS[0].lower()
+    for fig in (heat, line):
+        assert [to_hex(t.get_color()) for t in fig.texts] == [figures.NOTE_COLOUR]

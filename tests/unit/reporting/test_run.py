@@ -813,15 +813,15 @@ def test_stance_can_be_switched_off(tmp_path, stance):
 
 
 def test_methods_describe_refinement_and_its_stability_only_when_it_ran(tmp_path):
-    from covidlearning.reporting.narrative import (
+    from covidlearning.reporting.artifacts import DISCOVERY_METRICS
+    from covidlearning.reporting.methods import (
         _context_sentence,
-        _discovery_json,
         _refine_sentence,
         _stability_sentence,
     )
 
     def saved():  # what the report reads
-        return _discovery_json(tmp_path, "metrics.json")
+        return DISCOVERY_METRICS.read(tmp_path).as_dict()
 
     (tmp_path / "discovery").mkdir()
     path = tmp_path / "discovery" / "metrics.json"
@@ -842,3 +842,28 @@ def test_methods_describe_refinement_and_its_stability_only_when_it_ran(tmp_path
     stab = _stability_sentence(saved(), 5, 42)
     assert "k-means in the tuned embeddings" in stab and "not repeated" in stab
     assert _context_sentence(saved(), "comment").endswith("before the refinement.")
+
+
+def test_methods_are_numbered_when_rendered(root):
+    """A paragraph that does not apply is left out and the rest are renumbered."""
+    import re
+
+    from covidlearning.config import load_config
+    from covidlearning.reporting.methods import MethodsFacts, methods_markdown, numbered
+
+    def headings(cfg, is_table):
+        text = methods_markdown(MethodsFacts(cfg, is_table, quotes_per_theme=5))
+        return re.findall(r"^(\d+)\. \*\*([^*]+?)\.?\*\*", text, flags=re.MULTILINE)
+
+    docs = load_config(root / "configs" / "seed-corpus.yaml")
+    table = load_config(root / "configs" / "synthetic-trust.yaml")
+    for cfg, is_table in ((docs, False), (table, True)):
+        found = headings(cfg, is_table)
+        assert [int(n) for n, _ in found] == list(range(1, len(found) + 1))
+        assert ("Disclosure control" in [name for _, name in found]) is is_table
+    assert headings(docs, False)[-1] == ("9", "Redaction")  # no disclosure paragraph before it
+    off = docs.redaction.model_copy(update={"enabled": False})
+    unredacted = docs.model_copy(update={"redaction": off})
+    assert len(headings(unredacted, False)) == len(headings(docs, False)) - 1
+    # further lines stay inside their item, under its text
+    assert numbered(["a", "", "b\nc"]) == "1. a\n\n2. b\n   c"

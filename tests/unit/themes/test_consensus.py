@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score
 
-from covidlearning.themes.consensus import seeded_init, soft_kmeans, stable_kmeans
-from covidlearning.themes.discover import choose_params, consensus_cluster
+from covidlearning.themes.consensus import (
+    choose_params,
+    consensus_cluster,
+    seeded_init,
+    soft_kmeans,
+    stable_kmeans,
+)
 
 
 def blobs(n_per=40, k=5, dim=24, spread=1.6, seed=0):

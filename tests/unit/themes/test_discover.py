@@ -8,15 +8,9 @@ import pytest
 
 from covidlearning.config import DiscoverConfig
 from covidlearning.errors import InputError
-from covidlearning.themes.discover import (
-    MIN_TEXTS_FOR_THEMES,
-    _knn_vote,
-    check_usable,
-    choose_params,
-    consensus_cluster,
-    discover,
-    select_quotes,
-)
+from covidlearning.themes.consensus import choose_params, consensus_cluster, knn_vote
+from covidlearning.themes.discover import discover, select_quotes
+from covidlearning.themes.texts import MIN_TEXTS_FOR_THEMES, check_usable
 
 
 def frame_of(texts, statuses=None):
@@ -99,12 +93,22 @@ def test_consensus_cuts_at_requested_number():
     x, _ = blobs(k=4)
     c = consensus_cluster(x, choose_params(len(x), consensus_runs=2), seed=0, n_topics=2)
     assert len(set(c.labels.tolist())) == 2
+    assert c.rule == "cut at the requested 2 (--topics)"
+
+
+def test_consensus_says_how_it_chose_k():
+    x, _ = blobs()  # 60 texts: 8-15 themes preferred; three separated groups win
+    c = consensus_cluster(x, choose_params(len(x), consensus_runs=3), seed=1)
+    assert c.k == 3 and c.rule.startswith("longest dendrogram lifetime: a cut coarser than")
+    x, _ = blobs(n_per=6, k=10)
+    c = consensus_cluster(x, choose_params(len(x), consensus_runs=3), seed=1)
+    assert c.rule.startswith("longest dendrogram lifetime among the preferred")
 
 
 def test_knn_vote_places_unsampled_rows():
     x, y = blobs(n_per=30)
     sample = np.arange(0, len(x), 3)
-    labels, share = _knn_vote(x, sample, y[sample], k=5)
+    labels, share = knn_vote(x, sample, y[sample], k=5)
     assert (labels == y).mean() > 0.95
     assert np.array_equal(labels[sample], y[sample])
     assert share.min() > 0 and share.max() <= 1
@@ -130,6 +134,29 @@ def test_identical_texts_give_no_themes_without_crashing():
     assert res.assignments["status"].iloc[0].startswith("no themes found")
 
 
+def test_a_run_logs_what_it_decides():
+    import logging
+
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("covidlearning.themes.discover")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        f = frame_of(["Staff were kind."] * 12 + ["N/A", ""], ["ok"] * 12 + ["filler", "empty"])
+        discover(f, DiscoverConfig(), progress=False)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert records[0] == "modelling 12 of 14 rows; excluded: 1 empty, 1 filler"
+    assert records[1] == "no themes found: all 12 texts are identical or nearly so"
+
+
 def test_too_few_texts_for_themes(tmp_path):
     texts = ["Parking was free.", "Video calls saved time.", "The team met daily."]
     assert len(texts) < MIN_TEXTS_FOR_THEMES
@@ -151,32 +178,32 @@ def test_too_few_texts_for_themes(tmp_path):
 
 
 def test_refine_auto_runs_for_mid_sized_tables_only():
-    from covidlearning.themes.discover import (
+    from covidlearning.themes.refine import (
         REFINE_MAX_TEXTS,
         REFINE_MIN_TEXTS,
-        _refine_blocked,
-        _refine_on,
+        refine_blocked,
+        refine_wanted,
     )
 
     auto = DiscoverConfig()
-    assert not _refine_on(auto, REFINE_MIN_TEXTS - 1)
-    assert _refine_on(auto, REFINE_MIN_TEXTS) and _refine_on(auto, REFINE_MAX_TEXTS)
-    assert not _refine_on(auto, REFINE_MAX_TEXTS + 1)
-    assert _refine_on(DiscoverConfig(refine=True), 50)
-    assert not _refine_on(DiscoverConfig(refine=False), 3000)
+    assert not refine_wanted(auto, REFINE_MIN_TEXTS - 1)
+    assert refine_wanted(auto, REFINE_MIN_TEXTS) and refine_wanted(auto, REFINE_MAX_TEXTS)
+    assert not refine_wanted(auto, REFINE_MAX_TEXTS + 1)
+    assert refine_wanted(DiscoverConfig(refine=True), 50)
+    assert not refine_wanted(DiscoverConfig(refine=False), 3000)
     two, one = np.array([0, 1, -1]), np.array([0, 0, -1, 0])
     # a document's units (row-order context) are left alone unless asked
-    assert "document's units" in _refine_blocked(auto, True, two)
-    assert _refine_blocked(DiscoverConfig(refine=True), True, two) is None
+    assert "document's units" in refine_blocked(auto, True, two)
+    assert refine_blocked(DiscoverConfig(refine=True), True, two) is None
     # one theme (plus outliers) leaves nothing to tell apart, even when asked
-    assert _refine_blocked(DiscoverConfig(refine=True), False, one) == (
+    assert refine_blocked(DiscoverConfig(refine=True), False, one) == (
         "fewer than 2 themes to tell apart"
     )
-    assert _refine_blocked(auto, False, two) is None
+    assert refine_blocked(auto, False, two) is None
 
 
 def test_moved_share_matches_themes_before_counting():
-    from covidlearning.themes.discover import _moved_share
+    from covidlearning.themes.refine import _moved_share
 
     before = np.array([0, 0, 0, 1, 1, 1])
     assert _moved_share(before, np.array([5, 5, 5, 2, 2, 2])) == 0  # renumbered only
