@@ -33,7 +33,9 @@ test: setup ## Run all tests (unit, integration, notebooks, browser when Chromiu
 test-fast: setup ## Run the fast unit tests only.
 	$(PY) -m pytest -m "not slow and not notebook and not browser"
 
-bench: setup ## Benchmark embedding, fitting and coding at 1k/10k/100k texts (writes benchmarks/results/).
+bench: setup ## Benchmarks (run alone): speed on a 10k-comment export beside sentence-transformers and BERTopic, then 1k/10k/100k scaling and coding (writes benchmarks/results/).
+	$(PY) benchmarks/speed.py --n 10000
+	$(PY) benchmarks/speed.py --n 8000 --stages embed --report
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/bench_coding.py
 

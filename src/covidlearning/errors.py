@@ -15,7 +15,3 @@ class InputError(ValueError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem}. {fix}" if fix else problem)
-
-
-class NoThemesFound(RuntimeError):
-    """Raised internally when a corpus holds nothing coherent to model; outputs say why."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -18,6 +18,12 @@ from typer.core import TyperGroup
 from covidlearning.cli._settings import field_help, stage_settings
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from covidlearning.coding.codebook import Codebook
+    from covidlearning.coding.result import CodingResult
 
 _SUBCOMMANDS = ("run", "sample", "agree")
 
@@ -195,8 +201,6 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
-    from covidlearning.coding.codebook import load_codebook
-
     _check_table(input)
     flags = {
         "threshold": threshold, "max_themes": max_themes, "seed": seed, "context": context,
@@ -205,6 +209,37 @@ def run_cmd(
     config = stage_settings(config_file, "code", flags, _FLAGS, "covidlearning code")
     if codebook is None and train is None and model is None:
         codebook = config.codebook  # the config's framework, unless another source is given
+    _check_sources(codebook, train, model, finetune, label_column)
+    book = _checked_codebook(codebook, train, config)
+    gcol = _checked_gold(train, gold, gold_column, label_column, book, model)
+    from covidlearning._io import check_output_dir
+
+    check_output_dir(out, [input, codebook, train, gold, model])
+    config = config.model_copy(update={"codebook": codebook})
+
+    import time
+
+    t0 = time.perf_counter()
+    train_text = train_text_column or text_column
+    train_id = _checked_train_columns(train, label_column, train_text, id_column)
+    frame, gold_values = _load_input(input, text_column, id_column, sheet, gold, gcol)
+    result = _code(frame, config, book, model, train, train_text, train_id, label_column,
+                   label_sep, gold_values)  # fmt: skip
+    if gold_values is not None and "training" in result.manifest:
+        _attach_training_agreement(result, gold_values, book, label_sep, len(frame))
+    inputs = _input_hashes(result, input, model, codebook, train, gold)
+    columns = {"text": text_column, "id": id_column, "label": label_column, "gold": gcol}
+    _write_run(result, out, book, inputs, columns, t0)
+
+
+def _check_sources(
+    codebook: Path | None,
+    train: Path | None,
+    model: Path | None,
+    finetune: bool | None,
+    label_column: str | None,
+) -> None:
+    """Check that exactly one thing to code against is given, with the options it needs."""
     if model is not None and (codebook is not None or train is not None):
         raise InputError(
             "--model codes with a saved coder, so --codebook and --train don't apply",
@@ -226,6 +261,14 @@ def run_cmd(
         )
     if train is not None and not label_column:
         raise InputError("--train needs --label-column", "Name the column of human codes")
+
+
+def _checked_codebook(
+    codebook: Path | None, train: Path | None, config: CodeConfig
+) -> Codebook | None:
+    """Load the codebook (if any); alone, it must be comparable and have examples to tune on."""
+    from covidlearning.coding.codebook import load_codebook
+
     book = load_codebook(codebook) if codebook is not None else None
     if book is not None and train is None:
         book.check_can_compare(f"codebook {codebook.name}")
@@ -234,6 +277,18 @@ def run_cmd(
                 f"--finetune needs examples to tune on, and codebook {codebook.name} has none",
                 "Add example quotes to the codebook's themes, or code with --train",
             )
+    return book
+
+
+def _checked_gold(
+    train: Path | None,
+    gold: Path | None,
+    gold_column: str | None,
+    label_column: str | None,
+    book: Codebook | None,
+    model: Path | None,
+) -> str | None:
+    """Check the --train and --gold tables; return the column of human codes (if any)."""
     if train is not None:
         _check_table(train)
     if gold is not None:
@@ -243,59 +298,105 @@ def run_cmd(
         raise InputError("--gold needs --gold-column", "Name the column of human codes")
     if gcol and train is None and book is None and model is None:
         raise InputError("--gold-column needs --codebook", "Pass the codebook the codes use")
-    from covidlearning._io import check_output_dir
+    return gcol
 
-    check_output_dir(out, [input, codebook, train, gold, model])
-    config = config.model_copy(update={"codebook": codebook})
 
-    import time
+def _checked_train_columns(
+    train: Path | None, label_column: str | None, train_text: str, id_column: str | None
+) -> str | None:
+    """Check the coded sample's columns before anything is computed; return its id column."""
+    if train is None:
+        return None
+    from covidlearning.corpus.load import read_table_head
 
-    from covidlearning._io import sha256_file
+    header = list(read_table_head(train).columns)
+    for col, flag in ((label_column, "--label-column"), (train_text, "--train-text-column")):
+        if col not in header:
+            raise InputError(
+                f"column '{col}' not found in {train.name}; columns found: {', '.join(header)}",
+                f"Pass {flag} with one of them",
+            )
+    return id_column if id_column in header else ("id" if "id" in header else None)
+
+
+def _load_input(
+    input: Path,  # noqa: A002
+    text_column: str,
+    id_column: str | None,
+    sheet: str | None,
+    gold: Path | None,
+    gcol: str | None,
+) -> tuple[pd.DataFrame, list[Any] | None]:
+    """Load the table to code and the human codes aligned with its rows (None without)."""
     from covidlearning.corpus.load import load_table
 
-    t0 = time.perf_counter()
-    train_id = None
-    if train is not None:  # check the coded sample's columns before anything is computed
-        from covidlearning.corpus.load import read_table_head
-
-        header = list(read_table_head(train).columns)
-        train_text = train_text_column or text_column
-        for col, flag in ((label_column, "--label-column"), (train_text, "--train-text-column")):
-            if col not in header:
-                raise InputError(
-                    f"column '{col}' not found in {train.name}; columns found: {', '.join(header)}",
-                    f"Pass {flag} with one of them",
-                )
-        train_id = id_column if id_column in header else ("id" if "id" in header else None)
     frame = load_table(input, text_column, id_column, sheet)
     gold_values = None
     if gcol:
         gold_values = _gold_values(frame, gold, gcol, id_column, input)
+    return frame, gold_values
+
+
+def _code(
+    frame: pd.DataFrame,
+    config: CodeConfig,
+    book: Codebook | None,
+    model: Path | None,
+    train: Path | None,
+    train_text: str,
+    train_id: str | None,
+    label_column: str | None,
+    label_sep: str | None,
+    gold_values: list[Any] | None,
+) -> CodingResult:
+    """Code ``frame`` in the mode asked for: trained (--train), saved coder or codebook."""
     if train is not None:
         from covidlearning.coding.trained import train_and_code
+        from covidlearning.corpus.load import load_table
 
-        train_frame = load_table(train, train_text_column or text_column, train_id, None)
+        train_frame = load_table(train, train_text, train_id, None)
         with _label_warnings_on_one_line():
-            result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
-    elif model is not None:
+            return train_and_code(train_frame, label_column, frame, label_sep, config, book)
+    if model is not None:
         from covidlearning.coding.trained import code_with_model
 
-        result = code_with_model(frame, model, config)
-    else:
-        from covidlearning.coding.fewshot import code_texts
+        return code_with_model(frame, model, config)
+    from covidlearning.coding.fewshot import code_texts
 
-        result = code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
-    if gold_values is not None and "training" in result.manifest:
-        from covidlearning.coding.codebook import Codebook
-        from covidlearning.coding.result import _attach_agreement, _resolve_gold
+    return code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
 
-        labels = result.manifest["training"]["labels"]
-        cb = book or Codebook.from_labels(labels)
-        gold_lists = _resolve_gold(gold_values, cb, label_sep or ";", len(frame), book is None)
-        _attach_agreement(result, gold_lists, labels)
-        unseen = sorted({c for codes in gold_lists for c in codes} - set(labels))
-        if result.agreement is not None and unseen:
-            result.agreement["codes_not_in_training"] = unseen
+
+def _attach_training_agreement(
+    result: CodingResult,
+    gold_values: list[Any],
+    book: Codebook | None,
+    label_sep: str | None,
+    n_texts: int,
+) -> None:
+    """Attach agreement with the human codes to a trained run, noting codes it never saw."""
+    from covidlearning.coding.codebook import Codebook
+    from covidlearning.coding.result import _attach_agreement, _resolve_gold
+
+    labels = result.manifest["training"]["labels"]
+    cb = book or Codebook.from_labels(labels)
+    gold_lists = _resolve_gold(gold_values, cb, label_sep or ";", n_texts, book is None)
+    _attach_agreement(result, gold_lists, labels)
+    unseen = sorted({c for codes in gold_lists for c in codes} - set(labels))
+    if result.agreement is not None and unseen:
+        result.agreement["codes_not_in_training"] = unseen
+
+
+def _input_hashes(
+    result: CodingResult,
+    input: Path,  # noqa: A002
+    model: Path | None,
+    codebook: Path | None,
+    train: Path | None,
+    gold: Path | None,
+) -> dict[str, dict[str, str]]:
+    """Path and sha256 of every input, for the manifest (a saved coder: its weights)."""
+    from covidlearning._io import sha256_file
+
     inputs = {"input": {"path": str(input), "sha256": sha256_file(input)}}
     if model is not None:
         from covidlearning.coding.trained import CODER_WEIGHTS, coder_folder
@@ -307,10 +408,22 @@ def run_cmd(
     for name, path in (("codebook", codebook), ("train", train), ("gold", gold)):
         if path is not None:
             inputs[name] = {"path": str(path), "sha256": sha256_file(path)}
+    return inputs
+
+
+def _write_run(
+    result: CodingResult,
+    out: Path,
+    book: Codebook | None,
+    inputs: dict[str, dict[str, str]],
+    columns: dict[str, str | None],
+    t0: float,
+) -> None:
+    """Complete the manifest, save the run (and its codebook) to ``out``, print a summary."""
+    import time
+
     result.manifest["inputs"] = inputs
-    result.manifest["columns"] = {
-        "text": text_column, "id": id_column, "label": label_column, "gold": gcol,
-    }  # fmt: skip
+    result.manifest["columns"] = columns
     result.manifest.setdefault("timings_s", {})["wall"] = round(time.perf_counter() - t0, 2)
     result.save(out)
     if book is not None:

@@ -7,7 +7,7 @@ imported, so bad input answers in about a second.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -111,7 +111,11 @@ def discover_cmd(
     from covidlearning.themes.discover import discover_file
 
     result = discover_file(input, text_column, id_column, out, config, sheet=sheet)
-    m = result.metrics
+    _print_summary(result.metrics, out)
+
+
+def _print_summary(m: dict[str, Any], out: Path) -> None:
+    """Print what the metrics ``m`` say: themes, quality, what refinement and context changed."""
     if m.get("no_themes_found"):
         typer.echo(f"no themes found: {m['no_themes_found']}; wrote {out}")
         return

@@ -21,14 +21,19 @@ file names without their suffix.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from covidlearning.config import CorpusConfig
 from covidlearning.corpus.load import DOCUMENT_FORMATS, SUPPORTED_FORMATS, TABLE_FORMATS
 from covidlearning.errors import InputError
+
+if TYPE_CHECKING:
+    from covidlearning.corpus.clean import Removal
 
 logger = logging.getLogger(__name__)
 
@@ -314,6 +319,17 @@ def _table_units(
     return out
 
 
+@dataclass
+class _FileUnits:
+    """One raw file read into units, with its format and the spans cleaning removed."""
+
+    units: pd.DataFrame
+    format: str
+    encoding: str
+    n_chars: int
+    removed: list[Removal]
+
+
 def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
     """Load, clean and segment every file in ``config.raw_dir``.
 
@@ -328,116 +344,26 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
         InputError: a missing folder, no documents, an empty or unreadable file, an
             unknown format, or a manifest that does not match the folder.
     """
-    from covidlearning._io import sha256_file
-    from covidlearning.corpus.clean import clean_document
-    from covidlearning.corpus.load import read_document
-    from covidlearning.corpus.segment import (
-        SEGMENT_COLUMNS,
-        document_title,
-        segment_document,
-        units_frame,
-    )
-
     files = list_raw_files(config.raw_dir)
-    raw_dir = Path(config.raw_dir)
-    manifest = read_manifest(raw_dir) if raw_dir.is_dir() else None
-    warnings: list[str] = []
-    extracted: dict[str, str] = {}
-    if manifest is not None:
-        missing = [f for f in manifest["file"] if not (raw_dir / f).is_file()]
-        if missing:
-            raise InputError(
-                f"{MANIFEST} lists {len(missing)} file(s) not in {raw_dir}: "
-                + ", ".join(missing[:3]),
-                "Restore the files or remove their rows from the manifest",
-            )
+    manifest = _checked_manifest(Path(config.raw_dir))
     by_file = {} if manifest is None else {r["file"]: r for r in manifest.to_dict("records")}
     ids = _doc_ids(files, manifest)
-
+    warnings: list[str] = []
+    extracted: dict[str, str] = {}
     seg_frames: list[pd.DataFrame] = []
     removal_rows: list[dict[str, object]] = []
     doc_rows: list[dict[str, object]] = []
-    iterator = files
-    if len(files) > 20:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(files, desc="corpus", unit="file")
-    for path in iterator:
-        doc_id = ids[path]
-        row = by_file.get(path.name, {})
+    for path in _with_progress(files):
+        doc_id, row = ids[path], by_file.get(path.name, {})
         meta = {k: str(row.get(k, "") or "") for k in ("title", "publisher", "date", "doc_type")}
-        sha = sha256_file(path)
-        if row.get("sha256") and str(row["sha256"]).strip().lower() != sha:
-            warnings.append(f"{path.name} does not match its sha256 in {MANIFEST}")
-        suffix = path.suffix.lower()
-        if suffix in TABLE_FORMATS:
-            if not meta["title"]:
-                meta["title"] = path.stem
-            units = _table_units(path, doc_id, meta, config.text_column)
-            fmt, enc, n_chars, removed = suffix[1:], "", 0, []
-        else:
-            assert suffix in DOCUMENT_FORMATS
-            doc = read_document(path, comments=config.reader_comments)
-            cleaned = clean_document(doc.text, reader_comments=config.reader_comments)
-            if not meta["title"]:
-                meta["title"] = doc.title or document_title(cleaned) or path.stem
-            units = units_frame(
-                segment_document(
-                    doc.text,
-                    doc_id,
-                    source_file=path.name,
-                    metadata=meta,
-                    sentences=config.sentences,
-                    min_unit_chars=config.min_unit_chars,
-                    cleaned=cleaned,
-                )
-            )
-            units = units.astype({"start": "Int64", "end": "Int64"})
-            fmt, enc, n_chars, removed = doc.format, doc.encoding, len(doc.text), cleaned.removals
-            if fmt in ("html", "pdf", "docx"):
-                extracted[doc_id] = doc.text
-            if units.empty:
-                warnings.append(f"{path.name}: no text units were found")
-        seg_frames.append(units)
-        for r in removed:
-            removal_rows.append(
-                {
-                    "doc_id": doc_id,
-                    "source_file": path.name,
-                    "start": r.start,
-                    "end": r.end,
-                    "reason": r.reason,
-                    "text": r.text,
-                }
-            )
-        doc_rows.append(
-            {
-                "doc_id": doc_id,
-                "source_file": path.name,
-                "format": fmt,
-                "encoding": enc,
-                "sha256": sha,
-                **meta,
-                "n_chars": n_chars,
-                "n_units": len(units),
-                "n_units_ok": int((units["status"] == "ok").sum()),
-                "n_removed": len(removed),
-                "removed_chars": sum(r.end - r.start for r in removed),
-            }
-        )
-
-    segments = pd.concat(seg_frames, ignore_index=True) if seg_frames else pd.DataFrame()
-    cols = list(SEGMENT_COLUMNS) + [c for c in segments.columns if c not in SEGMENT_COLUMNS]
-    segments = segments.reindex(columns=cols)
-    extra = cols[len(SEGMENT_COLUMNS) :]
-    if extra:
-        segments[extra] = segments[extra].fillna("")
-    segments = segments.astype({"start": "Int64", "end": "Int64"})
+        sha = _checked_sha256(path, row, warnings)
+        read = _read_units(path, doc_id, meta, config, warnings, extracted)
+        seg_frames.append(read.units)
+        removal_rows += _removal_rows(doc_id, path.name, read.removed)
+        doc_rows.append(_document_row(doc_id, path.name, sha, meta, read))
+    segments = _segments_frame(seg_frames)
     removals = pd.DataFrame(removal_rows, columns=list(_REMOVAL_COLUMNS))
-    documents = pd.DataFrame(doc_rows)
-    documents["text_file"] = [
-        f"extracted/{d}.txt" if d in extracted else "" for d in documents.get("doc_id", [])
-    ]
+    documents = _documents_frame(doc_rows, extracted)
     result = CorpusResult(segments, removals, documents, warnings=warnings, extracted=extracted)
     logger.info(
         "%d documents: %d units, %d spans removed as furniture, %d warnings",
@@ -449,6 +375,151 @@ def build_corpus(config: CorpusConfig, *, write: bool = True) -> CorpusResult:
     if write:
         _write(result, Path(config.processed_dir))
     return result
+
+
+def _checked_manifest(raw_dir: Path) -> pd.DataFrame | None:
+    """The raw folder's manifest (None without one), checked to list only files present."""
+    manifest = read_manifest(raw_dir) if raw_dir.is_dir() else None
+    if manifest is not None:
+        missing = [f for f in manifest["file"] if not (raw_dir / f).is_file()]
+        if missing:
+            raise InputError(
+                f"{MANIFEST} lists {len(missing)} file(s) not in {raw_dir}: "
+                + ", ".join(missing[:3]),
+                "Restore the files or remove their rows from the manifest",
+            )
+    return manifest
+
+
+def _with_progress(files: list[Path]) -> Iterable[Path]:
+    """The files, behind a progress bar when there are more than 20."""
+    if len(files) > 20:
+        from tqdm.auto import tqdm
+
+        return tqdm(files, desc="corpus", unit="file")
+    return files
+
+
+def _checked_sha256(path: Path, row: dict[str, Any], warnings: list[str]) -> str:
+    """The file's sha256; warns (into ``warnings``) when it differs from the manifest's."""
+    from covidlearning._io import sha256_file
+
+    sha = sha256_file(path)
+    if row.get("sha256") and str(row["sha256"]).strip().lower() != sha:
+        warnings.append(f"{path.name} does not match its sha256 in {MANIFEST}")
+    return sha
+
+
+def _read_units(
+    path: Path,
+    doc_id: str,
+    meta: dict[str, str],
+    config: CorpusConfig,
+    warnings: list[str],
+    extracted: dict[str, str],
+) -> _FileUnits:
+    """Read a table's responses or a document's cleaned units (filling in ``meta['title']``)."""
+    suffix = path.suffix.lower()
+    if suffix in TABLE_FORMATS:
+        if not meta["title"]:
+            meta["title"] = path.stem
+        units = _table_units(path, doc_id, meta, config.text_column)
+        return _FileUnits(units, suffix[1:], "", 0, [])
+    assert suffix in DOCUMENT_FORMATS
+    return _document_units(path, doc_id, meta, config, warnings, extracted)
+
+
+def _document_units(
+    path: Path,
+    doc_id: str,
+    meta: dict[str, str],
+    config: CorpusConfig,
+    warnings: list[str],
+    extracted: dict[str, str],
+) -> _FileUnits:
+    """Read, clean and segment one document; keep the extracted text of HTML, PDF and DOCX."""
+    from covidlearning.corpus.clean import clean_document
+    from covidlearning.corpus.load import read_document
+    from covidlearning.corpus.segment import document_title, segment_document, units_frame
+
+    doc = read_document(path, comments=config.reader_comments)
+    cleaned = clean_document(doc.text, reader_comments=config.reader_comments)
+    if not meta["title"]:
+        meta["title"] = doc.title or document_title(cleaned) or path.stem
+    units = units_frame(
+        segment_document(
+            doc.text,
+            doc_id,
+            source_file=path.name,
+            metadata=meta,
+            sentences=config.sentences,
+            min_unit_chars=config.min_unit_chars,
+            cleaned=cleaned,
+        )
+    )
+    units = units.astype({"start": "Int64", "end": "Int64"})
+    if doc.format in ("html", "pdf", "docx"):
+        extracted[doc_id] = doc.text
+    if units.empty:
+        warnings.append(f"{path.name}: no text units were found")
+    return _FileUnits(units, doc.format, doc.encoding, len(doc.text), cleaned.removals)
+
+
+def _removal_rows(doc_id: str, source_file: str, removed: list[Removal]) -> list[dict[str, object]]:
+    """One row of the removal log per span cleaning removed from a file."""
+    return [
+        {
+            "doc_id": doc_id,
+            "source_file": source_file,
+            "start": r.start,
+            "end": r.end,
+            "reason": r.reason,
+            "text": r.text,
+        }
+        for r in removed
+    ]
+
+
+def _document_row(
+    doc_id: str, source_file: str, sha: str, meta: dict[str, str], read: _FileUnits
+) -> dict[str, object]:
+    """A file's row of ``documents.csv``: format, encoding, sha256, metadata and counts."""
+    units, removed = read.units, read.removed
+    return {
+        "doc_id": doc_id,
+        "source_file": source_file,
+        "format": read.format,
+        "encoding": read.encoding,
+        "sha256": sha,
+        **meta,
+        "n_chars": read.n_chars,
+        "n_units": len(units),
+        "n_units_ok": int((units["status"] == "ok").sum()),
+        "n_removed": len(removed),
+        "removed_chars": sum(r.end - r.start for r in removed),
+    }
+
+
+def _segments_frame(seg_frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every file's units in one frame: the segment columns first, then tables' extra ones."""
+    from covidlearning.corpus.segment import SEGMENT_COLUMNS
+
+    segments = pd.concat(seg_frames, ignore_index=True) if seg_frames else pd.DataFrame()
+    cols = list(SEGMENT_COLUMNS) + [c for c in segments.columns if c not in SEGMENT_COLUMNS]
+    segments = segments.reindex(columns=cols)
+    extra = cols[len(SEGMENT_COLUMNS) :]
+    if extra:
+        segments[extra] = segments[extra].fillna("")
+    return segments.astype({"start": "Int64", "end": "Int64"})
+
+
+def _documents_frame(doc_rows: list[dict[str, object]], extracted: dict[str, str]) -> pd.DataFrame:
+    """One row per file, with the path of its extracted text (if any)."""
+    documents = pd.DataFrame(doc_rows)
+    documents["text_file"] = [
+        f"extracted/{d}.txt" if d in extracted else "" for d in documents.get("doc_id", [])
+    ]
+    return documents
 
 
 def _write(result: CorpusResult, out: Path) -> None:

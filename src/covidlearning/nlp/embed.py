@@ -6,9 +6,14 @@ package, so nothing is ever downloaded. Vectors are L2-normalised ``float32``.
 The cache lives in ``<cache_dir>/<model slug>/`` as shards: ``<shard>.npy`` (the
 vectors, saved without pickle) and ``<shard>.keys`` (the sha256 of each text, one a
 line, written last so a half-written shard is ignored). A text is looked up by the
-sha256 of its exact string, so a re-run embeds only texts it has not seen. Cached
-vectors are stored exactly as computed, so a cached run gives the same numbers as
-the run that filled the cache.
+sha256 of its exact string, so a re-run embeds only texts it has not seen. New vectors
+are written as they come (every :data:`FLUSH_EVERY` texts, and on the way out of an
+interrupted run), so stopping a run loses at most the batch in hand.
+
+A text's vector does not depend on what else is embedded with it, or on what the cache
+held before (:func:`encode_batches`: batches of a fixed shape per length bucket), so
+the same texts give the same tables from a cold cache or a warm one, and a cached run
+gives the same numbers as the run that filled the cache.
 """
 
 from __future__ import annotations
@@ -91,9 +96,9 @@ def _text_key(text: str) -> str:
 class EmbeddingCache:
     """Vectors on disk keyed by the sha256 of each text, one folder per model."""
 
-    def __init__(self, cache_dir: str | os.PathLike[str], model: str) -> None:
+    def __init__(self, cache_dir: str | os.PathLike[str], model: str, variant: str = "") -> None:
         mid = model_id(model) if model.lower() in _BUNDLED_NAMES or Path(model).is_dir() else model
-        mid = f"{mid}+{ENCODING}"
+        mid = f"{mid}+{ENCODING}{'-' + variant if variant else ''}"
         digest = hashlib.sha256(mid.encode("utf-8")).hexdigest()[:8]
         self.dir = Path(cache_dir) / f"{_slug(mid)}-{digest}"
 
@@ -142,27 +147,83 @@ class EmbeddingCache:
 
 
 #: How vectors are computed; part of the cache key, so a change never mixes old vectors in.
-ENCODING = "per-text-v1"
+ENCODING = "bucketed-v1"
+
+#: Padded lengths a text's tokens are batched at: the smallest that holds it.
+LENGTH_BUCKETS = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+#: A batch holds about this many tokens (rows x padded length).
+BATCH_TOKENS = 1024
+#: New vectors are written to the cache at least every this many texts.
+FLUSH_EVERY = 512
 
 
-def _encode_each(st: Any, texts: list[str], progress: bool) -> np.ndarray:
-    """Encode each text on its own.
+def bucket(n_tokens: int) -> int:
+    """The padded length of a text of ``n_tokens`` tokens (longer ones are truncated)."""
+    return next((b for b in LENGTH_BUCKETS if b >= n_tokens), LENGTH_BUCKETS[-1])
 
-    In a batch, padding to the longest text changes the last bits of every vector
-    (about 3e-7), so a text's vector would depend on which texts it was embedded
-    with, and through UMAP on which texts were cached before. One text at a time makes
-    each vector a function of the text alone, so the same corpus gives the same themes
-    whatever the cache holds. It costs about 2.3x the batched time (180 vs 420 short
-    texts/s on 2 cores), paid once per text thanks to the cache.
+
+def batch_rows(padded: int, cap: int = 64) -> int:
+    """Rows in every batch of texts padded to ``padded`` tokens: a function of it alone."""
+    return max(1, min(cap, BATCH_TOKENS // padded))
+
+
+def encode_batches(
+    st: Any,
+    texts: list[str],
+    *,
+    cap: int = 64,
+    progress: bool = True,
+    on_vectors: Callable[[list[int], np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """Encode texts in batches whose shape depends on each text alone; L2-normalised.
+
+    A matrix kernel's last bits depend on the shape it computes, not on the other rows,
+    so each text is padded to its length's bucket (:func:`bucket`) and encoded in a batch
+    of exactly :func:`batch_rows` rows; a bucket's last batch is filled up with repeats
+    of its own texts. A text's vector is then the same whatever it is embedded with, in
+    whatever order or cache state, and texts of like length share batches with little
+    padding, so this is faster than sentence-transformers' own ``encode``.
+
+    Args:
+        st: a sentence-transformers model (the bundled one, or a tuned copy).
+        texts: the texts.
+        cap: at most this many rows in a batch (``batch_size`` of the config).
+        progress: report progress (:mod:`covidlearning.progress`) from 200 texts.
+        on_vectors: called with each batch's row indices and vectors, as they come.
     """
-    from tqdm.auto import tqdm
+    import torch
+
+    from covidlearning.progress import steps
 
     dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
     out = np.empty((len(texts), dim()), dtype=np.float32)
-    for i, t in enumerate(
-        tqdm(texts, desc="embed", unit="text", disable=not progress or len(texts) < 200)
-    ):
-        out[i] = st.encode([t], batch_size=1, normalize_embeddings=True, convert_to_numpy=True)[0]
+    limit = min(int(st.max_seq_length), LENGTH_BUCKETS[-1])
+    ids = st.tokenizer(texts, truncation=True, max_length=limit)["input_ids"] if texts else []
+    by_bucket: dict[int, list[int]] = {}
+    for i, tokens in enumerate(ids):
+        by_bucket.setdefault(min(bucket(len(tokens)), limit), []).append(i)
+    with steps("embed", len(texts), "text", enabled=progress and len(texts) >= 200) as bar:
+        for padded in sorted(by_bucket):
+            rows_per = batch_rows(padded, cap)
+            members = by_bucket[padded]
+            for s in range(0, len(members), rows_per):
+                rows = members[s : s + rows_per]
+                batch = [texts[i] for i in rows]
+                batch = (batch * -(-rows_per // len(batch)))[:rows_per]
+                features = st.tokenizer(
+                    batch,
+                    padding="max_length",
+                    truncation=True,
+                    max_length=padded,
+                    return_tensors="pt",
+                )
+                with torch.inference_mode():
+                    vecs = st.forward(dict(features))["sentence_embedding"]
+                    vecs = torch.nn.functional.normalize(vecs, p=2, dim=1)
+                out[rows] = vecs[: len(rows)].numpy()
+                if on_vectors is not None:
+                    on_vectors(rows, out[rows])
+                bar.update(len(rows))
     return out
 
 
@@ -181,8 +242,8 @@ def embed_texts(
         texts: the texts, in order (duplicates are embedded once).
         model: bundled model name or a local model folder.
         cache_dir: cache folder (default :func:`default_cache_dir`).
-        batch_size: kept for API compatibility; texts are encoded one at a time (see
-            :func:`_encode_each`).
+        batch_size: at most this many texts in one batch (see :func:`encode_batches`;
+            part of the cache key, as it sets the batches' shapes).
         progress: show a progress bar while encoding.
         encoder: a function ``list[str] -> array`` used instead of the model
             (tests inject a small fake; the cache is then keyed by ``model`` as given).
@@ -193,7 +254,11 @@ def embed_texts(
     """
     texts = [str(t) for t in texts]
     keys = [_text_key(t) for t in texts]
-    cache = EmbeddingCache(cache_dir or default_cache_dir(), model) if use_cache else None
+    cache = (
+        EmbeddingCache(cache_dir or default_cache_dir(), model, f"cap{batch_size}")
+        if use_cache
+        else None
+    )
     found = cache.lookup(keys) if cache else {}
     todo: dict[str, str] = {}
     for k, t in zip(keys, texts, strict=True):
@@ -205,12 +270,51 @@ def embed_texts(
             vecs = np.asarray(encoder(new_texts), dtype=np.float32)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
             vecs = vecs / np.where(norms == 0, 1, norms)
+            vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+            if cache:
+                cache.store(list(todo), vecs)
         else:
-            vecs = _encode_each(load_model(model), new_texts, progress)
-        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-        if cache:
-            cache.store(list(todo), vecs)
+            vecs = _encode_and_cache(
+                load_model(model), new_texts, list(todo), cache, batch_size, progress
+            )
         found.update(zip(todo, vecs, strict=True))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def _encode_and_cache(
+    st: Any,
+    texts: list[str],
+    keys: list[str],
+    cache: EmbeddingCache | None,
+    cap: int,
+    progress: bool,
+) -> np.ndarray:
+    """Encode ``texts``, writing new vectors to ``cache`` as they come, in shards.
+
+    An interrupted run keeps every batch it finished: the pending vectors are written
+    every :data:`FLUSH_EVERY` texts and once more on the way out, error or not.
+    """
+    pending: list[int] = []
+    out: np.ndarray | None = None
+
+    def flush() -> None:
+        if cache is not None and pending and out is not None:
+            cache.store([keys[i] for i in pending], out[pending])
+        pending.clear()
+
+    def on_vectors(rows: list[int], vecs: np.ndarray) -> None:
+        nonlocal out
+        if out is None:
+            out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+        out[rows] = vecs
+        pending.extend(rows)
+        if len(pending) >= FLUSH_EVERY:
+            flush()
+
+    try:
+        vecs = encode_batches(st, texts, cap=cap, progress=progress, on_vectors=on_vectors)
+    finally:
+        flush()
+    return np.ascontiguousarray(vecs, dtype=np.float32)

@@ -126,9 +126,9 @@ def tune_encoder(
             "Pass the coded texts with their codes",
         )
     import torch
-    from tqdm.auto import tqdm
 
     from covidlearning.nlp.embed import model_id
+    from covidlearning.progress import steps
 
     targets = targets[:, targets.sum(0) > 0]
     texts = [str(t) for t in texts]
@@ -168,7 +168,7 @@ def tune_encoder(
             gen = torch.Generator().manual_seed(seed)
             st.train()
             seen = 0
-            with tqdm(total=total, desc="fine-tune", unit="text", disable=not progress) as bar:
+            with steps("fine-tune", total, "text", enabled=progress) as bar:
                 while seen < total:
                     perm = torch.randperm(n, generator=gen)
                     for i in range(0, n, batch_size):
@@ -197,16 +197,16 @@ def tune_encoder(
 
 
 def encode(st: Any, texts: Sequence[str], progress: bool = True) -> np.ndarray:
-    """Embed texts with a (tuned) model, one text at a time, L2-normalised, never cached.
+    """Embed texts with a (tuned) model, L2-normalised, never cached.
 
-    Each text is encoded on its own, as :mod:`covidlearning.nlp.embed` does, so a vector
-    depends on the text alone; duplicates are encoded once.
+    Batched as :mod:`covidlearning.nlp.embed` batches (:func:`encode_batches`), so a
+    vector depends on the text alone; duplicates are encoded once.
     """
-    from covidlearning.nlp.embed import _encode_each, embed_texts
+    from covidlearning.nlp.embed import embed_texts, encode_batches
 
     return embed_texts(
         list(texts),
-        encoder=lambda batch: _encode_each(st, batch, progress and len(texts) > 200),
+        encoder=lambda batch: encode_batches(st, batch, progress=progress),
         use_cache=False,
     )
 

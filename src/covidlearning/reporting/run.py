@@ -725,12 +725,8 @@ def run_report(
     """
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     config_path = Path(config_path)
-    config = load_config(config_path)
-    if reports_dir is not None:
-        config = config.model_copy(update={"reports_dir": Path(reports_dir)})
-    check_inputs(config)
-    nb_dir = notebooks_dir()
-    notebooks = {s: nb_dir / f"{s}.ipynb" for s in NOTEBOOKS}
+    config = _checked_config(config_path, reports_dir)
+    notebooks = _notebook_paths()
     work = Path(work_dir) if work_dir is not None else default_work_dir(config)
     out = report_dir(config)
     keep_failed = failed_dir(config)
@@ -740,51 +736,95 @@ def run_report(
     from covidlearning._io import atomic_dir
 
     started = time.perf_counter()
-    runs: list[NotebookRun] = []
     with atomic_dir(out) as tmp:
-        for child in tmp.iterdir():  # start clean: atomic_dir copied the old report in
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-        runner = {
-            "config_path": str(config_path.resolve()),
-            "out_dir": str(tmp.resolve()),
-            "work_dir": str(work.resolve()),
-        }
-        plan = plan_parameters(notebooks, overrides, runner)
-        work.mkdir(parents=True, exist_ok=True)
-        art.REDACTION_LOG.path(work).unlink(missing_ok=True)
-        if keep_failed.exists():
-            shutil.rmtree(keep_failed)
-        for stem, path in notebooks.items():
-            say(f"report: running {path.name}")
-            seconds = execute(
-                path,
-                tmp / path.name,
-                plan[stem],
-                keep_failed,
-                config.cell_timeout,
-                kernel=kernel,
-                progress=progress,
-            )
-            shown = {k: v for k, v in plan[stem].items() if k not in RUNNER_PARAMETERS}
-            runs.append(NotebookRun(stem, seconds, shown))
-        say("report: writing report.html")
-        to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / art.REPORT_HTML, config.title)
-        tables_workbook(tmp / art.TABLES_DIR)
-        for book in (tmp / art.TABLES_DIR).glob("*.xlsx"):
-            stable_xlsx(book)
-        manifest = build_manifest(
-            config,
-            config_path,
-            runs,
-            work,
-            kernel,
-            overrides,
-            time.perf_counter() - started,
+        _start_clean(tmp)
+        plan = plan_parameters(notebooks, overrides, _runner_parameters(config_path, tmp, work))
+        _reset_work_dir(work, keep_failed)
+        runs = _execute_notebooks(
+            notebooks, plan, tmp, keep_failed, config.cell_timeout, kernel, progress, say
         )
+        _write_report_files(tmp, config.title, say)
+        seconds = time.perf_counter() - started
+        manifest = build_manifest(config, config_path, runs, work, kernel, overrides, seconds)
         write_json(tmp / art.REPORT_MANIFEST, manifest)
         guard(config, tmp, work)
     say(f"report: wrote {out / art.REPORT_HTML}")
     return out
+
+
+def _checked_config(config_path: Path, reports_dir: str | Path | None) -> Config:
+    """Load the config, point it at ``reports_dir`` if given, and check every input exists."""
+    config = load_config(config_path)
+    if reports_dir is not None:
+        config = config.model_copy(update={"reports_dir": Path(reports_dir)})
+    check_inputs(config)
+    return config
+
+
+def _notebook_paths() -> dict[str, Path]:
+    """Stem -> path of each analysis notebook, in run order."""
+    nb_dir = notebooks_dir()
+    return {s: nb_dir / f"{s}.ipynb" for s in NOTEBOOKS}
+
+
+def _start_clean(tmp: Path) -> None:
+    """Empty the temporary report folder (atomic_dir copied the old report in)."""
+    for child in tmp.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _runner_parameters(config_path: Path, tmp: Path, work: Path) -> dict[str, str]:
+    """The parameters the runner sets in every notebook (absolute paths)."""
+    return {
+        "config_path": str(config_path.resolve()),
+        "out_dir": str(tmp.resolve()),
+        "work_dir": str(work.resolve()),
+    }
+
+
+def _reset_work_dir(work: Path, keep_failed: Path) -> None:
+    """Create the work folder, forget the last redaction log and the last failed run."""
+    work.mkdir(parents=True, exist_ok=True)
+    art.REDACTION_LOG.path(work).unlink(missing_ok=True)
+    if keep_failed.exists():
+        shutil.rmtree(keep_failed)
+
+
+def _execute_notebooks(
+    notebooks: Mapping[str, Path],
+    plan: Mapping[str, dict[str, Any]],
+    tmp: Path,
+    keep_failed: Path,
+    timeout: int,
+    kernel: str,
+    progress: bool,
+    say: Callable[[str], None],
+) -> list[NotebookRun]:
+    """Execute every notebook in order into ``tmp``; return what each one ran with."""
+    runs: list[NotebookRun] = []
+    for stem, path in notebooks.items():
+        say(f"report: running {path.name}")
+        seconds = execute(
+            path,
+            tmp / path.name,
+            plan[stem],
+            keep_failed,
+            timeout,
+            kernel=kernel,
+            progress=progress,
+        )
+        shown = {k: v for k, v in plan[stem].items() if k not in RUNNER_PARAMETERS}
+        runs.append(NotebookRun(stem, seconds, shown))
+    return runs
+
+
+def _write_report_files(tmp: Path, title: str, say: Callable[[str], None]) -> None:
+    """Write ``report.html`` from the report notebook and the tables' workbook."""
+    say("report: writing report.html")
+    to_html(tmp / f"{REPORT_NOTEBOOK}.ipynb", tmp / art.REPORT_HTML, title)
+    tables_workbook(tmp / art.TABLES_DIR)
+    for book in (tmp / art.TABLES_DIR).glob("*.xlsx"):
+        stable_xlsx(book)
 
 
 def guard(config: Config, folder: Path, work_dir: Path) -> None:

@@ -872,12 +872,7 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     Returns:
         The summary (``{}`` when the config names no codebook).
     """
-    import pandas as pd
-
     from covidlearning.coding.codebook import UNASSIGNED, load_codebook
-    from covidlearning.coding.fewshot import code_texts
-    from covidlearning.privacy import disclosure
-    from covidlearning.reporting import breakdown
     from covidlearning.reporting.run import check_parameter
 
     summary: dict[str, Any] = {}
@@ -885,15 +880,34 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     if path is None:
         art.CODING_SUMMARY.write(run.work_dir, summary)
         return summary
-    cfg = run.config
     freq = check_parameter("time_period", freq) if freq else ""
     codebook = load_codebook(path)
+    result = _code_each_unit(run, units, codebook)
+    names = {t.id: t.name for t in codebook.themes}
+    a, ok, lists = _write_coding_assignments(run, result, names)
+    ids = [*codebook.ids, UNASSIGNED]
+    _write_coding_themes(run, lists, ids, names)
+    _write_coding_quotes(run, units, ok, lists, ids, names)
+    written, notes = _write_coding_breakdowns(run, units, ok, lists, codebook.ids, names, freq)
+    summary = _coding_summary(run, Path(path), codebook, result, a, ok, lists, written, notes)
+    art.CODING_SUMMARY.write(run.work_dir, summary)
+    return summary
+
+
+def _code_each_unit(run: Run, units: Any, codebook: Any) -> Any:
+    """Code the units with the ``code:`` settings; a corpus's units keep their document."""
+    from covidlearning.coding.fewshot import code_texts
     from covidlearning.nlp.context import DOCUMENT_COLUMN
 
     keep = ["id", "text", "status"] + ([DOCUMENT_COLUMN] if DOCUMENT_COLUMN in units else [])
     frame = units[keep].copy()  # a corpus's units keep their document: context restarts there
-    result = code_texts(frame, codebook, cfg.code)
-    names = {t.id: t.name for t in codebook.themes}
+    return code_texts(frame, codebook, run.config.code)
+
+
+def _write_coding_assignments(
+    run: Run, result: Any, names: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Write ``coding_assignments``; return every unit, the coded ones and their theme lists."""
     a = result.assignments.copy()
     ok = a[a["status"] == "ok"]
     lists = ok["themes"].str.split(";")
@@ -903,14 +917,28 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     ]
     run.write_table(a[["id", "themes", "theme_names", "confidence", "status"]],
                     "coding_assignments", float_format="%.4f")  # fmt: skip
+    return a, ok, lists
 
-    # units per theme over ALL coded units: whole-population counts, published exactly
-    ids = [*codebook.ids, UNASSIGNED]
-    n = len(ok)
+
+def _write_coding_themes(run: Run, lists: pd.Series, ids: list[str], names: dict[str, str]) -> None:
+    """Write ``coding_themes``: units per theme over ALL coded units, published exactly."""
     themes = coding_theme_counts(lists, ids, names)
     run.write_table(themes, "coding_themes", float_format="%.4f")
 
-    # the most confident units of each theme, fit to publish
+
+def _write_coding_quotes(
+    run: Run,
+    units: Any,
+    ok: pd.DataFrame,
+    lists: pd.Series,
+    ids: list[str],
+    names: dict[str, str],
+) -> None:
+    """Write ``coding_quotes``: the most confident units of each theme, fit to publish."""
+    from covidlearning.coding.codebook import UNASSIGNED
+    from covidlearning.privacy import disclosure
+
+    cfg = run.config
     by_first = ok.assign(theme_id=lists.str[0]).merge(units, on="id", how="left")
     by_first = by_first[by_first["theme_id"] != UNASSIGNED]
     by_first = by_first.sort_values(["confidence", "id"], ascending=[False, True])
@@ -936,11 +964,25 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     run.write_table(run.redact_columns(quotes.reset_index(drop=True), ["quote"]),
                     "coding_quotes", float_format="%.4f")  # fmt: skip
 
-    # breakdowns by group and over time (tables of responses)
+
+def _write_coding_breakdowns(
+    run: Run,
+    units: Any,
+    ok: pd.DataFrame,
+    lists: pd.Series,
+    theme_ids: list[str],
+    names: dict[str, str],
+    freq: str,
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Write breakdowns by group and over time (tables of responses); return names, notes."""
+    from covidlearning.coding.codebook import UNASSIGNED
+    from covidlearning.reporting import breakdown
+
+    cfg = run.config
     written: list[str] = []
     notes: dict[str, list[str]] = {}
     if run.is_table and cfg.input is not None:
-        code = {t: i for i, t in enumerate(codebook.ids)} | {UNASSIGNED: -1}
+        code = {t: i for i, t in enumerate(theme_ids)} | {UNASSIGNED: -1}
         assign = ok[["id"]].assign(theme=lists).explode("theme")
         assign = assign.assign(topic=assign["theme"].map(code).astype(int),
                                label=assign["theme"].map(names))  # fmt: skip
@@ -960,9 +1002,26 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
             breakdown.write(bd, run.tables_dir, run.figures_dir, name)
             written.append(name)
             notes[name] = bd.notes
+    return written, notes
 
-    summary = {
-        "codebook": Path(path).name,
+
+def _coding_summary(
+    run: Run,
+    path: Path,
+    codebook: Any,
+    result: Any,
+    a: pd.DataFrame,
+    ok: pd.DataFrame,
+    lists: pd.Series,
+    written: list[str],
+    notes: dict[str, list[str]],
+) -> dict[str, Any]:
+    """The coding summary 04-report reads (``coding.json``)."""
+    from covidlearning.coding.codebook import UNASSIGNED
+
+    cfg = run.config
+    return {
+        "codebook": path.name,
         "name": codebook.name,
         "themes": len(codebook.themes),
         "mode": result.manifest.get("mode", ""),
@@ -970,14 +1029,12 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
         "max_themes": cfg.code.max_themes,
         "model": cfg.code.embedding_model,
         "units": len(a),
-        "coded": n,
+        "coded": len(ok),
         "assigned": int((lists.str[0] != UNASSIGNED).sum()),
         "context": result.manifest.get("context", {}),
         "breakdowns": written,
         "notes": notes,
     }
-    art.CODING_SUMMARY.write(run.work_dir, summary)
-    return summary
 
 
 def coding_theme_counts(theme_lists: Any, ids: list[str], names: dict[str, str]) -> Any:

@@ -6,7 +6,7 @@ Owns the parameters chosen from the number of texts (:class:`Params`,
 dendrogram lifetime (:func:`consensus_cluster`, :func:`choose_k_by_lifetime`), the first
 pass over a corpus (:func:`first_pass`: consensus on a sample, a neighbour vote for the
 rest) and the outlier rule (:func:`drop_small`). It imports numpy, pandas, scipy,
-scikit-learn and tqdm, and nothing of covidlearning.
+scikit-learn and, of covidlearning, only its progress reporting (:mod:`covidlearning.progress`).
 
 Two machines (other CPUs, BLAS kernels or thread counts) compute a text's embedding
 with differences of about 3e-7 per coordinate. A step that *branches* on the vectors
@@ -267,14 +267,16 @@ def consensus_cluster(
     from scipy.cluster.hierarchy import cut_tree, linkage
     from scipy.spatial.distance import squareform
     from sklearn.metrics import silhouette_score
-    from tqdm.auto import tqdm
+
+    from covidlearning.progress import each
 
     m = len(rep)
     co = np.zeros((m, m), dtype=np.float64)
     count = 0
     grid = [k for k in params.k_grid if k < m] or [min(2, m - 1)]
     x = np.asarray(rep, dtype=np.float64)
-    for r in tqdm(range(params.consensus_runs), desc="consensus", disable=not progress):
+    runs = range(params.consensus_runs)
+    for r in each(runs, "consensus", len(runs), "run", enabled=progress):
         for k in grid:
             p = soft_kmeans(x, k, (seed, r, k))
             co += p @ p.T

@@ -967,11 +967,11 @@ def _stability(
     first pass again decides k and k-means partitions the tuned space
     (:func:`covidlearning.themes.refine.rerun_labels`).
     """
-    from tqdm.auto import tqdm
+    from covidlearning.progress import each
 
     reruns = []
     runs = range(1, config.stability_runs + 1)
-    for r in tqdm(runs, desc="stability re-runs", disable=not progress or not len(runs)):
+    for r in each(runs, "stability re-runs", len(runs), "run", enabled=progress and len(runs) > 0):
         seed = config.seed + 1000 * r
         if refined is None:
             labels = consensus.consensus_cluster(

@@ -89,3 +89,74 @@ def test_bundled_model_resolves_offline():
     assert model_id("all-MiniLM-L6-v2") == "sentence-transformers/all-MiniLM-L6-v2"
     path = model_path("all-MiniLM-L6-v2")
     assert path and "minilm" in path.lower()
+
+
+class _FakeST:
+    """Tokenizer + forward with the shape behaviour the batching relies on (no model)."""
+
+    max_seq_length = 256
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.calls = 0
+        self.shapes: list[tuple[int, int]] = []
+        self.fail_after = fail_after
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 4
+
+    def tokenizer(self, texts, truncation=True, max_length=256, padding=None, return_tensors=None):  # noqa: ANN001, ANN201
+        import torch
+
+        ids = [[1, *[len(w) for w in t.split()], 2][:max_length] for t in texts]
+        if return_tensors is None:
+            return {"input_ids": ids}
+        assert padding == "max_length"
+        rows = [r + [0] * (max_length - len(r)) for r in ids]
+        mask = [[1] * len(r) + [0] * (max_length - len(r)) for r in ids]
+        return {"input_ids": torch.tensor(rows), "attention_mask": torch.tensor(mask)}
+
+    def forward(self, features):  # noqa: ANN001, ANN201
+        import torch
+
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise KeyboardInterrupt
+        x = features["input_ids"].float()
+        self.shapes.append(tuple(x.shape))
+        emb = torch.stack([x.sum(1), (x > 3).float().sum(1), x[:, 1], torch.ones(len(x))], 1)
+        return {"sentence_embedding": emb}
+
+
+def test_batches_have_one_shape_per_length_bucket():
+    from covidlearning.nlp.embed import batch_rows, bucket, encode_batches
+
+    st = _FakeST()
+    texts = [" ".join(["word"] * (i % 40 + 1)) for i in range(150)]
+    vecs = encode_batches(st, texts, progress=False)
+    assert vecs.shape == (150, 4)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1)
+    for rows, padded in st.shapes:
+        assert rows == batch_rows(padded) and padded == bucket(padded)
+
+
+def test_an_interrupted_run_keeps_what_it_embedded(tmp_path, monkeypatch):
+    from covidlearning.nlp import embed
+
+    monkeypatch.setattr(embed, "FLUSH_EVERY", 10)
+    texts = [f"text number {i} " + "x " * (i % 5) for i in range(200)]
+    monkeypatch.setattr(embed, "load_model", lambda model: _FakeST(fail_after=3))
+    with pytest.raises(KeyboardInterrupt):
+        embed.embed_texts(texts, cache_dir=tmp_path, progress=False)
+    cache = embed.EmbeddingCache(tmp_path, embed.DEFAULT_MODEL, "cap64")
+    kept = cache.lookup([embed._text_key(t) for t in texts])
+    assert 0 < len(kept) < len(texts)  # three batches' worth, nothing half-written
+    monkeypatch.setattr(embed, "load_model", lambda model: _FakeST())
+    asked: list[int] = []
+    real = embed.encode_batches
+    monkeypatch.setattr(
+        embed, "encode_batches", lambda st, t, **kw: asked.append(len(t)) or real(st, t, **kw)
+    )
+    again = embed.embed_texts(texts, cache_dir=tmp_path, progress=False)
+    assert asked == [len(texts) - len(kept)]  # the kept ones are not embedded again
+    fresh = embed.embed_texts(texts, cache_dir=tmp_path / "other", progress=False)
+    assert again.tobytes() == fresh.tobytes()
