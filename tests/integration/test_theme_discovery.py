@@ -268,3 +268,29 @@ def test_seed_corpus_themes_survive_last_bit_noise(root, tmp_path):
         again = topics(emb + rng.normal(0, 1e-6, emb.shape).astype(np.float32))
         assert len(set(again.tolist())) == len(set(base.tolist()))
         assert adjusted_mutual_info_score(base, again) >= 0.98
+
+
+@pytest.mark.slow
+def test_tables_are_the_same_from_a_cold_cache_and_a_cache_filled_by_other_batches(
+    tmp_path, monkeypatch
+):
+    """The cache's contents never change a table (vectors do not depend on their batch)."""
+    from covidlearning.cli import run
+    from covidlearning.nlp.embed import embed_texts
+
+    src, _ = corpus_csv(tmp_path / "in.csv")
+    texts = src["answer"].dropna().astype(str).tolist()
+    others = [f"Unrelated remark {i}: the car park {'was ' * (i % 7)}full." for i in range(150)]
+    outs = {}
+    for state in ("cold", "warm"):
+        cache = tmp_path / f"cache-{state}"
+        monkeypatch.setenv("COVIDLEARNING_CACHE", str(cache))
+        if state == "warm":  # the same texts among others, in another order and batches
+            embed_texts(others[:70] + texts[::-1] + others[70:], progress=False)
+        out = tmp_path / state
+        argv = ["discover", str(tmp_path / "in.csv"), "--text-column", "answer",
+                "--id-column", "rid", "--out", str(out), "--stability-runs", "1"]  # fmt: skip
+        assert run(argv) == 0
+        outs[state] = out
+    for name in ("assignments.csv", "topics.csv", "metrics.json"):
+        assert filecmp.cmp(outs["cold"] / name, outs["warm"] / name, shallow=False), name

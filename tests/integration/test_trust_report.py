@@ -80,6 +80,23 @@ def test_report_exists(run):
     assert (out / "tables" / "run_summary.csv").is_file()
 
 
+def test_executed_notebooks_hold_no_progress_bars(run):
+    """Steps inside the notebooks report progress to the runner, not into their outputs."""
+    import nbformat
+
+    for path in sorted(run["out"].glob("0*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        streams = [
+            o.get("text", "")
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "stream"
+        ]
+        assert not any(re.search(r"\d+/\d+ \[|it/s|text/s", s) for s in streams), path.name
+        assert path.stat().st_size < 200_000 or path.name == "04-report.ipynb", path.name
+
+
 def test_no_planted_identifier_anywhere(run):
     text = _all_text(run["out"])
     low = text.lower()
