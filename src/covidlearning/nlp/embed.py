@@ -147,10 +147,28 @@ class EmbeddingCache:
 
 
 #: How vectors are computed; part of the cache key, so a change never mixes old vectors in.
-ENCODING = "bucketed-v1"
+ENCODING = "bucketed-v2"
 
-#: Padded lengths a text's tokens are batched at: the smallest that holds it.
-LENGTH_BUCKETS = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+#: Padded lengths a text's tokens are batched at: the smallest that holds it. Steps of 4
+#: tokens up to 64 (where short comments are) keep padding near 10%; on 6,000 comments
+#: these ran 1.10x sentence-transformers' encode, coarser buckets (8, 12, 16, 24, ...) 1.03x.
+LENGTH_BUCKETS = (
+    *range(8, 65, 4),
+    72,
+    80,
+    88,
+    96,
+    112,
+    128,
+    160,
+    192,
+    224,
+    256,
+    320,
+    384,
+    448,
+    512,
+)
 #: A batch holds about this many tokens (rows x padded length).
 BATCH_TOKENS = 1024
 #: New vectors are written to the cache at least every this many texts.
