@@ -80,9 +80,17 @@ def load_model(model: str = DEFAULT_MODEL):  # noqa: ANN201 - SentenceTransforme
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet_loading()
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(model_path(model), device="cpu")
+
+
+def quiet_loading() -> None:
+    """No progress bar while transformers loads weights (a notebook would keep its output)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 
 def _slug(text: str) -> str:

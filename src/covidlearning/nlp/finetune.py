@@ -49,7 +49,9 @@ def _fresh_model(model: str) -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
 
-    from covidlearning.nlp.embed import model_path
+    from covidlearning.nlp.embed import model_path, quiet_loading
+
+    quiet_loading()
 
     return SentenceTransformer(model_path(model), device="cpu")
 
