@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -51,3 +52,24 @@ def hashed_coding_embeddings(monkeypatch):
     # the stand-in has no encoder to fine-tune: trained mode keeps it frozen at any size
     monkeypatch.setattr(trained, "TUNE_MIN_TEXTS", 10**9)
     return _hashed_embed
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory):
+    """The synthetic trust survey, loaded, with each usable response's planted theme."""
+    import pandas as pd
+
+    from covidlearning.corpus.load import load_table
+    from covidlearning.testing.synthetic import write
+
+    path = tmp_path_factory.mktemp("syn") / "survey.csv"
+    data = write(path)
+    frame = load_table(path, "answer", "response_id")
+    used = frame[frame["status"] == "ok"]
+    themes = sorted({t for t in data.themes.values() if t not in {"filler", "duplicate"}})
+    tid = {t: i for i, t in enumerate(themes)}
+    assign = pd.DataFrame(
+        {"id": used["id"], "topic": [tid.get(data.themes[i], -1) for i in used["id"]]}
+    )
+    assign["label"] = assign["topic"].map({v: k for k, v in tid.items()})
+    return SimpleNamespace(data=data, frame=frame, assign=assign, path=path)

@@ -322,21 +322,19 @@ def _encode_and_cache(
     An interrupted run keeps every batch it finished: the pending vectors are written
     every :data:`FLUSH_EVERY` texts and once more on the way out, error or not.
     """
-    pending: list[int] = []
-    out: np.ndarray | None = None
+    pending_keys: list[str] = []
+    pending_vecs: list[np.ndarray] = []
 
     def flush() -> None:
-        if cache is not None and pending and out is not None:
-            cache.store([keys[i] for i in pending], out[pending])
-        pending.clear()
+        if cache is not None and pending_keys:
+            cache.store(pending_keys, np.concatenate(pending_vecs))
+        pending_keys.clear()
+        pending_vecs.clear()
 
     def on_vectors(rows: list[int], vecs: np.ndarray) -> None:
-        nonlocal out
-        if out is None:
-            out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
-        out[rows] = vecs
-        pending.extend(rows)
-        if len(pending) >= FLUSH_EVERY:
+        pending_keys.extend(keys[i] for i in rows)
+        pending_vecs.append(vecs.copy())
+        if len(pending_keys) >= FLUSH_EVERY:
             flush()
 
     try:

@@ -30,6 +30,7 @@ may import it without creating an import cycle.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,7 @@ class JsonArtifact(Artifact, Generic[T]):
 
     kind: Any = None
 
-    @property
+    @functools.cached_property
     def _adapter(self) -> TypeAdapter[T]:
         return TypeAdapter(self.kind)
 

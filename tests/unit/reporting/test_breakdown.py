@@ -12,22 +12,6 @@ from covidlearning.corpus.load import load_table
 from covidlearning.privacy.disclosure import SUPPRESSED
 from covidlearning.privacy.redact import Redactor, scan_dir
 from covidlearning.reporting import breakdown as B
-from covidlearning.testing.synthetic import write
-
-
-@pytest.fixture(scope="module")
-def survey(tmp_path_factory):
-    path = tmp_path_factory.mktemp("syn") / "survey.csv"
-    data = write(path)
-    frame = load_table(path, "answer", "response_id")
-    used = frame[frame["status"] == "ok"]
-    themes = sorted({t for t in data.themes.values() if t not in {"filler", "duplicate"}})
-    tid = {t: i for i, t in enumerate(themes)}
-    assign = pd.DataFrame(
-        {"id": used["id"], "topic": [tid.get(data.themes[i], -1) for i in used["id"]]}
-    )
-    assign["label"] = assign["topic"].map({v: k for k, v in tid.items()})
-    return SimpleNamespace(data=data, frame=frame, assign=assign, path=path)
 
 
 def test_by_group_counts_match_a_direct_count(survey):
