@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Annotated, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from covidlearning.errors import InputError
 
@@ -46,6 +53,36 @@ class CorpusConfig(StrictModel):
 #: Periods a breakdown over time can use: week, month, quarter, year.
 Period = Literal["W", "M", "Q", "Y"]
 
+#: ``input.missing_values``' default: what exports and respondents write for "no answer".
+#: Matched after normalising case, whitespace and punctuation ("did not answer." matches
+#: "Did not answer"); such rows get status ``missing`` and are not modelled.
+DEFAULT_MISSING_VALUES = (
+    "Did not answer", "Didn't answer", "Not answered", "Unanswered", "No answer",
+    "No answer given", "No response", "No reply", "N/A", "NA", "Not applicable", "-", "--",
+    "No comment", "No comments", "Prefer not to say", "Rather not say", "Declined to answer",
+    "Declined to comment", "Declined", "Refused", "Not provided", "Not stated", "Not given",
+    "None given", "Not recorded", "Left blank", "Blank", "Skipped", "Missing", "No data",
+    "Null", "NaN", "#N/A",
+)  # fmt: skip
+
+
+def _check_date_format(value: str | None) -> str | None:
+    """``input.date_format`` must be a strptime format that gives a year and a month."""
+    if value is None:
+        return None
+    import datetime as dt
+
+    if "%" not in value or not any(d in value for d in ("%Y", "%y")):
+        raise ValueError(f"{value!r} is not a date format with a year (e.g. '%d/%m/%Y')")
+    if not any(d in value for d in ("%m", "%b", "%B")):
+        raise ValueError(f"{value!r} is not a date format with a month (e.g. '%d/%m/%Y')")
+    try:
+        sample = dt.datetime(2021, 3, 25, 14, 30, 15).strftime(value)
+        dt.datetime.strptime(sample, value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a strptime format ({exc})") from None
+    return value
+
 
 class InputConfig(StrictModel):
     """A table of responses (survey, feedback) rather than the document corpus."""
@@ -59,8 +96,23 @@ class InputConfig(StrictModel):
     dayfirst: bool = Field(
         True, description="Read ambiguous dates such as 01/02/2021 as day first (UK)."
     )
+    date_format: Annotated[str | None, AfterValidator(_check_date_format)] = Field(
+        None,
+        description="strptime format every date is read by, e.g. '%d/%m/%Y' (None: detect "
+        "each date's layout; a column mixing day-first and month-first dates is refused).",
+    )
     date_freq: Period = Field(
         "M", description="Period for change over time: week, month, quarter or year."
+    )
+    missing_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MISSING_VALUES),
+        description="Answers that mean no answer was given (matched ignoring case, spaces and "
+        "punctuation): counted as 'missing' and not modelled.",
+    )
+    question_column: str | None = Field(
+        None,
+        description="Column of the question each row answers, when the table holds several: "
+        "short answers such as 'Nothing' are read with their question.",
     )
 
 

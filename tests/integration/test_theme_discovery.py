@@ -93,7 +93,8 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
     a = pd.read_csv(d / "assignments.csv", dtype={"id": str})
     assert a["id"].tolist() == src["rid"].tolist()
     assert a.loc[a["id"].isin(["x90", "x91"]), "topic"].isna().all()
-    assert set(a.loc[a["id"].isin(["x90", "x91"]), "status"]) == {"filler", "empty"}
+    # 'N/A' is a listed non-answer (input.missing_values), '' is empty
+    assert set(a.loc[a["id"].isin(["x90", "x91"]), "status"]) == {"missing", "empty"}
     real = a["topic"].notna()
     truth_real = [t for t, r in zip(truth, real, strict=True) if r]
     assert adjusted_mutual_info_score(truth_real, a.loc[real, "topic"]) > 0.6

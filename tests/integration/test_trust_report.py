@@ -158,7 +158,10 @@ def test_row_accounting_adds_up(run, root):
     assert values["Rows analysed"] + values["Rows excluded in total"] == 3000
     status = frame["status"].value_counts()
     assert values["Rows analysed"] <= status["ok"]
-    for reason, label in (("empty", "empty"), ("filler", "filler"), ("digits only", "digits")):
+    for reason, label in (
+        ("empty", "empty"), ("filler", "filler"), ("digits only", "digits"),
+        ("missing", "non-answers"),  # 'N/A', 'No comment': input.missing_values
+    ):  # fmt: skip
         match = [v for k, v in excluded.items() if re.search(label, k)]
         assert match == [int(status[reason])]
     assert values["Duplicates flagged (same text as an earlier row)"] == int(

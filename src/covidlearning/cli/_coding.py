@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from covidlearning.cli._settings import field_help, stage_settings
+from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
@@ -105,6 +105,9 @@ _FLAGS = {
 
 def _help(field: str, text: str = "") -> str:
     return field_help(CodeConfig, field, "code", text)
+
+
+_ANSWER_HELP = answer_help()
 
 
 _THRESHOLD_HELP = (
@@ -199,6 +202,13 @@ def run_cmd(
             show_default=False,
         ),
     ] = None,
+    missing_values: Annotated[
+        list[str] | None,
+        typer.Option(help=_ANSWER_HELP["missing_values"], show_default=False),
+    ] = None,
+    question_column: Annotated[
+        str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
+    ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
     _check_table(input)
@@ -207,6 +217,7 @@ def run_cmd(
         "finetune": finetune,
     }  # fmt: skip
     config = stage_settings(config_file, "code", flags, _FLAGS, "covidlearning code")
+    answers = answer_settings(config_file, missing_values, question_column)
     if codebook is None and train is None and model is None:
         codebook = config.codebook  # the config's framework, unless another source is given
     _check_sources(codebook, train, model, finetune, label_column)
@@ -222,14 +233,26 @@ def run_cmd(
     t0 = time.perf_counter()
     train_text = train_text_column or text_column
     train_id = _checked_train_columns(train, label_column, train_text, id_column)
-    frame, gold_values = _load_input(input, text_column, id_column, sheet, gold, gcol)
+    frame, gold_values = _load_input(input, text_column, id_column, sheet, gold, gcol, answers)
     result = _code(frame, config, book, model, train, train_text, train_id, label_column,
                    label_sep, gold_values)  # fmt: skip
     if gold_values is not None and "training" in result.manifest:
         _attach_training_agreement(result, gold_values, book, label_sep, len(frame))
+    _attach_read_as(result, frame)
     inputs = _input_hashes(result, input, model, codebook, train, gold)
     columns = {"text": text_column, "id": id_column, "label": label_column, "gold": gcol}
+    columns["question"] = answers[1]
     _write_run(result, out, book, inputs, columns, t0)
+
+
+def _attach_read_as(result: CodingResult, frame: pd.DataFrame) -> None:
+    """With a question column: the phrase each short answer was coded as (``read_as``)."""
+    if "original_text" not in frame.columns:
+        return
+    own = frame["text"].astype(str) == frame["original_text"].astype(str)
+    read = dict(zip(frame["id"].astype(str), frame["text"].where(~own, ""), strict=True))
+    a = result.assignments
+    a["read_as"] = a["id"].astype(str).map(read).fillna("")
 
 
 def _check_sources(
@@ -326,11 +349,19 @@ def _load_input(
     sheet: str | None,
     gold: Path | None,
     gcol: str | None,
+    answers: tuple[list[str], str | None] = ([], None),
 ) -> tuple[pd.DataFrame, list[Any] | None]:
-    """Load the table to code and the human codes aligned with its rows (None without)."""
+    """Load the table to code and the human codes aligned with its rows (None without).
+
+    ``answers`` is ``(input.missing_values, input.question_column)``
+    (:func:`covidlearning.cli._settings.answer_settings`).
+    """
     from covidlearning.corpus.load import load_table
 
-    frame = load_table(input, text_column, id_column, sheet)
+    listed, question = answers
+    frame = load_table(
+        input, text_column, id_column, sheet, missing_values=listed, question_column=question
+    )
     gold_values = None
     if gcol:
         gold_values = _gold_values(frame, gold, gcol, id_column, input)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from covidlearning.cli._settings import field_help, stage_settings
+from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
 from covidlearning.config import DiscoverConfig
 from covidlearning.errors import InputError
 
@@ -41,6 +41,9 @@ _FLAGS = {
 
 def _help(field: str, text: str = "") -> str:
     return field_help(DiscoverConfig, field, "discover", text)
+
+
+_ANSWER_HELP = answer_help()
 
 
 def discover_cmd(
@@ -92,6 +95,13 @@ def discover_cmd(
         int | None, typer.Option(help=_help("stability_runs"), show_default=False)
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    missing_values: Annotated[
+        list[str] | None,
+        typer.Option(help=_ANSWER_HELP["missing_values"], show_default=False),
+    ] = None,
+    question_column: Annotated[
+        str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
+    ] = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
     from covidlearning._io import check_output_dir
@@ -107,10 +117,14 @@ def discover_cmd(
         "stability_runs": stability_runs,
     }
     config = stage_settings(config_file, "discover", flags, _FLAGS, "covidlearning discover")
+    listed, question = answer_settings(config_file, missing_values, question_column)
     # discover_file loads and checks the table before BERTopic or the embedding model load
     from covidlearning.themes.discover import discover_file
 
-    result = discover_file(input, text_column, id_column, out, config, sheet=sheet)
+    result = discover_file(
+        input, text_column, id_column, out, config, sheet=sheet, missing_values=listed,
+        question_column=question,
+    )  # fmt: skip
     _print_summary(result.metrics, out)
 
 

@@ -19,11 +19,66 @@ from covidlearning.errors import InputError
 def field_help(model: type[BaseModel], field: str, section: str, text: str = "") -> str:
     """A flag's help: ``text`` (or the field's description), the field and its default."""
     info = model.model_fields[field]
-    default = info.default
+    default = info.get_default(call_default_factory=True)
     shown = "none" if default is None else default
     if isinstance(default, bool):
         shown = str(default).lower()
+    elif isinstance(default, list | tuple):
+        head = ", ".join(f"'{v}'" for v in default[:4])
+        shown = f"{head}, ... ({len(default)} in all)" if len(default) > 4 else head or "none"
     return f"{text or info.description} (config: {section}.{field}; default: {shown})"
+
+
+def answer_help() -> dict[str, str]:
+    """The help of ``--missing-values`` and ``--question-column``, shared by the commands."""
+    from covidlearning.config import InputConfig
+
+    return {
+        "missing_values": field_help(
+            InputConfig,
+            "missing_values",
+            "input",
+            "Answers that mean no answer was given, comma-separated or repeated, matched "
+            "ignoring case, spaces and punctuation: counted as 'missing', not modelled. "
+            "Replaces the list; '' for none.",
+        ),
+        "question_column": field_help(
+            InputConfig,
+            "question_column",
+            "input",
+            "Column of the question each row answers: short answers ('Nothing', 'No', "
+            "'Everything') are read with it, e.g. 'Nothing' to 'What could we do better?' "
+            "as 'Nothing to improve'.",
+        ),
+    }
+
+
+def answer_settings(
+    config_file: Path | None, missing_values: list[str] | None, question_column: str | None
+) -> tuple[list[str], str | None]:
+    """``input.missing_values`` and ``input.question_column``: the config's, then the flags.
+
+    ``--missing-values`` may be repeated and each value may list phrases separated by
+    commas; the flag replaces the list (``--missing-values ""`` empties it). Without a
+    config with an input section, the defaults are :class:`~covidlearning.config.InputConfig`'s.
+
+    Args:
+        config_file: ``--config`` (None: the model's defaults).
+        missing_values: the ``--missing-values`` given (None or empty: not given).
+        question_column: ``--question-column`` (None: not given).
+    """
+    from covidlearning.config import InputConfig, load_config
+
+    inp = load_config(config_file).input if config_file is not None else None
+    if inp is not None:
+        listed, question = list(inp.missing_values), inp.question_column
+    else:
+        fields = InputConfig.model_fields
+        listed = list(fields["missing_values"].get_default(call_default_factory=True))
+        question = fields["question_column"].default
+    if missing_values:
+        listed = [v.strip() for value in missing_values for v in value.split(",") if v.strip()]
+    return listed, question_column if question_column is not None else question
 
 
 def stage_settings(

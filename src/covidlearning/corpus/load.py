@@ -25,52 +25,19 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+import covidlearning.corpus.answers as answers
+from covidlearning.corpus.answers import filler_reason  # noqa: F401 - part of this API
 from covidlearning.errors import InputError
 
 TABLE_FORMATS = (".csv", ".xlsx", ".jsonl", ".parquet")
 DOCUMENT_FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 SUPPORTED_FORMATS = DOCUMENT_FORMATS + TABLE_FORMATS
-
-#: Answers that carry no content: counted, flagged and excluded from modelling.
-_FILLER_WORDS = {
-    "n/a", "na", "n.a.", "none", "nothing", "nil", "no", "nope", "idk", "dunno", "same",
-    "ditto", "x", "-", ".", "?", "n/k", "nk", "tbc", "unknown", "null", "nan",
-}  # fmt: skip
-_FILLER_PHRASES = {
-    "no comment", "no comments", "not applicable", "nothing to add", "nothing to say",
-    "nothing else", "nothing more", "not sure", "don't know", "dont know", "do not know",
-    "no further comment", "no further comments", "nothing to report", "nothing at all",
-    "none at all", "no thanks", "no thank you", "see above", "as above", "same as above",
-    "nothing else to add", "no other comments", "no other comment", "not really",
-}  # fmt: skip
-_DIGITS_ONLY = re.compile(r"^[\d\s.,/:;+\-()#%]+$")
-_EDGE_PUNCT = re.compile(r"^[\s\"'.,!?;:()\[\]-]+|[\s\"'.,!?;:()\[\]-]+$")
-
-
-def filler_reason(text: object) -> str | None:
-    """Return why an answer is filler (``empty``, ``filler``, ``digits only``) or None.
-
-    Args:
-        text: a cell value; None and NaN count as empty.
-    """
-    if text is None or (isinstance(text, float) and text != text):
-        return "empty"
-    s = " ".join(str(text).split())
-    if not s:
-        return "empty"
-    if _DIGITS_ONLY.match(s):
-        return "digits only"
-    low = s.lower()
-    core = _EDGE_PUNCT.sub("", low)
-    if not core or core in _FILLER_WORDS or core in _FILLER_PHRASES or low in _FILLER_WORDS:
-        return "filler"
-    return None
-
 
 # --------------------------------------------------------------------------- encodings
 _BOMS = (
@@ -497,6 +464,9 @@ def load_table(
     text_column: str,
     id_column: str | None = None,
     sheet: str | None = None,
+    *,
+    missing_values: Iterable[str] | None = None,
+    question_column: str | None = None,
 ) -> pd.DataFrame:
     """Load a table of responses for analysis.
 
@@ -505,13 +475,25 @@ def load_table(
         text_column: the column of free text.
         id_column: optional column of ids; default is the 0-based row number.
         sheet: XLSX sheet name.
+        missing_values: answers that mean no answer was given, matched ignoring case,
+            spaces and punctuation (status ``missing``); default
+            :data:`covidlearning.config.DEFAULT_MISSING_VALUES` (``input.missing_values``),
+            ``()`` for none.
+        question_column: the column of the question each row answers. Short answers
+            ("Nothing", "No", "Everything") are then read with their question
+            (:mod:`covidlearning.corpus.answers`): ``text`` holds the phrase they mean
+            ("Nothing to improve") and ``original_text`` what the respondent wrote.
+            Without it short filler answers are excluded.
 
     Returns:
         A frame with ``id`` (str, unique), ``text`` (mojibake fixed, whitespace
         normalised), ``status`` (``ok`` or why the row is excluded: ``empty``,
-        ``filler``, ``digits only``, or, for the segments table of ``covidlearning
-        corpus build``, the build's own reason such as ``too short``), ``duplicate``
-        (True for a repeat of an earlier text) and every other column of the input,
+        ``missing``, ``digits only``, ``filler``, ``repeated non-answer`` (one text
+        making up at least 2% of the rows and saying nothing,
+        :func:`covidlearning.corpus.answers.repeated_non_answers`), or, for the segments
+        table of ``covidlearning corpus build``, the build's own reason such as ``too
+        short``), ``duplicate`` (True for a repeat of an earlier text), ``original_text``
+        (with ``question_column`` only) and every other column of the input,
         unchanged, as strings.
 
     Raises:
@@ -519,23 +501,21 @@ def load_table(
     """
     import ftfy
 
+    from covidlearning.config import DEFAULT_MISSING_VALUES
+
     df = read_table_raw(path, sheet)
     name = Path(path).name
     if df.empty:
         raise InputError(
             f"{name} has a header but no rows", "Add at least one response below the header"
         )
-    for col, flag in ((text_column, "--text-column"), (id_column, "--id-column")):
-        if col is not None and col not in df.columns:
-            found = ", ".join(map(str, df.columns))
-            where, fix = name, f"Pass {flag} with one of them"
-            others = sheet_names(path) if Path(path).suffix.lower() == ".xlsx" else []
-            if len(others) > 1:
-                where = f"sheet '{sheet or others[0]}' of {name}"
-                fix += ", or --sheet with another sheet: " + ", ".join(
-                    n for n in others if n != (sheet or others[0])
-                )
-            raise InputError(f"column '{col}' not found in {where}; columns found: {found}", fix)
+    _check_table_columns(
+        df,
+        path,
+        sheet,
+        {"--text-column": text_column, "--id-column": id_column,
+         "--question-column": question_column},
+    )  # fmt: skip
     texts = df[text_column].astype(str).map(lambda s: " ".join(ftfy.fix_text(s).split()))
     if id_column is not None:
         ids = df[id_column].astype(str).str.strip()
@@ -548,22 +528,58 @@ def load_table(
             )
     else:
         ids = pd.Series([str(i) for i in range(len(df))], index=df.index)
-    status = texts.map(lambda t: filler_reason(t) or "ok")
+    listed = DEFAULT_MISSING_VALUES if missing_values is None else missing_values
+    keys = answers.missing_keys(listed)
+    status = texts.map(lambda t: answers.exclusion_reason(t, keys) or "ok")
+    original, questions = texts, []
+    if question_column is not None:
+        asked = df[question_column].astype(str).map(lambda s: " ".join(s.split()))
+        texts, status = answers.read_with_questions(texts, status, asked)
+        questions = sorted(set(asked) - {""})
     if set(CORPUS_STATUS_COLUMNS) <= set(df.columns):  # a corpus build's segments table
         earlier = df["status"].astype(str).str.strip()
         status = status.where((status != "ok") | (earlier == "ok"), earlier)
+    repeated = answers.repeated_non_answers(texts, status, questions, keys)
+    status = status.mask(repeated, "repeated non-answer")
     key = texts.str.lower()
     duplicate = key.duplicated() & (status == "ok")
     meta = df.drop(columns=[c for c in (text_column, id_column) if c is not None])
-    meta = meta.rename(
-        columns={c: f"{c}_" for c in meta.columns if c in {"id", "text", "status", "duplicate"}}
-    )
-    out = pd.DataFrame(
-        {
-            "id": ids.values,
-            "text": texts.values,
-            "status": status.values,
-            "duplicate": duplicate.values,
-        }
-    )
+    reserved = {"id", "text", "status", "duplicate", "original_text"}
+    meta = meta.rename(columns={c: f"{c}_" for c in meta.columns if c in reserved})
+    columns = {"id": ids.values, "text": texts.values, "status": status.values}
+    columns["duplicate"] = duplicate.values
+    if question_column is not None:
+        columns["original_text"] = original.values
+    out = pd.DataFrame(columns)
     return pd.concat([out, meta.reset_index(drop=True)], axis=1)
+
+
+def _check_table_columns(
+    df: pd.DataFrame, path: str | Path, sheet: str | None, named: dict[str, str | None]
+) -> None:
+    """Check that every column named (flag -> column) is in ``df``'s header.
+
+    Raises:
+        InputError: one line naming the column, the nearest one found (if any) and
+            every column found.
+    """
+    import difflib
+
+    name = Path(path).name
+    header = [str(c) for c in df.columns]
+    for flag, col in named.items():
+        if col is None or col in df.columns:
+            continue
+        found = ", ".join(header)
+        where, fix = name, f"Pass {flag} with one of them"
+        others = sheet_names(path) if Path(path).suffix.lower() == ".xlsx" else []
+        if len(others) > 1:
+            where = f"sheet '{sheet or others[0]}' of {name}"
+            fix += ", or --sheet with another sheet: " + ", ".join(
+                n for n in others if n != (sheet or others[0])
+            )
+        near = [c for c in header if c.lower() == col.lower()] or difflib.get_close_matches(
+            col, header, n=1, cutoff=0.75
+        )
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise InputError(f"column '{col}' not found in {where}{hint}; columns found: {found}", fix)

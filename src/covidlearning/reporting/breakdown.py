@@ -54,6 +54,8 @@ class Breakdown:
         threshold: the disclosure threshold applied.
         freq: the period of an over-time breakdown (``""`` for groups).
         bases: respondents per group or period: NOT for publication.
+        not_read: over time, analysed respondents whose date was given but could not
+            be read (they are left out of the view).
     """
 
     column: str
@@ -69,6 +71,7 @@ class Breakdown:
     threshold: int = disclosure.THRESHOLD
     freq: str = ""
     bases: pd.Series | None = None
+    not_read: int = 0
 
     @property
     def suppressed_groups(self) -> list[str]:
@@ -345,35 +348,24 @@ def _safe_terms(keywords: Any) -> str:
 
 
 # --------------------------------------------------------------------------- over time
-def parse_dates(values: pd.Series, dayfirst: bool = True) -> pd.Series:
-    """Parse a column of dates in any of the usual spreadsheet layouts.
+def parse_dates(
+    values: pd.Series, dayfirst: bool = True, date_format: str | None = None
+) -> pd.Series:
+    """Parse a column of dates in any of the usual spreadsheet layouts, or refuse it.
 
     Reads ISO 8601, day-first (UK) or month-first text, ``Jul-19``, ``July 2019`` and
-    Excel serial numbers. Unparseable or blank values, and dates before 1900 or after
-    2200, become ``NaT``.
+    Excel serial numbers, by the one rule :func:`covidlearning.reporting.dates.date_rule`
+    decides for the column (the rule the report's input check applied), or strictly by
+    ``date_format``. Unparseable or blank values, and dates before 1900 or after 2200,
+    become ``NaT``.
+
+    Raises:
+        InputError: the column mixes day-first and month-first dates, its dates
+            contradict ``dayfirst``, or too many do not fit ``date_format``.
     """
-    s = values.astype("string").str.strip()
-    out = pd.to_datetime(s, format="ISO8601", errors="coerce")
-    rest = out.isna() & s.notna() & (s != "")
-    month_year = rest & s.str.fullmatch(r"[A-Za-z]{3,9}[-/ ]\d{2}", na=False)
-    if month_year.any():
-        text = (
-            s[month_year].str.replace(r"[-/ ]", "-", regex=True).str[:3]
-            + "-"
-            + s[month_year].str[-2:]
-        )
-        out[month_year] = pd.to_datetime(text, format="%b-%y", errors="coerce")
-    serial = rest & s.str.fullmatch(r"[1-6]\d{4}(?:\.\d+)?", na=False)
-    if serial.any():
-        days = pd.to_numeric(s[serial], errors="coerce")
-        out[serial] = pd.to_datetime(days, unit="D", origin="1899-12-30", errors="coerce")
-    rest &= ~(month_year | serial)
-    if rest.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out[rest] = pd.to_datetime(s[rest], dayfirst=dayfirst, errors="coerce", format="mixed")
-    bad = (out < pd.Timestamp("1900-01-01")) | (out > pd.Timestamp("2200-01-01"))
-    return out.mask(bad)
+    from covidlearning.reporting.dates import read_dates
+
+    return read_dates(values, dayfirst, date_format).dates
 
 
 def over_time(
@@ -386,6 +378,7 @@ def over_time(
     dayfirst: bool = True,
     keywords: bool = True,
     figure: bool = True,
+    date_format: str | None = None,
 ) -> Breakdown:
     """Theme counts and shares per period (default month), suppressed for publication.
 
@@ -399,13 +392,25 @@ def over_time(
         dayfirst: read ``01/02/2021`` as 1 February.
         keywords: add BERTopic's ``topics_over_time`` view when a model is available.
         figure: draw theme shares over time.
+        date_format: read every date strictly by this strptime format (None: detect).
+
+    The notes say by what rule the dates were read (when a date's day/month order
+    mattered) and how many analysed responses have no usable date, and how many of
+    those hold a value that could not be read; ``not_read`` holds that count.
+
+    Raises:
+        KeyError: ``date_column`` is not in ``frame``.
+        InputError: the dates cannot be read by one rule (see :func:`parse_dates`).
     """
     if date_column not in frame.columns:
         raise KeyError(
             f"date column {date_column!r} not found; columns: {', '.join(frame.columns)}"
         )
+    from covidlearning.reporting.dates import read_dates
+
     assign = assignments_of(result)
-    dates = parse_dates(frame[date_column], dayfirst)
+    reading = read_dates(frame[date_column], dayfirst, date_format, date_column)
+    dates = reading.dates
     periods = dates.dt.to_period(freq)
     labels_s = periods.astype(str).where(periods.notna(), NO_DATE)
     labels_s.index = frame["id"].astype(str)
@@ -422,10 +427,19 @@ def over_time(
     bd.freq = freq.upper()[:1]
     mask = bd.mask
     bd.notes.extend(hidden_notes(bd))
-    undated = int((~assign["id"].isin(dated.index)).sum())
+    if said := reading.rule.sentence():
+        bd.notes.append(said)
+    undated = int(assign.loc[~assign["id"].isin(dated.index), "id"].nunique())
+    unread = set(frame.loc[reading.not_read.to_numpy(), "id"].astype(str))
+    bd.not_read = int(assign.loc[assign["id"].isin(unread), "id"].nunique())
     if undated:
         bd.notes.append(
-            f"{undated} analysed responses had no usable {date_column} and are left out."
+            f"{undated} analysed responses had no usable {date_column} and are left out"
+            + (
+                f" ({bd.not_read} of them hold a value that could not be read as a date)."
+                if bd.not_read
+                else "."
+            )
         )
     if keywords and (md := _model_docs(result)) is not None:
         model, docs, ids = md
@@ -618,7 +632,9 @@ def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
 
 
 # --------------------------------------------------------------------------- accounting
-def run_summary(frame: pd.DataFrame, used_ids: Iterable[str] | None = None) -> dict[str, Any]:
+def run_summary(
+    frame: pd.DataFrame, used_ids: Iterable[str] | None = None, dates_not_read: int = 0
+) -> dict[str, Any]:
     """Row accounting for a loaded table: read, used, excluded and why, duplicates.
 
     Args:
@@ -628,11 +644,14 @@ def run_summary(frame: pd.DataFrame, used_ids: Iterable[str] | None = None) -> d
             whose status is ``ok``. A row with status ``ok`` that was not used is
             counted as excluded for being a duplicate if it is flagged as one, else as
             ``not analysed``.
+        dates_not_read: analysed rows whose date was given but could not be read (the
+            over-time breakdown's ``not_read``); they stay analysed, left out over time.
 
     Returns:
         ``rows_read``, ``used``, ``excluded``, ``excluded_by_reason`` (reason -> rows,
         always adding up to ``excluded``), ``duplicates_flagged`` and
-        ``duplicates_used``. ``rows_read == used + excluded`` always holds.
+        ``duplicates_used``, and ``dates_not_read`` when there are any.
+        ``rows_read == used + excluded`` always holds.
     """
     status = frame["status"].astype(str)
     if "duplicate" in frame.columns:
@@ -661,6 +680,8 @@ def run_summary(frame: pd.DataFrame, used_ids: Iterable[str] | None = None) -> d
         "duplicates_flagged": int(dup.sum()),
         "duplicates_used": int((dup & used).sum()),
     }
+    if dates_not_read:
+        summary["dates_not_read"] = int(dates_not_read)
     assert summary["rows_read"] == summary["used"] + summary["excluded"]
     assert summary["excluded"] == sum(reasons.values())
     return summary
@@ -668,11 +689,16 @@ def run_summary(frame: pd.DataFrame, used_ids: Iterable[str] | None = None) -> d
 
 _REASON_TEXT = {
     "empty": "empty answers",
-    "filler": "filler answers (such as 'N/A', 'nothing', 'no comment')",
+    "missing": "non-answers (such as 'Did not answer', 'N/A', 'no comment')",
+    "filler": "filler answers (such as 'nothing', 'none', 'not sure')",
     "digits only": "answers of digits or punctuation only",
+    "repeated non-answer": "one answer without content repeated by at least 2% of rows",
     "duplicate": "repeats of an earlier answer",
     "not analysed": "other rows not analysed",
 }
+
+
+_DATES_NOT_READ = "of which with a date that could not be read (left out over time)"
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -682,6 +708,8 @@ def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
         rows.append((f"Excluded: {_REASON_TEXT.get(reason, reason)}", n))
     rows.append(("Rows excluded in total", summary["excluded"]))
     rows.append(("Rows analysed", summary["used"]))
+    if summary.get("dates_not_read"):
+        rows.append((_DATES_NOT_READ, summary["dates_not_read"]))
     rows.append(("Duplicates flagged (same text as an earlier row)", summary["duplicates_flagged"]))
     rows.append(("of which analysed", summary["duplicates_used"]))
     return pd.DataFrame(rows, columns=["item", "rows"])
@@ -700,6 +728,12 @@ def summary_text(summary: dict[str, Any]) -> str:
         text += (
             f" {summary['duplicates_flagged']:,} answers repeat an earlier answer word for word "
             f"and are flagged; {summary['duplicates_used']:,} of them are analysed."
+        )
+    if summary.get("dates_not_read"):
+        n = summary["dates_not_read"]
+        text += (
+            f" {n:,} analysed {'row has a date' if n == 1 else 'rows have dates'} that could "
+            "not be read, so they are left out of the view over time."
         )
     return text
 

@@ -178,10 +178,11 @@ _BARE_NUMBER = r"\d{1,3}(?:[.,]\d+)?|\d{6,7}|\d{9,}"
 def check_columns(config: Config) -> None:
     """Check the columns a table config names against the table's header and first rows.
 
-    ``input.text_column``, ``input.id_column``, ``input.date_column`` and each of
-    ``input.group_columns`` must be columns of the table, and the date column must
-    hold dates. Runs before any notebook, so a misspelt column costs a second, not a
-    failed run.
+    ``input.text_column``, ``input.id_column``, ``input.date_column``,
+    ``input.question_column`` and each of ``input.group_columns`` must be columns of
+    the table, and the date column must hold dates that one rule reads right
+    (:func:`check_dates`, which reads that whole column). Runs before any notebook, so
+    a misspelt column costs a second, not a failed run.
 
     Raises:
         InputError: naming the config key, the value and the columns found.
@@ -198,6 +199,7 @@ def check_columns(config: Config) -> None:
         ("input.text_column", inp.text_column),
         ("input.id_column", inp.id_column),
         ("input.date_column", inp.date_column),
+        ("input.question_column", inp.question_column),
         *(("input.group_columns", c) for c in inp.group_columns),
     ]
     for key, column in named:
@@ -209,21 +211,44 @@ def check_columns(config: Config) -> None:
                 f"Set {key} in the config to one of them",
             )
     if inp.date_column is not None and len(head):
-        from covidlearning.reporting.breakdown import parse_dates
+        check_dates(config, head, where, found)
 
-        values = head[inp.date_column].astype(str).str.strip()
-        values = values[values != ""]
-        if len(values):
-            dates = parse_dates(values, inp.dayfirst)
-            dates = dates.mask(values.str.fullmatch(_BARE_NUMBER))  # 3, 12.5: not dates
-            if dates.notna().mean() < 0.5:
-                bad = values[dates.isna()].drop_duplicates().head(3).tolist()
-                raise InputError(
-                    f"input.date_column: column '{inp.date_column}' of {where} does not hold "
-                    f"dates ({dates.isna().sum()} of the first {len(values)} values are not, "
-                    f"e.g. {', '.join(repr(str(v)[:30]) for v in bad)}); columns found: {found}",
-                    "Set input.date_column to a column of dates, or to null",
-                )
+
+def check_dates(config: Config, head: Any, where: str, found: str) -> None:
+    """Check the date column holds dates, and that one rule reads all of them right.
+
+    The first rows must mostly look like dates; then the whole column's rule is decided
+    by :func:`covidlearning.reporting.dates.date_rule`, the function that decides it
+    when the breakdowns over time read the column, so a column mixing day-first and
+    month-first dates, dates that contradict ``input.dayfirst`` or too many that do not
+    fit ``input.date_format`` stop the run here, before any notebook.
+
+    Raises:
+        InputError: one line naming the counts, examples and the fix.
+    """
+    assert config.input is not None and config.input.date_column is not None
+    inp, column = config.input, config.input.date_column
+    from covidlearning.corpus.load import read_table_raw
+    from covidlearning.reporting.dates import classify, date_rule
+
+    values = head[column].astype(str).str.strip()
+    values = values[values != ""]
+    if not len(values):
+        return
+    kinds = classify(values).mask(values.str.fullmatch(_BARE_NUMBER), "other")  # 3, 12.5
+    if inp.date_format is None and (kinds != "other").mean() < 0.5:
+        bad = values[kinds == "other"].drop_duplicates().head(3).tolist()
+        raise InputError(
+            f"input.date_column: column '{column}' of {where} does not hold "
+            f"dates ({int((kinds == 'other').sum())} of the first {len(values)} values are "
+            f"not, e.g. {', '.join(repr(str(v)[:30]) for v in bad)}); columns found: {found}",
+            "Set input.date_column to a column of dates, or to null",
+        )
+    try:
+        whole = read_table_raw(inp.path, inp.sheet)[column]
+    except InputError:  # damaged below the first rows: the notebooks' loader says so
+        whole = head[column]
+    date_rule(whole, inp.dayfirst, inp.date_format, column, where)
 
 
 # --------------------------------------------------------------------------- parameters

@@ -88,7 +88,12 @@ def prepare_units(run: Run) -> UnitsSummary:
 
         assert cfg.input is not None
         frame = load_table(
-            cfg.input.path, cfg.input.text_column, cfg.input.id_column, cfg.input.sheet
+            cfg.input.path,
+            cfg.input.text_column,
+            cfg.input.id_column,
+            cfg.input.sheet,
+            missing_values=cfg.input.missing_values,
+            question_column=cfg.input.question_column,
         )
         units = frame.copy()
         units["id"] = units["id"].astype(str)
@@ -125,8 +130,18 @@ def prepare_units(run: Run) -> UnitsSummary:
     if run.is_table:
         # Responses are modelled in redacted form, so a respondent's or a staff member's
         # name can never become a theme keyword or label (the final guard would stop the run).
+        own = (
+            units["text"] == units["original_text"] if "original_text" in units else None
+        )  # a short answer read with its question keeps what the respondent wrote
         pairs = zip(units["id"], units["text"], strict=True)
         units["text"] = [run.redact(t, f"response {i}") for i, t in pairs]
+        if own is not None:
+            units["original_text"] = [
+                t if same else run.redact(o, f"response {i}")
+                for i, t, o, same in zip(
+                    units["id"], units["text"], units["original_text"], own, strict=True
+                )
+            ]
     units.to_parquet(art.UNITS.path(run.work_dir), index=False)
     excluded = units.loc[units["status"] != "ok", "status"].value_counts().to_dict()
     logger.info(
@@ -250,9 +265,8 @@ def write_discovery_tables(
         labels = {v: run.redact(v, "theme label") for v in a["label"].dropna().unique()}
         a["label"] = a["label"].map(lambda v: labels.get(v, v))
     topics = run.redact_columns(topics, [c for c in ("label", "keywords") if c in topics])
-    run.write_table(
-        a[[c for c in ("id", "topic", "label", "probability", "status") if c in a]], "assignments"
-    )
+    columns = ("id", "topic", "label", "probability", "status", "read_as")
+    run.write_table(a[[c for c in columns if c in a]], "assignments")
     modelled = a[a["topic"] != ""]
     n = len(modelled)
     t = topics.copy()
@@ -347,7 +361,7 @@ def _quotes_table(
                     "label": str(r.get("label", key)),
                     "rank": rank,
                     "id": qid,
-                    "quote": str(u["text"]),
+                    "quote": str(u.get("original_text", u["text"])),  # as written
                     "source": _source_of(u, run),
                     "section": _section_below_title(section, u.get("title")),
                 }
@@ -815,11 +829,9 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     freq = check_parameter("time_period", freq) if freq else ""
     modelled = found.assignments[found.assignments["topic"] != ""].copy()
     modelled["topic"] = modelled["topic"].astype(int)
-    summary = breakdown.run_summary(units, used_ids=modelled["id"])
-    run.write_table(breakdown.summary_table(summary), "run_summary")
-    art.RUN_SUMMARY.write(run.work_dir, summary)
     out = []
     notes: dict[str, list[str]] = {}
+    not_read = 0
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
     for col in cfg.input.group_columns:
         bd = breakdown.by_group(modelled, units, col, thr, sec, keywords=False)
@@ -830,11 +842,15 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
         freq = freq or str(getattr(cfg.input, "date_freq", "") or "M")
         bd = breakdown.over_time(
             modelled, units, cfg.input.date_column, freq, thr, sec, cfg.input.dayfirst,
-            keywords=False,
+            keywords=False, date_format=cfg.input.date_format,
         )  # fmt: skip
         breakdown.write(bd, run.tables_dir, run.figures_dir, "breakdown_over_time")
         notes["breakdown_over_time"] = bd.notes
         out.append(bd)
+        not_read = bd.not_read
+    summary = breakdown.run_summary(units, used_ids=modelled["id"], dates_not_read=not_read)
+    run.write_table(breakdown.summary_table(summary), "run_summary")
+    art.RUN_SUMMARY.write(run.work_dir, summary)
     art.BREAKDOWN_NOTES.write(run.work_dir, notes)
     return out
 
@@ -996,6 +1012,7 @@ def _write_coding_breakdowns(
             bd = breakdown.over_time(
                 assign, units, cfg.input.date_column, freq or cfg.input.date_freq, thr, sec,
                 cfg.input.dayfirst, keywords=False, figure=False,
+                date_format=cfg.input.date_format,
             )  # fmt: skip
             views.append(("coding_over_time", bd))
         for name, bd in views:

@@ -245,7 +245,11 @@ def discover(
         context moved (``config.context``), its probability of the topic given its
         neighbours. ``status`` is ``ok``,
         ``reassigned outlier``, ``outlier`` (kept), ``no themes found: <reason>``,
-        or the loader's exclusion reason (``empty``, ``filler``, ``digits only``).
+        or the loader's exclusion reason (``empty``, ``missing``, ``digits only``,
+        ``filler``, ``repeated non-answer``). When ``frame`` has ``original_text`` (a
+        table read with its question column), ``read_as`` holds the phrase a short
+        answer was modelled as ("Nothing to improve"), empty where the text is the
+        respondent's own.
 
     Raises:
         InputError: fewer than :data:`MIN_TEXTS` usable texts.
@@ -308,8 +312,14 @@ def discover_file(
     *,
     sheet: str | None = None,
     progress: bool = True,
+    missing_values: Sequence[str] | None = None,
+    question_column: str | None = None,
 ) -> DiscoveryResult:
     """Load a table, find its themes and (when ``out`` is given) write the files.
+
+    ``missing_values`` and ``question_column`` are passed to
+    :func:`covidlearning.corpus.load.load_table` (``input.missing_values``: default list;
+    ``input.question_column``: none) and recorded in the manifest.
 
     Raises:
         InputError: the file or column is unusable or holds too few texts.
@@ -317,7 +327,10 @@ def discover_file(
     from covidlearning.corpus.load import load_table
 
     t0 = time.perf_counter()
-    frame = load_table(input, text_column, id_column, sheet)
+    frame = load_table(
+        input, text_column, id_column, sheet, missing_values=missing_values,
+        question_column=question_column,
+    )  # fmt: skip
     check_usable(frame, Path(input).name)
     load_s = round(time.perf_counter() - t0, 3)
     result = discover(frame, config, progress=progress, input_sha256=sha256_file(input))
@@ -325,6 +338,8 @@ def discover_file(
         "file": Path(input).name,
         "text_column": text_column,
         "id_column": id_column,
+        "question_column": question_column,
+        "missing_values": None if missing_values is None else list(missing_values),
     }
     result.manifest["timings"]["load"] = load_s
     if out is not None:
@@ -930,6 +945,9 @@ def _assignment_table(texts: Texts, described: _Description, themes: _Themes) ->
             out_rows.append((rid, pd.NA, "", np.nan, st))
     assignments = pd.DataFrame(out_rows, columns=ASSIGN_COLUMNS)
     assignments["topic"] = assignments["topic"].astype("Int64")
+    if "original_text" in frame.columns:
+        own = frame["text"].astype(str).to_numpy() == frame["original_text"].astype(str).to_numpy()
+        assignments["read_as"] = np.where(own, "", frame["text"].astype(str).to_numpy())
     return assignments
 
 

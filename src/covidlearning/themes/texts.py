@@ -47,7 +47,7 @@ def check_usable(frame: pd.DataFrame, name: str = "input") -> int:
 
     Raises:
         InputError: fewer than :data:`MIN_TEXTS` texts remain after excluding
-            empty, filler and digits-only answers.
+            empty, missing, filler and digits-only answers and repeated non-answers.
     """
     ok = usable_rows(frame)
     n_ok = int(ok.sum())
@@ -55,7 +55,7 @@ def check_usable(frame: pd.DataFrame, name: str = "input") -> int:
         reasons = frame.loc[~ok, "status"].value_counts().to_dict()
         detail = ", ".join(f"{v} {k}" for k, v in sorted(reasons.items())) or "none excluded"
         raise InputError(
-            f"{name} has {n_ok} usable texts after excluding empty and filler answers "
+            f"{name} has {n_ok} usable texts after excluding empty answers and non-answers "
             f"({detail}); at least {MIN_TEXTS} are needed",
             "Check --text-column points at the free-text answers",
         )

@@ -202,11 +202,11 @@ def test_mixed_folder_of_formats_and_a_table(tmp_path: Path) -> None:
     assert set(blog["section"]) == {"Lessons"}
     table = seg[seg["doc_id"] == "responses"]
     assert list(table["kind"]) == ["response"] * 4
-    assert list(table["status"]) == ["ok", "filler", "empty", "ok"]
+    assert list(table["status"]) == ["ok", "missing", "empty", "ok"]  # N/A: a listed non-answer
     assert list(table["site"]) == ["North", "South", "South", "North"]  # metadata carried
     assert list(table["segment_id"]) == ["responses-1", "responses-2", "responses-3", "responses-4"]
     assert seg.loc[seg["doc_id"] != "responses", "site"].eq("").all()
-    assert res.summary_dict()["by_status"] == {"empty": 1, "filler": 1, "ok": len(seg) - 2}
+    assert res.summary_dict()["by_status"] == {"empty": 1, "missing": 1, "ok": len(seg) - 2}
     survey = seg[seg["doc_id"] == "survey"].iloc[0]
     assert survey["section"] == "Survey findings"
     extracted = (tmp_path / "out" / "extracted" / "survey.txt").read_text(encoding="utf-8")

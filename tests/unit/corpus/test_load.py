@@ -179,7 +179,10 @@ def test_load_table_carries_metadata_and_flags_filler(tmp_path: Path) -> None:
     )
     df = load_table(p, "comment", "rid")
     assert list(df["id"]) == ["a1", "a2", "a3", "a4", "a5"]
-    assert list(df["status"]) == ["ok", "filler", "empty", "digits only", "filler"]
+    assert list(df["status"]) == ["ok", "missing", "empty", "digits only", "missing"]
+    # without the list of non-answers (input.missing_values), they are filler as before
+    bare = load_table(p, "comment", "rid", missing_values=())
+    assert list(bare["status"]) == ["ok", "filler", "empty", "digits only", "filler"]
     assert list(df["site"]) == ["007", "012", "012", "007", "007"]  # strings, zeros kept
     assert "date" in df.columns
 

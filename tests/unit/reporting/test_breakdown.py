@@ -94,9 +94,10 @@ def test_run_summary_adds_up(survey):
     assert s["rows_read"] == 3000
     assert s["rows_read"] == s["used"] + s["excluded"]
     assert s["excluded"] == sum(s["excluded_by_reason"].values())
-    assert set(s["excluded_by_reason"]) == {"empty", "filler", "digits only"}
+    assert set(s["excluded_by_reason"]) == {"empty", "missing", "filler", "digits only"}
     expected = survey.frame["status"].value_counts()
     assert s["excluded_by_reason"]["filler"] == expected["filler"]
+    assert s["excluded_by_reason"]["missing"] == expected["missing"]  # 'N/A', 'No comment'
     assert s["duplicates_flagged"] == int(survey.frame["duplicate"].sum())
     # dropping duplicates from the analysis moves them to an exclusion reason
     used = survey.frame.loc[(survey.frame["status"] == "ok") & ~survey.frame["duplicate"], "id"]
