@@ -7,11 +7,15 @@ The rules :func:`covidlearning.corpus.load.load_table` applies to each answer:
 * **Listed non-answers** (``input.missing_values``): an answer whose :func:`answer_key`
   is that of a listed phrase ("Did not answer", "N/A", "-", ...) gets status
   ``missing``.
-* **Repeated non-answers**, found without a list: a text making up at least
-  :data:`REPEAT_SHARE` of the non-empty rows (and :data:`MIN_REPEAT_ROWS` rows) is
-  checked with :func:`carries_content`; one that does not (a placeholder an export
-  wrote, "No feedback given", the question echoed back) gets status
-  ``repeated non-answer``. One that does ("Very good", "Excellent service") stays.
+* **Non-answers found without a list**: an answer that on its own says no answer was
+  given, with no content word (:func:`says_no_answer`: "Patient declined to comment",
+  "[no response]") gets status ``non-answer``.
+* **Repeated non-answers**: a text making up at least :data:`REPEAT_SHARE` of the
+  non-empty rows (and :data:`MIN_REPEAT_ROWS` rows) is checked with
+  :func:`carries_content`; one that does not (a placeholder an export wrote, "No
+  feedback given", the question echoed back) gets status ``repeated non-answer``. One
+  that does ("Very good", "Excellent service") stays. A rarer repeat (at least
+  :data:`MIN_REPEAT_ROWS` rows) goes only when it is a non-answer or stock phrase.
 * **Short answers read with their question** (``input.question_column``): each
   distinct question is classified once (:func:`classify_question`: does it ask what
   to improve, or what was good?), and a bare "Nothing", "No", "None" or "Everything"
@@ -20,7 +24,7 @@ The rules :func:`covidlearning.corpus.load.load_table` applies to each answer:
 
 Public API: :data:`REPEAT_SHARE`, :data:`MIN_REPEAT_ROWS`, :func:`answer_key`,
 :func:`missing_keys`, :func:`filler_reason`, :func:`exclusion_reason`,
-:func:`content_words`, :func:`carries_content`, :func:`repeated_non_answers`,
+:func:`content_words`, :func:`says_no_answer`, :func:`carries_content`, :func:`repeated_non_answers`,
 :func:`classify_question`, :func:`short_answer_kind`, :func:`read_with_question`,
 :func:`read_with_questions`.
 """
@@ -143,6 +147,12 @@ _META_WORDS = frozenset(
     captured available submitted unknown known null nan na prefer say wish add see above
     previous earlier before same ditto""".split()
 )
+#: Who answered or was asked ("Patient declined", "Service user did not wish to
+#: comment"): with nothing else, these words carry no content either.
+_RESPONDENT_WORDS = frozenset(
+    """patient patients service user users respondent respondents client clients carer
+    carers relative relatives family parent parents person people resident residents""".split()
+)
 #: Phrases that say no answer was given, whatever else the text holds: a negation near
 #: an answer word ("service user did not wish to comment"), or a refusal.
 _NON_ANSWER = re.compile(
@@ -157,12 +167,34 @@ _PLACEHOLDER = re.compile(r"^\s*(?:[\[<{(].*[\]>})]|#\S*|\*+|[A-Z]+(?:_[A-Z]+)+)
 
 
 def content_words(text: object) -> list[str]:
-    """The words of ``text`` that are neither function words nor words about answering."""
+    """The words of ``text`` that are not function words, words about answering or who answered."""
     return [
         w
         for w in answer_key(text).split()
-        if len(w) > 1 and w.isalpha() and w not in _STOP_WORDS and w not in _META_WORDS
+        if len(w) > 1
+        and w.isalpha()
+        and w not in _STOP_WORDS
+        and w not in _META_WORDS
+        and w not in _RESPONDENT_WORDS
     ]
+
+
+def says_no_answer(text: object) -> bool:
+    """Whether an answer, on its own, says that no answer was given.
+
+    True for a text with no content word (:func:`content_words`) that is a negation of
+    answering or a refusal ("Patient declined to comment", "No feedback given") or a
+    placeholder an export wrote ("[no response]", ``NO_RESPONSE``). A text that says
+    anything else is kept: "I was not given any feedback on my results" has content
+    ("results").
+    """
+    key = answer_key(text)
+    if not key or content_words(key):
+        return False
+    return bool(_NON_ANSWER.search(key) or _PLACEHOLDER.match(str(text)))
+
+
+_NO_CONTENT_WORDS = "no content words"
 
 
 def carries_content(
@@ -199,7 +231,7 @@ def carries_content(
             return False, "a stock phrase (the question repeated)"
     words = content_words(key)
     if not words:
-        return False, "no content words"
+        return False, _NO_CONTENT_WORDS
     return True, "it has content words (" + ", ".join(words[:3]) + ")"
 
 
@@ -209,11 +241,15 @@ def repeated_non_answers(
     questions: Iterable[str] = (),
     missing: Iterable[str] = (),
 ) -> pd.Series:
-    """Mask of the ``ok`` rows whose text is a frequently repeated non-answer.
+    """Mask of the ``ok`` rows whose text is a repeated non-answer.
 
     A text (compared by :func:`answer_key`) making up at least :data:`REPEAT_SHARE` of
     the non-empty rows, and at least :data:`MIN_REPEAT_ROWS` rows, is checked with
-    :func:`carries_content`; every decision is logged.
+    :func:`carries_content`. A text repeated at least :data:`MIN_REPEAT_ROWS` times but
+    by fewer rows is excluded only on the stronger evidence of a non-answer phrase, a
+    placeholder or the question echoed back ("Service user declined" 70 times in 3,700
+    rows), not merely for lacking a content word ("Yes"). Every decision on a frequent
+    text is logged.
 
     Args:
         texts: the modelled texts, one per row.
@@ -228,13 +264,15 @@ def repeated_non_answers(
     flagged = pd.Series(False, index=texts.index)
     ok = status.astype(str) == "ok"
     questions = list(questions)
-    for key, n in counts[counts >= floor].items():
+    for key, n in counts[counts >= MIN_REPEAT_ROWS].items():
         rows = ok & (keys == key)
         if not rows.any():
             continue  # already excluded (listed, filler, digits only)
         example = str(texts[rows].iloc[0])
         carries, why = carries_content(example, questions, missing)
         share = n / int(nonempty.sum())
+        if n < floor and (carries or why == _NO_CONTENT_WORDS):
+            continue  # below the share, only a non-answer phrase or stock phrase counts
         if carries:
             logger.info(
                 "%r is %d of the non-empty rows (%.1f%%): kept, %s", example, n, 100 * share, why

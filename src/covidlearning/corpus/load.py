@@ -488,8 +488,10 @@ def load_table(
     Returns:
         A frame with ``id`` (str, unique), ``text`` (mojibake fixed, whitespace
         normalised), ``status`` (``ok`` or why the row is excluded: ``empty``,
-        ``missing``, ``digits only``, ``filler``, ``repeated non-answer`` (one text
-        making up at least 2% of the rows and saying nothing,
+        ``missing``, ``digits only``, ``filler``, ``non-answer`` (an answer saying no
+        answer was given, :func:`covidlearning.corpus.answers.says_no_answer`),
+        ``repeated non-answer`` (one text making up at least 2% of the rows and saying
+        nothing, or repeated 5+ times and a non-answer phrase,
         :func:`covidlearning.corpus.answers.repeated_non_answers`), or, for the segments
         table of ``covidlearning corpus build``, the build's own reason such as ``too
         short``), ``duplicate`` (True for a repeat of an earlier text), ``original_text``
@@ -531,6 +533,7 @@ def load_table(
     listed = DEFAULT_MISSING_VALUES if missing_values is None else missing_values
     keys = answers.missing_keys(listed)
     status = texts.map(lambda t: answers.exclusion_reason(t, keys) or "ok")
+    status = status.mask((status == "ok") & texts.map(answers.says_no_answer), "non-answer")
     original, questions = texts, []
     if question_column is not None:
         asked = df[question_column].astype(str).map(lambda s: " ".join(s.split()))

@@ -89,6 +89,8 @@ def tune_encoder(
     batch_size: int = 32,
     balance: bool = True,
     progress: bool = True,
+    length_buckets: bool = False,
+    initial: np.ndarray | None = None,
 ) -> Any:
     """Fine-tune the embedding model so that texts of the same code embed close together.
 
@@ -107,6 +109,11 @@ def tune_encoder(
         balance: weigh each text by the mean over its codes of
             ``sqrt(largest code's count / code's count)``, so rare codes count more.
         progress: show a progress bar.
+        length_buckets: draw each batch from texts of similar length
+            (:func:`batch_order`), which pads less and so trains about twice as fast on
+            short comments; the texts a pass reads, and their number, are unchanged.
+        initial: the texts' embeddings by the untuned model (``(n_texts, dim)``), which
+            place the head's starting rows; default: computed here.
 
     Returns:
         The tuned ``SentenceTransformer``, in eval mode; ``st.covidlearning_base`` holds
@@ -151,7 +158,9 @@ def tune_encoder(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             st.eval()
-            base = np.asarray(st.encode(texts, show_progress_bar=False, **kw), dtype=np.float64)
+            if initial is None:
+                initial = st.encode(texts, show_progress_bar=False, **kw)
+            base = np.asarray(initial, dtype=np.float64)
             proto = soft.T @ base
             proto /= np.maximum(np.linalg.norm(proto, axis=1, keepdims=True), 1e-12)
             head = torch.nn.Parameter(torch.tensor(proto, dtype=torch.float32))
@@ -170,11 +179,11 @@ def tune_encoder(
             gen = torch.Generator().manual_seed(seed)
             st.train()
             seen = 0
+            lengths = _token_lengths(st, texts) if length_buckets else None
             with steps("fine-tune", total, "text", enabled=progress) as bar:
                 while seen < total:
-                    perm = torch.randperm(n, generator=gen)
-                    for i in range(0, n, batch_size):
-                        idx = perm[i : i + batch_size][: total - seen]
+                    for batch in batch_order(n, batch_size, gen, lengths):
+                        idx = batch[: total - seen]
                         emb = st(tokenize([texts[j] for j in idx]))["sentence_embedding"]
                         logits = (
                             SCALE
@@ -196,6 +205,43 @@ def tune_encoder(
     st.covidlearning_seen = seen
     st.eval()
     return st
+
+
+#: With length buckets, texts are sorted by length within runs of this many batches.
+BUCKET_BATCHES = 16
+
+
+def batch_order(
+    n: int, batch_size: int, gen: Any, lengths: Sequence[int] | None = None
+) -> list[Any]:
+    """One pass's batches: index tensors over ``range(n)`` drawn with ``gen``.
+
+    Without ``lengths`` the texts are shuffled and cut into batches. With them, each run
+    of :data:`BUCKET_BATCHES` batches of the shuffled texts is sorted by length (ties
+    kept in shuffled order) and cut into batches, whose order within the run is shuffled
+    again; a batch then pads its texts to a similar length, while every batch still
+    comes from a random part of the sample (the usual bucketing of sequence training).
+    """
+    import torch
+
+    perm = torch.randperm(n, generator=gen)
+    if lengths is None:
+        return [perm[i : i + batch_size] for i in range(0, n, batch_size)]
+    size = torch.as_tensor(np.asarray(lengths, dtype=np.int64))
+    span = batch_size * BUCKET_BATCHES
+    out: list[Any] = []
+    for start in range(0, n, span):
+        run = perm[start : start + span]
+        run = run[torch.argsort(size[run], stable=True)]
+        batches = [run[i : i + batch_size] for i in range(0, len(run), batch_size)]
+        out.extend(batches[j] for j in torch.randperm(len(batches), generator=gen).tolist())
+    return out
+
+
+def _token_lengths(st: Any, texts: Sequence[str]) -> list[int]:
+    """Word pieces per text as training reads it (special tokens included, truncated)."""
+    enc = st.tokenizer(list(texts), truncation=True, max_length=st.max_seq_length)
+    return [len(ids) for ids in enc["input_ids"]]
 
 
 def encode(st: Any, texts: Sequence[str], progress: bool = True) -> np.ndarray:

@@ -692,7 +692,9 @@ _REASON_TEXT = {
     "missing": "non-answers (such as 'Did not answer', 'N/A', 'no comment')",
     "filler": "filler answers (such as 'nothing', 'none', 'not sure')",
     "digits only": "answers of digits or punctuation only",
-    "repeated non-answer": "one answer without content repeated by at least 2% of rows",
+    "non-answer": "answers saying none was given (such as 'patient declined to comment')",
+    "repeated non-answer": "an answer without content repeated by 2% of rows or more "
+    "(or 5 rows or more of a non-answer phrase)",
     "duplicate": "repeats of an earlier answer",
     "not analysed": "other rows not analysed",
 }

@@ -87,6 +87,7 @@ def refine_clusters(
     model: str = "all-MiniLM-L6-v2",
     seed: int = 42,
     progress: bool = True,
+    embeddings: np.ndarray | None = None,
 ) -> Refinement:
     """Self-training: tune the embedding model to a first clustering, then cluster again.
 
@@ -106,6 +107,8 @@ def refine_clusters(
         model: embedding model to tune.
         seed: seeds the tuning and k-means.
         progress: show progress bars.
+        embeddings: the texts' embeddings by the untuned model, which start the tuning
+            head (default: computed again).
 
     Returns:
         A :class:`Refinement`; ``share`` is, per text, the share of its nearest
@@ -134,6 +137,8 @@ def refine_clusters(
         max_examples=REFINE_MAX_EXAMPLES,
         balance=False,
         progress=progress,
+        length_buckets=True,
+        initial=None if embeddings is None else np.asarray(embeddings)[idx],
     )
     emb = encode(st, docs, progress=progress)
     k = len(keys)
@@ -179,25 +184,28 @@ def rerun_labels(
     seed: int,
     n_topics: int | None,
 ) -> np.ndarray:
-    """A stability re-run of a refined clustering with another ``seed``.
+    """A stability re-run of a refined clustering with another ``seed``, on the sample.
 
     The first pass again with ``seed`` decides k (unless the user fixed it with
-    ``n_topics``); k-means at that k then partitions the tuned space. The tuning itself is
-    not repeated (minutes each).
+    ``n_topics``); k-means at that k then partitions the tuned space of the sample's
+    texts. The tuning itself is not repeated (minutes each), and the re-run reads only
+    the first pass's seeded sample (at most
+    :data:`covidlearning.themes.consensus.SAMPLE_CAP` texts), so its cost does not grow
+    with the number of texts.
 
     Args:
         refined: the run's refinement.
         rep: the first pass's representation of every text.
-        sample: the texts the first pass clustered.
+        sample: the texts the first pass clustered (indices).
         params: the first pass's parameters.
         seed: the re-run's seed.
         n_topics: the number of themes the user asked for (None: auto).
 
     Returns:
-        A theme per text.
+        A theme per text of ``sample``, in its order.
     """
     k = refined.k if n_topics is not None else _rerun_k(rep, sample, params, seed)
-    return _kmeans(refined.embeddings, k, seed)
+    return _kmeans(refined.embeddings[sample], min(k, len(sample) - 1), seed)
 
 
 def _rerun_k(rep: np.ndarray, sample: np.ndarray, params: Params, seed: int) -> int:

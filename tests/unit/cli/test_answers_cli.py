@@ -30,17 +30,17 @@ def _error(capsys: pytest.CaptureFixture[str]) -> str:
 
 # Too few usable texts is an error before any model loads: its message counts the
 # exclusions, so it shows which list of non-answers the command used.
-TEXTS = ["Did not answer", "Awaiting callback", "Kind nurses", "Nothing"]
+TEXTS = ["Blank", "Awaiting callback", "Kind nurses", "Nothing"]
 
 
 @pytest.mark.parametrize(
     ("flags", "counts"),
     [
-        ([], "(1 filler, 1 missing)"),  # the default list: 'Did not answer'
+        ([], "(1 filler, 1 missing)"),  # the default list: 'Blank'
         (["--missing-values", "Awaiting callback"], "(1 filler, 1 missing)"),  # replaced
-        (["--missing-values", "Awaiting callback,did not answer."], "(1 filler, 2 missing)"),
+        (["--missing-values", "Awaiting callback,blank."], "(1 filler, 2 missing)"),
         (
-            ["--missing-values", "awaiting callback", "--missing-values", "DID NOT ANSWER"],
+            ["--missing-values", "awaiting callback", "--missing-values", "BLANK"],
             "(1 filler, 2 missing)",
         ),
     ],
@@ -52,8 +52,8 @@ def test_discover_missing_values(tmp_path, capsys, flags: list[str], counts: str
     assert run(args) == 2
     err = _error(capsys)
     assert "usable texts" in err and counts in err, err
-    if flags:  # the list named by the flag is used: 'Did not answer' is then a text
-        listed = "did not answer" in flags[-1].lower()
+    if flags:  # the list named by the flag is used: 'Blank' is then a text
+        listed = "blank" in flags[-1].lower()
         assert ("has 1 usable texts" if listed else "has 2 usable texts") in err, err
     assert not out.exists()
 

@@ -16,6 +16,7 @@ from covidlearning.corpus.answers import (
     filler_reason,
     read_with_question,
     repeated_non_answers,
+    says_no_answer,
     short_answer_kind,
 )
 from covidlearning.corpus.load import load_table
@@ -78,7 +79,8 @@ def test_the_config_default_list_is_the_loaders_default(tmp_path: Path) -> None:
     frame = load_table(p, "answer", "rid")
     assert list(frame["status"]) == ["missing"] * 4 + ["ok"]
     own = load_table(p, "answer", "rid", missing_values=["Kind nurses"])
-    assert list(own["status"]) == ["ok", "filler", "ok", "ok", "missing"]
+    # the user's list replaces the default; what says no answer is still caught, unlisted
+    assert list(own["status"]) == ["non-answer", "filler", "non-answer", "non-answer", "missing"]
 
 
 # --------------------------------------------------------------------------- repeated
@@ -86,27 +88,63 @@ def test_a_repeated_non_answer_is_excluded_and_a_repeated_content_answer_stays(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     texts = varied(250) + ["Very good"] * 20 + ["Excellent service."] * 12
-    texts += ["No feedback given"] * 12 + ["[blank]"] * 8 + ["Thank you"] * 3
+    texts += ["Yes"] * 12 + ["[Patient too unwell]"] * 8 + ["Thank you"] * 3
     p = write(tmp_path / "t.csv", texts)
     with caplog.at_level(logging.INFO, logger="covidlearning.corpus.answers"):
         frame = load_table(p, "answer", "rid", missing_values=())
     status = dict(zip(frame["text"], frame["status"], strict=False))
     assert status["Very good"] == "ok" and status["Excellent service."] == "ok"
-    assert status["No feedback given"] == "repeated non-answer"
-    assert status["[blank]"] == "repeated non-answer"  # 8 of 305 rows: above 2%
-    assert status["Thank you"] == "ok"  # 3 rows: below 2%, never checked
+    assert status["Yes"] == "repeated non-answer"  # no content word, 12 of 305 rows
+    assert status["[Patient too unwell]"] == "repeated non-answer"  # a placeholder, 8 rows
+    assert status["Thank you"] == "ok"  # 3 rows: too few to check
     assert (frame["status"] == "repeated non-answer").sum() == 20
     assert (frame["status"] == "ok").sum() == 250 + 20 + 12 + 3
     log = caplog.text
     assert "'Very good' is 20 of the non-empty rows" in log and "kept" in log
-    assert "'No feedback given' is 12" in log and "excluded as a repeated non-answer" in log
+    assert "'Yes' is 12" in log and "excluded as a repeated non-answer" in log
+
+
+def test_a_rarer_repeat_goes_only_on_a_non_answer_phrase(tmp_path: Path) -> None:
+    texts = varied(300) + ["[Patient too unwell]"] * 5 + ["Yes"] * 5
+    frame = load_table(write(tmp_path / "t.csv", texts), "answer", missing_values=())
+    by_text = frame.groupby("text")["status"].agg(set)
+    assert by_text["[Patient too unwell]"] == {"repeated non-answer"}  # 5 of 310: a placeholder
+    assert by_text["Yes"] == {"ok"}  # 5 of 310, under 2%: no content word is not enough
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("Patient declined to comment", True),
+        ("Service user did not wish to comment", True),
+        ("No feedback given", True),
+        ("[no response]", True),
+        ("NO_RESPONSE", True),
+        ("I was not given any feedback on my results", False),
+        ("The nurse declined to help me", False),
+        ("Yes", False),
+        ("Nothing to improve", False),
+        ("", False),
+    ],
+)
+def test_says_no_answer(text: str, says: bool) -> None:
+    assert says_no_answer(text) is says
+
+
+def test_a_lone_non_answer_is_excluded_without_a_list(tmp_path: Path) -> None:
+    texts = varied(100) + ["Patient declined to comment", "No feedback given by service user"]
+    frame = load_table(write(tmp_path / "t.csv", texts), "answer", missing_values=())
+    status = dict(zip(frame["text"], frame["status"], strict=True))
+    assert status["Patient declined to comment"] == "non-answer"
+    assert status["No feedback given by service user"] == "non-answer"
+    assert (frame["status"] == "ok").sum() == 100
 
 
 def test_without_a_list_did_not_answer_is_still_caught_when_it_repeats(tmp_path: Path) -> None:
     texts = varied(200) + ["Did not answer"] * 30 + ["Nothing to improve"] * 30
     frame = load_table(write(tmp_path / "t.csv", texts), "answer", missing_values=())
     by_text = frame.groupby("text")["status"].agg(set)
-    assert by_text["Did not answer"] == {"repeated non-answer"}
+    assert by_text["Did not answer"] == {"non-answer"}
     assert by_text["Nothing to improve"] == {"ok"}  # content: 'improve'
 
 

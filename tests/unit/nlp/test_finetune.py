@@ -98,3 +98,38 @@ def test_saved_safetensors_bytes_depend_on_the_contents_only():
     assert keys == sorted(keys)
     back = load(blob)
     assert all(torch.equal(back[k], v) for k, v in tensors.items())
+
+
+def _padding(batches, lengths):
+    """Padded positions a pass costs: each batch pads its texts to its longest."""
+    return sum(int(lengths[b].max()) * len(b) - int(lengths[b].sum()) for b in batches)
+
+
+def test_batch_order_without_lengths_is_a_shuffle_cut_into_batches():
+    import torch
+
+    from covidlearning.nlp.finetune import batch_order
+
+    got = batch_order(100, 32, torch.Generator().manual_seed(3))
+    perm = torch.randperm(100, generator=torch.Generator().manual_seed(3))
+    assert [len(b) for b in got] == [32, 32, 32, 4]
+    assert torch.equal(torch.cat(got), perm)
+
+
+def test_length_buckets_read_every_text_once_and_pad_less():
+    import torch
+
+    from covidlearning.nlp.finetune import batch_order
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(4, 120, size=1000)
+    bucketed = batch_order(1000, 32, torch.Generator().manual_seed(1), lengths)
+    plain = batch_order(1000, 32, torch.Generator().manual_seed(1))
+    assert sorted(torch.cat(bucketed).tolist()) == list(range(1000))
+    assert all(len(b) <= 32 for b in bucketed)
+    assert _padding(bucketed, lengths) < 0.25 * _padding(plain, lengths)
+    again = batch_order(1000, 32, torch.Generator().manual_seed(1), lengths)
+    assert all(torch.equal(a, b) for a, b in zip(bucketed, again, strict=True))
+    # batches mix the sample: a batch's texts are not the next ones in length order overall
+    firsts = [int(b[0]) for b in bucketed[:16]]
+    assert firsts != sorted(firsts)

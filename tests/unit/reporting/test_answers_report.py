@@ -35,13 +35,13 @@ def fft(tmp_path: Path) -> Path:
 def test_row_accounting_names_every_exclusion(fft: Path) -> None:
     frame = load_table(fft, "answer", "rid", question_column="question")
     summary = B.run_summary(frame)
-    assert summary["excluded_by_reason"] == {"missing": 30, "repeated non-answer": 10}
+    assert summary["excluded_by_reason"] == {"missing": 30, "non-answer": 10}
     assert summary["used"] == 120 + 20  # 'Nothing' to an improvement question is analysed
     table = B.summary_table(summary)
     rows = dict(zip(table["item"], table["rows"], strict=True))
     assert rows["Excluded: non-answers (such as 'Did not answer', 'N/A', 'no comment')"] == 30
-    repeated = [k for k in rows if "repeated by at least 2% of rows" in k]
-    assert len(repeated) == 1 and rows[repeated[0]] == 10
+    said = [k for k in rows if "answers saying none was given" in k]
+    assert len(said) == 1 and rows[said[0]] == 10
     assert "30 non-answers" in B.summary_text(summary)
     plain = B.run_summary(load_table(fft, "answer", "rid"))  # no question column
     assert plain["excluded_by_reason"]["filler"] == 20
