@@ -239,6 +239,11 @@ class RedactionConfig(StrictModel):
     guard: bool = Field(
         True, description="Fail the run if any report file still holds an identifier."
     )
+    places: Literal["redact", "keep"] = Field(
+        "redact",
+        description="Named hospitals and buildings ('St Thomas' Hospital', 'Bevan House'): "
+        "'redact' replaces them with [PLACE], 'keep' leaves them as written; never [NAME].",
+    )
 
 
 class Config(StrictModel):
