@@ -25,7 +25,8 @@ from covidlearning.nlp.names import is_name_word, name_lists
 
 Hit = tuple[int, int, str, str]
 
-_WARD_ID = r"(?:\d{1,3}[A-Za-z]?|[A-Z]{1,2}\d{0,2}[A-Z]?)"
+#: "Ward 7", "ward B2", "bay C"; never a lone "I" ("in bed I slept").
+_WARD_ID = r"(?:\d{1,3}[A-Za-z]?|(?!I(?![\w-]))[A-Z]{1,2}\d{0,2}[A-Z]?)"
 _WARD_WORDS = r"ward|bay|bed|room|cubicle|side[ -]room|theatre|pod|bedspace|bed space|cot|cubicle"
 _WARD_RE = re.compile(
     r"(?<![\w-])(?:(?i:" + _WARD_WORDS + r")"
@@ -37,7 +38,15 @@ _WARD_RE = re.compile(
 _NAMED_WARD_RE = re.compile(
     r"(?<![\w-])(?P<name>(?:[A-Z][a-z'’-]+[ \t]){1,3})(?P<ward>Ward|Unit|Wing|ward)(?![\w-])"
 )
-_LOWER_WARD_RE = re.compile(r"(?<![\w-])(?P<name>[a-z][a-z'’-]+) (?P<ward>ward)(?![\w-])")
+_LOWER_WARD_RE = re.compile(
+    r"(?<![\w-])(?:(?P<prep>on|to|from|in|onto|into|at|off|left|discharged from)[ \t]+)?"
+    r"(?P<name>[a-z][a-z'’-]+) (?P<ward>ward)(?![\w-])"
+)
+#: Words that, without an article, still name a kind of ward ("on labour ward").
+_NOT_WARD_NAME = frozenset(
+    "one two three another any every each same other different next this that which what "
+    "whole entire busy quiet".split()
+)
 #: Words naming a kind of ward, not a particular one.
 GENERIC_WARD_WORDS = frozenset(
     """Covid COVID General Maternity Surgical Medical Children's Childrens Hot Cold Virtual
@@ -67,7 +76,18 @@ _PLACE_RE = re.compile(
     r"(?<![\w-])(?P<name>(?:(?:St\.?|Saint)[ \t]+)?(?:[A-Z][A-Za-z'’-]*[ \t]+){1,4})"
     r"(?P<kind>" + _PLACE_WORDS + r")(?![\w-])"
 )
-_LOCATIVE_RE = re.compile(r"(?i)\b(?:in|near|outside|around|across|nr|towards)\s+$")
+_GENERIC_PLACE = frozenset("Royal University District County City Cottage Care Nursing".split())
+#: Place words after which any capitalised name is a particular building ("Nightingale
+#: House", "Royal Free Hospital"); others ("Leg Clinic") need a proper name in it.
+_BUILDINGS = frozenset(
+    "Hospital Hospitals Infirmary Hospice House Building Court Lodge Pavilion Block Annexe "
+    "Annex".split()
+)
+_LOCATIVE_RE = re.compile(
+    r"(?i)\b(?:in|near|outside|around|across|nr|towards|(?:drive|drove|driving|driven|"
+    r"travel|travelled|travelling|move|moved|moving|go|goes|went|going|trip|journey|bus|"
+    r"train|transferred|sent|miles|way|all the way)\s+(?:to|from))\s+$"
+)
 
 
 def wards(text: str) -> list[Hit]:
@@ -76,8 +96,6 @@ def wards(text: str) -> list[Hit]:
     common = lists["common_words"]
     out = []
     for m in _WARD_RE.finditer(text):
-        if m.group(0).split()[-1] == "I":  # "in bed I slept": a pronoun, not a bed
-            continue
         out.append((m.start(), m.end(), "ward_bed", "ward, bay, bed or room identifier"))
     for m in _NAMED_WARD_RE.finditer(text):
         words = m.group("name").split()
@@ -98,9 +116,14 @@ def wards(text: str) -> list[Hit]:
         start = m.end("name") - len(" ".join(keep)) - 1
         out.append((start, m.end(), "ward_bed", "named ward"))
     for m in _LOWER_WARD_RE.finditer(text):
+        # "rowan ward" (a listed name) anywhere; "on beech ward" (a preposition and no
+        # article) for any word that does not name a kind of ward
         word = m.group("name")
-        if is_name_word(word) and word.title() not in GENERIC_WARD_WORDS:
-            out.append((m.start(), m.end(), "ward_bed", "named ward"))
+        generic = word.title() in GENERIC_WARD_WORDS or word in _NOT_WARD_NAME
+        if word.title() in COLOURS:
+            continue  # "the red ward": a zone
+        if not generic and (is_name_word(word) or m.group("prep")):
+            out.append((m.start("name"), m.end(), "ward_bed", "named ward"))
     return out
 
 
@@ -117,10 +140,25 @@ def place_spans(text: str) -> list[Hit]:
         if not words:
             continue
         bare = [w.rstrip("'’").removesuffix("'s").removesuffix("’s") for w in words]
-        if all(w in GENERIC_WARD_WORDS or w in {"Royal", "University", "District", "County",
-                                                "City", "Cottage", "Care", "Nursing"}
-               for w in bare):  # fmt: skip
+        if all(
+            w in GENERIC_WARD_WORDS or b in GENERIC_WARD_WORDS or b in _GENERIC_PLACE
+            for w, b in zip(words, bare, strict=True)
+        ):
             continue
+        lists = name_lists()
+        proper = [
+            w
+            for w in bare
+            if w not in {"St", "St.", "Saint"}
+            and (
+                w.lower() not in lists["english_words"]
+                or w in lists["given_names"]
+                or w in lists["surnames"]
+            )
+        ]
+        building = m.group("kind") in _BUILDINGS
+        if not proper and not building and bare[0] not in {"St", "St.", "Saint"}:
+            continue  # "the Leg Clinic", "Royal Free Hospital": no proper name in it
         start = m.end("name") - len(" ".join(words)) - 1
         kind = m.group("kind")
         if kind == "Home" and words[-1] not in {"Care", "Nursing"}:
@@ -132,4 +170,4 @@ def place_spans(text: str) -> list[Hit]:
 
 def locative_place(text: str, start: int) -> bool:
     """True if the word at ``start`` follows ``in``, ``near``... : a town, not a person."""
-    return _LOCATIVE_RE.search(text[max(0, start - 12) : start]) is not None
+    return _LOCATIVE_RE.search(text[max(0, start - 30) : start]) is not None
