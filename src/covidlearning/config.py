@@ -131,6 +131,13 @@ class EmbeddingSettings(StrictModel):
 class DiscoverConfig(EmbeddingSettings):
     """Theme discovery with BERTopic."""
 
+    min_respondents: int = Field(
+        10,
+        ge=1,
+        description="A word enters a theme's keywords or label, or the saved model's "
+        "vocabulary, only if texts from at least this many distinct respondents use it; "
+        "a word that looks like a personal name never does.",
+    )
     topics: Literal["auto"] | Annotated[int, Field(ge=2)] = Field(
         "auto", description="'auto', or merge down to this many topics."
     )

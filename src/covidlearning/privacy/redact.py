@@ -53,17 +53,20 @@ Presidio's own phone recogniser is built on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import json
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from covidlearning.config import RedactionConfig
+from covidlearning.errors import IdentifierLeak
 from covidlearning.nlp.names import PLACEHOLDER_WORDS, is_name_like, is_name_word, name_lists
 from covidlearning.privacy import contact, numbers, places
 from covidlearning.privacy.numbers import is_valid_nhs_number, nhs_check_digit
@@ -80,17 +83,21 @@ __all__ = [
     "Span",
     "check_dir",
     "file_chunks",
+    "guarded_dir",
     "html_text",
     "is_name_like",
     "is_valid_nhs_number",
     "known_pattern",
     "nhs_check_digit",
     "redact_frame",
+    "redact_input",
     "redact_text",
     "scan_dir",
     "scan_text",
     "strip_placeholders",
 ]
+
+logger = logging.getLogger(__name__)
 
 PLACEHOLDERS: dict[str, str] = {
     "nhs_number": "[NHS NUMBER]",
@@ -282,22 +289,6 @@ class Finding:
         """The identifier with its middle hidden, safe to print in an error message."""
         t = self.text
         return t[:2] + "*" * max(1, len(t) - 4) + t[-2:] if len(t) > 4 else "*" * len(t)
-
-
-class IdentifierLeak(RuntimeError):
-    """A report folder still holds a detectable personal identifier."""
-
-    def __init__(self, findings: Sequence[Finding]) -> None:
-        self.findings = list(findings)
-        first = "; ".join(
-            f"{Path(f.path).name} {f.location}: {f.kind} {f.masked}" for f in self.findings[:5]
-        )
-        more = f" (and {len(self.findings) - 5} more)" if len(self.findings) > 5 else ""
-        super().__init__(
-            f"{len(self.findings)} personal identifier(s) left in the report: {first}{more}. "
-            "Outputs were not published; check redaction settings or add a safe string to "
-            "redaction.allow"
-        )
 
 
 # --------------------------------------------------------------------------- recogniser
@@ -814,8 +805,9 @@ def html_text(markup: str) -> list[str]:
 
 def _json_strings(obj: object, path: str = "$") -> Iterable[tuple[str, str]]:
     if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _json_strings(v, f"{path}.{k}")
+        for i, (k, v) in enumerate(obj.items()):
+            yield f"{path} key {i}", str(k)  # keys too: a vocabulary's terms are its keys
+            yield from _json_strings(v, f"{path}[{i}]")
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             yield from _json_strings(v, f"{path}[{i}]")
@@ -898,10 +890,15 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
     yield "text", text
 
 
-#: What the final guard looks for by default. Web addresses are left out: a report may
-#: cite one (a method, a source); a URL that came from the data was redacted and is
-#: caught through ``known`` if it reappears anywhere.
-GUARD_KINDS = ("nhs_number", "phone", "email", "postcode", "name", "ward_bed")
+#: What the final guard looks for by default: every kind but web addresses and named
+#: places. A report may cite a web address (a method, a source) and name a place (with
+#: ``redaction.places: keep``); one that came from the data was redacted and is caught
+#: through ``known`` if it reappears anywhere. With ``places: redact`` places are
+#: looked for too.
+GUARD_KINDS = (
+    "nhs_number", "phone", "reference", "date_of_birth", "age", "email", "postcode",
+    "address", "name", "ward_bed",
+)  # fmt: skip
 
 
 def scan_text(
@@ -966,7 +963,10 @@ def scan_dir(
         kinds: identifier kinds to look for (default :data:`GUARD_KINDS`: all but URLs).
     """
     root = Path(path)
-    kinds = GUARD_KINDS if kinds is None else tuple(kinds)
+    if kinds is None:
+        redacting_places = config is None or config.places == "redact"
+        kinds = GUARD_KINDS + (("place",) if redacting_places else ())
+    kinds = tuple(kinds)
     if config is not None:
         guard_config = config.model_copy(update={"lone_given_names": False})
         redactor = Redactor(guard_config)
@@ -977,12 +977,33 @@ def scan_dir(
     findings: list[Finding] = []
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for file in files:
+        model_file = _is_model_file(file)
         for location, text in file_chunks(file):
             for kind, found, reason in scan_text(text, redactor, pattern or (), kinds):
                 if found.lower() in allowed:
                     continue
                 findings.append(Finding(str(file), location, kind, found, reason))
+            if model_file and "name" in kinds and _name_like_term(text, allowed):
+                reason = "name-like term in a saved model"
+                findings.append(Finding(str(file), location, "name", text, reason))
     return findings
+
+
+#: A saved theme model's files whose words are its vocabulary, keywords and labels
+#: (BERTopic's c-TF-IDF config and topics, covidlearning's metadata). A trained coder's
+#: character n-grams are not words, so only the recognisers read them.
+_VOCABULARY_FILES = frozenset({"ctfidf_config.json", "topics.json", "covidlearning.json"})
+
+
+def _is_model_file(path: Path) -> bool:
+    """A saved theme model's vocabulary, keywords or labels."""
+    return path.name in _VOCABULARY_FILES
+
+
+def _name_like_term(text: str, allowed: set[str]) -> bool:
+    """A short vocabulary entry (one to three words) that looks like a personal name."""
+    words = text.split()
+    return 0 < len(words) <= 3 and text.lower() not in allowed and is_name_like(text)
 
 
 def check_dir(
@@ -996,3 +1017,41 @@ def check_dir(
     findings = scan_dir(path, known=known, allow=allow, config=config, kinds=kinds)
     if findings:
         raise IdentifierLeak(findings)
+
+
+# --------------------------------------------------------------------------- stage commands
+def redact_input(frame: pd.DataFrame, redactor: Redactor) -> pd.DataFrame:
+    """Redact a loaded table's texts before any modelling (``discover``, ``assign``, ``code``).
+
+    Redacts ``text`` and, when present, ``original_text`` (a short answer read with its
+    question) of a :func:`covidlearning.corpus.load.load_table` frame; the log names the
+    row id. Rows whose status is not ``ok`` are redacted too (their text is not modelled,
+    but nothing should hold an identifier).
+    """
+    columns = [c for c in ("text", "original_text") if c in frame.columns]
+    out = redact_frame(frame, columns, redactor, id_column="id")
+    n = len({r.source.split(":")[0] for r in redactor.log})
+    if n:
+        logger.info("redacted identifiers in %d of %d texts before modelling", n, len(frame))
+    return out
+
+
+@contextlib.contextmanager
+def guarded_dir(
+    out: str | Path, config: RedactionConfig, known: Iterable[str] = ()
+) -> Iterator[Path]:
+    """Like :func:`covidlearning._io.atomic_dir`, but the final guard checks the files first.
+
+    Yields a temporary folder; when the block ends, :func:`check_dir` scans it (with the
+    strings redaction removed as ``known``) and only a clean folder replaces ``out``.
+    With redaction or the guard off in ``config``, the folder is published unchecked.
+
+    Raises:
+        IdentifierLeak: an identifier is left; ``out`` is left as it was.
+    """
+    from covidlearning._io import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        yield tmp
+        if config.enabled and config.guard:
+            check_dir(tmp, known=known, allow=config.allow, config=config)
