@@ -124,14 +124,29 @@ def _secondary(
     while changed:
         changed = False
         for i in range(grid.shape[0] if additive_rows else 0):
-            if mask[i].sum() == 1:
+            if _exposed(grid[i, :n_cols], mask[i, :n_cols], threshold):
                 changed |= _hide_next(grid[i, :n_cols], mask[i, :n_cols])
         for j in range(grid.shape[1]):
             col = mask[:, j].copy()
-            if col.sum() == 1 and _hide_next(grid[:, j], col):
+            if _exposed(grid[:, j], col, threshold) and _hide_next(grid[:, j], col):
                 mask[:, j] = col
                 changed = True
     return mask[:, :n_cols], mask[:, n_cols]
+
+
+def _exposed(line: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:
+    """True if a line's published total lets a reader recover or narrow its hidden cells.
+
+    The hidden cells of a line sum to its total minus the visible cells. One hidden cell
+    is recovered exactly; hidden cells summing to 0 (beside a visible zero, say) are all
+    recovered as 0; and hidden cells summing to less than ``threshold`` are each bounded
+    below it (eight hidden months summing to 9). So a line with hidden cells needs at
+    least two of them, summing to at least ``threshold``.
+    """
+    k = int(hidden.sum())
+    if k == 0:
+        return False
+    return k == 1 or float(line[hidden].sum()) < threshold
 
 
 def _hide_next(line: np.ndarray, hidden: np.ndarray) -> bool:
@@ -172,6 +187,38 @@ def suppress(
     out = table.astype(object).copy()
     out[mask.to_numpy()] = SUPPRESSED
     return out
+
+
+def other_groups_label(threshold: int) -> str:
+    """The row that stands for every group below the threshold, unnamed."""
+    return f"Other groups (each fewer than {threshold} respondents)"
+
+
+def merge_small_groups(
+    counts: pd.DataFrame, bases: pd.Series, threshold: int = THRESHOLD
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """Report every group below the threshold together, so no small group is named.
+
+    A breakdown that lists a group of 3 respondents, even with every figure hidden, tells
+    a reader that such a group answered (and which). The small groups' rows are summed into
+    one row, :func:`other_groups_label`, placed last; suppression then treats it as any
+    other row (it may still be below the threshold and hidden).
+
+    Returns:
+        The counts and bases with the merged row, and the names of the merged groups
+        (for the audit, never for publication).
+    """
+    small = [g for g in bases.index if 0 < int(bases[g]) < threshold]
+    if not small:
+        return counts, bases, []
+    label = other_groups_label(threshold)
+    keep = [g for g in bases.index if g not in small]
+    merged = counts.loc[keep].copy()
+    merged.loc[label] = counts.loc[small].sum(axis=0)
+    merged_bases = bases.loc[keep].copy()
+    merged_bases.loc[label] = int(bases.loc[small].sum())
+    merged.index.name = counts.index.name
+    return merged.astype(int), merged_bases.astype(int), [str(g) for g in small]
 
 
 def group_sizes(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -296,6 +296,10 @@ def by_group(
     groups.index = frame["id"].astype(str)
     groups.index.name = "id"
     counts, bases, labels = _count(assign, groups)
+    # groups below the threshold are reported together, unnamed (privacy.disclosure)
+    counts, bases, small = disclosure.merge_small_groups(counts, bases, threshold)
+    if small:
+        groups = groups.where(~groups.isin(small), disclosure.other_groups_label(threshold))
     bd = _publish(
         column, counts, bases, labels, threshold, secondary, additive_rows=_single(assign)
     )
