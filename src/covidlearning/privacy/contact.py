@@ -139,7 +139,7 @@ _HOMES = (
     "Vicarage|Grange|Cottages|Mansions"
 )
 _LIVES_ON_RE = re.compile(
-    r"(?<![\w-])(?i:live|lives|living|lived|moved|moving|stay|stays|staying|address is|"
+    r"(?<![\w-])(?i:live|lives|living|lived|stay|stays|staying|address is|"
     r"home is|home on|house on|home at)[ \t]+(?i:on|in|at|to|into)?[ \t]*(?i:the[ \t]+)?"
     r"(?P<addr>(?:[A-Z][A-Za-z'’-]+[ \t]+){1,3}"
     rf"(?:(?i:{_STREET_PLAIN})|{_STREET_CAPITAL})\b"

@@ -428,7 +428,7 @@ class Redactor:
                 listed = cap in self._surnames or self._is_given(cap)
                 if self._is_common(first) or (self._is_english(first) and not listed):
                     continue
-                if weak and not is_name_word(first):
+                if weak and not listed:
                     continue
                 if not weak and not listed and (shouting or self._is_english(first)):
                     continue
