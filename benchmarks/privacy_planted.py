@@ -215,9 +215,24 @@ _PARTICLES = {"van", "der", "von", "de", "la", "le", "du", "da", "di"}
 
 
 def leaked(p: Plant, text: str) -> bool:
-    """The planted identifier is in ``text``: whole, or (for names) any part of it."""
+    """The planted identifier is in ``text``: whole, or (for names) any part of it.
+
+    A short number (an age) counts only with the words around it in its comment ("is 94
+    years"), so a count or an id elsewhere that happens to hold the digits is no leak.
+    """
     low = text.lower()
-    if p.secret.lower() in low:
+    secret = p.secret.lower()
+    if secret.isdigit() and len(secret) <= 4:
+        i = p.text.lower().index(secret)
+        before = p.text.lower()[:i].split()[-1:]
+        after = p.text.lower()[i + len(secret) :].split()[:1]
+        secret = " ".join([*before, secret]) + (
+            after[0] if p.text[i + len(secret) :][:1] == "-" else ""
+        )
+        if not before:
+            secret = p.text.lower()[i : i + len(p.secret) + 6]
+        return re.search(rf"(?<![\w]){re.escape(secret)}", low) is not None
+    if secret in low:
         return True
     if p.kind == "name":
         parts = [w for w in re.split(r"[\s-]+", p.secret.lower()) if len(w) > 2]
@@ -364,6 +379,13 @@ def end_to_end(plants: list[Plant], work: Path) -> dict:
         decoys = [p for p in plants if p.decoy]
         quoted = [p for p in decoys if p.text.split(p.secret)[0][:25] in qtext]
         kept = [p for p in quoted if p.secret in qtext]
+        result["report"]["decoys_changed"] = [
+            line
+            for p in quoted
+            if p not in kept
+            for line in qtext.splitlines()
+            if p.text.split(p.secret)[0][:25] in line
+        ]
         result["report"]["decoys_quoted"] = len(quoted)
         result["report"]["decoy_over_redaction"] = (
             round(1 - len(kept) / len(quoted), 3) if quoted else None
