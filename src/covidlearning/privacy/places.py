@@ -27,6 +27,12 @@ Hit = tuple[int, int, str, str]
 
 #: "Ward 7", "ward B2", "bay C"; never a lone "I" ("in bed I slept").
 _WARD_ID = r"(?:\d{1,3}[A-Za-z]?|(?!I(?![\w-]))[A-Z]{1,2}\d{0,2}[A-Z]?)"
+#: "ward seven", "Bay Three": numbers in words, after ward or bay only.
+_WORD_WARD_RE = re.compile(
+    r"(?i)(?<![\w-])(?:ward|bay)[ \t]+(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+    r"thirty|forty)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?(?![\w-])"
+)
 _WARD_WORDS = r"ward|bay|bed|room|cubicle|side[ -]room|theatre|pod|bedspace|bed space|cot|cubicle"
 _WARD_RE = re.compile(
     r"(?<![\w-])(?:(?i:" + _WARD_WORDS + r")"
@@ -97,6 +103,8 @@ def wards(text: str) -> list[Hit]:
     out = []
     for m in _WARD_RE.finditer(text):
         out.append((m.start(), m.end(), "ward_bed", "ward, bay, bed or room identifier"))
+    for m in _WORD_WARD_RE.finditer(text):
+        out.append((m.start(), m.end(), "ward_bed", "ward or bay number in words"))
     for m in _NAMED_WARD_RE.finditer(text):
         words = m.group("name").split()
         # keep the words nearest "Ward" that are not generic: "the Rowan Ward" -> Rowan

@@ -233,6 +233,17 @@ _NAME_ROLE_RE = re.compile(
 _NAME_PAREN_ROLE_RE = re.compile(
     r"(?<![\w'’-])(?P<name>[\w'’-]+(?:\s+[\w'’-]+)?)\s*\((?i:" + _ROLES + r")\)"
 )
+#: "thank you sarah", "thanks to priya and jo": a lower-case name after thanks.
+_THANKS_RE = re.compile(
+    r"(?i)(?<![\w-])(?:thank\s*you|thanks|thankyou|cheers|big thanks|shout[- ]?out)"
+    r"(?:\s+(?:so much|very much|again))?(?:\s*(?:to|,))?\s+"
+    r"(?P<names>[a-z][a-z'’-]+(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)[a-z][a-z'’-]+){0,3})"
+)
+#: Lower-case words after "thanks" that are listed given names but mostly mean something else.
+_NOT_THANKED = frozenset(
+    "and van sat sun mon tue wed thu fri jan feb mar apr jun jul aug sep sept oct nov dec "
+    "doc docs".split()
+)
 _OUR_ROLE_NAME_RE = re.compile(
     r"(?i)(?<![\w-])(?:our|my|the|his|her|their|lovely|amazing|wonderful)\s+(?:"
     + _ROLES
@@ -465,6 +476,16 @@ class Redactor:
             if len(words) > 1 and (is_name_word(words[1]) or words[1] in self._surnames):
                 end = m.start("name") + len(_strip_possessive(" ".join(words)))
             out.append(Span(m.start("name"), end, "name", "staff member named with role"))
+        for m in _THANKS_RE.finditer(text):
+            # lower-case given names only (capitalised ones are found by the other rules)
+            for w in re.finditer(r"[a-z][a-z'’-]+", m.group("names")):
+                word = w.group(0)
+                if word in _NOT_THANKED or not is_name_word(word):
+                    continue
+                if not self._is_given(word.title()) or word in self._ambiguous:
+                    continue
+                start = m.start("names") + w.start()
+                out.append(Span(start, start + len(word), "name", "given name after thanks"))
         for rx in (_NAME_ROLE_RE, _NAME_PAREN_ROLE_RE, _OUR_ROLE_NAME_RE):
             for m in rx.finditer(text):
                 words = m.group("name").split()
@@ -491,7 +512,13 @@ class Redactor:
         while i < len(tokens) - 1:
             word = tokens[i].group(0)
             cap = "-".join(p.title() for p in word.split("-"))
-            given = self._is_given(cap) and not self._is_english(word) and not self._is_common(word)
+            given = (
+                self._is_given(cap)
+                and not self._is_english(word)
+                and not self._is_common(word)
+                and word not in _LOWER_PARTICLES
+                and word not in _NOT_THANKED
+            )
             if not given:
                 i += 1
                 continue

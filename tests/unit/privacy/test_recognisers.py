@@ -264,3 +264,16 @@ def test_guard_message_names_file_and_kind_never_the_identifier(tmp_path):
     assert "date of birth" in msg and "street address" in msg and "personal name" in msg
     for secret in ("1950", "Acacia", "okafor", "March"):
         assert secret.lower() not in msg.lower()
+
+
+def test_lower_case_names_after_thanks(r):
+    assert r.redact("thank you sarah and jo for everything") == (
+        "thank you [NAME] and [NAME] for everything"
+    )
+    for text in ("thanks van driver", "thank you nurses", "Thanks again everyone"):
+        assert r.redact(text) == text
+
+
+def test_ward_numbers_in_words():
+    text = "on ward seven and bay three"
+    assert [text[s:e] for s, e, *_ in places.wards(text)] == ["ward seven", "bay three"]
