@@ -377,19 +377,21 @@ def end_to_end(plants: list[Plant], work: Path) -> dict:
         q = pd.read_csv(quotes, dtype=str).fillna("")
         qtext = "\n".join(q["quote"])
         decoys = [p for p in plants if p.decoy]
-        quoted = [p for p in decoys if p.text.split(p.secret)[0][:25] in qtext]
-        kept = [p for p in quoted if p.secret in qtext]
-        result["report"]["decoys_changed"] = [
-            line
-            for p in quoted
-            if p not in kept
-            for line in qtext.splitlines()
-            if p.text.split(p.secret)[0][:25] in line
-        ]
+        lines = qtext.splitlines()
+
+        def quoted_line(p: Plant) -> str | None:
+            """The quote line of a decoy's comment (the decoy itself may have changed)."""
+            before, _, after = p.text.partition(p.secret)
+            pat = re.compile(re.escape(before) + r"(.{0,40}?)" + re.escape(after))
+            return next((ln for ln in lines if pat.search(ln)), None)
+
+        quoted = [(p, ln) for p in decoys if (ln := quoted_line(p)) is not None]
+        changed = [ln for p, ln in quoted if p.text not in ln]
         result["report"]["decoys_quoted"] = len(quoted)
         result["report"]["decoy_over_redaction"] = (
-            round(1 - len(kept) / len(quoted), 3) if quoted else None
+            round(len(changed) / len(quoted), 3) if quoted else None
         )
+        result["report"]["decoys_changed"] = changed
     return result
 
 
