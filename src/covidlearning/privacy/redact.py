@@ -692,8 +692,12 @@ class Redactor:
         return pd.DataFrame([asdict(r) for r in self.log], columns=cols)
 
     def originals(self) -> list[str]:
-        """Every distinct original span removed so far (for :func:`scan_dir`'s ``known``)."""
-        return sorted({r.original for r in self.log})
+        """Every distinct original span removed so far (for :func:`scan_dir`'s ``known``).
+
+        Named places are left out: a site may be published on purpose as a value of a
+        grouping column (see :data:`GUARD_KINDS`).
+        """
+        return sorted({r.original for r in self.log if r.kind != "place"})
 
     def write_log(self, name: str, log_dir: str | Path | None = None) -> Path:
         """Write the log as ``<log_dir>/<name>.csv`` (outside ``reports/``) and return its path.
@@ -918,10 +922,10 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
 
 
 #: What the final guard looks for by default: every kind but web addresses and named
-#: places. A report may cite a web address (a method, a source) and name a place (with
-#: ``redaction.places: keep``); one that came from the data was redacted and is caught
-#: through ``known`` if it reappears anywhere. With ``places: redact`` places are
-#: looked for too.
+#: places. A report may cite a web address (a method, a source), and its breakdowns name
+#: the trust's own sites ("Riverside General Hospital" as a value of a grouping column);
+#: a web address that came from a text was redacted and is caught through ``known`` if
+#: it reappears anywhere.
 GUARD_KINDS = (
     "nhs_number", "phone", "reference", "date_of_birth", "age", "email", "postcode",
     "address", "name", "ward_bed",
@@ -987,13 +991,11 @@ def scan_dir(
         known: strings that redaction removed in this run; any occurrence is a finding.
         allow: strings that may appear (e.g. a publisher's URL quoted in the methods).
         config: recogniser settings (default: all rules, lone given names off).
-        kinds: identifier kinds to look for (default :data:`GUARD_KINDS`: all but URLs).
+        kinds: identifier kinds to look for (default :data:`GUARD_KINDS`: all but URLs and
+            named places).
     """
     root = Path(path)
-    if kinds is None:
-        redacting_places = config is None or config.places == "redact"
-        kinds = GUARD_KINDS + (("place",) if redacting_places else ())
-    kinds = tuple(kinds)
+    kinds = GUARD_KINDS if kinds is None else tuple(kinds)
     if config is not None:
         guard_config = config.model_copy(update={"lone_given_names": False})
         redactor = Redactor(guard_config)
