@@ -379,14 +379,24 @@ def end_to_end(plants: list[Plant], work: Path) -> dict:
         decoys = [p for p in plants if p.decoy]
         lines = qtext.splitlines()
 
-        def quoted_line(p: Plant) -> str | None:
-            """The quote line of a decoy's comment (the decoy itself may have changed)."""
+        def quoted_line(p: Plant) -> tuple[str, bool] | None:
+            """The quote of a decoy's comment and whether the decoy survived in it.
+
+            Comments share templates ("arrived at 05:30" / "at 09:15"), so a line with
+            another decoy's value is not this one's; a placeholder where the decoy was is.
+            """
+            if kept := next((ln for ln in lines if p.text in ln), None):
+                return kept, True
             before, _, after = p.text.partition(p.secret)
             pat = re.compile(re.escape(before) + r"(.{0,40}?)" + re.escape(after))
-            return next((ln for ln in lines if pat.search(ln)), None)
+            for ln in lines:
+                if (m := pat.search(ln)) and "[" in m.group(1):
+                    return ln, False
+            return None
 
-        quoted = [(p, ln) for p in decoys if (ln := quoted_line(p)) is not None]
-        changed = [ln for p, ln in quoted if p.text not in ln]
+        found = [(p, q) for p in decoys if (q := quoted_line(p)) is not None]
+        quoted = [p for p, _ in found]
+        changed = [q[0] for _, q in found if not q[1]]
         result["report"]["decoys_quoted"] = len(quoted)
         result["report"]["decoy_over_redaction"] = (
             round(len(changed) / len(quoted), 3) if quoted else None
