@@ -181,6 +181,11 @@ _AGE_RE = re.compile(
     rf"|(?P<b>{_AGE_NUM})(?:\s*|-)(?:years?|yrs?|yr)(?:\s*|-)(?:old|of age)"
     rf"|(?P<c>{_AGE_NUM})\s*(?:y/?o|yo)(?![\w])"
     rf"|(?P<d>{_AGE_NUM})(?:th|st|nd|rd)\s+birthday"
+    rf"|(?:he|she|they|mum|mom|dad|father|mother|nan|nana|gran|granny|grandad|grandpa|"
+    rf"grandma|grandmother|grandfather|husband|wife|patient|who|and)(?:'s|’s|\s+is|\s+was|"
+    rf"\s+being|\s+now|\s+turned|\s+nearly|\s+almost)\s+(?P<e>{_AGE_NUM})"
+    rf"(?!\s*(?:%|percent|per|out|of|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|"
+    rf"years?\s+(?!old)|mg|ml|kg|miles?|times|patients|people|beds|\.\d|[:/]\d))"
     r")"
 )
 _WORD_VALUES = {"ninety": 90, "hundred": 100, "one hundred": 100, "a hundred": 100}
@@ -197,7 +202,7 @@ def ages(text: str) -> list[Hit]:
     """Ages of 90 and over, in age context (``aged 92``, ``93 years old``, ``94yo``)."""
     out = []
     for m in _AGE_RE.finditer(text):
-        group = next(g for g in "abcd" if m.group(g))
+        group = next(g for g in "abcde" if m.group(g))
         if _age_value(m.group(group)) >= 90 and _age_value(m.group(group)) < 130:
             out.append((m.start(group), m.end(group), "age", "age over 89"))
     return out

@@ -277,3 +277,10 @@ def test_lower_case_names_after_thanks(r):
 def test_ward_numbers_in_words():
     text = "on ward seven and bay three"
     assert [text[s:e] for s, e, *_ in places.wards(text)] == ["ward seven", "bay three"]
+
+
+def test_ages_after_a_person_without_years_old():
+    for text in ("he is ninety six and they left him", "my mum is 96 and was left", "she's 91"):
+        assert [h[2] for h in numbers.ages(text)] == ["age"], text
+    for text in ("the wait is 95 minutes", "the patient was 90 percent", "he is 95.5 kg"):
+        assert numbers.ages(text) == [], text
