@@ -161,7 +161,8 @@ def _redaction(f: MethodsFacts) -> str:
             else "E"
         )
         + "very quote and text in this report passed an offline redactor (names, "
-        "NHS-number-like numbers, phone numbers, e-mails, postcodes, street addresses, dates of birth, ages over 89, "
+        "NHS-number-like numbers, phone numbers, e-mails, postcodes, street addresses, "
+        "dates of birth, ages over 89, "
         "reference numbers, web addresses, ward and bed numbers"
         + (", named hospitals and buildings" if f.config.redaction.places == "redact" else "")
         + "); "
