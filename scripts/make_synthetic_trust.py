@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wrote {len(data.frame)} responses to {args.out}; planted identifiers: "
         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-        + f"; decoy 10-digit numbers {len(data.decoys)}"
+        + f"; decoy doses and times {len(data.decoys)}"
     )
     return 0
 

@@ -8,7 +8,7 @@ each stage takes only its own section.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from covidlearning.errors import InputError
@@ -131,6 +132,13 @@ class EmbeddingSettings(StrictModel):
 class DiscoverConfig(EmbeddingSettings):
     """Theme discovery with BERTopic."""
 
+    min_respondents: int = Field(
+        10,
+        ge=1,
+        description="A word enters a theme's keywords or label, or the saved model's "
+        "vocabulary, only if texts from at least this many distinct respondents use it; "
+        "a word that looks like a personal name never does.",
+    )
     topics: Literal["auto"] | Annotated[int, Field(ge=2)] = Field(
         "auto", description="'auto', or merge down to this many topics."
     )
@@ -208,10 +216,28 @@ class CodeConfig(EmbeddingSettings):
 class DisclosureConfig(StrictModel):
     """Statistical disclosure control for group breakdowns."""
 
+    rule: Literal["gp-patient-survey", "opensafely"] = Field(
+        "gp-patient-survey",
+        description="'gp-patient-survey': figures from fewer than 10 respondents "
+        "suppressed, with secondary suppression; 'opensafely': counts of 7 or fewer hidden "
+        "and every other count and total rounded to the nearest 5 (threshold 8, rounding 5, "
+        "no secondary suppression, unless set).",
+    )
     threshold: int = Field(10, ge=1, description="Cells from fewer respondents are shown as '*'.")
     secondary: bool = Field(
         True, description="Suppress extra cells so hidden ones can't be derived."
     )
+    rounding: int = Field(
+        1, ge=1, description="Round every published count and total to a multiple of this."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_defaults(cls, data: Any) -> Any:
+        """``rule: opensafely`` sets the threshold, rounding and secondary it implies."""
+        if isinstance(data, dict) and data.get("rule") == "opensafely":
+            data = {"threshold": 8, "rounding": 5, "secondary": False, **data}
+        return data
 
 
 class RedactionConfig(StrictModel):
@@ -238,6 +264,11 @@ class RedactionConfig(StrictModel):
     )
     guard: bool = Field(
         True, description="Fail the run if any report file still holds an identifier."
+    )
+    places: Literal["redact", "keep"] = Field(
+        "redact",
+        description="Named hospitals and buildings ('St Thomas' Hospital', 'Bevan House'): "
+        "'redact' replaces them with [PLACE], 'keep' leaves them as written; never [NAME].",
     )
 
 

@@ -1,4 +1,4 @@
-"""Errors that reach the user as one line, with exit code 2 and no traceback."""
+"""Errors that reach the user as one line and no traceback: bad input (exit 2), a leak (exit 1)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,46 @@ class InputError(ValueError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem}. {fix}" if fix else problem)
+
+
+#: How the guard names each kind of identifier in its message.
+KIND_NAMES = {
+    "nhs_number": "an NHS number", "phone": "a phone number", "reference": "a reference number",
+    "date_of_birth": "a date of birth", "age": "an age over 89", "email": "an email address",
+    "postcode": "a postcode", "address": "a street address", "url": "a web address",
+    "name": "a personal name", "ward_bed": "a ward or bed identifier", "place": "a named place",
+    "known": "a string redacted elsewhere in the run",
+}  # fmt: skip
+
+
+class IdentifierLeak(RuntimeError):
+    """An output folder still holds a detectable personal identifier; nothing was published.
+
+    The message is one line naming each file and the kind of identifier in it, never the
+    identifier itself (nor its location, which for a JSON key would be the identifier).
+    The CLI prints it as ``error: ...`` and exits with code 1.
+
+    Args:
+        findings: objects with ``path`` and ``kind`` (``privacy.redact.Finding``).
+    """
+
+    exit_code = 1
+
+    def __init__(self, findings: object) -> None:
+        from pathlib import Path
+
+        self.findings = list(findings)  # type: ignore[call-overload]
+        by_file: dict[str, list[str]] = {}
+        for f in self.findings:
+            kinds = by_file.setdefault(Path(f.path).name, [])
+            if f.kind not in kinds:
+                kinds.append(f.kind)
+        shown = [
+            f"{name} holds {' and '.join(KIND_NAMES.get(k, k) for k in kinds)}"
+            for name, kinds in list(by_file.items())[:5]
+        ]
+        more = f" (and {len(by_file) - 5} more files)" if len(by_file) > 5 else ""
+        super().__init__(
+            f"identifier guard: {'; '.join(shown)}{more}; nothing was published. Check the "
+            "redaction settings, or add a safe string to redaction.allow"
+        )

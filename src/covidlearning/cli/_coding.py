@@ -7,6 +7,7 @@ load here; inputs are checked before pandas, scikit-learn or torch load.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
+from covidlearning.cli._settings import (
+    REDACT_HELP,
+    answer_help,
+    answer_settings,
+    field_help,
+    redaction_settings,
+    stage_settings,
+)
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
@@ -209,6 +217,9 @@ def run_cmd(
     question_column: Annotated[
         str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
     ] = None,
+    redact: Annotated[
+        bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
     _check_table(input)
@@ -234,15 +245,25 @@ def run_cmd(
     train_text = train_text_column or text_column
     train_id = _checked_train_columns(train, label_column, train_text, id_column)
     frame, gold_values = _load_input(input, text_column, id_column, sheet, gold, gcol, answers)
+    privacy = redaction_settings(config_file, redact)
+    from covidlearning.privacy.redact import Redactor, redact_input
+
+    redactor = Redactor(privacy)
+    if privacy.enabled:  # before any modelling: no identifier can reach a coder or an output
+        frame = redact_input(frame, redactor)
     result = _code(frame, config, book, model, train, train_text, train_id, label_column,
-                   label_sep, gold_values)  # fmt: skip
+                   label_sep, gold_values, redactor if privacy.enabled else None)  # fmt: skip
     if gold_values is not None and "training" in result.manifest:
         _attach_training_agreement(result, gold_values, book, label_sep, len(frame))
     _attach_read_as(result, frame)
     inputs = _input_hashes(result, input, model, codebook, train, gold)
     columns = {"text": text_column, "id": id_column, "label": label_column, "gold": gcol}
     columns["question"] = answers[1]
-    _write_run(result, out, book, inputs, columns, t0)
+    result.manifest["redaction"] = {
+        "enabled": privacy.enabled,
+        "replaced": dict(sorted(Counter(r.kind for r in redactor.log).items())),
+    }
+    _write_run(result, out, book, inputs, columns, t0, privacy, redactor.originals())
 
 
 def _attach_read_as(result: CodingResult, frame: pd.DataFrame) -> None:
@@ -379,13 +400,22 @@ def _code(
     label_column: str | None,
     label_sep: str | None,
     gold_values: list[Any] | None,
+    redactor: Any = None,
 ) -> CodingResult:
-    """Code ``frame`` in the mode asked for: trained (--train), saved coder or codebook."""
+    """Code ``frame`` in the mode asked for: trained (--train), saved coder or codebook.
+
+    With a ``redactor``, the human-coded sample of ``--train`` is redacted before the
+    coder learns from it (its saved vocabulary then holds no identifier).
+    """
     if train is not None:
         from covidlearning.coding.trained import train_and_code
         from covidlearning.corpus.load import load_table
 
         train_frame = load_table(train, train_text, train_id, None)
+        if redactor is not None:
+            from covidlearning.privacy.redact import redact_input
+
+            train_frame = redact_input(train_frame, redactor)
         with _label_warnings_on_one_line():
             return train_and_code(train_frame, label_column, frame, label_sep, config, book)
     if model is not None:
@@ -449,14 +479,25 @@ def _write_run(
     inputs: dict[str, dict[str, str]],
     columns: dict[str, str | None],
     t0: float,
+    privacy: Any = None,
+    known: list[str] | None = None,
 ) -> None:
-    """Complete the manifest, save the run (and its codebook) to ``out``, print a summary."""
+    """Complete the manifest, save the run (and its codebook) to ``out``, print a summary.
+
+    With ``privacy`` (the redaction settings) the final guard checks every file first.
+    """
     import time
 
     result.manifest["inputs"] = inputs
     result.manifest["columns"] = columns
     result.manifest.setdefault("timings_s", {})["wall"] = round(time.perf_counter() - t0, 2)
-    result.save(out)
+    if privacy is None:
+        result.save(out)
+    else:
+        from covidlearning.privacy.redact import guarded_dir
+
+        with guarded_dir(out, privacy, known=known or ()) as tmp:
+            result.save(tmp)
     if book is not None:
         from covidlearning._io import write_text
 

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
+from covidlearning.cli._settings import (
+    REDACT_HELP,
+    answer_help,
+    answer_settings,
+    field_help,
+    redaction_settings,
+    stage_settings,
+)
 from covidlearning.config import DiscoverConfig
 from covidlearning.errors import InputError
 
@@ -102,6 +109,9 @@ def discover_cmd(
     question_column: Annotated[
         str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
     ] = None,
+    redact: Annotated[
+        bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
     from covidlearning._io import check_output_dir
@@ -118,14 +128,29 @@ def discover_cmd(
     }
     config = stage_settings(config_file, "discover", flags, _FLAGS, "covidlearning discover")
     listed, question = answer_settings(config_file, missing_values, question_column)
+    privacy = redaction_settings(config_file, redact)
     # discover_file loads and checks the table before BERTopic or the embedding model load
+    from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
     from covidlearning.themes.discover import discover_file
 
+    redactor = Redactor(privacy)
     result = discover_file(
-        input, text_column, id_column, out, config, sheet=sheet, missing_values=listed,
+        input, text_column, id_column, None, config, sheet=sheet, missing_values=listed,
         question_column=question,
+        prepare=(lambda f: redact_input(f, redactor)) if privacy.enabled else None,
     )  # fmt: skip
+    result.manifest["redaction"] = _redaction_record(privacy, redactor)
+    with guarded_dir(out, privacy, known=redactor.originals()) as tmp:
+        result.save(tmp)
     _print_summary(result.metrics, out)
+
+
+def _redaction_record(privacy: Any, redactor: Any) -> dict[str, Any]:
+    """What the manifest says about redaction: on or off, and how much it replaced."""
+    kinds: dict[str, int] = {}
+    for r in redactor.log:
+        kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    return {"enabled": privacy.enabled, "replaced": dict(sorted(kinds.items()))}
 
 
 def _print_summary(m: dict[str, Any], out: Path) -> None:
@@ -170,6 +195,13 @@ def assign_cmd(
     out: Annotated[Path, typer.Option(help="Output folder for assignments.csv.")],
     id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML config: its redaction section applies."),
+    ] = None,
+    redact: Annotated[
+        bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Place new texts in INPUT into a saved model's themes, without refitting."""
     from covidlearning._io import check_output_dir
@@ -182,6 +214,12 @@ def assign_cmd(
         )
     check_output_dir(out, [input, model])
     frame = load_table(input, text_column, id_column, sheet)
+    privacy = redaction_settings(config_file, redact)
+    from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
+
+    redactor = Redactor(privacy)
+    if privacy.enabled:
+        frame = redact_input(frame, redactor)
     if not (frame["status"] == "ok").any():
         raise InputError(f"{input.name} has no usable texts", "Check --text-column")
     from covidlearning.themes.store import read_model_meta
@@ -190,7 +228,6 @@ def assign_cmd(
     import time
 
     from covidlearning._io import (
-        atomic_dir,
         machine_info,
         package_versions,
         sha256_file,
@@ -201,7 +238,7 @@ def assign_cmd(
 
     t0 = time.perf_counter()
     table = assign(frame, model)
-    with atomic_dir(out) as tmp:
+    with guarded_dir(out, privacy, known=redactor.originals()) as tmp:
         write_csv(tmp / "assignments.csv", table, float_format="%.4f")
         write_json(
             tmp / "manifest.json",
@@ -216,6 +253,7 @@ def assign_cmd(
                 "package_versions": package_versions(),
                 "machine": machine_info(),
                 "timings": {"assign": round(time.perf_counter() - t0, 3)},
+                "redaction": _redaction_record(privacy, redactor),
             },
         )
     n_new = int((table["status"] == "candidate new theme").sum())

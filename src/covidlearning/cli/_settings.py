@@ -114,3 +114,23 @@ def stage_settings(
         for field, flag in flag_names.items():
             problem = problem.replace(f"{field}:", f"{flag}:")
         raise InputError(f"invalid option: {problem}", f"See {command} --help") from None
+
+
+#: ``--redact/--no-redact`` of ``discover``, ``assign`` and ``code``.
+REDACT_HELP = (
+    "Redact identifiers (names, contact details, NHS and reference numbers, addresses, "
+    "wards...) from the texts before any modelling, and check every output file for one "
+    "before publishing; --no-redact for data that is already safe "
+    "(config: redaction.enabled; default: true)"
+)
+
+
+def redaction_settings(config_file: Path | None, redact: bool | None) -> Any:
+    """The ``redaction`` section of ``--config`` (or its defaults), ``--redact`` applied."""
+    from covidlearning.config import Config, load_config
+
+    if config_file is not None:
+        base = load_config(config_file).redaction
+    else:
+        base = Config.model_fields["redaction"].default_factory()  # type: ignore[misc]
+    return base if redact is None else base.model_copy(update={"enabled": redact})

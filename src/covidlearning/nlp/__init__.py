@@ -2,6 +2,7 @@
 
 Owns the bundled MiniLM model and its embedding cache (:mod:`.embed`), contrastive
 fine-tuning of it (:mod:`.finetune`), the topic tokenizer and keyword labels
-(:mod:`.text`) and the sticky hidden Markov model that reads rows in order
-(:mod:`.context`). Used by the themes and coding stages; imports no stage.
+(:mod:`.text`), the sticky hidden Markov model that reads rows in order
+(:mod:`.context`) and the shipped name lists (:mod:`.names`). Used by the themes, coding
+and privacy stages; imports no stage.
 """

@@ -16,15 +16,25 @@ which publishes no result based on fewer than 10 respondents):
   below the threshold. Zero counts in groups at or above the threshold stay visible.
 * **Secondary suppression, only where totals make it recoverable.** In those
   breakdowns the row and column totals are published (group sizes and theme sizes),
-  so a line with exactly one hidden cell would let a reader recover it by
-  subtraction. In every such line the next smallest visible cell is hidden too,
-  repeated until no line has exactly one hidden cell. The group sizes are treated
+  so the hidden cells of a line sum to its total minus its visible cells. One hidden
+  cell would be recovered by subtraction; hidden cells summing to 0 (beside a visible
+  zero) would all be recovered as 0; hidden cells summing to less than the threshold
+  (eight hidden months summing to 9) would each be bounded below it. In every such line
+  the next smallest visible cell is hidden too, repeated until each line with hidden
+  cells has at least two, summing to at least ``threshold``. The group sizes are treated
   the same way against the grand total, so one small group's size cannot be
   recovered. Where a respondent can carry several codes (framework coding with
   ``code.max_themes`` above 1) a group's row does not add up to its size, so only
   columns and group sizes get secondary suppression.
+* **Small groups are not named.** Groups below the threshold are reported together as
+  one row, "Other groups (each fewer than 10 respondents)" (:func:`merge_small_groups`):
+  a row naming a group of 3, even with every figure hidden, tells a reader it answered.
 * **Quotes.** No quote is shown from a respondent in any group (in any grouping
   column) with fewer than ``threshold`` respondents.
+* **The OpenSAFELY rule** (``disclosure.rule: opensafely``) instead hides counts of 7 or
+  fewer and rounds every other count and total to the nearest 5 (:func:`round_count`),
+  so totals no longer give hidden cells away; the report states whichever rule ran
+  (:func:`rule_statement`).
 
 Shares are hidden wherever the count they come from is hidden.
 """
@@ -124,14 +134,29 @@ def _secondary(
     while changed:
         changed = False
         for i in range(grid.shape[0] if additive_rows else 0):
-            if mask[i].sum() == 1:
+            if _exposed(grid[i, :n_cols], mask[i, :n_cols], threshold):
                 changed |= _hide_next(grid[i, :n_cols], mask[i, :n_cols])
         for j in range(grid.shape[1]):
             col = mask[:, j].copy()
-            if col.sum() == 1 and _hide_next(grid[:, j], col):
+            if _exposed(grid[:, j], col, threshold) and _hide_next(grid[:, j], col):
                 mask[:, j] = col
                 changed = True
     return mask[:, :n_cols], mask[:, n_cols]
+
+
+def _exposed(line: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:
+    """True if a line's published total lets a reader recover or narrow its hidden cells.
+
+    The hidden cells of a line sum to its total minus the visible cells. One hidden cell
+    is recovered exactly; hidden cells summing to 0 (beside a visible zero, say) are all
+    recovered as 0; and hidden cells summing to less than ``threshold`` are each bounded
+    below it (eight hidden months summing to 9). So a line with hidden cells needs at
+    least two of them, summing to at least ``threshold``.
+    """
+    k = int(hidden.sum())
+    if k == 0:
+        return False
+    return k == 1 or float(line[hidden].sum()) < threshold
 
 
 def _hide_next(line: np.ndarray, hidden: np.ndarray) -> bool:
@@ -172,6 +197,38 @@ def suppress(
     out = table.astype(object).copy()
     out[mask.to_numpy()] = SUPPRESSED
     return out
+
+
+def other_groups_label(threshold: int) -> str:
+    """The row that stands for every group below the threshold, unnamed."""
+    return f"Other groups (each fewer than {threshold} respondents)"
+
+
+def merge_small_groups(
+    counts: pd.DataFrame, bases: pd.Series, threshold: int = THRESHOLD
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """Report every group below the threshold together, so no small group is named.
+
+    A breakdown that lists a group of 3 respondents, even with every figure hidden, tells
+    a reader that such a group answered (and which). The small groups' rows are summed into
+    one row, :func:`other_groups_label`, placed last; suppression then treats it as any
+    other row (it may still be below the threshold and hidden).
+
+    Returns:
+        The counts and bases with the merged row, and the names of the merged groups
+        (for the audit, never for publication).
+    """
+    small = [g for g in bases.index if 0 < int(bases[g]) < threshold]
+    if not small:
+        return counts, bases, []
+    label = other_groups_label(threshold)
+    keep = [g for g in bases.index if g not in small]
+    merged = counts.loc[keep].copy()
+    merged.loc[label] = counts.loc[small].sum(axis=0)
+    merged_bases = bases.loc[keep].copy()
+    merged_bases.loc[label] = int(bases.loc[small].sum())
+    merged.index.name = counts.index.name
+    return merged.astype(int), merged_bases.astype(int), [str(g) for g in small]
 
 
 def group_sizes(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -246,8 +303,19 @@ def share_publishable(base: float, threshold: int = THRESHOLD) -> bool:
     return bool(base >= threshold)
 
 
-def rule_statement(threshold: int = THRESHOLD, secondary: bool = SECONDARY) -> str:
+def round_count(value: int, rounding: int = 1) -> int:
+    """``value`` rounded to the nearest multiple of ``rounding`` (halves up; 1: unchanged)."""
+    if rounding <= 1:
+        return int(value)
+    return int((int(value) + rounding // 2) // rounding * rounding)
+
+
+def rule_statement(
+    threshold: int = THRESHOLD, secondary: bool = SECONDARY, rounding: int = 1
+) -> str:
     """The disclosure-control rule in plain English, for the report (one policy throughout)."""
+    if rounding > 1:
+        return _rounding_statement(threshold, secondary, rounding)
     t = threshold
     text = (
         f"To protect respondents, no figure is published that rests on fewer than {t} people. "
@@ -268,9 +336,35 @@ def rule_statement(threshold: int = THRESHOLD, secondary: bool = SECONDARY) -> s
     text += (
         f"No key finding rests on fewer than {t} responses. "
         f"No quote is shown from anyone in a group of fewer than {t} respondents, and every "
-        "quote has names, contact details, NHS numbers, postcodes, web addresses and "
-        "ward or bed numbers replaced by placeholders such as [NAME]. "
+        "quote has names, contact details, NHS and reference numbers, addresses, postcodes, "
+        "dates of birth, web addresses and ward or bed numbers replaced by placeholders "
+        "such as [NAME]. "
+        "Where groups or periods are broken down, every group of fewer than "
+        f"{t} respondents is reported together with the others that small, never by name. "
         "The threshold follows the GP Patient Survey, which publishes no result based on "
         "fewer than 10 responses."
+    )
+    return text
+
+
+def _rounding_statement(threshold: int, secondary: bool, rounding: int) -> str:
+    """The OpenSAFELY-style rule (small counts hidden, all others rounded) in plain English."""
+    t = threshold
+    text = (
+        f"To protect respondents, where themes are broken down by a group or by period, "
+        f"counts of {t - 1} or fewer are shown as *, and every other count and every total "
+        f"is rounded to the nearest {rounding}, so no hidden figure can be worked out by "
+        "subtracting the others from a total. Every group of fewer than "
+        f"{t} respondents is reported together with the others that small, never by name. "
+    )
+    if secondary:
+        text += "Further figures are hidden where a row or column would otherwise reveal one. "
+    text += (
+        f"No key finding rests on fewer than {t} responses, and no quote is shown from anyone "
+        f"in a group of fewer than {t} respondents. Every quote has names, contact details, "
+        "NHS and reference numbers, addresses, postcodes, dates of birth, web addresses and "
+        "ward or bed numbers replaced by placeholders such as [NAME]. The rule follows "
+        f"OpenSAFELY's: counts of {t - 1} or fewer redacted, others rounded to the nearest "
+        f"{rounding}."
     )
     return text

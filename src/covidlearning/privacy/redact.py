@@ -1,57 +1,117 @@
-"""Remove personal identifiers from free text before it reaches ``reports/``, offline.
+"""Remove personal identifiers from free text before anything leaves a run, offline.
 
-A rule-based recogniser (regular expressions, check digits and shipped name lists;
-no network, no language model) finds:
+Rule-based recognisers (regular expressions, check digits, Google's libphonenumber and
+shipped name lists; no network, no language model) find:
 
-==============  =============  ===================================================
-placeholder     kind           what
-==============  =============  ===================================================
-[NHS NUMBER]    ``nhs_number``  10 digits (``9434765919``, ``943 476 5919``) that
-                               pass the NHS modulus-11 check; others are kept
-[PHONE]         ``phone``       UK landlines and mobiles: ``01632 960123``,
-                               ``(0131) 496 0337``, ``+44 (0)20 7946 0958``
-[EMAIL]         ``email``       ``name@example.nhs.uk``
-[POSTCODE]      ``postcode``    full UK postcodes with a real postcode area
-[URL]           ``url``         ``https://...``, ``www...``, ``example.nhs.uk/x``
-[NAME]          ``name``        a title (Dr, Nurse, Sister, Mr, Mrs, Prof...) and
-                               the name after it; a given name and a surname; a
-                               given name alone (``lone_given_names``)
-[WARD/BED]      ``ward_bed``    ``Ward 7``, ``ward B2``, ``Bay 3 Bed 4``,
-                               ``bed 12``, ``Side room 2``, ``Rowan Ward``
-==============  =============  ===================================================
+=================  ================  ================================================
+placeholder        kind              what (recogniser module)
+=================  ================  ================================================
+[NHS NUMBER]       ``nhs_number``    any 10 digits (``943 476 5919``), valid check digit
+                                     or not (:mod:`.numbers`)
+[PHONE]            ``phone``         UK phones in every format, ``+``-international
+                                     numbers (:mod:`.numbers`, via ``phonenumbers``)
+[REF]              ``reference``     incident, crew, complaint, case, MRN... numbers
+                                     (``Incident no 12345678``, ``crew no1234``)
+[DATE OF BIRTH]    ``date_of_birth`` a date after ``born``/``DOB``..., in figures or words
+[AGE]              ``age``           ages of 90 and over (``aged 93``)
+[EMAIL]            ``email``         ``name@example.nhs.uk``, ``jane dot smith at nhs dot
+                                     net`` (:mod:`.contact`)
+[URL]              ``url``           ``https://...``, ``www...``, ``example.nhs.uk/x``
+[POSTCODE]         ``postcode``      UK postcodes, any case or spacing
+[ADDRESS]          ``address``       ``12 Acacia Avenue``, ``Flat 3``, ``lives at Rose
+                                     Cottage``
+[WARD/BED]         ``ward_bed``      ``Ward 7``, ``Bay 3 Bed 4``, ``Rowan Ward``, ``Blue
+                                     Ward`` (:mod:`.places`)
+[PLACE]            ``place``         named hospitals and buildings (``St Thomas'
+                                     Hospital``, ``Bevan House``): ``redaction.places``
+                                     ``redact`` (default) or ``keep``; never [NAME]
+[NAME]             ``name``          a title and the name after it (``Dr van der Berg``,
+                                     ``dr okafor``); given name + surname in any case
+                                     (``anne-marie smith-jones``); staff named with
+                                     their role (``a nurse called jo``, ``Dave the
+                                     porter``); a given name alone (``lone_given_names``)
+=================  ================  ================================================
 
-Titles are kept (``Dr [NAME]``), so the role stays readable. Every replacement is
-logged (original span, replacement, reason, source) for the evaluator's audit; the
-log goes to :attr:`RedactionConfig.log_dir`, outside ``reports/``.
+Titles and roles are kept (``Dr [NAME]``), so the role stays readable. A capitalised
+word after ``in``/``near`` (``lives in Shirley``) is a town, not a person. Every
+replacement is logged (original span, replacement, reason, source) for the evaluator's
+audit; the log goes to :attr:`RedactionConfig.log_dir`, outside ``reports/``.
 
-:func:`scan_dir` is the final guard: it reads every file written under a report
-folder (CSV, XLSX, JSON, executed notebooks, HTML text, Markdown, SVG text) and
-:func:`check_dir` raises :class:`IdentifierLeak` if a detectable identifier is left.
+:func:`scan_dir` is the final guard: it reads every file written under an output folder
+(CSV, XLSX, JSON keys and values, executed notebooks, HTML text, Markdown, SVG text,
+model vocabularies) and :func:`check_dir` raises :class:`IdentifierLeak`, naming the file
+and the kind of identifier but never the identifier, if one is left.
+
+Presidio (``presidio-analyzer``) was checked as the maintained alternative: its pattern
+recognisers do run offline, called directly or through a blank spaCy pipeline, but its
+UK NHS recogniser only finds numbers whose check digit is valid (a mistyped NHS number
+must be caught too), its e-mail and URL recognisers call ``tldextract``, which fetches
+the public-suffix list over the network, and it brings spaCy and 18 other packages
+(importing it took 27 s on the shared machine). Phones use ``phonenumbers``, the library
+Presidio's own phone recogniser is built on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import json
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from covidlearning.config import RedactionConfig
+from covidlearning.errors import IdentifierLeak
+from covidlearning.nlp.names import PLACEHOLDER_WORDS, is_name_like, is_name_word, name_lists
+from covidlearning.privacy import contact, numbers, places
+from covidlearning.privacy.numbers import is_valid_nhs_number, nhs_check_digit
+
+__all__ = [
+    "GUARD_KINDS",
+    "PLACEHOLDERS",
+    "PLACEHOLDER_RE",
+    "PLACEHOLDER_WORDS",
+    "Finding",
+    "IdentifierLeak",
+    "Redaction",
+    "Redactor",
+    "Span",
+    "check_dir",
+    "file_chunks",
+    "guarded_dir",
+    "html_text",
+    "is_name_like",
+    "is_valid_nhs_number",
+    "known_pattern",
+    "nhs_check_digit",
+    "redact_frame",
+    "redact_input",
+    "redact_text",
+    "scan_dir",
+    "scan_text",
+    "strip_placeholders",
+]
+
+logger = logging.getLogger(__name__)
 
 PLACEHOLDERS: dict[str, str] = {
     "nhs_number": "[NHS NUMBER]",
     "phone": "[PHONE]",
+    "reference": "[REF]",
+    "date_of_birth": "[DATE OF BIRTH]",
+    "age": "[AGE]",
     "email": "[EMAIL]",
     "postcode": "[POSTCODE]",
+    "address": "[ADDRESS]",
     "url": "[URL]",
     "name": "[NAME]",
     "ward_bed": "[WARD/BED]",
+    "place": "[PLACE]",
 }
 #: Public figures and organisations named after people, common in COVID-19 comments
 #: ("Marie Curie nurses", "Captain Tom"): not respondents' personal data, kept as written.
@@ -75,113 +135,56 @@ _PUBLIC_RE = re.compile(
 PLACEHOLDER_RE = re.compile(
     r"\[(?:" + "|".join(re.escape(p[1:-1]) for p in PLACEHOLDERS.values()) + r")\]"
 )
-PLACEHOLDER_WORDS = frozenset({"Nhs", "Number", "Phone", "Email", "Postcode", "Url", "Name"})
 #: Which rule wins when two matches overlap (lower number wins, then the longer span).
-_PRIORITY = {"email": 0, "url": 1, "nhs_number": 2, "phone": 3, "postcode": 4, "ward_bed": 5}
-_PRIORITY["name"] = 6
-
-
-# --------------------------------------------------------------------------- check digits
-def nhs_check_digit(first_nine: str) -> int | None:
-    """Return the NHS-number check digit for nine digits, or None if none is valid.
-
-    Modulus 11: weights 10..2, ``11 - (sum % 11)``; 11 becomes 0, 10 means the
-    nine digits can never start a valid NHS number.
-    """
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    return None if check == 10 else check
-
-
-def is_valid_nhs_number(value: str) -> bool:
-    """True if ``value`` (spaces and hyphens ignored) is 10 digits with a valid check digit."""
-    digits = re.sub(r"[\s-]", "", value)
-    if not re.fullmatch(r"\d{10}", digits) or len(set(digits)) == 1:
-        return False
-    return nhs_check_digit(digits[:9]) == int(digits[9])
-
-
-# --------------------------------------------------------------------------- patterns
-_NOT_NUM_BEFORE = r"(?<![\w.,/:+-])(?<!\d[.,])"
-_NOT_NUM_AFTER = r"(?![\w/@]|[.,:-]\d)"
-_NHS_RE = re.compile(_NOT_NUM_BEFORE + r"(\d{3}[ -]?\d{3}[ -]?\d{4})" + _NOT_NUM_AFTER)
-_PHONE_RE = re.compile(
-    r"(?<![\w.,/:+-])(?<!\d[.,])"
-    r"((?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?\d[\d\s\-()]{7,13}\d"
-    r"|\(0\d{2,5}\)\s?\d[\d\s-]{4,9}\d"
-    r"|0\d[\d\s-]{7,13}\d)" + _NOT_NUM_AFTER
-)
-#: Bare 10-digit numbers read as phones (others may be ordinary reference numbers).
-_BARE_10 = ("01", "02", "0800", "0500")
-_EMAIL_RE = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w-])"
-)
-_TLDS = (
-    "uk|com|org|net|gov|nhs|edu|ac|io|info|co|scot|wales|ie|eu|me|ly|tv|app|online|site|"
-    "biz|us|de|fr|nl|au|ca|in|health"
-)
-_URL_RE = re.compile(
-    r"(?i)(?<![\w@.-])(?:(?:https?|ftp)://|www\.)[^\s<>\"'\]\[(){}]+"
-    r"|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:" + _TLDS + r")\b"
-    r"(?:/[^\s<>\"'\]\[(){}]*)?(?![\w@-])"
-)
-_POSTCODE_AREAS = (
-    "AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL "
-    "DN DT DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY "
-    "L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA "
-    "SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV "
-    "YO ZE"
-).split()
-_AREA = "|".join(sorted(_POSTCODE_AREAS, key=len, reverse=True))
-_POSTCODE_RE = re.compile(
-    r"(?<![\w-])((?:" + _AREA + r")\d[A-Z\d]?) ?(\d[A-Z]{2})(?![\w-])"
-    r"|(?<![\w-])((?:" + _AREA.lower() + r")\d[a-z\d]?) (\d[a-z]{2})(?![\w-])"
-)
-_WARD_ID = r"(?:\d{1,3}[A-Za-z]?|[A-Z]{1,2}\d{0,2}[A-Z]?)"
-_WARD_RE = re.compile(
-    r"(?<![\w-])(?:(?i:ward|bay|bed|room|cubicle|side[ -]room|theatre|pod|bedspace|bed space)"
-    r"[ \t\u00a0]{0,2}(?:no\.?|number|#)?[ \t\u00a0]{0,2}" + _WARD_ID + r"(?![\w-])"
-    r"(?:[ \t,/&-]{1,3}(?i:ward|bay|bed|room|cubicle|side[ -]room|pod)[ \t\u00a0]{0,2}"
-    + _WARD_ID
-    + r"(?![\w-]))*)"
-)
-_NAMED_WARD_RE = re.compile(r"(?<![\w-])((?:[A-Z][a-z'-]+ ){1,2})(Ward|Unit|Wing)(?![\w-])")
-_GENERIC_WARD_WORDS = {
-    "Covid", "COVID", "General", "Maternity", "Surgical", "Medical", "Children's", "Childrens",
-    "Red", "Green", "Amber", "Blue", "Hot", "Cold", "Virtual", "Intensive", "Critical", "Care",
-    "Acute", "Assessment", "Admissions", "Day", "Respiratory", "Stroke", "Elderly", "Mental",
-    "Health", "Isolation", "Private", "Same", "Emergency", "Short", "Stay", "Dialysis", "Renal",
-    "Cardiac", "Coronary", "Neonatal", "Labour", "Birth", "Birthing", "Orthopaedic", "The",
-    "Our", "My", "Every", "Each", "This", "That", "A", "An", "Other", "New", "Old", "Main",
-    "High", "Dependency", "Medicine", "Surgery", "Oncology", "Haematology", "Paediatric",
-    "Discharge", "Lounge", "Infectious", "Diseases", "Observation", "Rehabilitation", "Rehab",
-    "Community", "Palliative", "Hospice", "Trust", "Hospital", "NHS", "Treatment", "Imaging",
-    "Research", "Training", "Education", "Recovery", "Theatre", "Theatres", "Endoscopy",
-    "Outpatient", "Outpatients", "Inpatient", "Ambulatory", "Urgent", "Minor", "Injuries",
-    "Older", "People's", "Adult", "Adults", "Women's", "Young", "Learning", "Disability",
-    "Liaison", "Crisis", "Home", "Team", "Teams", "Great", "Good", "Best", "Whole", "Entire",
+_PRIORITY = {
+    "email": 0, "url": 1, "nhs_number": 2, "phone": 2, "reference": 3, "date_of_birth": 3,
+    "postcode": 4, "address": 4, "age": 5, "ward_bed": 5, "place": 6, "name": 7,
 }  # fmt: skip
 
+# --------------------------------------------------------------------------- name patterns
 _STRONG_TITLES = r"Dr|Doctor|Prof|Professor|Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Rev|Revd|Fr|Sr"
 _WEAK_TITLES = (
     r"Nurse|Sister|Matron|Staff Nurse|Charge Nurse|Student Nurse|Midwife|Father|Sir|Dame|Lord"
     r"|Lady|Consultant|Surgeon|Physio|Physiotherapist|Porter|Paramedic|Pastor|Imam|Rabbi|Chaplain"
 )
+#: Roles that name a member of staff: "the nurse, Sarah", "Dave the porter".
+_ROLES = (
+    r"nurse|nurses|doctor|doctors|dr|consultant|registrar|sho|gp|sister|matron|midwife|"
+    r"porter|paramedic|technician|tech|hca|healthcare assistant|health care assistant|"
+    r"care assistant|carer|receptionist|physio|physiotherapist|surgeon|anaesthetist|"
+    r"radiographer|pharmacist|dietitian|dietician|cleaner|housekeeper|manager|ward manager|"
+    r"student|student nurse|volunteer|chaplain|therapist|ot|salt|social worker|"
+    r"support worker|assistant|practitioner|sonographer|phlebotomist|optometrist|dentist|"
+    r"midwives|staff member|member of staff|lady|man|gentleman|guy|chap|girl|boy"
+)
 _UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
 _PART = rf"(?:Mc|Mac|O'|O’|D'|D’|De|Di|Da|Van|Von|Le|La)?[{_UP}][{_LO}'’]+"
 _NAME_TOKEN = rf"{_PART}(?:-{_PART})*"
 _INITIALS = r"(?:[A-Z]\.?\s?){1,3}"
+#: Lower-case surname particles: "van der Berg", "de la Cruz", "bin Said".
+_PARTICLES = (
+    r"(?:(?:van|von|de|der|den|del|della|di|da|du|dos|das|le|la|al|el|bin|binti|ibn|ter|ten|"
+    r"mac|ó|ní|nic|ua|St\.?)\s+){1,3}"
+)
 _TITLE_RE = re.compile(
     r"(?<![\w-])(?:(?P<strong>(?i:"
     + _STRONG_TITLES
     + r"))\.?|(?P<weak>(?i:"
     + _WEAK_TITLES
     + r")))"
-    r"\s+(?P<name>(?:" + _INITIALS + r"\s*)?" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r")?"
-    r"|[a-z][a-z'’-]{2,}(?![\w-])|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
+    r"\s+(?P<name>(?:"
+    + _INITIALS
+    + r"\s*)?(?i:"
+    + _PARTICLES
+    + r")?"
+    + _NAME_TOKEN
+    + r"(?:\s+(?i:"
+    + _PARTICLES
+    + r")?"
+    + _NAME_TOKEN
+    + r")?"
+    r"|(?i:" + _PARTICLES + r")?[a-z][a-z'’-]{2,}(?![\w-])"
+    r"|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
 )
 _CAPS_PAIR_RE = re.compile(r"(?<![\w-])([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-])")
 _SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint) $")
@@ -190,7 +193,7 @@ _PLACE_AFTER_RE = re.compile(
     r"Centre|Center|Building|Wing|Unit|UnIt|Trust|Foundation|Institute|Clinic|Surgery|Practice|"
     r"Medical|Health|Court|Lodge|Street|Road|Lane|Avenue|Way|Drive|Close|Park|Square|Place|"
     r"School|College|University|Award|Awards|Fund|Charity|Cancer|Nurses|Fellowship|Fellow|"
-    r"Scholarship|Ward)\b"
+    r"Scholarship|Ward|Pavilion|Block|Cottage|Farm)\b"
 )
 #: Capitalised words that start or end place and organisation names, never a person's.
 _NOT_PERSON = frozenset(
@@ -214,22 +217,43 @@ _PARTICLE_RE = re.compile(
     r" (?:Ó|Ní|Nic|Ua|Mac|[Vv]an(?: [Dd]e[rn])?|[Vv]on|[Dd]e(?: [Ll]a)?|[Dd]a|[Dd]i|[Dd]u|"
     r"[Ll]e|[Ll]a|bin|binti|[Aa]l|[Ee]l|ter|ten) (" + _NAME_TOKEN + r")(?![\w-])"
 )
+_LOWER_TOKEN_RE = re.compile(r"(?<![\w'’-])[a-zß-öø-ÿ][a-zß-öø-ÿ'’]*(?:-[a-zß-öø-ÿ'’]+)*(?![\w-])")
+_LOWER_PARTICLES = frozenset(
+    "van von de der den del della di da du dos das le la al el bin binti ibn ter ten".split()
+)
+#: "a nurse called Jo", "the porter named dave", "our HCA, Priya".
+_ROLE_NAMED_RE = re.compile(
+    r"(?i)(?<![\w-])(?:" + _ROLES + r")(?:\s*,)?\s+(?:(?:was\s+|is\s+)?(?:called|named|"
+    r"by the name of|known as|whose name (?:is|was))\s+)(?P<name>[\w'’-]+(?:\s+[\w'’-]+)?)"
+)
+_NAME_ROLE_RE = re.compile(
+    r"(?<![\w'’-])(?P<name>[\w'’-]+)(?:\s*,)?\s+(?:\(|,\s*)?(?i:the|our|a|my|his|her|their)\s+"
+    r"(?i:" + _ROLES + r")\b"
+)
+_NAME_PAREN_ROLE_RE = re.compile(
+    r"(?<![\w'’-])(?P<name>[\w'’-]+(?:\s+[\w'’-]+)?)\s*\((?i:" + _ROLES + r")\)"
+)
+#: "thank you sarah", "thanks to priya and jo": a lower-case name after thanks.
+_THANKS_RE = re.compile(
+    r"(?i)(?<![\w-])(?:thank\s*you|thanks|thankyou|cheers|big thanks|shout[- ]?out)"
+    r"(?:\s+(?:so much|very much|again))?(?:\s*(?:to|,))?\s+"
+    r"(?P<names>[a-z][a-z'’-]+(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)[a-z][a-z'’-]+){0,3})"
+)
+#: Lower-case words after "thanks" that are listed given names but mostly mean something else.
+_NOT_THANKED = frozenset(
+    "and van sat sun mon tue wed thu fri jan feb mar apr jun jul aug sep sept oct nov dec "
+    "doc docs".split()
+)
+_OUR_ROLE_NAME_RE = re.compile(
+    r"(?i)(?<![\w-])(?:our|my|the|his|her|their|lovely|amazing|wonderful)\s+(?:"
+    + _ROLES
+    + r")(?:\s*,)?\s+(?P<name>[\w'’-]+)(?:\s*,)?"
+)
 
 
-@functools.lru_cache(maxsize=1)
 def _lists() -> dict[str, frozenset[str]]:
-    folder = resources.files("covidlearning") / "resources" / "names"
-    out = {}
-    for key in (
-        "given_names",
-        "ambiguous_given_names",
-        "surnames",
-        "common_words",
-        "english_words",
-    ):
-        text = (folder / f"{key}.txt").read_text(encoding="utf-8")
-        out[key] = frozenset(line.strip() for line in text.splitlines() if line.strip())
-    return out
+    """The shipped name lists (:func:`covidlearning.nlp.names.name_lists`)."""
+    return name_lists()
 
 
 # --------------------------------------------------------------------------- results
@@ -278,26 +302,9 @@ class Finding:
         return t[:2] + "*" * max(1, len(t) - 4) + t[-2:] if len(t) > 4 else "*" * len(t)
 
 
-class IdentifierLeak(RuntimeError):
-    """A report folder still holds a detectable personal identifier."""
-
-    def __init__(self, findings: Sequence[Finding]) -> None:
-        self.findings = list(findings)
-        first = "; ".join(
-            f"{Path(f.path).name} {f.location}: {f.kind} {f.masked}" for f in self.findings[:5]
-        )
-        more = f" (and {len(self.findings) - 5} more)" if len(self.findings) > 5 else ""
-        super().__init__(
-            f"{len(self.findings)} personal identifier(s) left in the report: {first}{more}. "
-            "Outputs were not published; check redaction settings or add a safe string to "
-            "redaction.allow"
-        )
-
-
 # --------------------------------------------------------------------------- recogniser
-def _matches(pattern: re.Pattern[str], text: str, kind: str, reason: str) -> list[Span]:
-    """A span for every match of ``pattern`` in ``text``."""
-    return [Span(m.start(), m.end(), kind, reason) for m in pattern.finditer(text)]
+def _spans(hits: Iterable[tuple[int, int, str, str]]) -> list[Span]:
+    return [Span(s, e, kind, reason) for s, e, kind, reason in hits]
 
 
 class Redactor:
@@ -346,13 +353,26 @@ class Redactor:
         if not text:
             return []
         spans: list[Span] = []
-        spans += self._emails(text)
-        spans += self._urls(text)
-        spans += self._numbers(text)
-        spans += self._postcodes(text)
-        spans += self._wards(text)
+        spans += _spans(contact.emails(text))
+        spans += _spans(contact.urls(text))
+        spans += _spans(numbers.nhs_numbers(text))
+        spans += _spans(numbers.phones(text))
+        spans += _spans(numbers.references(text))
+        spans += _spans(numbers.dates_of_birth(text))
+        spans += _spans(numbers.ages(text))
+        spans += _spans(contact.postcodes(text))
+        spans += _spans(contact.addresses(text))
+        spans += _spans(places.wards(text))
+        placed = _spans(places.place_spans(text))
+        if self.config.places == "redact":
+            spans += placed
         if self.config.names:
-            spans += self._names(text)
+            names = self._names(text)
+            # a place named after a person is a place: never [NAME] ("St Thomas' Hospital")
+            names = [
+                s for s in names if not any(p.start <= s.start and s.end <= p.end for p in placed)
+            ]
+            spans += names
         public = [(m.start(), m.end()) for m in _PUBLIC_RE.finditer(text)]
         spans = [
             s
@@ -366,72 +386,15 @@ class Redactor:
         ]
         return _resolve(spans)
 
-    def _emails(self, text: str) -> list[Span]:
-        return _matches(_EMAIL_RE, text, "email", "email address")
-
-    def _urls(self, text: str) -> list[Span]:
-        out = []
-        for m in _URL_RE.finditer(text):
-            s, e = m.start(), m.end()
-            while e > s and text[e - 1] in ".,;:!?'\"":
-                e -= 1
-            if e - s >= 4:
-                out.append(Span(s, e, "url", "web address"))
-        return out
-
-    def _numbers(self, text: str) -> list[Span]:
-        out = []
-        nhs_starts = set()
-        for m in _NHS_RE.finditer(text):
-            if is_valid_nhs_number(m.group(1)):
-                out.append(
-                    Span(m.start(1), m.end(1), "nhs_number", "NHS number (modulus 11 valid)")
-                )
-                nhs_starts.add(m.start(1))
-        for m in _PHONE_RE.finditer(text):
-            raw = m.group(1).rstrip(" -")
-            end = m.start(1) + len(raw)
-            if raw.count("(") != raw.count(")") and not raw.startswith("("):
-                continue
-            digits = re.sub(r"\D", "", raw)
-            if raw.startswith(("+", "00")):
-                digits = re.sub(r"^(00)?44", "", digits)
-                if digits.startswith("0"):
-                    digits = digits[1:]
-                ok = len(digits) in (9, 10) and digits[0] in "1235789"
-            else:
-                bare = not re.search(r"[\s()-]", raw)
-                ok = (
-                    digits[:1] == "0"
-                    and digits[1:2] in "1235789"
-                    and (
-                        len(digits) == 11
-                        or (len(digits) == 10 and (not bare or digits.startswith(_BARE_10)))
-                    )
-                )
-            if ok and m.start(1) not in nhs_starts:
-                out.append(Span(m.start(1), end, "phone", "UK telephone number"))
-        return out
-
-    def _postcodes(self, text: str) -> list[Span]:
-        return _matches(_POSTCODE_RE, text, "postcode", "UK postcode")
-
-    def _wards(self, text: str) -> list[Span]:
-        out = []
-        for m in _WARD_RE.finditer(text):
-            if m.group(0).split()[-1] == "I":  # "in bed I slept": a pronoun, not a bed
-                continue
-            out.append(Span(m.start(), m.end(), "ward_bed", "ward, bay, bed or room identifier"))
-        for m in _NAMED_WARD_RE.finditer(text):
-            last = m.group(1).split()[-1]
-            if last in _GENERIC_WARD_WORDS or self._is_common(last):
-                continue
-            start = m.end(1) - len(last) - 1
-            out.append(Span(start, m.end(), "ward_bed", "named ward"))
-        return out
-
     def _is_common(self, token: str) -> bool:
         return _strip_possessive(token).lower() in self._common
+
+    def _is_given(self, word: str) -> bool:
+        """A listed given name; a hyphenated one when every part is (``Anne-Marie``)."""
+        if word in self._given:
+            return True
+        parts = word.split("-")
+        return len(parts) > 1 and all(p in self._given or p in self._ambiguous for p in parts)
 
     def _double_barrelled(self, token: str) -> bool:
         """``Webb-Morris``: hyphenated capitals, a listed surname or no English part."""
@@ -457,27 +420,35 @@ class Redactor:
             name = m.group("name")
             s = m.start("name")
             tokens = name.split()
-            first = _strip_possessive(tokens[0].strip("."))
+            n_particles = 0
+            while n_particles < len(tokens) - 1 and tokens[n_particles].lower().rstrip(".") in (
+                _LOWER_PARTICLES | {"st", "mac", "ó", "ní", "nic", "ua"}
+            ):
+                n_particles += 1
+            first = _strip_possessive(tokens[n_particles].strip("."))
             weak = m.group("weak") is not None
             shouting = (
                 first.isupper() and len(first) > 1 and not re.fullmatch(_INITIALS, name.strip())
             )
-            if shouting or first.islower():
-                # "DR SMITH" (shouting capitals) or "dr patel": only after a strong title,
-                # and only a known name
+            if n_particles and not weak:
+                pass  # "Dr van der Berg", "dr de souza": a particle makes it a surname
+            elif shouting or first.islower():
+                # "DR SMITH" (shouting capitals), "dr patel", "nurse jones": a known name,
+                # or after a strong title any word that is not English ("dr okonkwo")
                 cap = first.title()
-                if (
-                    weak
-                    or self._is_common(first)
-                    or not (cap in self._surnames or cap in self._given)
-                ):
+                listed = cap in self._surnames or self._is_given(cap)
+                if self._is_common(first) or (self._is_english(first) and not listed):
+                    continue
+                if weak and not listed:
+                    continue
+                if not weak and not listed and (shouting or self._is_english(first)):
                     continue
             elif len(first) == 1 or re.fullmatch(_INITIALS, name.strip()):
                 # initials alone: "Dr K" yes, "the lady I spoke to" no
                 if weak or name.strip(" .") in {"I", "A"}:
                     continue
             else:
-                known = first in self._given or first in self._surnames or first in self._ambiguous
+                known = self._is_given(first) or first in self._surnames or first in self._ambiguous
                 if not known and self._is_english(first):
                     continue
                 if (
@@ -493,12 +464,100 @@ class Redactor:
             covered.update(range(m.start(), e))
         return out, covered
 
+    def _role_named(self, text: str) -> list[Span]:
+        """Staff named with their role: "a nurse called jo", "Dave the porter", "our HCA Priya"."""
+        out = []
+        for m in _ROLE_NAMED_RE.finditer(text):
+            words = m.group("name").split()
+            first = words[0]
+            if self._is_common(first) and not is_name_word(first):
+                continue
+            end = m.start("name") + len(_strip_possessive(first))
+            if len(words) > 1 and (is_name_word(words[1]) or words[1] in self._surnames):
+                end = m.start("name") + len(_strip_possessive(" ".join(words)))
+            out.append(Span(m.start("name"), end, "name", "staff member named with role"))
+        for m in _THANKS_RE.finditer(text):
+            # lower-case given names only (capitalised ones are found by the other rules)
+            for w in re.finditer(r"[a-z][a-z'’-]+", m.group("names")):
+                word = w.group(0)
+                if word in _NOT_THANKED or not is_name_word(word):
+                    continue
+                if not self._is_given(word.title()) or word in self._ambiguous:
+                    continue
+                start = m.start("names") + w.start()
+                out.append(Span(start, start + len(word), "name", "given name after thanks"))
+        for rx in (_NAME_ROLE_RE, _NAME_PAREN_ROLE_RE, _OUR_ROLE_NAME_RE):
+            for m in rx.finditer(text):
+                words = m.group("name").split()
+                names = [w for w in words if self._person_word(_strip_possessive(w))]
+                if not names or len(names) != len(words):
+                    continue
+                end = m.start("name") + len(_strip_possessive(m.group("name")))
+                out.append(Span(m.start("name"), end, "name", "staff member named with role"))
+        return out
+
+    def _person_word(self, word: str) -> bool:
+        """A word that names a person on its own: a listed name that is not English."""
+        if not word or word.lower() in self._common:
+            return False
+        if word[:1].isupper() and (self._is_given(word) or word in self._surnames):
+            return not self._is_english(word) or word in self._given
+        return is_name_word(word)
+
+    def _lower_names(self, text: str) -> list[Span]:
+        """Full names in lower case: ``sarah smith``, ``anne-marie smith-jones``."""
+        tokens = list(_LOWER_TOKEN_RE.finditer(text))
+        out = []
+        i = 0
+        while i < len(tokens) - 1:
+            word = tokens[i].group(0)
+            cap = "-".join(p.title() for p in word.split("-"))
+            given = (
+                self._is_given(cap)
+                and not self._is_english(word)
+                and not self._is_common(word)
+                and word not in _LOWER_PARTICLES
+                and word not in _NOT_THANKED
+            )
+            if not given:
+                i += 1
+                continue
+            j, end = i + 1, None
+            while j < len(tokens) and text[tokens[j - 1].end() : tokens[j].start()] == " ":
+                w = _strip_possessive(tokens[j].group(0))
+                if w in _LOWER_PARTICLES:
+                    j += 1
+                    continue
+                wcap = "-".join(p.title() for p in w.replace("’", "'").split("-"))
+                wcap = re.sub(r"'(\w)", lambda x: "'" + x.group(1).upper(), wcap)
+                surname = (
+                    wcap in self._surnames
+                    or all(p in self._surnames for p in wcap.split("-"))
+                    or (is_name_word(w) and not self._is_given(wcap))
+                )
+                if not surname or self._is_common(w):
+                    break
+                end = tokens[j].start() + len(w)
+                j += 1
+                if j - i > 3:
+                    break
+            if end is not None:
+                out.append(
+                    Span(tokens[i].start(), end, "name", "given name + surname (lower case)")
+                )
+                i = j
+            else:
+                i += 1
+        return out
+
     def _names(self, text: str) -> list[Span]:
         out, covered = self._titled(text)
+        out += self._role_named(text)
+        out += self._lower_names(text)
         for m in _CAPS_PAIR_RE.finditer(text):
             # "SARAH SMITH" in a shouted answer: listed given name + listed surname
             first, last = m.group(1).title(), m.group(2).title()
-            if (first in self._given or first in self._ambiguous) and (
+            if (self._is_given(first) or first in self._ambiguous) and (
                 last in self._surnames or self._double_barrelled(last)
             ):
                 out.append(Span(m.start(), m.end(), "name", "given name + surname (capitals)"))
@@ -510,7 +569,7 @@ class Redactor:
         while i < len(tokens):
             tok = tokens[i]
             word = _strip_possessive(tok.group(0))
-            given, ambiguous = word in self._given, word in self._ambiguous
+            given, ambiguous = self._is_given(word), word in self._ambiguous
             if _SAINT_RE.search(text[max(0, tok.start() - 8) : tok.start()]):
                 i += 1
                 continue
@@ -528,6 +587,7 @@ class Redactor:
                     and _strip_possessive(nxt.group(0)) in self._surnames
                     and not self._is_common(nxt.group(0))
                     and not _PLACE_AFTER_RE.match(text, nxt.end())
+                    and not places.locative_place(text, tok.start())
                 ):
                     end = nxt.start() + len(_strip_possessive(nxt.group(0)))
                     out.append(Span(tok.start(), end, "name", "name + listed surname"))
@@ -539,7 +599,7 @@ class Redactor:
             # part of the name; start at the given name instead
             if ambiguous and i + 1 < len(tokens):
                 nxt_word = _strip_possessive(tokens[i + 1].group(0))
-                if nxt_word in self._given and text[tok.end() : tokens[i + 1].start()] == " ":
+                if self._is_given(nxt_word) and text[tok.end() : tokens[i + 1].start()] == " ":
                     i += 1
                     continue
             # extend over following surname-like tokens separated by one space
@@ -579,6 +639,9 @@ class Redactor:
                     j += 1
             if _PLACE_AFTER_RE.match(text, end):
                 i = j  # "Queen Elizabeth Hospital", "John Radcliffe Building": a place
+                continue
+            if places.locative_place(text, tok.start()) and word == tok.group(0):
+                i = j  # "we live in Shirley", "near Beverley": a town
                 continue
             if j > i + 1:
                 out.append(Span(tok.start(), end, "name", "given name + surname"))
@@ -629,8 +692,12 @@ class Redactor:
         return pd.DataFrame([asdict(r) for r in self.log], columns=cols)
 
     def originals(self) -> list[str]:
-        """Every distinct original span removed so far (for :func:`scan_dir`'s ``known``)."""
-        return sorted({r.original for r in self.log})
+        """Every distinct original span removed so far (for :func:`scan_dir`'s ``known``).
+
+        Named places are left out: a site may be published on purpose as a value of a
+        grouping column (see :data:`GUARD_KINDS`).
+        """
+        return sorted({r.original for r in self.log if r.kind != "place"})
 
     def write_log(self, name: str, log_dir: str | Path | None = None) -> Path:
         """Write the log as ``<log_dir>/<name>.csv`` (outside ``reports/``) and return its path.
@@ -667,23 +734,6 @@ def _resolve(spans: list[Span]) -> list[Span]:
         if all(sp.end <= t.start or sp.start >= t.end for t in taken):
             taken.append(sp)
     return sorted(taken, key=lambda s: s.start)
-
-
-def is_name_like(term: str) -> bool:
-    """True if a keyword (any case, possibly a phrase) holds a listed name.
-
-    A listed given name or surname that is not also an English word: ``"jane"``,
-    ``"dr okafor"``; not ``"care"`` or ``"coffee"``. For filtering topic keywords,
-    which are lower case and so escape the rules for capitalised names.
-    """
-    lists = _lists()
-    for word in re.findall(r"[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*", term):
-        cap = word[:1].upper() + word[1:].lower()
-        if word.lower() in lists["english_words"] or cap in PLACEHOLDER_WORDS:
-            continue
-        if cap in lists["given_names"] or cap in lists["surnames"]:
-            return True
-    return False
 
 
 def strip_placeholders(text: str) -> str:
@@ -786,8 +836,9 @@ def html_text(markup: str) -> list[str]:
 
 def _json_strings(obj: object, path: str = "$") -> Iterable[tuple[str, str]]:
     if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _json_strings(v, f"{path}.{k}")
+        for i, (k, v) in enumerate(obj.items()):
+            yield f"{path} key {i}", str(k)  # keys too: a vocabulary's terms are its keys
+            yield from _json_strings(v, f"{path}[{i}]")
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             yield from _json_strings(v, f"{path}[{i}]")
@@ -870,10 +921,15 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
     yield "text", text
 
 
-#: What the final guard looks for by default. Web addresses are left out: a report may
-#: cite one (a method, a source); a URL that came from the data was redacted and is
-#: caught through ``known`` if it reappears anywhere.
-GUARD_KINDS = ("nhs_number", "phone", "email", "postcode", "name", "ward_bed")
+#: What the final guard looks for by default: every kind but web addresses and named
+#: places. A report may cite a web address (a method, a source), and its breakdowns name
+#: the trust's own sites ("Riverside General Hospital" as a value of a grouping column);
+#: a web address that came from a text was redacted and is caught through ``known`` if
+#: it reappears anywhere.
+GUARD_KINDS = (
+    "nhs_number", "phone", "reference", "date_of_birth", "age", "email", "postcode",
+    "address", "name", "ward_bed",
+)  # fmt: skip
 
 
 def scan_text(
@@ -935,7 +991,8 @@ def scan_dir(
         known: strings that redaction removed in this run; any occurrence is a finding.
         allow: strings that may appear (e.g. a publisher's URL quoted in the methods).
         config: recogniser settings (default: all rules, lone given names off).
-        kinds: identifier kinds to look for (default :data:`GUARD_KINDS`: all but URLs).
+        kinds: identifier kinds to look for (default :data:`GUARD_KINDS`: all but URLs and
+            named places).
     """
     root = Path(path)
     kinds = GUARD_KINDS if kinds is None else tuple(kinds)
@@ -949,12 +1006,33 @@ def scan_dir(
     findings: list[Finding] = []
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for file in files:
+        model_file = _is_model_file(file)
         for location, text in file_chunks(file):
             for kind, found, reason in scan_text(text, redactor, pattern or (), kinds):
                 if found.lower() in allowed:
                     continue
                 findings.append(Finding(str(file), location, kind, found, reason))
+            if model_file and "name" in kinds and _name_like_term(text, allowed):
+                reason = "name-like term in a saved model"
+                findings.append(Finding(str(file), location, "name", text, reason))
     return findings
+
+
+#: A saved theme model's files whose words are its vocabulary, keywords and labels
+#: (BERTopic's c-TF-IDF config and topics, covidlearning's metadata). A trained coder's
+#: character n-grams are not words, so only the recognisers read them.
+_VOCABULARY_FILES = frozenset({"ctfidf_config.json", "topics.json", "covidlearning.json"})
+
+
+def _is_model_file(path: Path) -> bool:
+    """A saved theme model's vocabulary, keywords or labels."""
+    return path.name in _VOCABULARY_FILES
+
+
+def _name_like_term(text: str, allowed: set[str]) -> bool:
+    """A short vocabulary entry (one to three words) that looks like a personal name."""
+    words = text.split()
+    return 0 < len(words) <= 3 and text.lower() not in allowed and is_name_like(text)
 
 
 def check_dir(
@@ -968,3 +1046,41 @@ def check_dir(
     findings = scan_dir(path, known=known, allow=allow, config=config, kinds=kinds)
     if findings:
         raise IdentifierLeak(findings)
+
+
+# --------------------------------------------------------------------------- stage commands
+def redact_input(frame: pd.DataFrame, redactor: Redactor) -> pd.DataFrame:
+    """Redact a loaded table's texts before any modelling (``discover``, ``assign``, ``code``).
+
+    Redacts ``text`` and, when present, ``original_text`` (a short answer read with its
+    question) of a :func:`covidlearning.corpus.load.load_table` frame; the log names the
+    row id. Rows whose status is not ``ok`` are redacted too (their text is not modelled,
+    but nothing should hold an identifier).
+    """
+    columns = [c for c in ("text", "original_text") if c in frame.columns]
+    out = redact_frame(frame, columns, redactor, id_column="id")
+    n = len({r.source.split(":")[0] for r in redactor.log})
+    if n:
+        logger.info("redacted identifiers in %d of %d texts before modelling", n, len(frame))
+    return out
+
+
+@contextlib.contextmanager
+def guarded_dir(
+    out: str | Path, config: RedactionConfig, known: Iterable[str] = ()
+) -> Iterator[Path]:
+    """Like :func:`covidlearning._io.atomic_dir`, but the final guard checks the files first.
+
+    Yields a temporary folder; when the block ends, :func:`check_dir` scans it (with the
+    strings redaction removed as ``known``) and only a clean folder replaces ``out``.
+    With redaction or the guard off in ``config``, the folder is published unchecked.
+
+    Raises:
+        IdentifierLeak: an identifier is left; ``out`` is left as it was.
+    """
+    from covidlearning._io import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        yield tmp
+        if config.enabled and config.guard:
+            check_dir(tmp, known=known, allow=config.allow, config=config)

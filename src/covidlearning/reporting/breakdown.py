@@ -142,24 +142,31 @@ def _publish(
     secondary: bool,
     group_name: str = "group",
     additive_rows: bool = True,
+    rounding: int = 1,
 ) -> Breakdown:
     """Suppress small cells and build the publishable tables of one breakdown.
 
-    ``group_name`` names the group column of the published tables (``period`` for time).
+    ``group_name`` names the group column of the published tables (``period`` for time);
+    with ``rounding`` above 1 every published count and group size is rounded to a
+    multiple of it, and shares are of the rounded figures.
     """
     mask, base_mask = disclosure.suppression_masks(
         counts, threshold, secondary, bases, additive_rows
     )
-    wide = counts.astype(object).where(~mask, disclosure.SUPPRESSED)
+    shown = counts.map(lambda v: disclosure.round_count(v, rounding))
+    shown_bases = bases.map(lambda v: disclosure.round_count(v, rounding))
+    wide = shown.astype(object).where(~mask, disclosure.SUPPRESSED)
     wide.columns = [labels.get(int(t), str(t)) for t in counts.columns]
-    wide.insert(0, "respondents", bases.astype(object).where(~base_mask, disclosure.SUPPRESSED))
+    wide.insert(
+        0, "respondents", shown_bases.astype(object).where(~base_mask, disclosure.SUPPRESSED)
+    )
     wide = wide.reset_index()
     rows = []
     for g in counts.index:
-        n = int(bases[g])
+        n = int(shown_bases[g])
         for t in counts.columns:
             hidden = bool(mask.loc[g, t])
-            c = int(counts.loc[g, t])
+            c = int(shown.loc[g, t])
             rows.append(
                 {
                     "group_column": column,
@@ -186,7 +193,7 @@ def _publish(
         counts=counts,
         mask=mask,
         base_mask=base_mask,
-        statement=disclosure.rule_statement(threshold, secondary),
+        statement=disclosure.rule_statement(threshold, secondary, rounding),
         threshold=threshold,
         bases=bases,
     )
@@ -273,6 +280,7 @@ def by_group(
     secondary: bool = disclosure.SECONDARY,
     keywords: bool = True,
     figure: bool = True,
+    rounding: int = 1,
 ) -> Breakdown:
     """Theme counts and shares per value of ``column``, suppressed for publication.
 
@@ -285,6 +293,7 @@ def by_group(
         secondary: apply secondary suppression.
         keywords: add BERTopic's ``topics_per_class`` view when a model is available.
         figure: draw a heatmap of shares.
+        rounding: round published counts and group sizes to a multiple of this.
 
     Raises:
         KeyError: ``column`` is not in ``frame``.
@@ -296,9 +305,14 @@ def by_group(
     groups.index = frame["id"].astype(str)
     groups.index.name = "id"
     counts, bases, labels = _count(assign, groups)
+    # groups below the threshold are reported together, unnamed (privacy.disclosure)
+    counts, bases, small = disclosure.merge_small_groups(counts, bases, threshold)
+    if small:
+        groups = groups.where(~groups.isin(small), disclosure.other_groups_label(threshold))
     bd = _publish(
-        column, counts, bases, labels, threshold, secondary, additive_rows=_single(assign)
-    )
+        column, counts, bases, labels, threshold, secondary, additive_rows=_single(assign),
+        rounding=rounding,
+    )  # fmt: skip
     bd.notes.extend(hidden_notes(bd))
     if keywords and (md := _model_docs(result)) is not None:
         model, docs, ids = md
@@ -379,6 +393,7 @@ def over_time(
     keywords: bool = True,
     figure: bool = True,
     date_format: str | None = None,
+    rounding: int = 1,
 ) -> Breakdown:
     """Theme counts and shares per period (default month), suppressed for publication.
 
@@ -393,6 +408,7 @@ def over_time(
         keywords: add BERTopic's ``topics_over_time`` view when a model is available.
         figure: draw theme shares over time.
         date_format: read every date strictly by this strptime format (None: detect).
+        rounding: round published counts and period sizes to a multiple of this.
 
     The notes say by what rule the dates were read (when a date's day/month order
     mattered) and how many analysed responses have no usable date, and how many of
@@ -422,8 +438,9 @@ def over_time(
         order = full
     counts, bases, labels = _count(assign, dated, order=order)
     bd = _publish(
-        date_column, counts, bases, labels, threshold, secondary, "period", _single(assign)
-    )
+        date_column, counts, bases, labels, threshold, secondary, "period", _single(assign),
+        rounding,
+    )  # fmt: skip
     bd.freq = freq.upper()[:1]
     mask = bd.mask
     bd.notes.extend(hidden_notes(bd))

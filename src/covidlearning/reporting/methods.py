@@ -154,9 +154,25 @@ def _redaction(f: MethodsFacts) -> str:
     if not f.config.redaction.enabled:
         return ""
     return (
-        "**Redaction.** Every quote and text in this report passed an offline "
-        "redactor (names, NHS numbers, phone numbers, e-mails, postcodes, web addresses, "
-        "ward and bed numbers), and a final check scanned every published file."
+        "**Redaction.** "
+        + (
+            "Every response was redacted before it was modelled, and e"
+            if f.config.source == "table"
+            else "E"
+        )
+        + "very quote and text in this report passed an offline redactor (names, "
+        "NHS-number-like numbers, phone numbers, e-mails, postcodes, street addresses, "
+        "dates of birth, ages over 89, "
+        "reference numbers, web addresses, ward and bed numbers"
+        + (", named hospitals and buildings" if f.config.redaction.places == "redact" else "")
+        + "); "
+        + (
+            "theme keywords and labels use only words that at least "
+            f"{f.config.discover.min_respondents} respondents wrote, never a name; "
+            if f.config.discover.min_respondents > 1
+            else "theme keywords and labels never use a name; "
+        )
+        + "and a final check scanned every published file."
     )
 
 

@@ -613,7 +613,11 @@ class Report:
         self._show(
             _md(
                 "## Themes by group and over time\n\n"
-                + rule_statement(self.cfg.disclosure.threshold, self.cfg.disclosure.secondary)
+                + rule_statement(
+                    self.cfg.disclosure.threshold,
+                    self.cfg.disclosure.secondary,
+                    self.cfg.disclosure.rounding,
+                )
             )
         )
         tables = sorted(

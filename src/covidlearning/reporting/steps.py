@@ -834,7 +834,9 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     not_read = 0
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
     for col in cfg.input.group_columns:
-        bd = breakdown.by_group(modelled, units, col, thr, sec, keywords=False)
+        bd = breakdown.by_group(
+            modelled, units, col, thr, sec, keywords=False, rounding=cfg.disclosure.rounding
+        )
         breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{slug(col)}")
         notes[f"breakdown_{slug(col)}"] = bd.notes
         out.append(bd)
@@ -843,6 +845,7 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
         bd = breakdown.over_time(
             modelled, units, cfg.input.date_column, freq, thr, sec, cfg.input.dayfirst,
             keywords=False, date_format=cfg.input.date_format,
+            rounding=cfg.disclosure.rounding,
         )  # fmt: skip
         breakdown.write(bd, run.tables_dir, run.figures_dir, "breakdown_over_time")
         notes["breakdown_over_time"] = bd.notes

@@ -7,9 +7,9 @@ dates from March 2020 to December 2021 with theme mix drifting over time, filler
 answers, duplicates, and planted identifiers of every kind the redactor handles.
 
 The planted identifiers are returned with the data (:attr:`SyntheticTrust.planted`),
-never written beside it, so tests can assert that none reaches a report. Ten-digit
-numbers that fail the NHS modulus-11 check are planted as decoys
-(:attr:`SyntheticTrust.decoys`): they are not NHS numbers and must survive redaction.
+never written beside it, so tests can assert that none reaches a report. Drug doses
+with a time of day are planted as decoys (:attr:`SyntheticTrust.decoys`): they
+identify no one and must survive redaction.
 
 Phone numbers use Ofcom's drama ranges, e-mail and web addresses use reserved
 example domains or obviously fictional ones, and names are common UK names: no
@@ -482,9 +482,12 @@ def _identifier(rng: random.Random, rid: str) -> tuple[str, list[Planted], list[
         )
         s = f"On {ward} we set up a brilliant system for handovers."
         return s, [Planted(rid, "ward_bed", ward, ward)], []
+    # a decoy that must survive redaction: a dose and a time (drawn from the same random
+    # number as before, so the rest of the survey is unchanged)
     num = failing_number(rng)
-    s = f"Our incident reference {num} was never followed up."
-    return s, [], [num]
+    decoy = f"{(int(num[:2]) % 10 + 1) * 50}mg at {int(num[2:4]) % 24:02d}:{int(num[4:6]) % 60:02d}"
+    s = f"I was given {decoy} and the pain eased."
+    return s, [], [decoy]
 
 
 def _spread(rng: random.Random, n: int, options: tuple[tuple[str, float | int], ...]) -> list[str]:

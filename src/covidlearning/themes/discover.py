@@ -102,7 +102,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -314,12 +314,14 @@ def discover_file(
     progress: bool = True,
     missing_values: Sequence[str] | None = None,
     question_column: str | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> DiscoveryResult:
     """Load a table, find its themes and (when ``out`` is given) write the files.
 
     ``missing_values`` and ``question_column`` are passed to
     :func:`covidlearning.corpus.load.load_table` (``input.missing_values``: default list;
-    ``input.question_column``: none) and recorded in the manifest.
+    ``input.question_column``: none) and recorded in the manifest. ``prepare``, if given,
+    transforms the loaded table before anything is modelled (the CLI redacts it).
 
     Raises:
         InputError: the file or column is unusable or holds too few texts.
@@ -331,6 +333,8 @@ def discover_file(
         input, text_column, id_column, sheet, missing_values=missing_values,
         question_column=question_column,
     )  # fmt: skip
+    if prepare is not None:
+        frame = prepare(frame)
     check_usable(frame, Path(input).name)
     load_s = round(time.perf_counter() - t0, 3)
     result = discover(frame, config, progress=progress, input_sha256=sha256_file(input))
@@ -741,7 +745,16 @@ def _describe(
 ) -> _Description:
     """BERTopic fitted with our themes as ``y``, then each theme's keywords and label."""
     with run.timed("represent"):  # BERTopic's topic representations: the manifests' key
-        model = _fit_bertopic(run.texts.docs, embeddings, topics, tokenizer, run.config)
+        from covidlearning.themes.represent import shared_vocabulary
+
+        vocabulary = shared_vocabulary(
+            run.texts.docs, run.texts.ids, tokenizer, run.config.min_respondents
+        )
+        run.metrics["vocabulary"] = {
+            "terms": len(vocabulary),
+            "min_respondents": run.config.min_respondents,
+        }
+        model = _fit_bertopic(run.texts.docs, embeddings, topics, tokenizer, run.config, vocabulary)
         final = np.asarray(model.topics_, dtype=int)
     labels, keywords = _label_topics(model, run.texts.docs, final)
     return _Description(model, final, labels, keywords)
@@ -753,7 +766,13 @@ def _fit_bertopic(
     topics: np.ndarray,
     tokenizer: Any,
     config: DiscoverConfig,
+    vocabulary: dict[str, int] | None = None,
 ) -> Any:
+    """BERTopic with our themes as ``y``; its vectoriser limited to ``vocabulary`` if given.
+
+    An empty ``vocabulary`` (no term used by enough respondents) leaves every theme
+    without keywords ("Unlabelled").
+    """
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
@@ -768,7 +787,7 @@ def _fit_bertopic(
         embedding_model=load_model(config.embedding_model),
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),
-        vectorizer_model=make_vectorizer(tokenizer, len(docs)),
+        vectorizer_model=_vectorizer(make_vectorizer(tokenizer, len(docs)), vocabulary),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         representation_model=[
             KeyBERTInspired(
@@ -790,6 +809,18 @@ def _fit_bertopic(
     return model
 
 
+def _vectorizer(vectorizer: Any, vocabulary: dict[str, int] | None) -> Any:
+    """``vectorizer`` with a fixed vocabulary (a stand-in term when it is empty)."""
+    if vocabulary is None:
+        return vectorizer
+    # scikit-learn refuses an empty vocabulary: one term no tokenizer emits stands in
+    return vectorizer.set_params(vocabulary=vocabulary or {_NO_TERM: 0})
+
+
+#: Stands in for an empty vocabulary (never a token: tokens have no spaces or brackets).
+_NO_TERM = "[no shared term]"
+
+
 def _label_topics(
     model: Any, docs: list[str], final: np.ndarray
 ) -> tuple[dict[int, str], dict[int, list[str]]]:
@@ -800,7 +831,7 @@ def _label_topics(
     labels: dict[int, str] = {}
     members = {t: [docs[i] for i in np.flatnonzero(final == t)] for t in set(final.tolist())}
     for t in sorted(members):
-        words = [w for w, _ in (model.get_topic(t) or []) if w]
+        words = [w for w, _ in (model.get_topic(t) or []) if w and w != _NO_TERM]
         keywords[t] = words
         labels[t] = "Outliers" if t == -1 else label_from_keywords(words, texts=members[t])
     labels = _unique_labels(labels, keywords, members)

@@ -2,20 +2,27 @@
 
 Owns the representation of a text for clustering (:func:`build_representation`: its
 MiniLM embedding centred on the corpus mean, beside a down-weighted LSA projection of its
-TF-IDF topic terms) and the vector helpers the other steps share (:func:`normalise`,
-:func:`theme_means`). It imports numpy and, inside :func:`build_representation`,
-scikit-learn; nothing of covidlearning (the tokenizer is passed in).
+TF-IDF topic terms), the vocabulary that may describe themes (:func:`shared_vocabulary`:
+terms used by at least ``min_respondents`` distinct respondents, none name-like) and the
+vector helpers the other steps share (:func:`normalise`, :func:`theme_means`). It imports
+numpy, :mod:`covidlearning.nlp.names` and, inside :func:`build_representation`,
+scikit-learn (the tokenizer is passed in).
 
 Public API: :data:`LEXICAL_WEIGHT`, :func:`normalise`, :func:`theme_means`,
-:func:`build_representation`.
+:func:`build_representation`, :func:`shared_vocabulary`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from covidlearning.nlp.names import is_name_like
+
+logger = logging.getLogger(__name__)
 
 #: Weight of the lexical (TF-IDF LSA) block beside the MiniLM block.
 LEXICAL_WEIGHT = 0.5
@@ -80,3 +87,42 @@ def build_representation(
         return sem
     lsa = TruncatedSVD(dims, random_state=seed).fit_transform(tfidf)
     return normalise(np.hstack([sem, weight * normalise(lsa)]))
+
+
+def shared_vocabulary(
+    docs: Sequence[str],
+    respondents: Sequence[str],
+    terms: Callable[[str], list[str]],
+    min_respondents: int,
+) -> dict[str, int]:
+    """The terms that may name or describe a theme, as a vectoriser's fixed vocabulary.
+
+    A term (word or collocation) is kept only if texts from at least ``min_respondents``
+    distinct respondents use it, and never if any of its words looks like a personal
+    name (:func:`covidlearning.nlp.names.is_name_like`). Keywords, labels and the saved
+    model's vocabulary are drawn from these terms only, so a word one person wrote (a
+    name, a street, a rare condition) cannot reach them.
+
+    Args:
+        docs: the modelled texts.
+        respondents: who wrote each text (its row id when each row is one respondent).
+        terms: the tokenizer (text -> its terms).
+        min_respondents: ``k``, the fewest distinct respondents a term needs.
+
+    Returns:
+        term -> column index, in sorted term order (empty when no term qualifies).
+    """
+    who: dict[str, set[str]] = {}
+    for doc, rid in zip(docs, respondents, strict=True):
+        for term in set(terms(doc)):
+            who.setdefault(term, set()).add(str(rid))
+    common = [t for t, ids in who.items() if len(ids) >= min_respondents]
+    kept = sorted(t for t in common if not is_name_like(t))
+    logger.info(
+        "vocabulary: %d of %d terms used by %d+ respondents (%d name-like dropped)",
+        len(kept),
+        len(who),
+        min_respondents,
+        len(common) - len(kept),
+    )
+    return {t: i for i, t in enumerate(kept)}

@@ -220,3 +220,27 @@ def test_context_option(files, capsys):
     runs.to_csv(tmp / "runs.csv", index=False)
     assert cli_run(["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c4")]) == 0
     assert "row order used as context" in capsys.readouterr().out
+
+
+def test_code_redacts_before_training_and_records_it(files):
+    """Issue 20: identifiers never reach the trained coder or its outputs (--no-redact skips)."""
+    import json
+
+    tmp, inp, train, _, _ = files
+    coded = pd.read_csv(train)
+    planted = "Call Sister Okonkwo-Briggs on 07700 900123"
+    coded.loc[::3, "comment"] = coded["comment"][::3] + f". {planted}"
+    coded.to_csv(tmp / "planted.csv", index=False)
+    base = ["code", str(inp), "--text-column", "comment", "--id-column", "response_id",
+            "--label-column", "codes", "--train", str(tmp / "planted.csv")]  # fmt: skip
+    assert cli_run([*base, "--out", str(tmp / "red")]) == 0
+    everything = "\n".join(
+        p.read_text(errors="ignore") for p in (tmp / "red").rglob("*") if p.is_file()
+    ).lower()
+    assert "okonkwo" not in everything and "07700 900123" not in everything
+    manifest = json.loads((tmp / "red" / "manifest.json").read_text())
+    assert manifest["redaction"]["enabled"] is True
+    assert manifest["redaction"]["replaced"] == {"name": 30, "phone": 30}
+    assert cli_run([*base, "--no-redact", "--out", str(tmp / "raw")]) == 0
+    raw = json.loads((tmp / "raw" / "manifest.json").read_text())
+    assert raw["redaction"] == {"enabled": False, "replaced": {}}

@@ -183,3 +183,72 @@ def test_multi_code_rows_are_not_additive_so_only_columns_get_secondary_suppress
     # the column still adds up to a published theme total: a second cell hides there
     assert int(multi[1].sum()) >= 2
     assert not base_hidden.any()
+
+
+# ---------------------------------------------------------------- residuals (issue 20)
+def _line_sums_safe(values, cells, bases, base_mask, threshold):
+    """Each line with a published total and hidden entries has 2+ of them, summing to >= t.
+
+    Rows: a group's cells sum to its size (published unless hidden). Columns: a theme's
+    cells sum to its published total; the sizes sum to the published grand total.
+    """
+    grid = np.column_stack([values, bases])
+    mask = np.column_stack([cells, base_mask])
+    rows = [(v, h) for v, h, b in zip(values, cells, base_mask, strict=True) if not b]
+    for line, hidden in [*rows, *zip(grid.T, mask.T, strict=True)]:
+        if hidden.any():
+            assert hidden.sum() >= 2, (line, hidden)
+            assert line[hidden].sum() >= threshold, (line, hidden)
+
+
+def test_hidden_cells_summing_to_zero_are_not_recoverable():
+    # column "b": two small cells hidden as secondary would be zeros -> recoverable as 0
+    counts = pd.DataFrame({"a": [3, 40, 50], "b": [0, 0, 60], "c": [30, 30, 1]})
+    cells, bases = suppression_masks(counts, threshold=10, secondary=True)
+    values = counts.to_numpy()
+    _line_sums_safe(values, cells.to_numpy(), values.sum(axis=1), bases.to_numpy(), 10)
+
+
+def test_hidden_months_cannot_be_bounded_by_their_total():
+    # eight small months summing to 9 beside big ones: the column total would bound them
+    months = [1, 1, 1, 1, 1, 1, 1, 2, 30, 40, 50]
+    counts = pd.DataFrame({"t1": months, "t2": [0] * 8 + [25, 35, 45]})
+    cells, bases = suppression_masks(counts, threshold=10, secondary=True)
+    values = counts.to_numpy()
+    _line_sums_safe(values, cells.to_numpy(), values.sum(axis=1), bases.to_numpy(), 10)
+
+
+def test_random_tables_leave_no_residual():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        counts = pd.DataFrame(rng.poisson(rng.uniform(0.5, 25), size=(6, 5)))
+        cells, bases = suppression_masks(counts, threshold=10, secondary=True)
+        values = counts.to_numpy()
+        _line_sums_safe(values, cells.to_numpy(), values.sum(axis=1), bases.to_numpy(), 10)
+
+
+def test_small_groups_are_merged_and_never_named():
+    from covidlearning.privacy.disclosure import merge_small_groups, other_groups_label
+
+    counts = pd.DataFrame({"a": [20, 2, 3], "b": [15, 1, 4]}, index=["Big", "Tiny", "Wee"])
+    bases = counts.sum(axis=1)
+    merged, mbases, small = merge_small_groups(counts, bases, 10)
+    assert small == ["Tiny", "Wee"]
+    assert list(merged.index) == ["Big", other_groups_label(10)]
+    assert merged.loc[other_groups_label(10)].tolist() == [5, 5] and mbases.iloc[-1] == 10
+    assert "Tiny" not in merged.index and "Wee" not in mbases.index
+
+
+def test_opensafely_rule_defaults_and_rounding():
+    from covidlearning.config import DisclosureConfig
+    from covidlearning.privacy.disclosure import round_count, rule_statement
+
+    cfg = DisclosureConfig(rule="opensafely")
+    assert (cfg.threshold, cfg.rounding, cfg.secondary) == (8, 5, False)
+    assert DisclosureConfig().rule == "gp-patient-survey" and DisclosureConfig().rounding == 1
+    assert DisclosureConfig(rule="opensafely", threshold=11).threshold == 11
+    assert [round_count(v, 5) for v in (8, 12, 13, 17, 100)] == [10, 10, 15, 15, 100]
+    assert round_count(13, 1) == 13
+    text = rule_statement(cfg.threshold, cfg.secondary, cfg.rounding)
+    assert "7 or fewer" in text and "nearest 5" in text and "OpenSAFELY" in text
+    assert "GP Patient Survey" in rule_statement(10, True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -72,14 +73,17 @@ def test_valid_nhs_numbers_redacted_in_every_layout(r, fmt):
             assert num not in out and "[NHS NUMBER]" in out, (text, out)
 
 
-def test_ten_digit_numbers_failing_the_check_are_kept(r):
+def test_ten_digit_numbers_failing_the_check_are_still_redacted(r):
+    """A mistyped NHS number is still the patient's: the check digit does not decide."""
     _, bad = make_numbers(3, 200)
     for b in bad:
-        for text in (f"Incident reference {b} closed.", f"ref {b[:3]} {b[3:6]} {b[6:]}"):
+        for text in (
+            f"My NHS number is {b}.",
+            f"nhs no {b[:3]} {b[3:6]} {b[6:]}",
+            f"number {b[:3]}-{b[3:6]}-{b[6:]} on the letter",
+        ):
             out = r.redact(text)
-            assert "[NHS NUMBER]" not in out, text
-    for b in bad:
-        assert b in r.redact(f"Our incident reference {b} was never followed up.")
+            assert not re.search(r"\d{3}", out) and "[NHS NUMBER]" in out, (text, out)
 
 
 def test_digits_inside_longer_tokens_are_not_nhs_numbers(r):
@@ -472,7 +476,7 @@ def test_scan_dir_clean_report_passes(tmp_path):
     rep = tmp_path / "rep"
     rep.mkdir()
     (rep / "t.csv").write_text(
-        "theme,count,share,when\nGreat Teams,1234567890,0.1234567891,2020-03-15\n"
+        "theme,count,share,when\nGreat Teams,123456,0.1234567891,2020-03-15\n"
         "Dr [NAME] and [PHONE],*,*,2021-12\n"
     )
     (rep / "m.json").write_text(
@@ -480,7 +484,7 @@ def test_scan_dir_clean_report_passes(tmp_path):
     )
     (rep / "r.html").write_text(
         '<html><script src="https://cdn.example.com/require.js"></script>'
-        "<style>.a{color:#0072B2}</style><p>Working Together, 943 476 5918</p>"
+        "<style>.a{color:#0072B2}</style><p>Working Together, 943 476</p>"
         '<img src="data:image/png;base64,iVBORw0KGgo9434765919AAA"></html>'
     )
     (rep / "f.png").write_bytes(b"\x89PNG\r\n\x1a\n9434765919")

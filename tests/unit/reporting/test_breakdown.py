@@ -19,17 +19,29 @@ def test_by_group_counts_match_a_direct_count(survey):
     joined = survey.assign.merge(survey.frame[["id", "staff_group"]], on="id")
     joined["staff_group"] = joined["staff_group"].replace("", "(not stated)")
     direct = joined.groupby(["staff_group", "topic"]).size()
+    sizes = joined.groupby("staff_group")["id"].nunique()
+    other = B.disclosure.other_groups_label(10)
     for (g, t), n in direct.items():
-        assert bd.counts.loc[g, t] == n
+        if sizes[g] >= 10:
+            assert bd.counts.loc[g, t] == n
+    small = sizes[sizes < 10].index
+    in_small = joined[joined["staff_group"].isin(small)].groupby("topic").size()
+    for t in bd.counts.columns:  # the small groups are counted together, unnamed
+        assert bd.counts.loc[other, t] == in_small.get(t, 0)
     assert int(bd.counts.to_numpy().sum()) == len(survey.assign)
 
 
 def test_by_group_suppresses_every_small_group(survey):
     bd = B.by_group(survey.assign, survey.frame, "staff_group", threshold=10, figure=False)
     small = {"Chaplaincy", "Students", "Volunteers"}
-    assert small <= set(bd.suppressed_groups)
-    rows = bd.table[bd.table["group"].isin(small)]
-    assert (rows[["respondents", "count", "share"]] == SUPPRESSED).all().all()
+    # no group below the threshold is named anywhere in what is published
+    published = " ".join([bd.table.to_csv(), bd.wide.to_csv(), *bd.notes])
+    assert not any(g in published for g in small)
+    other = B.disclosure.other_groups_label(10)
+    assert other in set(bd.table["group"])
+    if int(bd.bases[other]) < 10:
+        rows = bd.table[bd.table["group"] == other]
+        assert (rows[["respondents", "count", "share"]] == SUPPRESSED).all().all()
     # every published count is at least the threshold (or a zero in a big group)
     shown = bd.table[bd.table["count"] != SUPPRESSED]
     assert ((shown["count"].astype(int) >= 10) | (shown["count"].astype(int) == 0)).all()
@@ -42,8 +54,9 @@ def test_by_group_suppresses_every_small_group(survey):
 
 def test_site_breakdown_and_threshold_change(survey):
     bd = B.by_group(survey.assign, survey.frame, "site", threshold=5, figure=False)
-    assert "Dental hospital" in bd.suppressed_groups  # 4 respondents
-    assert "Hospice" not in bd.suppressed_groups  # 7 >= 5
+    assert "Dental hospital" not in set(bd.table["group"])  # 4 respondents: not named
+    assert B.disclosure.other_groups_label(5) in bd.suppressed_groups  # and hidden (4 < 5)
+    assert "Hospice" in set(bd.table["group"]) and "Hospice" not in bd.suppressed_groups
     with pytest.raises(KeyError, match="columns"):
         B.by_group(survey.assign, survey.frame, "nope")
 
