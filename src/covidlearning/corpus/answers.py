@@ -25,8 +25,8 @@ The rules :func:`covidlearning.corpus.load.load_table` applies to each answer:
 Public API: :data:`REPEAT_SHARE`, :data:`MIN_REPEAT_ROWS`, :func:`answer_key`,
 :func:`missing_keys`, :func:`filler_reason`, :func:`exclusion_reason`,
 :func:`content_words`, :func:`says_no_answer`, :func:`carries_content`,
-:func:`repeated_non_answers`,:func:`classify_question`, :func:`short_answer_kind`, :func:`read_with_question`,
-:func:`read_with_questions`.
+:func:`repeated_non_answers`, :func:`classify_question`, :func:`short_answer_kind`,
+:func:`read_with_question`, :func:`read_with_questions`.
 """
 
 from __future__ import annotations
