@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
 from covidlearning.config import CodeConfig
-from covidlearning.errors import InputError
+from covidlearning.errors import InputError, did_you_mean, quoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -336,7 +336,8 @@ def _checked_train_columns(
     for col, flag in ((label_column, "--label-column"), (train_text, "--train-text-column")):
         if col not in header:
             raise InputError(
-                f"column '{col}' not found in {train.name}; columns found: {', '.join(header)}",
+                f"column '{col}' not found in {train.name}{did_you_mean(col, header)}; "
+                f"columns found: {quoted(header)}",
                 f"Pass {flag} with one of them",
             )
     return id_column if id_column in header else ("id" if "id" in header else None)
@@ -470,12 +471,10 @@ def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, i
 
     if gold is None:
         if column not in frame:
-            found = ", ".join(
-                c for c in frame.columns if c not in ("id", "text", "status", "duplicate")
-            )
+            cols = [c for c in frame.columns if c not in ("id", "text", "status", "duplicate")]
             raise InputError(
-                f"gold column '{column}' not found in {input.name}; "
-                f"columns found: {found or 'none'}",
+                f"gold column '{column}' not found in {input.name}{did_you_mean(column, cols)}; "
+                f"columns found: {quoted(cols)}",
                 "Pass --gold-column with one of them, or --gold FILE",
             )
         return frame[column].tolist()
@@ -484,8 +483,8 @@ def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, i
     for col in (key, column):
         if col not in table:
             raise InputError(
-                f"column '{col}' not found in {gold.name}; "
-                f"columns found: {', '.join(table.columns)}",
+                f"column '{col}' not found in {gold.name}{did_you_mean(col, table.columns)}; "
+                f"columns found: {quoted(table.columns)}",
                 "The gold file needs the id column and the code column",
             )
     codes = dict(zip(table[key].astype(str).str.strip(), table[column], strict=True))

@@ -40,7 +40,7 @@ from typing import Any
 
 from covidlearning._io import machine_info, package_versions, sha256_file, write_json
 from covidlearning.config import Config, load_config
-from covidlearning.errors import InputError
+from covidlearning.errors import InputError, did_you_mean, quoted
 from covidlearning.reporting import artifacts as art
 
 #: The notebooks of one report run, in order (file stems in ``notebooks/``).
@@ -194,7 +194,7 @@ def check_columns(config: Config) -> None:
 
     head = read_table_head(inp.path, inp.sheet)
     where = Path(inp.path).name + (f" (sheet '{inp.sheet}')" if inp.sheet else "")
-    found = ", ".join(map(str, head.columns)) or "none"
+    found = quoted(head.columns)
     named: list[tuple[str, str | None]] = [
         ("input.text_column", inp.text_column),
         ("input.id_column", inp.id_column),
@@ -204,8 +204,7 @@ def check_columns(config: Config) -> None:
     ]
     for key, column in named:
         if column is not None and column not in head.columns:
-            near = [c for c in head.columns if str(c).lower() == column.lower()]
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            hint = did_you_mean(column, head.columns)
             raise InputError(
                 f"{key}: column '{column}' not found in {where}{hint}; columns found: {found}",
                 f"Set {key} in the config to one of them",
@@ -1006,6 +1005,17 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
         root = project_root()
         if root is not None and (root / path).exists():
             os.chdir(root)
+    if not path.is_file():
+        # a notebook run by hand (JupyterLab, papermill, a copy outside the project): the
+        # fix is its own parameter, not a command-line flag
+        raise InputError(
+            f"config file not found: {config_path} (looked in {Path.cwd()}"
+            + ("" if path.is_absolute() else " and in the covidlearning project above it")
+            + ")",
+            "Set this notebook's config_path parameter (its first code cell, or papermill "
+            "-p config_path FILE) to the config's full path, e.g. "
+            "/path/to/covidlearning/configs/NAME.yaml",
+        )
     config = load_config(path)
     out = Path(out_dir) if out_dir else interactive_dir(config)
     work = Path(work_dir) if work_dir else default_work_dir(config)
