@@ -19,6 +19,7 @@ artifact                    written by    holds
                                           :data:`EMBEDDING_IDS` order
 :data:`STANCE_SCORES`       03-code       per-unit stance and sentiment (ids, numbers)
 :data:`FRAMEWORKS`          03-code       each framework's comparison with the themes
+:data:`QUOTE_NOTES`         02-discover   why a theme shows no quote
 :data:`BREAKDOWN_NOTES`     03-code       what each breakdown hides and why
 :data:`CODING_SUMMARY`      03-code       the coding against ``code.codebook``
 :data:`REDACTION_LOG`       every step    strings redaction removed (for the final guard)
@@ -194,6 +195,9 @@ STANCE_SCORES = Artifact("stance.csv", "per-unit stance and sentiment (ids and n
 FRAMEWORKS = JsonArtifact[list[dict[str, Any]]](
     "frameworks.json", "each framework's comparison with the themes", list[dict[str, Any]]
 )
+QUOTE_NOTES = JsonArtifact[dict[str, str]](
+    "quote_notes.json", "why a theme shows no quote (topic -> reason)", dict[str, str]
+)
 BREAKDOWN_NOTES = JsonArtifact[dict[str, list[str]]](
     "breakdowns.json", "what each breakdown hides and why", dict[str, list[str]]
 )
@@ -244,6 +248,7 @@ ALL: tuple[Artifact, ...] = (
     EMBEDDING_IDS,
     STANCE_SCORES,
     FRAMEWORKS,
+    QUOTE_NOTES,
     BREAKDOWN_NOTES,
     CODING_SUMMARY,
     REDACTION_LOG,

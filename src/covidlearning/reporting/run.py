@@ -592,11 +592,16 @@ h3 { font-size: 1.2rem; margin: 1.75rem 0 0.5rem; }
 p, li { max-width: 90ch; }
 a { color: var(--accent); }
 code { font-size: 0.9em; background: var(--band); padding: 0.1em 0.3em; border-radius: 3px; }
+p, li, h1, h2, h3, blockquote, figcaption { overflow-wrap: break-word; }
 table { border-collapse: collapse; margin: 0.75rem 0 1.25rem; font-size: 0.92rem; }
+/* wide tables and figures scroll sideways inside their own box, never the page */
+.cl-scroll, .cl-figure { max-width: 100%; overflow-x: auto; }
+.cl-scroll { margin: 0.75rem 0 1.25rem; }
+.cl-scroll > table { margin: 0; }
+.cl-scroll:focus { outline: 2px solid var(--accent); }
 th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.7rem;
   border-bottom: 1px solid var(--rule); }
 td { max-width: 34em; }
-table.cl-table { display: block; max-width: 100%; overflow-x: auto; }
 table.cl-nowrap td { white-space: nowrap; }
 th { border-bottom: 2px solid var(--ink); font-weight: 600; }
 tbody tr:nth-child(even) { background: var(--band); }
@@ -604,9 +609,13 @@ blockquote { margin: 0.8rem 0 0.8rem 0.5rem; padding: 0.1rem 1rem;
   border-left: 4px solid var(--rule); color: var(--ink); }
 blockquote p { margin: 0.4rem 0; }
 img { max-width: 100%; height: auto; display: block; margin: 1rem 0 0.25rem; }
+.cl-figure img { margin: 0; }
+.cl-figure { margin: 1rem 0 0.25rem; }
 em { color: var(--muted); }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
+@media (max-width: 700px) { main.cl-report { padding: 1rem 1rem 3rem; } }
 @media print { main.cl-report { max-width: none; padding: 0; } h2 { break-before: auto; }
+  .cl-scroll, .cl-figure { overflow: visible; }
   img, table, blockquote { break-inside: avoid; } }
 </style>
 """
@@ -968,20 +977,50 @@ class Run:
         return paths
 
 
-def show_image(path: str | Path, alt: str) -> None:
-    """Display a PNG inline as ``<img src="data:...">`` with alternative text."""
+#: A figure is never shown narrower than this share of its pixel width: figures are drawn
+#: at :data:`covidlearning.reporting.figures.DPI` (150), so 9-point labels stay at least
+#: 9.4 CSS pixels high. A narrower page scrolls the figure sideways in its own box.
+MIN_FIGURE_SCALE = 0.5
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG from its header, or None when ``data`` is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def image_html(data: bytes, alt: str) -> str:
+    """An embedded PNG in its own scroll box, sized so its labels stay legible.
+
+    Shown at its drawn size (100 CSS px per inch of figure), shrunk to the page's width
+    but never below :data:`MIN_FIGURE_SCALE` of its pixels; what does not fit then
+    scrolls inside the box, not the page.
+    """
     import base64
     import html
+    import math
 
+    from covidlearning.reporting.figures import DPI
+
+    size = png_size(data)
+    style = "max-width:100%;height:auto"
+    if size is not None:
+        natural = round(size[0] * 100 / DPI)
+        floor = min(natural, math.ceil(size[0] * MIN_FIGURE_SCALE))
+        style = f"width:{natural}px;max-width:100%;min-width:{floor}px;height:auto"
+    payload = base64.b64encode(data).decode("ascii")
+    return (
+        f'<div class="cl-figure"><img src="data:image/png;base64,{payload}" '
+        f'alt="{html.escape(alt, quote=True)}" style="{style}" /></div>'
+    )
+
+
+def show_image(path: str | Path, alt: str) -> None:
+    """Display a PNG inline as ``<img src="data:...">`` with alternative text (:func:`image_html`)."""
     from IPython.display import HTML, display
 
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    display(
-        HTML(
-            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            'style="max-width:100%;height:auto" />'
-        )
-    )
+    display(HTML(image_html(Path(path).read_bytes(), alt)))
 
 
 def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
