@@ -171,6 +171,10 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    finally:
+        from covidlearning._io import release_output
+
+        release_output()  # the output folders this command claimed
     return result if isinstance(result, int) else 0
 
 

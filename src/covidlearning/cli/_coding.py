@@ -223,9 +223,11 @@ def run_cmd(
     _check_sources(codebook, train, model, finetune, label_column)
     book = _checked_codebook(codebook, train, config)
     gcol = _checked_gold(train, gold, gold_column, label_column, book, model)
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
 
     check_output_dir(out, [input, codebook, train, gold, model])
+
+    claim_output(out)  # one run writes it at once
     config = config.model_copy(update={"codebook": codebook})
 
     import time
@@ -543,12 +545,13 @@ def sample_cmd(
     without the machine's codes; the key stays in OUT/sample_key.csv. Fill the
     'human_themes' column, then run `covidlearning code agree`.
     """
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
     from covidlearning.coding.agreement import code_run_assignments
 
     run_dir = code_run_assignments(run_dir).parent
     _check_table(input)
     check_output_dir(out, [run_dir, input])
+    claim_output(out)  # one run writes it at once
     from covidlearning.coding.agreement import export_sheet
 
     paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed)
@@ -573,12 +576,13 @@ def agree_cmd(
     SHEET is the one `covidlearning code sample` wrote, or your own table with an id
     column (--id-column) and a column of theme ids or names (--column).
     """
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
     from covidlearning.coding.agreement import code_run_assignments
 
     machine = code_run_assignments(machine)
     _check_table(sheet)
     check_output_dir(out, [sheet, machine])
+    claim_output(out)  # one run writes it at once
     from covidlearning.coding.agreement import import_sheet
 
     res = import_sheet(sheet, machine, out, column, sep, id_column)

@@ -12,6 +12,8 @@ artifact                    written by    holds
 ==========================  ============  ===============================================
 :data:`UNITS`               01-corpus     every unit or response (``id``, ``text``, ...)
 :data:`RUN_SUMMARY`         01-corpus     rows read, analysed and excluded, by reason
+:data:`GROUP_MERGES`        01-corpus     group values merged (differing in case or
+                                          spaces only), per group column
 :data:`DISCOVERY`           02-discover   the saved discovery (model, tables, manifest)
 :data:`DISCOVERY_METRICS`   02-discover   what discovery measured and decided
 :data:`DISCOVERY_MANIFEST`  02-discover   its provenance: inputs, model, versions
@@ -182,6 +184,9 @@ UNITS = Artifact("units.parquet", "every unit or response, with id, text and sta
 RUN_SUMMARY = JsonArtifact[RunSummary](
     "run_summary.json", "rows read, analysed and excluded", RunSummary
 )
+GROUP_MERGES = JsonArtifact[dict[str, list[str]]](
+    "group_merges.json", "group values merged, per group column", dict[str, list[str]]
+)
 DISCOVERY = Artifact("discovery", "the saved discovery: model, assignments, topics, manifest")
 DISCOVERY_METRICS = JsonArtifact[DiscoveryMetrics](
     "discovery/metrics.json", "what discovery measured and decided", DiscoveryMetrics
@@ -241,6 +246,7 @@ FIGURES_DIR = "figures"
 ALL: tuple[Artifact, ...] = (
     UNITS,
     RUN_SUMMARY,
+    GROUP_MERGES,
     DISCOVERY,
     DISCOVERY_METRICS,
     DISCOVERY_MANIFEST,

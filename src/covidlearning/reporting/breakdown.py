@@ -13,6 +13,7 @@ raw counts stay on the :class:`Breakdown` object and are never written.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from covidlearning.privacy.redact import Redactor
+
+logger = logging.getLogger(__name__)
 
 NO_DATE = "(no date)"
 OUTLIER_LABEL = "Not assigned to a theme"
@@ -265,6 +268,65 @@ def load_model_view(model_dir: str | Path, assignments: pd.DataFrame, frame: pd.
 
 
 # --------------------------------------------------------------------------- by group
+def group_key(value: object) -> str:
+    """What two spellings of one group value share: case and spacing ignored.
+
+    ``"Nursing\nand midwifery "`` and ``"nursing and Midwifery"`` are one group (an FFT
+    question exported with and without a line break, a ward typed in capitals).
+    """
+    return " ".join(str(value).split()).casefold()
+
+
+def merge_group_variants(
+    frame: pd.DataFrame, columns: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Merge values of each group column that differ only in case or spacing.
+
+    Each set of variants takes its most common spelling (spaces and line breaks made
+    single spaces; ties: the first in sorted order), so a group is never split in two
+    identical-looking rows and never falls below the disclosure threshold for a stray
+    space. Blank values are left as they are (they read as "not stated").
+
+    Returns:
+        A copy of ``frame`` with the values merged, and per column the sentences saying
+        what was merged (``2 spellings of 'Nursing and midwifery' merged (12 rows)``).
+    """
+    out = frame.copy()
+    said: dict[str, list[str]] = {}
+    for col in columns:
+        if col not in out.columns:
+            continue
+        values = out[col]
+        text = values.astype("string")
+        usable = text.notna() & (text.str.strip() != "")
+        if not usable.any():
+            continue
+        keys = text[usable].map(group_key)
+        spelt = text[usable].map(lambda v: " ".join(str(v).split()))
+        lines = []
+        canon: dict[str, str] = {}
+        for key, variants in text[usable].groupby(keys, sort=True):
+            kinds = variants.value_counts()
+            if len(kinds) > 1 or any(" ".join(v.split()) != v for v in kinds.index):
+                tidy = spelt[variants.index].value_counts()
+                best = sorted(tidy.index, key=lambda v: (-int(tidy[v]), v))[0]
+                canon[key] = best
+                if len(kinds) > 1:
+                    moved = int(len(variants) - kinds.get(best, 0))
+                    lines.append(
+                        f"{len(kinds)} spellings of '{best}' (differing only in capitals or "
+                        f"spaces) merged into one group ({moved} "
+                        f"{'row' if moved == 1 else 'rows'} relabelled)"
+                    )
+        if canon:
+            merged = keys.map(canon)
+            out.loc[merged.dropna().index, col] = merged.dropna()
+        if lines:
+            said[str(col)] = lines
+            logger.info("%s: %s", col, "; ".join(lines))
+    return out, said
+
+
 def by_group(
     result: Any,
     frame: pd.DataFrame,

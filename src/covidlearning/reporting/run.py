@@ -28,6 +28,7 @@ unredacted text. :func:`open_run` is what each notebook calls first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -57,6 +58,19 @@ class ReportFailed(RuntimeError):
     """A notebook cell failed; the message names the notebook, the cell and the saved copy."""
 
     exit_code = 1
+
+
+class RunStopped(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """The run was stopped (Ctrl-C, SIGTERM): its kernel is shut down, nothing published.
+
+    A ``BaseException`` like :class:`KeyboardInterrupt`, so no ``except Exception``
+    takes it for a failed cell; ``exit_code`` is 128 + the signal's number.
+    """
+
+    def __init__(self, signal_name: str, exit_code: int) -> None:
+        self.signal_name = signal_name
+        self.exit_code = exit_code
+        super().__init__(signal_name)
 
 
 # --------------------------------------------------------------------------- locations
@@ -482,16 +496,19 @@ def execute(
             status = Path(sockets) / "progress.json"
             os.environ[STATUS_ENV] = str(status)
             with StatusWatcher(status, notebook.stem, enabled=progress):
-                papermill.execute_notebook(
-                    str(notebook),
-                    str(output),
-                    parameters=dict(parameters),
-                    kernel_name=kernel or kernel_name(),
-                    cwd=os.getcwd(),
-                    progress_bar=False,
-                    request_save_on_cell_execute=True,
-                    execution_timeout=timeout,
-                    **extra,
+                _stoppable(
+                    lambda kernels: papermill.execute_notebook(
+                        str(notebook),
+                        str(output),
+                        parameters=dict(parameters),
+                        kernel_name=kernel or kernel_name(),
+                        cwd=os.getcwd(),
+                        progress_bar=False,
+                        request_save_on_cell_execute=True,
+                        execution_timeout=timeout,
+                        kernel_manager_class=kernels,
+                        **extra,
+                    )
                 )
     except Exception as exc:  # noqa: BLE001 - re-raised with context below
         keep_failed.mkdir(parents=True, exist_ok=True)
@@ -520,6 +537,114 @@ def execute(
     finally:
         os.environ.pop(STATUS_ENV, None)
     return time.perf_counter() - start
+
+
+def _tracked_kernel_manager() -> tuple[type, list[Any]]:
+    """A kernel manager class that remembers the kernels it starts, and that list."""
+    from jupyter_client import AsyncKernelManager
+
+    started: list[Any] = []
+
+    class TrackedKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            started.append(self)
+
+    return TrackedKernelManager, started
+
+
+def _kernel_pid(km: Any) -> int | None:
+    """The process id of a kernel manager's kernel, when it has one."""
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None) or getattr(
+        getattr(provisioner, "process", None), "pid", None
+    )
+    return int(pid) if pid else None
+
+
+def stop_kernels(kernels: list[Any], grace: float = 3.0) -> int:
+    """Stop the kernels' processes (and anything they started); return how many were running.
+
+    A kernel runs in a session of its own (so Ctrl-C at the terminal does not reach
+    it): its whole process group gets SIGTERM, then SIGKILL after ``grace`` seconds.
+    """
+    import signal
+
+    groups = []
+    for km in kernels:
+        pid = _kernel_pid(km)
+        if pid is None:
+            continue
+        try:
+            groups.append(os.getpgid(pid))
+        except ProcessLookupError:
+            continue
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, sig)
+        deadline = time.monotonic() + grace
+        while sig == signal.SIGTERM and time.monotonic() < deadline:
+            if not any(_group_alive(g) for g in groups):
+                return len(groups)
+            time.sleep(0.05)
+    return len(groups)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stoppable(work: Callable[[type], Any]) -> Any:
+    """Run ``work(kernel_manager_class)`` so that Ctrl-C or SIGTERM stops its kernel too.
+
+    The notebook runs in a worker thread while this thread waits, so the signal reaches
+    the runner (papermill's own handlers only shut the kernel down and let the run go
+    on to a "dead kernel" failure). On a signal, every kernel the work started is
+    stopped and :class:`RunStopped` raised.
+
+    Raises:
+        RunStopped: Ctrl-C (KeyboardInterrupt) or SIGTERM (SystemExit from the CLI's
+            handler) arrived while the notebook ran.
+    """
+    import threading
+
+    kernels_class, kernels = _tracked_kernel_manager()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(kernels_class)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="covidlearning-notebook", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        import logging
+
+        logging.disable(logging.CRITICAL)  # papermill's "Kernel died": the stop says why
+        try:
+            stop_kernels(kernels)
+            worker.join(10)  # let papermill give up before the temporary folder goes
+        finally:
+            logging.disable(logging.NOTSET)
+        if isinstance(exc, KeyboardInterrupt):
+            raise RunStopped("Ctrl-C", 130) from None
+        code = exc.code if isinstance(exc.code, int) else 143
+        raise RunStopped("SIGTERM" if code == 143 else f"exit {code}", code) from None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 # --------------------------------------------------------------------------- HTML
@@ -766,10 +891,11 @@ def run_report(
     overrides = dict(overrides or {})
     kernel = kernel or kernel_name()
 
-    from covidlearning._io import atomic_dir
+    from covidlearning._io import atomic_dir, check_output_dir, output_claimed
 
     started = time.perf_counter()
-    with atomic_dir(out) as tmp:
+    check_output_dir(out)
+    with output_claimed(out), atomic_dir(out) as tmp:  # a second run at once is refused
         _start_clean(tmp)
         plan = plan_parameters(notebooks, overrides, _runner_parameters(config_path, tmp, work))
         _reset_work_dir(work, keep_failed)

@@ -95,7 +95,10 @@ def prepare_units(run: Run) -> UnitsSummary:
             missing_values=cfg.input.missing_values,
             question_column=cfg.input.question_column,
         )
-        units = frame.copy()
+        from covidlearning.reporting.breakdown import merge_group_variants
+
+        units, merges = merge_group_variants(frame, cfg.input.group_columns)
+        art.GROUP_MERGES.write(run.work_dir, merges)
         units["id"] = units["id"].astype(str)
         documents = pd.DataFrame(
             {
@@ -943,10 +946,12 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     notes: dict[str, list[str]] = {}
     not_read = 0
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
+    merged = art.GROUP_MERGES.read(run.work_dir)
     for col in cfg.input.group_columns:
         bd = breakdown.by_group(modelled, units, col, thr, sec, keywords=False)
         breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{slug(col)}")
-        notes[f"breakdown_{slug(col)}"] = bd.notes
+        said = [f"{line}." for line in merged.get(col, [])]
+        notes[f"breakdown_{slug(col)}"] = [*bd.notes, *said]
         out.append(bd)
     if cfg.input.date_column:
         freq = freq or str(getattr(cfg.input, "date_freq", "") or "M")
