@@ -269,7 +269,7 @@ def load_model_view(model_dir: str | Path, assignments: pd.DataFrame, frame: pd.
 
 # --------------------------------------------------------------------------- by group
 def group_key(value: object) -> str:
-    """What two spellings of one group value share: case and spacing ignored.
+    r"""What two spellings of one group value share: case and spacing ignored.
 
     ``"Nursing\nand midwifery "`` and ``"nursing and Midwifery"`` are one group (an FFT
     question exported with and without a line break, a ward typed in capitals).

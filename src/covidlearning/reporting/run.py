@@ -1143,7 +1143,7 @@ def image_html(data: bytes, alt: str) -> str:
 
 
 def show_image(path: str | Path, alt: str) -> None:
-    """Display a PNG inline as ``<img src="data:...">`` with alternative text (:func:`image_html`)."""
+    """Display a PNG inline, in its scroll box, with alternative text (:func:`image_html`)."""
     from IPython.display import HTML, display
 
     display(HTML(image_html(Path(path).read_bytes(), alt)))
