@@ -283,13 +283,14 @@ def merge_group_variants(
     """Merge values of each group column that differ only in case or spacing.
 
     Each set of variants takes its most common spelling (spaces and line breaks made
-    single spaces; ties: the first in sorted order), so a group is never split in two
+    single spaces; ties: a mixed-case spelling, then the first in sorted order), so a group is never split in two
     identical-looking rows and never falls below the disclosure threshold for a stray
     space. Blank values are left as they are (they read as "not stated").
 
     Returns:
         A copy of ``frame`` with the values merged, and per column the sentences saying
-        what was merged (``2 spellings of 'Nursing and midwifery' merged (12 rows)``).
+        what was merged (``2 spellings of 'Nursing and midwifery' ... are counted as one
+        group``), without row counts, which could give a small group's size away.
     """
     out = frame.copy()
     said: dict[str, list[str]] = {}
@@ -309,14 +310,12 @@ def merge_group_variants(
             kinds = variants.value_counts()
             if len(kinds) > 1 or any(" ".join(v.split()) != v for v in kinds.index):
                 tidy = spelt[variants.index].value_counts()
-                best = sorted(tidy.index, key=lambda v: (-int(tidy[v]), v))[0]
+                best = min(tidy.index, key=lambda v: (-int(tidy[v]), v.isupper(), v.islower(), v))
                 canon[key] = best
-                if len(kinds) > 1:
-                    moved = int(len(variants) - kinds.get(best, 0))
+                if len(kinds) > 1:  # no row count: it could reveal a small group's size
                     lines.append(
                         f"{len(kinds)} spellings of '{best}' (differing only in capitals or "
-                        f"spaces) merged into one group ({moved} "
-                        f"{'row' if moved == 1 else 'rows'} relabelled)"
+                        "spaces) are counted as one group"
                     )
         if canon:
             merged = keys.map(canon)
