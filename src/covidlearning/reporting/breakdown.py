@@ -283,8 +283,8 @@ def merge_group_variants(
     """Merge values of each group column that differ only in case or spacing.
 
     Each set of variants takes its most common spelling (spaces and line breaks made
-    single spaces; ties: a mixed-case spelling, then the first in sorted order), so a group is never split in two
-    identical-looking rows and never falls below the disclosure threshold for a stray
+    single spaces; ties: a mixed-case spelling, then the first in sorted order), so a
+    group is never split in two identical-looking rows and never falls below the disclosure threshold for a stray
     space. Blank values are left as they are (they read as "not stated").
 
     Returns:

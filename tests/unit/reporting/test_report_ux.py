@@ -10,9 +10,8 @@ import pytest
 import yaml
 
 from covidlearning.reporting import breakdown as B
-from covidlearning.reporting import narrative
+from covidlearning.reporting import narrative, steps
 from covidlearning.reporting import run as report
-from covidlearning.reporting import steps
 
 
 def _table_run(tmp_path, groups=("staff_group", "site"), threshold=10, n_quotes=3):
