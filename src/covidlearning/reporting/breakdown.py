@@ -285,7 +285,8 @@ def merge_group_variants(
     Each set of variants takes its most common spelling (spaces and line breaks made
     single spaces; ties: a mixed-case spelling, then the first in sorted order), so a
     group is never split in two identical-looking rows and never falls below the
-    disclosure threshold for a stray space. Blank values are left as they are (they read as "not stated").
+    disclosure threshold for a stray space. Blank values are left as they are (they
+    read as "not stated").
 
     Returns:
         A copy of ``frame`` with the values merged, and per column the sentences saying

@@ -197,7 +197,7 @@ def test_quotes_are_chosen_again_when_their_texts_moved_to_another_theme(tmp_pat
 
 
 def test_no_doubled_quote_marks():
-    text = "“Leaders said “barriers are shattered” and \"teams link\".”"
+    text = '“Leaders said “barriers are shattered” and "teams link".”'
     block = narrative.quote_block(text, "a source", 80)
     assert block.startswith("> “Leaders said ‘barriers are shattered’ and ‘teams link’.”")
     assert block.count("“") == 1 and block.count("”") == 1
@@ -235,9 +235,7 @@ def test_quote_notes_without_groups(tmp_path, bad):
     run = _table_run(tmp_path, groups=())
     units = pd.DataFrame({"id": ["a", "b"], "text": "x", "status": ["ok", "filler"]})
     modelled = pd.DataFrame({"id": ["b"], "topic": ["0"]})
-    notes = steps.quote_notes(
-        run, pd.DataFrame({"topic": ["0"]}), units, modelled, pd.DataFrame()
-    )
+    notes = steps.quote_notes(run, pd.DataFrame({"topic": ["0"]}), units, modelled, pd.DataFrame())
     assert notes == {"0": "none of its texts is a usable answer (all were excluded)"}
 
 
@@ -270,9 +268,7 @@ def test_a_misspelt_group_column_gets_a_suggestion_and_names_are_quoted(tmp_path
     )
 
 
-def test_a_notebook_run_outside_the_project_names_its_config_path_parameter(
-    tmp_path, monkeypatch
-):
+def test_a_notebook_run_outside_the_project_names_its_config_path_parameter(tmp_path, monkeypatch):
     from covidlearning.errors import InputError
 
     monkeypatch.chdir(tmp_path)  # a copied notebook: no project above it
