@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from covidlearning.reporting.steps import Discovery, UnitsSummary
 
 
+#: Documents drawn side by side in the figure of themes by document (the table has all).
+MAX_FIGURE_DOCUMENTS = 12
+
+
 def _md(text: str) -> Markdown:
     from IPython.display import Markdown
 
@@ -527,12 +531,18 @@ class Report:
             )
             order = [t for t in self.theme_table["topic"] if t in m.index]
             m = m.reindex(order)
+            title = "Where each theme appears"
+            if m.shape[1] > MAX_FIGURE_DOCUMENTS:  # more would shrink every label on the page
+                top = m.sum().sort_values(ascending=False, kind="stable").index
+                m = m[[c for c in m.columns if c in set(top[:MAX_FIGURE_DOCUMENTS])]]
+                title += (
+                    f" (the {MAX_FIGURE_DOCUMENTS} documents with most units; all are in "
+                    "tables/theme_by_document.csv)"
+                )
             m.index = [self._label(t) for t in m.index]
             m.columns = [names.get(str(c), str(c)) for c in m.columns]
             self._figure(
-                figures.heatmap(
-                    m, "Where each theme appears", cbar_label="Text units", xlabel="Document"
-                ),
+                figures.heatmap(m, title, cbar_label="Text units", xlabel="Document"),
                 "theme_by_document",
                 "Number of text units of each theme (rows) in each document (columns). A theme "
                 "found in several documents is shared across sources; one found in a single "

@@ -277,3 +277,33 @@ def test_a_notebook_run_outside_the_project_names_its_config_path_parameter(tmp_
     msg = str(info.value)
     assert "config file not found: configs/seed-corpus.yaml" in msg
     assert "config_path parameter" in msg and "--config" not in msg
+
+
+def test_theme_by_document_figure_draws_at_most_twelve_documents(tmp_path, monkeypatch):
+    from covidlearning.reporting import figures
+
+    run = _table_run(tmp_path, groups=())
+    themes = pd.DataFrame(
+        {
+            "topic": ["0", "1"], "label": ["A", "B"], "keywords": ["a", "b"], "size": [60, 40],
+            "share": [0.6, 0.4], "ci_low": [0.5, 0.3], "ci_high": [0.7, 0.5], "documents": "",
+        }
+    )  # fmt: skip
+    run.write_table(themes, "themes")
+    by_doc = pd.DataFrame(
+        [{"topic": t, "source": f"d{d:02d}", "units": d + 1} for t in "01" for d in range(20)]
+    )
+    run.write_table(by_doc, "theme_by_document")
+    drawn = {}
+    heatmap = figures.heatmap
+
+    def spy(matrix, title, **kw):
+        drawn[title] = list(matrix.columns)
+        return heatmap(matrix, title, **kw)
+
+    monkeypatch.setattr(figures, "heatmap", spy)
+    narrative.Report(run).figures()
+    ((title, columns),) = drawn.items()
+    assert len(columns) == narrative.MAX_FIGURE_DOCUMENTS == 12
+    assert set(columns) == {f"d{d:02d}" for d in range(8, 20)}  # the 12 with most units
+    assert "the 12 documents with most units" in title
