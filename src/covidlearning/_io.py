@@ -225,6 +225,98 @@ def check_output_dir(
     return out
 
 
+#: Output folders this process has claimed: resolved path -> (open lock file, holds).
+_CLAIMS: dict[Path, list[Any]] = {}
+
+
+def lock_path(out: str | os.PathLike[str]) -> Path:
+    """The lock file of an output folder: ``.NAME.lock`` beside it."""
+    out = Path(out)
+    return out.parent / f".{out.name}.lock"
+
+
+def claim_output(out: str | os.PathLike[str]) -> None:
+    """Claim the output folder ``out`` for this process, or refuse: one run writes it at once.
+
+    The claim is an exclusive ``flock`` on ``.NAME.lock`` beside ``out``, held until
+    :func:`release_output` (the operating system drops it when the process ends, so a
+    killed run never blocks the next). The lock file names the claiming process. A
+    process may claim the same folder again (each claim needs its release).
+
+    Raises:
+        InputError: another process is writing ``out`` now.
+    """
+    full = Path(out).resolve()
+    if full in _CLAIMS:
+        _CLAIMS[full][1] += 1
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no claim, as before
+        return
+    lock = lock_path(full)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(10):
+        fh = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 - held past this function
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            fh.close()
+            raise InputError(
+                f"another run is writing {out} now"
+                + (f" ({holder})" if holder else "")
+                + "; this one stopped before writing anything",
+                "Wait for it to finish, or write elsewhere (another --out or --reports-dir)",
+            ) from None
+        try:  # the file may have been removed and re-made by a run that just ended
+            same = os.fstat(fh.fileno()).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        fh.close()
+    else:  # pragma: no cover - the lock file keeps changing under us
+        raise InputError(f"cannot claim {out}", "Try again")
+    import datetime as dt
+
+    fh.seek(0)
+    fh.truncate()
+    fh.write(
+        f"process {os.getpid()} on {platform.node() or 'this machine'}, since "
+        f"{dt.datetime.now(tz=dt.UTC):%Y-%m-%d %H:%M} UTC\n"
+    )
+    fh.flush()
+    _CLAIMS[full] = [fh, 1]
+
+
+def release_output(out: str | os.PathLike[str] | None = None) -> None:
+    """Release a claim of :func:`claim_output` (``None``: every claim of this process)."""
+    paths = list(_CLAIMS) if out is None else [Path(out).resolve()]
+    for full in paths:
+        held = _CLAIMS.get(full)
+        if held is None:
+            continue
+        held[1] -= 1
+        if held[1] > 0 and out is not None:
+            continue
+        del _CLAIMS[full]
+        with contextlib.suppress(OSError):
+            lock_path(full).unlink()  # while still locked: a waiting run re-opens it
+        held[0].close()
+
+
+@contextlib.contextmanager
+def output_claimed(out: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold :func:`claim_output` on ``out`` for the block."""
+    claim_output(out)
+    try:
+        yield
+    finally:
+        release_output(out)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -257,10 +349,19 @@ def atomic_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
     stage can add its files to a directory shared with other stages. On failure the
     temporary directory is removed and ``out`` is left exactly as it was.
 
+    Only one process writes ``out`` at once (:func:`claim_output`).
+
     Raises:
-        InputError: ``out`` may not be written (see :func:`check_output_dir`).
+        InputError: ``out`` may not be written (see :func:`check_output_dir`), or
+            another run is writing it now.
     """
     out = check_output_dir(out)
+    with output_claimed(out):
+        yield from _replace_dir(out)
+
+
+def _replace_dir(out: Path) -> Iterator[Path]:
+    """:func:`atomic_dir`'s work, while this process holds ``out``'s claim."""
     _sweep_stale(out)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))

@@ -7,13 +7,15 @@ each stage takes only its own section.
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -33,6 +35,43 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def __init__(self, **data: object) -> None:
+        """Validate; a misspelt key names the nearest known one (as :func:`load_config` does).
+
+        Raises:
+            InputError: an unknown key given to a settings class directly
+                (``DiscoverConfig(sead=1)``): one line with the nearest known key.
+            pydantic.ValidationError: any other invalid value, or any error of a section
+                validated inside a larger config (its caller words it).
+        """
+        depth = _NESTED.get()
+        token = _NESTED.set(depth + 1)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            if depth or not any(e["type"] == "extra_forbidden" for e in exc.errors()):
+                raise
+            raise InputError(
+                f"invalid {type(self).__name__}: {one_line(exc, type(self))}",
+                f"See help({type(self).__name__}) for its settings",
+            ) from None
+        finally:
+            _NESTED.reset(token)
+
+    @classmethod
+    def model_validate(cls, obj: object, **kwargs: object) -> Self:  # type: ignore[override]
+        """Validate ``obj``; its sections' errors stay pydantic's, for the caller to word."""
+        token = _NESTED.set(_NESTED.get() + 1)
+        try:
+            return super().model_validate(obj, **kwargs)  # type: ignore[arg-type]
+        finally:
+            _NESTED.reset(token)
+
+
+#: How deep in a config's validation we are (0: not validating): only a settings class
+#: built directly turns an unknown key into an InputError.
+_NESTED: contextvars.ContextVar[int] = contextvars.ContextVar("covidlearning_nested", default=0)
+
 
 class CorpusConfig(StrictModel):
     """Loading, cleaning and segmentation."""
@@ -50,6 +89,23 @@ class CorpusConfig(StrictModel):
         False, description="Keep reader comments under blog posts as units (default: logged)."
     )
 
+
+def _on_off(value: object) -> object:
+    """YAML reads an unquoted ``off``/``no``/``false`` as False and ``on``/``yes`` as True.
+
+    An on/off setting takes them as written: False is ``'off'``; True (or ``'on'``)
+    is ``'auto'``, i.e. on wherever it helps.
+    """
+    if value is False or (isinstance(value, str) and value.strip().lower() in {"off", "no"}):
+        return "off"
+    if value is True or (isinstance(value, str) and value.strip().lower() in {"on", "yes"}):
+        return "auto"
+    return value
+
+
+#: An on/off setting that can also be left to the data: 'auto' (also true/on) or 'off'
+#: (also false/no; YAML's unquoted ``off`` is the boolean false).
+AutoOff = Annotated[Literal["auto", "off"], BeforeValidator(_on_off)]
 
 #: Periods a breakdown over time can use: week, month, quarter, year.
 Period = Literal["W", "M", "Q", "Y"]
@@ -124,7 +180,10 @@ class EmbeddingSettings(StrictModel):
         "all-MiniLM-L6-v2", description="Bundled sentence-embedding model."
     )
     cache_dir: Path | None = Field(
-        None, description="Embedding cache folder (default: ~/.cache/covidlearning/embeddings)."
+        None,
+        description="Embedding cache folder: vectors are kept by model and text hash, so a "
+        "re-run embeds only new texts (default: $COVIDLEARNING_CACHE/embeddings, else "
+        "~/.cache/covidlearning/embeddings). Holds no text, only hashes and vectors.",
     )
     batch_size: int = Field(64, ge=1, description="Embedding batch size.")
 
@@ -146,7 +205,7 @@ class DiscoverConfig(EmbeddingSettings):
     outliers: Literal["reassign", "keep"] = Field(
         "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
     )
-    context: Literal["auto", "off"] = Field(
+    context: AutoOff = Field(
         "auto",
         description="Use the row order as context where neighbouring texts share themes "
         "(a document's units); 'auto' fits how far they do, 'off' ignores the order.",
@@ -191,7 +250,7 @@ class CodeConfig(EmbeddingSettings):
     lexical_weight: float = Field(
         0.5, ge=0, description="Weight of word overlap (TF-IDF) beside embeddings, zero/few-shot."
     )
-    context: Literal["auto", "off"] = Field(
+    context: AutoOff = Field(
         "auto",
         description="Zero/few-shot: use the row order as context where neighbouring texts "
         "share themes (a document's units); 'auto' fits how far they do, 'off' codes each "
@@ -297,6 +356,27 @@ class Config(StrictModel):
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     reports_dir: Path = Field(Path("reports"), description="Parent folder of report runs.")
     cell_timeout: int = Field(1800, ge=10, description="Seconds any one notebook cell may run.")
+    cache_dir: Path | None = Field(
+        None,
+        description="Embedding cache of both discover and code, unless a section sets its "
+        "own cache_dir (default: $COVIDLEARNING_CACHE/embeddings, else "
+        "~/.cache/covidlearning/embeddings). It holds text hashes and vectors, no text.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_cache_dir(cls, data: object) -> object:
+        """``cache_dir`` at the top applies to each section that does not set its own."""
+        if not isinstance(data, dict) or data.get("cache_dir") is None:
+            return data
+        data = dict(data)
+        for section in ("discover", "code"):
+            own = data.get(section)
+            if own is None:
+                data[section] = {"cache_dir": data["cache_dir"]}
+            elif isinstance(own, dict) and own.get("cache_dir") is None:
+                data[section] = {**own, "cache_dir": data["cache_dir"]}
+        return data
 
 
 class ReportParameters(StrictModel):

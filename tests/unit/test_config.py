@@ -58,3 +58,59 @@ def test_notebooks_declare_the_models_defaults(root):
             seen.add(name)
             assert eval(spec["default"]) == field.default, (path.name, name)  # noqa: S307
     assert seen == set(ReportParameters.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("off", "off"), ("'off'", "off"), ("false", "off"), ("no", "off"), ("on", "auto"),
+     ("true", "auto"), ("auto", "auto")],
+)  # fmt: skip
+def test_on_off_settings_take_yaml_booleans_as_written(tmp_path, written, read):
+    # YAML reads an unquoted off as false: the template's own advice ("use off") must work
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: x\ndiscover:\n  context: {written}\ncode:\n  context: {written}\n")
+    config = load_config(path)
+    assert config.discover.context == read and config.code.context == read
+
+
+def test_on_off_settings_still_refuse_other_values(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\ndiscover:\n  context: sometimes\n")
+    with pytest.raises(InputError, match="discover.context: Input should be 'auto' or 'off'"):
+        load_config(path)
+
+
+def test_a_settings_class_built_in_python_names_the_nearest_key():
+    from covidlearning.config import CodeConfig, Config, DiscoverConfig
+
+    with pytest.raises(InputError) as info:
+        DiscoverConfig(sead=3)
+    msg = str(info.value)
+    assert "sead: unknown key (did you mean 'seed'?)" in msg
+    assert "Extra inputs are not permitted" not in msg and "\n" not in msg
+    with pytest.raises(InputError, match=r"discover\.sead: unknown key \(did you mean 'seed'\?\)"):
+        Config(name="x", discover={"sead": 3})
+    with pytest.raises(ValidationError):  # other bad values stay pydantic's
+        CodeConfig(threshold=3)
+    assert DiscoverConfig(seed=7).seed == 7
+
+
+def test_cache_dir_at_the_top_serves_both_sections(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\ncache_dir: /tmp/emb\ncode:\n  cache_dir: /tmp/own\n")
+    config = load_config(path)
+    assert str(config.discover.cache_dir) == "/tmp/emb"
+    assert str(config.code.cache_dir) == "/tmp/own"  # a section's own wins
+    path.write_text("name: x\n")
+    assert load_config(path).discover.cache_dir is None
+
+
+def test_the_template_sets_every_top_level_setting(root):
+    import yaml
+
+    from covidlearning.config import Config
+
+    template = yaml.safe_load((root / "configs" / "trust-template.yaml").read_text())
+    # (corpus: is for documents; frameworks: is shown commented out)
+    assert set(Config.model_fields) - {"corpus", "frameworks"} <= set(template)
+    assert template["cache_dir"] is None

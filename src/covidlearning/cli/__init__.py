@@ -28,9 +28,48 @@ try:
 except ImportError:  # pragma: no cover - older typer uses click itself
     pass
 
+#: The top-level description (``covidlearning --help``).
+DESCRIPTION = (
+    "Reproducible thematic analysis of free-text feedback from staff or patients (surveys, "
+    "Friends and Family Test comments, reflections, published reports): themes found or "
+    "coded against your framework, disclosure control and redaction, and a report."
+)
+
+
+def _plain_help() -> None:
+    """Help without typer's type placeholders on flags and braces in the usage line.
+
+    typer >= 0.29 shows ``<bool>`` beside on/off flags (which take no value) and writes
+    a required argument as ``{input}`` in the usage line; here a flag shows no type and
+    an argument reads ``INPUT``, as click has always written it.
+    """
+    from typer import core
+
+    option, argument = getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)
+    if option is not None and hasattr(option, "display_type_rich"):
+        shown = option.display_type_rich
+
+        def display_type_rich(self, ctx):  # noqa: ANN001, ANN202
+            return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+        option.display_type_rich = display_type_rich
+    if argument is not None and hasattr(argument, "_usage_display_name"):
+
+        def usage_name(self):  # noqa: ANN001, ANN202
+            name = (self.metavar or self.name or "").upper()
+            name = name if self.required else f"[{name}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        argument._usage_display_name = usage_name
+        if hasattr(argument, "_rich_display_name"):
+            argument._rich_display_name = lambda self: (self.metavar or self.name or "").upper()
+
+
+_plain_help()
+
 app = typer.Typer(
     name="covidlearning",
-    help="Reproducible thematic analysis of what health and care staff learned from COVID-19.",
+    help=DESCRIPTION,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -88,7 +127,6 @@ def _root(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Log errors only."),
 ) -> None:
-    """Reproducible thematic analysis of what health and care staff learned from COVID-19."""
     configure_logging(verbose, quiet)
 
 
@@ -136,6 +174,10 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    finally:
+        from covidlearning._io import release_output
+
+        release_output()  # the output folders this command claimed
     return result if isinstance(result, int) else 0
 
 

@@ -25,7 +25,7 @@ from covidlearning.cli._settings import (
     stage_settings,
 )
 from covidlearning.config import CodeConfig
-from covidlearning.errors import InputError
+from covidlearning.errors import InputError, did_you_mean, quoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -234,9 +234,11 @@ def run_cmd(
     _check_sources(codebook, train, model, finetune, label_column)
     book = _checked_codebook(codebook, train, config)
     gcol = _checked_gold(train, gold, gold_column, label_column, book, model)
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
 
     check_output_dir(out, [input, codebook, train, gold, model])
+
+    claim_output(out)  # one run writes it at once
     config = config.model_copy(update={"codebook": codebook})
 
     import time
@@ -357,7 +359,8 @@ def _checked_train_columns(
     for col, flag in ((label_column, "--label-column"), (train_text, "--train-text-column")):
         if col not in header:
             raise InputError(
-                f"column '{col}' not found in {train.name}; columns found: {', '.join(header)}",
+                f"column '{col}' not found in {train.name}{did_you_mean(col, header)}; "
+                f"columns found: {quoted(header)}",
                 f"Pass {flag} with one of them",
             )
     return id_column if id_column in header else ("id" if "id" in header else None)
@@ -511,12 +514,10 @@ def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, i
 
     if gold is None:
         if column not in frame:
-            found = ", ".join(
-                c for c in frame.columns if c not in ("id", "text", "status", "duplicate")
-            )
+            cols = [c for c in frame.columns if c not in ("id", "text", "status", "duplicate")]
             raise InputError(
-                f"gold column '{column}' not found in {input.name}; "
-                f"columns found: {found or 'none'}",
+                f"gold column '{column}' not found in {input.name}{did_you_mean(column, cols)}; "
+                f"columns found: {quoted(cols)}",
                 "Pass --gold-column with one of them, or --gold FILE",
             )
         return frame[column].tolist()
@@ -525,8 +526,8 @@ def _gold_values(frame, gold: Path | None, column: str, id_column: str | None, i
     for col in (key, column):
         if col not in table:
             raise InputError(
-                f"column '{col}' not found in {gold.name}; "
-                f"columns found: {', '.join(table.columns)}",
+                f"column '{col}' not found in {gold.name}{did_you_mean(col, table.columns)}; "
+                f"columns found: {quoted(table.columns)}",
                 "The gold file needs the id column and the code column",
             )
     codes = dict(zip(table[key].astype(str).str.strip(), table[column], strict=True))
@@ -585,12 +586,13 @@ def sample_cmd(
     without the machine's codes; the key stays in OUT/sample_key.csv. Fill the
     'human_themes' column, then run `covidlearning code agree`.
     """
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
     from covidlearning.coding.agreement import code_run_assignments
 
     run_dir = code_run_assignments(run_dir).parent
     _check_table(input)
     check_output_dir(out, [run_dir, input])
+    claim_output(out)  # one run writes it at once
     from covidlearning.coding.agreement import export_sheet
 
     paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed)
@@ -615,12 +617,13 @@ def agree_cmd(
     SHEET is the one `covidlearning code sample` wrote, or your own table with an id
     column (--id-column) and a column of theme ids or names (--column).
     """
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
     from covidlearning.coding.agreement import code_run_assignments
 
     machine = code_run_assignments(machine)
     _check_table(sheet)
     check_output_dir(out, [sheet, machine])
+    claim_output(out)  # one run writes it at once
     from covidlearning.coding.agreement import import_sheet
 
     res = import_sheet(sheet, machine, out, column, sep, id_column)

@@ -74,7 +74,7 @@ def build(
     OUT/documents.csv and OUT/corpus_summary.json. OUT is replaced only when the
     whole build succeeds.
     """
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
     from covidlearning.corpus.build import build_corpus
 
     flags = {
@@ -84,6 +84,7 @@ def build(
     }  # fmt: skip
     config = stage_settings(config_file, "corpus", flags, _FLAGS, "covidlearning corpus build")
     check_output_dir(config.processed_dir, [config.raw_dir])
+    claim_output(config.processed_dir)  # one run writes it at once
     result = build_corpus(config)
     typer.echo(result.summary())
 

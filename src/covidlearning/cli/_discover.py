@@ -114,9 +114,11 @@ def discover_cmd(
     ] = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
 
     check_output_dir(out, [input])
+
+    claim_output(out)  # one run writes it at once
     flags = {
         "seed": seed,
         "topics": None if topics is None else _topics(topics),
@@ -204,7 +206,7 @@ def assign_cmd(
     ] = None,
 ) -> None:
     """Place new texts in INPUT into a saved model's themes, without refitting."""
-    from covidlearning._io import check_output_dir
+    from covidlearning._io import check_output_dir, claim_output
     from covidlearning.corpus.load import load_table
 
     if not model.exists():
@@ -213,6 +215,7 @@ def assign_cmd(
             "Pass --model the output folder of `covidlearning discover`",
         )
     check_output_dir(out, [input, model])
+    claim_output(out)  # one run writes it at once
     frame = load_table(input, text_column, id_column, sheet)
     privacy = redaction_settings(config_file, redact)
     from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input

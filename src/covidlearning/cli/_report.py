@@ -45,10 +45,20 @@ def report(
     A failing cell exits with code 1, naming the notebook and the cell.
 
     The partly executed notebook is kept in reports/.failed/NAME/; the last report stays.
+
+    Ctrl-C or SIGTERM stops the notebook's kernel with the run: nothing is published
+    and the exit code is 130 (Ctrl-C) or 143 (SIGTERM). A second run into the same
+    report folder while one is going is refused.
     """
     from covidlearning.config import load_config
     from covidlearning.reporting.artifacts import REPORT_HTML
-    from covidlearning.reporting.run import ReportFailed, check_inputs, parse_overrides, run_report
+    from covidlearning.reporting.run import (
+        ReportFailed,
+        RunStopped,
+        check_inputs,
+        parse_overrides,
+        run_report,
+    )
 
     check_inputs(load_config(config))  # bad config or input: one line, before anything heavy
     overrides = parse_overrides(param or [])
@@ -64,6 +74,20 @@ def report(
     except ReportFailed as exc:
         click.echo(f"error: {exc}", err=True)
         raise typer.Exit(ReportFailed.exit_code) from None
+    except (RunStopped, KeyboardInterrupt, SystemExit) as exc:
+        if isinstance(exc, RunStopped):
+            what, code = exc.signal_name, exc.exit_code
+        elif isinstance(exc, KeyboardInterrupt):
+            what, code = "Ctrl-C", 130
+        else:
+            code = exc.code if isinstance(exc.code, int) else 143
+            what = "SIGTERM" if code == 143 else f"exit {code}"
+        click.echo(
+            f"report stopped ({what}): the notebook kernel was shut down and nothing was "
+            "published (the last report, if any, is unchanged)",
+            err=True,
+        )
+        raise typer.Exit(code) from None
     except Exception as exc:
         from covidlearning.privacy.redact import IdentifierLeak
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from covidlearning.config import CorpusConfig
 from covidlearning.corpus.load import DOCUMENT_FORMATS, SUPPORTED_FORMATS, TABLE_FORMATS
-from covidlearning.errors import InputError
+from covidlearning.errors import InputError, did_you_mean, quoted
 
 if TYPE_CHECKING:
     from covidlearning.corpus.clean import Removal
@@ -140,9 +140,9 @@ def read_manifest(raw_dir: str | Path) -> pd.DataFrame | None:
     df = read_table_raw(path)
     missing = [c for c in ("doc_id", "file") if c not in df.columns]
     if missing:
-        found = ", ".join(df.columns)
+        found = quoted(df.columns)
         raise InputError(
-            f"{path} lacks column(s) {', '.join(missing)}; columns found: {found}",
+            f"{path} lacks column(s) {quoted(missing)}; columns found: {found}",
             "Give it the columns " + ", ".join(MANIFEST_COLUMNS),
         )
     for col in ("doc_id", "file"):
@@ -270,7 +270,7 @@ def _table_text_column(df: pd.DataFrame, name: str) -> str:
         if mean > best_len:
             best, best_len = c, mean
     if best is None:
-        found = ", ".join(map(str, df.columns))
+        found = quoted(df.columns)
         raise InputError(
             f"no text column found in {name}; columns found: {found}",
             "Name the free-text column 'text' (or 'comment', 'response')",
@@ -289,9 +289,10 @@ def _table_units(
             f"{path.name} has a header but no rows", "Add at least one response below the header"
         )
     if text_column is not None and text_column not in raw.columns:
-        found = ", ".join(map(str, raw.columns))
+        found = quoted(raw.columns)
+        hint = did_you_mean(text_column, raw.columns)
         raise InputError(
-            f"column '{text_column}' not found in {path.name}; columns found: {found}",
+            f"column '{text_column}' not found in {path.name}{hint}; columns found: {found}",
             "Pass --text-column with one of them",
         )
     text_col = text_column or _table_text_column(raw, path.name)

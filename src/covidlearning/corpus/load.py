@@ -33,7 +33,7 @@ import pandas as pd
 
 import covidlearning.corpus.answers as answers
 from covidlearning.corpus.answers import filler_reason  # noqa: F401 - part of this API
-from covidlearning.errors import InputError
+from covidlearning.errors import InputError, did_you_mean, quoted
 
 TABLE_FORMATS = (".csv", ".xlsx", ".jsonl", ".parquet")
 DOCUMENT_FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -566,14 +566,12 @@ def _check_table_columns(
         InputError: one line naming the column, the nearest one found (if any) and
             every column found.
     """
-    import difflib
-
     name = Path(path).name
     header = [str(c) for c in df.columns]
     for flag, col in named.items():
         if col is None or col in df.columns:
             continue
-        found = ", ".join(header)
+        found = quoted(header)
         where, fix = name, f"Pass {flag} with one of them"
         others = sheet_names(path) if Path(path).suffix.lower() == ".xlsx" else []
         if len(others) > 1:
@@ -581,8 +579,5 @@ def _check_table_columns(
             fix += ", or --sheet with another sheet: " + ", ".join(
                 n for n in others if n != (sheet or others[0])
             )
-        near = [c for c in header if c.lower() == col.lower()] or difflib.get_close_matches(
-            col, header, n=1, cutoff=0.75
-        )
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        hint = did_you_mean(col, header, cutoff=0.75)
         raise InputError(f"column '{col}' not found in {where}{hint}; columns found: {found}", fix)

@@ -12,6 +12,8 @@ artifact                    written by    holds
 ==========================  ============  ===============================================
 :data:`UNITS`               01-corpus     every unit or response (``id``, ``text``, ...)
 :data:`RUN_SUMMARY`         01-corpus     rows read, analysed and excluded, by reason
+:data:`GROUP_MERGES`        01-corpus     group values merged (differing in case or
+                                          spaces only), per group column
 :data:`DISCOVERY`           02-discover   the saved discovery (model, tables, manifest)
 :data:`DISCOVERY_METRICS`   02-discover   what discovery measured and decided
 :data:`DISCOVERY_MANIFEST`  02-discover   its provenance: inputs, model, versions
@@ -19,6 +21,7 @@ artifact                    written by    holds
                                           :data:`EMBEDDING_IDS` order
 :data:`STANCE_SCORES`       03-code       per-unit stance and sentiment (ids, numbers)
 :data:`FRAMEWORKS`          03-code       each framework's comparison with the themes
+:data:`QUOTE_NOTES`         02-discover   why a theme shows no quote
 :data:`BREAKDOWN_NOTES`     03-code       what each breakdown hides and why
 :data:`CODING_SUMMARY`      03-code       the coding against ``code.codebook``
 :data:`REDACTION_LOG`       every step    strings redaction removed (for the final guard)
@@ -181,6 +184,9 @@ UNITS = Artifact("units.parquet", "every unit or response, with id, text and sta
 RUN_SUMMARY = JsonArtifact[RunSummary](
     "run_summary.json", "rows read, analysed and excluded", RunSummary
 )
+GROUP_MERGES = JsonArtifact[dict[str, list[str]]](
+    "group_merges.json", "group values merged, per group column", dict[str, list[str]]
+)
 DISCOVERY = Artifact("discovery", "the saved discovery: model, assignments, topics, manifest")
 DISCOVERY_METRICS = JsonArtifact[DiscoveryMetrics](
     "discovery/metrics.json", "what discovery measured and decided", DiscoveryMetrics
@@ -193,6 +199,9 @@ EMBEDDING_IDS = Artifact("embedding_ids.txt", "the unit id of each row of EMBEDD
 STANCE_SCORES = Artifact("stance.csv", "per-unit stance and sentiment (ids and numbers)")
 FRAMEWORKS = JsonArtifact[list[dict[str, Any]]](
     "frameworks.json", "each framework's comparison with the themes", list[dict[str, Any]]
+)
+QUOTE_NOTES = JsonArtifact[dict[str, str]](
+    "quote_notes.json", "why a theme shows no quote (topic -> reason)", dict[str, str]
 )
 BREAKDOWN_NOTES = JsonArtifact[dict[str, list[str]]](
     "breakdowns.json", "what each breakdown hides and why", dict[str, list[str]]
@@ -237,6 +246,7 @@ FIGURES_DIR = "figures"
 ALL: tuple[Artifact, ...] = (
     UNITS,
     RUN_SUMMARY,
+    GROUP_MERGES,
     DISCOVERY,
     DISCOVERY_METRICS,
     DISCOVERY_MANIFEST,
@@ -244,6 +254,7 @@ ALL: tuple[Artifact, ...] = (
     EMBEDDING_IDS,
     STANCE_SCORES,
     FRAMEWORKS,
+    QUOTE_NOTES,
     BREAKDOWN_NOTES,
     CODING_SUMMARY,
     REDACTION_LOG,

@@ -13,6 +13,7 @@ raw counts stay on the :class:`Breakdown` object and are never written.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from covidlearning.privacy.redact import Redactor
+
+logger = logging.getLogger(__name__)
 
 NO_DATE = "(no date)"
 OUTLIER_LABEL = "Not assigned to a theme"
@@ -272,6 +275,65 @@ def load_model_view(model_dir: str | Path, assignments: pd.DataFrame, frame: pd.
 
 
 # --------------------------------------------------------------------------- by group
+def group_key(value: object) -> str:
+    r"""What two spellings of one group value share: case and spacing ignored.
+
+    ``"Nursing\nand midwifery "`` and ``"nursing and Midwifery"`` are one group (an FFT
+    question exported with and without a line break, a ward typed in capitals).
+    """
+    return " ".join(str(value).split()).casefold()
+
+
+def merge_group_variants(
+    frame: pd.DataFrame, columns: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Merge values of each group column that differ only in case or spacing.
+
+    Each set of variants takes its most common spelling (spaces and line breaks made
+    single spaces; ties: a mixed-case spelling, then the first in sorted order), so a
+    group is never split in two identical-looking rows and never falls below the
+    disclosure threshold for a stray space. Blank values are left as they are (they
+    read as "not stated").
+
+    Returns:
+        A copy of ``frame`` with the values merged, and per column the sentences saying
+        what was merged (``2 spellings of 'Nursing and midwifery' ... are counted as one
+        group``), without row counts, which could give a small group's size away.
+    """
+    out = frame.copy()
+    said: dict[str, list[str]] = {}
+    for col in columns:
+        if col not in out.columns:
+            continue
+        values = out[col]
+        text = values.astype("string")
+        usable = text.notna() & (text.str.strip() != "")
+        if not usable.any():
+            continue
+        keys = text[usable].map(group_key)
+        spelt = text[usable].map(lambda v: " ".join(str(v).split()))
+        lines = []
+        canon: dict[str, str] = {}
+        for key, variants in text[usable].groupby(keys, sort=True):
+            kinds = variants.value_counts()
+            if len(kinds) > 1 or any(" ".join(v.split()) != v for v in kinds.index):
+                tidy = spelt[variants.index].value_counts()
+                best = min(tidy.index, key=lambda v: (-int(tidy[v]), v.isupper(), v.islower(), v))
+                canon[key] = best
+                if len(kinds) > 1:  # no row count: it could reveal a small group's size
+                    lines.append(
+                        f"{len(kinds)} spellings of '{best}' (differing only in capitals or "
+                        "spaces) are counted as one group"
+                    )
+        if canon:
+            merged = keys.map(canon)
+            out.loc[merged.dropna().index, col] = merged.dropna()
+        if lines:
+            said[str(col)] = lines
+            logger.info("%s: %s", col, "; ".join(lines))
+    return out, said
+
+
 def by_group(
     result: Any,
     frame: pd.DataFrame,
@@ -482,6 +544,62 @@ def over_time(
 
 #: The next longer period, for the hint when most of an over-time view is hidden.
 COARSER = {"W": "M", "M": "Q", "Q": "Y"}
+#: Over time, the period is made longer (month, then quarter, then year) while more than
+#: this share of its figures would be hidden; a chart is drawn only below it.
+MOSTLY_HIDDEN = 0.5
+
+
+def hidden_share(bd: Breakdown) -> float:
+    """The share of a breakdown's theme figures that disclosure control hides."""
+    return float(bd.mask.to_numpy().mean()) if bd.mask.size else 0.0
+
+
+def readable_over_time(
+    result: Any,
+    frame: pd.DataFrame,
+    date_column: str,
+    freq: str = "M",
+    threshold: int = disclosure.THRESHOLD,
+    secondary: bool = disclosure.SECONDARY,
+    dayfirst: bool = True,
+    keywords: bool = True,
+    figure: bool = True,
+    date_format: str | None = None,
+) -> Breakdown:
+    """:func:`over_time` by ``freq``, or by a longer period when most figures would hide.
+
+    When more than :data:`MOSTLY_HIDDEN` of the figures by ``freq`` would be hidden, the
+    next longer period is tried (week, month, quarter, year) until one shows most of
+    them; the notes say which period was chosen and why. When even the year hides most,
+    no chart is drawn (a line of gaps says nothing) and the notes say the table shows
+    what can be published. Arguments as :func:`over_time`.
+    """
+    asked = freq.upper()[:1] or "M"
+    bd = over_time(
+        result, frame, date_column, asked, threshold, secondary, dayfirst, keywords, False,
+        date_format,
+    )  # fmt: skip
+    first = hidden_share(bd)
+    while hidden_share(bd) > MOSTLY_HIDDEN and COARSER.get(bd.freq):
+        bd = over_time(
+            result, frame, date_column, COARSER[bd.freq], threshold, secondary, dayfirst,
+            keywords, False, date_format,
+        )  # fmt: skip
+    if bd.freq != asked:
+        bd.notes.insert(
+            0,
+            f"Shown {_freq_name(bd.freq)}, not {_freq_name(asked)}: {first:.0%} of the "
+            f"figures {_freq_name(asked)} would be hidden (fewer than {threshold} responses "
+            "behind them), so a longer period was chosen.",
+        )
+    if hidden_share(bd) > MOSTLY_HIDDEN:
+        bd.notes.append(
+            f"Even {_freq_name(bd.freq)}, {hidden_share(bd):.0%} of the figures are hidden, "
+            "so no chart is drawn: the table shows what can be published."
+        )
+    elif figure:
+        bd.figure = timeline(bd, f"Themes over time ({_freq_name(bd.freq)})")
+    return bd
 
 
 def hidden_notes(bd: Breakdown) -> list[str]:
@@ -547,12 +665,22 @@ def _freq_name(freq: str) -> str:
 
 
 # --------------------------------------------------------------------------- figures
-def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 25) -> Figure | None:
+#: Groups drawn side by side in one heatmap: more would shrink the figure's labels on a
+#: page (the table beside it has every group).
+MAX_FIGURE_GROUPS = 12
+
+
+def heatmap(
+    bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = MAX_FIGURE_GROUPS
+) -> Figure | None:
     """Shares of each group's respondents per theme; hidden cells blank with ``*``.
 
+    Themes are rows and groups columns (as in the report's figure of themes by
+    document), so a long list of themes runs down the page rather than across it.
     Drawn by :func:`covidlearning.reporting.figures.heatmap`, in the report's style.
-    Every theme is drawn up to ``max_themes`` and every group up to ``max_groups``;
-    beyond that the title says the figure shows the largest and the table has all.
+    Every theme is drawn up to ``max_themes`` and the largest groups up to
+    ``max_groups``; beyond that the title says the figure shows the largest and the
+    table has all.
     """
     counts = bd.counts
     if counts.empty or counts.shape[1] == 0:
@@ -576,14 +704,14 @@ def heatmap(bd: Breakdown, title: str, max_themes: int = 30, max_groups: int = 2
     text = np.vectorize(_cell_text, otypes=[object])(values, hidden)
     names = _theme_names(bd)
     base_col = bd.wide.set_index(bd.wide.columns[0])["respondents"]
-    rows = [f"{g} (n={base_col.get(g, '*')})" for g in counts.index]
-    columns = [names.get(int(t), str(t)) for t in cols]
+    groups = [f"{g} (n={base_col.get(g, '*')})" for g in counts.index]
+    themes = [names.get(int(t), str(t)) for t in cols]
     top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
     return figures.heatmap(
-        pd.DataFrame(values, index=rows, columns=columns),
+        pd.DataFrame(values.T, index=themes, columns=groups),
         title,
         cbar_label="Share of the group's respondents",
-        labels=pd.DataFrame(text, index=rows, columns=columns),
+        labels=pd.DataFrame(text.T, index=themes, columns=groups),
         vmin=0.0,
         vmax=max(0.05, top),
         percent=True,

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from covidlearning.reporting.steps import Discovery, UnitsSummary
 
 
+#: Documents drawn side by side in the figure of themes by document (the table has all).
+MAX_FIGURE_DOCUMENTS = 12
+
+
 def _md(text: str) -> Markdown:
     from IPython.display import Markdown
 
@@ -54,8 +58,11 @@ def table_html(
         f"<p><em>First {max_rows} of {len(frame):,} rows.</em></p>" if len(frame) > max_rows else ""
     )
     cls = "cl-table cl-nowrap" if nowrap else "cl-table"
+    # a wide table scrolls sideways inside its own box, never the page
     return _html(
-        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+        '<div class="cl-scroll" role="region" tabindex="0" aria-label="Table (scrolls '
+        f'sideways when wider than the page)"><table class="{cls}"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{body}</tbody></table></div>{more}"
     )
 
 
@@ -310,7 +317,8 @@ class Report:
                 "theme in people's own words, and says how far the findings can be trusted. "
                 "It was produced by the open-source `covidlearning` package: the same "
                 "configuration and data always give the same tables, so the analysis can be "
-                "checked and repeated."
+                "checked and repeated.\n\n"
+                f"*{produced_line()}*"
             )
         )
 
@@ -523,12 +531,18 @@ class Report:
             )
             order = [t for t in self.theme_table["topic"] if t in m.index]
             m = m.reindex(order)
+            title = "Where each theme appears"
+            if m.shape[1] > MAX_FIGURE_DOCUMENTS:  # more would shrink every label on the page
+                top = m.sum().sort_values(ascending=False, kind="stable").index
+                m = m[[c for c in m.columns if c in set(top[:MAX_FIGURE_DOCUMENTS])]]
+                title += (
+                    f" (the {MAX_FIGURE_DOCUMENTS} documents with most units; all are in "
+                    "tables/theme_by_document.csv)"
+                )
             m.index = [self._label(t) for t in m.index]
             m.columns = [names.get(str(c), str(c)) for c in m.columns]
             self._figure(
-                figures.heatmap(
-                    m, "Where each theme appears", cbar_label="Text units", xlabel="Document"
-                ),
+                figures.heatmap(m, title, cbar_label="Text units", xlabel="Document"),
                 "theme_by_document",
                 "Number of text units of each theme (rows) in each document (columns). A theme "
                 "found in several documents is shared across sources; one found in a single "
@@ -574,6 +588,7 @@ class Report:
             )
         )
         q = self.quotes
+        reasons = art.QUOTE_NOTES.read(self.run.work_dir)
         for k, t in enumerate(self.theme_table.itertuples(), start=1):
             kw = (
                 "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
@@ -594,13 +609,15 @@ class Report:
             )
             blocks = [head, ""]
             if quotes.empty:
-                blocks.append("*No quotation can be shown for this theme*" + (
-                    " (every candidate came from a group below the disclosure threshold)."
-                    if self.run.is_table else "."))  # fmt: skip
+                why = reasons.get(str(t.topic), "")
+                blocks.append(
+                    "*No quotation can be shown for this theme"
+                    + (f": {_md_escape(self.w(why))}.*" if why else ".*")
+                )
             for r in quotes.itertuples():
                 src = str(r.source)
                 sec = str(r.section) if isinstance(r.section, str) and r.section else ""
-                where = f"{src}" + (f", section “{sec}”" if sec else "")
+                where = f"{src}" + (f", section “{unquote(sec)}”" if sec else "")
                 blocks.append(quote_block(r.quote, where, self.quote_words))
             self._show(_md("\n".join(blocks)))
 
@@ -915,9 +932,78 @@ def _as_responses(text: str) -> str:
     return text
 
 
+def produced_line(when: Any = None) -> str:
+    """``Produced on 6 December 2026 by covidlearning 0.4.0.`` for the report's head.
+
+    The date is today's (UTC), or ``SOURCE_DATE_EPOCH``'s when that is set (reproducible
+    builds); ``when`` (a date or datetime) overrides both.
+    """
+    import datetime as dt
+    import os
+    from importlib.metadata import PackageNotFoundError, version
+
+    if when is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        when = (
+            dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+            if epoch.isdigit()
+            else dt.datetime.now(tz=dt.UTC)
+        )
+    try:
+        release = version("covidlearning")
+    except PackageNotFoundError:  # pragma: no cover - run from a bare checkout
+        release = "(version unknown)"
+    return f"Produced on {when.day} {when:%B %Y} by covidlearning {release}."
+
+
+#: Opening and closing marks a quoted text may already carry ("…", “…”, ‘…’, «…»);
+#: straight single marks are left alone (they are apostrophes as often as quotes).
+_MARKS = {"“": "”", '"': '"', "‘": "’", "«": "»", "„": "“"}
+
+
+def unquote(text: str) -> str:
+    """``text`` without quotation marks around the whole of it (the report adds its own).
+
+    Only a pair that encloses the whole text is removed: ``“Yes”, she said`` keeps its
+    marks, and so does a text whose marks enclose two quotations (``“a” and “b”``).
+    """
+    t = text.strip()
+    while len(t) >= 2 and _MARKS.get(t[0]) == t[-1] and _encloses(t):
+        t = t[1:-1].strip()
+    return t
+
+
+def _encloses(text: str) -> bool:
+    """True when ``text``'s first and last marks are one pair around all of it."""
+    open_, close = text[0], text[-1]
+    inner = text[1:-1]
+    if open_ == close:  # straight marks: only when no other one is inside
+        return open_ not in inner
+    depth = 0
+    for ch in inner:
+        depth += (ch == open_) - (ch == close)
+        if depth < 0:  # “a” and “b”: the first mark closes before the end
+            return False
+    return depth == 0
+
+
+def inner_quotes(text: str) -> str:
+    """Double quotation marks inside a quote become single ones (British style).
+
+    The report sets every quote in “double” marks; a quotation within it then reads
+    ‘like this’ rather than doubling the marks (“…“…”…”).
+    """
+    text = re.sub(r'"([^"\n]*)"', "‘\\1’", text)
+    return text.replace("“", "‘").replace("”", "’").replace("„", "‘")
+
+
 def quote_block(quote: object, source: str, limit: int) -> str:
-    """A Markdown blockquote of ``quote``, cut to ``limit`` words, with its source below."""
-    text = _trim_words(" ".join(str(quote).split()), limit)
+    """A Markdown blockquote of ``quote``, cut to ``limit`` words, with its source below.
+
+    Marks enclosing the whole text are dropped and inner double marks made single, so
+    a quote never shows doubled marks.
+    """
+    text = _trim_words(inner_quotes(unquote(" ".join(str(quote).split()))), limit)
     return f"> “{_md_escape(text)}”\n>\n> — *{_md_escape(source)}*\n"
 
 

@@ -28,6 +28,7 @@ unredacted text. :func:`open_run` is what each notebook calls first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ from typing import Any
 
 from covidlearning._io import machine_info, package_versions, sha256_file, write_json
 from covidlearning.config import Config, load_config
-from covidlearning.errors import InputError
+from covidlearning.errors import InputError, did_you_mean, quoted
 from covidlearning.reporting import artifacts as art
 
 #: The notebooks of one report run, in order (file stems in ``notebooks/``).
@@ -57,6 +58,19 @@ class ReportFailed(RuntimeError):
     """A notebook cell failed; the message names the notebook, the cell and the saved copy."""
 
     exit_code = 1
+
+
+class RunStopped(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """The run was stopped (Ctrl-C, SIGTERM): its kernel is shut down, nothing published.
+
+    A ``BaseException`` like :class:`KeyboardInterrupt`, so no ``except Exception``
+    takes it for a failed cell; ``exit_code`` is 128 + the signal's number.
+    """
+
+    def __init__(self, signal_name: str, exit_code: int) -> None:
+        self.signal_name = signal_name
+        self.exit_code = exit_code
+        super().__init__(signal_name)
 
 
 # --------------------------------------------------------------------------- locations
@@ -194,7 +208,7 @@ def check_columns(config: Config) -> None:
 
     head = read_table_head(inp.path, inp.sheet)
     where = Path(inp.path).name + (f" (sheet '{inp.sheet}')" if inp.sheet else "")
-    found = ", ".join(map(str, head.columns)) or "none"
+    found = quoted(head.columns)
     named: list[tuple[str, str | None]] = [
         ("input.text_column", inp.text_column),
         ("input.id_column", inp.id_column),
@@ -204,8 +218,7 @@ def check_columns(config: Config) -> None:
     ]
     for key, column in named:
         if column is not None and column not in head.columns:
-            near = [c for c in head.columns if str(c).lower() == column.lower()]
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            hint = did_you_mean(column, head.columns)
             raise InputError(
                 f"{key}: column '{column}' not found in {where}{hint}; columns found: {found}",
                 f"Set {key} in the config to one of them",
@@ -483,16 +496,19 @@ def execute(
             status = Path(sockets) / "progress.json"
             os.environ[STATUS_ENV] = str(status)
             with StatusWatcher(status, notebook.stem, enabled=progress):
-                papermill.execute_notebook(
-                    str(notebook),
-                    str(output),
-                    parameters=dict(parameters),
-                    kernel_name=kernel or kernel_name(),
-                    cwd=os.getcwd(),
-                    progress_bar=False,
-                    request_save_on_cell_execute=True,
-                    execution_timeout=timeout,
-                    **extra,
+                _stoppable(
+                    lambda kernels: papermill.execute_notebook(
+                        str(notebook),
+                        str(output),
+                        parameters=dict(parameters),
+                        kernel_name=kernel or kernel_name(),
+                        cwd=os.getcwd(),
+                        progress_bar=False,
+                        request_save_on_cell_execute=True,
+                        execution_timeout=timeout,
+                        kernel_manager_class=kernels,
+                        **extra,
+                    )
                 )
     except Exception as exc:  # noqa: BLE001 - re-raised with context below
         keep_failed.mkdir(parents=True, exist_ok=True)
@@ -521,6 +537,114 @@ def execute(
     finally:
         os.environ.pop(STATUS_ENV, None)
     return time.perf_counter() - start
+
+
+def _tracked_kernel_manager() -> tuple[type, list[Any]]:
+    """A kernel manager class that remembers the kernels it starts, and that list."""
+    from jupyter_client import AsyncKernelManager
+
+    started: list[Any] = []
+
+    class TrackedKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            started.append(self)
+
+    return TrackedKernelManager, started
+
+
+def _kernel_pid(km: Any) -> int | None:
+    """The process id of a kernel manager's kernel, when it has one."""
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None) or getattr(
+        getattr(provisioner, "process", None), "pid", None
+    )
+    return int(pid) if pid else None
+
+
+def stop_kernels(kernels: list[Any], grace: float = 3.0) -> int:
+    """Stop the kernels' processes (and anything they started); return how many were running.
+
+    A kernel runs in a session of its own (so Ctrl-C at the terminal does not reach
+    it): its whole process group gets SIGTERM, then SIGKILL after ``grace`` seconds.
+    """
+    import signal
+
+    groups = []
+    for km in kernels:
+        pid = _kernel_pid(km)
+        if pid is None:
+            continue
+        try:
+            groups.append(os.getpgid(pid))
+        except ProcessLookupError:
+            continue
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, sig)
+        deadline = time.monotonic() + grace
+        while sig == signal.SIGTERM and time.monotonic() < deadline:
+            if not any(_group_alive(g) for g in groups):
+                return len(groups)
+            time.sleep(0.05)
+    return len(groups)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stoppable(work: Callable[[type], Any]) -> Any:
+    """Run ``work(kernel_manager_class)`` so that Ctrl-C or SIGTERM stops its kernel too.
+
+    The notebook runs in a worker thread while this thread waits, so the signal reaches
+    the runner (papermill's own handlers only shut the kernel down and let the run go
+    on to a "dead kernel" failure). On a signal, every kernel the work started is
+    stopped and :class:`RunStopped` raised.
+
+    Raises:
+        RunStopped: Ctrl-C (KeyboardInterrupt) or SIGTERM (SystemExit from the CLI's
+            handler) arrived while the notebook ran.
+    """
+    import threading
+
+    kernels_class, kernels = _tracked_kernel_manager()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(kernels_class)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="covidlearning-notebook", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        import logging
+
+        logging.disable(logging.CRITICAL)  # papermill's "Kernel died": the stop says why
+        try:
+            stop_kernels(kernels)
+            worker.join(10)  # let papermill give up before the temporary folder goes
+        finally:
+            logging.disable(logging.NOTSET)
+        if isinstance(exc, KeyboardInterrupt):
+            raise RunStopped("Ctrl-C", 130) from None
+        code = exc.code if isinstance(exc.code, int) else 143
+        raise RunStopped("SIGTERM" if code == 143 else f"exit {code}", code) from None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 # --------------------------------------------------------------------------- HTML
@@ -593,11 +717,16 @@ h3 { font-size: 1.2rem; margin: 1.75rem 0 0.5rem; }
 p, li { max-width: 90ch; }
 a { color: var(--accent); }
 code { font-size: 0.9em; background: var(--band); padding: 0.1em 0.3em; border-radius: 3px; }
+p, li, h1, h2, h3, blockquote, figcaption { overflow-wrap: break-word; }
 table { border-collapse: collapse; margin: 0.75rem 0 1.25rem; font-size: 0.92rem; }
+/* wide tables and figures scroll sideways inside their own box, never the page */
+.cl-scroll, .cl-figure { max-width: 100%; overflow-x: auto; }
+.cl-scroll { margin: 0.75rem 0 1.25rem; }
+.cl-scroll > table { margin: 0; }
+.cl-scroll:focus { outline: 2px solid var(--accent); }
 th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.7rem;
   border-bottom: 1px solid var(--rule); }
 td { max-width: 34em; }
-table.cl-table { display: block; max-width: 100%; overflow-x: auto; }
 table.cl-nowrap td { white-space: nowrap; }
 th { border-bottom: 2px solid var(--ink); font-weight: 600; }
 tbody tr:nth-child(even) { background: var(--band); }
@@ -605,9 +734,13 @@ blockquote { margin: 0.8rem 0 0.8rem 0.5rem; padding: 0.1rem 1rem;
   border-left: 4px solid var(--rule); color: var(--ink); }
 blockquote p { margin: 0.4rem 0; }
 img { max-width: 100%; height: auto; display: block; margin: 1rem 0 0.25rem; }
+.cl-figure img { margin: 0; }
+.cl-figure { margin: 1rem 0 0.25rem; }
 em { color: var(--muted); }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
+@media (max-width: 700px) { main.cl-report { padding: 1rem 1rem 3rem; } }
 @media print { main.cl-report { max-width: none; padding: 0; } h2 { break-before: auto; }
+  .cl-scroll, .cl-figure { overflow: visible; }
   img, table, blockquote { break-inside: avoid; } }
 </style>
 """
@@ -758,10 +891,11 @@ def run_report(
     overrides = dict(overrides or {})
     kernel = kernel or kernel_name()
 
-    from covidlearning._io import atomic_dir
+    from covidlearning._io import atomic_dir, check_output_dir, output_claimed
 
     started = time.perf_counter()
-    with atomic_dir(out) as tmp:
+    check_output_dir(out)
+    with output_claimed(out), atomic_dir(out) as tmp:  # a second run at once is refused
         _start_clean(tmp)
         plan = plan_parameters(notebooks, overrides, _runner_parameters(config_path, tmp, work))
         _reset_work_dir(work, keep_failed)
@@ -969,20 +1103,50 @@ class Run:
         return paths
 
 
-def show_image(path: str | Path, alt: str) -> None:
-    """Display a PNG inline as ``<img src="data:...">`` with alternative text."""
+#: A figure is never shown narrower than this share of its pixel width: figures are drawn
+#: at :data:`covidlearning.reporting.figures.DPI` (150), so 9-point labels stay at least
+#: 9.4 CSS pixels high. A narrower page scrolls the figure sideways in its own box.
+MIN_FIGURE_SCALE = 0.5
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG from its header, or None when ``data`` is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def image_html(data: bytes, alt: str) -> str:
+    """An embedded PNG in its own scroll box, sized so its labels stay legible.
+
+    Shown at its drawn size (100 CSS px per inch of figure), shrunk to the page's width
+    but never below :data:`MIN_FIGURE_SCALE` of its pixels; what does not fit then
+    scrolls inside the box, not the page.
+    """
     import base64
     import html
+    import math
 
+    from covidlearning.reporting.figures import DPI
+
+    size = png_size(data)
+    style = "max-width:100%;height:auto"
+    if size is not None:
+        natural = round(size[0] * 100 / DPI)
+        floor = min(natural, math.ceil(size[0] * MIN_FIGURE_SCALE))
+        style = f"width:{natural}px;max-width:100%;min-width:{floor}px;height:auto"
+    payload = base64.b64encode(data).decode("ascii")
+    return (
+        f'<div class="cl-figure"><img src="data:image/png;base64,{payload}" '
+        f'alt="{html.escape(alt, quote=True)}" style="{style}" /></div>'
+    )
+
+
+def show_image(path: str | Path, alt: str) -> None:
+    """Display a PNG inline, in its scroll box, with alternative text (:func:`image_html`)."""
     from IPython.display import HTML, display
 
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    display(
-        HTML(
-            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            'style="max-width:100%;height:auto" />'
-        )
-    )
+    display(HTML(image_html(Path(path).read_bytes(), alt)))
 
 
 def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
@@ -1006,6 +1170,17 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
         root = project_root()
         if root is not None and (root / path).exists():
             os.chdir(root)
+    if not path.is_file():
+        # a notebook run by hand (JupyterLab, papermill, a copy outside the project): the
+        # fix is its own parameter, not a command-line flag
+        raise InputError(
+            f"config file not found: {config_path} (looked in {Path.cwd()}"
+            + ("" if path.is_absolute() else " and in the covidlearning project above it")
+            + ")",
+            "Set this notebook's config_path parameter (its first code cell, or papermill "
+            "-p config_path FILE) to the config's full path, e.g. "
+            "/path/to/covidlearning/configs/NAME.yaml",
+        )
     config = load_config(path)
     out = Path(out_dir) if out_dir else interactive_dir(config)
     work = Path(work_dir) if work_dir else default_work_dir(config)

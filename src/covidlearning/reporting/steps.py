@@ -95,7 +95,10 @@ def prepare_units(run: Run) -> UnitsSummary:
             missing_values=cfg.input.missing_values,
             question_column=cfg.input.question_column,
         )
-        units = frame.copy()
+        from covidlearning.reporting.breakdown import merge_group_variants
+
+        units, merges = merge_group_variants(frame, cfg.input.group_columns)
+        art.GROUP_MERGES.write(run.work_dir, merges)
         units["id"] = units["id"].astype(str)
         documents = pd.DataFrame(
             {
@@ -276,7 +279,9 @@ def write_discovery_tables(
         no_themes = str(metrics.no_themes_found or "no coherent themes")
     themes = _themes_table(t, modelled, units)
     run.write_table(themes, "themes")
-    run.write_table(_quotes_table(run, t, units, modelled), "quotes", float_format="%.6g")
+    quotes = _quotes_table(run, t, units, modelled)
+    run.write_table(quotes, "quotes", float_format="%.6g")
+    art.QUOTE_NOTES.write(run.work_dir, quote_notes(run, t, units, modelled, quotes))
     run.write_table(theme_by_source(run, modelled, units), "theme_by_document")
     sim, coords = _similarity(run, modelled, themes)
     run.write_table(sim, "topic_similarity", float_format="%.4f")
@@ -342,6 +347,7 @@ def _quotes_table(
     by_id = units.set_index("id")
     topic_of = modelled.set_index("id")["topic"]
     chosen = _eligible_quote_ids(run, topics, units, modelled)
+    attributed = attributions(run, units, modelled)
     rows = []
     for _, r in topics.iterrows():
         key = r["topic"]
@@ -362,7 +368,7 @@ def _quotes_table(
                     "rank": rank,
                     "id": qid,
                     "quote": str(u.get("original_text", u["text"])),  # as written
-                    "source": _source_of(u, run),
+                    "source": _source_of(u, run, attributed.get(qid, "")),
                     "section": _section_below_title(section, u.get("title")),
                 }
             )
@@ -386,25 +392,23 @@ def _eligible_quote_ids(
     quotable; empty for documents, runs without grouping columns or saved embeddings.
     """
     cfg = run.config
-    groups = list(cfg.input.group_columns) if run.is_table and cfg.input else []
-    groups = [g for g in groups if g in units.columns]
-    if not groups or topics.empty:
+    if not run.is_table or topics.empty:
         return {}
-    from covidlearning.privacy.disclosure import quotable
-
-    analysed = units[units["id"].isin(set(modelled["id"]))]
-    ok = quotable(analysed, groups, cfg.disclosure.threshold)
-    if "status" in analysed.columns:
-        ok &= analysed["status"].astype(str) == "ok"
-    allowed = set(analysed.loc[ok, "id"].astype(str))
+    allowed = _quotable_ids(run, units, modelled)
+    member = modelled.set_index("id")["topic"].astype(str)
     need = []
     for _, r in topics.iterrows():
+        key = str(r["topic"])
         ids = [x.strip() for x in str(r.get("quote_ids", "") or "").split(";") if x.strip()]
-        if any(i not in allowed for i in ids):
-            need.append(str(r["topic"]))
-    saved = art.read_embeddings(run.work_dir) if need else None
-    if saved is None:
+        # a quote that may not be shown, or whose text ended in another theme (outliers
+        # reassigned, themes refined after the quotes were picked)
+        if any(i not in allowed or member.get(i) != key for i in ids):
+            need.append(key)
+    if not need:
         return {}
+    saved = art.read_embeddings(run.work_dir)
+    if saved is None:
+        return _quotes_by_probability(modelled, need, allowed, cfg.discover.n_quotes)
     from covidlearning.themes.discover import select_quotes
 
     emb_ids, emb = saved
@@ -433,6 +437,115 @@ def _eligible_quote_ids(
     return out
 
 
+def _quotable_ids(run: Run, units: pd.DataFrame, modelled: pd.DataFrame) -> set[str]:
+    """Ids of analysed texts that may be quoted: status ok, in no group below the threshold."""
+    cfg = run.config
+    groups = list(cfg.input.group_columns) if run.is_table and cfg.input else []
+    groups = [g for g in groups if g in units.columns]
+    analysed = units[units["id"].isin(set(modelled["id"]))]
+    ok = pd.Series(True, index=analysed.index)
+    if groups:
+        from covidlearning.privacy.disclosure import quotable
+
+        ok &= quotable(analysed, groups, cfg.disclosure.threshold)
+    if "status" in analysed.columns:
+        ok &= analysed["status"].astype(str) == "ok"
+    return set(analysed.loc[ok, "id"].astype(str))
+
+
+def _quotes_by_probability(
+    modelled: pd.DataFrame, topics: list[str], allowed: set[str], n: int
+) -> dict[str, list[str]]:
+    """Without saved embeddings: each theme's quotable texts it holds most surely."""
+    m = modelled[modelled["id"].astype(str).isin(allowed)].copy()
+    m["id"] = m["id"].astype(str)
+    prob = "probability" if "probability" in m.columns else None
+    m["_p"] = pd.to_numeric(m[prob], errors="coerce").fillna(0.0) if prob else 0.0
+    out = {}
+    for key in topics:
+        g = m[m["topic"].astype(str) == key].sort_values(["_p", "id"], ascending=[False, True])
+        out[key] = g["id"].head(n).tolist()
+    return out
+
+
+def attributions(run: Run, units: pd.DataFrame, modelled: pd.DataFrame) -> dict[str, str]:
+    """Each analysed response's groups, as a quote may name them: ``staff group: Nursing``.
+
+    Group columns are added in the config's order while the respondents sharing every
+    value named so far number at least ``disclosure.threshold``: each group alone may be
+    large enough while the two together single someone out, so the combination is
+    counted, not each group. Empty for documents and runs without group columns.
+    """
+    cfg = run.config
+    if not run.is_table or cfg.input is None:
+        return {}
+    groups = [g for g in cfg.input.group_columns if g in units.columns]
+    if not groups:
+        return {}
+    from covidlearning.privacy.disclosure import group_labels
+
+    analysed = units[units["id"].isin(set(modelled["id"]))].copy()
+    if "status" in analysed.columns:
+        analysed = analysed[analysed["status"].astype(str) == "ok"]
+    labels = pd.DataFrame({g: group_labels(analysed[g]).to_numpy() for g in groups})
+    labels.index = analysed["id"].astype(str).to_numpy()
+    parts: dict[str, list[str]] = {i: [] for i in labels.index}
+    key = pd.Series("", index=labels.index)
+    open_ = pd.Series(True, index=labels.index)
+    for g in groups:
+        trial = key + "\x1f" + labels[g]
+        sizes = trial.map(trial.value_counts())
+        grow = open_ & (sizes >= cfg.disclosure.threshold)
+        for i in labels.index[grow.to_numpy()]:
+            parts[i].append(f"{str(g).replace('_', ' ')}: {labels.at[i, g]}")
+        key = key.where(~grow, trial)
+        open_ &= grow  # once a combination would be too small, name no further group
+    return {i: "; ".join(p) for i, p in parts.items() if p}
+
+
+def quote_notes(
+    run: Run,
+    topics: pd.DataFrame,
+    units: pd.DataFrame,
+    modelled: pd.DataFrame,
+    quotes: pd.DataFrame,
+) -> dict[str, str]:
+    """Why each theme without a quote has none, in words that reveal no hidden figure.
+
+    Returns ``topic -> reason`` (a clause to follow "No quotation can be shown for this
+    theme: "), only for themes with no quote.
+    """
+    shown = set(quotes["topic"].astype(str)) if not quotes.empty else set()
+    allowed = _quotable_ids(run, units, modelled)
+    cfg = run.config
+    groups = list(cfg.input.group_columns) if run.is_table and cfg.input else []
+    status = (
+        units.set_index(units["id"].astype(str))["status"].astype(str)
+        if "status" in units.columns
+        else None
+    )
+    notes = {}
+    for key in topics["topic"].astype(str):
+        if key in shown or key in {"", "-1"}:
+            continue
+        ids = modelled.loc[modelled["topic"].astype(str) == key, "id"].astype(str)
+        if ids.empty:
+            notes[key] = "it holds no analysed text"
+        elif ids.isin(allowed).any():
+            notes[key] = "none of its texts could be matched to it as a representative quote"
+        elif status is not None and not (status.reindex(ids) == "ok").any():
+            notes[key] = "none of its texts is a usable answer (all were excluded)"
+        elif groups:
+            what = " or ".join(str(g).replace("_", " ") for g in groups)
+            notes[key] = (
+                f"every one of its texts comes from someone in a {what} group of fewer "
+                f"than {cfg.disclosure.threshold} respondents"
+            )
+        else:
+            notes[key] = "no representative text was recorded for it"
+    return notes
+
+
 def _section_below_title(section: str, title: Any) -> str:
     """Drop a leading heading that only repeats the document's title ("Title > Part")."""
     parts = [p.strip() for p in section.split(" > ") if p.strip()]
@@ -443,9 +556,9 @@ def _section_below_title(section: str, title: Any) -> str:
     return " > ".join(parts)
 
 
-def _source_of(unit: pd.Series, run: Run) -> str:
+def _source_of(unit: pd.Series, run: Run, groups: str = "") -> str:
     if run.is_table:
-        return f"response {unit.name}"
+        return f"response {unit.name}" + (f", {groups}" if groups else "")
     title = unit.get("title") if "title" in unit else None
     if isinstance(title, str) and title.strip():
         return title.strip()
@@ -833,16 +946,18 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     notes: dict[str, list[str]] = {}
     not_read = 0
     thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
+    merged = art.GROUP_MERGES.read(run.work_dir)
     for col in cfg.input.group_columns:
         bd = breakdown.by_group(
             modelled, units, col, thr, sec, keywords=False, rounding=cfg.disclosure.rounding
         )
         breakdown.write(bd, run.tables_dir, run.figures_dir, f"breakdown_{slug(col)}")
-        notes[f"breakdown_{slug(col)}"] = bd.notes
+        said = [f"{line}." for line in merged.get(col, [])]
+        notes[f"breakdown_{slug(col)}"] = [*bd.notes, *said]
         out.append(bd)
     if cfg.input.date_column:
         freq = freq or str(getattr(cfg.input, "date_freq", "") or "M")
-        bd = breakdown.over_time(
+        bd = breakdown.readable_over_time(
             modelled, units, cfg.input.date_column, freq, thr, sec, cfg.input.dayfirst,
             keywords=False, date_format=cfg.input.date_format,
             rounding=cfg.disclosure.rounding,
@@ -961,6 +1076,7 @@ def _write_coding_quotes(
     by_first = ok.assign(theme_id=lists.str[0]).merge(units, on="id", how="left")
     by_first = by_first[by_first["theme_id"] != UNASSIGNED]
     by_first = by_first.sort_values(["confidence", "id"], ascending=[False, True])
+    attributed = attributions(run, units, ok)
     quotes = pd.DataFrame(
         {
             "theme_id": by_first["theme_id"],
@@ -968,7 +1084,10 @@ def _write_coding_quotes(
             "id": by_first["id"],
             "quote": by_first["text"],
             "confidence": by_first["confidence"].round(4),
-            "source": [_quote_source(r, run.is_table) for _, r in by_first.iterrows()],
+            "source": [
+                _quote_source(r, run.is_table, attributed.get(str(r["id"]), ""))
+                for _, r in by_first.iterrows()
+            ],
         }
     )
     if run.is_table and cfg.input is not None:
@@ -980,7 +1099,8 @@ def _write_coding_quotes(
     quotes = quotes.sort_values(["order", "confidence", "id"], ascending=[True, False, True])
     quotes = quotes.drop(columns="order")
     quotes.insert(2, "rank", quotes.groupby("theme_id").cumcount() + 1)
-    run.write_table(run.redact_columns(quotes.reset_index(drop=True), ["quote"]),
+    texts = ["quote", "source"] if run.is_table else ["quote"]  # sources name groups
+    run.write_table(run.redact_columns(quotes.reset_index(drop=True), texts),
                     "coding_quotes", float_format="%.4f")  # fmt: skip
 
 
@@ -1012,7 +1132,7 @@ def _write_coding_breakdowns(
             for col in cfg.input.group_columns
         ]  # fmt: skip
         if cfg.input.date_column:
-            bd = breakdown.over_time(
+            bd = breakdown.readable_over_time(
                 assign, units, cfg.input.date_column, freq or cfg.input.date_freq, thr, sec,
                 cfg.input.dayfirst, keywords=False, figure=False,
                 date_format=cfg.input.date_format,
@@ -1098,9 +1218,9 @@ def coding_theme_counts(theme_lists: Any, ids: list[str], names: dict[str, str])
     return pd.DataFrame(rows)
 
 
-def _quote_source(unit: Any, is_table: bool) -> str:
+def _quote_source(unit: Any, is_table: bool, groups: str = "") -> str:
     if is_table:
-        return f"response {unit['id']}"
+        return f"response {unit['id']}" + (f", {groups}" if groups else "")
     title = unit.get("title")
     source = title.strip() if isinstance(title, str) and title.strip() else unit.get("doc_id", "")
     section = unit.get("section")

@@ -78,7 +78,7 @@ def test_a_misspelt_question_column(tmp_path, capsys, command: str) -> None:
     err = _error(capsys)
     assert err.startswith(
         "error: column 'Questoin' not found in fft.csv (did you mean 'question'?); "
-        "columns found: rid, answer, question."
+        "columns found: 'rid', 'answer', 'question'."
     ), err
     assert "--question-column" in err
     assert not out.exists()

@@ -91,3 +91,26 @@ def test_verbose_logs_what_the_run_decides(tmp_path, capsys, flag, shown) -> Non
     assert run([flag, *argv] if flag else argv) == 0
     err = capsys.readouterr().err
     assert ("covidlearning.corpus.build: 1 documents: " in err) is shown
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["discover"], ["assign"], ["code", "run"], ["corpus", "build"], ["report"]],
+)
+def test_help_has_no_placeholders_a_reader_cannot_use(argv, capsys) -> None:
+    import re
+
+    assert run([*argv, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "<bool>" not in out  # an on/off flag takes no value
+    assert not re.search(r"\{\w+\}", out), out  # the usage line reads INPUT, not {input}
+    usage = next(line for line in out.splitlines() if "Usage:" in line)
+    if argv and argv[0] in {"discover", "assign"}:
+        assert usage.strip().endswith("INPUT"), usage
+
+
+def test_the_description_covers_any_staff_or_patient_feedback(capsys) -> None:
+    assert run(["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "staff or patients" in out and "Friends and Family Test" in out
+    assert "learned from COVID-19" not in out

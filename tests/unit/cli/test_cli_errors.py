@@ -55,12 +55,12 @@ CASES = {
     "empty file": "a.txt is empty",
     "blank document": "a.txt has no text",
     "header-only table": "header but no rows",
-    "missing text column": "column 'text' not found in t.csv; columns found: id, body",
-    "no text column": "no text column found in t.csv; columns found: id, score",
+    "missing text column": "column 'text' not found in t.csv; columns found: 'id', 'body'",
+    "no text column": "no text column found in t.csv; columns found: 'id', 'score'",
     "unknown format": "unknown format",
     "unreadable encoding": "not readable text",
     "corrupt pdf": "cannot read a.pdf as PDF",
-    "bad manifest": "manifest.csv lacks column(s) doc_id, file",
+    "bad manifest": "manifest.csv lacks column(s) 'doc_id', 'file'",
     "manifest lists a missing file": "not in",
 }
 

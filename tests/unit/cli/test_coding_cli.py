@@ -117,7 +117,7 @@ def test_train_label_column_error_lists_the_users_columns(files, capsys):
             "--label-column", "code", "--out", str(tmp / "o")]  # fmt: skip
     assert cli_run(args) == 2
     err = _one_line_error(capsys, "column 'code' not found in coded.csv")
-    assert "columns found: response_id, comment, codes" in err and "text" not in err
+    assert "columns found: 'response_id', 'comment', 'codes'" in err and "text" not in err
 
 
 def test_multi_label_cells_without_label_sep(files, capsys):

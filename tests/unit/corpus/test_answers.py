@@ -263,6 +263,6 @@ def test_a_misspelt_question_column_names_the_nearest(tmp_path: Path) -> None:
         load_table(p, "answer", "rid", question_column="questoin")
     assert err.value.problem == (
         "column 'questoin' not found in t.csv (did you mean 'question'?); "
-        "columns found: rid, answer, question"
+        "columns found: 'rid', 'answer', 'question'"
     )
     assert "--question-column" in str(err.value.fix)

@@ -219,7 +219,7 @@ def test_load_table_cp1252_csv_and_mojibake(tmp_path: Path) -> None:
         (None, {}, "file not found"),
         ("", {}, "is empty"),
         ("id,text\n", {}, "header but no rows"),
-        ("id,body\n1,hello there\n", {}, r"column 'text' not found .*columns found: id, body"),
+        ("id,body\n1,hello there\n", {}, r"column 'text' not found .*columns found: 'id', 'body'"),
         ("id,text\n1,a\n1,b\n", {"id_column": "id"}, "duplicate ids"),
     ],
 )

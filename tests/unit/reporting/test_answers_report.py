@@ -65,5 +65,5 @@ def test_check_columns_names_a_misspelt_question_column(fft: Path) -> None:
         report.check_columns(_config(fft, question_column="Question"))
     assert err.value.problem.startswith(
         "input.question_column: column 'Question' not found in fft.csv "
-        "(did you mean 'question'?); columns found: rid, answer, question"
+        "(did you mean 'question'?); columns found: 'rid', 'answer', 'question'"
     )

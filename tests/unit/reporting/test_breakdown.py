@@ -194,8 +194,9 @@ def test_many_groups_figure_is_capped():
     bd = B.by_group(assign, frame, "ward_code")
     assert len(bd.counts) == 60
     assert bd.figure is not None
-    labels = [t.get_text() for t in bd.figure.axes[0].get_yticklabels()]
-    assert len(labels) == 25
+    labels = [t.get_text() for t in bd.figure.axes[0].get_xticklabels()]
+    assert len(labels) == B.MAX_FIGURE_GROUPS == 12
+    assert "largest 12 groups; all are in the table" in bd.figure.axes[0].get_title(loc="left")
 
 
 @pytest.mark.parametrize("name", ["trust-template.yaml", "synthetic-trust.yaml"])
@@ -254,9 +255,13 @@ def test_group_heatmap_draws_every_theme_or_says_why_not():
     frame["site"] = ["North", "South", "East"] * (len(frame) // 3) + ["North"] * (len(frame) % 3)
     bd = B.by_group(assign, frame, "site", keywords=False, figure=True)
     ax = bd.figure.axes[0]
-    assert len(ax.get_xticklabels()) == 14
+    # themes run down the figure, groups across it, so many themes never squeeze it
+    assert len(ax.get_yticklabels()) == 14 and len(ax.get_xticklabels()) == 3
     capped = B.heatmap(bd, "t", max_themes=12)
     assert "largest 12 themes; all are in the table" in capped.axes[0].get_title(loc="left")
+    few = B.heatmap(bd, "t", max_groups=2)
+    assert len(few.axes[0].get_xticklabels()) == 2
+    assert "largest 2 groups" in few.axes[0].get_title(loc="left")
 
 
 def test_coded_breakdown_with_several_codes_per_response_hides_no_large_cell():
@@ -291,7 +296,8 @@ def test_no_share_is_published_over_a_hidden_group_size():
     shown = t[(t["share"] != SUPPRESSED)]
     assert (shown["respondents"] != SUPPRESSED).all()
     texts = [x.get_text() for x in bd.figure.axes[0].texts]
-    assert "%" not in " ".join(texts[2:4])  # North's row of the heatmap: * only
+    # North's column of the heatmap (themes are rows; East, North, Tiny columns): * only
+    assert [texts[1], texts[4]] == ["*", "*"] and "%" in texts[0]
 
 
 def test_breakdown_figures_are_drawn_in_the_report_style():

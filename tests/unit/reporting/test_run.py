@@ -520,7 +520,7 @@ def test_check_inputs_names_the_config_key_and_the_columns_found(tmp_path, key, 
         report.check_inputs(cfg)
     msg = str(info.value)
     assert msg.startswith(f"{key}: column ") and "\n" not in msg
-    assert "columns found: response_id, answer, ward_name, submitted" in msg
+    assert "columns found: 'response_id', 'answer', 'ward_name', 'submitted'" in msg
     assert "--text-column" not in msg  # a config user has no such option
 
 
