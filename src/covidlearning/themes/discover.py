@@ -707,7 +707,13 @@ def _log_context(summary: dict[str, Any]) -> None:
 
 
 def _refine(run: _Run, topics: np.ndarray, embeddings: np.ndarray) -> Refinement | None:
-    """Run the refinement when it is wanted and nothing blocks it (None: not run)."""
+    """Run the refinement when it is wanted and nothing blocks it (None: not run).
+
+    Its tuned embeddings are kept in the embedding cache, so a second run on the same
+    texts, first themes and seed reads them instead of tuning again.
+    """
+    from covidlearning.nlp.embed import default_cache_dir
+
     config, texts = run.config, run.texts
     if not refine.refine_wanted(config, texts.n):
         logger.info(
@@ -731,6 +737,7 @@ def _refine(run: _Run, topics: np.ndarray, embeddings: np.ndarray) -> Refinement
             seed=config.seed,
             progress=run.progress,
             embeddings=embeddings,
+            cache_dir=config.cache_dir or default_cache_dir(),
         )
         run.metrics["refine"] = refined.info
         # the context's moves shaped the themes the model was tuned to; the refined

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,7 @@ def refine_clusters(
     seed: int = 42,
     progress: bool = True,
     embeddings: np.ndarray | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Refinement:
     """Self-training: tune the embedding model to a first clustering, then cluster again.
 
@@ -109,6 +111,10 @@ def refine_clusters(
         progress: show progress bars.
         embeddings: the texts' embeddings by the untuned model, which start the tuning
             head (default: computed again).
+        cache_dir: the embedding cache folder: the tuned embeddings are kept there under
+            a key of everything they depend on (:func:`memo_key`), so a run on the same
+            texts with the same first themes and seed reads them instead of tuning again.
+            None: no cache.
 
     Returns:
         A :class:`Refinement`; ``share`` is, per text, the share of its nearest
@@ -128,19 +134,28 @@ def refine_clusters(
     targets = np.zeros((len(idx), len(keys)))
     col = {t: j for j, t in enumerate(keys)}
     targets[np.arange(len(idx)), [col[t] for t in labels[idx].tolist()]] = 1.0
-    st = tune_encoder(
-        [docs[i] for i in idx],
-        targets,
-        model=model,
-        seed=seed,
-        epochs=1,
-        max_examples=REFINE_MAX_EXAMPLES,
-        balance=False,
-        progress=progress,
-        length_buckets=True,
-        initial=None if embeddings is None else np.asarray(embeddings)[idx],
-    )
-    emb = encode(st, docs, progress=progress)
+    initial = None if embeddings is None else np.asarray(embeddings, dtype=np.float32)[idx]
+    memo = None if cache_dir is None else _memo_path(cache_dir, docs, labels, initial, model, seed)
+    emb = _read_memo(memo, len(docs))
+    if emb is None:
+        st = tune_encoder(
+            [docs[i] for i in idx],
+            targets,
+            model=model,
+            seed=seed,
+            epochs=1,
+            max_examples=REFINE_MAX_EXAMPLES,
+            balance=False,
+            progress=progress,
+            length_buckets=True,
+            initial=initial,
+        )
+        emb = encode(st, docs, progress=progress)
+        seen = int(st.covidlearning_seen)
+        _write_memo(memo, emb)
+    else:
+        seen = min(len(idx), REFINE_MAX_EXAMPLES)
+        logger.info("refinement: tuned embeddings read from the cache (%s)", memo)
     k = len(keys)
     new = _kmeans(emb, k, seed)
     nn = NearestNeighbors(n_neighbors=min(11, len(docs))).fit(emb)
@@ -149,7 +164,7 @@ def refine_clusters(
     info = {
         "method": "fine-tune on the first clustering, then k-means in the tuned space",
         "k": k,
-        "texts_tuned_on": int(st.covidlearning_seen),
+        "texts_tuned_on": int(seen),
         "changed_share": round(float(_moved_share(labels, new)), 6),
     }
     logger.info(
@@ -160,6 +175,87 @@ def refine_clusters(
         100 * info["changed_share"],
     )
     return Refinement(labels=new, share=share, embeddings=emb, k=k, info=info)
+
+
+#: Version of what the memo holds: bump when the tuning or its batching changes.
+MEMO_FORMAT = "refined-embeddings/1"
+
+
+def memo_key(
+    docs: Sequence[str],
+    labels: np.ndarray,
+    initial: np.ndarray | None,
+    model: str,
+    seed: int,
+) -> str:
+    """sha256 of everything the tuned embeddings depend on.
+
+    The texts in order, the first themes, the untuned embeddings that start the head
+    (their bytes: a last-bit change gives another key), the model, the seed, the
+    tuning's settings
+    (:mod:`covidlearning.nlp.finetune`'s constants and :data:`REFINE_MAX_EXAMPLES`) and the
+    versions of torch, transformers and sentence-transformers that computed them.
+    """
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from covidlearning.nlp import finetune
+    from covidlearning.nlp.embed import model_id
+
+    settings = {
+        "format": MEMO_FORMAT,
+        "model": model_id(model),
+        "seed": seed,
+        "max_examples": REFINE_MAX_EXAMPLES,
+        "tuning": [finetune.SCALE, finetune.ENCODER_LR, finetune.HEAD_LR, finetune.THREADS],
+        "tokens": [finetune.MAX_TOKENS, finetune.BUCKET_BATCHES],
+        "versions": [version(p) for p in ("torch", "transformers", "sentence-transformers")],
+    }
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
+    h.update(np.asarray(labels, dtype=np.int64).tobytes())
+    h.update(b"-" if initial is None else np.ascontiguousarray(initial, np.float32).tobytes())
+    for d in docs:
+        h.update(hashlib.sha256(str(d).encode("utf-8")).digest())
+    return h.hexdigest()
+
+
+def _memo_path(
+    cache_dir: str | Path,
+    docs: Sequence[str],
+    labels: np.ndarray,
+    initial: np.ndarray | None,
+    model: str,
+    seed: int,
+) -> Path:
+    key = memo_key(docs, labels, initial, model, seed)
+    return Path(cache_dir) / "refined" / f"{key}.npy"
+
+
+def _read_memo(path: Path | None, n: int) -> np.ndarray | None:
+    """The memo's embeddings, or None when there is none (or it is unreadable)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        emb = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return emb if emb.ndim == 2 and len(emb) == n else None
+
+
+def _write_memo(path: Path | None, emb: np.ndarray) -> None:
+    import io
+
+    from covidlearning._io import atomic_write_bytes
+
+    if path is None:
+        return
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(emb, dtype=np.float32), allow_pickle=False)
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:  # a read-only cache costs time, not the run
+        logger.warning("refinement: tuned embeddings not cached (%s)", exc)
 
 
 def _moved_share(before: np.ndarray, after: np.ndarray) -> float:
