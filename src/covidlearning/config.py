@@ -174,20 +174,21 @@ class CodeConfig(EmbeddingSettings):
     seed: int = Field(42, description="Random seed.")
     finetune: bool | Literal["auto"] = Field(
         "auto",
-        description="Fine-tune the embedding model on the coded texts first. 'auto': in "
-        "trained mode when the sample has at least 200 coded texts (a few minutes on CPU; "
-        "the tuned encoder is saved with the coder), never in few-shot mode (experimental "
-        "there: no clear gain on the LSBU units).",
+        description="Fine-tune the embedding model first. 'auto': with a codebook that has "
+        "examples, on its examples and definitions (SetFit, about a minute on CPU); in "
+        "trained mode when the sample has at least 200 coded texts (a few minutes on CPU). "
+        "The tuned state is saved with the run (safetensors).",
     )
     epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
     lexical_weight: float = Field(
         0.5, ge=0, description="Weight of word overlap (TF-IDF) beside embeddings, zero/few-shot."
     )
-    context: Literal["auto", "off"] = Field(
+    context: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Zero/few-shot: use the row order as context where neighbouring texts "
-        "share themes (a document's units); 'auto' fits how far they do, 'off' codes each "
-        "text on its own.",
+        "share themes. 'auto': on for a document's units (they carry a doc_id), off for a "
+        "table (a survey export's row order says nothing of its answers' themes); 'on' fits "
+        "how far neighbours share themes in a table too; 'off' codes each text on its own.",
     )
     holdout: float = Field(
         0.2,

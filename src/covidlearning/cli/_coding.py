@@ -182,9 +182,10 @@ def run_cmd(
         typer.Option(
             help=_help(
                 "context",
-                "Zero/few-shot: 'auto' uses the row order as context where neighbouring "
-                "texts share themes (a report's units; fitted from the data, a shuffled table "
-                "is left alone); 'off' codes each text on its own.",
+                "Zero/few-shot: 'auto' codes each answer of a table on its own (a survey "
+                "export's row order says nothing of its themes) and uses the order of a "
+                "document's units as context; 'on' uses a table's row order too, as far "
+                "as neighbouring rows share themes (fitted from the data); 'off' never.",
             ),
             show_default=False,
         ),

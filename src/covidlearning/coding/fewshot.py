@@ -290,18 +290,31 @@ def code_texts(
     return result
 
 
+#: Why a table's rows are coded each on its own under ``context: auto``.
+TABLE_CONTEXT_REASON = (
+    "a table: each answer coded on its own (its row order says nothing of its themes; "
+    "--context on to use it)"
+)
+
+
 def _order_context(
     frame: pd.DataFrame, mask: np.ndarray, probs: np.ndarray, config: CodeConfig
 ) -> tuple[ContextResult, int]:
-    """Apply :func:`covidlearning.nlp.context.order_context` unless the config turns it off.
+    """Apply :func:`covidlearning.nlp.context.order_context` where the config asks for it.
+
+    ``auto``: to a document's units (``frame`` has a ``doc_id`` column), not to a
+    table's rows; ``on``: to either; ``off``: to neither.
 
     Returns:
         ``(context, moved)``: what the row order did, and how many texts it gave
         another first theme.
     """
     docs = frame.loc[mask, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
+    links = int((~chain_starts(len(probs), docs)).sum())
     if config.context == "off":
-        context = not_used(probs, "off", int((~chain_starts(len(probs), docs)).sum()))
+        context = not_used(probs, "off", links)
+    elif config.context == "auto" and docs is None:
+        context = not_used(probs, TABLE_CONTEXT_REASON, links)
     else:
         context = order_context(probs, docs)
     moved = int((context.probs.argmax(axis=1) != probs.argmax(axis=1)).sum()) if len(probs) else 0
