@@ -51,6 +51,7 @@ def hashed_coding_embeddings(monkeypatch):
         monkeypatch.setattr(module, "_embed", _hashed_embed)
     # the stand-in has no encoder to fine-tune: trained mode keeps it frozen at any size
     monkeypatch.setattr(trained, "TUNE_MIN_TEXTS", 10**9)
+    monkeypatch.setattr(fewshot, "TUNE_MIN_EXAMPLES", 10**9)  # nor few-shot (SetFit)
     return _hashed_embed
 
 

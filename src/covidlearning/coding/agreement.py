@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 UNASSIGNED = "unassigned"
 
+#: ``code sample --uncertain``: share of the sheet drawn at random from the other texts.
+RANDOM_SHARE = 0.3
+
+
 #: A theme whose F1 or kappa falls below these needs a clearer definition.
 REVIEW_F1 = 0.5
 REVIEW_KAPPA = 0.4
@@ -432,14 +436,22 @@ def export_sheet(
     out: str | Path,
     per_theme: int = 10,
     seed: int = 42,
+    uncertain: int | None = None,
+    random_share: float = RANDOM_SHARE,
 ) -> dict[str, Any]:
-    """Write a stratified, blind coding sheet for a coding run.
+    """Write a blind coding sheet for a coding run: stratified, or the least certain.
 
-    Up to ``per_theme`` texts are drawn at random for each machine first theme (and
-    from ``unassigned``), then shuffled. ``id_column`` defaults to the one the run
-    used (from its ``manifest.json``). The sheet (``coding_sheet.csv`` and
-    ``.xlsx``, with a ``themes`` tab listing the codes a coder may use) hides the
-    machine's codes; ``sample_key.csv`` keeps them for :func:`import_sheet`.
+    By default up to ``per_theme`` texts are drawn at random for each machine first
+    theme (and from ``unassigned``). With ``uncertain=N``, ``N`` texts are drawn: the
+    ``(1 - random_share) * N`` whose codes are least certain (smallest gap between the
+    first two themes' probabilities, :func:`uncertainty`) and the rest at random from
+    the others, so that checking them improves the coder where it is weakest while the
+    agreement estimate stays unbiased: ``sample_key.csv`` records each text's design
+    weight (1 for the least certain, taken whole; the others stand for as many texts as
+    they were drawn from), which :func:`import_sheet` applies. Texts are shown shuffled.
+    ``id_column`` defaults to the one the run used (from its ``manifest.json``). The sheet
+    (``coding_sheet.csv`` and ``.xlsx``, with a ``themes`` tab listing the codes a coder
+    may use) hides the machine's codes; ``sample_key.csv`` keeps them.
 
     Returns:
         ``{"csv", "xlsx", "key"}`` paths and ``n`` the item numbers drawn.
@@ -479,18 +491,26 @@ def export_sheet(
         )
     assign = assign.assign(first=assign["themes"].str.split(";").str[0])
     rng = np.random.default_rng(seed)
-    picks = []
-    for _, g in sorted(assign.groupby("first"), key=lambda kv: str(kv[0])):
-        take = min(per_theme, len(g))
-        picks.append(g.iloc[np.sort(rng.choice(len(g), size=take, replace=False))])
-    drawn = pd.concat(picks).iloc[rng.permutation(sum(len(p) for p in picks))]
-    drawn = drawn.reset_index(drop=True)
+    if uncertain is not None:
+        assign = assign.sort_values("id", kind="stable").reset_index(drop=True)
+        drawn = _uncertain_draw(assign, uncertainty(run_dir, assign), uncertain,
+                                random_share, rng)  # fmt: skip
+    else:
+        picks = []
+        for _, g in sorted(assign.groupby("first"), key=lambda kv: str(kv[0])):
+            take = min(per_theme, len(g))
+            picks.append(g.iloc[np.sort(rng.choice(len(g), size=take, replace=False))])
+        drawn = pd.concat(picks).assign(drawn_as="stratified")
+        sizes = assign.groupby("first")["id"].size()  # a text stands for its stratum's share
+        drawn["weight"] = drawn["first"].map(sizes) / drawn.groupby("first")["id"].transform("size")
+    drawn = drawn.iloc[rng.permutation(len(drawn))].reset_index(drop=True)
     drawn.insert(0, "item", np.arange(1, len(drawn) + 1))
     sheet = pd.DataFrame(
         {"item": drawn["item"], "id": drawn["id"], "text": drawn["id"].map(texts),
          "human_themes": "", "notes": ""}
     )  # fmt: skip
-    key = drawn[[c for c in ("item", "id", "themes", "confidence") if c in drawn]]
+    key = drawn[[c for c in ("item", "id", "themes", "confidence", "drawn_as", "weight")
+                 if c in drawn]]  # fmt: skip
     themes = _theme_list(run_dir)
     out = Path(out)
     with atomic_dir(out) as tmp:
@@ -517,6 +537,56 @@ def export_sheet(
         "key": out / "sample_key.csv",
         "n": sheet["item"].tolist(),
     }
+
+
+def uncertainty(run_dir: Path, assign: pd.DataFrame) -> np.ndarray:
+    """How uncertain each text's codes are, 0-1.
+
+    One minus the gap between its first two themes' probabilities (``scores.csv``), or
+    one minus its confidence without them.
+    """
+    import pandas as pd
+
+    scores_path = run_dir / "scores.csv"
+    if scores_path.is_file():
+        scores = pd.read_csv(scores_path, dtype={"id": str}).drop_duplicates("id")
+        cols = [c for c in scores.columns if c not in ("id", "relevance")]
+        p = scores.set_index("id")[cols].reindex(assign["id"]).to_numpy(dtype=float)
+        if len(cols) >= 2 and np.isfinite(p).all():
+            top = -np.sort(-p, axis=1)
+            return 1.0 - (top[:, 0] - top[:, 1])
+    conf = pd.to_numeric(assign["confidence"], errors="coerce").fillna(0.0).to_numpy()
+    return 1.0 - conf
+
+
+def _uncertain_draw(
+    assign: pd.DataFrame,
+    doubt: np.ndarray,
+    n: int,
+    random_share: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The ``n`` texts of an uncertainty draw, with ``drawn_as`` and design ``weight``.
+
+    Two strata: the least certain texts, taken whole (weight 1), and a simple random
+    sample of the rest (weight: the rest's size over the number drawn from it).
+    """
+    import pandas as pd
+
+    n = min(n, len(assign))
+    n_random = min(int(round(n * random_share)), len(assign) - (n - int(round(n * random_share))))
+    n_doubt = n - n_random
+    order = np.lexsort((assign["id"].to_numpy(), -np.round(doubt, 6)))
+    top, rest = order[:n_doubt], order[n_doubt:]
+    chosen = np.sort(rng.choice(len(rest), size=n_random, replace=False)) if n_random else []
+    picked = rest[chosen] if n_random else np.array([], dtype=int)
+    drawn = pd.concat(
+        [
+            assign.iloc[top].assign(drawn_as="least certain", weight=1.0),
+            assign.iloc[picked].assign(drawn_as="random", weight=len(rest) / max(n_random, 1)),
+        ]
+    )
+    return drawn
 
 
 def _theme_list(run_dir: Path) -> pd.DataFrame:
@@ -616,12 +686,18 @@ def import_sheet(
             "Use the theme ids on the sheet's 'themes' tab",
         )
     mach = [machine_codes[i] for i in sheet_ids]
-    result = agreement(human, mach, sep=sep)
+    weights = _design_weights(sheet, sheet_ids)
+    result = agreement(human, mach, sep=sep, weights=weights)
+    if weights is not None:
+        result["design"] = (
+            "least-certain texts taken whole plus a random share of the rest, weighted as "
+            "drawn (sample_key.csv), so the scores estimate the whole run's"
+        )
     comp = pd.DataFrame(
         {"id": sheet_ids.to_numpy(), "human": [";".join(h) or UNASSIGNED for h in human],
          "machine": mach}
     )  # fmt: skip
-    per_theme = pd.DataFrame(result["per_theme"])
+    per_theme = per_theme_table(result)
     out = Path(out)
     with atomic_dir(out) as tmp:
         write_json(tmp / "agreement.json", result)
@@ -629,6 +705,38 @@ def import_sheet(
         write_csv(tmp / "comparison.csv", comp)
         save_confusion(comp["human"], comp["machine"], tmp)
     return {"agreement": result, "per_theme": per_theme, "out": out}
+
+
+def _design_weights(sheet: Path, ids: pd.Series) -> np.ndarray | None:
+    """The design weights of an uncertainty draw (``sample_key.csv`` beside the sheet).
+
+    None for a stratified draw, a sheet without its key, or a key that misses an id.
+    """
+    import pandas as pd
+
+    key_path = sheet.parent / "sample_key.csv"
+    if not key_path.is_file():
+        return None
+    key = pd.read_csv(key_path, dtype={"id": str})
+    if "weight" not in key or "drawn_as" not in key or not (key["drawn_as"] == "random").any():
+        return None
+    weight = dict(zip(key["id"].astype(str), key["weight"], strict=True))
+    if not all(i in weight for i in ids):
+        return None
+    return np.array([float(weight[i]) for i in ids])
+
+
+def per_theme_table(result: dict[str, Any]) -> pd.DataFrame:
+    """:func:`agreement`'s ``per_theme`` as a table, the F1 interval in two columns."""
+    import pandas as pd
+
+    table = pd.DataFrame(result["per_theme"])
+    if "f1_ci95" in table:
+        ci = [c if len(c) == 2 else [np.nan, np.nan] for c in table.pop("f1_ci95")]
+        at = table.columns.get_loc("f1") + 1
+        table.insert(at, "f1_ci95_low", [c[0] for c in ci])
+        table.insert(at + 1, "f1_ci95_high", [c[1] for c in ci])
+    return table
 
 
 def save_confusion(human: Any, machine: Any, folder: Path) -> None:

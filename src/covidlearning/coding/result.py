@@ -86,7 +86,9 @@ class CodingResult:
         ``manifest.json``; with human codes also ``agreement.json``,
         ``comparison.csv`` and ``confusion.png``/``confusion.svg``; in trained mode
         the coder in ``model/`` (``coder.safetensors`` + ``coder.json``, and
-        ``encoder.safetensors`` when the embedding model was fine-tuned).
+        ``encoder.safetensors`` when the embedding model was fine-tuned); in tuned
+        few-shot mode the tuned layers and head there (``fewshot-*.safetensors``,
+        ``fewshot.json``). The manifest's ``model_files`` lists their sha256.
         """
         import shutil
 
@@ -98,7 +100,11 @@ class CodingResult:
                 (tmp / stale).unlink(missing_ok=True)
             shutil.rmtree(tmp / "model", ignore_errors=True)
             if self.coder is not None:
+                from covidlearning._io import sha256_file
+
                 self.coder.save(tmp / "model", self.coder_info)
+                files = sorted(p for p in (tmp / "model").iterdir() if p.is_file())
+                self.manifest["model_files"] = {p.name: sha256_file(p) for p in files}
             write_csv(tmp / "assignments.csv", self.assignments)
             write_csv(tmp / "scores.csv", self.scores, float_format="%.5f")
             write_csv(tmp / "theme_counts.csv", self.theme_counts())

@@ -202,7 +202,7 @@ def test_context_option(files, capsys):
     )
     base = ["code", str(inp), "--text-column", "comment", "--codebook", str(book)]
     assert cli_run([*base, "--out", str(tmp / "c1"), "--context", "sideways"]) == 2
-    _one_line_error(capsys, "--context", "'auto' or 'off'")
+    _one_line_error(capsys, "--context", "'auto', 'on' or 'off'")
     assert not (tmp / "c1").exists()
     assert cli_run([*base, "--out", str(tmp / "c2"), "--context", "off"]) == 0
     assert "row order" not in capsys.readouterr().out
@@ -211,12 +211,18 @@ def test_context_option(files, capsys):
     ctx = json.loads((tmp / "c2" / "manifest.json").read_text())["context"]
     assert ctx["used"] is False and ctx["reason"] == "off"
     # rows that cycle Transport, Food, Staff never repeat a theme: no runs, order not used
-    assert cli_run([*base, "--out", str(tmp / "c3")]) == 0
+    assert cli_run([*base, "--out", str(tmp / "c3"), "--context", "on"]) == 0
     ctx = json.loads((tmp / "c3" / "manifest.json").read_text())["context"]
     assert ctx["used"] is False and ctx["stickiness"] < 0.2
     assert "row order" not in capsys.readouterr().out
-    # the same rows in runs of one theme: used, and the run says so
+    # the same rows in runs of one theme: a table's answers are still coded each on its own
     runs = pd.read_csv(inp).iloc[np.argsort(np.arange(90) % 3, kind="stable")]
     runs.to_csv(tmp / "runs.csv", index=False)
     assert cli_run(["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c4")]) == 0
+    assert "row order" not in capsys.readouterr().out
+    ctx = json.loads((tmp / "c4" / "manifest.json").read_text())["context"]
+    assert ctx["used"] is False and ctx["reason"].startswith("a table")
+    # ... unless --context on asks for the order: used, and the run says so
+    on = ["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c5"), "--context", "on"]
+    assert cli_run(on) == 0
     assert "row order used as context" in capsys.readouterr().out
