@@ -133,7 +133,13 @@ def _tuned(
     from covidlearning.coding.tuning import tune_on_examples
     from covidlearning.nlp.finetune import encode
 
-    tuned = tune_on_examples(anchor_texts, anchor_y, model=config.embedding_model, seed=config.seed)
+    tuned = tune_on_examples(
+        anchor_texts,
+        anchor_y,
+        model=config.embedding_model,
+        seed=config.seed,
+        max_pairs=config.tune_pairs,
+    )
     vecs = encode(tuned.encoder, anchor_texts + texts, progress=len(texts) > 500)
     return tuned, vecs[: len(anchor_texts)], vecs[len(anchor_texts) :]
 

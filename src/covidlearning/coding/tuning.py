@@ -152,6 +152,7 @@ def tune_on_examples(
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
     from sklearn.linear_model import LogisticRegression
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     from covidlearning.nlp.embed import model_id
     from covidlearning.nlp.finetune import THREADS, _fresh_model, _frozen, _transformer
@@ -180,6 +181,7 @@ def tune_on_examples(
                 report_to="none",
                 save_strategy="no",
                 logging_strategy="no",
+                logging_first_step=False,
                 show_progress_bar=False,
                 max_length=MAX_TOKENS,
             )
@@ -187,6 +189,8 @@ def tune_on_examples(
             trainer = Trainer(
                 model=st, args=args, train_dataset=data, callbacks=[_progress_callback(progress)]
             )
+            for bar in (ProgressCallback, PrinterCallback):  # progress is ours to show
+                trainer.st_trainer.remove_callback(bar)
             trainer.train()
             pairs = int(trainer.st_trainer.state.global_step) * BATCH_SIZE
         finally:
@@ -245,3 +249,29 @@ def save_tuned(tuned: TunedModel, folder: str | Path) -> dict[str, str]:
         folder / TUNED_HEAD, canonical_safetensors(save(tensors, {"format": HEAD_FORMAT}))
     )
     return {name: sha256_file(folder / name) for name in (TUNED_ENCODER, TUNED_HEAD)}
+
+
+def load_tuned(folder: str | Path, model: str = DEFAULT_MODEL) -> TunedModel:
+    """Read a tuned few-shot model written by :meth:`TunedModel.save`.
+
+    Raises:
+        InputError: the files are missing or can't be read, or were tuned from another
+            base model (:func:`covidlearning.nlp.finetune.load_encoder`).
+    """
+    import json
+
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from covidlearning.nlp.finetune import load_encoder
+
+    folder = Path(folder)
+    fix = "Code again with the codebook (few-shot tunes the model anew)"
+    try:
+        meta = json.loads((folder / TUNED_META).read_text(encoding="utf-8"))
+        head = load_file(str(folder / TUNED_HEAD))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise InputError(f"no readable few-shot model in {folder} ({exc})", fix) from None
+    encoder = load_encoder(folder / TUNED_ENCODER, model)
+    return TunedModel(encoder, head["head.weight"], head["head.bias"], meta.get("tuning", {}))
+

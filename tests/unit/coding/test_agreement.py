@@ -284,3 +284,40 @@ def test_single_code_kappa_interval_and_weights():
     assert weighted["macro_f1"] == pytest.approx(f1_score(h, m, average="macro", sample_weight=w))
     with pytest.raises(ValueError, match="positive weight"):
         agreement(h, m, weights=np.zeros(len(h)))
+
+
+def test_uncertain_sample_takes_the_least_certain_and_a_weighted_random_share(tmp_path):
+    import pandas as pd
+
+    run = tmp_path / "run"
+    run.mkdir()
+    ids = [f"r{i:02d}" for i in range(40)]
+    px = [0.5 + 0.0125 * i for i in range(40)]  # r00 the least certain (gap 0), r39 the most
+    pd.DataFrame({"id": ids, "themes": "x", "confidence": px, "status": "ok"}).to_csv(
+        run / "assignments.csv", index=False
+    )
+    pd.DataFrame({"id": ids, "relevance": 0.5, "x": px, "y": [1 - p for p in px]}).to_csv(
+        run / "scores.csv", index=False
+    )
+    inp = tmp_path / "in.csv"
+    pd.DataFrame({"uid": ids, "text": [f"text {i}" for i in ids]}).to_csv(inp, index=False)
+    paths = export_sheet(run, inp, "text", "uid", tmp_path / "s", seed=1, uncertain=10,
+                         random_share=0.3)  # fmt: skip
+    key = pd.read_csv(paths["key"], dtype={"id": str})
+    doubt = key[key["drawn_as"] == "least certain"]
+    rand = key[key["drawn_as"] == "random"]
+    assert sorted(doubt["id"]) == ids[:7] and (doubt["weight"] == 1.0).all()
+    assert len(rand) == 3 and not set(rand["id"]) & set(ids[:7])
+    assert rand["weight"].tolist() == pytest.approx([33 / 3] * 3)  # each stands for 11
+    # the coder disagrees on the least certain texts only: weighted, the run's accuracy is
+    # estimated as (0 * 7 + 1 * 33) / 40, not the sheet's raw 3/10
+    sheet = pd.read_csv(paths["csv"], dtype=str, keep_default_na=False)
+    drawn = dict(zip(key["id"], key["drawn_as"], strict=True))
+    sheet["human_themes"] = ["y" if drawn[i] == "least certain" else "x" for i in sheet["id"]]
+    sheet.to_csv(paths["csv"], index=False)
+    res = import_sheet(paths["csv"], run, tmp_path / "agree")["agreement"]
+    assert res["weighted"] and "design" in res
+    assert res["accuracy"] == pytest.approx(33 / 40)
+    # the same draw again: the same sheet
+    again = export_sheet(run, inp, "text", "uid", tmp_path / "s2", seed=1, uncertain=10)
+    assert again["key"].read_bytes() == paths["key"].read_bytes()

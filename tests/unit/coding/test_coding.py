@@ -495,3 +495,38 @@ def test_two_theme_codebook_keeps_close_calls_close():
     res = fewshot.code_texts(_frame(texts), two, CodeConfig(context="off"))
     conf = res.assignments["confidence"]
     assert conf.nunique() >= 4 and conf.min() < 0.9
+
+
+def test_few_shot_tunes_only_with_examples(monkeypatch):
+    """finetune auto: SetFit tunes on a codebook with examples, never on definitions alone."""
+    assert not fewshot.tunes(CodeConfig(), _book())  # the stand-in has nothing to tune
+    monkeypatch.setattr(fewshot, "TUNE_MIN_EXAMPLES", 2)
+    assert fewshot.tunes(CodeConfig(), _book())
+    assert not fewshot.tunes(CodeConfig(), _book(examples=False))
+    assert not fewshot.tunes(CodeConfig(finetune=False), _book())
+    assert fewshot.tunes(CodeConfig(finetune=True), _book())
+
+
+def test_zero_shot_is_coded_beside_few_shot():
+    res = fewshot.code_texts(_frame(TEXTS), _book(), CodeConfig(context="off"))
+    zero = res.extra["zero_shot"]
+    assert zero["id"].tolist() == res.assignments["id"].tolist()
+    assert res.manifest["zero_shot"]["table"] == "zero_shot.csv"
+    assert 0 <= res.manifest["zero_shot"]["same_first_theme"] <= 1
+    alone = fewshot.code_texts(_frame(TEXTS), _book(examples=False), CodeConfig(context="off"))
+    assert "zero_shot" not in alone.extra and "zero_shot" not in alone.manifest
+    # zero-shot beside few-shot is the zero-shot run itself
+    pd.testing.assert_frame_equal(zero, alone.assignments)
+
+
+def test_checked_texts_join_the_codebook_examples():
+    book, n = fewshot.with_checked_examples(
+        _book(), ["the train was late", "lovely lunch", "no idea", "??"],
+        ["transport", "Food;staff", "unassigned", ""],
+    )  # fmt: skip
+    assert n == 2
+    assert book.theme("transport").examples[-1] == "the train was late"
+    assert book.theme("food").examples[-1] == "lovely lunch"
+    assert "lovely lunch" not in book.theme("staff").examples
+    with pytest.raises(InputError, match="not themes of the codebook"):
+        fewshot.with_checked_examples(_book(), ["x"], ["parking"])
