@@ -274,4 +274,3 @@ def load_tuned(folder: str | Path, model: str = DEFAULT_MODEL) -> TunedModel:
         raise InputError(f"no readable few-shot model in {folder} ({exc})", fix) from None
     encoder = load_encoder(folder / TUNED_ENCODER, model)
     return TunedModel(encoder, head["head.weight"], head["head.bias"], meta.get("tuning", {}))
-
