@@ -196,9 +196,10 @@ def run_cmd(
             "--finetune/--no-finetune",
             help=_help(
                 "finetune",
-                "Fine-tune the embedding model on the coded texts first. 'auto': yes with "
-                "--train and at least 200 coded texts (a few minutes on CPU; the tuned encoder "
-                "is saved with the coder); no with a codebook (experimental there).",
+                "Fine-tune the embedding model first. 'auto': with a codebook that has "
+                "example quotes, on its examples and definitions (SetFit, about a minute on "
+                "CPU); with --train, on the coded texts when there are at least 200 (a few "
+                "minutes). The tuned state is saved in OUT/model (safetensors).",
             ),
             show_default=False,
         ),
