@@ -202,13 +202,16 @@ def _rank(
     threshold: float,
     max_themes: int,
     secondary: float,
-    absolute: float | None = None,
+    absolute: float | np.ndarray | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Turn probabilities into ``themes`` strings and confidences.
 
     Further themes are listed when their probability is at least ``secondary`` times
-    the first's (softmax scores) or, with ``absolute``, at least that (per-code sigmoids).
+    the first's (softmax scores) or, with ``absolute``, at least that (per-code sigmoids;
+    one cut for every code, or one per code).
     """
+    if absolute is not None:
+        absolute = np.broadcast_to(np.asarray(absolute, dtype=float), (probs.shape[1],))
     order = np.argsort(-probs, axis=1, kind="stable")
     themes, conf = [], []
     for i in range(len(probs)):
@@ -220,7 +223,7 @@ def _rank(
         chosen = [ids[order[i, 0]]]
         for j in order[i, 1:max_themes]:
             p = probs[i, j]
-            further = p >= absolute if absolute is not None else p >= secondary * top
+            further = p >= absolute[j] if absolute is not None else p >= secondary * top
             if p >= threshold and further:
                 chosen.append(ids[j])
         themes.append(";".join(chosen))
@@ -235,7 +238,7 @@ def _finish(
     threshold: float,
     config: CodeConfig,
     max_themes: int,
-    absolute: float | None = None,
+    absolute: float | np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build the assignments and scores tables for every row of ``frame``."""
     n = len(frame)
