@@ -240,8 +240,8 @@ def run_cmd(
     train_text = train_text_column or text_column
     train_id = _checked_train_columns(train, label_column, train_text, id_column)
     frame, gold_values = _load_input(input, text_column, id_column, sheet, gold, gcol, answers)
-    result = _code(frame, config, book, model, train, train_text, train_id, label_column,
-                   label_sep, gold_values)  # fmt: skip
+    result, book = _code(frame, config, book, model, train, train_text, train_id,
+                         label_column, label_sep, gold_values)  # fmt: skip
     if gold_values is not None and "training" in result.manifest:
         _attach_training_agreement(result, gold_values, book, label_sep, len(frame))
     _attach_read_as(result, frame)
@@ -385,8 +385,12 @@ def _code(
     label_column: str | None,
     label_sep: str | None,
     gold_values: list[Any] | None,
-) -> CodingResult:
-    """Code ``frame`` in the mode asked for: trained (--train), saved coder or codebook."""
+) -> tuple[CodingResult, Codebook | None]:
+    """Code ``frame`` in the mode asked for: trained (--train), saved coder or codebook.
+
+    Returns the result and the codebook it used (with a checked sheet's texts among its
+    examples, when they joined them).
+    """
     if train is not None:
         from covidlearning.coding.trained import TUNE_MIN_TEXTS, train_and_code
         from covidlearning.corpus.load import load_table
@@ -397,14 +401,15 @@ def _code(
             return _code_with_checked(frame, book, train_frame[coded], label_column,
                                       label_sep, config, gold_values)  # fmt: skip
         with _label_warnings_on_one_line():
-            return train_and_code(train_frame, label_column, frame, label_sep, config, book)
+            result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
+            return result, book
     if model is not None:
         from covidlearning.coding.trained import code_with_model
 
-        return code_with_model(frame, model, config)
+        return code_with_model(frame, model, config), book
     from covidlearning.coding.fewshot import code_texts
 
-    return code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
+    return code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";"), book
 
 
 def _is_coding_sheet(path: Path) -> bool:
@@ -428,7 +433,7 @@ def _code_with_checked(
     label_sep: str | None,
     config: CodeConfig,
     gold_values: list[Any] | None,
-) -> CodingResult:
+) -> tuple[CodingResult, Codebook]:
     """Few-shot coding with a few checked texts added to the codebook's examples.
 
     Fewer checked texts than a trained coder needs: they join the examples the model is
@@ -444,7 +449,7 @@ def _code_with_checked(
         "rule": "fewer checked texts than trained coding needs: added to the codebook's "
         "examples (few-shot)",
     }
-    return result
+    return result, book
 
 
 def _attach_training_agreement(

@@ -226,3 +226,41 @@ def test_context_option(files, capsys):
     on = ["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c5"), "--context", "on"]
     assert cli_run(on) == 0
     assert "row order used as context" in capsys.readouterr().out
+
+
+def test_audit_loop_least_certain_sheet_feeds_back(files, capsys):
+    """code sample --uncertain, code agree weighted as drawn, code run --train SHEET."""
+    import json
+
+    tmp, inp, _, _, _ = files
+    book = tmp / "book.yaml"
+    book.write_text(
+        "name: b\nthemes:\n"
+        + "".join(
+            f"- {{id: {k.lower()}, name: {k}, definition: {' '.join(w[:2])}, "
+            f"examples: ['{' '.join(w[2:4])}']}}\n"
+            for k, w in WORDS.items()
+        )  # fmt: skip
+    )
+    base = ["code", str(inp), "--text-column", "comment", "--id-column", "response_id"]
+    assert cli_run([*base, "--codebook", str(book), "--out", str(tmp / "r1")]) == 0
+    capsys.readouterr()
+    sample = ["code", "sample", str(tmp / "r1"), "--input", str(inp), "--text-column", "comment"]
+    assert cli_run([*sample, "--out", str(tmp / "s"), "--uncertain", "20"]) == 0
+    key = pd.read_csv(tmp / "s" / "sample_key.csv")
+    assert (key["drawn_as"] == "least certain").sum() == 14 and len(key) == 20
+    sheet = pd.read_csv(tmp / "s" / "coding_sheet.csv")
+    truth = {f"R{i:03d}": list(WORDS)[i % 3].lower() for i in range(90)}
+    sheet["human_themes"] = sheet["id"].map(truth)
+    sheet.to_csv(tmp / "s" / "coding_sheet.csv", index=False)
+    agree = ["code", "agree", str(tmp / "s" / "coding_sheet.csv"), "--machine", str(tmp / "r1")]
+    assert cli_run([*agree, "--out", str(tmp / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "weighted as drawn" in out and "sample-averaged" in out and "support" in out
+    assert json.loads((tmp / "a" / "agreement.json").read_text())["weighted"] is True
+    again = [*base, "--codebook", str(book), "--train", str(tmp / "s" / "coding_sheet.csv")]
+    assert cli_run([*again, "--out", str(tmp / "r2")]) == 0
+    manifest = json.loads((tmp / "r2" / "manifest.json").read_text())
+    assert manifest["mode"] == "few-shot" and manifest["checked_examples"]["n"] == 20
+    saved = (tmp / "r2" / "codebook.yaml").read_text()
+    assert sum(t in saved for t in sheet["text"]) == 20  # the codebook it used, examples and all
