@@ -198,7 +198,7 @@ def tune_on_examples(
     body.eval()
     seconds = round(time.perf_counter() - t0, 2)
     k = int(max(labels)) + 1
-    coef = np.zeros((k, body.get_sentence_embedding_dimension()))
+    coef = np.zeros((k, head.coef_.shape[1]))
     intercept = np.full(k, -1e3)
     classes = [int(c) for c in head.classes_]
     if len(classes) == 2:  # sklearn's binary head: one row for the second class
