@@ -107,6 +107,21 @@ def _on_off(value: object) -> object:
 #: (also false/no; YAML's unquoted ``off`` is the boolean false).
 AutoOff = Annotated[Literal["auto", "off"], BeforeValidator(_on_off)]
 
+
+def _auto_on_off(value: object) -> object:
+    """As :func:`_on_off`, for a setting that also has 'on': True (or yes) is ``'on'``."""
+    word = value.strip().lower() if isinstance(value, str) else None
+    if value is True or word in {"on", "yes", "true"}:
+        return "on"
+    if value is False or word in {"off", "no", "false"}:
+        return "off"
+    return value
+
+
+#: A setting that is 'auto' (left to the data), 'on' (also true/yes) or 'off' (also
+#: false/no; YAML's unquoted ``on``/``off`` are booleans).
+AutoOnOff = Annotated[Literal["auto", "on", "off"], BeforeValidator(_auto_on_off)]
+
 #: Periods a breakdown over time can use: week, month, quarter, year.
 Period = Literal["W", "M", "Q", "Y"]
 
@@ -241,20 +256,28 @@ class CodeConfig(EmbeddingSettings):
     seed: int = Field(42, description="Random seed.")
     finetune: bool | Literal["auto"] = Field(
         "auto",
-        description="Fine-tune the embedding model on the coded texts first. 'auto': in "
-        "trained mode when the sample has at least 200 coded texts (a few minutes on CPU; "
-        "the tuned encoder is saved with the coder), never in few-shot mode (experimental "
-        "there: no clear gain on the LSBU units).",
+        description="Fine-tune the embedding model first. 'auto': in trained mode when the "
+        "sample has at least 200 coded texts (a few minutes on CPU); few-shot coding stays "
+        "untuned. true: also few-shot, on the codebook's examples and definitions (SetFit). "
+        "The tuned state is saved with the run (safetensors).",
     )
-    epochs: int = Field(10, ge=1, le=100, description="Few-shot fine-tuning epochs.")
+    tune_pairs: int = Field(
+        1280,
+        ge=16,
+        le=100_000,
+        description="Few-shot tuning (SetFit): at most this many contrastive pairs, half of "
+        "texts of the same code, half of different codes (16 per step; about a minute for "
+        "1,280 on 2 CPU cores).",
+    )
     lexical_weight: float = Field(
         0.5, ge=0, description="Weight of word overlap (TF-IDF) beside embeddings, zero/few-shot."
     )
-    context: AutoOff = Field(
+    context: AutoOnOff = Field(
         "auto",
         description="Zero/few-shot: use the row order as context where neighbouring texts "
-        "share themes (a document's units); 'auto' fits how far they do, 'off' codes each "
-        "text on its own.",
+        "share themes. 'auto': on for a document's units (they carry a doc_id), off for a "
+        "table (a survey export's row order says nothing of its answers' themes); 'on' fits "
+        "how far neighbours share themes in a table too; 'off' codes each text on its own.",
     )
     holdout: float = Field(
         0.2,

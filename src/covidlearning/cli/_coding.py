@@ -190,9 +190,10 @@ def run_cmd(
         typer.Option(
             help=_help(
                 "context",
-                "Zero/few-shot: 'auto' uses the row order as context where neighbouring "
-                "texts share themes (a report's units; fitted from the data, a shuffled table "
-                "is left alone); 'off' codes each text on its own.",
+                "Zero/few-shot: 'auto' codes each answer of a table on its own (a survey "
+                "export's row order says nothing of its themes) and uses the order of a "
+                "document's units as context; 'on' uses a table's row order too, as far "
+                "as neighbouring rows share themes (fitted from the data); 'off' never.",
             ),
             show_default=False,
         ),
@@ -203,9 +204,10 @@ def run_cmd(
             "--finetune/--no-finetune",
             help=_help(
                 "finetune",
-                "Fine-tune the embedding model on the coded texts first. 'auto': yes with "
-                "--train and at least 200 coded texts (a few minutes on CPU; the tuned encoder "
-                "is saved with the coder); no with a codebook (experimental there).",
+                "Fine-tune the embedding model first. 'auto': with --train, on the coded "
+                "texts when there are at least 200 (a few minutes); few-shot stays untuned. "
+                "--finetune also tunes few-shot coding on the codebook's examples and "
+                "definitions (SetFit). The tuned state is saved in OUT/model (safetensors).",
             ),
             show_default=False,
         ),
@@ -231,6 +233,10 @@ def run_cmd(
     answers = answer_settings(config_file, missing_values, question_column)
     if codebook is None and train is None and model is None:
         codebook = config.codebook  # the config's framework, unless another source is given
+    if train is not None and _is_coding_sheet(train):  # a checked `code sample` sheet
+        label_column = label_column or "human_themes"
+        train_text_column = train_text_column or "text"
+        label_sep = label_sep or ";"
     _check_sources(codebook, train, model, finetune, label_column)
     book = _checked_codebook(codebook, train, config)
     gcol = _checked_gold(train, gold, gold_column, label_column, book, model)
@@ -253,8 +259,8 @@ def run_cmd(
     redactor = Redactor(privacy)
     if privacy.enabled:  # before any modelling: no identifier can reach a coder or an output
         frame = redact_input(frame, redactor)
-    result = _code(frame, config, book, model, train, train_text, train_id, label_column,
-                   label_sep, gold_values, redactor if privacy.enabled else None)  # fmt: skip
+    result, book = _code(frame, config, book, model, train, train_text, train_id, label_column,
+                         label_sep, gold_values, redactor if privacy.enabled else None)  # fmt: skip
     if gold_values is not None and "training" in result.manifest:
         _attach_training_agreement(result, gold_values, book, label_sep, len(frame))
     _attach_read_as(result, frame)
@@ -404,14 +410,16 @@ def _code(
     label_sep: str | None,
     gold_values: list[Any] | None,
     redactor: Any = None,
-) -> CodingResult:
+) -> tuple[CodingResult, Codebook | None]:
     """Code ``frame`` in the mode asked for: trained (--train), saved coder or codebook.
 
     With a ``redactor``, the human-coded sample of ``--train`` is redacted before the
-    coder learns from it (its saved vocabulary then holds no identifier).
+    coder learns from it (its saved vocabulary then holds no identifier). Returns the
+    result and the codebook it used (with a checked sheet's texts among its examples,
+    when they joined them).
     """
     if train is not None:
-        from covidlearning.coding.trained import train_and_code
+        from covidlearning.coding.trained import TUNE_MIN_TEXTS, train_and_code
         from covidlearning.corpus.load import load_table
 
         train_frame = load_table(train, train_text, train_id, None)
@@ -419,15 +427,60 @@ def _code(
             from covidlearning.privacy.redact import redact_input
 
             train_frame = redact_input(train_frame, redactor)
+        coded = train_frame[label_column].astype("string").fillna("").str.strip().ne("")
+        if book is not None and _is_coding_sheet(train) and int(coded.sum()) < TUNE_MIN_TEXTS:
+            return _code_with_checked(frame, book, train_frame[coded], label_column,
+                                      label_sep, config, gold_values)  # fmt: skip
         with _label_warnings_on_one_line():
-            return train_and_code(train_frame, label_column, frame, label_sep, config, book)
+            result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
+            return result, book
     if model is not None:
         from covidlearning.coding.trained import code_with_model
 
-        return code_with_model(frame, model, config)
+        return code_with_model(frame, model, config), book
     from covidlearning.coding.fewshot import code_texts
 
-    return code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
+    return code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";"), book
+
+
+def _is_coding_sheet(path: Path) -> bool:
+    """Whether a table is a coding sheet `code sample` wrote (item, id, text, human_themes)."""
+    from covidlearning.corpus.load import TABLE_FORMATS, read_table_head
+
+    if path.suffix.lower() not in TABLE_FORMATS or not path.is_file():
+        return False
+    try:
+        header = set(read_table_head(path).columns)
+    except InputError:
+        return False
+    return {"item", "id", "text", "human_themes"} <= header
+
+
+def _code_with_checked(
+    frame: pd.DataFrame,
+    book: Codebook,
+    checked: pd.DataFrame,
+    label_column: str,
+    label_sep: str | None,
+    config: CodeConfig,
+    gold_values: list[Any] | None,
+) -> tuple[CodingResult, Codebook]:
+    """Few-shot coding with a few checked texts added to the codebook's examples.
+
+    Fewer checked texts than a trained coder needs: they join the examples the model is
+    tuned on, so each round of checking improves the coder.
+    """
+    from covidlearning.coding.fewshot import code_texts, with_checked_examples
+
+    book, n = with_checked_examples(book, checked["text"].astype(str).tolist(),
+                                    checked[label_column].tolist(), label_sep)  # fmt: skip
+    result = code_texts(frame, book, config, gold=gold_values, gold_sep=label_sep or ";")
+    result.manifest["checked_examples"] = {
+        "n": n,
+        "rule": "fewer checked texts than trained coding needs: added to the codebook's "
+        "examples (few-shot)",
+    }
+    return result, book
 
 
 def _attach_training_agreement(
@@ -555,14 +608,33 @@ def _summary(result, out: Path) -> None:  # noqa: ANN001
             f"{ctx['stickiness']:.2f}); it changed the first theme of {moved} "
             f"text{'s' if moved != 1 else ''} (--context off codes each text on its own)"
         )
-    if result.agreement:
-        g = result.agreement
-        ci = g.get("macro_f1_ci95") or [float("nan")] * 2
+    tuning = (result.manifest.get("method") or {}).get("tuning")
+    if tuning:
         typer.echo(
-            f"agreement with human codes on {g['n']} texts: accuracy {g['accuracy']:.3f}, "
-            f"macro F1 {g['macro_f1'] or 0:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}), "
-            f"kappa {g['cohen_kappa'] if g['cohen_kappa'] is not None else float('nan'):.3f}"
+            f"few-shot: the sentence model was tuned on {tuning['texts']} examples and "
+            f"definitions of {tuning['codes']} codes ({tuning['pairs']} pairs, "
+            f"{tuning['seconds']:.0f} s; SetFit)"
         )
+    if result.agreement:
+        typer.echo(f"agreement with human codes: {_agreement_line(result.agreement)}")
+
+
+def _agreement_line(g: dict[str, Any]) -> str:
+    """The field's agreement figures on one line, each with its bootstrap 95% interval."""
+
+    def fmt(key: str) -> str:
+        value, ci = g.get(key), g.get(f"{key}_ci95") or []
+        if value is None:
+            return "n/a"
+        return f"{value:.3f}" + (f" ({ci[0]:.3f}-{ci[1]:.3f})" if len(ci) == 2 else "")
+
+    kappa = f", Cohen's kappa {fmt('cohen_kappa')}" if g.get("single_label", True) else ""
+    weighted = ", weighted as drawn" if g.get("weighted") else ""
+    return (
+        f"{g['n']} texts{weighted}: accuracy {g['accuracy']:.3f}; F1 micro {fmt('micro_f1')}, "
+        f"macro {fmt('macro_f1')}, sample-averaged {fmt('samples_f1')}{kappa} "
+        "(95% bootstrap intervals)"
+    )
 
 
 # --------------------------------------------------------------------------- audit loop
@@ -579,12 +651,31 @@ def sample_cmd(
         int, typer.Option(callback=_at_least("per-theme", 1), help="Texts drawn per machine theme.")
     ] = 10,
     seed: Annotated[int, typer.Option(help="Random seed for the draw.")] = 42,
+    uncertain: Annotated[
+        int | None,
+        typer.Option(
+            callback=_at_least("uncertain", 1),
+            help="Draw this many texts instead: those whose codes are least certain, plus "
+            "a random share of the rest (--random-share), weighted as drawn so the "
+            "agreement estimate stays unbiased.",
+            show_default=False,
+        ),
+    ] = None,
+    random_share: Annotated[
+        float,
+        typer.Option(
+            callback=_at_least("random-share", 0, 1),
+            help="With --uncertain: share of the sheet drawn at random from the other texts.",
+        ),
+    ] = 0.3,
 ) -> None:
-    """Export a stratified, blind coding sheet (CSV and XLSX) from a coding run.
+    """Export a blind coding sheet (CSV and XLSX) from a coding run.
 
-    Texts are drawn per machine theme (and from 'unassigned'), shuffled, and shown
-    without the machine's codes; the key stays in OUT/sample_key.csv. Fill the
-    'human_themes' column, then run `covidlearning code agree`.
+    Texts are drawn per machine theme (and from 'unassigned'), or with --uncertain the
+    least certain ones plus a random share, shuffled, and shown without the machine's
+    codes; the key (with each text's design weight) stays in OUT/sample_key.csv. Fill
+    the 'human_themes' column, then run `covidlearning code agree`, and feed the sheet
+    back with `covidlearning code run ... --codebook FILE --train SHEET`.
     """
     from covidlearning._io import check_output_dir, claim_output
     from covidlearning.coding.agreement import code_run_assignments
@@ -595,7 +686,8 @@ def sample_cmd(
     claim_output(out)  # one run writes it at once
     from covidlearning.coding.agreement import export_sheet
 
-    paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed)
+    paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed,
+                         uncertain, random_share)  # fmt: skip
     typer.echo(f"wrote {len(paths['n'])} texts to code: {paths['csv']} and {paths['xlsx']}")
 
 
@@ -628,11 +720,13 @@ def agree_cmd(
 
     res = import_sheet(sheet, machine, out, column, sep, id_column)
     g = res["agreement"]
-    typer.echo(
-        f"{g['n']} texts: accuracy {g['accuracy']:.3f}, macro F1 {g['macro_f1'] or 0:.3f}, "
-        f"kappa {g['cohen_kappa'] if g['cohen_kappa'] is not None else float('nan'):.3f}; "
-        f"wrote {out}/agreement.json"
-    )
+    typer.echo(f"{_agreement_line(g)}; wrote {out}/agreement.json and per_theme.csv")
+    for t in g["per_theme"]:
+        ci = t.get("f1_ci95") or [float("nan")] * 2
+        typer.echo(
+            f"  {t['theme']}: precision {t['precision']:.2f}, recall {t['recall']:.2f}, "
+            f"F1 {t['f1']:.2f} ({ci[0]:.2f}-{ci[1]:.2f}), support {t['support']}"
+        )
     review = g["needs_review"]
     typer.echo(
         "themes that need a clearer definition: " + (", ".join(review) if review else "none")

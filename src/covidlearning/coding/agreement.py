@@ -1,20 +1,21 @@
 """Agreement between human and machine coding.
 
 Each text carries a set of themes from each coder; the machine's first theme is its
-most likely one. :func:`agreement` reports
+most likely one. :func:`agreement` reports the scores the field publishes, each with
+a bootstrap 95% interval:
 
-- ``accuracy``: share of texts whose machine first theme is one of the human's themes,
-  or that both coders left ``unassigned`` (for single-label coding, plain accuracy);
-- ``exact_match``: share of texts whose theme sets are identical;
-- ``macro_f1`` with a bootstrap 95% CI, and ``micro_f1``: per-theme F1 over theme
-  sets, averaged over the themes either coder used;
-- ``cohen_kappa``: Cohen's kappa on the first themes (nominal), and
-  ``krippendorff_alpha``: Krippendorff's alpha on the theme sets with the MASI
-  distance (nominal when every text has one theme) - both from NLTK's
-  :class:`nltk.metrics.agreement.AnnotationTask`;
-- ``per_theme``: counts, precision, recall, F1 and presence/absence kappa for each
-  theme, with ``needs_review`` flagging themes whose definition the coders read
-  differently.
+- ``per_theme``: for each code, precision, recall, F1 (with its interval) and support
+  (the texts the human gave it), plus presence/absence kappa, with ``needs_review``
+  flagging codes whose definition the coders read differently;
+- ``micro_f1``, ``macro_f1`` (over the codes either coder used) and ``samples_f1``
+  (F1 between the two sets of codes of each text, averaged over texts);
+- ``cohen_kappa``: Cohen's kappa on the first codes, the statistic for single-code
+  schemes (``single_label``); ``krippendorff_alpha`` on the code sets with the MASI
+  distance (nominal when every text has one code), from NLTK;
+- ``accuracy`` (the machine's first code is one of the human's) and ``exact_match``.
+
+Texts drawn unevenly (``code sample --uncertain``) carry design weights, so the scores
+estimate those of the whole run.
 
 :func:`plot_confusion` draws the first-theme confusion matrix with a colour-blind-safe
 palette. Only numpy and NLTK load at import; matplotlib loads when a figure is drawn.
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 UNASSIGNED = "unassigned"
+
+#: ``code sample --uncertain``: share of the sheet drawn at random from the other texts.
+RANDOM_SHARE = 0.3
+
 
 #: A theme whose F1 or kappa falls below these needs a clearer definition.
 REVIEW_F1 = 0.5
@@ -97,11 +102,6 @@ def _f1s(h: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return p, r, f, used
 
 
-def _macro(h: np.ndarray, m: np.ndarray) -> float:
-    _, _, f, used = _f1s(h, m)
-    return float(f[used].mean()) if used.any() else float("nan")
-
-
 def _binary_kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's kappa for two presence/absence vectors (nan when undefined)."""
     n = len(a)
@@ -138,6 +138,58 @@ def _safe(fn: Any) -> float:
     return value if np.isfinite(value) else float("nan")
 
 
+def _boot_weights(n: int, n_boot: int, seed: int, weights: np.ndarray) -> np.ndarray:
+    """Bootstrap resamples as weight rows, ``(n_boot, n)``: draw counts times design weights."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    counts = np.zeros((n_boot, n))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), n), idx.ravel()), 1.0)
+    return counts * weights
+
+
+def _scores(
+    w: np.ndarray,
+    H: np.ndarray,
+    M: np.ndarray,
+    sample_f1: np.ndarray,
+    h1: np.ndarray,
+    m1: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Every reported score for weight rows ``w`` (``(b, n)``): one value (or row) per row.
+
+    Per-label precision/recall/F1 (NaN for a label neither coder used in that resample),
+    micro, macro and sample-averaged F1, and Cohen's kappa on the first codes.
+    """
+    Hf, Mf = H.astype(float), M.astype(float)
+    tp = w @ (Hf * Mf)
+    fp = w @ ((1 - Hf) * Mf)
+    fn = w @ (Hf * (1 - Mf))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        used = (tp + fp + fn) > 0
+        f = np.where(used, 2 * tp / (2 * tp + fp + fn), np.nan)
+        macro = np.where(used.any(1), np.nanmean(np.where(used, f, np.nan), axis=1), np.nan)
+        tps, fps, fns = tp.sum(1), fp.sum(1), fn.sum(1)
+        micro = np.where(2 * tps + fps + fns > 0, 2 * tps / (2 * tps + fps + fns), np.nan)
+        total = w.sum(1)
+        samples = (w @ sample_f1) / total
+        po = (w @ (h1 == m1).astype(float)) / total
+        cats = np.union1d(h1, m1)
+        ih = (h1[:, None] == cats[None, :]).astype(float)
+        im = (m1[:, None] == cats[None, :]).astype(float)
+        pe = ((w @ ih) / total[:, None] * (w @ im) / total[:, None]).sum(1)
+        kappa = np.where(pe < 1.0, (po - pe) / (1.0 - pe), np.where(po == 1.0, 1.0, np.nan))
+    return {"precision": p, "recall": r, "f1": f, "used": used, "macro_f1": macro,
+            "micro_f1": micro, "samples_f1": samples, "cohen_kappa": kappa}  # fmt: skip
+
+
+def _ci(values: np.ndarray) -> list[float]:
+    """The 2.5% and 97.5% quantiles of the finite bootstrap values ([] when none)."""
+    v = values[np.isfinite(values)]
+    return [float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))] if len(v) else []
+
+
 def agreement(
     human: Any,
     machine: Any,
@@ -145,27 +197,40 @@ def agreement(
     n_boot: int = 1000,
     seed: int = 42,
     labels: Sequence[str] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Compare human and machine codes for the same texts, in the same order.
+
+    Scores as the field reports them: per code precision, recall, F1 and support (texts
+    the human gave it); micro, macro and sample-averaged F1; Cohen's kappa on the first
+    codes (the statistic for single-code schemes; ``single_label`` says whether this is
+    one); each with a bootstrap 95% interval (``*_ci95``, texts resampled with
+    replacement). A text both coders left ``unassigned`` counts as full agreement in the
+    sample-averaged F1.
 
     Args:
         human: per text, a set/list of themes or a ``sep``-separated string.
         machine: the same for the machine; its first theme is its most likely.
             ``unassigned`` (or empty) means no theme.
         sep: separator inside strings.
-        n_boot: bootstrap resamples for the macro-F1 confidence interval.
+        n_boot: bootstrap resamples for the confidence intervals.
         seed: bootstrap random seed.
         labels: themes to report on (default: every theme either coder used).
+        weights: per text, its design weight (the inverse of its chance of being
+            drawn, :func:`export_sheet`'s ``uncertain`` draw), so the scores estimate
+            those of the whole run; default 1 each.
 
     Returns:
         A JSON-ready dict: ``n``, ``accuracy``, ``exact_match``, ``macro_f1``,
-        ``macro_f1_ci95`` ([low, high]), ``micro_f1``, ``cohen_kappa``,
-        ``krippendorff_alpha``, ``multi_label``, ``labels`` and ``per_theme`` (a list
-        of dicts with ``theme``, ``n_human``, ``n_machine``, ``precision``,
-        ``recall``, ``f1``, ``kappa``, ``needs_review``).
+        ``micro_f1``, ``samples_f1`` and ``cohen_kappa``, each with a ``..._ci95``
+        ([low, high]); ``krippendorff_alpha``, ``multi_label``, ``single_label``,
+        ``weighted``, ``labels`` and ``per_theme`` (a list of dicts with ``theme``,
+        ``support``, ``n_human``, ``n_machine``, ``precision``, ``recall``, ``f1``,
+        ``f1_ci95``, ``kappa``, ``needs_review``).
 
     Raises:
-        ValueError: the two codings differ in length or are empty.
+        ValueError: the two codings differ in length or are empty, or the weights
+            don't match them or are not positive.
     """
     h = [[x for x in t if x != UNASSIGNED] for t in as_theme_lists(human, sep)]
     m = [[x for x in t if x != UNASSIGNED] for t in as_theme_lists(machine, sep)]
@@ -173,27 +238,34 @@ def agreement(
         raise ValueError(f"human codes {len(h)} texts but machine codes {len(m)}")
     if not h:
         raise ValueError("no texts to compare")
+    n = len(h)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not (np.isfinite(w).all() and (w > 0).all()):
+        raise ValueError(f"need one positive weight per text ({n}), got {w.shape}")
     if labels is None:
         labels = sorted({x for t in h for x in t} | {x for t in m for x in t})
     labels = list(labels)
     H, M = _indicators(h, labels), _indicators(m, labels)
-    n = len(h)
-    accuracy = float(
-        np.mean([(mm[0] in hh) if mm else not hh for hh, mm in zip(h, m, strict=True)])
+    first_ok = np.array([(mm[0] in hh) if mm else not hh for hh, mm in zip(h, m, strict=True)])
+    accuracy = float(np.average(first_ok, weights=w))
+    exact = float(np.average([set(hh) == set(mm) for hh, mm in zip(h, m, strict=True)], weights=w))
+    sample_f1 = np.array(
+        [
+            1.0 if not (hh or mm) else 2 * len(set(hh) & set(mm)) / (len(set(hh)) + len(set(mm)))
+            for hh, mm in zip(h, m, strict=True)
+        ]
     )
-    exact = float(np.mean([set(hh) == set(mm) for hh, mm in zip(h, m, strict=True)]))
-    p, r, f, used = _f1s(H, M)
-    macro = float(f[used].mean()) if used.any() else float("nan")
-    tp, fp, fn = (H & M).sum(), (~H & M).sum(), (H & ~M).sum()
-    micro = float(2 * tp / (2 * tp + fp + fn)) if (2 * tp + fp + fn) else float("nan")
-
-    rng = np.random.default_rng(seed)
-    boots = np.array([_macro(H[idx], M[idx]) for idx in rng.integers(0, n, size=(n_boot, n))])
-    boots = boots[np.isfinite(boots)]
-    ci = [float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))] if len(boots) else []
+    h1 = np.array([t[0] if t else UNASSIGNED for t in h], dtype=object).astype(str)
+    m1 = np.array([t[0] if t else UNASSIGNED for t in m], dtype=object).astype(str)
+    point = _scores(w[None, :], H, M, sample_f1, h1, m1)
+    boot = _scores(_boot_weights(n, n_boot, seed, w), H, M, sample_f1, h1, m1)
+    p, r, f = point["precision"][0], point["recall"][0], np.nan_to_num(point["f1"][0])
 
     multi = any(len(t) > 1 for t in h) or any(len(t) > 1 for t in m)
-    kappa = _safe(_nltk_task(h, m, sets=False).kappa)
+    if weights is None:  # NLTK's statistics, as before (equal to the ones above)
+        kappa = _safe(_nltk_task(h, m, sets=False).kappa)
+    else:
+        kappa = float(point["cohen_kappa"][0])
     alpha = _safe(_nltk_task(h, m, sets=multi).alpha)
 
     per_theme = []
@@ -204,27 +276,30 @@ def agreement(
         per_theme.append(
             {
                 "theme": lab,
+                "support": nh,
                 "n_human": nh,
                 "n_machine": nm,
                 "precision": float(p[j]),
                 "recall": float(r[j]),
                 "f1": float(f[j]),
+                "f1_ci95": _ci(boot["f1"][:, j]),
                 "kappa": k if np.isfinite(k) else None,
                 "needs_review": review,
             }
         )
-    clean = lambda x: x if np.isfinite(x) else None  # noqa: E731
-    return {
-        "n": n,
-        "accuracy": accuracy,
-        "exact_match": exact,
-        "macro_f1": clean(macro),
-        "macro_f1_ci95": ci,
-        "micro_f1": clean(micro),
-        "cohen_kappa": clean(kappa),
+    clean = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
+    out: dict[str, Any] = {"n": n, "accuracy": accuracy, "exact_match": exact}
+    for key in ("macro_f1", "micro_f1", "samples_f1"):
+        out[key] = clean(point[key][0])
+        out[f"{key}_ci95"] = _ci(boot[key])
+    out["cohen_kappa"] = clean(kappa)
+    out["cohen_kappa_ci95"] = _ci(boot["cohen_kappa"])
+    return out | {
         "krippendorff_alpha": clean(alpha),
         "alpha_distance": "masi" if multi else "nominal",
         "multi_label": multi,
+        "single_label": not multi,
+        "weighted": weights is not None,
         "n_boot": n_boot,
         "labels": labels,
         "per_theme": per_theme,
@@ -361,14 +436,22 @@ def export_sheet(
     out: str | Path,
     per_theme: int = 10,
     seed: int = 42,
+    uncertain: int | None = None,
+    random_share: float = RANDOM_SHARE,
 ) -> dict[str, Any]:
-    """Write a stratified, blind coding sheet for a coding run.
+    """Write a blind coding sheet for a coding run: stratified, or the least certain.
 
-    Up to ``per_theme`` texts are drawn at random for each machine first theme (and
-    from ``unassigned``), then shuffled. ``id_column`` defaults to the one the run
-    used (from its ``manifest.json``). The sheet (``coding_sheet.csv`` and
-    ``.xlsx``, with a ``themes`` tab listing the codes a coder may use) hides the
-    machine's codes; ``sample_key.csv`` keeps them for :func:`import_sheet`.
+    By default up to ``per_theme`` texts are drawn at random for each machine first
+    theme (and from ``unassigned``). With ``uncertain=N``, ``N`` texts are drawn: the
+    ``(1 - random_share) * N`` whose codes are least certain (smallest gap between the
+    first two themes' probabilities, :func:`uncertainty`) and the rest at random from
+    the others, so that checking them improves the coder where it is weakest while the
+    agreement estimate stays unbiased: ``sample_key.csv`` records each text's design
+    weight (1 for the least certain, taken whole; the others stand for as many texts as
+    they were drawn from), which :func:`import_sheet` applies. Texts are shown shuffled.
+    ``id_column`` defaults to the one the run used (from its ``manifest.json``). The sheet
+    (``coding_sheet.csv`` and ``.xlsx``, with a ``themes`` tab listing the codes a coder
+    may use) hides the machine's codes; ``sample_key.csv`` keeps them.
 
     Returns:
         ``{"csv", "xlsx", "key"}`` paths and ``n`` the item numbers drawn.
@@ -408,18 +491,26 @@ def export_sheet(
         )
     assign = assign.assign(first=assign["themes"].str.split(";").str[0])
     rng = np.random.default_rng(seed)
-    picks = []
-    for _, g in sorted(assign.groupby("first"), key=lambda kv: str(kv[0])):
-        take = min(per_theme, len(g))
-        picks.append(g.iloc[np.sort(rng.choice(len(g), size=take, replace=False))])
-    drawn = pd.concat(picks).iloc[rng.permutation(sum(len(p) for p in picks))]
-    drawn = drawn.reset_index(drop=True)
+    if uncertain is not None:
+        assign = assign.sort_values("id", kind="stable").reset_index(drop=True)
+        drawn = _uncertain_draw(assign, uncertainty(run_dir, assign), uncertain,
+                                random_share, rng)  # fmt: skip
+    else:
+        picks = []
+        for _, g in sorted(assign.groupby("first"), key=lambda kv: str(kv[0])):
+            take = min(per_theme, len(g))
+            picks.append(g.iloc[np.sort(rng.choice(len(g), size=take, replace=False))])
+        drawn = pd.concat(picks).assign(drawn_as="stratified")
+        sizes = assign.groupby("first")["id"].size()  # a text stands for its stratum's share
+        drawn["weight"] = drawn["first"].map(sizes) / drawn.groupby("first")["id"].transform("size")
+    drawn = drawn.iloc[rng.permutation(len(drawn))].reset_index(drop=True)
     drawn.insert(0, "item", np.arange(1, len(drawn) + 1))
     sheet = pd.DataFrame(
         {"item": drawn["item"], "id": drawn["id"], "text": drawn["id"].map(texts),
          "human_themes": "", "notes": ""}
     )  # fmt: skip
-    key = drawn[[c for c in ("item", "id", "themes", "confidence") if c in drawn]]
+    key = drawn[[c for c in ("item", "id", "themes", "confidence", "drawn_as", "weight")
+                 if c in drawn]]  # fmt: skip
     themes = _theme_list(run_dir)
     out = Path(out)
     with atomic_dir(out) as tmp:
@@ -446,6 +537,56 @@ def export_sheet(
         "key": out / "sample_key.csv",
         "n": sheet["item"].tolist(),
     }
+
+
+def uncertainty(run_dir: Path, assign: pd.DataFrame) -> np.ndarray:
+    """How uncertain each text's codes are, 0-1.
+
+    One minus the gap between its first two themes' probabilities (``scores.csv``), or
+    one minus its confidence without them.
+    """
+    import pandas as pd
+
+    scores_path = run_dir / "scores.csv"
+    if scores_path.is_file():
+        scores = pd.read_csv(scores_path, dtype={"id": str}).drop_duplicates("id")
+        cols = [c for c in scores.columns if c not in ("id", "relevance")]
+        p = scores.set_index("id")[cols].reindex(assign["id"]).to_numpy(dtype=float)
+        if len(cols) >= 2 and np.isfinite(p).all():
+            top = -np.sort(-p, axis=1)
+            return 1.0 - (top[:, 0] - top[:, 1])
+    conf = pd.to_numeric(assign["confidence"], errors="coerce").fillna(0.0).to_numpy()
+    return 1.0 - conf
+
+
+def _uncertain_draw(
+    assign: pd.DataFrame,
+    doubt: np.ndarray,
+    n: int,
+    random_share: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The ``n`` texts of an uncertainty draw, with ``drawn_as`` and design ``weight``.
+
+    Two strata: the least certain texts, taken whole (weight 1), and a simple random
+    sample of the rest (weight: the rest's size over the number drawn from it).
+    """
+    import pandas as pd
+
+    n = min(n, len(assign))
+    n_random = min(int(round(n * random_share)), len(assign) - (n - int(round(n * random_share))))
+    n_doubt = n - n_random
+    order = np.lexsort((assign["id"].to_numpy(), -np.round(doubt, 6)))
+    top, rest = order[:n_doubt], order[n_doubt:]
+    chosen = np.sort(rng.choice(len(rest), size=n_random, replace=False)) if n_random else []
+    picked = rest[chosen] if n_random else np.array([], dtype=int)
+    drawn = pd.concat(
+        [
+            assign.iloc[top].assign(drawn_as="least certain", weight=1.0),
+            assign.iloc[picked].assign(drawn_as="random", weight=len(rest) / max(n_random, 1)),
+        ]
+    )
+    return drawn
 
 
 def _theme_list(run_dir: Path) -> pd.DataFrame:
@@ -545,12 +686,18 @@ def import_sheet(
             "Use the theme ids on the sheet's 'themes' tab",
         )
     mach = [machine_codes[i] for i in sheet_ids]
-    result = agreement(human, mach, sep=sep)
+    weights = _design_weights(sheet, sheet_ids)
+    result = agreement(human, mach, sep=sep, weights=weights)
+    if weights is not None:
+        result["design"] = (
+            "least-certain texts taken whole plus a random share of the rest, weighted as "
+            "drawn (sample_key.csv), so the scores estimate the whole run's"
+        )
     comp = pd.DataFrame(
         {"id": sheet_ids.to_numpy(), "human": [";".join(h) or UNASSIGNED for h in human],
          "machine": mach}
     )  # fmt: skip
-    per_theme = pd.DataFrame(result["per_theme"])
+    per_theme = per_theme_table(result)
     out = Path(out)
     with atomic_dir(out) as tmp:
         write_json(tmp / "agreement.json", result)
@@ -558,6 +705,38 @@ def import_sheet(
         write_csv(tmp / "comparison.csv", comp)
         save_confusion(comp["human"], comp["machine"], tmp)
     return {"agreement": result, "per_theme": per_theme, "out": out}
+
+
+def _design_weights(sheet: Path, ids: pd.Series) -> np.ndarray | None:
+    """The design weights of an uncertainty draw (``sample_key.csv`` beside the sheet).
+
+    None for a stratified draw, a sheet without its key, or a key that misses an id.
+    """
+    import pandas as pd
+
+    key_path = sheet.parent / "sample_key.csv"
+    if not key_path.is_file():
+        return None
+    key = pd.read_csv(key_path, dtype={"id": str})
+    if "weight" not in key or "drawn_as" not in key or not (key["drawn_as"] == "random").any():
+        return None
+    weight = dict(zip(key["id"].astype(str), key["weight"], strict=True))
+    if not all(i in weight for i in ids):
+        return None
+    return np.array([float(weight[i]) for i in ids])
+
+
+def per_theme_table(result: dict[str, Any]) -> pd.DataFrame:
+    """:func:`agreement`'s ``per_theme`` as a table, the F1 interval in two columns."""
+    import pandas as pd
+
+    table = pd.DataFrame(result["per_theme"])
+    if "f1_ci95" in table:
+        ci = [c if len(c) == 2 else [np.nan, np.nan] for c in table.pop("f1_ci95")]
+        at = table.columns.get_loc("f1") + 1
+        table.insert(at, "f1_ci95_low", [c[0] for c in ci])
+        table.insert(at + 1, "f1_ci95_high", [c[1] for c in ci])
+    return table
 
 
 def save_confusion(human: Any, machine: Any, folder: Path) -> None:

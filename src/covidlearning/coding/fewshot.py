@@ -64,6 +64,11 @@ EMBEDDING_WEIGHT = 1.5
 MIN_TEXTS_TO_CENTRE = 30
 
 
+#: Few-shot, tuned: weight of the SetFit head's (z-scored) log-probabilities beside the
+#: prototype similarities.
+HEAD_WEIGHT = 1.0
+
+
 #: Zero/few-shot auto threshold: a text is unassigned unless its first theme's probability
 #: is at least this many times an even share, 1/K for K themes.
 AUTO_THRESHOLD_SHARE = 1.25
@@ -98,28 +103,40 @@ def _lexical_scores(texts: list[str], docs: list[str]) -> np.ndarray:
     return (vec.transform(texts) @ vec.transform(docs).T).toarray()
 
 
-def _finetuned_embeddings(
-    anchor_texts: list[str], anchor_y: np.ndarray, texts: list[str], config: CodeConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fine-tune the embedding model on the anchors; embed anchors and texts with it.
+def tunes(config: CodeConfig, codebook: Codebook) -> bool:
+    """Whether few-shot coding fine-tunes the sentence model (SetFit) on the codebook.
 
-    See :func:`covidlearning.nlp.finetune.tune_encoder` (here ``config.epochs`` passes,
-    batches of 16, themes unweighted).
+    Only when asked (``finetune: true``, ``--finetune``) and the codebook has examples:
+    ``auto`` leaves few-shot coding untuned, since with 3 examples a code tuning did not
+    raise agreement on the development set (LSBU, rows shuffled: 0.512 tuned, 0.524
+    untuned, 84 units) and it adds minutes to a run. A codebook of definitions only is
+    coded zero-shot, with the model as it is.
     """
-    from covidlearning.nlp.finetune import encode, tune_encoder
+    n = sum(len(t.examples) for t in codebook.themes)
+    return config.finetune is True and n > 0
 
-    onehot = np.eye(int(anchor_y.max()) + 1)[anchor_y]
-    st = tune_encoder(
+
+def _tuned(
+    anchor_texts: list[str], anchor_y: np.ndarray, texts: list[str], config: CodeConfig
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Tune the model on the anchors (:func:`~covidlearning.coding.tuning.tune_on_examples`).
+
+    Returns:
+        ``(tuned, anchors, texts)``: the :class:`~covidlearning.coding.tuning.TunedModel`,
+        and the anchors' and texts' embeddings with the tuned encoder.
+    """
+    from covidlearning.coding.tuning import tune_on_examples
+    from covidlearning.nlp.finetune import encode
+
+    tuned = tune_on_examples(
         anchor_texts,
-        onehot,
+        anchor_y,
         model=config.embedding_model,
         seed=config.seed,
-        epochs=config.epochs,
-        batch_size=16,
-        balance=False,
-        progress=len(anchor_texts) * config.epochs >= 400,
+        max_pairs=config.tune_pairs,
     )
-    return encode(st, anchor_texts), encode(st, texts)
+    vecs = encode(tuned.encoder, anchor_texts + texts, progress=len(texts) > 500)
+    return tuned, vecs[: len(anchor_texts)], vecs[len(anchor_texts) :]
 
 
 def fewshot_scores(
@@ -129,19 +146,24 @@ def fewshot_scores(
 
     Returns:
         ``(probabilities, info)``: an ``(n_texts, n_themes)`` array whose rows sum
-        to 1, and what was done (anchors per theme, whether the model was tuned).
+        to 1, and what was done (anchors per theme, whether and how the model was
+        tuned; ``tuned_model`` holds the tuned model, or None).
     """
     anchor_texts, y, is_example = _anchor_table(codebook)
     codebook.check_can_compare()
     k = len(codebook.themes)
-    tuned = bool(config.finetune is True and codebook.has_examples)
-    if tuned:
-        anchors, emb = _finetuned_embeddings(anchor_texts, y, texts, config)
+    tuned = None
+    if tunes(config, codebook):
+        tuned, anchors, emb = _tuned(anchor_texts, y, texts, config)
     else:
         vecs = _embed(anchor_texts + texts, config)
         anchors, emb = vecs[: len(anchor_texts)], vecs[len(anchor_texts) :]
     centre = len(texts) >= MIN_TEXTS_TO_CENTRE
     score, weight = _prototype_scores(emb, anchors, y, is_example, k, centre)
+    if tuned is not None and HEAD_WEIGHT > 0 and len(texts):
+        head = np.log(np.clip(tuned.head_probabilities(emb), 1e-12, 1.0))
+        score = score + HEAD_WEIGHT * standardise_rows(head)
+        weight += HEAD_WEIGHT
     if config.lexical_weight > 0:
         docs = [" ".join(_anchors(t) + t.keywords) for t in codebook.themes]
         score = score + config.lexical_weight * standardise_rows(_lexical_scores(texts, docs))
@@ -151,13 +173,15 @@ def fewshot_scores(
     logger.info(
         "%s: %d texts scored against %d themes (%d anchors; embedding model %s; %s)",
         "few-shot" if codebook.has_examples else "zero-shot", len(texts), k, len(anchor_texts),
-        "fine-tuned on the anchors" if tuned else "frozen",
+        "tuned on the anchors (SetFit)" if tuned is not None else "frozen",
         "centred on the texts' mean" if centre
         else f"not centred, fewer than {MIN_TEXTS_TO_CENTRE} texts",
     )  # fmt: skip
     info = {
         "anchors_per_theme": {t.id: int((y == i).sum()) for i, t in enumerate(codebook.themes)},
-        "finetuned": tuned,
+        "finetuned": tuned is not None,
+        "tuning": tuned.info if tuned is not None else None,
+        "tuned_model": tuned,
         "temperature": FEWSHOT_TEMPERATURE,
         "centred": centre,
         "max_similarity": emb @ anchors.T if len(texts) else np.zeros((0, len(anchors))),
@@ -263,8 +287,10 @@ def code_texts(
     max_themes = config.max_themes
     assignments, scores = _finish(frame, mask, probs, codebook.ids, threshold, config, max_themes)
     relevance = info.pop("max_similarity")
+    tuned = info.pop("tuned_model")
     scores.insert(1, "relevance", np.nan)
     scores.loc[mask, "relevance"] = np.round(relevance.max(axis=1), 4) if k else np.nan
+    zero = _zero_shot_beside(frame, mask, texts, codebook, config, threshold, assignments)
     elapsed = time.perf_counter() - t0
     manifest = _base_manifest("few-shot" if codebook.has_examples else "zero-shot", config,
                               len(frame), int(mask.sum()))  # fmt: skip
@@ -281,27 +307,120 @@ def code_texts(
             else f"auto: {AUTO_THRESHOLD_SHARE:g}/K",
             "method": info,
             "context": context.summary() | {"moved": moved},
-            "timings_s": {"coding": round(elapsed, 2)},
+            "timings_s": {"coding": round(elapsed, 2)}
+            | ({"tuning": info["tuning"]["seconds"]} if tuned is not None else {}),
         }
     )
+    if zero is not None:
+        manifest["zero_shot"] = _zero_shot_summary(zero, assignments)
     result = CodingResult(assignments, scores, threshold, manifest)
+    if zero is not None:
+        result.extra[ZERO_SHOT_TABLE] = zero
+    if tuned is not None:
+        result.coder = tuned
+        result.coder_info = {"codebook": codebook.model_dump(mode="json"),
+                             "embedding_model": config.embedding_model}  # fmt: skip
     if gold_lists is not None:
         _attach_agreement(result, gold_lists, codebook.ids)
+        if zero is not None and result.agreement is not None:
+            _attach_zero_shot_agreement(result, zero, gold_lists)
     return result
+
+
+#: The run's table of zero-shot codes beside few-shot ones (``zero_shot.csv``).
+ZERO_SHOT_TABLE = "zero_shot"
+
+
+def _zero_shot_beside(
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+    texts: list[str],
+    codebook: Codebook,
+    config: CodeConfig,
+    threshold: float,
+    fewshot: pd.DataFrame,
+) -> pd.DataFrame | None:
+    """The same texts coded zero-shot: definitions only, the model as it is.
+
+    Few-shot runs code them so too, to show what the examples buy. Returns ``id``,
+    ``themes``, ``confidence`` and ``status`` (None for a codebook without examples).
+    """
+    if not codebook.has_examples:
+        return None
+    bare = codebook.model_copy(
+        update={"themes": [t.model_copy(update={"examples": []}) for t in codebook.themes]}
+    )
+    plain = config.model_copy(update={"finetune": False})
+    probs, _ = fewshot_scores(texts, bare, plain)
+    probs = _order_context(frame, mask, probs, plain)[0].probs
+    zero, _ = _finish(frame, mask, probs, codebook.ids, threshold, plain, plain.max_themes)
+    same = zero["themes"].str.split(";").str[0] == fewshot["themes"].str.split(";").str[0]
+    logger.info(
+        "zero-shot (definitions only) beside few-shot: %d of %d coded texts get the same "
+        "first theme", int(same[mask].sum()), int(mask.sum()),
+    )  # fmt: skip
+    return zero
+
+
+def _zero_shot_summary(zero: pd.DataFrame, fewshot: pd.DataFrame) -> dict[str, Any]:
+    """The manifest's ``zero_shot`` entry: how often the examples change the first theme."""
+    ok = (fewshot["status"] == "ok").to_numpy()
+    z = zero["themes"].str.split(";").str[0].to_numpy()[ok]
+    f = fewshot["themes"].str.split(";").str[0].to_numpy()[ok]
+    return {
+        "table": f"{ZERO_SHOT_TABLE}.csv",
+        "what": "the same texts coded from the definitions alone, with the model as it is",
+        "same_first_theme": round(float(np.mean(z == f)), 4) if ok.any() else None,
+    }
+
+
+def _attach_zero_shot_agreement(
+    result: CodingResult, zero: pd.DataFrame, gold: list[list[str]]
+) -> None:
+    """Add the zero-shot codes' agreement with the human codes beside the few-shot one."""
+    from covidlearning.coding.agreement import agreement
+
+    status = result.assignments["status"].to_numpy()
+    keep = [i for i, g in enumerate(gold) if g and status[i] == "ok"]  # as _attach_agreement
+    z = agreement([";".join(gold[i]) for i in keep], zero["themes"].to_numpy()[keep])
+    result.agreement["zero_shot"] = {key: z[key] for key in ZERO_SHOT_KEYS}
+    result.manifest["agreement"]["zero_shot"] = {
+        key: z[key] for key in ("n", "accuracy", "macro_f1", "cohen_kappa")
+    }
+
+
+#: What the agreement of a few-shot run keeps of its zero-shot counterpart's.
+ZERO_SHOT_KEYS = (
+    "n", "accuracy", "micro_f1", "micro_f1_ci95", "macro_f1", "macro_f1_ci95", "samples_f1",
+    "samples_f1_ci95", "cohen_kappa", "cohen_kappa_ci95",
+)  # fmt: skip
+
+
+#: Why a table's rows are coded each on its own under ``context: auto``.
+TABLE_CONTEXT_REASON = (
+    "a table: each answer coded on its own (its row order says nothing of its themes; "
+    "--context on to use it)"
+)
 
 
 def _order_context(
     frame: pd.DataFrame, mask: np.ndarray, probs: np.ndarray, config: CodeConfig
 ) -> tuple[ContextResult, int]:
-    """Apply :func:`covidlearning.nlp.context.order_context` unless the config turns it off.
+    """Apply :func:`covidlearning.nlp.context.order_context` where the config asks for it.
+
+    ``auto``: to a document's units (``frame`` has a ``doc_id`` column), not to a
+    table's rows; ``on``: to either; ``off``: to neither.
 
     Returns:
         ``(context, moved)``: what the row order did, and how many texts it gave
         another first theme.
     """
     docs = frame.loc[mask, DOCUMENT_COLUMN].to_numpy() if DOCUMENT_COLUMN in frame else None
+    links = int((~chain_starts(len(probs), docs)).sum())
     if config.context == "off":
-        context = not_used(probs, "off", int((~chain_starts(len(probs), docs)).sum()))
+        context = not_used(probs, "off", links)
+    elif config.context == "auto" and docs is None:
+        context = not_used(probs, TABLE_CONTEXT_REASON, links)
     else:
         context = order_context(probs, docs)
     moved = int((context.probs.argmax(axis=1) != probs.argmax(axis=1)).sum()) if len(probs) else 0
@@ -324,3 +443,49 @@ def _fewshot_threshold(config: CodeConfig, k: int) -> float:
         else f"auto: {AUTO_THRESHOLD_SHARE:g}/K for K={k} themes",
     )  # fmt: skip
     return threshold
+
+
+def with_checked_examples(
+    codebook: Codebook, texts: Sequence[str], codes: Sequence[Any], sep: str | None = ";"
+) -> tuple[Codebook, int]:
+    """The codebook with checked texts (a filled ``code sample`` sheet) added as examples.
+
+    Each text joins the examples of its first code (the most important, as the sheet
+    asks); texts without a code, or coded ``unassigned``, are left out.
+
+    Returns:
+        ``(codebook, n_added)``.
+
+    Raises:
+        InputError: a code names no theme of the codebook.
+    """
+    from covidlearning.coding.codebook import UNASSIGNED
+    from covidlearning.coding.result import split_labels
+    from covidlearning.errors import InputError
+
+    added: dict[str, list[str]] = {t.id: [] for t in codebook.themes}
+    unknown: list[str] = []
+    for text, cell in zip(texts, codes, strict=True):
+        labels = [lab for lab in split_labels(cell, sep) if lab.lower() != UNASSIGNED]
+        if not labels or not str(text).strip():
+            continue
+        tid = codebook.resolve(labels[0])
+        if tid is None:
+            unknown.append(labels[0])
+        elif str(text) not in added[tid]:
+            added[tid].append(" ".join(str(text).split()))
+    if unknown:
+        raise InputError(
+            f"{len(set(unknown))} code(s) of the checked sheet are not themes of the codebook, "
+            f"e.g. {sorted(set(unknown))[0]!r}",
+            "Use the theme ids on the sheet's 'themes' tab",
+        )
+    themes = [
+        t.model_copy(
+            update={"examples": t.examples + [x for x in added[t.id] if x not in t.examples]}
+        )
+        for t in codebook.themes
+    ]
+    n = sum(len(v) for v in added.values())
+    logger.info("%d checked texts added to the codebook's examples", n)
+    return codebook.model_copy(update={"themes": themes}), n

@@ -86,7 +86,9 @@ class CodingResult:
         ``manifest.json``; with human codes also ``agreement.json``,
         ``comparison.csv`` and ``confusion.png``/``confusion.svg``; in trained mode
         the coder in ``model/`` (``coder.safetensors`` + ``coder.json``, and
-        ``encoder.safetensors`` when the embedding model was fine-tuned).
+        ``encoder.safetensors`` when the embedding model was fine-tuned); in tuned
+        few-shot mode the tuned layers and head there (``fewshot-*.safetensors``,
+        ``fewshot.json``). The manifest's ``model_files`` lists their sha256.
         """
         import shutil
 
@@ -98,7 +100,11 @@ class CodingResult:
                 (tmp / stale).unlink(missing_ok=True)
             shutil.rmtree(tmp / "model", ignore_errors=True)
             if self.coder is not None:
+                from covidlearning._io import sha256_file
+
                 self.coder.save(tmp / "model", self.coder_info)
+                files = sorted(p for p in (tmp / "model").iterdir() if p.is_file())
+                self.manifest["model_files"] = {p.name: sha256_file(p) for p in files}
             write_csv(tmp / "assignments.csv", self.assignments)
             write_csv(tmp / "scores.csv", self.scores, float_format="%.5f")
             write_csv(tmp / "theme_counts.csv", self.theme_counts())
@@ -196,13 +202,16 @@ def _rank(
     threshold: float,
     max_themes: int,
     secondary: float,
-    absolute: float | None = None,
+    absolute: float | np.ndarray | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Turn probabilities into ``themes`` strings and confidences.
 
     Further themes are listed when their probability is at least ``secondary`` times
-    the first's (softmax scores) or, with ``absolute``, at least that (per-code sigmoids).
+    the first's (softmax scores) or, with ``absolute``, at least that (per-code sigmoids;
+    one cut for every code, or one per code).
     """
+    if absolute is not None:
+        absolute = np.broadcast_to(np.asarray(absolute, dtype=float), (probs.shape[1],))
     order = np.argsort(-probs, axis=1, kind="stable")
     themes, conf = [], []
     for i in range(len(probs)):
@@ -214,7 +223,7 @@ def _rank(
         chosen = [ids[order[i, 0]]]
         for j in order[i, 1:max_themes]:
             p = probs[i, j]
-            further = p >= absolute if absolute is not None else p >= secondary * top
+            further = p >= absolute[j] if absolute is not None else p >= secondary * top
             if p >= threshold and further:
                 chosen.append(ids[j])
         themes.append(";".join(chosen))
@@ -229,7 +238,7 @@ def _finish(
     threshold: float,
     config: CodeConfig,
     max_themes: int,
-    absolute: float | None = None,
+    absolute: float | np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build the assignments and scores tables for every row of ``frame``."""
     n = len(frame)

@@ -116,6 +116,8 @@ class LinearCoder:
         weights: ``<block>.weight`` and ``<block>.bias`` for each block in ``_BLOCKS``.
         temperature: of the softmax (or the per-code sigmoids), fitted on held-out texts.
         cut: multi-label: a further code is listed when its probability reaches this.
+        code_cuts: multi-label: the same, one per code (chosen per code on held-out texts
+            where the code is common enough, :func:`choose_code_cuts`), or None.
         encoder: the fine-tuned embedding model, when training tuned one (else the base
             model is used, and this is None).
     """
@@ -129,6 +131,7 @@ class LinearCoder:
     temperature: float = 1.0
     cut: float = 0.5
     encoder: Any = None
+    code_cuts: np.ndarray | None = None
 
     @classmethod
     def fit(
@@ -143,6 +146,7 @@ class LinearCoder:
         temperature: float = 1.0,
         cut: float = 0.5,
         encoder: Any = None,
+        code_cuts: np.ndarray | None = None,
     ) -> LinearCoder:
         """Fit a coder on texts, their embeddings and their codes.
 
@@ -156,6 +160,7 @@ class LinearCoder:
             temperature: probability temperature (see :meth:`calibrated`).
             cut: multi-label: the probability a further code needs (see :func:`choose_cut`).
             encoder: the fine-tuned embedding model ``emb`` came from, if any.
+            code_cuts: multi-label: one cut per code (see :func:`choose_code_cuts`).
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -163,7 +168,9 @@ class LinearCoder:
         char = TfidfVectorizer(**CHAR_TFIDF).fit(texts)
         x = _stack_features(word, char, texts, emb)
         weights = _fit_weights(x, emb, y, labels, multi_label, seed)
-        return cls(labels, multi_label, seed, word, char, weights, temperature, cut, encoder)
+        return cls(
+            labels, multi_label, seed, word, char, weights, temperature, cut, encoder, code_cuts
+        )
 
     def _score(self, name: str, x: Any) -> np.ndarray:
         """Decision values of one block (``full``, ``emb`` or ``ridge``) for features ``x``."""
@@ -219,6 +226,8 @@ class LinearCoder:
         tensors = dict(self.weights)
         tensors["word.idf"] = np.asarray(self.word_tfidf.idf_, dtype=float)
         tensors["char.idf"] = np.asarray(self.char_tfidf.idf_, dtype=float)
+        if self.code_cuts is not None:
+            tensors["cut.per_code"] = np.asarray(self.code_cuts, dtype=float)
         atomic_write_bytes(model_dir / CODER_WEIGHTS, save(tensors, {"format": CODER_FORMAT}))
         (model_dir / CODER_ENCODER).unlink(missing_ok=True)
         encoder_sha = None
@@ -234,6 +243,7 @@ class LinearCoder:
             "seed": self.seed,
             "temperature": self.temperature,
             "cut": self.cut,
+            "code_cuts": None if self.code_cuts is None else [float(c) for c in self.code_cuts],
             "embedding_weight": EMBEDDING_WEIGHT,
             "encoder": CODER_ENCODER if self.encoder is not None else None,
             "encoder_sha256": encoder_sha,
@@ -286,7 +296,7 @@ class LinearCoder:
             encoder = load_encoder(path, meta.get("embedding_model", DEFAULT_MODEL))
         coder = cls(
             labels, multi, seed, vectorisers["word"], vectorisers["char"], weights,
-            temperature, cut, encoder,
+            temperature, cut, encoder, tensors.get("cut.per_code"),
         )  # fmt: skip
         return coder, meta
 
@@ -446,7 +456,7 @@ def _terms(vectorizer: Any) -> list[str]:
     return terms
 
 
-def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | None]:
+def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | np.ndarray | None]:
     """How many codes a text may get, and the absolute probability a further one needs.
 
     Single-label samples give one code per text. Multi-label samples have per-code
@@ -454,7 +464,7 @@ def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | N
     always); the cut is chosen on the held-out part of the sample (:func:`choose_cut`).
     """
     if coder.multi_label:
-        return config.max_themes, coder.cut
+        return config.max_themes, coder.code_cuts if coder.code_cuts is not None else coder.cut
     return 1, None
 
 
@@ -462,12 +472,16 @@ def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | N
 CUT_GRID = tuple(round(c, 2) for c in np.arange(0.05, 0.951, 0.05))
 
 
-def _indicator(probs: np.ndarray, cut: float, max_themes: int) -> np.ndarray:
-    """Codes listed per text (as :func:`_rank` lists them, threshold 0) as a 0/1 matrix."""
+def _indicator(probs: np.ndarray, cut: float | np.ndarray, max_themes: int) -> np.ndarray:
+    """Codes listed per text (as :func:`_rank` lists them, threshold 0) as a 0/1 matrix.
+
+    ``cut`` is one cut for every code, or one per code.
+    """
     order = np.argsort(-probs, axis=1, kind="stable")[:, :max_themes]
     rows = np.arange(len(probs))[:, None]
     out = np.zeros(probs.shape, dtype=int)
-    out[rows, order] = probs[rows, order] >= cut
+    per_code = np.broadcast_to(np.asarray(cut, dtype=float), (probs.shape[1],))
+    out[rows, order] = probs[rows, order] >= per_code[order]
     out[np.arange(len(probs)), order[:, 0]] = 1
     return out
 
@@ -490,6 +504,38 @@ def choose_cut(probs: np.ndarray, y: np.ndarray, max_themes: int) -> float:
         return float(f1_score(y, pred, average="macro", zero_division=0)), -abs(c - 0.5)
 
     return float(max(CUT_GRID, key=score))
+
+
+#: A code gets a cut of its own when at least this many held-out texts carry it; rarer
+#: codes keep the shared cut (too few texts to choose one on).
+MIN_CODE_SUPPORT = 10
+
+
+def choose_code_cuts(probs: np.ndarray, y: np.ndarray, max_themes: int, base: float) -> np.ndarray:
+    """A cut per code, each maximising that code's F1 against human codes.
+
+    A code carried by fewer than :data:`MIN_CODE_SUPPORT` of the texts keeps ``base``
+    (the shared cut, :func:`choose_cut`); ties go to the cut nearest ``base``.
+
+    Args:
+        probs: per-code probabilities of held-out texts, ``(n, n_codes)``.
+        y: their human codes as a 0/1 matrix of the same shape.
+        max_themes: at most this many codes per text.
+        base: the shared cut.
+    """
+    from sklearn.metrics import f1_score
+
+    cuts = np.full(probs.shape[1], float(base))
+    for j in np.flatnonzero(y.sum(0) >= MIN_CODE_SUPPORT):
+        trial = cuts.copy()
+
+        def score(c: float, j: int = j, trial: np.ndarray = trial) -> tuple[float, float]:
+            trial[j] = c
+            pred = _indicator(probs, trial, max_themes)[:, j]
+            return float(f1_score(y[:, j], pred, zero_division=0)), -abs(c - base)
+
+        cuts[j] = float(max(CUT_GRID, key=score))
+    return cuts
 
 
 def _apply_coder(
@@ -868,6 +914,9 @@ class _HoldOut:
             coder keeps (None when single-label).
         cuts: multi-label: per held-out text, the cut chosen on the other half, which the
             agreement report codes it at (None when single-label).
+        code_cuts: multi-label: the per-code cuts chosen on all of them (final coder).
+        half_code_cuts: multi-label: per held-out text, the per-code cuts chosen on the
+            other half, ``(n_held_out, n_codes)``, which the agreement report codes it at.
     """
 
     index: np.ndarray
@@ -875,6 +924,8 @@ class _HoldOut:
     temperature: float
     cut: float | None = None
     cuts: np.ndarray | None = None
+    code_cuts: np.ndarray | None = None
+    half_code_cuts: np.ndarray | None = None
 
 
 def _measure_on_holdout(
@@ -906,13 +957,19 @@ def _measure_on_holdout(
     cut = choose_cut(probs, y_ho, most)
     # for the agreement report each half is coded at the cut chosen on the other
     half = np.arange(len(ho)) % 2 == 0
-    cuts = np.where(
-        half,
-        choose_cut(probs[~half], y_ho[~half], most),
-        choose_cut(probs[half], y_ho[half], most),
-    )
-    logger.info("cut for further codes: %g (best macro F1 on the held-out texts)", cut)
-    return _HoldOut(ho, probs, sub.temperature, cut, cuts)
+    other = {True: (~half), False: half}
+    half_cut = {k: choose_cut(probs[m], y_ho[m], most) for k, m in other.items()}
+    cuts = np.where(half, half_cut[True], half_cut[False])
+    code_cuts = choose_code_cuts(probs, y_ho, most, cut)
+    half_code = {
+        k: choose_code_cuts(probs[m], y_ho[m], most, half_cut[k]) for k, m in other.items()
+    }
+    half_code_cuts = np.where(half[:, None], half_code[True], half_code[False])
+    logger.info(
+        "cut for further codes: %g (best macro F1 on the held-out texts); %d codes have "
+        "their own (best F1 of each)", cut, int((code_cuts != cut).sum()),
+    )  # fmt: skip
+    return _HoldOut(ho, probs, sub.temperature, cut, cuts, code_cuts, half_code_cuts)
 
 
 def _refit_on_all(
@@ -933,6 +990,7 @@ def _refit_on_all(
         temperature=held.temperature if held is not None else 1.0,
         cut=held.cut if held is not None and held.cut is not None else 0.5,
         encoder=encoder,
+        code_cuts=held.code_cuts if held is not None else None,
     )
 
 
@@ -949,7 +1007,10 @@ def _training_summary(
     if not multi:
         cut_rule = None
     elif held is not None:
-        cut_rule = "macro F1 on the held-out part"
+        cut_rule = (
+            "macro F1 on the held-out part; each code carried by at least "
+            f"{MIN_CODE_SUPPORT} held-out texts has its own cut, its best F1 there"
+        )
     else:
         cut_rule = "0.5 (no held-out part)"
     return {
@@ -962,6 +1023,9 @@ def _training_summary(
         "holdout": len(held.index) if held is not None else 0,
         "temperature": model.temperature,
         "cut": model.cut if multi else None,
+        "code_cuts": dict(zip(model.labels, map(float, model.code_cuts), strict=True))
+        if multi and model.code_cuts is not None
+        else None,
         "cut_rule": cut_rule,
         "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + "
         + ("fine-tuned " if model.encoder is not None else "")
@@ -1008,10 +1072,18 @@ def _holdout_comparison(
     ho = held.index
     t_ho: list[str] = [""] * len(ho)
     c_ho = np.zeros(len(ho))
-    cuts = held.cuts if held.cuts is not None else np.full(len(ho), np.nan)  # NaN: no cut
-    for cut in np.unique(cuts):
-        rows = np.flatnonzero((cuts == cut) | np.isnan(cuts))
-        absolute = None if np.isnan(cut) else float(cut)
+    if held.half_code_cuts is not None:  # each half at the per-code cuts of the other
+        groups = [
+            (np.flatnonzero((held.half_code_cuts == v).all(1)), v)
+            for v in np.unique(held.half_code_cuts, axis=0)
+        ]
+    else:
+        cuts = held.cuts if held.cuts is not None else np.full(len(ho), np.nan)  # NaN: no cut
+        groups = [
+            (np.flatnonzero((cuts == c) | np.isnan(cuts)), None if np.isnan(c) else float(c))
+            for c in np.unique(cuts)
+        ]
+    for rows, absolute in groups:
         part_t, c_ho[rows] = _rank(
             held.probs[rows], sample.labels, threshold, max_themes, config.secondary, absolute
         )

@@ -1073,11 +1073,30 @@ def _coding_intro(s: dict[str, Any], unit: str, units: str) -> str:
         f"A {unit} gets up to {s['max_themes']} themes, most likely first, and is "
         f"*unassigned* when no theme is clearly more likely than the others (confidence "
         f"below {s['threshold']:.2f}). {_coding_context(s.get('context') or {}, unit)}"
+        f"{_coding_tuning(s, unit, units)}"
         f"Of {plural(s['coded'], unit, units)} coded, "
         f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
         "Machine coding is a first pass: check a sample against your own coders before "
         "relying on it."
     )
+
+
+def _coding_tuning(s: dict[str, Any], unit: str, units: str) -> str:
+    """Coding: how the model learnt the examples, and what they changed against zero-shot."""
+    out = ""
+    tuning = s.get("tuning")
+    if tuning:
+        out += (
+            f"The sentence model was first tuned on the codebook's {tuning['texts']} examples "
+            f"and definitions (SetFit, {tuning['pairs']:,} pairs, {tuning['seconds']:.0f} s). "
+        )
+    zero = s.get("zero_shot") or {}
+    if zero.get("same_first_theme") is not None:
+        out += (
+            f"Coded from the definitions alone (zero-shot), {pct(zero['same_first_theme'])} "
+            f"of the {units} would get the same main theme: the examples decide the rest. "
+        )
+    return out
 
 
 def _coding_counts(run: Run, s: dict[str, Any], unit: str) -> tuple[HTML, Markdown]:

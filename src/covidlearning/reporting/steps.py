@@ -1172,6 +1172,8 @@ def _coding_summary(
         "coded": len(ok),
         "assigned": int((lists.str[0] != UNASSIGNED).sum()),
         "context": result.manifest.get("context", {}),
+        "tuning": (result.manifest.get("method") or {}).get("tuning"),
+        "zero_shot": result.manifest.get("zero_shot"),
         "breakdowns": written,
         "notes": notes,
     }

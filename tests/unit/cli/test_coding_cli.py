@@ -202,7 +202,7 @@ def test_context_option(files, capsys):
     )
     base = ["code", str(inp), "--text-column", "comment", "--codebook", str(book)]
     assert cli_run([*base, "--out", str(tmp / "c1"), "--context", "sideways"]) == 2
-    _one_line_error(capsys, "--context", "'auto' or 'off'")
+    _one_line_error(capsys, "--context", "'auto', 'on' or 'off'")
     assert not (tmp / "c1").exists()
     assert cli_run([*base, "--out", str(tmp / "c2"), "--context", "off"]) == 0
     assert "row order" not in capsys.readouterr().out
@@ -211,14 +211,20 @@ def test_context_option(files, capsys):
     ctx = json.loads((tmp / "c2" / "manifest.json").read_text())["context"]
     assert ctx["used"] is False and ctx["reason"] == "off"
     # rows that cycle Transport, Food, Staff never repeat a theme: no runs, order not used
-    assert cli_run([*base, "--out", str(tmp / "c3")]) == 0
+    assert cli_run([*base, "--out", str(tmp / "c3"), "--context", "on"]) == 0
     ctx = json.loads((tmp / "c3" / "manifest.json").read_text())["context"]
     assert ctx["used"] is False and ctx["stickiness"] < 0.2
     assert "row order" not in capsys.readouterr().out
-    # the same rows in runs of one theme: used, and the run says so
+    # the same rows in runs of one theme: a table's answers are still coded each on its own
     runs = pd.read_csv(inp).iloc[np.argsort(np.arange(90) % 3, kind="stable")]
     runs.to_csv(tmp / "runs.csv", index=False)
     assert cli_run(["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c4")]) == 0
+    assert "row order" not in capsys.readouterr().out
+    ctx = json.loads((tmp / "c4" / "manifest.json").read_text())["context"]
+    assert ctx["used"] is False and ctx["reason"].startswith("a table")
+    # ... unless --context on asks for the order: used, and the run says so
+    on = ["code", str(tmp / "runs.csv"), *base[2:], "--out", str(tmp / "c5"), "--context", "on"]
+    assert cli_run(on) == 0
     assert "row order used as context" in capsys.readouterr().out
 
 
@@ -244,3 +250,41 @@ def test_code_redacts_before_training_and_records_it(files):
     assert cli_run([*base, "--no-redact", "--out", str(tmp / "raw")]) == 0
     raw = json.loads((tmp / "raw" / "manifest.json").read_text())
     assert raw["redaction"] == {"enabled": False, "replaced": {}}
+
+
+def test_audit_loop_least_certain_sheet_feeds_back(files, capsys):
+    """code sample --uncertain, code agree weighted as drawn, code run --train SHEET."""
+    import json
+
+    tmp, inp, _, _, _ = files
+    book = tmp / "book.yaml"
+    book.write_text(
+        "name: b\nthemes:\n"
+        + "".join(
+            f"- {{id: {k.lower()}, name: {k}, definition: {' '.join(w[:2])}, "
+            f"examples: ['{' '.join(w[2:4])}']}}\n"
+            for k, w in WORDS.items()
+        )  # fmt: skip
+    )
+    base = ["code", str(inp), "--text-column", "comment", "--id-column", "response_id"]
+    assert cli_run([*base, "--codebook", str(book), "--out", str(tmp / "r1")]) == 0
+    capsys.readouterr()
+    sample = ["code", "sample", str(tmp / "r1"), "--input", str(inp), "--text-column", "comment"]
+    assert cli_run([*sample, "--out", str(tmp / "s"), "--uncertain", "20"]) == 0
+    key = pd.read_csv(tmp / "s" / "sample_key.csv")
+    assert (key["drawn_as"] == "least certain").sum() == 14 and len(key) == 20
+    sheet = pd.read_csv(tmp / "s" / "coding_sheet.csv")
+    truth = {f"R{i:03d}": list(WORDS)[i % 3].lower() for i in range(90)}
+    sheet["human_themes"] = sheet["id"].map(truth)
+    sheet.to_csv(tmp / "s" / "coding_sheet.csv", index=False)
+    agree = ["code", "agree", str(tmp / "s" / "coding_sheet.csv"), "--machine", str(tmp / "r1")]
+    assert cli_run([*agree, "--out", str(tmp / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "weighted as drawn" in out and "sample-averaged" in out and "support" in out
+    assert json.loads((tmp / "a" / "agreement.json").read_text())["weighted"] is True
+    again = [*base, "--codebook", str(book), "--train", str(tmp / "s" / "coding_sheet.csv")]
+    assert cli_run([*again, "--out", str(tmp / "r2")]) == 0
+    manifest = json.loads((tmp / "r2" / "manifest.json").read_text())
+    assert manifest["mode"] == "few-shot" and manifest["checked_examples"]["n"] == 20
+    saved = (tmp / "r2" / "codebook.yaml").read_text()
+    assert sum(t in saved for t in sheet["text"]) == 20  # the codebook it used, examples and all

@@ -237,3 +237,87 @@ def test_confusion_figures_are_byte_identical(tmp_path) -> None:
     for name in ("confusion.png", "confusion.svg"):
         assert (tmp_path / "r1" / name).read_bytes() == (tmp_path / "r2" / name).read_bytes()
     assert b"<svg" in (tmp_path / "r1" / "confusion.svg").read_bytes()
+
+
+def test_multilabel_scores_match_sklearn_with_intervals():
+    """Per-code P/R/F1/support, micro, macro and sample-averaged F1 as scikit-learn has them."""
+    from sklearn.metrics import precision_recall_fscore_support
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    rng = np.random.default_rng(0)
+    codes = ["a", "b", "c", "d"]
+    h = [sorted(set(rng.choice(codes, size=rng.integers(1, 3)))) for _ in range(60)]
+    m = [sorted(set(rng.choice(codes, size=rng.integers(1, 3)))) if i % 3 else h[i]
+         for i in range(60)]  # fmt: skip
+    r = agreement(h, m, n_boot=400, seed=3)
+    mlb = MultiLabelBinarizer(classes=codes).fit([codes])
+    H, M = mlb.transform(h), mlb.transform(m)
+    assert r["micro_f1"] == pytest.approx(f1_score(H, M, average="micro"))
+    assert r["macro_f1"] == pytest.approx(f1_score(H, M, average="macro"))
+    assert r["samples_f1"] == pytest.approx(f1_score(H, M, average="samples"))
+    p, rec, f, support = precision_recall_fscore_support(H, M, average=None)
+    for j, row in enumerate(r["per_theme"]):
+        assert row["theme"] == codes[j]
+        assert (row["precision"], row["recall"], row["f1"]) == pytest.approx((p[j], rec[j], f[j]))
+        assert row["support"] == support[j]
+        lo, hi = row["f1_ci95"]
+        assert lo <= row["f1"] <= hi and hi - lo > 0
+    for key in ("micro_f1", "macro_f1", "samples_f1", "cohen_kappa"):
+        lo, hi = r[f"{key}_ci95"]
+        assert lo <= r[key] <= hi and 0 < hi - lo < 0.6, key
+    assert r["multi_label"] and not r["single_label"]
+
+
+def test_single_code_kappa_interval_and_weights():
+    """Kappa has its interval; design weights count a text as often as it stands for."""
+    h = ["a", "b", "a", "c", "b", "a", "c", "c", "b", "a"] * 3
+    m = ["a", "b", "b", "c", "b", "a", "a", "c", "b", "a"] * 3
+    r = agreement(h, m, n_boot=300)
+    assert r["single_label"] and r["cohen_kappa"] == pytest.approx(cohen_kappa_score(h, m))
+    lo, hi = r["cohen_kappa_ci95"]
+    assert lo <= r["cohen_kappa"] <= hi
+    w = np.where(np.array(h) == np.array(m), 1.0, 3.0)  # the disagreements stand for 3 each
+    weighted = agreement(h, m, n_boot=100, weights=w)
+    assert weighted["weighted"] and not r["weighted"]
+    assert weighted["accuracy"] == pytest.approx(np.average(np.array(h) == np.array(m), weights=w))
+    assert weighted["cohen_kappa"] == pytest.approx(cohen_kappa_score(h, m, sample_weight=w))
+    assert weighted["macro_f1"] == pytest.approx(f1_score(h, m, average="macro", sample_weight=w))
+    with pytest.raises(ValueError, match="positive weight"):
+        agreement(h, m, weights=np.zeros(len(h)))
+
+
+def test_uncertain_sample_takes_the_least_certain_and_a_weighted_random_share(tmp_path):
+    import pandas as pd
+
+    run = tmp_path / "run"
+    run.mkdir()
+    ids = [f"r{i:02d}" for i in range(40)]
+    px = [0.5 + 0.0125 * i for i in range(40)]  # r00 the least certain (gap 0), r39 the most
+    pd.DataFrame({"id": ids, "themes": "x", "confidence": px, "status": "ok"}).to_csv(
+        run / "assignments.csv", index=False
+    )
+    pd.DataFrame({"id": ids, "relevance": 0.5, "x": px, "y": [1 - p for p in px]}).to_csv(
+        run / "scores.csv", index=False
+    )
+    inp = tmp_path / "in.csv"
+    pd.DataFrame({"uid": ids, "text": [f"text {i}" for i in ids]}).to_csv(inp, index=False)
+    paths = export_sheet(run, inp, "text", "uid", tmp_path / "s", seed=1, uncertain=10,
+                         random_share=0.3)  # fmt: skip
+    key = pd.read_csv(paths["key"], dtype={"id": str})
+    doubt = key[key["drawn_as"] == "least certain"]
+    rand = key[key["drawn_as"] == "random"]
+    assert sorted(doubt["id"]) == ids[:7] and (doubt["weight"] == 1.0).all()
+    assert len(rand) == 3 and not set(rand["id"]) & set(ids[:7])
+    assert rand["weight"].tolist() == pytest.approx([33 / 3] * 3)  # each stands for 11
+    # the coder disagrees on the least certain texts only: weighted, the run's accuracy is
+    # estimated as (0 * 7 + 1 * 33) / 40, not the sheet's raw 3/10
+    sheet = pd.read_csv(paths["csv"], dtype=str, keep_default_na=False)
+    drawn = dict(zip(key["id"], key["drawn_as"], strict=True))
+    sheet["human_themes"] = ["y" if drawn[i] == "least certain" else "x" for i in sheet["id"]]
+    sheet.to_csv(paths["csv"], index=False)
+    res = import_sheet(paths["csv"], run, tmp_path / "agree")["agreement"]
+    assert res["weighted"] and "design" in res
+    assert res["accuracy"] == pytest.approx(33 / 40)
+    # the same draw again: the same sheet
+    again = export_sheet(run, inp, "text", "uid", tmp_path / "s2", seed=1, uncertain=10)
+    assert again["key"].read_bytes() == paths["key"].read_bytes()

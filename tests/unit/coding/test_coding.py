@@ -495,3 +495,65 @@ def test_two_theme_codebook_keeps_close_calls_close():
     res = fewshot.code_texts(_frame(texts), two, CodeConfig(context="off"))
     conf = res.assignments["confidence"]
     assert conf.nunique() >= 4 and conf.min() < 0.9
+
+
+def test_few_shot_tunes_only_when_asked_and_with_examples():
+    """SetFit tunes on a codebook with examples when asked; auto and definitions alone never."""
+    assert not fewshot.tunes(CodeConfig(), _book())  # auto: untuned (no gain measured)
+    assert not fewshot.tunes(CodeConfig(finetune=False), _book())
+    assert fewshot.tunes(CodeConfig(finetune=True), _book())
+    assert not fewshot.tunes(CodeConfig(finetune=True), _book(examples=False))
+
+
+def test_zero_shot_is_coded_beside_few_shot():
+    res = fewshot.code_texts(_frame(TEXTS), _book(), CodeConfig(context="off"))
+    zero = res.extra["zero_shot"]
+    assert zero["id"].tolist() == res.assignments["id"].tolist()
+    assert res.manifest["zero_shot"]["table"] == "zero_shot.csv"
+    assert 0 <= res.manifest["zero_shot"]["same_first_theme"] <= 1
+    alone = fewshot.code_texts(_frame(TEXTS), _book(examples=False), CodeConfig(context="off"))
+    assert "zero_shot" not in alone.extra and "zero_shot" not in alone.manifest
+    # zero-shot beside few-shot is the zero-shot run itself
+    pd.testing.assert_frame_equal(zero, alone.assignments)
+
+
+def test_checked_texts_join_the_codebook_examples():
+    book, n = fewshot.with_checked_examples(
+        _book(), ["the train was late", "lovely lunch", "no idea", "??"],
+        ["transport", "Food;staff", "unassigned", ""],
+    )  # fmt: skip
+    assert n == 2
+    assert book.theme("transport").examples[-1] == "the train was late"
+    assert book.theme("food").examples[-1] == "lovely lunch"
+    assert "lovely lunch" not in book.theme("staff").examples
+    with pytest.raises(InputError, match="not themes of the codebook"):
+        fewshot.with_checked_examples(_book(), ["x"], ["parking"])
+
+
+def test_each_common_code_gets_its_own_cut():
+    """Multi-label: a cut per code, chosen for that code's F1; rare codes keep the shared one."""
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.zeros((n, 3), dtype=int)
+    y[:, 0] = 1  # every text's first code
+    y[:, 1] = rng.random(n) < 0.4
+    y[:5, 2] = 1  # too rare for a cut of its own
+    p = np.zeros((n, 3))
+    p[:, 0] = 0.95
+    p[:, 1] = np.where(y[:, 1] == 1, rng.uniform(0.25, 0.35, n), rng.uniform(0.0, 0.2, n))
+    p[:, 2] = np.where(y[:, 2] == 1, 0.3, 0.1)
+    cuts = trained.choose_code_cuts(p, y, max_themes=3, base=0.5)
+    assert 0.2 < cuts[1] <= 0.25  # code 1's positives sit at 0.25-0.35: cut just below
+    assert cuts[2] == 0.5  # 5 texts: the shared cut
+    pred = trained._indicator(p, cuts, 3)
+    assert (pred[:, 1] == y[:, 1]).all()
+
+
+def test_multi_label_coder_saves_its_code_cuts(tmp_path):
+    train = _coded_sample(multi=True)
+    res = trained.train_and_code(train, "code", _frame(TEXTS), ";", CodeConfig())
+    cuts = res.manifest["training"]["code_cuts"]
+    assert set(cuts) == set(res.manifest["training"]["labels"])
+    res.save(tmp_path / "run")
+    coder, _ = trained.load_coder(tmp_path / "run")
+    assert coder.code_cuts.tolist() == pytest.approx([cuts[k] for k in coder.labels])
