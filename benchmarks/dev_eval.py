@@ -83,7 +83,9 @@ def main() -> None:
     ap.add_argument("--sets", default="", help="comma-separated subset of set names")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-baselines", action="store_true")
-    ap.add_argument("--context", default="auto", choices=["auto", "off"], help="row-order context")
+    ap.add_argument(
+        "--context", default="auto", choices=["auto", "on", "off"], help="row-order context"
+    )
     ap.add_argument(
         "--refine", default="auto", choices=["auto", "on", "off"], help="self-training refinement"
     )

@@ -138,10 +138,12 @@ class DiscoverConfig(EmbeddingSettings):
     outliers: Literal["reassign", "keep"] = Field(
         "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
     )
-    context: Literal["auto", "off"] = Field(
+    context: Literal["auto", "on", "off"] = Field(
         "auto",
-        description="Use the row order as context where neighbouring texts share themes "
-        "(a document's units); 'auto' fits how far they do, 'off' ignores the order.",
+        description="Use the row order as context where neighbouring texts share themes. "
+        "'on' fits how far they do and uses the order where they do; 'off' ignores it; "
+        "'auto': on for a corpus's document units (a doc_id column), off for a table of "
+        "answers (an export's order is an artefact: sorted by ward, date or a code).",
     )
     refine: bool | Literal["auto"] = Field(
         "auto",

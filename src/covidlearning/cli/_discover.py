@@ -71,9 +71,10 @@ def discover_cmd(
         typer.Option(
             help=_help(
                 "context",
-                "'auto' uses the row order as context where neighbouring texts share themes "
-                "(a report's units; fitted from the data, a shuffled table is left alone); "
-                "'off' ignores the order.",
+                "'on' uses the row order as context where neighbouring texts share themes "
+                "(fitted from the data, a shuffled table is left alone); 'off' ignores the "
+                "order; 'auto': on for a corpus's document units (doc_id), off for a table "
+                "of answers.",
             ),
             show_default=False,
         ),
