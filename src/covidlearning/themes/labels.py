@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 SENTIMENT_CUT = 0.05
 #: Phrases shortlisted per theme (by frequency in the theme and rarity elsewhere) to embed.
 SHORTLIST = 25
+#: Weight of a phrase's coverage (share of the theme's texts holding it) in its score,
+#: beside its mean cosine to the theme's texts plus twice its margin over the next theme.
+COVERAGE_WEIGHT = 0.25
 #: Words that praise, blame or fill without naming a subject; a label needs another word.
 GENERIC_WORDS = frozenset(
     """
@@ -183,71 +186,105 @@ def choose_labels(
     Returns:
         group id -> :class:`Label`; labels are unique within the level.
     """
-    from covidlearning.nlp.text import label_from_keywords
-
     keys = sorted(groups)
     n_all = len(docs)
     counts = {g: candidate_phrases([docs[i] for i in groups[g]]) for g in keys}
     total: Counter[tuple[str, ...]] = Counter()
     for c in counts.values():
         total.update(c)
-    shortlist: dict[int, list[tuple[str, ...]]] = {}
+    ranked: dict[int, list[tuple[str, ...]]] = {}
     for g in keys:
         n_g = len(groups[g])
-        need = 2 if any(v >= 2 for v in counts[g].values()) else 1
 
         def lexical(gram: tuple[str, ...], g: int = g, n_g: int = n_g) -> float:
             inside = counts[g][gram]
             spec = inside / total[gram]
             return (inside / n_g) * spec * math.log(1 + n_all / total[gram])
 
-        cands = [p for p, v in counts[g].items() if v >= need]
-        cands.sort(key=lambda p: (-lexical(p), len(p), p))
-        shortlist[g] = cands[:SHORTLIST]
-    written = {g: [_written(p, [docs[i] for i in groups[g]]) for p in shortlist[g]] for g in keys}
-    phrases = sorted({w for g in keys for w in written[g]})
-    vec = embed(phrases) if phrases else np.zeros((0, embeddings.shape[1]), dtype=np.float32)
-    row = {p: i for i, p in enumerate(phrases)}
+        # phrases written in 2+ of the theme's texts first, then the others
+        ranked[g] = sorted(counts[g], key=lambda p: (counts[g][p] < 2, -lexical(p), len(p), p))
+    member_docs = {g: [docs[i] for i in groups[g]] for g in keys}
     emb = np.asarray(embeddings, dtype=np.float64)
     means = np.stack([emb[groups[g]].mean(axis=0) for g in keys])
-    tone = dict(zip(phrases, sentiments(phrases).tolist(), strict=True))
+    vectors: dict[str, np.ndarray] = {}
+    tones: dict[str, float] = {}
+
+    def prepare(phrases: list[str]) -> None:  # embed and score the new ones, in one batch
+        new = sorted({p for p in phrases if p not in vectors})
+        if new:
+            vectors.update(zip(new, np.asarray(embed(new), dtype=np.float64), strict=True))
+            tones.update(zip(new, sentiments(new).tolist(), strict=True))
+
+    # first the phrases written in 2+ of the theme's texts (when there are any)
+    top = {g: [p for p in ranked[g] if counts[g][p] >= 2] or ranked[g] for g in keys}
+    first = {g: [_written(p, member_docs[g]) for p in top[g][:SHORTLIST]] for g in keys}
+    coverage = {
+        (g, _written(p, member_docs[g])): counts[g][p] / len(groups[g])
+        for g in keys
+        for p in ranked[g][: 4 * SHORTLIST]
+    }
+    prepare([p for g in keys for p in first[g]])
     out: dict[int, Label] = {}
     used: set[str] = set()
     order = sorted(keys, key=lambda g: (-len(groups[g]), g))  # larger themes choose first
     for g in order:
         j_g = keys.index(g)
         pos, neg = stance_shares(compound[groups[g]])
-        best: tuple[float, str, float, float] | None = None
-        fallback: tuple[float, str, float, float] | None = None
-        for p in written[g]:
-            if p.lower() in used:
-                continue
-            s = tone[p]
-            if (pos > neg and s <= -SENTIMENT_CUT) or (neg > pos and s >= SENTIMENT_CUT):
-                continue  # the label would contradict most of its texts
-            sims = means @ vec[row[p]].astype(np.float64)
-            own = float(sims[j_g])
-            other = float(np.delete(sims, j_g).max()) if len(keys) > 1 else 0.0
-            margin = own - other
-            score = own + 2.0 * margin
-            entry = (score, p, margin, s)
-            if margin > 0 and (best is None or (score, p) > (best[0], best[1])):
-                best = entry
-            if fallback is None or (score, p) > (fallback[0], fallback[1]):
-                fallback = entry
+
+        def pick(
+            cands: list[str], g: int = g, j_g: int = j_g, pos: float = pos, neg: float = neg
+        ) -> tuple:
+            best = fallback = None
+            for p in cands:
+                if p.lower() in used:
+                    continue
+                s = tones[p]
+                if (pos > neg and s <= -SENTIMENT_CUT) or (neg > pos and s >= SENTIMENT_CUT):
+                    continue  # the label would contradict most of its texts
+                sims = means @ vectors[p]
+                own = float(sims[j_g])
+                margin = own - (float(np.delete(sims, j_g).max()) if len(keys) > 1 else 0.0)
+                entry = (own + 2.0 * margin + COVERAGE_WEIGHT * coverage.get((g, p), 0.0),
+                         p, margin, s)  # fmt: skip
+                if margin > 0 and (best is None or entry[:2] > best[:2]):
+                    best = entry
+                if fallback is None or entry[:2] > fallback[:2]:
+                    fallback = entry
+            return best, fallback
+
+        best, fallback = pick(first[g])
+        kw: list[str] = []
+        if best is None:  # widen: more of the theme's phrases, and its keywords
+            more = [_written(p, member_docs[g]) for p in ranked[g][: 4 * SHORTLIST]]
+            kw = _keyword_labels((keywords or {}).get(g, []), member_docs[g])
+            prepare(more + kw)
+            best, wider = pick(more + kw)
+            fallback = fallback or wider
         chosen = best or fallback
         if chosen is not None:
-            out[g] = Label(chosen[1], "phrase", round(chosen[2], 6), round(chosen[3], 6))
+            kind = "keywords" if chosen[1] in kw else "phrase"
+            out[g] = Label(chosen[1], kind, round(chosen[2], 6), round(chosen[3], 6))
         else:
-            words = (keywords or {}).get(g, [])
-            text = label_from_keywords(words, texts=[docs[i] for i in groups[g]]) if words else ""
-            if not text or text == "Unlabelled" or text.lower() in used:
-                text = _first_words(docs[int(groups[g][0])]) if len(groups[g]) else f"Theme {g}"
-                if text.lower() in used:
-                    text = f"{text} ({g})"
-            out[g] = Label(text, "keywords", float("nan"), float(sentiments([text])[0]))
+            text = (_first_words(member_docs[g][0]) if member_docs[g] else "") or f"Group {g}"
+            if text.lower() in used:
+                text = f"{text} ({g})"
+            out[g] = Label(text, "text", float("nan"), float(sentiments([text])[0]))
         used.add(out[g].text.lower())
     return {g: out[g] for g in keys}
+
+
+def _keyword_labels(words: list[str], texts: list[str]) -> list[str]:
+    """Labels made of a theme's keywords (two at a time, as written where they meet)."""
+    from covidlearning.nlp.text import label_from_keywords
+
+    out = []
+    for start in range(min(4, len(words))):
+        lab = label_from_keywords(words[start:], texts=texts)
+        if lab and lab != "Unlabelled" and len(lab.split()) >= 2:
+            lab = lab[:1] + lab[1:].lower() if lab.upper() != lab else lab
+            if lab not in out:
+                out.append(lab)
+    return out
 
 
 def _first_words(text: str, n: int = 5) -> str:
