@@ -121,6 +121,11 @@ def discovery_overview(run: Run, found: Discovery) -> Markdown:
     if found.no_themes:
         return _md(f"**No themes found:** {found.no_themes}.")
     n = int(found.themes["size"].sum())
+    if found.levels == 2:
+        return _md(
+            f"Found **{plural(len(found.groups), 'theme')}** over "
+            f"**{plural(len(found.themes), 'subtheme')}** across **{plural(n, 'text unit')}**."
+        )
     return _md(
         f"Found **{plural(len(found.themes), 'theme')}** across **{plural(n, 'text unit')}**."
     )
@@ -145,6 +150,26 @@ def themes_table(themes: pd.DataFrame, max_keywords: int = 8) -> HTML:
                 "Share (95% CI)": f"{pct(t['share'])} ({pct(t['ci_low'])}–{pct(t['ci_high'])})",
             }
         )
+    return table_html(pd.DataFrame(rows))
+
+
+def theme_groups_table(found: Discovery) -> HTML:
+    """Top-level themes: label, units, share with 95% CI, their subthemes, tone."""
+    g = found.groups
+    if g.empty or found.levels < 2:
+        return _html("<p><em>One level: each theme is its own subtheme.</em></p>")
+    rows = [
+        {
+            "Theme": r.label,
+            "Units": int(r.size),
+            "Share (95% CI)": f"{pct(r.share)} ({pct(r.ci_low)}–{pct(r.ci_high)})",
+            "Subthemes": str(r.subtheme_labels),
+            "Positive / negative": "*"
+            if r.positive != r.positive
+            else f"{pct(r.positive)} / {pct(r.negative)}",
+        }
+        for r in g.itertuples()
+    ]
     return table_html(pd.DataFrame(rows))
 
 
