@@ -50,12 +50,15 @@ GENERIC_WORDS = frozenset(
     horrible worst worse very really thank thanks thankyou everything nothing anything
     something everyone anyone someone always never well much many lot lots thing things way
     ways time times overall general generally quite just also still lovely absolutely
-    extremely definitely totally highly keep kept yes no not right wrong sure
+    extremely definitely totally highly keep kept yes no not right wrong sure make makes
+    made feel feels felt know knew go going went come came
     """.split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
+#: A word masked by a redaction ("XXXX", "xxx"): never part of a label.
+_MASKED = re.compile(r"\b[Xx]{2,}\b")
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def _phrases_of(text: str, max_words: int = 4) -> set[tuple[str, ...]]:
     """Lower-cased word n-grams (2..max_words) of one text, within its clauses."""
     stop = _stop()
     out: set[tuple[str, ...]] = set()
-    for clause in _CLAUSE.split(_PLACEHOLDER.sub(" . ", text.replace("\u2019", "'"))):
+    for clause in _CLAUSE.split(_mask(text)):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i in range(len(words)):
             if words[i] in stop or words[i] in GENERIC_WORDS and len(words[i]) < 3:
@@ -125,6 +128,12 @@ def _phrases_of(text: str, max_words: int = 4) -> set[tuple[str, ...]]:
                 if any(len(w) >= 3 and w not in stop and w not in GENERIC_WORDS for w in gram):
                     out.add(gram)
     return out
+
+
+def _mask(text: str) -> str:
+    """Redaction placeholders (``[NAME]``, ``XXXX``) become clause breaks."""
+    text = _PLACEHOLDER.sub(" . ", text.replace("\u2019", "'"))
+    return _MASKED.sub(" . ", text)
 
 
 def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
@@ -142,7 +151,10 @@ def _written(gram: tuple[str, ...], texts: Sequence[str]) -> str:
     for t in texts:
         forms.update(" ".join(m.group(0).split()) for m in pat.finditer(str(t)))
     text = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else " ".join(gram)
-    text = re.sub(r"\s+", " ", text)
+    # lower case but for acronyms ("NHS", "A&E"): "Care was Good", "servIce" -> "care was
+    # good", "service"; then the first letter upper
+    words = [w if w == "I" or (len(w) > 1 and w.isupper()) else w.lower() for w in text.split()]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 

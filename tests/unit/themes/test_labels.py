@@ -102,3 +102,13 @@ def test_stance_shares():
     comp = sentiments(["Excellent care", "Awful wait", "The clinic is on Monday"])
     assert stance_shares(comp) == (1 / 3, 1 / 3)
     assert stance_shares(np.array([])) == (0.0, 0.0)
+
+
+def test_written_form_keeps_acronyms_drops_odd_capitals_and_masked_names():
+    from covidlearning.themes.labels import _written
+
+    texts = ["The NHS servIce was quick.", "NHS servIce, quick again."]
+    assert _written(("nhs", "service"), texts) == "NHS service"
+    assert _written(("care", "was", "good"), ["Care was Good!"]) == "Care was good"
+    grams = {" ".join(g) for g in candidate_phrases(["XXXX is excellent", "xxx was kind"])}
+    assert not any("xx" in g for g in grams)
