@@ -51,10 +51,10 @@ GENERIC_WORDS = frozenset(
     something everyone anyone someone always never well much many lot lots thing things way
     ways time times overall general generally quite just also still lovely absolutely
     extremely definitely totally highly keep kept yes no not right wrong sure make makes
-    made feel feels felt know knew go going went come came
+    made feel feels felt know knew go going went come came actually basically
     """.split()
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
+_WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
 #: A word masked by a redaction ("XXXX", "xxx"): never part of a label.
@@ -123,8 +123,8 @@ def _phrases_of(text: str, max_words: int = 4) -> set[tuple[str, ...]]:
                 continue
             for n in range(2, max_words + 1):
                 gram = tuple(words[i : i + n])
-                if len(gram) < n or gram[-1] in stop:
-                    continue
+                if len(gram) < n or gram[-1] in stop or gram[-1] in GENERIC_WORDS:
+                    continue  # "waiting for the", "discharge to assess actually"
                 if any(len(w) >= 3 and w not in stop and w not in GENERIC_WORDS for w in gram):
                     out.add(gram)
     return out

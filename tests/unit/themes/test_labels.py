@@ -112,3 +112,11 @@ def test_written_form_keeps_acronyms_drops_odd_capitals_and_masked_names():
     assert _written(("care", "was", "good"), ["Care was Good!"]) == "Care was good"
     grams = {" ".join(g) for g in candidate_phrases(["XXXX is excellent", "xxx was kind"])}
     assert not any("xx" in g for g in grams)
+
+
+def test_phrases_keep_ordinals_and_never_end_on_a_generic_word():
+    grams = {
+        " ".join(g) for g in candidate_phrases(["21st century tools, discharge to assess actually"])
+    }
+    assert "21st century tools" in grams and "discharge to assess" in grams
+    assert not any(g.endswith("actually") for g in grams)
