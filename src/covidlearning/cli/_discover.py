@@ -142,6 +142,12 @@ def _print_summary(m: dict[str, Any], out: Path) -> None:
         f"NPMI {'n/a' if npmi is None else f'{npmi:.3f}'}, "
         f"stability ARI {'n/a' if ari is None else f'{ari:.3f}'}; wrote {out}"
     )
+    levels = m.get("hierarchy") or {}
+    if levels.get("levels") == 2:
+        typer.echo(
+            f"{levels['n_themes']} themes over the {m['n_topics']} topics (subthemes): "
+            "themes.csv; each topic's theme in topics.csv and assignments.csv"
+        )
     ref = m.get("refine") or {}
     if ref.get("skipped"):
         typer.echo(f"not refined: {ref['skipped']}")

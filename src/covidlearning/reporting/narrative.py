@@ -506,8 +506,9 @@ class Report:
             _md(
                 self.w(
                     "Each theme is a group of text units that talk about the same thing. The "
-                    "label is a short name made from the theme's most distinctive words; the "
-                    "keywords are the words that most set it apart. *Share* is the theme's "
+                    "label is a short phrase written in the theme's own text units, the one "
+                    "that best tells it apart from the others; the keywords are the words that "
+                    "most set it apart. *Share* is the theme's "
                     "part of all analysed units, with a 95% confidence interval (Wilson): "
                     "the range the share would probably fall in if the same kind of "
                     "material were collected again."
