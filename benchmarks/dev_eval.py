@@ -2,7 +2,16 @@
 
 Reads the labelled sets in ../shared/eval and units of the seed documents under their
 own headings (benchmarks/devsets.py); sets whose sources are absent are skipped. Eval
-data is never copied into the repository.
+data is never copied into the repository. Rows are shuffled (``--order shuffled``, the
+default: a survey export's order carries no human grouping) or kept as the files list them.
+
+Besides AMI of ``topic`` (subthemes) and of ``theme`` (top-level themes), each run's labels
+are checked, at both levels (issue #18):
+
+- ``label_nearest``: the share of themes whose label, embedded with MiniLM, is nearer (mean
+  cosine) to its own theme's texts than to any other theme's (target at least 0.9);
+- ``label_contradicts``: the share of themes whose label's sentiment (VADER compound beyond
+  +-0.05) is opposite to that of most (over half) of their texts (target 0).
 
     .venv/bin/python benchmarks/dev_eval.py [--sets lsbu,seed_003] [--no-baselines]
 """
@@ -52,6 +61,40 @@ def ours(texts, seed: int, stability_runs: int = 0, context: str = "auto", refin
     return topics, res
 
 
+def label_quality(res, level: str) -> dict[str, float]:
+    """Share of labels nearest their own theme, and share contradicting most of its texts.
+
+    ``level``: ``topic`` (subthemes, ``topics.csv``'s ``label``) or ``theme`` (top-level
+    themes, ``themes.csv``). Text means use the run's MiniLM embeddings.
+    """
+    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.themes.labels import SENTIMENT_CUT, label_fit, sentiments
+
+    topic_of = np.asarray(res.topic_of_doc)
+    if level == "topic":
+        table = res.topics[res.topics["topic"] >= 0]
+        keys, groups = table["topic"].tolist(), [topic_of == t for t in table["topic"]]
+    else:
+        table = res.themes
+        theme_of = dict(zip(res.topics["topic"], res.topics["theme"], strict=True))
+        of_doc = np.array([theme_of.get(int(t), -1) for t in topic_of])
+        keys, groups = table["theme"].tolist(), [of_doc == h for h in table["theme"]]
+    if len(keys) < 2:
+        return {"n": len(keys), "label_nearest": float("nan"), "label_contradicts": float("nan")}
+    labels = table["label"].astype(str).tolist()
+    vecs = embed_texts(labels, progress=False)
+    means = np.stack([res.embeddings[g].mean(axis=0) for g in groups])
+    nearest = float((label_fit(vecs, means) > 0).mean())
+    tone = sentiments(labels)
+    comp = sentiments(res.docs)
+    bad = 0
+    for g, s in zip(groups, tone, strict=True):
+        pos = float((comp[g] >= SENTIMENT_CUT).mean())
+        neg = float((comp[g] <= -SENTIMENT_CUT).mean())
+        bad += bool((pos > 0.5 and s <= -SENTIMENT_CUT) or (neg > 0.5 and s >= SENTIMENT_CUT))
+    return {"n": len(keys), "label_nearest": nearest, "label_contradicts": bad / len(keys)}
+
+
 def default_bertopic(texts, emb, seed: int):
     from bertopic import BERTopic
     from umap import UMAP
@@ -83,7 +126,12 @@ def main() -> None:
     ap.add_argument("--sets", default="", help="comma-separated subset of set names")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-baselines", action="store_true")
-    ap.add_argument("--context", default="auto", choices=["auto", "off"], help="row-order context")
+    ap.add_argument(
+        "--order", default="shuffled", choices=["shuffled", "file"], help="row order of each set"
+    )
+    ap.add_argument(
+        "--context", default="auto", choices=["auto", "on", "off"], help="row-order context"
+    )
     ap.add_argument(
         "--refine", default="auto", choices=["auto", "on", "off"], help="self-training refinement"
     )
@@ -101,6 +149,9 @@ def main() -> None:
     cache: dict[tuple[str, ...], tuple] = {}
     rows = []
     for name, (texts, labels) in sets.items():
+        if args.order == "shuffled":  # the same permutation for a set's texts and labels
+            perm = np.random.default_rng(0).permutation(len(texts))
+            texts, labels = [texts[i] for i in perm], [labels[i] for i in perm]
         key = tuple(texts)
         t0 = time.perf_counter()
         if key not in cache:
@@ -115,7 +166,15 @@ def main() -> None:
             "true_k": len(set(labels)),
             "ours_k": res.metrics.get("n_topics"),
             "ours_ami": round(ami(labels, topics), 3),
+            "themes": len(res.themes),
+            "theme_ami": round(
+                ami(labels, res.assignments["theme"].astype("string").fillna("x")), 3
+            ),
         }
+        for level in ("topic", "theme"):
+            q = label_quality(res, level)
+            row[f"{level}_label_nearest"] = round(q["label_nearest"], 3)
+            row[f"{level}_label_contradicts"] = round(q["label_contradicts"], 3)
         if not args.no_baselines:
             row["bertopic_ami"] = round(ami(labels, bt), 3)
             row["kmeans_true_k_ami"] = round(kmeans_true_k(emb, labels), 3)

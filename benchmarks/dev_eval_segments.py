@@ -35,7 +35,9 @@ MIN_UNITS = 20
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="42,1,2", help="comma-separated discovery seeds")
-    ap.add_argument("--context", default="auto", choices=["auto", "off"], help="row-order context")
+    ap.add_argument(
+        "--context", default="auto", choices=["auto", "on", "off"], help="row-order context"
+    )
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     if not SEGMENTS.exists():

@@ -89,22 +89,33 @@ def main() -> None:
             refine = {"auto": "auto", "on": True, "off": False}[args.refine]
             cfg = DiscoverConfig(seed=args.seed, stability_runs=runs, refine=refine)
             res = discover(frame, cfg, progress=False, embeddings=e)
-            return res.assignments["topic"].astype("Int64").fillna(-9).to_numpy(), res.metrics
+            a = res.assignments
+            return (
+                a["topic"].astype("Int64").fillna(-9).to_numpy(),
+                a["theme"].astype("Int64").fillna(-9).to_numpy(),
+                tuple(res.topics["label"]) + tuple(res.themes["label"]),
+                res.metrics,
+            )
 
         t0 = time.perf_counter()
-        base, metrics = topics(emb, args.stability_runs)
+        base, base_theme, base_labels, metrics = topics(emb, args.stability_runs)
         k = len(set(base.tolist()) - {-9})
         stab = (metrics.get("stability") or {}).get("mean_ari")
-        scores, same_k = [], 0
+        scores, theme_scores, same_k, same_labels = [], [], 0, 0
         for draw in range(args.draws):
             rng = np.random.default_rng(1000 + draw)
-            got, _ = topics(emb + rng.normal(0, args.scale, emb.shape).astype(np.float32), 0)
+            noisy = emb + rng.normal(0, args.scale, emb.shape).astype(np.float32)
+            got, got_theme, got_labels, _ = topics(noisy, 0)
             scores.append(ami(base, got))
+            theme_scores.append(ami(base_theme, got_theme))
+            same_labels += got_labels == base_labels
             same_k += len(set(got.tolist()) - {-9}) == k
         print(
             f"{name}: {int(ok.sum())} texts, {k} themes; AMI under noise {args.scale:g} over "
             f"{args.draws} draws: min {min(scores):.3f}, mean {np.mean(scores):.3f} "
-            f"(target >= 0.98); same number of themes {same_k}/{args.draws}; stability "
+            f"(target >= 0.98); same number of themes {same_k}/{args.draws}; top-level "
+            f"themes ({len(set(base_theme.tolist()) - {-9})}) AMI min {min(theme_scores):.3f}; "
+            f"same labels {same_labels}/{args.draws}; stability "
             f"across seeds (mean ARI) {stab}; {time.perf_counter() - t0:.0f} s",
             flush=True,
         )

@@ -52,6 +52,11 @@ display(narrative.discovery_overview(run, found))
 
 # %% [markdown]
 # ## Themes found
+#
+# From 300 units, the themes found are subthemes, grouped into top-level themes.
+
+# %%
+display(narrative.theme_groups_table(found))
 
 # %%
 display(narrative.themes_table(found.themes))

@@ -90,26 +90,12 @@ class CorpusConfig(StrictModel):
     )
 
 
-def _on_off(value: object) -> object:
-    """YAML reads an unquoted ``off``/``no``/``false`` as False and ``on``/``yes`` as True.
-
-    An on/off setting takes them as written: False is ``'off'``; True (or ``'on'``)
-    is ``'auto'``, i.e. on wherever it helps.
-    """
-    if value is False or (isinstance(value, str) and value.strip().lower() in {"off", "no"}):
-        return "off"
-    if value is True or (isinstance(value, str) and value.strip().lower() in {"on", "yes"}):
-        return "auto"
-    return value
-
-
-#: An on/off setting that can also be left to the data: 'auto' (also true/on) or 'off'
-#: (also false/no; YAML's unquoted ``off`` is the boolean false).
-AutoOff = Annotated[Literal["auto", "off"], BeforeValidator(_on_off)]
-
-
 def _auto_on_off(value: object) -> object:
-    """As :func:`_on_off`, for a setting that also has 'on': True (or yes) is ``'on'``."""
+    """YAML reads an unquoted ``on``/``yes`` as True and ``off``/``no`` as False.
+
+    A setting of 'auto', 'on' and 'off' takes them as written: True is ``'on'``, False
+    is ``'off'``.
+    """
     word = value.strip().lower() if isinstance(value, str) else None
     if value is True or word in {"on", "yes", "true"}:
         return "on"
@@ -220,10 +206,12 @@ class DiscoverConfig(EmbeddingSettings):
     outliers: Literal["reassign", "keep"] = Field(
         "reassign", description="Reassign outliers to their nearest topic, or keep them as -1."
     )
-    context: AutoOff = Field(
+    context: AutoOnOff = Field(
         "auto",
-        description="Use the row order as context where neighbouring texts share themes "
-        "(a document's units); 'auto' fits how far they do, 'off' ignores the order.",
+        description="Use the row order as context where neighbouring texts share themes. "
+        "'on' fits how far they do and uses the order where they do; 'off' ignores it; "
+        "'auto': on for a corpus's document units (a doc_id column), off for a table of "
+        "answers (an export's order is an artefact: sorted by ward, date or a code).",
     )
     refine: bool | Literal["auto"] = Field(
         "auto",

@@ -110,9 +110,13 @@ def test_cli_discover_end_to_end_deterministic_and_assign(tmp_path):
     assert metrics["stability"]["runs"] == 1
     assert metrics["stability"]["method"].startswith("consensus clustering")
     assert "refine" not in metrics  # auto: 90 texts is below REFINE_MIN_TEXTS
-    # the rows are shuffled survey answers: their order carries no theme and is ignored
+    # a table of survey answers: context auto leaves its row order alone (an artefact)
     assert metrics["context"]["used"] is False and metrics["context"]["moved"] == 0
-    assert metrics["context"]["stickiness"] < 0.2
+    assert metrics["context"]["reason"].startswith("off for a table")
+    assert metrics["hierarchy"]["levels"] == 1  # 90 texts: each topic is its own theme
+    assert (topics["theme"] == topics["topic"]).all()
+    assert (topics["theme_label"] == topics["label"]).all()
+    assert "Unlabelled" not in set(topics["label"])
     assert -1 <= metrics["coherence_npmi"]["mean"] <= 1
     manifest = json.loads((d / "manifest.json").read_text())
     assert {"embed", "cluster", "represent", "quality"} <= set(manifest["timings"])
@@ -295,3 +299,69 @@ def test_tables_are_the_same_from_a_cold_cache_and_a_cache_filled_by_other_batch
         outs[state] = out
     for name in ("assignments.csv", "topics.csv", "metrics.json"):
         assert filecmp.cmp(outs["cold"] / name, outs["warm"] / name, shallow=False), name
+
+
+# --------------------------------------------------------------------------- two levels
+@pytest.mark.slow
+def test_themes_over_subthemes_with_labels_that_fit(tmp_path):
+    """600 synthetic survey answers: 5-15 themes over their subthemes, readable labels.
+
+    Every label is a phrase written in its own texts, nearer its own theme than any other
+    (MiniLM), never contradicting most of its texts' sentiment; the run is byte-identical.
+    """
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    from covidlearning.corpus.load import load_table
+    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.testing.synthetic import write
+    from covidlearning.themes.labels import SENTIMENT_CUT, label_fit, sentiments
+
+    data = write(tmp_path / "survey.csv", n=600, seed=5)
+    frame = load_table(tmp_path / "survey.csv", "answer", "response_id")
+    cfg = DiscoverConfig(seed=3, stability_runs=0, refine=False)
+    res = discover(frame, cfg, progress=False)
+    again = discover(frame, cfg, progress=False)
+    for name, table in (("topics", res.topics), ("themes", res.themes)):
+        other = getattr(again, name)
+        assert table.to_csv(index=False) == other.to_csv(index=False), name
+    assert res.assignments.to_csv(index=False) == again.assignments.to_csv(index=False)
+
+    assert res.metrics["hierarchy"]["levels"] == 2
+    n_themes = len(res.themes)
+    assert 5 <= n_themes <= 15 and n_themes < len(res.topics)
+    assert res.themes["size"].sum() == res.topics["size"].sum()
+    # each topic's theme and label agree across the three tables
+    theme_label = dict(zip(res.themes["theme"], res.themes["label"], strict=True))
+    assert all(
+        theme_label[h] == lab
+        for h, lab in zip(res.topics["theme"], res.topics["theme_label"], strict=True)
+    )  # noqa: E501
+    a = res.assignments.dropna(subset=["topic"])
+    topic_theme = dict(zip(res.topics["topic"], res.topics["theme"], strict=True))
+    assert (a["theme"] == a["topic"].map(topic_theme)).all()
+    truth = [data.themes[i] for i in a["id"]]
+    assert adjusted_mutual_info_score(truth, a["theme"]) > 0.3
+
+    docs, emb = res.docs, res.embeddings
+    topic_of = np.asarray(res.topic_of_doc)
+    of_doc = np.array([topic_theme[int(t)] for t in topic_of])
+    comp = sentiments(docs)
+    for level, table, keys in (
+        ("topic", res.topics, topic_of),
+        ("theme", res.themes, of_doc),
+    ):
+        labels = table["label"].astype(str).tolist()
+        ids = table[level].tolist()
+        assert len(set(labels)) == len(labels) and "Unlabelled" not in labels
+        for lab, key in zip(labels, ids, strict=True):
+            assert len(lab.split()) >= 2, lab  # never a lone word
+            members = " ".join(docs[i] for i in np.flatnonzero(keys == key)).lower()
+            words = lab.lower().replace(",", " ").split()
+            assert all(w in members for w in words), lab  # written in its own texts
+        means = np.stack([emb[keys == k].mean(axis=0) for k in ids])
+        nearest = float((label_fit(embed_texts(labels, progress=False), means) > 0).mean())
+        assert nearest >= 0.9, (level, nearest)
+        for lab, key, tone in zip(labels, ids, sentiments(labels), strict=True):
+            c = comp[keys == key]
+            assert not ((c >= SENTIMENT_CUT).mean() > 0.5 and tone <= -SENTIMENT_CUT), lab
+            assert not ((c <= -SENTIMENT_CUT).mean() > 0.5 and tone >= SENTIMENT_CUT), lab

@@ -62,23 +62,21 @@ def test_notebooks_declare_the_models_defaults(root):
 
 @pytest.mark.parametrize(
     ("written", "read"),
-    [("off", "off"), ("'off'", "off"), ("false", "off"), ("no", "off"), ("on", "auto"),
-     ("true", "auto"), ("auto", "auto")],
+    [("off", "off"), ("'off'", "off"), ("false", "off"), ("no", "off"), ("on", "on"),
+     ("true", "on"), ("yes", "on"), ("auto", "auto")],
 )  # fmt: skip
 def test_on_off_settings_take_yaml_booleans_as_written(tmp_path, written, read):
     # YAML reads an unquoted off as false: the template's own advice ("use off") must work
     path = tmp_path / "c.yaml"
     path.write_text(f"name: x\ndiscover:\n  context: {written}\ncode:\n  context: {written}\n")
     config = load_config(path)
-    assert config.discover.context == read
-    # coding also has 'on' (use a table's order too): true/on/yes mean it there
-    assert config.code.context == ("on" if written in ("on", "true") else read)
+    assert config.discover.context == read and config.code.context == read
 
 
 def test_on_off_settings_still_refuse_other_values(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("name: x\ndiscover:\n  context: sometimes\n")
-    with pytest.raises(InputError, match="discover.context: Input should be 'auto' or 'off'"):
+    with pytest.raises(InputError, match="discover.context: Input should be 'auto', 'on' or 'off'"):
         load_config(path)
 
 

@@ -78,9 +78,10 @@ def discover_cmd(
         typer.Option(
             help=_help(
                 "context",
-                "'auto' uses the row order as context where neighbouring texts share themes "
-                "(a report's units; fitted from the data, a shuffled table is left alone); "
-                "'off' ignores the order.",
+                "'on' uses the row order as context where neighbouring texts share themes "
+                "(fitted from the data, a shuffled table is left alone); 'off' ignores the "
+                "order; 'auto': on for a corpus's document units (doc_id), off for a table "
+                "of answers.",
             ),
             show_default=False,
         ),
@@ -168,6 +169,12 @@ def _print_summary(m: dict[str, Any], out: Path) -> None:
         f"NPMI {'n/a' if npmi is None else f'{npmi:.3f}'}, "
         f"stability ARI {'n/a' if ari is None else f'{ari:.3f}'}; wrote {out}"
     )
+    levels = m.get("hierarchy") or {}
+    if levels.get("levels") == 2:
+        typer.echo(
+            f"{levels['n_themes']} themes over the {m['n_topics']} topics (subthemes): "
+            "themes.csv; each topic's theme in topics.csv and assignments.csv"
+        )
     ref = m.get("refine") or {}
     if ref.get("skipped"):
         typer.echo(f"not refined: {ref['skipped']}")

@@ -305,6 +305,11 @@ def _context_sentence(metrics: dict[str, Any], unit: str) -> str:
         )
     if ctx.get("reason") == "off":
         return f"The order of the {unit}s was not used (`discover.context: off`)."
+    if str(ctx.get("reason", "")).startswith("off for a table"):
+        return (
+            f"The order of the {unit}s was not used: in a table of answers it is an "
+            "artefact of the export (`discover.context: on` would use it)."
+        )
     if ctx.get("stickiness") is not None:  # fitted, and too low to use
         return f"The order of the {unit}s carried no theme, so it was not used."
     return ""  # not checked (too few texts or themes, or a run from before this step)

@@ -128,6 +128,11 @@ def discovery_overview(run: Run, found: Discovery) -> Markdown:
     if found.no_themes:
         return _md(f"**No themes found:** {found.no_themes}.")
     n = int(found.themes["size"].sum())
+    if found.levels == 2:
+        return _md(
+            f"Found **{plural(len(found.groups), 'theme')}** over "
+            f"**{plural(len(found.themes), 'subtheme')}** across **{plural(n, 'text unit')}**."
+        )
     return _md(
         f"Found **{plural(len(found.themes), 'theme')}** across **{plural(n, 'text unit')}**."
     )
@@ -152,6 +157,26 @@ def themes_table(themes: pd.DataFrame, max_keywords: int = 8) -> HTML:
                 "Share (95% CI)": f"{pct(t['share'])} ({pct(t['ci_low'])}–{pct(t['ci_high'])})",
             }
         )
+    return table_html(pd.DataFrame(rows))
+
+
+def theme_groups_table(found: Discovery) -> HTML:
+    """Top-level themes: label, units, share with 95% CI, their subthemes, tone."""
+    g = found.groups
+    if g.empty or found.levels < 2:
+        return _html("<p><em>One level: each theme is its own subtheme.</em></p>")
+    rows = [
+        {
+            "Theme": r.label,
+            "Units": int(r.size),
+            "Share (95% CI)": f"{pct(r.share)} ({pct(r.ci_low)}–{pct(r.ci_high)})",
+            "Subthemes": str(r.subtheme_labels),
+            "Positive / negative": "*"
+            if r.positive != r.positive
+            else f"{pct(r.positive)} / {pct(r.negative)}",
+        }
+        for r in g.itertuples()
+    ]
     return table_html(pd.DataFrame(rows))
 
 
@@ -228,6 +253,16 @@ class Report:
             if run.has_table("quotes")
             else pd.DataFrame()
         )
+        self.groups = (
+            t("theme_groups", dtype={"theme": str, "label": str, "subtheme_ids": str})
+            if run.has_table("theme_groups")
+            else pd.DataFrame()
+        )
+        self.theme_quotes = (
+            t("theme_quotes", dtype={"topic": str, "id": str})
+            if run.has_table("theme_quotes")
+            else pd.DataFrame()
+        )
         self.documents = (
             t("corpus_documents", dtype=str)
             if run.has_table("corpus_documents")
@@ -275,6 +310,23 @@ class Report:
         caption = self.w(caption)
         self.run.figure(fig, name, alt=f"Figure {self._fig}. {caption}")
         self._show(_md(f"*Figure {self._fig}. {caption}*"))
+
+    @property
+    def levels(self) -> int:
+        """2 when top-level themes group subthemes (``theme_groups``), else 1."""
+        if self.groups.empty or self.theme_table.empty:
+            return 1
+        return 2 if (self.groups["subthemes"].astype(int) > 1).any() else 1
+
+    def _tone(self, row: Any, sep: str = "") -> str:
+        """Shares of positive and negative units; hidden (``*``) for a table's small theme."""
+        small = self.run.is_table and int(row.size) < self.cfg.disclosure.threshold
+        pos, neg = ("*", "*") if small else (pct(row.positive), pct(row.negative))
+        return f"{pos}{sep}{neg}" if sep else f"{pos} positive, {neg} negative"
+
+    def _subthemes(self, theme: str) -> pd.DataFrame:
+        """The subtheme rows of one top-level theme, largest first."""
+        return self.theme_table[self.theme_table["theme"].astype(str) == str(theme)]
 
     @property
     def n_units(self) -> int:
@@ -335,8 +387,14 @@ class Report:
             self._show(_md("\n".join(lines)))
             return
         n = self.n_units
+        found = (
+            f"**{plural(len(self.groups), 'theme')}** over "
+            f"**{plural(len(self.theme_table), 'subtheme')}**"
+            if self.levels == 2
+            else f"**{plural(len(self.theme_table), 'theme')}**"
+        )
         lines.append(
-            f"- **{plural(len(self.theme_table), 'theme')}** emerged from "
+            f"- {found} emerged from "
             f"**{plural(n, self.w('text unit'))}**"
             + (
                 f" in **{plural(len(self.documents), 'document')}**."
@@ -344,7 +402,7 @@ class Report:
                 else "."
             )
         )
-        top = self.theme_table.head(3)
+        top = (self.groups if self.levels == 2 else self.theme_table).head(3)
         tops = "; ".join(f"**{r.label}** ({pct(r.share)})" for r in top.itertuples())
         lines.append(f"- The largest themes: {tops}.")
         stance = self._stance_findings()
@@ -456,14 +514,18 @@ class Report:
             _md(
                 self.w(
                     "Each theme is a group of text units that talk about the same thing. The "
-                    "label is a short name made from the theme's most distinctive words; the "
-                    "keywords are the words that most set it apart. *Share* is the theme's "
+                    "label is a short phrase written in the theme's own text units, the one "
+                    "that best tells it apart from the others; the keywords are the words that "
+                    "most set it apart. *Share* is the theme's "
                     "part of all analysed units, with a 95% confidence interval (Wilson): "
                     "the range the share would probably fall in if the same kind of "
                     "material were collected again."
                 )
             )
         )
+        if self.levels == 2:
+            self._themes_hierarchy()
+            return
         rows = []
         for t in self.theme_table.itertuples():
             kw = (
@@ -482,6 +544,42 @@ class Report:
             if not self.run.is_table:
                 row["Appears in"] = self._docs_text(t.documents)
             rows.append(row)
+        self._show(table_html(pd.DataFrame(rows)))
+
+    def _themes_hierarchy(self) -> None:
+        """Themes with their subthemes beneath them: counts, shares, tone, keywords."""
+        self._show(
+            _md(
+                self.w(
+                    f"The {plural(len(self.theme_table), 'subtheme')} found in the text units "
+                    f"group into {plural(len(self.groups), 'theme')}: subthemes whose texts "
+                    "are closest in meaning share a theme. Each theme's row is followed by its "
+                    "subthemes. *Positive / negative* is the share of the theme's text units "
+                    "whose wording is positive or negative (VADER sentiment): a label names "
+                    "what most of them say."
+                )
+            )
+        )
+        rows = []
+        for g in self.groups.itertuples():
+            for depth, r in [(0, g)] + [(1, s) for s in self._subthemes(g.theme).itertuples()]:
+                kw = (
+                    "; ".join(str(r.keywords).split("; ")[: self.max_keywords])
+                    if isinstance(r.keywords, str)
+                    else ""
+                )
+                rows.append(
+                    {
+                        "Theme / subtheme": (
+                            str(r.label) if depth == 0 else f"\u2003\u2013 {r.label}"
+                        ),
+                        self.w("Units"): int(r.size),
+                        "Share (95% CI)": f"{pct(r.share)} ({pct(r.ci_low)} to "
+                        f"{pct(r.ci_high)})".replace(" ", "\u00a0"),
+                        "Positive / negative": self._tone(r, " / "),
+                        "Keywords": kw,
+                    }
+                )
         self._show(table_html(pd.DataFrame(rows)))
 
     def _doc_names(self, width: int = 34) -> dict[str, str]:
@@ -587,6 +685,9 @@ class Report:
                 )
             )
         )
+        if self.levels == 2:
+            self._evidence_hierarchy()
+            return
         q = self.quotes
         reasons = art.QUOTE_NOTES.read(self.run.work_dir)
         for k, t in enumerate(self.theme_table.itertuples(), start=1):
@@ -620,6 +721,56 @@ class Report:
                 where = f"{src}" + (f", section “{unquote(sec)}”" if sec else "")
                 blocks.append(quote_block(r.quote, where, self.quote_words))
             self._show(_md("\n".join(blocks)))
+
+    def _quote_blocks(self, quotes: pd.DataFrame) -> list[str]:
+        blocks = []
+        for r in quotes.itertuples():
+            src = str(r.source)
+            sec = str(r.section) if isinstance(r.section, str) and r.section else ""
+            where = f"{src}" + (f", section “{sec}”" if sec else "")
+            blocks.append(quote_block(r.quote, where, self.quote_words))
+        return blocks
+
+    def _evidence_hierarchy(self) -> None:
+        """Per theme: size, tone and quotes; then each of its subthemes with its quotes."""
+        n_top = max(1, min(3, self.quotes_per_theme))
+        for k, g in enumerate(self.groups.itertuples(), start=1):
+            head = (
+                f"### {k}. {g.label}\n\n"
+                f"**{plural(int(g.size), self.w('unit'))}**, {pct(g.share)} of the total "
+                f"(95% CI {pct(g.ci_low)} to {pct(g.ci_high)}); "
+                f"{self._tone(g)}; "
+                f"{plural(int(g.subthemes), 'subtheme')}."
+            )
+            tq = self.theme_quotes
+            quotes = (
+                tq[tq["topic"] == str(g.theme)].sort_values("rank").head(n_top)
+                if not tq.empty
+                else tq
+            )
+            self._show(_md("\n".join([head, "", *self._quote_blocks(quotes)])))
+            for j, t in enumerate(self._subthemes(g.theme).itertuples(), start=1):
+                kw = (
+                    "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
+                    if isinstance(t.keywords, str)
+                    else ""
+                )
+                sub = (
+                    f"#### {k}.{j} {t.label}\n\n"
+                    f"**{plural(int(t.size), self.w('unit'))}**, {pct(t.share)} of the total; "
+                    f"{self._tone(t)}. "
+                    f"**Keywords:** {kw or 'none'}."
+                )
+                q = self.quotes
+                quotes = (
+                    q[q["topic"] == str(t.topic)].sort_values("rank").head(self.quotes_per_theme)
+                    if not q.empty
+                    else q
+                )
+                blocks = [sub, ""] + (
+                    self._quote_blocks(quotes) or ["*No quotation can be shown for this subtheme.*"]
+                )
+                self._show(_md("\n".join(blocks)))
 
     def breakdowns(self) -> None:
         """Breakdowns by group and over time (tables of responses only)."""

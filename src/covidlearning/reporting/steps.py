@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +224,14 @@ class Discovery:
     assignments: pd.DataFrame
     metrics: art.DiscoveryMetrics
     no_themes: str | None = None
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def levels(self) -> int:
+        """2 when top-level themes group several subthemes (``theme_groups``), else 1."""
+        if self.groups.empty or "subthemes" not in self.groups:
+            return 1
+        return 2 if (self.groups["subthemes"].astype(int) > 1).any() else 1
 
 
 def run_discovery(run: Run, units: pd.DataFrame) -> Discovery:
@@ -236,12 +244,13 @@ def run_discovery(run: Run, units: pd.DataFrame) -> Discovery:
     assignments = result.assignments.copy()
     assignments["id"] = assignments["id"].astype(str)
     topics = result.topics.copy()
+    top = result.themes.copy()
     metrics = art.DiscoveryMetrics.model_validate(result.metrics)
     embeddings = getattr(result, "embeddings", None)
     doc_ids = getattr(result, "doc_ids", None)
     if embeddings is not None and doc_ids is not None:
         art.write_embeddings(run.work_dir, embeddings, [str(i) for i in doc_ids])
-    return write_discovery_tables(run, units, assignments, topics, metrics)
+    return write_discovery_tables(run, units, assignments, topics, metrics, top)
 
 
 def _topic_key(value: Any) -> str:
@@ -258,8 +267,14 @@ def write_discovery_tables(
     assignments: pd.DataFrame,
     topics: pd.DataFrame,
     metrics: art.DiscoveryMetrics,
+    top: pd.DataFrame | None = None,
 ) -> Discovery:
-    """Write themes, assignments, quotes, theme x document, similarity and quality tables."""
+    """Write themes, assignments, quotes, theme x document, similarity and quality tables.
+
+    ``top`` is discovery's ``themes.csv`` (top-level themes); with it, ``theme_groups``
+    (each top-level theme: size, share with CI, its subthemes, stance shares) and
+    ``theme_quotes`` (quotes chosen for the top-level themes) are written too.
+    """
     a = assignments.copy()
     a["id"] = a["id"].astype(str)
     a["topic"] = a["topic"].map(_topic_key)
@@ -267,8 +282,12 @@ def write_discovery_tables(
     if "label" in a.columns:
         labels = {v: run.redact(v, "theme label") for v in a["label"].dropna().unique()}
         a["label"] = a["label"].map(lambda v: labels.get(v, v))
-    topics = run.redact_columns(topics, [c for c in ("label", "keywords") if c in topics])
-    columns = ("id", "topic", "label", "probability", "status", "read_as")
+    if "theme" in a.columns:
+        a["theme"] = a["theme"].map(_topic_key)
+    topics = run.redact_columns(
+        topics, [c for c in ("label", "theme_label", "keywords") if c in topics]
+    )
+    columns = ("id", "topic", "theme", "label", "probability", "status", "read_as")
     run.write_table(a[[c for c in columns if c in a]], "assignments")
     modelled = a[a["topic"] != ""]
     n = len(modelled)
@@ -277,7 +296,7 @@ def write_discovery_tables(
     no_themes = None
     if t.empty or n == 0:
         no_themes = str(metrics.no_themes_found or "no coherent themes")
-    themes = _themes_table(t, modelled, units)
+    themes = _hide_small_tone(run, _themes_table(t, modelled, units))
     run.write_table(themes, "themes")
     quotes = _quotes_table(run, t, units, modelled)
     run.write_table(quotes, "quotes", float_format="%.6g")
@@ -287,7 +306,63 @@ def write_discovery_tables(
     run.write_table(sim, "topic_similarity", float_format="%.4f")
     run.write_table(coords, "topic_map", float_format="%.4f")
     run.write_table(quality_table(metrics, n_units=n, n_themes=len(themes)), "quality")
-    return Discovery(themes, a, metrics, no_themes)
+    groups = pd.DataFrame()
+    if top is not None and "theme" in a.columns:
+        top = run.redact_columns(top, [c for c in ("label", "keywords") if c in top])
+        groups = _hide_small_tone(run, _theme_groups_table(top, themes, modelled))
+        run.write_table(groups, "theme_groups")
+        at_top = modelled.assign(topic=modelled["theme"])
+        g = groups.rename(columns={"theme": "topic"}).assign(
+            quote_ids=top.set_index(top["theme"].map(_topic_key))["quote_ids"]
+            .reindex(groups["theme"])
+            .to_numpy()
+        )
+        run.write_table(_quotes_table(run, g, units, at_top), "theme_quotes", float_format="%.6g")
+    return Discovery(themes, a, metrics, no_themes, groups)
+
+
+def _hide_small_tone(run: Run, table: pd.DataFrame) -> pd.DataFrame:
+    """A table of responses: no stance shares for a theme under the disclosure threshold."""
+    if not run.is_table or table.empty or "positive" not in table:
+        return table
+    small = table["size"].astype(int) < run.config.disclosure.threshold
+    return table.assign(
+        positive=table["positive"].where(~small), negative=table["negative"].where(~small)
+    )
+
+
+def _theme_groups_table(
+    top: pd.DataFrame, themes: pd.DataFrame, modelled: pd.DataFrame
+) -> pd.DataFrame:
+    """Top-level themes: label, size, share with Wilson 95% CI, subthemes, stance shares."""
+    n = len(modelled)
+    sizes = modelled.groupby("theme").size()
+    rows = []
+    for _, r in top.iterrows():
+        key = _topic_key(r["theme"])
+        size = int(sizes.get(key, 0))
+        lo, hi = wilson(size, n)
+        subs = [x.strip() for x in str(r.get("subthemes", "")).split(";") if x.strip()]
+        names = themes.set_index("topic")["label"].astype(str)
+        rows.append(
+            {
+                "theme": key,
+                "label": str(r["label"]),
+                "size": size,
+                "share": round(size / n, 6) if n else 0.0,
+                "ci_low": round(lo, 6),
+                "ci_high": round(hi, 6),
+                "subthemes": len(subs),
+                "subtheme_ids": "; ".join(subs),
+                "subtheme_labels": "; ".join(str(names.get(x, x)) for x in subs),
+                "positive": float(r.get("positive", 0.0)),
+                "negative": float(r.get("negative", 0.0)),
+                "keywords": "" if pd.isna(r.get("keywords")) else str(r.get("keywords")),
+            }
+        )
+    cols = ["theme", "label", "size", "share", "ci_low", "ci_high", "subthemes", "subtheme_ids",
+            "subtheme_labels", "positive", "negative", "keywords"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _themes_table(
@@ -315,18 +390,21 @@ def _themes_table(
             {
                 "topic": key,
                 "label": str(r.get("label", key)),
+                "theme": _topic_key(r.get("theme", key)),
+                "theme_label": str(r.get("theme_label", r.get("label", key))),
                 "keywords": kw,
                 "size": size,
                 "share": round(size / n, 6) if n else 0.0,
                 "ci_low": round(lo, 6),
                 "ci_high": round(hi, 6),
+                "positive": float(r.get("positive", 0.0)),
+                "negative": float(r.get("negative", 0.0)),
                 "documents": docs,
             }
         )
-    out = pd.DataFrame(
-        rows,
-        columns=["topic", "label", "keywords", "size", "share", "ci_low", "ci_high", "documents"],
-    )
+    cols = ["topic", "label", "theme", "theme_label", "keywords", "size", "share", "ci_low",
+            "ci_high", "positive", "negative", "documents"]  # fmt: skip
+    out = pd.DataFrame(rows, columns=cols)
     order = out["topic"].map(lambda t: (int(t), "") if t.lstrip("-").isdigit() else (10**9, t))
     out = out.assign(_order=order).sort_values(["size", "_order"], ascending=[False, True])
     return out.drop(columns="_order").reset_index(drop=True)
@@ -706,11 +784,18 @@ def quality_table(metrics: art.DiscoveryMetrics, n_units: int, n_themes: int) ->
 def read_discovery(run: Run) -> Discovery:
     """Read 02-discover's tables back (for 03 and 04)."""
     themes = run.read_table("themes", dtype={"topic": str, "label": str})
-    assignments = run.read_table("assignments", dtype={"id": str, "topic": str})
+    assignments = run.read_table("assignments", dtype={"id": str, "topic": str, "theme": str})
     assignments["topic"] = assignments["topic"].fillna("").map(_topic_key)
+    if "theme" in assignments.columns:
+        assignments["theme"] = assignments["theme"].fillna("").map(_topic_key)
     metrics = art.DISCOVERY_METRICS.read(run.work_dir)
     no_themes = None if len(themes) else str(metrics.no_themes_found or "no coherent themes")
-    return Discovery(themes, assignments, metrics, no_themes)
+    groups = (
+        run.read_table("theme_groups", dtype={"theme": str, "label": str, "subtheme_ids": str})
+        if run.has_table("theme_groups")
+        else pd.DataFrame()
+    )
+    return Discovery(themes, assignments, metrics, no_themes, groups)
 
 
 # --------------------------------------------------------------------------- 03 code
@@ -927,11 +1012,15 @@ def _framework_story(
     }
 
 
-def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") -> list[Any]:
+def breakdowns(
+    run: Run, units: pd.DataFrame, found: Discovery, freq: str = "", level: str = "auto"
+) -> list[Any]:
     """Theme breakdowns by each grouping column and over time, disclosure-controlled.
 
     Only for table inputs (``source: table``); returns the
     :class:`covidlearning.reporting.breakdown.Breakdown` objects and writes ``breakdown_*`` tables.
+    ``level``: ``theme`` (top-level themes), ``topic`` (subthemes), or ``auto`` (the
+    top-level themes when they group subthemes, else the topics).
     """
     cfg = run.config
     if not run.is_table or cfg.input is None:
@@ -940,8 +1029,7 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     from covidlearning.reporting.run import check_parameter
 
     freq = check_parameter("time_period", freq) if freq else ""
-    modelled = found.assignments[found.assignments["topic"] != ""].copy()
-    modelled["topic"] = modelled["topic"].astype(int)
+    modelled = _at_level(found, level)
     out = []
     notes: dict[str, list[str]] = {}
     not_read = 0
@@ -971,6 +1059,20 @@ def breakdowns(run: Run, units: pd.DataFrame, found: Discovery, freq: str = "") 
     art.RUN_SUMMARY.write(run.work_dir, summary)
     art.BREAKDOWN_NOTES.write(run.work_dir, notes)
     return out
+
+
+def _at_level(found: Discovery, level: str) -> pd.DataFrame:
+    """The modelled assignments with ``topic``/``label`` at the level asked for."""
+    if level not in {"auto", "theme", "topic"}:
+        raise ValueError(f"level must be 'auto', 'theme' or 'topic', not {level!r}")
+    modelled = found.assignments[found.assignments["topic"] != ""].copy()
+    top = level == "theme" or (level == "auto" and found.levels == 2)
+    if top and "theme" in modelled.columns and not found.groups.empty:
+        names = found.groups.set_index("theme")["label"].astype(str)
+        modelled["topic"] = modelled["theme"]
+        modelled["label"] = modelled["theme"].map(names).fillna(modelled["label"])
+    modelled["topic"] = modelled["topic"].astype(int)
+    return modelled
 
 
 def slug(text: str) -> str:

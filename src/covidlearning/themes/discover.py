@@ -121,7 +121,8 @@ from covidlearning._io import (
     write_json,
 )
 from covidlearning.config import DiscoverConfig
-from covidlearning.themes import consensus, refine, store
+from covidlearning.themes import consensus, hierarchy, refine, store
+from covidlearning.themes import labels as labels_mod
 from covidlearning.themes.consensus import FirstPass, Params
 from covidlearning.themes.quality import npmi_coherence, outlier_stats, stability, topic_diversity
 from covidlearning.themes.refine import Refinement
@@ -160,7 +161,30 @@ logger = logging.getLogger(__name__)
 KEYWORD_CANDIDATES = 20
 #: Best silhouette below this means nothing coherent was found.
 MIN_SILHOUETTE = 0.02
-TOPIC_COLUMNS = ["topic", "label", "size", "share", "keywords", "quote_ids"]
+TOPIC_COLUMNS = [
+    "topic",
+    "label",
+    "theme",
+    "theme_label",
+    "size",
+    "share",
+    "positive",
+    "negative",
+    "keywords",
+    "quote_ids",
+]
+#: Columns of ``themes.csv``: the top level (one row per topic when there is one level).
+THEME_COLUMNS = [
+    "theme",
+    "label",
+    "size",
+    "share",
+    "subthemes",
+    "positive",
+    "negative",
+    "keywords",
+    "quote_ids",
+]
 #: Row-order context: at most this many rounds of re-estimating theme means.
 CONTEXT_ROUNDS = 5
 #: Why there are no themes when every text's group is smaller than ``min_topic_size``.
@@ -172,8 +196,13 @@ class DiscoveryResult:
     """Everything one discovery run produced.
 
     Attributes:
-        assignments: one row per input row (``id, topic, label, probability, status``).
-        topics: one row per topic (``topic, label, size, share, keywords, quote_ids``).
+        assignments: one row per input row (``id, topic, theme, label, probability,
+            status``).
+        topics: one row per topic, a subtheme (:data:`TOPIC_COLUMNS`: its label, its
+            theme and the theme's label, size, share, shares of positive and negative
+            texts, keywords, quote ids).
+        themes: one row per top-level theme (:data:`THEME_COLUMNS`); with one level
+            (under 300 texts) each topic is its own theme, with the topic's id.
         metrics: quality figures (see :mod:`covidlearning.themes.quality`).
         manifest: parameters, input sha256, model id, package versions, timings.
         model: the fitted ``BERTopic`` model, or None when no themes were found.
@@ -189,6 +218,7 @@ class DiscoveryResult:
     metrics: dict[str, Any]
     manifest: dict[str, Any]
     model: Any = None
+    themes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=THEME_COLUMNS))
     docs: list[str] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
     embeddings: np.ndarray | None = None
@@ -198,7 +228,8 @@ class DiscoveryResult:
     def save(self, out_dir: str | Path) -> Path:
         """Write the run's files into ``out_dir`` atomically; returns ``out_dir``.
 
-        Files: ``assignments.csv``, ``topics.csv``, ``metrics.json``, ``manifest.json``
+        Files: ``assignments.csv``, ``topics.csv``, ``themes.csv``, ``metrics.json``,
+        ``manifest.json``
         and, when themes were found, ``model/`` (BERTopic safetensors + ``covidlearning.json``;
         :func:`covidlearning.themes.store.save_model`).
         """
@@ -207,6 +238,7 @@ class DiscoveryResult:
         with atomic_dir(out_dir) as tmp:
             write_csv(tmp / "assignments.csv", self.assignments, float_format="%.4f")
             write_csv(tmp / "topics.csv", self.topics, float_format="%.4f")
+            write_csv(tmp / "themes.csv", self.themes, float_format="%.4f")
             write_json(tmp / "metrics.json", self.metrics)
             store.save_model(tmp, self.model, self.manifest.get("model_id", ""), self.model_meta)
             self.manifest.setdefault("timings", {})["write"] = round(time.perf_counter() - t0, 3)
@@ -268,8 +300,11 @@ def discover(
     if themes is None:
         return _no_themes(run, ALL_GROUPS_TOO_SMALL)
     described = _describe(run, vectors, themes.topics, part.tokenizer)
-    topics = _topic_table(texts, vectors, described, themes.status == "ok", config.n_quotes)
-    assignments = _assignment_table(texts, described, themes)
+    levels = _hierarchy(run, part, themes, vectors, described)
+    eligible = themes.status == "ok"
+    topics = _topic_table(run, vectors, described, levels, eligible)
+    theme_table = _theme_table(run, vectors, described, levels, eligible)
+    assignments = _assignment_table(texts, described, themes, levels)
     with run.timed("quality"):
         run.metrics.update(
             _quality(
@@ -288,10 +323,13 @@ def discover(
         config=config,
         model_id=run.manifest["model_id"],
         refined=themes.refined is not None,
+        theme_of=levels.tree.theme_of,
+        theme_labels=levels.labels,
     )
     return DiscoveryResult(
         assignments=assignments,
         topics=topics,
+        themes=theme_table,
         metrics=run.metrics,
         manifest=run.manifest,
         model=described.model,
@@ -362,6 +400,15 @@ class _Run:
     manifest: dict[str, Any]
     metrics: dict[str, Any]
 
+    _sentiment: np.ndarray | None = None
+
+    @property
+    def sentiment(self) -> np.ndarray:
+        """VADER compound sentiment of each modelled text (computed once)."""
+        if self._sentiment is None:
+            self._sentiment = labels_mod.sentiments(self.texts.docs)
+        return self._sentiment
+
     @property
     def timings(self) -> dict[str, float]:
         """Seconds per step, kept in the manifest."""
@@ -400,6 +447,15 @@ class _Themes:
     prob: np.ndarray
     status: np.ndarray
     refined: Refinement | None = None
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """The hierarchy step's output: each text's top-level theme and the themes' labels."""
+
+    tree: hierarchy.Hierarchy
+    theme_of_doc: np.ndarray
+    labels: dict[int, str]
 
 
 @dataclass(frozen=True)
@@ -466,6 +522,7 @@ def _no_themes(run: _Run, reason: str, embeddings: np.ndarray | None = None) -> 
         {
             "id": frame["id"].astype(str).values,
             "topic": pd.array([pd.NA] * len(frame), dtype="Int64"),
+            "theme": pd.array([pd.NA] * len(frame), dtype="Int64"),
             "label": "",
             "probability": np.nan,
             "status": status,
@@ -655,9 +712,10 @@ def _order_context(
 
     idx = np.flatnonzero(topics >= 0)
     docs = documents[idx] if documents is not None else None
-    if config.context == "off":
+    mode = context_mode(config.context, documents is not None)
+    if mode != "on":
         links = int((~chain_starts(len(idx), docs)).sum())
-        return not_used(prob, "off", links).summary() | {"moved": 0, "rounds": 0, "settled": True}
+        return not_used(prob, mode, links).summary() | {"moved": 0, "rounds": 0, "settled": True}
     start, prob_start = topics[idx].copy(), prob[idx].copy()
     centred = normalise(embeddings[idx] - embeddings[idx].mean(axis=0))
     summary: dict[str, Any] = not_used(prob, "fewer than 2 themes").summary()
@@ -691,6 +749,24 @@ def _order_context(
     moved = current != start
     prob[idx] = np.where(moved, post, prob_start)
     return summary | {"moved": int(moved.sum()), "rounds": rounds, "settled": settled}
+
+
+#: Why ``context: auto`` leaves the order of a table of answers alone.
+TABLE_ORDER = (
+    "off for a table of answers (context auto): an export's row order is an artefact; "
+    "--context on uses it"
+)
+
+
+def context_mode(setting: str, documents: bool) -> str:
+    """``on``, or why the row order is not used: ``off``, or :data:`TABLE_ORDER`.
+
+    ``auto`` is on for a corpus's document units (``documents``: the table has a
+    ``doc_id`` column) and off for a table of answers.
+    """
+    if setting == "auto":
+        return "on" if documents else TABLE_ORDER
+    return setting
 
 
 def _log_context(summary: dict[str, Any]) -> None:
@@ -763,7 +839,7 @@ def _describe(
         }
         model = _fit_bertopic(run.texts.docs, embeddings, topics, tokenizer, run.config, vocabulary)
         final = np.asarray(model.topics_, dtype=int)
-    labels, keywords = _label_topics(model, run.texts.docs, final)
+    labels, keywords = _label_topics(run, model, embeddings, final)
     return _Description(model, final, labels, keywords)
 
 
@@ -829,58 +905,120 @@ _NO_TERM = "[no shared term]"
 
 
 def _label_topics(
-    model: Any, docs: list[str], final: np.ndarray
+    run: _Run, model: Any, embeddings: np.ndarray, final: np.ndarray
 ) -> tuple[dict[int, str], dict[int, list[str]]]:
-    """Each topic's keywords and a unique label from them; the labels are set on ``model``."""
-    from covidlearning.nlp.text import label_from_keywords
+    """Each topic's keywords and a label written in its texts; the labels are set on ``model``.
 
+    Labels come from :func:`covidlearning.themes.labels.choose_labels` (a phrase of the
+    topic's own texts that is nearest its topic and does not contradict its texts'
+    sentiment); the keywords are BERTopic's (c-TF-IDF, KeyBERTInspired, MMR).
+    """
+    docs = run.texts.docs
     keywords: dict[int, list[str]] = {}
-    labels: dict[int, str] = {}
-    members = {t: [docs[i] for i in np.flatnonzero(final == t)] for t in set(final.tolist())}
-    for t in sorted(members):
-        words = [w for w, _ in (model.get_topic(t) or []) if w and w != _NO_TERM]
-        keywords[t] = words
-        labels[t] = "Outliers" if t == -1 else label_from_keywords(words, texts=members[t])
-    labels = _unique_labels(labels, keywords, members)
+    for t in sorted(set(final.tolist())):
+        keywords[t] = [w for w, _ in (model.get_topic(t) or []) if w and w != _NO_TERM]
+    groups = {t: np.flatnonzero(final == t) for t in keywords if t >= 0}
+    chosen = labels_mod.choose_labels(
+        groups, docs, embeddings, run.sentiment, _phrase_embedder(run), keywords
+    )
+    labels = {t: chosen[t].text for t in groups}
+    if -1 in keywords:
+        labels[-1] = "Outliers"
+    run.metrics["labels"] = {"subthemes": _label_summary(chosen)}
     model.set_topic_labels({t: labels[t] for t in sorted(labels)})
     return labels, keywords
 
 
-def _unique_labels(
-    labels: dict[int, str],
-    keywords: dict[int, list[str]],
-    texts: dict[int, list[str]] | None = None,
-) -> dict[int, str]:
-    from covidlearning.nlp.text import label_from_keywords
+def _phrase_embedder(run: _Run) -> Any:
+    """Texts -> normalised MiniLM vectors, with the run's model and cache."""
+    from covidlearning.nlp.embed import embed_texts
 
-    out: dict[int, str] = {}
-    used: set[str] = set()
-    for t in sorted(labels):
-        lab = labels[t]
-        extra = 0
-        while lab in used and extra < len(keywords.get(t, [])):
-            extra += 1
-            lab = label_from_keywords(keywords[t][extra:], max_words=4, texts=(texts or {}).get(t))
-        if lab in used:
-            lab = f"{lab} ({t})"
-        used.add(lab)
-        out[t] = lab
-    return out
+    config = run.config
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return embed_texts(
+            texts,
+            model=config.embedding_model,
+            cache_dir=config.cache_dir,
+            batch_size=config.batch_size,
+            progress=False,
+        )
+
+    return embed
+
+
+def _label_summary(chosen: dict[int, labels_mod.Label]) -> dict[str, Any]:
+    """How many labels are phrases, and how many pick out their own group."""
+    margins = [lab.margin for lab in chosen.values() if lab.margin == lab.margin]
+    return {
+        "n": len(chosen),
+        "phrases": sum(lab.source == "phrase" for lab in chosen.values()),
+        "nearest_own": sum(m > 0 for m in margins),
+    }
+
+
+def _hierarchy(
+    run: _Run, part: _Partition, themes: _Themes, embeddings: np.ndarray, described: _Description
+) -> _Levels:
+    """Top-level themes over the topics (:mod:`covidlearning.themes.hierarchy`), labelled."""
+    final = described.topics
+    space = themes.refined.embeddings if themes.refined is not None else part.rep
+    with run.timed("hierarchy"):
+        tree = hierarchy.build_hierarchy(space, final, run.texts.n)
+        theme_of_doc = tree.themes(final)
+        members = tree.members()
+        if tree.levels == 1:
+            labels = {h: described.labels[ts[0]] for h, ts in members.items()}
+            summary = run.metrics["labels"]["subthemes"]
+        else:
+            groups = {h: np.flatnonzero(theme_of_doc == h) for h in members}
+            kw = {
+                h: _merged_keywords([described.keywords[t] for t in ts], [
+                    int((final == t).sum()) for t in ts
+                ])
+                for h, ts in members.items()
+            }  # fmt: skip
+            chosen = labels_mod.choose_labels(
+                groups, run.texts.docs, embeddings, run.sentiment, _phrase_embedder(run), kw
+            )
+            labels = {h: chosen[h].text for h in members}
+            summary = _label_summary(chosen)
+    run.metrics["labels"]["themes"] = summary
+    run.metrics["hierarchy"] = {
+        "levels": tree.levels,
+        "n_themes": len(members),
+        "rule": tree.rule,
+    }
+    logger.info("themes: %s", tree.rule)
+    return _Levels(tree, theme_of_doc, labels)
+
+
+def _merged_keywords(lists: list[list[str]], sizes: list[int], top: int = 10) -> list[str]:
+    """Keywords of a theme: its subthemes' keywords interleaved, larger subthemes first."""
+    order = sorted(range(len(lists)), key=lambda i: (-sizes[i], i))
+    out: list[str] = []
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for i in order:
+            if rank < len(lists[i]) and lists[i][rank] not in out:
+                out.append(lists[i][rank])
+    return out[:top]
 
 
 def _topic_table(
-    texts: Texts,
+    run: _Run,
     embeddings: np.ndarray,
     described: _Description,
+    levels: _Levels,
     eligible: np.ndarray,
-    n_quotes: int,
 ) -> pd.DataFrame:
-    """One row per topic: label, size, share, keywords and representative quotes."""
+    """One row per topic (subtheme): its label and theme, size, stance shares, quotes."""
+    texts, n_quotes = run.texts, run.config.n_quotes
     final, labels, keywords = described.topics, described.labels, described.keywords
     norm_keys = [" ".join(d.lower().split()) for d in texts.docs]
     rows = []
     for t in sorted(set(final.tolist())):
-        size = int((final == t).sum())
+        members = final == t
+        size = int(members.sum())
         quotes = (
             []
             if t == -1
@@ -888,17 +1026,61 @@ def _topic_table(
                 t, final, embeddings, texts.docs, texts.ids, n_quotes, eligible, keys=norm_keys
             )
         )
+        theme = levels.tree.theme_of.get(int(t), -1)
+        pos, neg = labels_mod.stance_shares(run.sentiment[members])
         rows.append(
             {
                 "topic": t,
                 "label": labels[t],
+                "theme": theme,
+                "theme_label": levels.labels.get(theme, labels[t]),
                 "size": size,
                 "share": round(size / texts.n, 6),
+                "positive": round(pos, 6),
+                "negative": round(neg, 6),
                 "keywords": "; ".join(keywords[t][:10]),
                 "quote_ids": "; ".join(quotes),
             }
         )
     return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+
+
+def _theme_table(
+    run: _Run,
+    embeddings: np.ndarray,
+    described: _Description,
+    levels: _Levels,
+    eligible: np.ndarray,
+) -> pd.DataFrame:
+    """One row per top-level theme: label, size, subthemes, stance shares, keywords, quotes."""
+    texts, final = run.texts, described.topics
+    norm_keys = [" ".join(d.lower().split()) for d in texts.docs]
+    rows = []
+    for h, ts in levels.tree.members().items():
+        members = levels.theme_of_doc == h
+        size = int(members.sum())
+        sizes = [int((final == t).sum()) for t in ts]
+        by_size = [t for _, t in sorted(zip((-z for z in sizes), ts, strict=True))]
+        quotes = select_quotes(
+            h, levels.theme_of_doc, embeddings, texts.docs, texts.ids, run.config.n_quotes,
+            eligible, keys=norm_keys,
+        )  # fmt: skip
+        pos, neg = labels_mod.stance_shares(run.sentiment[members])
+        kw = _merged_keywords([described.keywords[t] for t in ts], sizes)
+        rows.append(
+            {
+                "theme": h,
+                "label": levels.labels[h],
+                "size": size,
+                "share": round(size / texts.n, 6),
+                "subthemes": "; ".join(str(t) for t in by_size),
+                "positive": round(pos, 6),
+                "negative": round(neg, 6),
+                "keywords": "; ".join(kw[:10]),
+                "quote_ids": "; ".join(quotes),
+            }
+        )
+    return pd.DataFrame(rows, columns=THEME_COLUMNS)
 
 
 def select_quotes(
@@ -967,23 +1149,32 @@ def select_quotes(
     return [str(ids[cand[j]]) for j in chosen]
 
 
-def _assignment_table(texts: Texts, described: _Description, themes: _Themes) -> pd.DataFrame:
+def _assignment_table(
+    texts: Texts, described: _Description, themes: _Themes, levels: _Levels
+) -> pd.DataFrame:
     """One row per input row, in input order; excluded rows keep the loader's status."""
     labels = described.labels
     by_id = {
-        i: (int(t), labels[int(t)], round(float(p), 4), s)
-        for i, t, p, s in zip(texts.ids, described.topics, themes.prob, themes.status, strict=True)
+        i: (int(t), int(h), labels[int(t)], round(float(p), 4), s)
+        for i, t, h, p, s in zip(
+            texts.ids,
+            described.topics,
+            levels.theme_of_doc,
+            themes.prob,
+            themes.status,
+            strict=True,
+        )
     }
     frame = texts.frame
     out_rows = []
     for rid, st in zip(frame["id"].astype(str), frame["status"].astype(str), strict=True):
         if rid in by_id:
-            t, lab, p, s = by_id[rid]
-            out_rows.append((rid, t, lab, p, s))
+            out_rows.append((rid, *by_id[rid]))
         else:
-            out_rows.append((rid, pd.NA, "", np.nan, st))
+            out_rows.append((rid, pd.NA, pd.NA, "", np.nan, st))
     assignments = pd.DataFrame(out_rows, columns=ASSIGN_COLUMNS)
     assignments["topic"] = assignments["topic"].astype("Int64")
+    assignments["theme"] = assignments["theme"].astype("Int64")
     if "original_text" in frame.columns:
         own = frame["text"].astype(str).to_numpy() == frame["original_text"].astype(str).to_numpy()
         assignments["read_as"] = np.where(own, "", frame["text"].astype(str).to_numpy())

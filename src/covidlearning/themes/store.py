@@ -33,7 +33,7 @@ from covidlearning.themes.texts import usable_rows
 logger = logging.getLogger(__name__)
 
 #: Columns of an assignments table (discover's and assign's).
-ASSIGN_COLUMNS = ["id", "topic", "label", "probability", "status"]
+ASSIGN_COLUMNS = ["id", "topic", "theme", "label", "probability", "status"]
 #: The model's folder inside a discover run's output folder.
 MODEL_SUBDIR = "model"
 #: covidlearning's metadata beside BERTopic's files in the model folder.
@@ -48,6 +48,8 @@ def model_meta(
     config: DiscoverConfig,
     model_id: str,
     refined: bool,
+    theme_of: dict[int, int] | None = None,
+    theme_labels: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """What a saved model records beside BERTopic's files.
 
@@ -58,16 +60,22 @@ def model_meta(
         config: the run's settings (embedding model, seed).
         model_id: the embedding model's id (name and content hash).
         refined: whether the themes were found in a fine-tuned space (not saved).
+        theme_of: each topic's top-level theme (default: itself).
+        theme_labels: each top-level theme's label (default: its topic's).
 
     Returns:
-        The labels, the embedding model, the new-theme threshold (the 5th percentile of
-        the texts' cosine to their own theme's mean), the seed, the number of texts
-        and ``refined``.
+        The labels, each topic's theme and the themes' labels, the embedding model, the
+        new-theme threshold (the 5th percentile of the texts' cosine to their own
+        theme's mean), the seed, the number of texts and ``refined``.
     """
+    theme_of = theme_of if theme_of is not None else {t: t for t in labels if t >= 0}
+    theme_labels = theme_labels if theme_labels is not None else {t: labels[t] for t in theme_of}
     means = theme_means(embeddings, topics)
     own = np.array([embeddings[i] @ means[t] for i, t in enumerate(topics.tolist()) if t >= 0])
     return {
         "labels": {str(t): labels[t] for t in sorted(labels)},
+        "themes": {str(t): int(theme_of[t]) for t in sorted(theme_of)},
+        "theme_labels": {str(h): theme_labels[h] for h in sorted(theme_labels)},
         "model_id": model_id,
         "embedding_model": config.embedding_model,
         "new_theme_threshold": round(float(np.quantile(own, 0.05)), 6) if len(own) else 0.0,
@@ -175,7 +183,8 @@ def assign(
         threshold: override the similarity threshold.
 
     Returns:
-        ``id, topic, label, probability, status``, one row per input row.
+        ``id, topic, theme, label, probability, status``, one row per input row (``theme``:
+        the topic's top-level theme; models saved before themes had levels: the topic).
     """
     config = config or DiscoverConfig()
     ok = usable_rows(frame)
@@ -188,8 +197,9 @@ def assign(
     offset = 1 if -1 in model.topic_labels_ else 0
     cents = normalise(emb_table[[t + offset for t in topic_ids]])
     labels = {int(k): v for k, v in meta["labels"].items()}
+    theme_of = {int(k): int(v) for k, v in meta.get("themes", {}).items()}
     thr = meta.get("new_theme_threshold", 0.0) if threshold is None else threshold
-    result: dict[str, tuple[int, str, float, str]] = {}
+    result: dict[str, tuple[int, int, str, float, str]] = {}
     if docs:
         emb = embed_texts(
             docs,
@@ -203,17 +213,18 @@ def assign(
         for rid, b, s in zip(frame.loc[ok, "id"].astype(str), best, sims.max(axis=1), strict=True):
             t = topic_ids[int(b)]
             st = "ok" if s >= thr else "candidate new theme"
-            result[rid] = (t, labels.get(t, str(t)), round(float(s), 4), st)
+            result[rid] = (t, theme_of.get(t, t), labels.get(t, str(t)), round(float(s), 4), st)
     rows = []
     for rid, st in zip(frame["id"].astype(str), frame["status"].astype(str), strict=True):
-        rows.append((rid, *result[rid]) if rid in result else (rid, pd.NA, "", np.nan, st))
+        rows.append((rid, *result[rid]) if rid in result else (rid, pd.NA, pd.NA, "", np.nan, st))
     out = pd.DataFrame(rows, columns=ASSIGN_COLUMNS)
     out["topic"] = out["topic"].astype("Int64")
+    out["theme"] = out["theme"].astype("Int64")
     logger.info(
         "placed %d texts in %d themes (%d below the new-theme threshold %.3f); %d rows excluded",
         len(docs),
         len(topic_ids),
-        sum(r[3] == "candidate new theme" for r in result.values()),
+        sum(r[4] == "candidate new theme" for r in result.values()),
         thr,
         int((~ok).sum()),
     )

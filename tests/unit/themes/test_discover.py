@@ -9,7 +9,7 @@ import pytest
 from covidlearning.config import DiscoverConfig
 from covidlearning.errors import InputError
 from covidlearning.themes.consensus import choose_params, consensus_cluster, knn_vote
-from covidlearning.themes.discover import discover, select_quotes
+from covidlearning.themes.discover import THEME_COLUMNS, discover, select_quotes
 from covidlearning.themes.texts import MIN_TEXTS_FOR_THEMES, check_usable
 
 
@@ -164,16 +164,21 @@ def test_too_few_texts_for_themes(tmp_path):
     assert "at least" in res.metrics["no_themes_found"]
     res.save(tmp_path / "out")
     a = pd.read_csv(tmp_path / "out" / "assignments.csv")
-    assert list(a.columns) == ["id", "topic", "label", "probability", "status"]
+    assert list(a.columns) == ["id", "topic", "theme", "label", "probability", "status"]
     assert len(a) == 3
     assert list(pd.read_csv(tmp_path / "out" / "topics.csv").columns) == [
         "topic",
         "label",
+        "theme",
+        "theme_label",
         "size",
         "share",
+        "positive",
+        "negative",
         "keywords",
         "quote_ids",
     ]
+    assert list(pd.read_csv(tmp_path / "out" / "themes.csv").columns) == THEME_COLUMNS
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["no_themes_found"]
 
 
@@ -214,6 +219,10 @@ def test_moved_share_matches_themes_before_counting():
     assert _moved_share(np.array([-1, -1]), np.array([0, 1])) == 0
 
 
+#: The row-order context forced on (``auto`` leaves a table's order alone).
+ON = DiscoverConfig(context="on")
+
+
 def _sections(n_sections: int = 12, per: int = 7, seed: int = 0):
     """Embeddings of a report in sections: 3 themes, and two vague units in each section."""
     rng = np.random.default_rng(seed)
@@ -238,7 +247,7 @@ def test_row_order_context_places_units_that_say_little_themselves():
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     topics = np.where(vague, 0, truth)  # the clustering lumped the vague units into theme 0
     prob = np.ones(len(truth))
-    got = _order_context(emb, topics, prob, None, DiscoverConfig())
+    got = _order_context(emb, topics, prob, None, ON)
     assert got["used"] is True and got["stickiness"] >= 0.2 and got["moved"] > 0
     assert (topics[vague] == truth[vague]).mean() > 0.55  # was 1/3
     assert (topics[~vague] == truth[~vague]).mean() > 0.9
@@ -247,15 +256,30 @@ def test_row_order_context_places_units_that_say_little_themselves():
     # the same units shuffled: no order, nothing moves
     perm = np.random.default_rng(0).permutation(len(truth))
     lumped = np.where(vague, 0, truth)[perm]
-    got = _order_context(emb[perm], lumped.copy(), np.ones(len(truth)), None, DiscoverConfig())
+    got = _order_context(emb[perm], lumped.copy(), np.ones(len(truth)), None, ON)
     assert got["used"] is False and got["moved"] == 0
     off = _order_context(emb, np.where(vague, 0, truth), prob, None, DiscoverConfig(context="off"))
     assert off["used"] is False and off["reason"] == "off" and off["moved"] == 0
 
 
+def test_row_order_context_auto_is_off_for_tables_and_on_for_documents():
+    """An export's row order is an artefact: ``auto`` reads the order of documents only."""
+    from covidlearning.themes.discover import TABLE_ORDER, _order_context
+
+    emb, truth, vague = _sections()
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    lumped = np.where(vague, 0, truth)
+    table = _order_context(emb, lumped.copy(), np.ones(len(truth)), None, DiscoverConfig())
+    assert table["used"] is False and table["reason"] == TABLE_ORDER and table["moved"] == 0
+    docs = np.zeros(len(truth), dtype=int)  # one document: its units keep the order
+    topics = lumped.copy()
+    got = _order_context(emb, topics, np.ones(len(truth)), docs, DiscoverConfig())
+    assert got["used"] is True and got["moved"] > 0
+    assert (topics[vague] == truth[vague]).mean() > 0.55
+
+
 def test_row_order_context_never_empties_a_theme():
     """Moves that would take a theme below its floor (min_size, or --topics N) are undone."""
-    from covidlearning.config import DiscoverConfig
     from covidlearning.themes.discover import _order_context
 
     emb, truth, vague = _sections()
@@ -263,10 +287,10 @@ def test_row_order_context_never_empties_a_theme():
     lumped = np.where(vague, 0, truth)  # theme 0 holds its own units and every vague one
     size0 = int((lumped == 0).sum())
     free = lumped.copy()
-    got = _order_context(emb, free, np.ones(len(truth)), None, DiscoverConfig(), min_size=1)
+    got = _order_context(emb, free, np.ones(len(truth)), None, ON, min_size=1)
     assert got["used"] is True and (free == 0).sum() < size0  # the order takes units out of 0
     held = lumped.copy()
-    got = _order_context(emb, held, np.ones(len(truth)), None, DiscoverConfig(), min_size=99)
+    got = _order_context(emb, held, np.ones(len(truth)), None, ON, min_size=99)
     assert (held == 0).sum() >= size0  # a floor above its size: nothing leaves theme 0
     assert set(held.tolist()) == {0, 1, 2}
 
@@ -274,7 +298,6 @@ def test_row_order_context_never_empties_a_theme():
 def test_row_order_context_floors_hold_after_knock_on_undos(monkeypatch):
     """Undoing one theme's losses can take another below its floor: undo until none is."""
     import covidlearning.nlp.context as context
-    from covidlearning.config import DiscoverConfig
     from covidlearning.themes.discover import _order_context
 
     topics = np.array([0, 1, 1, 2, 2, 2, 2, 2])
@@ -292,5 +315,5 @@ def test_row_order_context_floors_hold_after_knock_on_undos(monkeypatch):
 
     monkeypatch.setattr(context, "order_context", moves)
     emb = np.random.default_rng(0).normal(size=(8, 8)).astype(np.float32)
-    _order_context(emb, topics, np.ones(8), None, DiscoverConfig(), min_size=1)
+    _order_context(emb, topics, np.ones(8), None, ON, min_size=1)
     assert set(topics.tolist()) == {0, 1, 2}  # --topics 3 stays 3

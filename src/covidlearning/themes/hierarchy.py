@@ -1,0 +1,165 @@
+"""The hierarchy step: themes built from the discovered subthemes (topics).
+
+Owns the rule that groups topics into top-level themes (:func:`build_hierarchy`) and the
+result (:class:`Hierarchy`). It imports numpy and, of covidlearning, only
+:mod:`covidlearning.themes.represent`.
+
+A human thematic analysis gives a handful of themes, each with its subthemes (Trust B's
+coders: 9 categories over 41 subcategories). Discovery finds the subthemes; this step
+joins them by **size-weighted Ward agglomeration of their centroids**: at each step the
+two groups whose merge adds least to the texts' within-group sum of squares (the
+``n_a n_b / (n_a + n_b) |c_a - c_b|²`` of Ward 1963, computed from the groups' exact
+centroids, so the tree is the one Ward's method would build over the texts if each
+topic were kept whole). The tree is cut where it is most clearly separated: the cut with
+the largest ratio between the merge heights just above and just below it, among
+:data:`MIN_THEMES`-:data:`MAX_THEMES` themes of two subthemes each on average.
+
+Every step is deterministic and smooth in the vectors up to the comparisons that pick a
+merge or a cut, both of which differ by far more than last-bit float noise on real data
+(centroids average many texts; ``benchmarks/noise.py``). Below
+:data:`HIERARCHY_MIN_TEXTS` texts, or with fewer than ``2 * MIN_THEMES`` topics, there is
+one level: each topic is its own theme, with the topic's id.
+
+Public API: :data:`HIERARCHY_MIN_TEXTS`, :data:`MIN_THEMES`, :data:`MAX_THEMES`,
+:class:`Hierarchy`, :func:`ward_tree`, :func:`build_hierarchy`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Below this many modelled texts, themes are the topics themselves (one level).
+HIERARCHY_MIN_TEXTS = 300
+#: Fewest and most top-level themes of a two-level result.
+MIN_THEMES = 5
+MAX_THEMES = 15
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Each topic's top-level theme.
+
+    Attributes:
+        theme_of: topic id -> theme id (themes numbered 0.. by size, largest first).
+        levels: 2 when themes group several topics, 1 when each topic is its own theme.
+        rule: how the themes were made, in words (for the run's log and metrics).
+        heights: the Ward merge heights (cost of each merge), ascending; empty for 1 level.
+    """
+
+    theme_of: dict[int, int]
+    levels: int
+    rule: str
+    heights: list[float] = field(default_factory=list)
+
+    def themes(self, topics: np.ndarray) -> np.ndarray:
+        """The theme of each text, given its topic (-1 stays -1)."""
+        return np.array([self.theme_of.get(int(t), -1) for t in topics], dtype=int)
+
+    def members(self) -> dict[int, list[int]]:
+        """Theme id -> its topic ids, ascending."""
+        out: dict[int, list[int]] = {}
+        for t, h in sorted(self.theme_of.items()):
+            out.setdefault(h, []).append(t)
+        return dict(sorted(out.items()))
+
+
+def ward_tree(centroids: np.ndarray, sizes: np.ndarray) -> tuple[list[list[int]], list[float]]:
+    """Size-weighted Ward agglomeration of groups given by their centroids and sizes.
+
+    Args:
+        centroids: ``(k, dim)`` mean vector of each group.
+        sizes: ``(k,)`` number of texts in each group.
+
+    Returns:
+        The partitions from ``k`` groups down to 1 (``partitions[j]`` has ``k - j``
+        groups; each a list of group labels 0.. per input row), and the ``k - 1`` merge
+        costs in order (non-decreasing for Ward).
+    """
+    c = np.asarray(centroids, dtype=np.float64)
+    w = np.asarray(sizes, dtype=np.float64)
+    k = len(c)
+    sums = c * w[:, None]
+    alive = list(range(k))
+    member = list(range(k))
+    partitions = [list(range(k))]
+    heights: list[float] = []
+    while len(alive) > 1:
+        idx = np.array(alive)
+        cent = sums[idx] / w[idx, None]
+        d2 = ((cent[:, None, :] - cent[None, :, :]) ** 2).sum(axis=2)
+        cost = (w[idx, None] * w[None, idx]) / (w[idx, None] + w[None, idx]) * d2
+        cost[np.tril_indices(len(idx))] = np.inf
+        a, b = np.unravel_index(int(np.argmin(cost)), cost.shape)
+        heights.append(float(cost[a, b]))
+        ia, ib = int(idx[a]), int(idx[b])
+        sums[ia] += sums[ib]
+        w[ia] += w[ib]
+        alive.remove(ib)
+        member = [ia if m == ib else m for m in member]
+        relabel = {g: j for j, g in enumerate(sorted(set(member)))}
+        partitions.append([relabel[m] for m in member])
+    return partitions, heights
+
+
+def _cut(heights: list[float], k: int) -> int:
+    """Number of groups to keep: the most separated cut within the allowed range."""
+    lo = min(MIN_THEMES, k)
+    hi = max(lo, min(MAX_THEMES, k // 2))
+    best, best_gap = lo, -math.inf
+    for g in range(lo, hi + 1):
+        if g >= k:
+            continue
+        below, above = heights[k - g - 1], heights[k - g]  # merges making g, then g - 1 groups
+        gap = math.log(max(above, 1e-300)) - math.log(max(below, 1e-300))
+        if gap > best_gap:
+            best, best_gap = g, gap
+    return best
+
+
+def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None = None) -> Hierarchy:
+    """Group the topics of ``topics`` into top-level themes (see the module docstring).
+
+    Args:
+        space: one vector per text, rows normalised (the space the topics were found in).
+        topics: each text's topic (-1 for an outlier kept as such).
+        n_texts: modelled texts (default: ``len(topics)``).
+
+    Returns:
+        A :class:`Hierarchy`: two levels for :data:`HIERARCHY_MIN_TEXTS` texts or more
+        with at least ``2 * MIN_THEMES`` topics, otherwise each topic its own theme.
+    """
+    from covidlearning.themes.represent import normalise
+
+    topics = np.asarray(topics)
+    keys = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
+    n = len(topics) if n_texts is None else n_texts
+    if n < HIERARCHY_MIN_TEXTS or len(keys) < 2 * MIN_THEMES:
+        why = (
+            f"one level: {n} texts (themes and subthemes from {HIERARCHY_MIN_TEXTS})"
+            if n < HIERARCHY_MIN_TEXTS
+            else f"one level: {len(keys)} topics (subthemes from {2 * MIN_THEMES})"
+        )
+        return Hierarchy({t: t for t in keys}, 1, why)
+    x = normalise(np.asarray(space, dtype=np.float64)).astype(np.float64)
+    x = x - x.mean(axis=0, keepdims=True)
+    sizes = np.array([(topics == t).sum() for t in keys], dtype=float)
+    cents = np.stack([x[topics == t].mean(axis=0) for t in keys])
+    partitions, heights = ward_tree(cents, sizes)
+    g = _cut(heights, len(keys))
+    groups = np.array(partitions[len(keys) - g])
+    # number themes by size (largest first), ties by their smallest topic id
+    order = sorted(
+        range(g), key=lambda j: (-sizes[groups == j].sum(), min(np.array(keys)[groups == j]))
+    )
+    renum = {j: i for i, j in enumerate(order)}
+    theme_of = {t: renum[int(groups[i])] for i, t in enumerate(keys)}
+    lo = min(MIN_THEMES, len(keys))
+    hi = max(lo, min(MAX_THEMES, len(keys) // 2))
+    rule = (
+        f"{g} themes over {len(keys)} subthemes: size-weighted Ward agglomeration of the "
+        f"subthemes' centroids, cut at its most separated level among {lo}-{hi} themes"
+    )
+    return Hierarchy(theme_of, 2, rule, [round(h, 9) for h in heights])

@@ -1,0 +1,305 @@
+"""The label step: a short phrase from a theme's own texts that names it and agrees with it.
+
+Owns the sentiment of texts and labels (:func:`sentiments`, :func:`stance_shares`), the
+candidate phrases a theme's texts offer (:func:`candidate_phrases`), the choice of each
+theme's label among them (:func:`choose_labels`) and the check that a label picks out its
+own theme (:func:`label_fit`). It imports numpy, vaderSentiment and, of covidlearning, only
+:mod:`covidlearning.nlp.text`; the embedding function is passed in.
+
+A label is a phrase of 2-4 words written in at least two of the theme's texts (one if
+none repeats), as written ("Waiting for the ambulance", "Kind caring staff"), holding at
+least one word that is neither a stop word nor generic praise or blame. Among the phrases
+most frequent in the theme and rare elsewhere (the shortlist), the label is the one
+that, embedded with MiniLM, is nearest its own theme's texts against every other theme's
+(mean cosine; the margin over the nearest other theme must be positive when any
+phrase's is), and never contradicts the theme's texts: where most of them are positive
+(VADER compound >= 0.05) a negative phrase is not used, and the other way round. Labels
+are unique within a level. Only when no phrase qualifies does the label fall back on the
+theme's keywords (two or more, joined), never on a placeholder.
+
+Public API: :data:`GENERIC_WORDS`, :func:`sentiments`, :func:`stance_shares`,
+:func:`candidate_phrases`, :func:`choose_labels`, :func:`label_fit`, :class:`Label`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+#: Sentiment cut (VADER compound): at or above is positive, at or below minus it negative.
+SENTIMENT_CUT = 0.05
+#: Phrases shortlisted per theme (by frequency in the theme and rarity elsewhere) to embed.
+SHORTLIST = 25
+#: Weight of a phrase's coverage (share of the theme's texts holding it) in its score,
+#: beside its mean cosine to the theme's texts plus twice its margin over the next theme.
+COVERAGE_WEIGHT = 0.25
+#: Words that praise, blame or fill without naming a subject; a label needs another word.
+GENERIC_WORDS = frozenset(
+    """
+    good great excellent brilliant fantastic amazing lovely nice fine ok okay perfect
+    wonderful superb outstanding best better happy pleased satisfied poor bad terrible awful
+    horrible worst worse very really thank thanks thankyou everything nothing anything
+    something everyone anyone someone always never well much many lot lots thing things way
+    ways time times overall general generally quite just also still lovely absolutely
+    extremely definitely totally highly keep kept yes no not right wrong sure make makes
+    made feel feels felt know knew go going went come came actually basically
+    """.split()
+)
+_WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
+_CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
+#: A word masked by a redaction ("XXXX", "xxx"): never part of a label.
+_MASKED = re.compile(r"\b[Xx]{2,}\b")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A theme's label and why it was chosen.
+
+    Attributes:
+        text: the label.
+        source: ``phrase`` (written in the theme's texts) or ``keywords`` (fallback).
+        margin: mean cosine of the label to its theme's texts minus that to the nearest
+            other theme's texts (positive: it picks out its own theme).
+        sentiment: the label's VADER compound.
+    """
+
+    text: str
+    source: str
+    margin: float
+    sentiment: float
+
+
+@functools.lru_cache(maxsize=1)
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentiments(texts: Sequence[str]) -> np.ndarray:
+    """VADER compound sentiment of each text, from -1 to 1 (0 for blank text)."""
+    analyzer = _vader()
+    return np.array(
+        [analyzer.polarity_scores(str(t))["compound"] if str(t).strip() else 0.0 for t in texts],
+        dtype=float,
+    )
+
+
+def stance_shares(compound: np.ndarray) -> tuple[float, float]:
+    """Shares of positive and of negative texts among ``compound`` (0, 0 when empty)."""
+    if len(compound) == 0:
+        return 0.0, 0.0
+    return (
+        float((compound >= SENTIMENT_CUT).mean()),
+        float((compound <= -SENTIMENT_CUT).mean()),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _stop() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | {"get", "got", "did", "does", "don't", "i'm", "it's"}
+
+
+def _phrases_of(text: str, max_words: int = 4) -> set[tuple[str, ...]]:
+    """Lower-cased word n-grams (2..max_words) of one text, within its clauses."""
+    stop = _stop()
+    out: set[tuple[str, ...]] = set()
+    for clause in _CLAUSE.split(_mask(text)):
+        words = [w.lower() for w in _WORD.findall(clause)]
+        for i in range(len(words)):
+            if words[i] in stop or words[i] in GENERIC_WORDS and len(words[i]) < 3:
+                continue
+            for n in range(2, max_words + 1):
+                gram = tuple(words[i : i + n])
+                if len(gram) < n or gram[-1] in stop or gram[-1] in GENERIC_WORDS:
+                    continue  # "waiting for the", "discharge to assess actually"
+                if any(len(w) >= 3 and w not in stop and w not in GENERIC_WORDS for w in gram):
+                    out.add(gram)
+    return out
+
+
+def _mask(text: str) -> str:
+    """Redaction placeholders (``[NAME]``, ``XXXX``) become clause breaks."""
+    text = _PLACEHOLDER.sub(" . ", text.replace("\u2019", "'"))
+    return _MASKED.sub(" . ", text)
+
+
+def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
+    """How many of ``texts`` contain each candidate phrase (see the module docstring)."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    for t in texts:
+        counts.update(_phrases_of(str(t)))
+    return counts
+
+
+def _written(gram: tuple[str, ...], texts: Sequence[str]) -> str:
+    """The phrase as most often written in ``texts`` (case kept), first letter upper."""
+    pat = re.compile(r"\b" + r"[\s-]+".join(re.escape(w) for w in gram) + r"\b", re.IGNORECASE)
+    forms: Counter[str] = Counter()
+    for t in texts:
+        forms.update(" ".join(m.group(0).split()) for m in pat.finditer(str(t)))
+    text = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else " ".join(gram)
+    # lower case but for acronyms ("NHS", "A&E"): "Care was Good", "servIce" -> "care was
+    # good", "service"; then the first letter upper
+    words = [w if w == "I" or (len(w) > 1 and w.isupper()) else w.lower() for w in text.split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def label_fit(label_vectors: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Margin of each label over the nearest other theme (row i is theme i's label).
+
+    Args:
+        label_vectors: ``(k, dim)`` normalised embeddings of the labels, in theme order.
+        means: ``(k, dim)`` each theme's mean text embedding (not re-normalised, so a
+            row's dot product is the label's mean cosine to the theme's texts).
+
+    Returns:
+        ``(k,)``: mean cosine to its own theme's texts minus the largest to another's;
+        positive where the label is nearest its own theme.
+    """
+    sims = np.asarray(label_vectors, dtype=np.float64) @ np.asarray(means, dtype=np.float64).T
+    k = len(sims)
+    own = sims[np.arange(k), np.arange(k)]
+    other = np.where(np.eye(k, dtype=bool), -np.inf, sims).max(axis=1) if k > 1 else own * 0
+    return own - other
+
+
+def choose_labels(
+    groups: dict[int, np.ndarray],
+    docs: Sequence[str],
+    embeddings: np.ndarray,
+    compound: np.ndarray,
+    embed: Callable[[list[str]], np.ndarray],
+    keywords: dict[int, list[str]] | None = None,
+) -> dict[int, Label]:
+    """A label per group (theme or subtheme) of one level.
+
+    Args:
+        groups: group id -> indices of its texts in ``docs``.
+        docs: the modelled texts.
+        embeddings: their normalised MiniLM embeddings.
+        compound: their VADER compound sentiment (:func:`sentiments`).
+        embed: texts -> normalised embeddings (same model as ``embeddings``).
+        keywords: each group's keywords, for the fallback label.
+
+    Returns:
+        group id -> :class:`Label`; labels are unique within the level.
+    """
+    keys = sorted(groups)
+    n_all = len(docs)
+    counts = {g: candidate_phrases([docs[i] for i in groups[g]]) for g in keys}
+    total: Counter[tuple[str, ...]] = Counter()
+    for c in counts.values():
+        total.update(c)
+    ranked: dict[int, list[tuple[str, ...]]] = {}
+    for g in keys:
+        n_g = len(groups[g])
+
+        def lexical(gram: tuple[str, ...], g: int = g, n_g: int = n_g) -> float:
+            inside = counts[g][gram]
+            spec = inside / total[gram]
+            return (inside / n_g) * spec * math.log(1 + n_all / total[gram])
+
+        # phrases written in 2+ of the theme's texts first, then the others
+        ranked[g] = sorted(counts[g], key=lambda p: (counts[g][p] < 2, -lexical(p), len(p), p))
+    member_docs = {g: [docs[i] for i in groups[g]] for g in keys}
+    emb = np.asarray(embeddings, dtype=np.float64)
+    means = np.stack([emb[groups[g]].mean(axis=0) for g in keys])
+    vectors: dict[str, np.ndarray] = {}
+    tones: dict[str, float] = {}
+
+    def prepare(phrases: list[str]) -> None:  # embed and score the new ones, in one batch
+        new = sorted({p for p in phrases if p not in vectors})
+        if new:
+            vectors.update(zip(new, np.asarray(embed(new), dtype=np.float64), strict=True))
+            tones.update(zip(new, sentiments(new).tolist(), strict=True))
+
+    # first the phrases written in 2+ of the theme's texts (when there are any)
+    top = {g: [p for p in ranked[g] if counts[g][p] >= 2] or ranked[g] for g in keys}
+    first = {g: [_written(p, member_docs[g]) for p in top[g][:SHORTLIST]] for g in keys}
+    coverage = {
+        (g, _written(p, member_docs[g])): counts[g][p] / len(groups[g])
+        for g in keys
+        for p in ranked[g][: 4 * SHORTLIST]
+    }
+    prepare([p for g in keys for p in first[g]])
+    out: dict[int, Label] = {}
+    used: set[str] = set()
+    order = sorted(keys, key=lambda g: (-len(groups[g]), g))  # larger themes choose first
+    for g in order:
+        j_g = keys.index(g)
+        pos, neg = stance_shares(compound[groups[g]])
+
+        def pick(
+            cands: list[str], g: int = g, j_g: int = j_g, pos: float = pos, neg: float = neg
+        ) -> tuple:
+            best = fallback = None
+            for p in cands:
+                if p.lower() in used:
+                    continue
+                s = tones[p]
+                if (pos > neg and s <= -SENTIMENT_CUT) or (neg > pos and s >= SENTIMENT_CUT):
+                    continue  # the label would contradict most of its texts
+                sims = means @ vectors[p]
+                own = float(sims[j_g])
+                margin = own - (float(np.delete(sims, j_g).max()) if len(keys) > 1 else 0.0)
+                entry = (own + 2.0 * margin + COVERAGE_WEIGHT * coverage.get((g, p), 0.0),
+                         p, margin, s)  # fmt: skip
+                if margin > 0 and (best is None or entry[:2] > best[:2]):
+                    best = entry
+                if fallback is None or entry[:2] > fallback[:2]:
+                    fallback = entry
+            return best, fallback
+
+        best, fallback = pick(first[g])
+        kw: list[str] = []
+        if best is None:  # widen: more of the theme's phrases, and its keywords
+            more = [_written(p, member_docs[g]) for p in ranked[g][: 4 * SHORTLIST]]
+            kw = _keyword_labels((keywords or {}).get(g, []), member_docs[g])
+            prepare(more + kw)
+            best, wider = pick(more + kw)
+            fallback = fallback or wider
+        chosen = best or fallback
+        if chosen is not None:
+            kind = "keywords" if chosen[1] in kw else "phrase"
+            out[g] = Label(chosen[1], kind, round(chosen[2], 6), round(chosen[3], 6))
+        else:
+            text = (_first_words(member_docs[g][0]) if member_docs[g] else "") or f"Group {g}"
+            if text.lower() in used:
+                text = f"{text} ({g})"
+            out[g] = Label(text, "text", float("nan"), float(sentiments([text])[0]))
+        used.add(out[g].text.lower())
+    return {g: out[g] for g in keys}
+
+
+def _keyword_labels(words: list[str], texts: list[str]) -> list[str]:
+    """Labels made of a theme's keywords (two at a time, as written where they meet)."""
+    from covidlearning.nlp.text import label_from_keywords
+
+    out = []
+    for start in range(min(4, len(words))):
+        lab = label_from_keywords(words[start:], texts=texts)
+        if lab and lab != "Unlabelled" and len(lab.split()) >= 2:
+            lab = lab[:1] + lab[1:].lower() if lab.upper() != lab else lab
+            if lab not in out:
+                out.append(lab)
+    return out
+
+
+def _first_words(text: str, n: int = 5) -> str:
+    words = _WORD.findall(str(text))[:n]
+    s = " ".join(words) or "Untitled text"
+    return s[:1].upper() + s[1:]

@@ -1,0 +1,87 @@
+"""Themes over subthemes: size-weighted Ward on topic centroids, cut where best separated."""
+
+import numpy as np
+
+from covidlearning.themes.hierarchy import (
+    HIERARCHY_MIN_TEXTS,
+    MAX_THEMES,
+    MIN_THEMES,
+    build_hierarchy,
+    ward_tree,
+)
+
+
+def _nested(n_groups=6, subs=3, per=30, seed=0, dim=48):
+    """Texts in ``n_groups`` well separated groups, each of ``subs`` nearby subgroups."""
+    rng = np.random.default_rng(seed)
+    vecs, topics, group = [], [], []
+    for g in range(n_groups):
+        centre = np.zeros(dim)
+        centre[g] = 4.0
+        for s in range(subs):
+            sub = centre + rng.normal(0, 0.6, dim)
+            for _ in range(per):
+                vecs.append(sub + rng.normal(0, 0.15, dim))
+                topics.append(g * subs + s)
+                group.append(g)
+    x = np.asarray(vecs)
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.array(topics), np.array(group)
+
+
+def test_ward_tree_merges_nearest_small_groups_first():
+    cents = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.2, 0.0]])
+    parts, heights = ward_tree(cents, np.array([1, 1, 1, 1]))
+    assert parts[0] == [0, 1, 2, 3] and len(parts) == 4
+    assert parts[2][0] == parts[2][1] and parts[2][2] == parts[2][3]
+    assert parts[2][0] != parts[2][2]
+    assert heights == sorted(heights) and len(heights) == 3
+    # size weighs the cost: a big group pays more to merge at the same distance
+    _, heavy = ward_tree(cents[:2], np.array([100, 100]))
+    _, light = ward_tree(cents[:2], np.array([1, 1]))
+    assert heavy[0] > light[0]
+
+
+def test_hierarchy_recovers_the_groups_over_their_subthemes():
+    x, topics, group = _nested()
+    tree = build_hierarchy(x, topics)
+    assert tree.levels == 2
+    themes = tree.themes(topics)
+    assert len(set(themes.tolist())) == 6
+    # every theme holds exactly one true group's subthemes
+    for h in set(themes.tolist()):
+        assert len(set(group[themes == h].tolist())) == 1
+    assert {len(ts) for ts in tree.members().values()} == {3}
+    assert MIN_THEMES <= len(tree.members()) <= MAX_THEMES
+
+
+def test_hierarchy_numbers_themes_by_size_and_ignores_row_order():
+    x, topics, _ = _nested(n_groups=5, subs=2, per=40)
+    keep = np.ones(len(topics), dtype=bool)
+    keep[topics == 0] = False  # group 0 loses a subtheme: the smallest theme
+    x, topics = x[keep], topics[keep]
+    tree = build_hierarchy(x, topics)
+    sizes = [int((tree.themes(topics) == h).sum()) for h in sorted(tree.members())]
+    assert sizes == sorted(sizes, reverse=True)
+    perm = np.random.default_rng(1).permutation(len(topics))
+    again = build_hierarchy(x[perm], topics[perm])
+    assert again.theme_of == tree.theme_of
+
+
+def test_hierarchy_stable_under_float_noise():
+    x, topics, _ = _nested(seed=3)
+    base = build_hierarchy(x, topics).theme_of
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        noisy = x + rng.normal(0, 1e-6, x.shape)
+        assert build_hierarchy(noisy, topics).theme_of == base
+
+
+def test_small_corpora_have_one_level():
+    x, topics, _ = _nested(n_groups=2, subs=3, per=20)
+    assert len(topics) < HIERARCHY_MIN_TEXTS
+    tree = build_hierarchy(x, topics)
+    assert tree.levels == 1 and tree.theme_of == {t: t for t in range(6)}
+    assert "one level" in tree.rule
+    # enough texts but too few topics to group: one level too
+    x, topics, _ = _nested(n_groups=2, subs=2, per=100)
+    assert build_hierarchy(x, topics).levels == 1

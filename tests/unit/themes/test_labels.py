@@ -1,0 +1,122 @@
+"""Labels: phrases written in a theme's texts, nearest their theme, never contradicting it."""
+
+import numpy as np
+
+from covidlearning.themes.labels import (
+    candidate_phrases,
+    choose_labels,
+    label_fit,
+    sentiments,
+    stance_shares,
+)
+
+WAIT = [
+    "Waiting for the ambulance took four hours.",
+    "We were waiting for the ambulance all night.",
+    "Long wait for the ambulance, very stressful.",
+    "Waiting for the ambulance was awful.",
+]
+PRAISE = [
+    "Service was excellent, kind caring staff.",
+    "Excellent service, could not be improved.",
+    "Kind caring staff, thank you.",
+    "The nurses were kind caring staff and excellent.",
+]
+PARKING = [
+    "The car park was full again.",
+    "No spaces in the car park.",
+    "Car park charges are too high.",
+    "Could not find the car park entrance.",
+]
+
+
+def _fake_embed(texts):
+    """Stand-in encoder: a vector from which subject words a text holds."""
+    axes = {"ambulance": 0, "wait": 0, "kind": 1, "excellent": 1, "staff": 1, "car": 2, "park": 2}
+    out = np.zeros((len(texts), 4))
+    for i, t in enumerate(texts):
+        low = t.lower()
+        for w, a in axes.items():
+            if w in low:
+                out[i, a] += 1
+        out[i, 3] = 0.2
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _labels():
+    docs = WAIT + PRAISE + PARKING
+    groups = {0: np.arange(0, 4), 1: np.arange(4, 8), 2: np.arange(8, 12)}
+    emb = _fake_embed(docs)
+    return docs, groups, emb, choose_labels(groups, docs, emb, sentiments(docs), _fake_embed)
+
+
+def test_labels_are_phrases_from_the_theme_texts():
+    docs, groups, _, labels = _labels()
+    for g, lab in labels.items():
+        assert lab.source == "phrase" and len(lab.text.split()) >= 2
+        members = " ".join(docs[i] for i in groups[g]).lower()
+        assert lab.text.lower() in members  # written in its own texts
+        assert lab.text != "Unlabelled"
+    assert "ambulance" in labels[0].text.lower()
+    assert "car park" in labels[2].text.lower()
+    assert len({lab.text.lower() for lab in labels.values()}) == 3
+
+
+def test_labels_pick_out_their_own_theme():
+    docs, groups, emb, labels = _labels()
+    vecs = _fake_embed([labels[g].text for g in sorted(labels)])
+    means = np.stack([emb[groups[g]].mean(axis=0) for g in sorted(groups)])
+    assert (label_fit(vecs, means) > 0).all()
+    assert all(lab.margin > 0 for lab in labels.values())
+
+
+def test_label_never_contradicts_most_of_its_texts():
+    _, _, _, labels = _labels()
+    assert labels[1].sentiment > -0.05  # a praise theme is never named by a complaint
+    # a theme whose frequent phrase is negative but whose texts are praise
+    docs = [
+        "Terrible parking but excellent, kind caring staff.",
+        "Terrible parking, yet the kind caring staff were wonderful.",
+        "Kind caring staff, lovely ward, terrible parking.",
+        "Terrible parking. Brilliant, kind caring staff.",
+    ] + PARKING
+    groups = {0: np.arange(0, 4), 1: np.arange(4, 8)}
+    comp = sentiments(docs)
+    pos, neg = stance_shares(comp[groups[0]])
+    assert pos > neg
+    got = choose_labels(groups, docs, _fake_embed(docs), comp, _fake_embed)
+    assert "terrible" not in got[0].text.lower()
+
+
+def test_candidate_phrases_skip_stop_word_edges_generic_words_and_placeholders():
+    texts = ["Thank you so much, very good.", "Ask [NAME] about parking permits"]
+    counts = candidate_phrases(texts)
+    grams = {" ".join(g) for g in counts}
+    assert "parking permits" in grams
+    assert not any(g.startswith(("so ", "very ")) or g.endswith(" you") for g in grams)
+    assert not any("name" in g for g in grams)
+    assert "thank you" not in grams and "very good" not in grams  # nothing but generic words
+
+
+def test_stance_shares():
+    comp = sentiments(["Excellent care", "Awful wait", "The clinic is on Monday"])
+    assert stance_shares(comp) == (1 / 3, 1 / 3)
+    assert stance_shares(np.array([])) == (0.0, 0.0)
+
+
+def test_written_form_keeps_acronyms_drops_odd_capitals_and_masked_names():
+    from covidlearning.themes.labels import _written
+
+    texts = ["The NHS servIce was quick.", "NHS servIce, quick again."]
+    assert _written(("nhs", "service"), texts) == "NHS service"
+    assert _written(("care", "was", "good"), ["Care was Good!"]) == "Care was good"
+    grams = {" ".join(g) for g in candidate_phrases(["XXXX is excellent", "xxx was kind"])}
+    assert not any("xx" in g for g in grams)
+
+
+def test_phrases_keep_ordinals_and_never_end_on_a_generic_word():
+    grams = {
+        " ".join(g) for g in candidate_phrases(["21st century tools, discharge to assess actually"])
+    }
+    assert "21st century tools" in grams and "discharge to assess" in grams
+    assert not any(g.endswith("actually") for g in grams)
