@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
+from covidlearning.cli._settings import (
+    answer_help,
+    answer_settings,
+    engine_settings,
+    field_help,
+    scheduler_help,
+    stage_settings,
+)
 from covidlearning.config import CodeConfig
 from covidlearning.errors import InputError
 
@@ -209,8 +216,12 @@ def run_cmd(
     question_column: Annotated[
         str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
     ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help=scheduler_help(), show_default=False)
+    ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
+    engine = engine_settings(config_file, scheduler)
     _check_table(input)
     flags = {
         "threshold": threshold, "max_themes": max_themes, "seed": seed, "context": context,
@@ -234,6 +245,13 @@ def run_cmd(
     train_text = train_text_column or text_column
     train_id = _checked_train_columns(train, label_column, train_text, id_column)
     frame, gold_values = _load_input(input, text_column, id_column, sheet, gold, gcol, answers)
+    if engine.scheduler is not None:  # embed on the cluster; coding finds the vectors cached
+        from covidlearning.engine.cluster import connect
+        from covidlearning.engine.runs import warm_cache
+
+        with connect(engine) as client:
+            texts = frame.loc[frame["status"].astype(str) == "ok", "text"].astype(str)
+            warm_cache(client, texts.tolist(), config, engine.partition_rows)
     result = _code(frame, config, book, model, train, train_text, train_id, label_column,
                    label_sep, gold_values)  # fmt: skip
     if gold_values is not None and "training" in result.manifest:

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from covidlearning.cli._settings import answer_help, answer_settings, field_help, stage_settings
+from covidlearning.cli._settings import (
+    answer_help,
+    answer_settings,
+    engine_settings,
+    field_help,
+    scheduler_help,
+    stage_settings,
+)
 from covidlearning.config import DiscoverConfig
 from covidlearning.errors import InputError
 
@@ -44,6 +51,18 @@ def _help(field: str, text: str = "") -> str:
 
 
 _ANSWER_HELP = answer_help()
+_SCHEDULER_HELP = scheduler_help()
+
+
+def _many_needs_cluster(input: Path, engine: Any) -> None:  # noqa: A002
+    """A folder or glob of tables is read in partitions, which needs ``--scheduler``."""
+    from covidlearning.engine.partitions import is_many
+
+    if engine.scheduler is None and is_many(input):
+        raise InputError(
+            f"{input} is a folder or glob of tables; they are read in partitions on a cluster",
+            "Add --scheduler local (or the address of a running Dask scheduler)",
+        )
 
 
 def discover_cmd(
@@ -102,10 +121,13 @@ def discover_cmd(
     question_column: Annotated[
         str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
     ] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_SCHEDULER_HELP, show_default=False)] = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
     from covidlearning._io import check_output_dir
 
+    engine = engine_settings(config_file, scheduler)
+    _many_needs_cluster(input, engine)
     check_output_dir(out, [input])
     flags = {
         "seed": seed,
@@ -118,6 +140,15 @@ def discover_cmd(
     }
     config = stage_settings(config_file, "discover", flags, _FLAGS, "covidlearning discover")
     listed, question = answer_settings(config_file, missing_values, question_column)
+    if engine.scheduler is not None:
+        from covidlearning.engine.runs import discover_on_cluster
+
+        metrics = discover_on_cluster(
+            input, text_column, id_column, out, config, engine, sheet=sheet,
+            missing_values=listed, question_column=question,
+        )  # fmt: skip
+        _print_summary(metrics, out)
+        return
     # discover_file loads and checks the table before BERTopic or the embedding model load
     from covidlearning.themes.discover import discover_file
 
@@ -170,6 +201,15 @@ def assign_cmd(
     out: Annotated[Path, typer.Option(help="Output folder for assignments.csv.")],
     id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_SCHEDULER_HELP, show_default=False)] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="YAML config: its discover section's embedding settings (cache, backend) "
+            "and its engine section.",
+        ),
+    ] = None,
 ) -> None:
     """Place new texts in INPUT into a saved model's themes, without refitting."""
     from covidlearning._io import check_output_dir
@@ -180,7 +220,21 @@ def assign_cmd(
             f"model folder not found: {model}",
             "Pass --model the output folder of `covidlearning discover`",
         )
+    engine = engine_settings(config_file, scheduler)
+    _many_needs_cluster(input, engine)
     check_output_dir(out, [input, model])
+    settings = stage_settings(config_file, "discover", {}, {}, "covidlearning assign")
+    if engine.scheduler is not None:
+        from covidlearning.engine.runs import assign_stream
+
+        done = assign_stream(input, model, text_column, id_column, out, settings, engine)
+        n_new = done["candidates"]
+        new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"
+        typer.echo(
+            f"assigned {done['placed']} texts ({n_new} {new}) in {done['partitions']} "
+            f"partitions; wrote {out}"
+        )
+        return
     frame = load_table(input, text_column, id_column, sheet)
     if not (frame["status"] == "ok").any():
         raise InputError(f"{input.name} has no usable texts", "Check --text-column")
@@ -200,7 +254,7 @@ def assign_cmd(
     from covidlearning.themes.store import assign
 
     t0 = time.perf_counter()
-    table = assign(frame, model)
+    table = assign(frame, model, settings)
     with atomic_dir(out) as tmp:
         write_csv(tmp / "assignments.csv", table, float_format="%.4f")
         write_json(
