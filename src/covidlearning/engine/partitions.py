@@ -78,7 +78,7 @@ def read_partitions(spec: str | Path, partition_rows: int) -> Any:
             files,
             dtype=str,
             keep_default_na=False,
-            blocksize=max(1 << 20, partition_rows * BYTES_PER_ROW),
+            blocksize=max(1 << 16, partition_rows * BYTES_PER_ROW),
             encoding="utf-8-sig",
         )
     return frame.rename(columns={c: str(c).strip() for c in frame.columns})
