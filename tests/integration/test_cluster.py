@@ -10,6 +10,7 @@ task, and the rows equal the in-process ``assign`` of the same table.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pandas as pd
@@ -89,10 +90,10 @@ def test_assign_streams_a_folder_and_survives_a_killed_worker(runs: dict[str, Pa
     killed: list[str] = []
 
     def kill_one(index: int, rows: int) -> None:
-        if index == 0:  # after the first partition is written, end one worker's process
-            client = get_client()
-            worker = sorted(client.scheduler_info()["workers"])[0]
-            client.run(os._exit, 1, workers=[worker], wait=False)
+        if index == 0:  # after the first partition is written, kill one worker's process
+            pids = get_client().run(os.getpid)
+            worker = sorted(pids)[0]
+            os.kill(pids[worker], signal.SIGKILL)
             killed.append(worker)
 
     out_two = tmp / "assign-two"
