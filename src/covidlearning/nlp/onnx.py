@@ -88,6 +88,8 @@ def export_int8(st: Any, target: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix=".export-", dir=target.parent) as tmp:
         fp32 = Path(tmp) / "model-fp32.onnx"
         names = ["input_ids", "attention_mask", "token_type_ids"]
+        # the example is padded, so the traced graph keeps the attention mask's path
+        # (tracing fixes the branches transformers takes for the example it sees)
         feats = st.tokenizer(
             ["an example"], padding="max_length", max_length=16, return_tensors="pt"
         )
@@ -131,7 +133,8 @@ class OnnxModel:
         )
         self.tokenizer = st.tokenizer
         self.max_seq_length = st.max_seq_length
-        self._dim = int(st.get_sentence_embedding_dimension())
+        dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        self._dim = int(dim())
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.path = path
 
