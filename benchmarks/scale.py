@@ -3,8 +3,8 @@
 Three measurements, each printed and written to benchmarks/results/scale-<n>.json:
 
 * ``fit``: ``covidlearning discover --scheduler local`` on ``--n`` generated texts
-  (default 1,000,000) whose vectors are random unit vectors put in a fresh embedding
-  cache first (the issue allows it: the fit is measured, not MiniLM), wall time per
+  (default 1,000,000) whose vectors are random unit vectors (around 40 random centres)
+  put in a fresh embedding cache first (the fit is measured, not MiniLM), wall time per
   stage (load, embed, fit and its steps, write) from the run's manifest, and the peak
   resident memory of every worker process (sampled every 0.2 s with psutil);
 * ``embed``: embedding throughput of ``--embed-n`` texts on a LocalCluster of 1 and of
@@ -102,9 +102,13 @@ def bench_fit(n: int, workers: int, tmp: Path) -> dict:
     texts = frame.loc[frame["status"] == "ok", "text"].drop_duplicates().tolist()
     cache = EmbeddingCache(tmp / "cache", "all-MiniLM-L6-v2", "cap64")
     rng = np.random.default_rng(0)
+    centres = rng.normal(size=(40, 384)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     for s in range(0, len(texts), 100_000):  # the vectors the fit reads: random unit vectors
         chunk = texts[s : s + 100_000]
-        vecs = rng.normal(size=(len(chunk), 384)).astype(np.float32)
+        # random unit vectors around 40 random centres, so there are themes to describe
+        vecs = centres[rng.integers(0, len(centres), len(chunk))]
+        vecs = vecs + rng.normal(scale=0.05, size=vecs.shape).astype(np.float32)
         cache.store([_text_key(t) for t in chunk], vecs / np.linalg.norm(vecs, axis=1)[:, None])
     config = tmp / "scale.yaml"
     config.write_text(
