@@ -141,11 +141,14 @@ def discover_cmd(
     config = stage_settings(config_file, "discover", flags, _FLAGS, "covidlearning discover")
     listed, question = answer_settings(config_file, missing_values, question_column)
     if engine.scheduler is not None:
+        from covidlearning.config import load_config
         from covidlearning.engine.runs import discover_on_cluster
 
+        inp = load_config(config_file).input if config_file is not None else None
         metrics = discover_on_cluster(
             input, text_column, id_column, out, config, engine, sheet=sheet,
             missing_values=listed, question_column=question,
+            group_columns=inp.group_columns if inp is not None else (),
         )  # fmt: skip
         _print_summary(metrics, out)
         return

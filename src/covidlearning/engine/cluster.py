@@ -54,7 +54,7 @@ def connect(engine: EngineConfig) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 memory_limit=engine.memory_limit,
-                dashboard_address=None,
+                dashboard_address=":0",
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,

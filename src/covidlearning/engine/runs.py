@@ -15,11 +15,12 @@
 
 Outputs are written as in one process (atomically: an interrupted run leaves the
 previous outputs as they were), with ``assignments.parquet/`` (one file per partition)
-beside ``assignments.csv`` (only up to ``engine.csv_max_rows`` rows) and ``counts.csv``
-(rows per theme and status, summed over the partitions).
+beside ``assignments.csv`` (only up to ``engine.csv_max_rows`` rows), ``counts.csv``
+(rows per theme and status, summed over the partitions) and, for discover with
+``input.group_columns``, ``breakdown.csv`` (rows per theme and group, a Dask groupby).
 
 Public API: :func:`embed_on_cluster`, :func:`warm_cache`, :func:`discover_on_cluster`,
-:func:`assign_stream`.
+:func:`assign_stream`, :func:`group_counts`.
 """
 
 from __future__ import annotations
@@ -131,9 +132,13 @@ def discover_on_cluster(
     sheet: str | None = None,
     missing_values: Sequence[str] | None = None,
     question_column: str | None = None,
+    group_columns: Sequence[str] = (),
     progress: bool = True,
 ) -> dict[str, Any]:
     """Find themes with the work spread over a cluster; write the run's files to ``out``.
+
+    With ``group_columns`` (``input.group_columns``), ``breakdown.csv`` holds the rows per
+    theme and group (:func:`group_counts`).
 
     Returns:
         The run's metrics (as ``metrics.json``).
@@ -183,13 +188,20 @@ def discover_on_cluster(
         )
         files, assignments = fut.result()
         timings["fit"] = round(time.perf_counter() - t2, 3)
+        missing = [g for g in group_columns if g not in frame.columns]
+        if missing:
+            raise InputError(
+                f"group column '{missing[0]}' not found in {Path(input).name}",
+                "Fix input.group_columns in the config",
+            )
+        breakdown = group_counts(assignments, frame, group_columns, engine.partition_rows)
         cluster = describe(client)
     metrics = json.loads(files["metrics.json"])
     manifest = json.loads(files["manifest.json"])
     fit_timings = manifest.get("timings", {})
     manifest["timings"] = {**{f"fit.{k}": v for k, v in fit_timings.items()}, **timings}
     manifest["engine"] = {**cluster, "partition_rows": engine.partition_rows}
-    _write_run(out, files, assignments, manifest, engine, timings)
+    _write_run(out, files, assignments, manifest, engine, timings, breakdown)
     return metrics
 
 
@@ -200,6 +212,7 @@ def _write_run(
     manifest: dict[str, Any],
     engine: EngineConfig,
     timings: dict[str, float],
+    breakdown: pd.DataFrame,
 ) -> None:
     """The fit's files, the parquet partitions and counts, atomically into ``out``."""
     from covidlearning._io import atomic_dir, atomic_write_bytes, write_csv, write_json
@@ -217,6 +230,8 @@ def _write_run(
         for i, start in enumerate(range(0, max(len(assignments), 1), rows)):
             _write_part(tmp, i, assignments.iloc[start : start + rows])
         write_csv(tmp / "counts.csv", _counts(assignments))
+        if len(breakdown):
+            write_csv(tmp / "breakdown.csv", breakdown)
         timings["write"] = round(time.perf_counter() - t0, 3)
         write_json(tmp / "manifest.json", manifest)
 
@@ -238,6 +253,47 @@ def _counts(assignments: pd.DataFrame) -> pd.DataFrame:
     keyed = assignments[cols].astype({"topic": "Int64"}).fillna({"label": ""})
     counts = keyed.groupby(cols, dropna=False).size().rename("rows").reset_index()
     return counts.sort_values(cols, na_position="last").reset_index(drop=True)
+
+
+def group_counts(
+    assignments: pd.DataFrame,
+    frame: pd.DataFrame,
+    group_columns: Sequence[str],
+    partition_rows: int,
+) -> pd.DataFrame:
+    """Rows per theme and group, for each group column: a Dask groupby on the cluster.
+
+    Args:
+        assignments: one row per row of ``frame``, in its order.
+        frame: the loaded table, holding the group columns.
+        group_columns: the columns to break down by (``input.group_columns``).
+        partition_rows: rows per partition of the aggregation.
+
+    Returns:
+        ``column, value, topic, label, rows`` (long format), sorted; rows excluded from
+        modelling are counted under an empty topic. The active Dask client computes it.
+    """
+    import dask.dataframe as dd
+
+    cols = ["column", "value", "topic", "label", "rows"]
+    if not group_columns or assignments.empty:
+        return pd.DataFrame(columns=cols)
+    joined = assignments[["topic", "label"]].reset_index(drop=True)
+    joined["topic"] = joined["topic"].astype("Int64").fillna(-2)
+    joined["label"] = joined["label"].fillna("").astype(str)
+    parts: list[pd.DataFrame] = []
+    for name in group_columns:
+        joined["value"] = frame[name].astype(str).to_numpy()
+        ddf = dd.from_pandas(joined, npartitions=max(1, -(-len(joined) // partition_rows)))
+        sizes = ddf.groupby(["value", "topic", "label"]).size().compute()
+        part = sizes.rename("rows").reset_index()
+        part.insert(0, "column", name)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["topic"] = out["topic"].astype("Int64").mask(out["topic"] == -2)
+    out["rows"] = out["rows"].astype(int)
+    out = out.sort_values(["column", "value", "topic"], na_position="last")
+    return out[cols].reset_index(drop=True)
 
 
 def _add_counts(total: pd.DataFrame | None, part: pd.DataFrame) -> pd.DataFrame:
