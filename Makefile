@@ -33,11 +33,12 @@ test: setup ## Run all tests (unit, integration, notebooks, browser when Chromiu
 test-fast: setup ## Run the fast unit tests only.
 	$(PY) -m pytest -m "not slow and not notebook and not browser"
 
-bench: setup ## Benchmarks (run alone): speed on a 10k-comment export beside sentence-transformers and BERTopic, then 1k/10k/100k scaling and coding (writes benchmarks/results/).
+bench: setup ## Benchmarks (run alone): speed on a 10k-comment export beside sentence-transformers and BERTopic, then 1k/10k/100k scaling, coding, and the cluster scale section at 1M texts (writes benchmarks/results/).
 	$(PY) benchmarks/speed.py --n 10000
 	$(PY) benchmarks/speed.py --n 8000 --stages embed --report
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/bench_coding.py
+	$(PY) benchmarks/scale.py
 
 lint: setup ## Check style with ruff.
 	$(VENV)/bin/ruff check src tests benchmarks scripts notebooks

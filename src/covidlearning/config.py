@@ -187,6 +187,12 @@ class EmbeddingSettings(StrictModel):
         "~/.cache/covidlearning/embeddings). Holds no text, only hashes and vectors.",
     )
     batch_size: int = Field(64, ge=1, description="Embedding batch size.")
+    backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="'torch': sentence-transformers on PyTorch (fp32); 'onnx-int8': the model "
+        "exported to ONNX and quantised to int8 on first use (cached; faster on CPU, mean "
+        "cosine to fp32 about 0.99). Each backend's vectors are cached apart.",
+    )
 
 
 class DiscoverConfig(EmbeddingSettings):
@@ -283,6 +289,41 @@ class CodeConfig(EmbeddingSettings):
     )
 
 
+class EngineConfig(StrictModel):
+    """Where the work that grows with n runs: this process, or a Dask cluster."""
+
+    scheduler: str | None = Field(
+        None,
+        description="None: one process (no Dask); 'local': start a Dask LocalCluster on this "
+        "machine; an address such as tcp://host:8786: use that running cluster.",
+    )
+    workers: int | None = Field(
+        None, ge=1, description="LocalCluster workers (default: one per core)."
+    )
+    memory_limit: str = Field(
+        "8GB", description="LocalCluster: memory each worker may use before it is restarted."
+    )
+    partition_rows: int = Field(
+        50_000, ge=100, description="Rows per partition read, embedded and assigned at once."
+    )
+    csv_max_rows: int = Field(
+        1_000_000,
+        ge=0,
+        description="Write assignments.csv beside the partitioned parquet only up to this "
+        "many rows (0: parquet only).",
+    )
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if value != "local" and "://" not in value and ":" not in value:
+            raise ValueError(f"{value!r} is neither 'local' nor an address such as tcp://host:8786")
+        return value
+
+
 class DisclosureConfig(StrictModel):
     """Statistical disclosure control for group breakdowns."""
 
@@ -363,6 +404,7 @@ class Config(StrictModel):
         "sentiment. Turn off for material where that means only tone, such as patient "
         "feedback: the report then has no stance section, finding or table.",
     )
+    engine: EngineConfig = Field(default_factory=EngineConfig)
     disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     reports_dir: Path = Field(Path("reports"), description="Parent folder of report runs.")

@@ -20,8 +20,10 @@ from covidlearning.cli._settings import (
     REDACT_HELP,
     answer_help,
     answer_settings,
+    engine_settings,
     field_help,
     redaction_settings,
+    scheduler_help,
     stage_settings,
 )
 from covidlearning.config import CodeConfig
@@ -222,8 +224,12 @@ def run_cmd(
     redact: Annotated[
         bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
     ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help=scheduler_help(), show_default=False)
+    ] = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
+    engine = engine_settings(config_file, scheduler)
     _check_table(input)
     flags = {
         "threshold": threshold, "max_themes": max_themes, "seed": seed, "context": context,
@@ -259,6 +265,13 @@ def run_cmd(
     redactor = Redactor(privacy)
     if privacy.enabled:  # before any modelling: no identifier can reach a coder or an output
         frame = redact_input(frame, redactor)
+    if engine.scheduler is not None:  # embed on the cluster; coding finds the vectors cached
+        from covidlearning.engine.cluster import connect
+        from covidlearning.engine.runs import warm_cache
+
+        with connect(engine) as client:
+            texts = frame.loc[frame["status"].astype(str) == "ok", "text"].astype(str)
+            warm_cache(client, texts.tolist(), config, engine.partition_rows)
     result, book = _code(frame, config, book, model, train, train_text, train_id, label_column,
                          label_sep, gold_values, redactor if privacy.enabled else None)  # fmt: skip
     if gold_values is not None and "training" in result.manifest:

@@ -6,6 +6,7 @@ imported, so bad input answers in about a second.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,10 @@ from covidlearning.cli._settings import (
     REDACT_HELP,
     answer_help,
     answer_settings,
+    engine_settings,
     field_help,
     redaction_settings,
+    scheduler_help,
     stage_settings,
 )
 from covidlearning.config import DiscoverConfig
@@ -51,6 +54,18 @@ def _help(field: str, text: str = "") -> str:
 
 
 _ANSWER_HELP = answer_help()
+_SCHEDULER_HELP = scheduler_help()
+
+
+def _many_needs_cluster(input: Path, engine: Any) -> None:  # noqa: A002
+    """A folder or glob of tables is read in partitions, which needs ``--scheduler``."""
+    from covidlearning.engine.partitions import is_many
+
+    if engine.scheduler is None and is_many(input):
+        raise InputError(
+            f"{input} is a folder or glob of tables; they are read in partitions on a cluster",
+            "Add --scheduler local (or the address of a running Dask scheduler)",
+        )
 
 
 def discover_cmd(
@@ -113,10 +128,13 @@ def discover_cmd(
     redact: Annotated[
         bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
     ] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_SCHEDULER_HELP, show_default=False)] = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
     from covidlearning._io import check_output_dir, claim_output
 
+    engine = engine_settings(config_file, scheduler)
+    _many_needs_cluster(input, engine)
     check_output_dir(out, [input])
 
     claim_output(out)  # one run writes it at once
@@ -132,6 +150,23 @@ def discover_cmd(
     config = stage_settings(config_file, "discover", flags, _FLAGS, "covidlearning discover")
     listed, question = answer_settings(config_file, missing_values, question_column)
     privacy = redaction_settings(config_file, redact)
+    if engine.scheduler is not None:
+        from covidlearning.config import load_config
+        from covidlearning.engine.runs import discover_on_cluster
+        from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
+
+        redactor = Redactor(privacy)
+        inp = load_config(config_file).input if config_file is not None else None
+        metrics = discover_on_cluster(
+            input, text_column, id_column, out, config, engine, sheet=sheet,
+            missing_values=listed, question_column=question,
+            group_columns=inp.group_columns if inp is not None else (),
+            prepare=(lambda f: redact_input(f, redactor)) if privacy.enabled else None,
+            open_dir=lambda o: guarded_dir(o, privacy, known=redactor.originals()),
+            redaction=lambda: _redaction_record(privacy, redactor),
+        )  # fmt: skip
+        _print_summary(metrics, out)
+        return
     # discover_file loads and checks the table before BERTopic or the embedding model load
     from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
     from covidlearning.themes.discover import discover_file
@@ -204,9 +239,14 @@ def assign_cmd(
     out: Annotated[Path, typer.Option(help="Output folder for assignments.csv.")],
     id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_SCHEDULER_HELP, show_default=False)] = None,
     config_file: Annotated[
         Path | None,
-        typer.Option("--config", help="YAML config: its redaction section applies."),
+        typer.Option(
+            "--config",
+            help="YAML config: its discover section's embedding settings (cache, backend), "
+            "its engine section and its redaction section.",
+        ),
     ] = None,
     redact: Annotated[
         bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
@@ -221,10 +261,30 @@ def assign_cmd(
             f"model folder not found: {model}",
             "Pass --model the output folder of `covidlearning discover`",
         )
+    engine = engine_settings(config_file, scheduler)
+    _many_needs_cluster(input, engine)
     check_output_dir(out, [input, model])
     claim_output(out)  # one run writes it at once
-    frame = load_table(input, text_column, id_column, sheet)
+    settings = stage_settings(config_file, "discover", {}, {}, "covidlearning assign")
     privacy = redaction_settings(config_file, redact)
+    if engine.scheduler is not None:
+        from covidlearning.engine.runs import assign_stream
+        from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
+
+        redactor = Redactor(privacy)
+        done = assign_stream(
+            input, model, text_column, id_column, out, settings, engine,
+            prepare=partial(redact_input, redactor=redactor) if privacy.enabled else None,
+            open_dir=lambda o: guarded_dir(o, privacy, known=redactor.originals()),
+        )  # fmt: skip
+        n_new = done["candidates"]
+        new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"
+        typer.echo(
+            f"assigned {done['placed']} texts ({n_new} {new}) in {done['partitions']} "
+            f"partitions; wrote {out}"
+        )
+        return
+    frame = load_table(input, text_column, id_column, sheet)
     from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
 
     redactor = Redactor(privacy)
@@ -247,7 +307,7 @@ def assign_cmd(
     from covidlearning.themes.store import assign
 
     t0 = time.perf_counter()
-    table = assign(frame, model)
+    table = assign(frame, model, settings)
     with guarded_dir(out, privacy, known=redactor.originals()) as tmp:
         write_csv(tmp / "assignments.csv", table, float_format="%.4f")
         write_json(

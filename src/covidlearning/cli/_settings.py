@@ -134,3 +134,37 @@ def redaction_settings(config_file: Path | None, redact: bool | None) -> Any:
     else:
         base = Config.model_fields["redaction"].default_factory()  # type: ignore[misc]
     return base if redact is None else base.model_copy(update={"enabled": redact})
+
+
+def scheduler_help() -> str:
+    """The help of ``--scheduler``, shared by discover, assign and code."""
+    from covidlearning.config import EngineConfig
+
+    return field_help(
+        EngineConfig,
+        "scheduler",
+        "engine",
+        "Run the work that grows with the number of texts on a Dask cluster: 'local' starts "
+        "one on this machine, an address (tcp://host:8786) uses a running one. The results "
+        "are those of one process.",
+    )
+
+
+def engine_settings(config_file: Path | None, scheduler: str | None) -> Any:
+    """The config's ``engine`` section (or the defaults), then ``--scheduler`` if given.
+
+    Raises:
+        InputError: the scheduler is neither ``local`` nor an address.
+    """
+    from covidlearning.config import EngineConfig, load_config, one_line
+
+    base = load_config(config_file).engine if config_file is not None else EngineConfig()
+    if scheduler is None:
+        return base
+    try:
+        return EngineConfig.model_validate({**base.model_dump(), "scheduler": scheduler})
+    except ValidationError as exc:
+        problem = one_line(exc).replace("scheduler:", "--scheduler:")
+        raise InputError(
+            f"invalid option: {problem}", "Use --scheduler local or tcp://HOST:PORT"
+        ) from None

@@ -292,6 +292,7 @@ def _embed(texts: Sequence[str], config: CodeConfig) -> np.ndarray:
         cache_dir=config.cache_dir,
         batch_size=config.batch_size,
         progress=len(texts) > 500,
+        backend=config.backend,
     )
 
 

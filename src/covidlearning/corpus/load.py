@@ -501,11 +501,32 @@ def load_table(
     Raises:
         InputError: the file cannot be read, has no rows, or lacks the columns.
     """
+    df = read_table_raw(path, sheet)
+    return clean_table(
+        df, path, text_column, id_column, sheet,
+        missing_values=missing_values, question_column=question_column,
+    )  # fmt: skip
+
+
+def clean_table(
+    df: pd.DataFrame,
+    path: str | Path,
+    text_column: str,
+    id_column: str | None = None,
+    sheet: str | None = None,
+    *,
+    missing_values: Iterable[str] | None = None,
+    question_column: str | None = None,
+) -> pd.DataFrame:
+    """What :func:`load_table` does once the file is read: ``df`` (every cell a string) cleaned.
+
+    Also used on a table read in partitions (:mod:`covidlearning.engine.partitions`);
+    ``path`` names the input in messages. Arguments and result as :func:`load_table`'s.
+    """
     import ftfy
 
     from covidlearning.config import DEFAULT_MISSING_VALUES
 
-    df = read_table_raw(path, sheet)
     name = Path(path).name
     if df.empty:
         raise InputError(

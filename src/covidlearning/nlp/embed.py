@@ -86,6 +86,24 @@ def load_model(model: str = DEFAULT_MODEL):  # noqa: ANN201 - SentenceTransforme
     return SentenceTransformer(model_path(model), device="cpu")
 
 
+def onnx_file(model: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where the int8 ONNX export of ``model`` is cached, beside the embedding cache."""
+    from covidlearning.nlp.onnx import model_digest
+
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = f"{_slug(model_id(model))}-{model_digest(Path(model_path(model)))}"
+    return root.parent / "onnx" / folder / "model-int8.onnx"
+
+
+@functools.lru_cache(maxsize=2)
+def load_onnx(model: str = DEFAULT_MODEL, cache_dir: str | None = None):  # noqa: ANN201
+    """The ``onnx-int8`` backend's model (exported on first use), loaded once per process."""
+    from covidlearning.nlp.onnx import OnnxModel, export_int8
+
+    st = load_model(model)
+    return OnnxModel(export_int8(st, onnx_file(model, cache_dir)), st)
+
+
 def quiet_loading() -> None:
     """No progress bar while transformers loads weights (a notebook would keep its output)."""
     from transformers.utils import logging as hf_logging
@@ -261,6 +279,7 @@ def embed_texts(
     progress: bool = True,
     encoder: Encoder | None = None,
     use_cache: bool = True,
+    backend: str = "torch",
 ) -> np.ndarray:
     """Embed texts offline, reusing cached vectors.
 
@@ -274,17 +293,18 @@ def embed_texts(
         encoder: a function ``list[str] -> array`` used instead of the model
             (tests inject a small fake; the cache is then keyed by ``model`` as given).
         use_cache: read and write the cache.
+        backend: ``torch`` (sentence-transformers, fp32) or ``onnx-int8``
+            (:mod:`covidlearning.nlp.onnx`: one text a batch, cached under its own key).
 
     Returns:
         ``float32`` array of shape ``(len(texts), dim)``, each row L2-normalised.
     """
     texts = [str(t) for t in texts]
     keys = [_text_key(t) for t in texts]
-    cache = (
-        EmbeddingCache(cache_dir or default_cache_dir(), model, f"cap{batch_size}")
-        if use_cache
-        else None
-    )
+    if backend not in ("torch", "onnx-int8"):
+        raise InputError(f"unknown embedding backend {backend!r}", "Use 'torch' or 'onnx-int8'")
+    variant = f"cap{batch_size}" if backend == "torch" else backend
+    cache = EmbeddingCache(cache_dir or default_cache_dir(), model, variant) if use_cache else None
     found = cache.lookup(keys) if cache else {}
     todo: dict[str, str] = {}
     for k, t in zip(keys, texts, strict=True):
@@ -299,6 +319,9 @@ def embed_texts(
             vecs = np.ascontiguousarray(vecs, dtype=np.float32)
             if cache:
                 cache.store(list(todo), vecs)
+        elif backend == "onnx-int8":
+            onnx_model = load_onnx(model, None if cache_dir is None else str(cache_dir))
+            vecs = _encode_and_cache(onnx_model, new_texts, list(todo), cache, 1, progress)
         else:
             vecs = _encode_and_cache(
                 load_model(model), new_texts, list(todo), cache, batch_size, progress

@@ -555,6 +555,7 @@ def _embed(run: _Run, embeddings: np.ndarray | None) -> np.ndarray:
                 cache_dir=config.cache_dir,
                 batch_size=config.batch_size,
                 progress=run.progress,
+                backend=config.backend,
             )
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape[0] != n:

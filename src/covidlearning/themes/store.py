@@ -4,13 +4,14 @@ Owns the saved model's layout (:data:`MODEL_SUBDIR`, :data:`META_FILE`: BERTopic
 safetensors beside covidlearning's metadata), what the metadata records
 (:func:`model_meta`), writing it (:func:`save_model`), reading it
 (:func:`read_model_meta`, :func:`load_model`) and placing new texts without refitting
-(:func:`assign`, :data:`ASSIGN_COLUMNS`). It imports the I/O helpers, the config, the
+(:func:`assign`, :data:`ASSIGN_COLUMNS`; :func:`placement` and :func:`place` split it for
+partitions placed apart). It imports the I/O helpers, the config, the
 errors, :mod:`covidlearning.themes.texts` and :mod:`covidlearning.themes.represent`, and,
 inside functions, BERTopic and :mod:`covidlearning.nlp.embed`; not the other discovery
 steps.
 
 Public API: :func:`model_meta`, :func:`save_model`, :func:`read_model_meta`,
-:func:`load_model`, :func:`assign`.
+:func:`load_model`, :func:`assign`, :func:`placement`, :func:`place`, :class:`Placement`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +159,41 @@ def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
     return model, meta
 
 
+@dataclass(frozen=True)
+class Placement:
+    """What placing a text needs from a saved model: each theme's direction and label.
+
+    ``themes`` maps each topic to its top-level theme (empty for a model saved before
+    themes had levels: each topic is then its own theme).
+
+    Small (a few kB) and free of BERTopic, so it travels to cluster workers
+    (:mod:`covidlearning.engine`) that place partitions of a large table.
+    """
+
+    topic_ids: list[int]
+    centroids: np.ndarray
+    labels: dict[int, str]
+    threshold: float
+    embedding_model: str
+    themes: dict[int, int] = field(default_factory=dict)
+
+
+def placement(model_dir: str | Path, threshold: float | None = None) -> Placement:
+    """Read a saved model's themes for :func:`place` (``threshold`` overrides the model's)."""
+    model, meta = load_model(model_dir)
+    topic_ids = sorted(int(t) for t in model.topic_labels_ if int(t) >= 0)
+    emb_table = np.asarray(model.topic_embeddings_, dtype=np.float32)
+    offset = 1 if -1 in model.topic_labels_ else 0
+    return Placement(
+        topic_ids=topic_ids,
+        centroids=normalise(emb_table[[t + offset for t in topic_ids]]),
+        labels={int(k): v for k, v in meta["labels"].items()},
+        threshold=meta.get("new_theme_threshold", 0.0) if threshold is None else threshold,
+        embedding_model=meta["embedding_model"],
+        themes={int(k): int(v) for k, v in meta.get("themes", {}).items()},
+    )
+
+
 def assign(
     frame: pd.DataFrame,
     model_dir: str | Path,
@@ -186,29 +223,41 @@ def assign(
         ``id, topic, theme, label, probability, status``, one row per input row (``theme``:
         the topic's top-level theme; models saved before themes had levels: the topic).
     """
+    return place(frame, placement(model_dir, threshold), config, progress=progress)
+
+
+def place(
+    frame: pd.DataFrame,
+    where: Placement,
+    config: DiscoverConfig | None = None,
+    *,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """:func:`assign`'s work once the model is read: one row per row of ``frame``.
+
+    A row's result depends on its own text alone, so a table placed in partitions gives
+    the same rows as placed whole.
+    """
     config = config or DiscoverConfig()
     ok = usable_rows(frame)
-    model, meta = load_model(model_dir)
     from covidlearning.nlp.embed import embed_texts
 
     docs = frame.loc[ok, "text"].astype(str).tolist()
-    topic_ids = sorted(int(t) for t in model.topic_labels_ if int(t) >= 0)
-    emb_table = np.asarray(model.topic_embeddings_, dtype=np.float32)
-    offset = 1 if -1 in model.topic_labels_ else 0
-    cents = normalise(emb_table[[t + offset for t in topic_ids]])
-    labels = {int(k): v for k, v in meta["labels"].items()}
-    theme_of = {int(k): int(v) for k, v in meta.get("themes", {}).items()}
-    thr = meta.get("new_theme_threshold", 0.0) if threshold is None else threshold
+    topic_ids, cents, labels, thr = where.topic_ids, where.centroids, where.labels, where.threshold
+    theme_of = where.themes
     result: dict[str, tuple[int, int, str, float, str]] = {}
     if docs:
         emb = embed_texts(
             docs,
-            model=meta["embedding_model"],
+            model=where.embedding_model,
             cache_dir=config.cache_dir,
             batch_size=config.batch_size,
             progress=progress,
+            backend=config.backend,
         )
-        sims = emb @ cents.T
+        # einsum sums each row's products in one fixed order (a BLAS product's last bits
+        # depend on how many rows it is given), so a partition's rows match the whole's
+        sims = np.einsum("nd,kd->nk", emb, cents)
         best = sims.argmax(axis=1)
         for rid, b, s in zip(frame.loc[ok, "id"].astype(str), best, sims.max(axis=1), strict=True):
             t = topic_ids[int(b)]

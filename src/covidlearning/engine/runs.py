@@ -1,0 +1,449 @@
+"""``discover``, ``assign`` and ``code`` on a Dask cluster, with one process's results.
+
+- **discover** (:func:`discover_on_cluster`): the input is read (a folder or glob in
+  partitions on the workers), its texts embedded on the workers partition by partition,
+  then the themes are fitted on one worker with those vectors
+  (:func:`covidlearning.engine.work.fit`: the seeded sample and neighbour vote that
+  discovery uses for large n). The vectors equal one process's, so the files do too.
+- **assign** (:func:`assign_stream`): each partition is read, cleaned, embedded and
+  placed on a worker; the client writes each partition's rows as they come, in order,
+  with at most a few partitions in flight, so memory is bounded by the partition size
+  whatever the number of texts.
+- **code** (:func:`warm_cache`): the texts are embedded on the workers into the
+  client's embedding cache; coding then runs in this process and finds every vector
+  there.
+
+Outputs are written as in one process (atomically: an interrupted run leaves the
+previous outputs as they were), with ``assignments.parquet/`` (one file per partition)
+beside ``assignments.csv`` (only up to ``engine.csv_max_rows`` rows), ``counts.csv``
+(rows per theme and status, summed over the partitions) and, for discover with
+``input.group_columns``, ``breakdown.csv`` (rows per theme and group, a Dask groupby).
+
+Public API: :func:`embed_on_cluster`, :func:`warm_cache`, :func:`discover_on_cluster`,
+:func:`assign_stream`, :func:`group_counts`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning.config import DiscoverConfig, EmbeddingSettings, EngineConfig
+from covidlearning.engine import work
+from covidlearning.engine.cluster import connect, describe
+from covidlearning.engine.partitions import input_files, is_many, read_partitions, read_whole
+from covidlearning.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+#: Partitions of the assignments parquet folder.
+PARQUET_DIR = "assignments.parquet"
+#: Texts are embedded in at least this many partitions per worker (smaller ones balance).
+CHUNKS_PER_WORKER = 4
+#: Partitions in flight per worker while assign streams.
+IN_FLIGHT_PER_WORKER = 2
+
+
+def embed_on_cluster(
+    client: Any,
+    texts: Sequence[str],
+    settings: EmbeddingSettings,
+    partition_rows: int,
+    *,
+    progress: bool = True,
+) -> np.ndarray:
+    """The texts' vectors (``float32``, normalised, in order), embedded on the workers.
+
+    Each distinct text is embedded once, in partitions of at most ``partition_rows``
+    texts and at least :data:`CHUNKS_PER_WORKER` per worker
+    (:func:`covidlearning.engine.work.embed_part`); every worker reads and fills its
+    embedding cache, so where the workers share a disk, a re-run embeds nothing.
+    """
+    from distributed import as_completed
+
+    from covidlearning.progress import steps
+
+    texts = [str(t) for t in texts]
+    distinct = list(dict.fromkeys(texts))
+    if not distinct:
+        return np.zeros((0, 0), dtype=np.float32)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    size = max(1, min(partition_rows, -(-len(distinct) // (CHUNKS_PER_WORKER * workers))))
+    chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
+    futures = client.map(work.embed_part, chunks, settings=settings, pure=False)
+    with steps("embed (cluster)", len(distinct), "text", enabled=progress) as bar:
+        for fut in as_completed(futures):
+            bar.update(len(chunks[futures.index(fut)]))
+    vectors = np.concatenate(client.gather(futures))
+    row = {t: i for i, t in enumerate(distinct)}
+    return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
+
+
+def warm_cache(
+    client: Any, texts: Sequence[str], settings: EmbeddingSettings, partition_rows: int
+) -> int:
+    """Embed ``texts`` on the workers into this process's cache; return how many were new.
+
+    The stage that runs next in this process (``code``) then finds every vector cached.
+    """
+    from covidlearning.nlp.embed import EmbeddingCache, _text_key, default_cache_dir
+
+    if settings.backend not in ("torch", "onnx-int8"):
+        raise InputError(f"unknown embedding backend {settings.backend!r}", None)
+    variant = f"cap{settings.batch_size}" if settings.backend == "torch" else settings.backend
+    cache = EmbeddingCache(
+        settings.cache_dir or default_cache_dir(), settings.embedding_model, variant
+    )
+    distinct = list(dict.fromkeys(str(t) for t in texts))
+    keys = [_text_key(t) for t in distinct]
+    found = cache.lookup(keys)
+    todo = [(k, t) for k, t in zip(keys, distinct, strict=True) if k not in found]
+    if todo:
+        vecs = embed_on_cluster(client, [t for _, t in todo], settings, partition_rows)
+        cache.store([k for k, _ in todo], vecs)
+    return len(todo)
+
+
+def _input_sha256(spec: str | Path) -> str:
+    """sha256 of one input file, or of the names and sha256s of a folder's or glob's files."""
+    from covidlearning._io import sha256_file, sha256_text
+
+    files = input_files(spec) if is_many(spec) else [Path(spec)]
+    if len(files) == 1 and not is_many(spec):
+        return sha256_file(files[0])
+    return sha256_text("\n".join(f"{p.name} {sha256_file(p)}" for p in files))
+
+
+def discover_on_cluster(
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    text_column: str,
+    id_column: str | None,
+    out: str | Path,
+    config: DiscoverConfig,
+    engine: EngineConfig,
+    *,
+    sheet: str | None = None,
+    missing_values: Sequence[str] | None = None,
+    question_column: str | None = None,
+    group_columns: Sequence[str] = (),
+    progress: bool = True,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    open_dir: Callable[[str | Path], Any] | None = None,
+    redaction: Callable[[], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Find themes with the work spread over a cluster; write the run's files to ``out``.
+
+    With ``group_columns`` (``input.group_columns``), ``breakdown.csv`` holds the rows per
+    theme and group (:func:`group_counts`). ``prepare`` (e.g. redaction) is applied to the
+    loaded table before anything is modelled, as ``discover_file`` applies it;
+    ``open_dir`` opens the output folder (default :func:`covidlearning._io.atomic_dir`;
+    the CLI passes the identifier guard's); ``redaction()`` gives the manifest's
+    ``redaction`` record.
+
+    Returns:
+        The run's metrics (as ``metrics.json``).
+
+    Raises:
+        InputError: the input is unusable (as for one process) or no scheduler answers.
+    """
+    from covidlearning.corpus.load import clean_table, load_table
+    from covidlearning.themes.texts import check_usable, usable_texts
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with connect(engine) as client:
+        if is_many(input):
+            raw = read_whole(client, input, engine.partition_rows)
+            frame = clean_table(
+                raw, input, text_column, id_column,
+                missing_values=missing_values, question_column=question_column,
+            )  # fmt: skip
+        else:
+            frame = load_table(
+                input, text_column, id_column, sheet, missing_values=missing_values,
+                question_column=question_column,
+            )  # fmt: skip
+        if prepare is not None:
+            frame = prepare(frame)
+        check_usable(frame, Path(input).name)
+        timings["load"] = round(time.perf_counter() - t0, 3)
+        t1 = time.perf_counter()
+        docs = usable_texts(frame).docs
+        vectors = embed_on_cluster(client, docs, config, engine.partition_rows, progress=progress)
+        timings["embed"] = round(time.perf_counter() - t1, 3)
+        t2 = time.perf_counter()
+        info = {
+            "file": Path(input).name,
+            "text_column": text_column,
+            "id_column": id_column,
+            "question_column": question_column,
+            "missing_values": None if missing_values is None else list(missing_values),
+        }
+        fut = client.submit(
+            work.fit,
+            client.scatter(frame, direct=True),
+            config,
+            client.scatter(vectors, direct=True),
+            _input_sha256(input),
+            info,
+            pure=False,
+        )
+        files, assignments = fut.result()
+        timings["fit"] = round(time.perf_counter() - t2, 3)
+        missing = [g for g in group_columns if g not in frame.columns]
+        if missing:
+            raise InputError(
+                f"group column '{missing[0]}' not found in {Path(input).name}",
+                "Fix input.group_columns in the config",
+            )
+        breakdown = group_counts(assignments, frame, group_columns, engine.partition_rows)
+        cluster = describe(client)
+    metrics = json.loads(files["metrics.json"])
+    manifest = json.loads(files["manifest.json"])
+    fit_timings = manifest.get("timings", {})
+    manifest["timings"] = {**{f"fit.{k}": v for k, v in fit_timings.items()}, **timings}
+    manifest["engine"] = {**cluster, "partition_rows": engine.partition_rows}
+    if redaction is not None:
+        manifest["redaction"] = redaction()
+    _write_run(out, files, assignments, manifest, engine, timings, breakdown, open_dir)
+    return metrics
+
+
+def _write_run(
+    out: str | Path,
+    files: dict[str, bytes],
+    assignments: pd.DataFrame,
+    manifest: dict[str, Any],
+    engine: EngineConfig,
+    timings: dict[str, float],
+    breakdown: pd.DataFrame,
+    open_dir: Callable[[str | Path], Any] | None = None,
+) -> None:
+    """The fit's files, the parquet partitions and counts, atomically into ``out``."""
+    from covidlearning._io import atomic_dir, atomic_write_bytes, write_csv, write_json
+
+    t0 = time.perf_counter()
+    with (open_dir or atomic_dir)(out) as tmp:
+        for rel, data in files.items():
+            if rel == "manifest.json":
+                continue
+            if rel == "assignments.csv" and len(assignments) > engine.csv_max_rows:
+                continue
+            atomic_write_bytes(tmp / rel, data)
+        (tmp / PARQUET_DIR).mkdir(exist_ok=True)
+        rows = engine.partition_rows
+        for i, start in enumerate(range(0, max(len(assignments), 1), rows)):
+            _write_part(tmp, i, assignments.iloc[start : start + rows])
+        write_csv(tmp / "counts.csv", _counts(assignments))
+        if len(breakdown):
+            write_csv(tmp / "breakdown.csv", breakdown)
+        timings["write"] = round(time.perf_counter() - t0, 3)
+        write_json(tmp / "manifest.json", manifest)
+
+
+def _write_part(folder: Path, index: int, part: pd.DataFrame) -> None:
+    from covidlearning._io import write_parquet
+
+    part = part.copy()
+    part["label"] = part["label"].astype(str)
+    part["status"] = part["status"].astype(str)
+    write_parquet(folder / PARQUET_DIR / f"part-{index:05d}.parquet", part)
+
+
+def _counts(assignments: pd.DataFrame) -> pd.DataFrame:
+    """Rows per theme and status (``topic, label, status, rows``), sorted."""
+    cols = ["topic", "label", "status"]
+    if assignments.empty:
+        return pd.DataFrame(columns=[*cols, "rows"])
+    keyed = assignments[cols].astype({"topic": "Int64"}).fillna({"label": ""})
+    counts = keyed.groupby(cols, dropna=False).size().rename("rows").reset_index()
+    return counts.sort_values(cols, na_position="last").reset_index(drop=True)
+
+
+def group_counts(
+    assignments: pd.DataFrame,
+    frame: pd.DataFrame,
+    group_columns: Sequence[str],
+    partition_rows: int,
+) -> pd.DataFrame:
+    """Rows per theme and group, for each group column: a Dask groupby on the cluster.
+
+    Args:
+        assignments: one row per row of ``frame``, in its order.
+        frame: the loaded table, holding the group columns.
+        group_columns: the columns to break down by (``input.group_columns``).
+        partition_rows: rows per partition of the aggregation.
+
+    Returns:
+        ``column, value, topic, label, rows`` (long format), sorted; rows excluded from
+        modelling are counted under an empty topic. The active Dask client computes it.
+    """
+    import dask.dataframe as dd
+
+    cols = ["column", "value", "topic", "label", "rows"]
+    if not group_columns or assignments.empty:
+        return pd.DataFrame(columns=cols)
+    joined = assignments[["topic", "label"]].reset_index(drop=True)
+    joined["topic"] = joined["topic"].astype("Int64").fillna(-2)
+    joined["label"] = joined["label"].fillna("").astype(str)
+    parts: list[pd.DataFrame] = []
+    for name in group_columns:
+        joined["value"] = frame[name].astype(str).to_numpy()
+        ddf = dd.from_pandas(joined, npartitions=max(1, -(-len(joined) // partition_rows)))
+        sizes = ddf.groupby(["value", "topic", "label"]).size().compute()
+        part = sizes.rename("rows").reset_index()
+        part.insert(0, "column", name)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["topic"] = out["topic"].astype("Int64").mask(out["topic"] == -2)
+    out["rows"] = out["rows"].astype(int)
+    out = out.sort_values(["column", "value", "topic"], na_position="last")
+    return out[cols].reset_index(drop=True)
+
+
+def _add_counts(total: pd.DataFrame | None, part: pd.DataFrame) -> pd.DataFrame:
+    cols = ["topic", "label", "status"]
+    both = part if total is None else pd.concat([total, part], ignore_index=True)
+    summed = both.groupby(cols, dropna=False)["rows"].sum().reset_index()
+    return summed.sort_values(cols, na_position="last").reset_index(drop=True)
+
+
+def assign_stream(
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    model: str | Path,
+    text_column: str,
+    id_column: str | None,
+    out: str | Path,
+    config: DiscoverConfig,
+    engine: EngineConfig,
+    *,
+    progress: bool = True,
+    on_partition: Callable[[int, int], None] | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    open_dir: Callable[[str | Path], Any] | None = None,
+) -> dict[str, Any]:
+    """Place every text of ``input`` (a file, folder or glob) into a saved model's themes.
+
+    Partitions are read, cleaned, embedded and placed on the workers
+    (:func:`covidlearning.engine.work.place_part`) and written here in input order as
+    they come, with at most :data:`IN_FLIGHT_PER_WORKER` per worker in flight, so this
+    process holds a few partitions at a time. A partition's rows depend on its own texts
+    alone; the loader's rules that look at the whole table (a text repeated in 2%+ of
+    the rows, duplicates) look at its partition.
+
+    Args:
+        input: a table file, a folder of CSV/parquet files or a glob.
+        model: a discover output folder or its ``model/`` folder.
+        text_column: the column of free text.
+        id_column: the column of ids (None: the row number in the whole input).
+        out: the output folder (replaced atomically when the run succeeds).
+        config: embedding settings (model cache, batch size, backend).
+        engine: the scheduler, partition size and CSV limit.
+        progress: show a bar of partitions done.
+        on_partition: called with (partition index, rows) as each is written.
+        prepare: applied to each cleaned partition on its worker before it is placed
+            (e.g. redaction; it must pickle).
+        open_dir: opens the output folder (default :func:`covidlearning._io.atomic_dir`).
+
+    Returns:
+        Rows, rows placed, candidates for a new theme, partitions, timings.
+    """
+    import dask
+    from distributed import wait
+
+    from covidlearning._io import atomic_dir, write_csv, write_json
+    from covidlearning.progress import steps
+    from covidlearning.themes.store import placement
+
+    t0 = time.perf_counter()
+    where = placement(model)
+    name = Path(str(input)).name
+    summary: dict[str, Any] = {"rows": 0, "placed": 0, "candidates": 0}
+    with connect(engine) as client:
+        frame = read_partitions(input, engine.partition_rows)
+        missing = [c for c in (text_column, id_column) if c and c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"column '{missing[0]}' not found in {name}; columns found: "
+                + ", ".join(map(str, frame.columns)),
+                "Pass --text-column/--id-column with one of them",
+            )
+        parts = frame.to_delayed()
+        offsets = [0] * len(parts)
+        if id_column is None:  # ids are row numbers in the whole input
+            lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], scheduler=client)
+            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+        where_f = client.scatter(where, broadcast=True)
+        window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+
+        def submit(i: int) -> Any:
+            task = dask.delayed(work.place_part)(
+                parts[i], offsets[i], name, text_column, id_column, where_f, config, prepare
+            )
+            return client.compute(task)
+
+        counts: pd.DataFrame | None = None
+        with (open_dir or atomic_dir)(out) as tmp:
+            (tmp / PARQUET_DIR).mkdir(exist_ok=True)
+            for old in (tmp / PARQUET_DIR).glob("part-*.parquet"):
+                old.unlink()  # a previous run's partitions (the copy carried over)
+            csv_tmp = tmp / ".assignments.csv.partial"
+            csv_ok = True
+            pending = {i: submit(i) for i in range(min(window, len(parts)))}
+            with (
+                steps("assign (cluster)", len(parts), "partition", enabled=progress) as bar,
+                csv_tmp.open("w", encoding="utf-8", newline="") as csv_fh,
+            ):
+                for i in range(len(parts)):
+                    fut = pending.pop(i)
+                    wait(fut)
+                    table = fut.result()
+                    fut.release()
+                    nxt = i + len(pending) + 1
+                    if nxt < len(parts) and nxt not in pending:
+                        pending[nxt] = submit(nxt)
+                    _write_part(tmp, i, table)
+                    summary["rows"] += len(table)
+                    summary["placed"] += int(table["topic"].notna().sum())
+                    summary["candidates"] += int((table["status"] == "candidate new theme").sum())
+                    counts = _add_counts(counts, _counts(table))
+                    csv_ok = csv_ok and summary["rows"] <= engine.csv_max_rows
+                    if csv_ok:
+                        csv_fh.write(
+                            table.to_csv(
+                                index=False, header=i == 0, lineterminator="\n",
+                                float_format="%.4f",
+                            )
+                        )  # fmt: skip
+                    bar.update(1)
+                    if on_partition is not None:
+                        on_partition(i, len(table))
+            if csv_ok:
+                csv_tmp.replace(tmp / "assignments.csv")
+            else:
+                csv_tmp.unlink()
+                (tmp / "assignments.csv").unlink(missing_ok=True)
+            write_csv(tmp / "counts.csv", counts if counts is not None else _counts(pd.DataFrame()))
+            summary["partitions"] = len(parts)
+            summary["timings"] = {"assign": round(time.perf_counter() - t0, 3)}
+            write_json(
+                tmp / "manifest.json",
+                {
+                    "stage": "assign",
+                    "input": str(input),
+                    "input_sha256": _input_sha256(input),
+                    "text_column": text_column,
+                    "id_column": id_column,
+                    "model": str(model),
+                    "engine": {**describe(client), "partition_rows": engine.partition_rows},
+                    **summary,
+                },
+            )
+    return summary

@@ -1,0 +1,110 @@
+"""What runs on the workers: embedding, fitting and placing, one partition per task.
+
+Each function takes plain data and returns plain data, so Dask can retry it on another
+worker when one dies: a task writes nothing the run reads back (cache shards are written
+atomically and keyed by text, so a retried task at worst rewrites the same vectors).
+The embedding model is loaded once per worker process
+(:func:`covidlearning.nlp.embed.load_model` keeps it), and every vector depends on its
+text alone (:func:`covidlearning.nlp.embed.encode_batches`), so any split of the texts
+into partitions gives the vectors one process gives.
+
+Public API: :func:`embed_part`, :func:`fit`, :func:`place_part`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from covidlearning.config import DiscoverConfig, EmbeddingSettings
+
+
+def embed_part(texts: list[str], settings: EmbeddingSettings) -> np.ndarray:
+    """The vectors of one partition's texts, through the worker's embedding cache."""
+    from covidlearning.nlp.embed import embed_texts
+
+    return embed_texts(
+        texts,
+        model=settings.embedding_model,
+        cache_dir=settings.cache_dir,
+        batch_size=settings.batch_size,
+        progress=False,
+        backend=settings.backend,
+    )
+
+
+def fit(
+    frame: pd.DataFrame,
+    config: DiscoverConfig,
+    embeddings: np.ndarray,
+    input_sha256: str,
+    input_info: dict[str, Any],
+) -> tuple[dict[str, bytes], pd.DataFrame]:
+    """Discovery on one worker with the texts' vectors: the run's files and assignments.
+
+    :func:`covidlearning.themes.discover.discover` runs as in one process (its seeded
+    sample for large n, the neighbour vote for the rest), with ``embeddings`` computed on
+    the cluster; its files are written by :meth:`DiscoveryResult.save` into a temporary
+    folder here and returned as bytes (path relative to the run folder -> content), so
+    the worker needs no disk in common with the client.
+    """
+    from covidlearning.themes.discover import discover
+
+    result = discover(
+        frame, config, progress=False, input_sha256=input_sha256, embeddings=embeddings
+    )
+    result.manifest["input"] = input_info
+    with tempfile.TemporaryDirectory(prefix="covidlearning-fit-") as tmp:
+        run = Path(tmp) / "run"
+        result.save(run)
+        files = {
+            p.relative_to(run).as_posix(): p.read_bytes()
+            for p in sorted(run.rglob("*"))
+            if p.is_file()
+        }
+    return files, result.assignments
+
+
+def place_part(
+    raw: pd.DataFrame,
+    offset: int,
+    name: str,
+    text_column: str,
+    id_column: str | None,
+    where: Any,
+    config: DiscoverConfig,
+    prepare: Any = None,
+) -> pd.DataFrame:
+    """Clean one partition as the loader cleans a table, then place it in saved themes.
+
+    Args:
+        raw: the partition's rows, every cell a string.
+        offset: its first row's number in the whole input (ids when ``id_column`` is None).
+        name: the input, for messages.
+        text_column: the column of free text.
+        id_column: the column of ids (None: the row number).
+        where: :class:`covidlearning.themes.store.Placement`.
+        config: embedding settings.
+        prepare: applied to the cleaned partition before it is placed (e.g. redaction).
+
+    Returns:
+        The partition's assignments (``id, topic, label, probability, status``).
+    """
+    from covidlearning.corpus.load import clean_table
+    from covidlearning.themes.store import ASSIGN_COLUMNS, place
+
+    if raw.empty:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in ASSIGN_COLUMNS})
+        out["topic"] = out["topic"].astype("Int64")
+        out["probability"] = out["probability"].astype(float)
+        return out
+    frame = clean_table(raw.reset_index(drop=True), name, text_column, id_column)
+    if id_column is None:
+        frame["id"] = [str(offset + i) for i in range(len(frame))]
+    if prepare is not None:
+        frame = prepare(frame)
+    return place(frame, where, config, progress=False)
