@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,8 @@ import pytest
 import yaml
 
 from covidlearning.cli import run
+from covidlearning.config import RedactionConfig
+from covidlearning.privacy.redact import Redactor, redact_input
 from covidlearning.testing.synthetic import generate
 
 pytestmark = pytest.mark.slow
@@ -98,8 +101,10 @@ def test_assign_streams_a_folder_and_survives_a_killed_worker(runs: dict[str, Pa
 
     out_two = tmp / "assign-two"
     engine = EngineConfig(scheduler="local", workers=2, partition_rows=100)
+    # the CLI's assign redacts by default: the workers redact each partition the same way
+    redact = partial(redact_input, redactor=Redactor(RedactionConfig()))
     done = assign_stream(folder, runs["one"], "answer", None, out_two, config, engine,
-                         progress=False, on_partition=kill_one)  # fmt: skip
+                         progress=False, on_partition=kill_one, prepare=redact)  # fmt: skip
     assert killed
     assert done["rows"] == len(new)
     one = pd.read_csv(out_one / "assignments.csv", dtype={"id": str})

@@ -272,10 +272,15 @@ def assign_cmd(
         from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
 
         redactor = Redactor(privacy)
+        # each partition is redacted on its worker (a copy of the redactor there), so the
+        # guard checks the outputs with its recognisers, without this process's log of
+        # removed strings; the outputs hold ids, themes and scores, no text
         done = assign_stream(
             input, model, text_column, id_column, out, settings, engine,
             prepare=partial(redact_input, redactor=redactor) if privacy.enabled else None,
-            open_dir=lambda o: guarded_dir(o, privacy, known=redactor.originals()),
+            open_dir=lambda o: guarded_dir(o, privacy),
+            redaction={"enabled": privacy.enabled, "replaced": "counted on the workers: not "
+                       "collected"} if privacy.enabled else {"enabled": False, "replaced": {}},
         )  # fmt: skip
         n_new = done["candidates"]
         new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"

@@ -227,10 +227,17 @@ def _write_run(
     open_dir: Callable[[str | Path], Any] | None = None,
 ) -> None:
     """The fit's files, the parquet partitions and counts, atomically into ``out``."""
+    import shutil
+
     from covidlearning._io import atomic_dir, atomic_write_bytes, write_csv, write_json
 
     t0 = time.perf_counter()
     with (open_dir or atomic_dir)(out) as tmp:
+        # the folder starts as a copy of a previous run's: keep none of its results
+        shutil.rmtree(tmp / "model", ignore_errors=True)
+        shutil.rmtree(tmp / PARQUET_DIR, ignore_errors=True)
+        for stale in ("assignments.csv", "breakdown.csv"):
+            (tmp / stale).unlink(missing_ok=True)
         for rel, data in files.items():
             if rel == "manifest.json":
                 continue
@@ -328,6 +335,7 @@ def assign_stream(
     on_partition: Callable[[int, int], None] | None = None,
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     open_dir: Callable[[str | Path], Any] | None = None,
+    redaction: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Place every text of ``input`` (a file, folder or glob) into a saved model's themes.
 
@@ -351,6 +359,7 @@ def assign_stream(
         prepare: applied to each cleaned partition on its worker before it is placed
             (e.g. redaction; it must pickle).
         open_dir: opens the output folder (default :func:`covidlearning._io.atomic_dir`).
+        redaction: the manifest's ``redaction`` record, if any.
 
     Returns:
         Rows, rows placed, candidates for a new theme, partitions, timings.
@@ -444,6 +453,7 @@ def assign_stream(
                     "model": str(model),
                     "engine": {**describe(client), "partition_rows": engine.partition_rows},
                     **summary,
+                    **({} if redaction is None else {"redaction": redaction}),
                 },
             )
     return summary

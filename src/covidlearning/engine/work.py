@@ -92,7 +92,7 @@ def place_part(
         prepare: applied to the cleaned partition before it is placed (e.g. redaction).
 
     Returns:
-        The partition's assignments (``id, topic, label, probability, status``).
+        The partition's assignments (``id, topic, theme, label, probability, status``).
     """
     from covidlearning.corpus.load import clean_table
     from covidlearning.themes.store import ASSIGN_COLUMNS, place
@@ -100,6 +100,7 @@ def place_part(
     if raw.empty:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ASSIGN_COLUMNS})
         out["topic"] = out["topic"].astype("Int64")
+        out["theme"] = out["theme"].astype("Int64")
         out["probability"] = out["probability"].astype(float)
         return out
     frame = clean_table(raw.reset_index(drop=True), name, text_column, id_column)

@@ -943,6 +943,7 @@ def _phrase_embedder(run: _Run) -> Any:
             cache_dir=config.cache_dir,
             batch_size=config.batch_size,
             progress=False,
+            backend=config.backend,
         )
 
     return embed
