@@ -565,6 +565,7 @@ def readable_over_time(
     keywords: bool = True,
     figure: bool = True,
     date_format: str | None = None,
+    rounding: int = 1,
 ) -> Breakdown:
     """:func:`over_time` by ``freq``, or by a longer period when most figures would hide.
 
@@ -577,13 +578,13 @@ def readable_over_time(
     asked = freq.upper()[:1] or "M"
     bd = over_time(
         result, frame, date_column, asked, threshold, secondary, dayfirst, keywords, False,
-        date_format,
+        date_format, rounding,
     )  # fmt: skip
     first = hidden_share(bd)
     while hidden_share(bd) > MOSTLY_HIDDEN and COARSER.get(bd.freq):
         bd = over_time(
             result, frame, date_column, COARSER[bd.freq], threshold, secondary, dayfirst,
-            keywords, False, date_format,
+            keywords, False, date_format, rounding,
         )  # fmt: skip
     if bd.freq != asked:
         bd.notes.insert(

@@ -1230,14 +1230,15 @@ def _write_coding_breakdowns(
         thr, sec = cfg.disclosure.threshold, cfg.disclosure.secondary
         views = [
             (f"coding_by_{slug(col)}",
-             breakdown.by_group(assign, units, col, thr, sec, keywords=False, figure=False))
+             breakdown.by_group(assign, units, col, thr, sec, keywords=False, figure=False,
+                                rounding=cfg.disclosure.rounding))
             for col in cfg.input.group_columns
         ]  # fmt: skip
         if cfg.input.date_column:
             bd = breakdown.readable_over_time(
                 assign, units, cfg.input.date_column, freq or cfg.input.date_freq, thr, sec,
                 cfg.input.dayfirst, keywords=False, figure=False,
-                date_format=cfg.input.date_format,
+                date_format=cfg.input.date_format, rounding=cfg.disclosure.rounding,
             )  # fmt: skip
             views.append(("coding_over_time", bd))
         for name, bd in views:
