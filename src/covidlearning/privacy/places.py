@@ -25,8 +25,10 @@ from covidlearning.nlp.names import is_name_word, name_lists
 
 Hit = tuple[int, int, str, str]
 
-#: "Ward 7", "ward B2", "bay C"; never a lone "I" ("in bed I slept").
-_WARD_ID = r"(?:\d{1,3}[A-Za-z]?|(?!I(?![\w-]))[A-Z]{1,2}\d{0,2}[A-Z]?)"
+#: "Ward 7", "ward B2", "bay C", "Bay4"; never a lone "I" ("in bed I slept"), and a
+#: letter only after a space or mark, so the plural of an upper-case word ("WARDS",
+#: "BEDS") is not a ward called S.
+_WARD_ID = r"(?:\d{1,3}[A-Za-z]?|(?<![A-Za-z])(?!I(?![\w-]))[A-Z]{1,2}\d{0,2}[A-Z]?)"
 #: "ward seven", "Bay Three": numbers in words, after ward or bay only.
 _WORD_WARD_RE = re.compile(
     r"(?i)(?<![\w-])(?:ward|bay)[ \t]+(?:one|two|three|four|five|six|seven|eight|nine|ten|"

@@ -228,6 +228,13 @@ def test_generic_wards_are_kept(r):
         assert r.redact(text) == text
 
 
+def test_upper_case_plurals_are_not_wards(r):
+    text = "THE WIFI ON THE WARDS NEEDS SORTING; MORE BEDS AND BAYS PLEASE."
+    assert r.redact(text) == text
+    for ward in ("WARD B", "Bay4", "bed 12", "ward no. C2"):
+        assert r.redact(f"I was on {ward} overnight") != f"I was on {ward} overnight", ward
+
+
 # ---------------------------------------------------------------- decoys end to end
 def test_decoys_survive(r):
     for text in (
