@@ -896,7 +896,7 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
     if suffix == ".parquet":
         df = pd.read_parquet(path)
         for col in df.columns:
-            yield f"column {col}", "\n".join(df[col].astype(str).tolist())
+            yield f"column {col}", "\n".join(str(v) for v in df[col].tolist())  # NA too
         return
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
