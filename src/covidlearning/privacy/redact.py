@@ -896,7 +896,11 @@ def file_chunks(path: Path) -> Iterable[tuple[str, str]]:
     if suffix == ".parquet":
         df = pd.read_parquet(path)
         for col in df.columns:
-            yield f"column {col}", "\n".join(str(v) for v in df[col].tolist())  # NA too
+            # each distinct value once; a full stop between values, so the end of one
+            # ("Chief nurse") and the start of the next ("Shorter waits") never read as
+            # a title and a name
+            values = dict.fromkeys(str(v) for v in df[col].tolist() if not pd.isna(v))
+            yield f"column {col}", "\n.\n".join(values)
         return
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:

@@ -585,9 +585,10 @@ def test_the_guard_reads_parquet_with_missing_values(tmp_path):
     """A partitioned output (Dask runs) holds NA in string columns; the guard still reads it."""
     folder = tmp_path / "out" / "assignments.parquet"
     folder.mkdir(parents=True)
-    frame = pd.DataFrame({"id": ["1", "2"], "label": pd.array(["Kind staff", pd.NA], "string")})
+    labels = pd.array(["Chief nurse", "Shorter waits", pd.NA], "string")  # not "nurse Shorter"
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "label": labels})
     frame.to_parquet(folder / "part-00000.parquet")
     assert scan_dir(tmp_path / "out") == []
-    leak = frame.assign(label=pd.array(["Call 07700 900123", pd.NA], "string"))
+    leak = frame.assign(label=pd.array(["Chief nurse", "Call 07700 900123", pd.NA], "string"))
     leak.to_parquet(folder / "part-00000.parquet")
     assert [f.kind for f in scan_dir(tmp_path / "out")] == ["phone"]
