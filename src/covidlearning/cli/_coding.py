@@ -17,13 +17,14 @@ import typer
 from typer.core import TyperGroup
 
 from covidlearning.cli._settings import (
-    REDACT_HELP,
-    answer_help,
+    MissingValuesOption,
+    QuestionColumnOption,
+    RedactOption,
+    SchedulerOption,
     answer_settings,
     engine_settings,
     field_help,
     redaction_settings,
-    scheduler_help,
     stage_settings,
 )
 from covidlearning.config import CodeConfig
@@ -115,9 +116,6 @@ _FLAGS = {
 
 def _help(field: str, text: str = "") -> str:
     return field_help(CodeConfig, field, "code", text)
-
-
-_ANSWER_HELP = answer_help()
 
 
 _THRESHOLD_HELP = (
@@ -214,19 +212,10 @@ def run_cmd(
             show_default=False,
         ),
     ] = None,
-    missing_values: Annotated[
-        list[str] | None,
-        typer.Option(help=_ANSWER_HELP["missing_values"], show_default=False),
-    ] = None,
-    question_column: Annotated[
-        str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
-    ] = None,
-    redact: Annotated[
-        bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help=scheduler_help(), show_default=False)
-    ] = None,
+    missing_values: MissingValuesOption = None,
+    question_column: QuestionColumnOption = None,
+    redact: RedactOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Code INPUT against a codebook, a human-coded sample (--train) or a saved coder."""
     engine = engine_settings(config_file, scheduler)

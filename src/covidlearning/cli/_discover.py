@@ -13,13 +13,14 @@ from typing import Annotated, Any
 import typer
 
 from covidlearning.cli._settings import (
-    REDACT_HELP,
-    answer_help,
+    MissingValuesOption,
+    QuestionColumnOption,
+    RedactOption,
+    SchedulerOption,
     answer_settings,
     engine_settings,
     field_help,
     redaction_settings,
-    scheduler_help,
     stage_settings,
 )
 from covidlearning.config import DiscoverConfig
@@ -51,10 +52,6 @@ _FLAGS = {
 
 def _help(field: str, text: str = "") -> str:
     return field_help(DiscoverConfig, field, "discover", text)
-
-
-_ANSWER_HELP = answer_help()
-_SCHEDULER_HELP = scheduler_help()
 
 
 def _many_needs_cluster(input: Path, engine: Any) -> None:  # noqa: A002
@@ -118,17 +115,10 @@ def discover_cmd(
         int | None, typer.Option(help=_help("stability_runs"), show_default=False)
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
-    missing_values: Annotated[
-        list[str] | None,
-        typer.Option(help=_ANSWER_HELP["missing_values"], show_default=False),
-    ] = None,
-    question_column: Annotated[
-        str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
-    ] = None,
-    redact: Annotated[
-        bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
-    ] = None,
-    scheduler: Annotated[str | None, typer.Option(help=_SCHEDULER_HELP, show_default=False)] = None,
+    missing_values: MissingValuesOption = None,
+    question_column: QuestionColumnOption = None,
+    redact: RedactOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Find themes in INPUT and write assignments, topics, metrics, manifest and model to OUT."""
     from covidlearning._io import check_output_dir, claim_output
@@ -239,7 +229,7 @@ def assign_cmd(
     out: Annotated[Path, typer.Option(help="Output folder for assignments.csv.")],
     id_column: Annotated[str | None, typer.Option(help="Column of unique ids.")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help=_SCHEDULER_HELP, show_default=False)] = None,
+    scheduler: SchedulerOption = None,
     config_file: Annotated[
         Path | None,
         typer.Option(
@@ -248,9 +238,7 @@ def assign_cmd(
             "its engine section and its redaction section.",
         ),
     ] = None,
-    redact: Annotated[
-        bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
-    ] = None,
+    redact: RedactOption = None,
 ) -> None:
     """Place new texts in INPUT into a saved model's themes, without refitting."""
     from covidlearning._io import check_output_dir, claim_output

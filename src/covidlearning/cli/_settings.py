@@ -9,8 +9,9 @@ and that field's default, read from the config model, so no default is written t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from pydantic import BaseModel, ValidationError
 
 from covidlearning.errors import InputError
@@ -168,3 +169,17 @@ def engine_settings(config_file: Path | None, scheduler: str | None) -> Any:
         raise InputError(
             f"invalid option: {problem}", "Use --scheduler local or tcp://HOST:PORT"
         ) from None
+
+
+# The options ``discover``, ``assign`` and ``code`` share, declared once.
+_ANSWER_HELP = answer_help()
+MissingValuesOption = Annotated[
+    list[str] | None, typer.Option(help=_ANSWER_HELP["missing_values"], show_default=False)
+]
+QuestionColumnOption = Annotated[
+    str | None, typer.Option(help=_ANSWER_HELP["question_column"], show_default=False)
+]
+RedactOption = Annotated[
+    bool | None, typer.Option("--redact/--no-redact", help=REDACT_HELP, show_default=False)
+]
+SchedulerOption = Annotated[str | None, typer.Option(help=scheduler_help(), show_default=False)]
