@@ -114,8 +114,7 @@ def report_runs(n: int, work: Path) -> list[dict]:
     config.write_text(
         f"name: speed-export\nsource: table\nreports_dir: {work / 'reports'}\n"
         f"input:\n  path: {table}\n  text_column: answer\n  id_column: response_id\n"
-        "  date_column: submitted\n  group_columns: [staff_group, site]\n"
-        "stance: false\ndiscover:\n  stability_runs: 2\n",
+        "  date_column: submitted\n  group_columns: [staff_group, site]\n",
         encoding="utf-8",
     )
     env = {**os.environ, "COVIDLEARNING_CACHE": str(work / "cache")}

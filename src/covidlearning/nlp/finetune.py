@@ -91,6 +91,7 @@ def tune_encoder(
     progress: bool = True,
     length_buckets: bool = False,
     initial: np.ndarray | None = None,
+    freeze_layers: int = 0,
 ) -> Any:
     """Fine-tune the embedding model so that texts of the same code embed close together.
 
@@ -114,6 +115,9 @@ def tune_encoder(
             short comments; the texts a pass reads, and their number, are unchanged.
         initial: the texts' embeddings by the untuned model (``(n_texts, dim)``), which
             place the head's starting rows; default: computed here.
+        freeze_layers: also leave this many of the lowest transformer layers untuned;
+            back-propagation then stops above them, which saves most of their training
+            time (a saved encoder still holds every layer's weights).
 
     Returns:
         The tuned ``SentenceTransformer``, in eval mode; ``st.covidlearning_base`` holds
@@ -145,8 +149,9 @@ def tune_encoder(
     threads = torch.get_num_threads()
     st = _fresh_model(model)
     st.covidlearning_base = model_id(model)
+    lower = tuple(f"encoder.layer.{i}." for i in range(freeze_layers))
     for name, param in _transformer(st).named_parameters():
-        param.requires_grad_(not _frozen(name))
+        param.requires_grad_(not (_frozen(name) or name.startswith(lower)))
     kw = {"batch_size": 64, "normalize_embeddings": True, "convert_to_numpy": True}
     tokenize = getattr(st, "preprocess", None) or st.tokenize
     n = len(texts)
