@@ -146,11 +146,12 @@ def discover_cmd(
         from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
 
         redactor = Redactor(privacy)
-        inp = load_config(config_file).input if config_file is not None else None
+        whole = load_config(config_file) if config_file is not None else None
         metrics = discover_on_cluster(
             input, text_column, id_column, out, config, engine, sheet=sheet,
             missing_values=listed, question_column=question,
-            group_columns=inp.group_columns if inp is not None else (),
+            inputs=whole.input if whole is not None else None,
+            disclosure=whole.disclosure if whole is not None else None,
             prepare=(lambda f: redact_input(f, redactor)) if privacy.enabled else None,
             open_dir=lambda o: guarded_dir(o, privacy, known=redactor.originals()),
             redaction=lambda: _redaction_record(privacy, redactor),

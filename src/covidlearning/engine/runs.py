@@ -17,10 +17,11 @@ Outputs are written as in one process (atomically: an interrupted run leaves the
 previous outputs as they were), with ``assignments.parquet/`` (one file per partition)
 beside ``assignments.csv`` (only up to ``engine.csv_max_rows`` rows), ``counts.csv``
 (rows per theme and status, summed over the partitions) and, for discover with
-``input.group_columns``, ``breakdown.csv`` (rows per theme and group, a Dask groupby).
+``input.group_columns`` or ``input.date_column``, ``breakdown.csv`` and
+``breakdown_over_time.csv`` (Dask aggregations: :mod:`covidlearning.engine.aggregate`).
 
 Public API: :func:`embed_on_cluster`, :func:`warm_cache`, :func:`discover_on_cluster`,
-:func:`assign_stream`, :func:`group_counts`.
+:func:`assign_stream`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from covidlearning.config import DiscoverConfig, EmbeddingSettings, EngineConfig
-from covidlearning.engine import work
+from covidlearning.config import (
+    DisclosureConfig,
+    DiscoverConfig,
+    EmbeddingSettings,
+    EngineConfig,
+    InputConfig,
+)
+from covidlearning.engine import aggregate, work
 from covidlearning.engine.cluster import connect, describe
 from covidlearning.engine.partitions import input_files, is_many, read_partitions, read_whole
 from covidlearning.errors import InputError
@@ -45,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 #: Partitions of the assignments parquet folder.
 PARQUET_DIR = "assignments.parquet"
+#: The view over time (``input.date_column``) beside ``breakdown.csv``.
+OVER_TIME = "breakdown_over_time.csv"
 #: Texts are embedded in at least this many partitions per worker (smaller ones balance).
 CHUNKS_PER_WORKER = 4
 #: Partitions in flight per worker while assign streams.
@@ -132,7 +141,8 @@ def discover_on_cluster(
     sheet: str | None = None,
     missing_values: Sequence[str] | None = None,
     question_column: str | None = None,
-    group_columns: Sequence[str] = (),
+    inputs: InputConfig | None = None,
+    disclosure: DisclosureConfig | None = None,
     progress: bool = True,
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     open_dir: Callable[[str | Path], Any] | None = None,
@@ -140,9 +150,14 @@ def discover_on_cluster(
 ) -> dict[str, Any]:
     """Find themes with the work spread over a cluster; write the run's files to ``out``.
 
-    With ``group_columns`` (``input.group_columns``), ``breakdown.csv`` holds the rows per
-    theme and group (:func:`group_counts`). ``prepare`` (e.g. redaction) is applied to the
-    loaded table before anything is modelled, as ``discover_file`` applies it;
+    ``inputs`` (the config's ``input`` section) asks for breakdowns, counted on the
+    workers (:mod:`covidlearning.engine.aggregate`): with ``group_columns``,
+    ``breakdown.csv`` holds the rows per theme and group; with ``date_column``,
+    ``breakdown_over_time.csv`` the themes per period, read, suppressed and rounded (by
+    ``disclosure``) as the report's view over time, its notes in the manifest. Both
+    columns, and the dates' rule, are checked before the fit. ``prepare`` (e.g.
+    redaction) is applied to the loaded table before anything is modelled, as
+    ``discover_file`` applies it;
     ``open_dir`` opens the output folder (default :func:`covidlearning._io.atomic_dir`;
     the CLI passes the identifier guard's); ``redaction()`` gives the manifest's
     ``redaction`` record.
@@ -153,39 +168,29 @@ def discover_on_cluster(
     Raises:
         InputError: the input is unusable (as for one process) or no scheduler answers.
     """
-    from covidlearning.corpus.load import clean_table, load_table
-    from covidlearning.themes.texts import check_usable, usable_texts
+    from covidlearning.themes.discover import load_input
+    from covidlearning.themes.texts import usable_texts
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with connect(engine) as client:
-        if is_many(input):
-            raw = read_whole(client, input, engine.partition_rows)
-            frame = clean_table(
-                raw, input, text_column, id_column,
-                missing_values=missing_values, question_column=question_column,
-            )  # fmt: skip
-        else:
-            frame = load_table(
-                input, text_column, id_column, sheet, missing_values=missing_values,
-                question_column=question_column,
-            )  # fmt: skip
-        if prepare is not None:
-            frame = prepare(frame)
-        check_usable(frame, Path(input).name)
+        frame, info = load_input(
+            input, text_column, id_column, sheet=sheet, missing_values=missing_values,
+            question_column=question_column, prepare=prepare,
+            raw=read_whole(client, input, engine.partition_rows) if is_many(input) else None,
+        )  # fmt: skip
         timings["load"] = round(time.perf_counter() - t0, 3)
+        groups, dates = _breakdown_columns(frame, inputs, Path(input).name)
+        rule = (
+            None if dates is None
+            else aggregate.date_rule(frame, dates, engine.partition_rows, inputs.dayfirst,
+                                     inputs.date_format)
+        )  # fmt: skip
         t1 = time.perf_counter()
         docs = usable_texts(frame).docs
         vectors = embed_on_cluster(client, docs, config, engine.partition_rows, progress=progress)
         timings["embed"] = round(time.perf_counter() - t1, 3)
         t2 = time.perf_counter()
-        info = {
-            "file": Path(input).name,
-            "text_column": text_column,
-            "id_column": id_column,
-            "question_column": question_column,
-            "missing_values": None if missing_values is None else list(missing_values),
-        }
         fut = client.submit(
             work.fit,
             client.scatter(frame, direct=True),
@@ -197,13 +202,14 @@ def discover_on_cluster(
         )
         files, assignments = fut.result()
         timings["fit"] = round(time.perf_counter() - t2, 3)
-        missing = [g for g in group_columns if g not in frame.columns]
-        if missing:
-            raise InputError(
-                f"group column '{missing[0]}' not found in {Path(input).name}",
-                "Fix input.group_columns in the config",
-            )
-        breakdown = group_counts(assignments, frame, group_columns, engine.partition_rows)
+        breakdown = aggregate.group_counts(assignments, frame, groups, engine.partition_rows)
+        timeline = None
+        if dates is not None:
+            timeline = aggregate.over_time(
+                assignments, frame, dates, inputs.date_freq, disclosure or DisclosureConfig(),
+                engine.partition_rows, dayfirst=inputs.dayfirst,
+                date_format=inputs.date_format, rule=rule,
+            )  # fmt: skip
         cluster = describe(client)
     metrics = json.loads(files["metrics.json"])
     manifest = json.loads(files["manifest.json"])
@@ -212,8 +218,35 @@ def discover_on_cluster(
     manifest["engine"] = {**cluster, "partition_rows": engine.partition_rows}
     if redaction is not None:
         manifest["redaction"] = redaction()
-    _write_run(out, files, assignments, manifest, engine, timings, breakdown, open_dir)
+    tables = {"breakdown.csv": breakdown}
+    if timeline is not None:
+        tables[OVER_TIME] = timeline.table
+        manifest["over_time"] = {
+            "column": dates, "period": timeline.freq, "notes": timeline.notes,
+        }  # fmt: skip
+    _write_run(out, files, assignments, manifest, engine, timings, tables, open_dir)
     return metrics
+
+
+def _breakdown_columns(
+    frame: pd.DataFrame, inputs: InputConfig | None, name: str
+) -> tuple[list[str], str | None]:
+    """The group columns and the date column ``inputs`` asks for, checked in the table.
+
+    Raises:
+        InputError: a column is not in the table.
+    """
+    if inputs is None:
+        return [], None
+    for key, col in [("group_columns", g) for g in inputs.group_columns] + [
+        ("date_column", inputs.date_column)
+    ]:
+        if col is not None and col not in frame.columns:
+            raise InputError(
+                f"{key.rstrip('s').replace('_', ' ')} '{col}' not found in {name}",
+                f"Fix input.{key} in the config",
+            )
+    return list(inputs.group_columns), inputs.date_column
 
 
 def _write_run(
@@ -223,10 +256,13 @@ def _write_run(
     manifest: dict[str, Any],
     engine: EngineConfig,
     timings: dict[str, float],
-    breakdown: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
     open_dir: Callable[[str | Path], Any] | None = None,
 ) -> None:
-    """The fit's files, the parquet partitions and counts, atomically into ``out``."""
+    """The fit's files, the parquet partitions, counts and breakdowns, atomically into ``out``.
+
+    ``tables``: the breakdowns (file name -> table); an empty one is not written.
+    """
     import shutil
 
     from covidlearning._io import atomic_dir, atomic_write_bytes, write_csv, write_json
@@ -236,7 +272,7 @@ def _write_run(
         # the folder starts as a copy of a previous run's: keep none of its results
         shutil.rmtree(tmp / "model", ignore_errors=True)
         shutil.rmtree(tmp / PARQUET_DIR, ignore_errors=True)
-        for stale in ("assignments.csv", "breakdown.csv"):
+        for stale in ("assignments.csv", "breakdown.csv", OVER_TIME):
             (tmp / stale).unlink(missing_ok=True)
         for rel, data in files.items():
             if rel == "manifest.json":
@@ -249,8 +285,9 @@ def _write_run(
         for i, start in enumerate(range(0, max(len(assignments), 1), rows)):
             _write_part(tmp, i, assignments.iloc[start : start + rows])
         write_csv(tmp / "counts.csv", _counts(assignments))
-        if len(breakdown):
-            write_csv(tmp / "breakdown.csv", breakdown)
+        for rel, table in tables.items():
+            if len(table):
+                write_csv(tmp / rel, table)
         timings["write"] = round(time.perf_counter() - t0, 3)
         write_json(tmp / "manifest.json", manifest)
 
@@ -272,47 +309,6 @@ def _counts(assignments: pd.DataFrame) -> pd.DataFrame:
     keyed = assignments[cols].astype({"topic": "Int64"}).fillna({"label": ""})
     counts = keyed.groupby(cols, dropna=False).size().rename("rows").reset_index()
     return counts.sort_values(cols, na_position="last").reset_index(drop=True)
-
-
-def group_counts(
-    assignments: pd.DataFrame,
-    frame: pd.DataFrame,
-    group_columns: Sequence[str],
-    partition_rows: int,
-) -> pd.DataFrame:
-    """Rows per theme and group, for each group column: a Dask groupby on the cluster.
-
-    Args:
-        assignments: one row per row of ``frame``, in its order.
-        frame: the loaded table, holding the group columns.
-        group_columns: the columns to break down by (``input.group_columns``).
-        partition_rows: rows per partition of the aggregation.
-
-    Returns:
-        ``column, value, topic, label, rows`` (long format), sorted; rows excluded from
-        modelling are counted under an empty topic. The active Dask client computes it.
-    """
-    import dask.dataframe as dd
-
-    cols = ["column", "value", "topic", "label", "rows"]
-    if not group_columns or assignments.empty:
-        return pd.DataFrame(columns=cols)
-    joined = assignments[["topic", "label"]].reset_index(drop=True)
-    joined["topic"] = joined["topic"].astype("Int64").fillna(-2)
-    joined["label"] = joined["label"].fillna("").astype(str)
-    parts: list[pd.DataFrame] = []
-    for name in group_columns:
-        joined["value"] = frame[name].astype(str).to_numpy()
-        ddf = dd.from_pandas(joined, npartitions=max(1, -(-len(joined) // partition_rows)))
-        sizes = ddf.groupby(["value", "topic", "label"]).size().compute()
-        part = sizes.rename("rows").reset_index()
-        part.insert(0, "column", name)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["topic"] = out["topic"].astype("Int64").mask(out["topic"] == -2)
-    out["rows"] = out["rows"].astype(int)
-    out = out.sort_values(["column", "value", "topic"], na_position="last")
-    return out[cols].reset_index(drop=True)
 
 
 def _add_counts(total: pd.DataFrame | None, part: pd.DataFrame) -> pd.DataFrame:

@@ -89,8 +89,8 @@ reporting); no other themes module imports it. The step modules' functions are c
 through their module (``consensus.first_pass``, ``refine.refine_clusters``), so each
 call names the step doing the work.
 
-Public API: :func:`discover`, :func:`discover_file`, :class:`DiscoveryResult`,
-:func:`select_quotes`; :func:`~covidlearning.themes.store.load_model`,
+Public API: :func:`discover`, :func:`discover_file`, :func:`load_input`,
+:class:`DiscoveryResult`, :func:`select_quotes`; :func:`~covidlearning.themes.store.load_model`,
 :func:`~covidlearning.themes.store.assign` and
 :func:`~covidlearning.themes.store.read_model_meta` are re-exported from
 :mod:`covidlearning.themes.store`.
@@ -147,6 +147,7 @@ __all__ = [
     "check_usable",
     "discover",
     "discover_file",
+    "load_input",
     "load_model",
     "read_model_meta",
     "select_quotes",
@@ -341,6 +342,48 @@ def discover(
     )
 
 
+def load_input(
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    text_column: str,
+    id_column: str | None = None,
+    *,
+    sheet: str | None = None,
+    missing_values: Sequence[str] | None = None,
+    question_column: str | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    raw: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table discovery models, checked usable, and the manifest's record of the input.
+
+    Loads ``input`` (:func:`covidlearning.corpus.load.load_table`), or cleans ``raw``
+    when the table was read elsewhere (in partitions on a cluster:
+    :func:`covidlearning.corpus.load.clean_table`), then applies ``prepare`` (the CLI
+    redacts) and checks enough texts are usable. Used by :func:`discover_file` and by
+    discovery on a cluster, so both model the same table and record it alike.
+
+    Raises:
+        InputError: the file or column is unusable or holds too few texts.
+    """
+    from covidlearning.corpus.load import clean_table, load_table
+
+    options = {"missing_values": missing_values, "question_column": question_column}
+    if raw is None:
+        frame = load_table(input, text_column, id_column, sheet, **options)
+    else:
+        frame = clean_table(raw, input, text_column, id_column, **options)
+    if prepare is not None:
+        frame = prepare(frame)
+    check_usable(frame, Path(input).name)
+    info = {
+        "file": Path(input).name,
+        "text_column": text_column,
+        "id_column": id_column,
+        "question_column": question_column,
+        "missing_values": None if missing_values is None else list(missing_values),
+    }
+    return frame, info
+
+
 def discover_file(
     input: str | Path,  # noqa: A002 - matches the CLI argument
     text_column: str,
@@ -364,25 +407,14 @@ def discover_file(
     Raises:
         InputError: the file or column is unusable or holds too few texts.
     """
-    from covidlearning.corpus.load import load_table
-
     t0 = time.perf_counter()
-    frame = load_table(
-        input, text_column, id_column, sheet, missing_values=missing_values,
-        question_column=question_column,
+    frame, info = load_input(
+        input, text_column, id_column, sheet=sheet, missing_values=missing_values,
+        question_column=question_column, prepare=prepare,
     )  # fmt: skip
-    if prepare is not None:
-        frame = prepare(frame)
-    check_usable(frame, Path(input).name)
     load_s = round(time.perf_counter() - t0, 3)
     result = discover(frame, config, progress=progress, input_sha256=sha256_file(input))
-    result.manifest["input"] = {
-        "file": Path(input).name,
-        "text_column": text_column,
-        "id_column": id_column,
-        "question_column": question_column,
-        "missing_values": None if missing_values is None else list(missing_values),
-    }
+    result.manifest["input"] = info
     result.manifest["timings"]["load"] = load_s
     if out is not None:
         result.save(out)
