@@ -29,7 +29,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,13 @@ from covidlearning.config import (
 )
 from covidlearning.engine import aggregate, work
 from covidlearning.engine.cluster import connect, describe
-from covidlearning.engine.partitions import input_files, is_many, read_partitions, read_whole
+from covidlearning.engine.partitions import (
+    input_files,
+    is_many,
+    not_decoded,
+    read_partitions,
+    read_whole,
+)
 from covidlearning.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -329,9 +336,8 @@ def assign_stream(
     *,
     progress: bool = True,
     on_partition: Callable[[int, int], None] | None = None,
-    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    open_dir: Callable[[str | Path], Any] | None = None,
-    redaction: dict[str, Any] | None = None,
+    redactor: Any = None,
+    open_dir: Callable[[str | Path, list[str]], Any] | None = None,
 ) -> dict[str, Any]:
     """Place every text of ``input`` (a file, folder or glob) into a saved model's themes.
 
@@ -340,7 +346,10 @@ def assign_stream(
     they come, with at most :data:`IN_FLIGHT_PER_WORKER` per worker in flight, so this
     process holds a few partitions at a time. A partition's rows depend on its own texts
     alone; the loader's rules that look at the whole table (a text repeated in 2%+ of
-    the rows, duplicates) look at its partition.
+    the rows, repeated texts) look at its partition, except ids: before anything is
+    placed, ids repeated anywhere in the input are refused, as the loader refuses them
+    (a Dask ``value_counts`` on the workers). CSV files are read with the loader's
+    encoding and delimiter (:func:`covidlearning.engine.partitions.csv_layout`).
 
     Args:
         input: a table file, a folder of CSV/parquet files or a glob.
@@ -352,91 +361,66 @@ def assign_stream(
         engine: the scheduler, partition size and CSV limit.
         progress: show a bar of partitions done.
         on_partition: called with (partition index, rows) as each is written.
-        prepare: applied to each cleaned partition on its worker before it is placed
-            (e.g. redaction; it must pickle).
-        open_dir: opens the output folder (default :func:`covidlearning._io.atomic_dir`).
-        redaction: the manifest's ``redaction`` record, if any.
+        redactor: a :class:`covidlearning.privacy.redact.Redactor`: each partition is
+            redacted with a copy of it on its worker before it is placed; what the
+            workers removed is summed into the manifest's ``redaction`` record (rule ->
+            replacements, as one process records it). None: not redacted.
+        open_dir: opens the output folder, given it and a list that holds, once the
+            block ends, the distinct strings redaction removed (for the final guard's
+            ``known``); default :func:`covidlearning._io.atomic_dir`.
 
     Returns:
         Rows, rows placed, candidates for a new theme, partitions, timings.
-    """
-    import dask
-    from distributed import wait
 
+    Raises:
+        InputError: a column is missing, an id repeats, or the files cannot be read as
+            one table (see :func:`covidlearning.engine.partitions.read_partitions`).
+    """
     from covidlearning._io import atomic_dir, write_csv, write_json
     from covidlearning.progress import steps
     from covidlearning.themes.store import placement
 
     t0 = time.perf_counter()
     where = placement(model)
-    name = Path(str(input)).name
     summary: dict[str, Any] = {"rows": 0, "placed": 0, "candidates": 0}
-    with connect(engine) as client:
-        frame = read_partitions(input, engine.partition_rows)
-        missing = [c for c in (text_column, id_column) if c and c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"column '{missing[0]}' not found in {name}; columns found: "
-                + ", ".join(map(str, frame.columns)),
-                "Pass --text-column/--id-column with one of them",
-            )
-        parts = frame.to_delayed()
-        offsets = [0] * len(parts)
-        if id_column is None:  # ids are row numbers in the whole input
-            lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], scheduler=client)
-            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
-        where_f = client.scatter(where, broadcast=True)
-        window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-
-        def submit(i: int) -> Any:
-            task = dask.delayed(work.place_part)(
-                parts[i], offsets[i], name, text_column, id_column, where_f, config, prepare
-            )
-            return client.compute(task)
-
-        counts: pd.DataFrame | None = None
-        with (open_dir or atomic_dir)(out) as tmp:
+    replaced: Counter[str] = Counter()
+    known: list[str] = []  # what redaction removed, for the guard when the block ends
+    try:
+        with (
+            connect(engine) as client,
+            (open_dir or (lambda o, _: atomic_dir(o)))(out, known) as tmp,
+        ):
             (tmp / PARQUET_DIR).mkdir(exist_ok=True)
             for old in (tmp / PARQUET_DIR).glob("part-*.parquet"):
                 old.unlink()  # a previous run's partitions (the copy carried over)
-            csv_tmp = tmp / ".assignments.csv.partial"
-            csv_ok = True
-            pending = {i: submit(i) for i in range(min(window, len(parts)))}
+            (tmp / "assignments.csv").unlink(missing_ok=True)
+            n_parts, placed = _placed_parts(client, input, where, text_column, id_column,
+                                            config, engine.partition_rows, redactor)  # fmt: skip
+            csv = tmp / ".assignments.csv.partial"
+            counts: pd.DataFrame | None = None
             with (
-                steps("assign (cluster)", len(parts), "partition", enabled=progress) as bar,
-                csv_tmp.open("w", encoding="utf-8", newline="") as csv_fh,
+                steps("assign (cluster)", n_parts, "partition", enabled=progress) as bar,
+                csv.open("w", encoding="utf-8", newline="") as csv_fh,
             ):
-                for i in range(len(parts)):
-                    fut = pending.pop(i)
-                    wait(fut)
-                    table = fut.result()
-                    fut.release()
-                    nxt = i + len(pending) + 1
-                    if nxt < len(parts) and nxt not in pending:
-                        pending[nxt] = submit(nxt)
+                for i, (table, removed) in enumerate(placed):
+                    replaced.update(removed["replaced"])
+                    known.extend(removed["removed"])
                     _write_part(tmp, i, table)
                     summary["rows"] += len(table)
                     summary["placed"] += int(table["topic"].notna().sum())
                     summary["candidates"] += int((table["status"] == "candidate new theme").sum())
                     counts = _add_counts(counts, _counts(table))
-                    csv_ok = csv_ok and summary["rows"] <= engine.csv_max_rows
-                    if csv_ok:
-                        csv_fh.write(
-                            table.to_csv(
-                                index=False, header=i == 0, lineterminator="\n",
-                                float_format="%.4f",
-                            )
-                        )  # fmt: skip
+                    if summary["rows"] <= engine.csv_max_rows:
+                        csv_fh.write(table.to_csv(index=False, header=i == 0, lineterminator="\n",
+                                                  float_format="%.4f"))  # fmt: skip
                     bar.update(1)
                     if on_partition is not None:
                         on_partition(i, len(table))
-            if csv_ok:
-                csv_tmp.replace(tmp / "assignments.csv")
-            else:
-                csv_tmp.unlink()
-                (tmp / "assignments.csv").unlink(missing_ok=True)
+            if summary["rows"] <= engine.csv_max_rows:
+                csv.replace(tmp / "assignments.csv")
+            csv.unlink(missing_ok=True)
             write_csv(tmp / "counts.csv", counts if counts is not None else _counts(pd.DataFrame()))
-            summary["partitions"] = len(parts)
+            summary["partitions"] = n_parts
             summary["timings"] = {"assign": round(time.perf_counter() - t0, 3)}
             write_json(
                 tmp / "manifest.json",
@@ -449,7 +433,97 @@ def assign_stream(
                     "model": str(model),
                     "engine": {**describe(client), "partition_rows": engine.partition_rows},
                     **summary,
-                    **({} if redaction is None else {"redaction": redaction}),
+                    "redaction": {
+                        "enabled": redactor is not None,
+                        "replaced": dict(sorted(replaced.items())),
+                    },
                 },
             )
+    except UnicodeDecodeError as exc:  # a byte past a CSV file's head
+        raise not_decoded(input, exc) from None
     return summary
+
+
+def _placed_parts(
+    client: Any,
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    where: Any,
+    text_column: str,
+    id_column: str | None,
+    config: DiscoverConfig,
+    partition_rows: int,
+    redactor: Any,
+) -> tuple[int, Iterator[tuple[pd.DataFrame, dict[str, Any]]]]:
+    """Each partition of ``input`` placed on a worker, in input order, a few in flight.
+
+    Reads the input in partitions and checks its columns and ids; returns how many
+    partitions there are and an iterator of what
+    :func:`covidlearning.engine.work.place_part` gives for each, in order, with at most
+    :data:`IN_FLIGHT_PER_WORKER` partitions per worker submitted ahead.
+
+    Raises:
+        InputError: a column is missing or an id repeats.
+    """
+    import dask
+    from distributed import wait
+
+    name = Path(str(input)).name
+    frame = read_partitions(input, partition_rows)
+    missing = [c for c in (text_column, id_column) if c and c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"column '{missing[0]}' not found in {name}; columns found: "
+            + ", ".join(map(str, frame.columns)),
+            "Pass --text-column/--id-column with one of them",
+        )
+    if id_column is not None:
+        _refuse_repeated_ids(frame, id_column, name)
+    parts = frame.to_delayed()
+    offsets = [0] * len(parts)
+    if id_column is None:  # ids are row numbers in the whole input
+        lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], scheduler=client)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+    where_f = client.scatter(where, broadcast=True)
+    window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+
+    def submit(i: int) -> Any:
+        task = dask.delayed(work.place_part)(
+            parts[i], offsets[i], name, text_column, id_column, where_f, config, redactor
+        )
+        return client.compute(task)
+
+    def results() -> Iterator[tuple[pd.DataFrame, dict[str, Any]]]:
+        pending = {i: submit(i) for i in range(min(window, len(parts)))}
+        for i in range(len(parts)):
+            fut = pending.pop(i)
+            wait(fut)
+            result = fut.result()
+            fut.release()
+            nxt = i + len(pending) + 1
+            if nxt < len(parts) and nxt not in pending:
+                pending[nxt] = submit(nxt)
+            yield result
+
+    return len(parts), results()
+
+
+def _refuse_repeated_ids(frame: Any, id_column: str, name: str) -> None:
+    """Refuse ids that repeat anywhere in the input, as the loader refuses them in a table.
+
+    The ids are counted on the workers (a Dask ``value_counts``), so no process holds
+    them all. The message gives the loader's count (rows repeating an earlier id) and,
+    as an example, the smallest repeated id.
+
+    Raises:
+        InputError: an id repeats.
+    """
+    import dask
+
+    seen = frame[id_column].astype(str).str.strip().value_counts(split_out=True)
+    repeated = seen[seen > 1]
+    extra, example = dask.compute((repeated - 1).sum(), repeated.index.min())
+    if int(extra):
+        raise InputError(
+            f"{int(extra)} duplicate ids in column '{id_column}' of {name} (e.g. {example!r})",
+            "Make the id column unique or omit --id-column",
+        )

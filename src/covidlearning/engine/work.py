@@ -14,6 +14,7 @@ Public API: :func:`embed_part`, :func:`fit`, :func:`place_part`.
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,9 @@ def place_part(
     id_column: str | None,
     where: Any,
     config: DiscoverConfig,
-    prepare: Any = None,
-) -> pd.DataFrame:
-    """Clean one partition as the loader cleans a table, then place it in saved themes.
+    redactor: Any = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Clean one partition as the loader cleans a table, redact it, place it in saved themes.
 
     Args:
         raw: the partition's rows, every cell a string.
@@ -89,23 +90,37 @@ def place_part(
         id_column: the column of ids (None: the row number).
         where: :class:`covidlearning.themes.store.Placement`.
         config: embedding settings.
-        prepare: applied to the cleaned partition before it is placed (e.g. redaction).
+        redactor: a :class:`covidlearning.privacy.redact.Redactor` to redact the texts
+            with before they are placed (None: not redacted). A copy with a log of its
+            own redacts, so a worker's partitions never share a log.
 
     Returns:
-        The partition's assignments (``id, topic, theme, label, probability, status``).
+        The partition's assignments (``id, topic, theme, label, probability, status``)
+        and what redaction removed: ``replaced`` (rule -> replacements) and ``removed``
+        (the distinct strings removed, places aside, as
+        :meth:`~covidlearning.privacy.redact.Redactor.originals`), for the final guard.
     """
+    import copy
+
     from covidlearning.corpus.load import clean_table
     from covidlearning.themes.store import ASSIGN_COLUMNS, place
 
+    removed: dict[str, Any] = {"replaced": {}, "removed": []}
     if raw.empty:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ASSIGN_COLUMNS})
         out["topic"] = out["topic"].astype("Int64")
         out["theme"] = out["theme"].astype("Int64")
         out["probability"] = out["probability"].astype(float)
-        return out
+        return out, removed
     frame = clean_table(raw.reset_index(drop=True), name, text_column, id_column)
     if id_column is None:
         frame["id"] = [str(offset + i) for i in range(len(frame))]
-    if prepare is not None:
-        frame = prepare(frame)
-    return place(frame, where, config, progress=False)
+    if redactor is not None:
+        from covidlearning.privacy.redact import redact_input
+
+        own = copy.copy(redactor)
+        own.log = []
+        frame = redact_input(frame, own)
+        kinds = Counter(r.kind for r in own.log)
+        removed = {"replaced": dict(sorted(kinds.items())), "removed": own.originals()}
+    return place(frame, where, config, progress=False), removed

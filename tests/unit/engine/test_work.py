@@ -35,9 +35,40 @@ def test_partitions_placed_apart_equal_the_table_placed_whole(tmp_path: Path) ->
         place_part(raw.iloc[s : s + 8], s, "in.csv", "answer", None, where, config)
         for s in range(0, len(raw), 8)
     ]
-    joined = pd.concat(parts, ignore_index=True)
+    assert all(removed == {"replaced": {}, "removed": []} for _, removed in parts)
+    joined = pd.concat([table for table, _ in parts], ignore_index=True)
     pd.testing.assert_frame_equal(whole, joined)
     assert joined["id"].tolist() == [str(i) for i in range(30)]
     assert joined.loc[7, "status"] == "empty" and pd.isna(joined.loc[7, "topic"])
     assert set(joined["status"]) <= {"ok", "candidate new theme", "empty"}
     assert joined["topic"].notna().sum() == 29
+
+
+def test_partitions_redacted_apart_log_what_one_redactor_logs_for_the_whole(
+    tmp_path: Path,
+) -> None:
+    from collections import Counter
+
+    from covidlearning.privacy.redact import Redactor, redact_input
+
+    texts = [f"comment {i}: ask for Dr Sarah Okafor or mail s{i}@nhs.net" for i in range(12)]
+    texts += [f"the ward was calm on day {i}" for i in range(12)]
+    raw = pd.DataFrame({"answer": texts})
+    one = Redactor()
+    whole = redact_input(clean_table(raw, "in.csv", "answer"), one)
+    config = _cached(tmp_path, whole["text"].tolist())
+    where = Placement([0, 1], np.eye(2, 6, dtype=np.float32), {0: "A", 1: "B"}, 0.1, "fake-model")
+    shared = Redactor()  # one object for every partition, as a worker may hold it
+    parts = [
+        place_part(raw.iloc[s : s + 5], s, "in.csv", "answer", None, where, config, shared)
+        for s in range(0, len(raw), 5)
+    ]
+    assert shared.log == []  # each partition redacted with a copy: nothing accumulates
+    replaced: Counter[str] = Counter()
+    for _, removed in parts:
+        replaced.update(removed["replaced"])
+    assert dict(replaced) == dict(Counter(r.kind for r in one.log))
+    assert sum(replaced.values()) >= 24  # a name and an address in each of 12 texts
+    assert sorted({s for _, removed in parts for s in removed["removed"]}) == one.originals()
+    placed = pd.concat([table for table, _ in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(placed, place(whole, where, config, progress=False))
