@@ -109,13 +109,10 @@ def warm_cache(
 
     The stage that runs next in this process (``code``) then finds every vector cached.
     """
-    from covidlearning.nlp.embed import EmbeddingCache, _text_key, default_cache_dir
+    from covidlearning.nlp.embed import _text_key, embedding_cache
 
-    if settings.backend not in ("torch", "onnx-int8"):
-        raise InputError(f"unknown embedding backend {settings.backend!r}", None)
-    variant = f"cap{settings.batch_size}" if settings.backend == "torch" else settings.backend
-    cache = EmbeddingCache(
-        settings.cache_dir or default_cache_dir(), settings.embedding_model, variant
+    cache = embedding_cache(
+        settings.embedding_model, settings.cache_dir, settings.batch_size, settings.backend
     )
     distinct = list(dict.fromkeys(str(t) for t in texts))
     keys = [_text_key(t) for t in distinct]

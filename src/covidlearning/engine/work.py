@@ -26,16 +26,9 @@ from covidlearning.config import DiscoverConfig, EmbeddingSettings
 
 def embed_part(texts: list[str], settings: EmbeddingSettings) -> np.ndarray:
     """The vectors of one partition's texts, through the worker's embedding cache."""
-    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.nlp.embed import embed_with
 
-    return embed_texts(
-        texts,
-        model=settings.embedding_model,
-        cache_dir=settings.cache_dir,
-        batch_size=settings.batch_size,
-        progress=False,
-        backend=settings.backend,
-    )
+    return embed_with(texts, settings)
 
 
 def fit(

@@ -576,19 +576,12 @@ def _no_themes(run: _Run, reason: str, embeddings: np.ndarray | None = None) -> 
 # --------------------------------------------------------------------------- embed
 def _embed(run: _Run, embeddings: np.ndarray | None) -> np.ndarray:
     """The texts' MiniLM embeddings: the caller's, or computed (cached) now."""
-    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.nlp.embed import embed_with
 
-    config, n = run.config, run.texts.n
+    n = run.texts.n
     with run.timed("embed"):
         if embeddings is None:
-            embeddings = embed_texts(
-                run.texts.docs,
-                model=config.embedding_model,
-                cache_dir=config.cache_dir,
-                batch_size=config.batch_size,
-                progress=run.progress,
-                backend=config.backend,
-            )
+            embeddings = embed_with(run.texts.docs, run.config, progress=run.progress)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape[0] != n:
             raise ValueError(f"embeddings has {embeddings.shape[0]} rows for {n} usable texts")
@@ -964,19 +957,10 @@ def _label_topics(
 
 def _phrase_embedder(run: _Run) -> Any:
     """Texts -> normalised MiniLM vectors, with the run's model and cache."""
-    from covidlearning.nlp.embed import embed_texts
-
-    config = run.config
+    from covidlearning.nlp.embed import embed_with
 
     def embed(texts: list[str]) -> np.ndarray:
-        return embed_texts(
-            texts,
-            model=config.embedding_model,
-            cache_dir=config.cache_dir,
-            batch_size=config.batch_size,
-            progress=False,
-            backend=config.backend,
-        )
+        return embed_with(texts, run.config)
 
     return embed
 
