@@ -8,13 +8,14 @@ The embedding model is loaded once per worker process
 text alone (:func:`covidlearning.nlp.embed.encode_batches`), so any split of the texts
 into partitions gives the vectors one process gives.
 
-Public API: :func:`embed_part`, :func:`fit`, :func:`place_part`.
+Public API: :func:`embed_part`, :func:`fit`, :func:`spread`, :func:`place_part`.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +43,22 @@ def fit(
 
     :func:`covidlearning.themes.discover.discover` runs as in one process (its seeded
     sample for large n, the neighbour vote for the rest), with ``embeddings`` computed on
-    the cluster; its files are written by :meth:`DiscoveryResult.save` into a temporary
+    the cluster; the neighbour vote's blocks run as tasks on every worker
+    (:func:`spread`); its files are written by :meth:`DiscoveryResult.save` into a temporary
     folder here and returned as bytes (path relative to the run folder -> content), so
     the worker needs no disk in common with the client.
     """
+    from contextlib import nullcontext
+
+    from distributed import worker_client
+
     from covidlearning.themes.discover import discover
 
-    result = discover(
-        frame, config, progress=False, input_sha256=input_sha256, embeddings=embeddings
-    )
+    with worker_client() if _on_worker() else nullcontext() as client:
+        result = discover(
+            frame, config, progress=False, input_sha256=input_sha256, embeddings=embeddings,
+            map_blocks=None if client is None else spread(client),
+        )  # fmt: skip
     result.manifest["input"] = input_info
     with tempfile.TemporaryDirectory(prefix="covidlearning-fit-") as tmp:
         run = Path(tmp) / "run"
@@ -61,6 +69,39 @@ def fit(
             if p.is_file()
         }
     return files, result.assignments
+
+
+def _on_worker() -> bool:
+    """Whether this code runs in a task on a Dask worker."""
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def spread(client: Any) -> Callable[..., list[Any]]:
+    """A :data:`covidlearning.themes.consensus.BlockMap` running each block as a task.
+
+    The blocks go to the workers (scattered), the arrays every block shares to every
+    worker once (broadcast); the results come back in the blocks' order. Each block is
+    computed by the same function on the same rows as in one process, so the result is
+    the same.
+    """
+
+    def run(func: Callable[..., Any], blocks: list[np.ndarray], **shared: Any) -> list[Any]:
+        if len(blocks) <= 1:
+            return [func(block, **shared) for block in blocks]
+        held = {
+            key: client.scatter(value, broadcast=True) if isinstance(value, np.ndarray) else value
+            for key, value in shared.items()
+        }
+        futures = client.map(func, client.scatter(blocks), **held, pure=False)
+        return client.gather(futures)
+
+    return run
 
 
 def place_part(

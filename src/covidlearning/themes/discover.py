@@ -255,6 +255,7 @@ def discover(
     progress: bool = True,
     input_sha256: str | None = None,
     embeddings: np.ndarray | None = None,
+    map_blocks: consensus.BlockMap | None = None,
 ) -> DiscoveryResult:
     """Find themes in the usable texts of ``frame``.
 
@@ -268,6 +269,9 @@ def discover(
             (default: the sha256 of the texts).
         embeddings: precomputed embeddings of the usable texts, in order (as BERTopic's
             ``fit(docs, embeddings)``); default: :func:`covidlearning.nlp.embed.embed_texts`.
+        map_blocks: how the neighbour vote that places the texts beyond the sample runs
+            its blocks (:func:`covidlearning.themes.consensus.knn_vote`; default: here;
+            on a cluster, over its workers, with the same result).
 
     Returns:
         A :class:`DiscoveryResult`; call ``.save(out_dir)`` to write it. In its
@@ -293,7 +297,7 @@ def discover(
     if reason := _too_few_to_model(texts):
         return _no_themes(run, reason)
     vectors = _embed(run, embeddings)
-    part = _represent_and_cluster(run, vectors)
+    part = _represent_and_cluster(run, vectors, map_blocks)
     if reason := _incoherent(part):
         run.metrics["outliers"] = {"count": texts.n, "share": 1.0}
         return _no_themes(run, reason, embeddings=vectors)
@@ -589,7 +593,9 @@ def _embed(run: _Run, embeddings: np.ndarray | None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- represent, cluster
-def _represent_and_cluster(run: _Run, embeddings: np.ndarray) -> _Partition:
+def _represent_and_cluster(
+    run: _Run, embeddings: np.ndarray, map_blocks: consensus.BlockMap | None = None
+) -> _Partition:
     """Parameters for the corpus size, the representation, then the first pass's themes."""
     from covidlearning.nlp.text import TopicTokenizer
 
@@ -604,7 +610,9 @@ def _represent_and_cluster(run: _Run, embeddings: np.ndarray) -> _Partition:
             texts.docs, embeddings, tokenizer, params.lexical_dims, config.seed
         )
         sample = consensus.sample_indices(texts.n, params.sample_size, config.seed)
-        first = consensus.first_pass(rep, sample, params, config.seed, n_topics, run.progress)
+        first = consensus.first_pass(
+            rep, sample, params, config.seed, n_topics, run.progress, map_blocks
+        )
         run.metrics["silhouette"] = round(first.clustering.silhouette, 6)
         run.metrics["k_chosen"] = first.clustering.k
     _log_first_pass(first, len(sample), texts.n, params)

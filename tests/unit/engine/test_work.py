@@ -72,3 +72,23 @@ def test_partitions_redacted_apart_log_what_one_redactor_logs_for_the_whole(
     assert sorted({s for _, removed in parts for s in removed["removed"]}) == one.originals()
     placed = pd.concat([table for table, _ in parts], ignore_index=True)
     pd.testing.assert_frame_equal(placed, place(whole, where, config, progress=False))
+
+
+def test_the_neighbour_vote_spread_over_a_cluster_equals_the_vote_in_one_process(client) -> None:
+    from covidlearning.engine.work import spread
+    from covidlearning.themes.consensus import VOTE_CHUNK, knn_vote, sample_indices
+
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(5, 24))
+    rep = centres[rng.integers(0, 5, 10_000)] + rng.normal(scale=0.8, size=(10_000, 24))
+    rep = (rep / np.linalg.norm(rep, axis=1, keepdims=True)).astype(np.float32)
+    sample = sample_indices(len(rep), 600, seed=1)
+    labels = rng.integers(-1, 5, len(sample))
+    here = knn_vote(rep, sample, labels, 10)
+    there = knn_vote(rep, sample, labels, 10, map_blocks=spread(client))
+    assert len(rep) > 2 * VOTE_CHUNK  # three blocks, run as tasks
+    np.testing.assert_array_equal(here[0], there[0])
+    np.testing.assert_array_equal(here[1], there[1])
+    assert here[1].dtype == there[1].dtype == np.float32
+    assert set(np.unique(there[0])) >= {0, 1, 2, 3, 4}  # a real vote, not one label
+    np.testing.assert_array_equal(there[0][sample], labels)  # the sample keeps its labels
