@@ -92,8 +92,6 @@ def spread(client: Any) -> Callable[..., list[Any]]:
     """
 
     def run(func: Callable[..., Any], blocks: list[np.ndarray], **shared: Any) -> list[Any]:
-        if len(blocks) <= 1:
-            return [func(block, **shared) for block in blocks]
         held = {
             key: client.scatter(value, broadcast=True) if isinstance(value, np.ndarray) else value
             for key, value in shared.items()
