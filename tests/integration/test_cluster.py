@@ -2,16 +2,17 @@
 
 A LocalCluster of 2 workers with 1 thread each embeds the texts (cold caches, so the
 workers really compute them), fits on one worker and writes; ``assignments.csv`` and
-``topics.csv`` must be byte-identical to the in-process run's. Then ``assign`` streams a
+``topics.csv`` must be byte-identical to the in-process run's, and the view over time the
+cluster counts to the report's view of the in-process run. Then ``assign`` streams a
 folder of CSV files in partitions while a worker is killed mid-run: Dask retries its
-task, and the rows equal the in-process ``assign`` of the same table.
+task, and the rows, and what redaction removed, equal the in-process ``assign``'s.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -20,21 +21,27 @@ import yaml
 
 from covidlearning.cli import run
 from covidlearning.config import RedactionConfig
-from covidlearning.privacy.redact import Redactor, redact_input
+from covidlearning.privacy.redact import Redactor
 from covidlearning.testing.synthetic import generate
 
 pytestmark = pytest.mark.slow
 
 #: Texts in the comparison: a few thousand, kept quick by skipping refinement and
-#: stability re-runs (neither touches what differs between the engines).
-N_TEXTS = 2000
+#: stability re-runs (neither touches what differs between the engines); more than the
+#: sample discovery clusters (consensus.SAMPLE_CAP), so the rest are placed by the
+#: neighbour vote, whose blocks the cluster runs on its workers.
+N_TEXTS = 2400
 
 
 def _config(tmp: Path, name: str) -> Path:
     path = tmp / f"{name}.yaml"
     settings = {"cache_dir": str(tmp / f"cache-{name}"), "refine": False, "stability_runs": 0}
+    # the breakdowns the cluster writes (one process leaves them to the report)
+    inputs = {"path": str(tmp / "survey.csv"), "date_column": "submitted",
+              "group_columns": ["staff_group"]}  # fmt: skip
+    engine = {"workers": 2, "partition_rows": 400}
     path.write_text(
-        yaml.safe_dump({"discover": settings, "engine": {"workers": 2, "partition_rows": 400}}),
+        yaml.safe_dump({"discover": settings, "input": inputs, "engine": engine}),
         encoding="utf-8",
     )
     return path
@@ -54,6 +61,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_cluster_files_are_byte_identical_to_one_process(runs: dict[str, Path]) -> None:
+    from covidlearning.themes.consensus import SAMPLE_CAP
+
+    assert N_TEXTS > SAMPLE_CAP
     for name in ("assignments.csv", "topics.csv"):
         one = (runs["one"] / name).read_bytes()
         assert one == (runs["two"] / name).read_bytes(), name
@@ -71,6 +81,29 @@ def test_cluster_writes_partitioned_parquet_and_counts(runs: dict[str, Path]) ->
     assert table["id"].tolist() == csv["id"].tolist()
     counts = pd.read_csv(runs["two"] / "counts.csv")
     assert counts["rows"].sum() == len(csv) == N_TEXTS
+
+
+def test_the_view_over_time_on_the_cluster_is_the_reports_view(runs: dict[str, Path]) -> None:
+    from covidlearning._io import write_csv
+    from covidlearning.config import load_config
+    from covidlearning.corpus.load import load_table
+    from covidlearning.reporting.breakdown import readable_over_time
+
+    cfg = load_config(_config(runs["tmp"], "one"))
+    frame = load_table(runs["tmp"] / "survey.csv", "answer", "response_id")
+    one = pd.read_csv(runs["one"] / "assignments.csv", dtype={"id": str})
+    bd = readable_over_time(
+        one, frame, "submitted", cfg.input.date_freq, cfg.disclosure.threshold,
+        cfg.disclosure.secondary, cfg.input.dayfirst, keywords=False, figure=False,
+        rounding=cfg.disclosure.rounding,
+    )  # fmt: skip
+    write_csv(runs["tmp"] / "over-time-one.csv", bd.table)
+    two = runs["two"] / "breakdown_over_time.csv"
+    assert two.read_bytes() == (runs["tmp"] / "over-time-one.csv").read_bytes()
+    manifest = json.loads((runs["two"] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["over_time"]["notes"] == bd.notes
+    assert len(bd.table) > 3 and (bd.table["count"] != "*").any()  # figures are published
+    assert (runs["two"] / "breakdown.csv").exists()
 
 
 def test_assign_streams_a_folder_and_survives_a_killed_worker(runs: dict[str, Path]) -> None:
@@ -102,9 +135,9 @@ def test_assign_streams_a_folder_and_survives_a_killed_worker(runs: dict[str, Pa
     out_two = tmp / "assign-two"
     engine = EngineConfig(scheduler="local", workers=2, partition_rows=100)
     # the CLI's assign redacts by default: the workers redact each partition the same way
-    redact = partial(redact_input, redactor=Redactor(RedactionConfig()))
     done = assign_stream(folder, runs["one"], "answer", None, out_two, config, engine,
-                         progress=False, on_partition=kill_one, prepare=redact)  # fmt: skip
+                         progress=False, on_partition=kill_one,
+                         redactor=Redactor(RedactionConfig()))  # fmt: skip
     assert killed
     assert done["rows"] == len(new)
     one = pd.read_csv(out_one / "assignments.csv", dtype={"id": str})
@@ -112,3 +145,8 @@ def test_assign_streams_a_folder_and_survives_a_killed_worker(runs: dict[str, Pa
     assert two["id"].tolist() == [str(i) for i in range(len(new))]  # none lost or doubled
     pd.testing.assert_frame_equal(one, two)
     assert (out_one / "assignments.csv").read_bytes() == (out_two / "assignments.csv").read_bytes()
+    # what the workers redacted is counted once per partition, as one process counts it
+    one_m, two_m = (json.loads((o / "manifest.json").read_text(encoding="utf-8"))
+                    for o in (out_one, out_two))  # fmt: skip
+    assert two_m["redaction"] == one_m["redaction"]
+    assert two_m["redaction"]["enabled"]

@@ -6,7 +6,6 @@ imported, so bad input answers in about a second.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -146,11 +145,12 @@ def discover_cmd(
         from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
 
         redactor = Redactor(privacy)
-        inp = load_config(config_file).input if config_file is not None else None
+        whole = load_config(config_file) if config_file is not None else None
         metrics = discover_on_cluster(
             input, text_column, id_column, out, config, engine, sheet=sheet,
             missing_values=listed, question_column=question,
-            group_columns=inp.group_columns if inp is not None else (),
+            inputs=whole.input if whole is not None else None,
+            disclosure=whole.disclosure if whole is not None else None,
             prepare=(lambda f: redact_input(f, redactor)) if privacy.enabled else None,
             open_dir=lambda o: guarded_dir(o, privacy, known=redactor.originals()),
             redaction=lambda: _redaction_record(privacy, redactor),
@@ -257,18 +257,14 @@ def assign_cmd(
     privacy = redaction_settings(config_file, redact)
     if engine.scheduler is not None:
         from covidlearning.engine.runs import assign_stream
-        from covidlearning.privacy.redact import Redactor, guarded_dir, redact_input
+        from covidlearning.privacy.redact import Redactor, guarded_dir
 
-        redactor = Redactor(privacy)
-        # each partition is redacted on its worker (a copy of the redactor there), so the
-        # guard checks the outputs with its recognisers, without this process's log of
-        # removed strings; the outputs hold ids, themes and scores, no text
+        # each partition is redacted on its worker; the workers' counts reach the
+        # manifest and the strings they removed the guard, as in one process
         done = assign_stream(
             input, model, text_column, id_column, out, settings, engine,
-            prepare=partial(redact_input, redactor=redactor) if privacy.enabled else None,
-            open_dir=lambda o: guarded_dir(o, privacy),
-            redaction={"enabled": privacy.enabled, "replaced": "counted on the workers: not "
-                       "collected"} if privacy.enabled else {"enabled": False, "replaced": {}},
+            redactor=Redactor(privacy) if privacy.enabled else None,
+            open_dir=lambda o, known: guarded_dir(o, privacy, known=known),
         )  # fmt: skip
         n_new = done["candidates"]
         new = "candidate for a new theme" if n_new == 1 else "candidates for a new theme"

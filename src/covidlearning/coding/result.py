@@ -284,16 +284,9 @@ def _check_frame(frame: pd.DataFrame) -> None:
 
 def _embed(texts: Sequence[str], config: CodeConfig) -> np.ndarray:
     """Embed texts with the configured model, through the embedding cache."""
-    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.nlp.embed import embed_with
 
-    return embed_texts(
-        list(texts),
-        model=config.embedding_model,
-        cache_dir=config.cache_dir,
-        batch_size=config.batch_size,
-        progress=len(texts) > 500,
-        backend=config.backend,
-    )
+    return embed_with(list(texts), config, progress=len(texts) > 500)
 
 
 def _versions() -> dict[str, str]:

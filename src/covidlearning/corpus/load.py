@@ -97,7 +97,25 @@ def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
     return bad.decode("cp1252", errors="replace"), err.end
 
 
-codecs.register_error("covidlearning-cp1252", _cp1252_fallback)
+#: The codec error handler that reads a byte UTF-8 cannot as cp1252 (registered on import).
+CP1252_FALLBACK = "covidlearning-cp1252"
+codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)
+
+
+def text_encoding(data: bytes, name: str = "input") -> str:
+    """The encoding :func:`decode_text` reads ``data`` by (without decoding it).
+
+    :func:`detect_encoding`'s, or ``"utf-8+cp1252"`` for UTF-8 text with stray cp1252
+    bytes: UTF-8, each byte that is not UTF-8 read as cp1252 (the error handler
+    :data:`CP1252_FALLBACK`).
+
+    Raises:
+        InputError: the bytes are not text in a supported encoding.
+    """
+    enc = detect_encoding(data, name)
+    if enc in ("cp1252", "latin-1") and _UTF8_MULTIBYTE.search(data):
+        return "utf-8+cp1252"
+    return enc
 
 
 def decode_text(data: bytes, name: str = "input") -> tuple[str, str]:
@@ -111,10 +129,9 @@ def decode_text(data: bytes, name: str = "input") -> tuple[str, str]:
     Raises:
         InputError: the bytes are not text in a supported encoding.
     """
-    enc = detect_encoding(data, name)
-    if enc in ("cp1252", "latin-1") and _UTF8_MULTIBYTE.search(data):
-        text = data.decode("utf-8", errors="covidlearning-cp1252")
-        enc = "utf-8+cp1252"
+    enc = text_encoding(data, name)
+    if enc == "utf-8+cp1252":
+        text = data.decode("utf-8", errors=CP1252_FALLBACK)
     else:
         text = data.decode(enc)
     if text.startswith("\ufeff"):
@@ -319,7 +336,7 @@ def check_input_path(path: str | Path, formats: tuple[str, ...] = SUPPORTED_FORM
     return path
 
 
-def _csv_delimiter(text: str) -> str:
+def csv_delimiter(text: str) -> str:
     """The delimiter of a CSV: comma, semicolon, tab or pipe, sniffed from the header."""
     import csv
 
@@ -355,7 +372,7 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             from io import StringIO
 
             df = pd.read_csv(
-                StringIO(text), dtype=str, keep_default_na=False, sep=_csv_delimiter(text)
+                StringIO(text), dtype=str, keep_default_na=False, sep=csv_delimiter(text)
             )
         elif suffix == ".xlsx":
             names = sheet_names(path)
@@ -423,7 +440,7 @@ def read_table_head(
             if suffix == ".csv":
                 df = pd.read_csv(
                     io.StringIO(text), dtype=str, keep_default_na=False, nrows=nrows,
-                    sep=_csv_delimiter(text),
+                    sep=csv_delimiter(text),
                 )  # fmt: skip
             else:
                 df = pd.read_json(io.StringIO(text), lines=True, dtype=False, nrows=nrows)

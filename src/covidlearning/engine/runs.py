@@ -17,10 +17,11 @@ Outputs are written as in one process (atomically: an interrupted run leaves the
 previous outputs as they were), with ``assignments.parquet/`` (one file per partition)
 beside ``assignments.csv`` (only up to ``engine.csv_max_rows`` rows), ``counts.csv``
 (rows per theme and status, summed over the partitions) and, for discover with
-``input.group_columns``, ``breakdown.csv`` (rows per theme and group, a Dask groupby).
+``input.group_columns`` or ``input.date_column``, ``breakdown.csv`` and
+``breakdown_over_time.csv`` (Dask aggregations: :mod:`covidlearning.engine.aggregate`).
 
 Public API: :func:`embed_on_cluster`, :func:`warm_cache`, :func:`discover_on_cluster`,
-:func:`assign_stream`, :func:`group_counts`.
+:func:`assign_stream`.
 """
 
 from __future__ import annotations
@@ -28,23 +29,38 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from covidlearning.config import DiscoverConfig, EmbeddingSettings, EngineConfig
-from covidlearning.engine import work
+from covidlearning.config import (
+    DisclosureConfig,
+    DiscoverConfig,
+    EmbeddingSettings,
+    EngineConfig,
+    InputConfig,
+)
+from covidlearning.engine import aggregate, work
 from covidlearning.engine.cluster import connect, describe
-from covidlearning.engine.partitions import input_files, is_many, read_partitions, read_whole
+from covidlearning.engine.partitions import (
+    input_files,
+    is_many,
+    not_decoded,
+    read_partitions,
+    read_whole,
+)
 from covidlearning.errors import InputError
 
 logger = logging.getLogger(__name__)
 
 #: Partitions of the assignments parquet folder.
 PARQUET_DIR = "assignments.parquet"
+#: The view over time (``input.date_column``) beside ``breakdown.csv``.
+OVER_TIME = "breakdown_over_time.csv"
 #: Texts are embedded in at least this many partitions per worker (smaller ones balance).
 CHUNKS_PER_WORKER = 4
 #: Partitions in flight per worker while assign streams.
@@ -93,13 +109,10 @@ def warm_cache(
 
     The stage that runs next in this process (``code``) then finds every vector cached.
     """
-    from covidlearning.nlp.embed import EmbeddingCache, _text_key, default_cache_dir
+    from covidlearning.nlp.embed import _text_key, embedding_cache
 
-    if settings.backend not in ("torch", "onnx-int8"):
-        raise InputError(f"unknown embedding backend {settings.backend!r}", None)
-    variant = f"cap{settings.batch_size}" if settings.backend == "torch" else settings.backend
-    cache = EmbeddingCache(
-        settings.cache_dir or default_cache_dir(), settings.embedding_model, variant
+    cache = embedding_cache(
+        settings.embedding_model, settings.cache_dir, settings.batch_size, settings.backend
     )
     distinct = list(dict.fromkeys(str(t) for t in texts))
     keys = [_text_key(t) for t in distinct]
@@ -132,7 +145,8 @@ def discover_on_cluster(
     sheet: str | None = None,
     missing_values: Sequence[str] | None = None,
     question_column: str | None = None,
-    group_columns: Sequence[str] = (),
+    inputs: InputConfig | None = None,
+    disclosure: DisclosureConfig | None = None,
     progress: bool = True,
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     open_dir: Callable[[str | Path], Any] | None = None,
@@ -140,9 +154,14 @@ def discover_on_cluster(
 ) -> dict[str, Any]:
     """Find themes with the work spread over a cluster; write the run's files to ``out``.
 
-    With ``group_columns`` (``input.group_columns``), ``breakdown.csv`` holds the rows per
-    theme and group (:func:`group_counts`). ``prepare`` (e.g. redaction) is applied to the
-    loaded table before anything is modelled, as ``discover_file`` applies it;
+    ``inputs`` (the config's ``input`` section) asks for breakdowns, counted on the
+    workers (:mod:`covidlearning.engine.aggregate`): with ``group_columns``,
+    ``breakdown.csv`` holds the rows per theme and group; with ``date_column``,
+    ``breakdown_over_time.csv`` the themes per period, read, suppressed and rounded (by
+    ``disclosure``) as the report's view over time, its notes in the manifest. Both
+    columns, and the dates' rule, are checked before the fit. ``prepare`` (e.g.
+    redaction) is applied to the loaded table before anything is modelled, as
+    ``discover_file`` applies it;
     ``open_dir`` opens the output folder (default :func:`covidlearning._io.atomic_dir`;
     the CLI passes the identifier guard's); ``redaction()`` gives the manifest's
     ``redaction`` record.
@@ -153,39 +172,29 @@ def discover_on_cluster(
     Raises:
         InputError: the input is unusable (as for one process) or no scheduler answers.
     """
-    from covidlearning.corpus.load import clean_table, load_table
-    from covidlearning.themes.texts import check_usable, usable_texts
+    from covidlearning.themes.discover import load_input
+    from covidlearning.themes.texts import usable_texts
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with connect(engine) as client:
-        if is_many(input):
-            raw = read_whole(client, input, engine.partition_rows)
-            frame = clean_table(
-                raw, input, text_column, id_column,
-                missing_values=missing_values, question_column=question_column,
-            )  # fmt: skip
-        else:
-            frame = load_table(
-                input, text_column, id_column, sheet, missing_values=missing_values,
-                question_column=question_column,
-            )  # fmt: skip
-        if prepare is not None:
-            frame = prepare(frame)
-        check_usable(frame, Path(input).name)
+        frame, info = load_input(
+            input, text_column, id_column, sheet=sheet, missing_values=missing_values,
+            question_column=question_column, prepare=prepare,
+            raw=read_whole(client, input, engine.partition_rows) if is_many(input) else None,
+        )  # fmt: skip
         timings["load"] = round(time.perf_counter() - t0, 3)
+        groups, dates = _breakdown_columns(frame, inputs, Path(input).name)
+        rule = (
+            None if dates is None
+            else aggregate.date_rule(frame, dates, engine.partition_rows, inputs.dayfirst,
+                                     inputs.date_format)
+        )  # fmt: skip
         t1 = time.perf_counter()
         docs = usable_texts(frame).docs
         vectors = embed_on_cluster(client, docs, config, engine.partition_rows, progress=progress)
         timings["embed"] = round(time.perf_counter() - t1, 3)
         t2 = time.perf_counter()
-        info = {
-            "file": Path(input).name,
-            "text_column": text_column,
-            "id_column": id_column,
-            "question_column": question_column,
-            "missing_values": None if missing_values is None else list(missing_values),
-        }
         fut = client.submit(
             work.fit,
             client.scatter(frame, direct=True),
@@ -197,13 +206,14 @@ def discover_on_cluster(
         )
         files, assignments = fut.result()
         timings["fit"] = round(time.perf_counter() - t2, 3)
-        missing = [g for g in group_columns if g not in frame.columns]
-        if missing:
-            raise InputError(
-                f"group column '{missing[0]}' not found in {Path(input).name}",
-                "Fix input.group_columns in the config",
-            )
-        breakdown = group_counts(assignments, frame, group_columns, engine.partition_rows)
+        breakdown = aggregate.group_counts(assignments, frame, groups, engine.partition_rows)
+        timeline = None
+        if dates is not None:
+            timeline = aggregate.over_time(
+                assignments, frame, dates, inputs.date_freq, disclosure or DisclosureConfig(),
+                engine.partition_rows, dayfirst=inputs.dayfirst,
+                date_format=inputs.date_format, rule=rule,
+            )  # fmt: skip
         cluster = describe(client)
     metrics = json.loads(files["metrics.json"])
     manifest = json.loads(files["manifest.json"])
@@ -212,8 +222,35 @@ def discover_on_cluster(
     manifest["engine"] = {**cluster, "partition_rows": engine.partition_rows}
     if redaction is not None:
         manifest["redaction"] = redaction()
-    _write_run(out, files, assignments, manifest, engine, timings, breakdown, open_dir)
+    tables = {"breakdown.csv": breakdown}
+    if timeline is not None:
+        tables[OVER_TIME] = timeline.table
+        manifest["over_time"] = {
+            "column": dates, "period": timeline.freq, "notes": timeline.notes,
+        }  # fmt: skip
+    _write_run(out, files, assignments, manifest, engine, timings, tables, open_dir)
     return metrics
+
+
+def _breakdown_columns(
+    frame: pd.DataFrame, inputs: InputConfig | None, name: str
+) -> tuple[list[str], str | None]:
+    """The group columns and the date column ``inputs`` asks for, checked in the table.
+
+    Raises:
+        InputError: a column is not in the table.
+    """
+    if inputs is None:
+        return [], None
+    for key, col in [("group_columns", g) for g in inputs.group_columns] + [
+        ("date_column", inputs.date_column)
+    ]:
+        if col is not None and col not in frame.columns:
+            raise InputError(
+                f"{key.rstrip('s').replace('_', ' ')} '{col}' not found in {name}",
+                f"Fix input.{key} in the config",
+            )
+    return list(inputs.group_columns), inputs.date_column
 
 
 def _write_run(
@@ -223,10 +260,13 @@ def _write_run(
     manifest: dict[str, Any],
     engine: EngineConfig,
     timings: dict[str, float],
-    breakdown: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
     open_dir: Callable[[str | Path], Any] | None = None,
 ) -> None:
-    """The fit's files, the parquet partitions and counts, atomically into ``out``."""
+    """The fit's files, the parquet partitions, counts and breakdowns, atomically into ``out``.
+
+    ``tables``: the breakdowns (file name -> table); an empty one is not written.
+    """
     import shutil
 
     from covidlearning._io import atomic_dir, atomic_write_bytes, write_csv, write_json
@@ -236,7 +276,7 @@ def _write_run(
         # the folder starts as a copy of a previous run's: keep none of its results
         shutil.rmtree(tmp / "model", ignore_errors=True)
         shutil.rmtree(tmp / PARQUET_DIR, ignore_errors=True)
-        for stale in ("assignments.csv", "breakdown.csv"):
+        for stale in ("assignments.csv", "breakdown.csv", OVER_TIME):
             (tmp / stale).unlink(missing_ok=True)
         for rel, data in files.items():
             if rel == "manifest.json":
@@ -249,8 +289,9 @@ def _write_run(
         for i, start in enumerate(range(0, max(len(assignments), 1), rows)):
             _write_part(tmp, i, assignments.iloc[start : start + rows])
         write_csv(tmp / "counts.csv", _counts(assignments))
-        if len(breakdown):
-            write_csv(tmp / "breakdown.csv", breakdown)
+        for rel, table in tables.items():
+            if len(table):
+                write_csv(tmp / rel, table)
         timings["write"] = round(time.perf_counter() - t0, 3)
         write_json(tmp / "manifest.json", manifest)
 
@@ -274,47 +315,6 @@ def _counts(assignments: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(cols, na_position="last").reset_index(drop=True)
 
 
-def group_counts(
-    assignments: pd.DataFrame,
-    frame: pd.DataFrame,
-    group_columns: Sequence[str],
-    partition_rows: int,
-) -> pd.DataFrame:
-    """Rows per theme and group, for each group column: a Dask groupby on the cluster.
-
-    Args:
-        assignments: one row per row of ``frame``, in its order.
-        frame: the loaded table, holding the group columns.
-        group_columns: the columns to break down by (``input.group_columns``).
-        partition_rows: rows per partition of the aggregation.
-
-    Returns:
-        ``column, value, topic, label, rows`` (long format), sorted; rows excluded from
-        modelling are counted under an empty topic. The active Dask client computes it.
-    """
-    import dask.dataframe as dd
-
-    cols = ["column", "value", "topic", "label", "rows"]
-    if not group_columns or assignments.empty:
-        return pd.DataFrame(columns=cols)
-    joined = assignments[["topic", "label"]].reset_index(drop=True)
-    joined["topic"] = joined["topic"].astype("Int64").fillna(-2)
-    joined["label"] = joined["label"].fillna("").astype(str)
-    parts: list[pd.DataFrame] = []
-    for name in group_columns:
-        joined["value"] = frame[name].astype(str).to_numpy()
-        ddf = dd.from_pandas(joined, npartitions=max(1, -(-len(joined) // partition_rows)))
-        sizes = ddf.groupby(["value", "topic", "label"]).size().compute()
-        part = sizes.rename("rows").reset_index()
-        part.insert(0, "column", name)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["topic"] = out["topic"].astype("Int64").mask(out["topic"] == -2)
-    out["rows"] = out["rows"].astype(int)
-    out = out.sort_values(["column", "value", "topic"], na_position="last")
-    return out[cols].reset_index(drop=True)
-
-
 def _add_counts(total: pd.DataFrame | None, part: pd.DataFrame) -> pd.DataFrame:
     cols = ["topic", "label", "status"]
     both = part if total is None else pd.concat([total, part], ignore_index=True)
@@ -333,9 +333,8 @@ def assign_stream(
     *,
     progress: bool = True,
     on_partition: Callable[[int, int], None] | None = None,
-    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    open_dir: Callable[[str | Path], Any] | None = None,
-    redaction: dict[str, Any] | None = None,
+    redactor: Any = None,
+    open_dir: Callable[[str | Path, list[str]], Any] | None = None,
 ) -> dict[str, Any]:
     """Place every text of ``input`` (a file, folder or glob) into a saved model's themes.
 
@@ -344,7 +343,10 @@ def assign_stream(
     they come, with at most :data:`IN_FLIGHT_PER_WORKER` per worker in flight, so this
     process holds a few partitions at a time. A partition's rows depend on its own texts
     alone; the loader's rules that look at the whole table (a text repeated in 2%+ of
-    the rows, duplicates) look at its partition.
+    the rows, repeated texts) look at its partition, except ids: before anything is
+    placed, ids repeated anywhere in the input are refused, as the loader refuses them
+    (a Dask ``value_counts`` on the workers). CSV files are read with the loader's
+    encoding and delimiter (:func:`covidlearning.engine.partitions.csv_layout`).
 
     Args:
         input: a table file, a folder of CSV/parquet files or a glob.
@@ -356,91 +358,66 @@ def assign_stream(
         engine: the scheduler, partition size and CSV limit.
         progress: show a bar of partitions done.
         on_partition: called with (partition index, rows) as each is written.
-        prepare: applied to each cleaned partition on its worker before it is placed
-            (e.g. redaction; it must pickle).
-        open_dir: opens the output folder (default :func:`covidlearning._io.atomic_dir`).
-        redaction: the manifest's ``redaction`` record, if any.
+        redactor: a :class:`covidlearning.privacy.redact.Redactor`: each partition is
+            redacted with a copy of it on its worker before it is placed; what the
+            workers removed is summed into the manifest's ``redaction`` record (rule ->
+            replacements, as one process records it). None: not redacted.
+        open_dir: opens the output folder, given it and a list that holds, once the
+            block ends, the distinct strings redaction removed (for the final guard's
+            ``known``); default :func:`covidlearning._io.atomic_dir`.
 
     Returns:
         Rows, rows placed, candidates for a new theme, partitions, timings.
-    """
-    import dask
-    from distributed import wait
 
+    Raises:
+        InputError: a column is missing, an id repeats, or the files cannot be read as
+            one table (see :func:`covidlearning.engine.partitions.read_partitions`).
+    """
     from covidlearning._io import atomic_dir, write_csv, write_json
     from covidlearning.progress import steps
     from covidlearning.themes.store import placement
 
     t0 = time.perf_counter()
     where = placement(model)
-    name = Path(str(input)).name
     summary: dict[str, Any] = {"rows": 0, "placed": 0, "candidates": 0}
-    with connect(engine) as client:
-        frame = read_partitions(input, engine.partition_rows)
-        missing = [c for c in (text_column, id_column) if c and c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"column '{missing[0]}' not found in {name}; columns found: "
-                + ", ".join(map(str, frame.columns)),
-                "Pass --text-column/--id-column with one of them",
-            )
-        parts = frame.to_delayed()
-        offsets = [0] * len(parts)
-        if id_column is None:  # ids are row numbers in the whole input
-            lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], scheduler=client)
-            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
-        where_f = client.scatter(where, broadcast=True)
-        window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-
-        def submit(i: int) -> Any:
-            task = dask.delayed(work.place_part)(
-                parts[i], offsets[i], name, text_column, id_column, where_f, config, prepare
-            )
-            return client.compute(task)
-
-        counts: pd.DataFrame | None = None
-        with (open_dir or atomic_dir)(out) as tmp:
+    replaced: Counter[str] = Counter()
+    known: list[str] = []  # what redaction removed, for the guard when the block ends
+    try:
+        with (
+            connect(engine) as client,
+            (open_dir or (lambda o, _: atomic_dir(o)))(out, known) as tmp,
+        ):
             (tmp / PARQUET_DIR).mkdir(exist_ok=True)
             for old in (tmp / PARQUET_DIR).glob("part-*.parquet"):
                 old.unlink()  # a previous run's partitions (the copy carried over)
-            csv_tmp = tmp / ".assignments.csv.partial"
-            csv_ok = True
-            pending = {i: submit(i) for i in range(min(window, len(parts)))}
+            (tmp / "assignments.csv").unlink(missing_ok=True)
+            n_parts, placed = _placed_parts(client, input, where, text_column, id_column,
+                                            config, engine.partition_rows, redactor)  # fmt: skip
+            csv = tmp / ".assignments.csv.partial"
+            counts: pd.DataFrame | None = None
             with (
-                steps("assign (cluster)", len(parts), "partition", enabled=progress) as bar,
-                csv_tmp.open("w", encoding="utf-8", newline="") as csv_fh,
+                steps("assign (cluster)", n_parts, "partition", enabled=progress) as bar,
+                csv.open("w", encoding="utf-8", newline="") as csv_fh,
             ):
-                for i in range(len(parts)):
-                    fut = pending.pop(i)
-                    wait(fut)
-                    table = fut.result()
-                    fut.release()
-                    nxt = i + len(pending) + 1
-                    if nxt < len(parts) and nxt not in pending:
-                        pending[nxt] = submit(nxt)
+                for i, (table, removed) in enumerate(placed):
+                    replaced.update(removed["replaced"])
+                    known.extend(removed["removed"])
                     _write_part(tmp, i, table)
                     summary["rows"] += len(table)
                     summary["placed"] += int(table["topic"].notna().sum())
                     summary["candidates"] += int((table["status"] == "candidate new theme").sum())
                     counts = _add_counts(counts, _counts(table))
-                    csv_ok = csv_ok and summary["rows"] <= engine.csv_max_rows
-                    if csv_ok:
-                        csv_fh.write(
-                            table.to_csv(
-                                index=False, header=i == 0, lineterminator="\n",
-                                float_format="%.4f",
-                            )
-                        )  # fmt: skip
+                    if summary["rows"] <= engine.csv_max_rows:
+                        csv_fh.write(table.to_csv(index=False, header=i == 0, lineterminator="\n",
+                                                  float_format="%.4f"))  # fmt: skip
                     bar.update(1)
                     if on_partition is not None:
                         on_partition(i, len(table))
-            if csv_ok:
-                csv_tmp.replace(tmp / "assignments.csv")
-            else:
-                csv_tmp.unlink()
-                (tmp / "assignments.csv").unlink(missing_ok=True)
+            if summary["rows"] <= engine.csv_max_rows:
+                csv.replace(tmp / "assignments.csv")
+            csv.unlink(missing_ok=True)
             write_csv(tmp / "counts.csv", counts if counts is not None else _counts(pd.DataFrame()))
-            summary["partitions"] = len(parts)
+            summary["partitions"] = n_parts
             summary["timings"] = {"assign": round(time.perf_counter() - t0, 3)}
             write_json(
                 tmp / "manifest.json",
@@ -453,7 +430,97 @@ def assign_stream(
                     "model": str(model),
                     "engine": {**describe(client), "partition_rows": engine.partition_rows},
                     **summary,
-                    **({} if redaction is None else {"redaction": redaction}),
+                    "redaction": {
+                        "enabled": redactor is not None,
+                        "replaced": dict(sorted(replaced.items())),
+                    },
                 },
             )
+    except UnicodeDecodeError as exc:  # a byte past a CSV file's head
+        raise not_decoded(input, exc) from None
     return summary
+
+
+def _placed_parts(
+    client: Any,
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    where: Any,
+    text_column: str,
+    id_column: str | None,
+    config: DiscoverConfig,
+    partition_rows: int,
+    redactor: Any,
+) -> tuple[int, Iterator[tuple[pd.DataFrame, dict[str, Any]]]]:
+    """Each partition of ``input`` placed on a worker, in input order, a few in flight.
+
+    Reads the input in partitions and checks its columns and ids; returns how many
+    partitions there are and an iterator of what
+    :func:`covidlearning.engine.work.place_part` gives for each, in order, with at most
+    :data:`IN_FLIGHT_PER_WORKER` partitions per worker submitted ahead.
+
+    Raises:
+        InputError: a column is missing or an id repeats.
+    """
+    import dask
+    from distributed import wait
+
+    name = Path(str(input)).name
+    frame = read_partitions(input, partition_rows)
+    missing = [c for c in (text_column, id_column) if c and c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"column '{missing[0]}' not found in {name}; columns found: "
+            + ", ".join(map(str, frame.columns)),
+            "Pass --text-column/--id-column with one of them",
+        )
+    if id_column is not None:
+        _refuse_repeated_ids(frame, id_column, name)
+    parts = frame.to_delayed()
+    offsets = [0] * len(parts)
+    if id_column is None:  # ids are row numbers in the whole input
+        lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], scheduler=client)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+    where_f = client.scatter(where, broadcast=True)
+    window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+
+    def submit(i: int) -> Any:
+        task = dask.delayed(work.place_part)(
+            parts[i], offsets[i], name, text_column, id_column, where_f, config, redactor
+        )
+        return client.compute(task)
+
+    def results() -> Iterator[tuple[pd.DataFrame, dict[str, Any]]]:
+        pending = {i: submit(i) for i in range(min(window, len(parts)))}
+        for i in range(len(parts)):
+            fut = pending.pop(i)
+            wait(fut)
+            result = fut.result()
+            fut.release()
+            nxt = i + len(pending) + 1
+            if nxt < len(parts) and nxt not in pending:
+                pending[nxt] = submit(nxt)
+            yield result
+
+    return len(parts), results()
+
+
+def _refuse_repeated_ids(frame: Any, id_column: str, name: str) -> None:
+    """Refuse ids that repeat anywhere in the input, as the loader refuses them in a table.
+
+    The ids are counted on the workers (a Dask ``value_counts``), so no process holds
+    them all. The message gives the loader's count (rows repeating an earlier id) and,
+    as an example, the smallest repeated id.
+
+    Raises:
+        InputError: an id repeats.
+    """
+    import dask
+
+    seen = frame[id_column].astype(str).str.strip().value_counts(split_out=True)
+    repeated = seen[seen > 1]
+    extra, example = dask.compute((repeated - 1).sum(), repeated.index.min())
+    if int(extra):
+        raise InputError(
+            f"{int(extra)} duplicate ids in column '{id_column}' of {name} (e.g. {example!r})",
+            "Make the id column unique or omit --id-column",
+        )

@@ -8,12 +8,14 @@ The embedding model is loaded once per worker process
 text alone (:func:`covidlearning.nlp.embed.encode_batches`), so any split of the texts
 into partitions gives the vectors one process gives.
 
-Public API: :func:`embed_part`, :func:`fit`, :func:`place_part`.
+Public API: :func:`embed_part`, :func:`fit`, :func:`spread`, :func:`place_part`.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +27,9 @@ from covidlearning.config import DiscoverConfig, EmbeddingSettings
 
 def embed_part(texts: list[str], settings: EmbeddingSettings) -> np.ndarray:
     """The vectors of one partition's texts, through the worker's embedding cache."""
-    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.nlp.embed import embed_with
 
-    return embed_texts(
-        texts,
-        model=settings.embedding_model,
-        cache_dir=settings.cache_dir,
-        batch_size=settings.batch_size,
-        progress=False,
-        backend=settings.backend,
-    )
+    return embed_with(texts, settings)
 
 
 def fit(
@@ -48,15 +43,22 @@ def fit(
 
     :func:`covidlearning.themes.discover.discover` runs as in one process (its seeded
     sample for large n, the neighbour vote for the rest), with ``embeddings`` computed on
-    the cluster; its files are written by :meth:`DiscoveryResult.save` into a temporary
+    the cluster; the neighbour vote's blocks run as tasks on every worker
+    (:func:`spread`); its files are written by :meth:`DiscoveryResult.save` into a temporary
     folder here and returned as bytes (path relative to the run folder -> content), so
     the worker needs no disk in common with the client.
     """
+    from contextlib import nullcontext
+
+    from distributed import worker_client
+
     from covidlearning.themes.discover import discover
 
-    result = discover(
-        frame, config, progress=False, input_sha256=input_sha256, embeddings=embeddings
-    )
+    with worker_client() if _on_worker() else nullcontext() as client:
+        result = discover(
+            frame, config, progress=False, input_sha256=input_sha256, embeddings=embeddings,
+            map_blocks=None if client is None else spread(client),
+        )  # fmt: skip
     result.manifest["input"] = input_info
     with tempfile.TemporaryDirectory(prefix="covidlearning-fit-") as tmp:
         run = Path(tmp) / "run"
@@ -69,6 +71,37 @@ def fit(
     return files, result.assignments
 
 
+def _on_worker() -> bool:
+    """Whether this code runs in a task on a Dask worker."""
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def spread(client: Any) -> Callable[..., list[Any]]:
+    """A :data:`covidlearning.themes.consensus.BlockMap` running each block as a task.
+
+    The blocks go to the workers (scattered), the arrays every block shares to every
+    worker once (broadcast); the results come back in the blocks' order. Each block is
+    computed by the same function on the same rows as in one process, so the result is
+    the same.
+    """
+
+    def run(func: Callable[..., Any], blocks: list[np.ndarray], **shared: Any) -> list[Any]:
+        held = {
+            key: client.scatter(value, broadcast=True) if isinstance(value, np.ndarray) else value
+            for key, value in shared.items()
+        }
+        futures = client.map(func, client.scatter(blocks), **held, pure=False)
+        return client.gather(futures)
+
+    return run
+
+
 def place_part(
     raw: pd.DataFrame,
     offset: int,
@@ -77,9 +110,9 @@ def place_part(
     id_column: str | None,
     where: Any,
     config: DiscoverConfig,
-    prepare: Any = None,
-) -> pd.DataFrame:
-    """Clean one partition as the loader cleans a table, then place it in saved themes.
+    redactor: Any = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Clean one partition as the loader cleans a table, redact it, place it in saved themes.
 
     Args:
         raw: the partition's rows, every cell a string.
@@ -89,23 +122,37 @@ def place_part(
         id_column: the column of ids (None: the row number).
         where: :class:`covidlearning.themes.store.Placement`.
         config: embedding settings.
-        prepare: applied to the cleaned partition before it is placed (e.g. redaction).
+        redactor: a :class:`covidlearning.privacy.redact.Redactor` to redact the texts
+            with before they are placed (None: not redacted). A copy with a log of its
+            own redacts, so a worker's partitions never share a log.
 
     Returns:
-        The partition's assignments (``id, topic, theme, label, probability, status``).
+        The partition's assignments (``id, topic, theme, label, probability, status``)
+        and what redaction removed: ``replaced`` (rule -> replacements) and ``removed``
+        (the distinct strings removed, places aside, as
+        :meth:`~covidlearning.privacy.redact.Redactor.originals`), for the final guard.
     """
+    import copy
+
     from covidlearning.corpus.load import clean_table
     from covidlearning.themes.store import ASSIGN_COLUMNS, place
 
+    removed: dict[str, Any] = {"replaced": {}, "removed": []}
     if raw.empty:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ASSIGN_COLUMNS})
         out["topic"] = out["topic"].astype("Int64")
         out["theme"] = out["theme"].astype("Int64")
         out["probability"] = out["probability"].astype(float)
-        return out
+        return out, removed
     frame = clean_table(raw.reset_index(drop=True), name, text_column, id_column)
     if id_column is None:
         frame["id"] = [str(offset + i) for i in range(len(frame))]
-    if prepare is not None:
-        frame = prepare(frame)
-    return place(frame, where, config, progress=False)
+    if redactor is not None:
+        from covidlearning.privacy.redact import redact_input
+
+        own = copy.copy(redactor)
+        own.log = []
+        frame = redact_input(frame, own)
+        kinds = Counter(r.kind for r in own.log)
+        removed = {"replaced": dict(sorted(kinds.items())), "removed": own.originals()}
+    return place(frame, where, config, progress=False), removed

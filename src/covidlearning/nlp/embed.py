@@ -271,6 +271,48 @@ def encode_batches(
     return out
 
 
+def embedding_cache(
+    model: str = DEFAULT_MODEL,
+    cache_dir: str | os.PathLike[str] | None = None,
+    batch_size: int = 64,
+    backend: str = "torch",
+) -> EmbeddingCache:
+    """The cache :func:`embed_texts` keeps ``model``'s vectors in for ``backend``.
+
+    Its key holds the backend (``torch`` vectors by their batch cap, as it sets the
+    batches' shapes; ``onnx-int8`` apart), so two backends' vectors never mix.
+
+    Raises:
+        InputError: an unknown backend.
+    """
+    if backend not in ("torch", "onnx-int8"):
+        raise InputError(f"unknown embedding backend {backend!r}", "Use 'torch' or 'onnx-int8'")
+    variant = f"cap{batch_size}" if backend == "torch" else backend
+    return EmbeddingCache(cache_dir or default_cache_dir(), model, variant)
+
+
+def embed_with(
+    texts: Sequence[str], settings: Any, *, model: str | None = None, progress: bool = False
+) -> np.ndarray:
+    """:func:`embed_texts` with a config's embedding settings.
+
+    Args:
+        texts: the texts, in order.
+        settings: a :class:`covidlearning.config.EmbeddingSettings` (or a stage config
+            holding them): model, cache folder, batch size and backend.
+        model: another model than the settings' (a saved discovery's own).
+        progress: show a progress bar while encoding.
+    """
+    return embed_texts(
+        texts,
+        model=model or settings.embedding_model,
+        cache_dir=settings.cache_dir,
+        batch_size=settings.batch_size,
+        progress=progress,
+        backend=settings.backend,
+    )
+
+
 def embed_texts(
     texts: Sequence[str],
     model: str = DEFAULT_MODEL,
@@ -301,10 +343,8 @@ def embed_texts(
     """
     texts = [str(t) for t in texts]
     keys = [_text_key(t) for t in texts]
-    if backend not in ("torch", "onnx-int8"):
-        raise InputError(f"unknown embedding backend {backend!r}", "Use 'torch' or 'onnx-int8'")
-    variant = f"cap{batch_size}" if backend == "torch" else backend
-    cache = EmbeddingCache(cache_dir or default_cache_dir(), model, variant) if use_cache else None
+    cache = embedding_cache(model, cache_dir, batch_size, backend)
+    cache = cache if use_cache else None
     found = cache.lookup(keys) if cache else {}
     todo: dict[str, str] = {}
     for k, t in zip(keys, texts, strict=True):

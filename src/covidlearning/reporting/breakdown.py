@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,14 +119,29 @@ def _count(
 ) -> tuple[pd.DataFrame, pd.Series, dict[int, str]]:
     """Distinct respondents per group x topic, and per group (the base)."""
     joined = assign.merge(groups.rename("group").reset_index(), on="id", how="inner")
+    cells = joined.groupby(["group", "topic"])["id"].nunique()
+    return arrange_counts(assign, cells, joined.groupby("group")["id"].nunique(), order)
+
+
+def arrange_counts(
+    assign: pd.DataFrame, cells: pd.Series, bases: pd.Series, order: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.Series, dict[int, str]]:
+    """Counts made in one process or on a cluster, as the tables a breakdown publishes.
+
+    Args:
+        assign: the analysed assignments (:func:`assignments_of`): the themes' order
+            (largest first, not assigned last) and labels.
+        cells: distinct respondents per (group, topic), a two-level index.
+        bases: distinct respondents per group.
+        order: the groups' order (default: largest first, then by name).
+
+    Returns:
+        group x topic counts (every theme a column, every group in ``order`` a row),
+        the bases in that order, and each topic's label.
+    """
     topics, labels = _theme_order(assign)
-    counts = (
-        joined.groupby(["group", "topic"])["id"].nunique().unstack("topic", fill_value=0)
-        if len(joined)
-        else pd.DataFrame()
-    )
+    counts = cells.unstack(-1, fill_value=0) if len(cells) else pd.DataFrame()
     counts = counts.reindex(columns=topics, fill_value=0)
-    bases = joined.groupby("group")["id"].nunique()
     if order is None:
         order = sorted(bases.index, key=lambda g: (-bases[g], str(g)))
     counts = counts.reindex(index=order, fill_value=0).astype(int)
@@ -444,6 +459,77 @@ def parse_dates(
     return read_dates(values, dayfirst, date_format).dates
 
 
+def period_labels(dates: pd.Series, freq: str) -> pd.Series:
+    """Each date's period (``2021-03``, ``2021Q1``...) as text, :data:`NO_DATE` where none."""
+    periods = dates.dt.to_period(freq)
+    return periods.astype(str).where(periods.notna(), NO_DATE)
+
+
+def period_order(labels: Iterable[str], freq: str) -> list[str]:
+    """Every period from the first to the last of ``labels`` (the view's rows), as text."""
+    seen = sorted(set(labels))
+    if not seen:
+        return []
+    return pd.period_range(min(seen), max(seen), freq=freq).astype(str).tolist()
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """What a view over time counts from the rows, in one process or on a cluster.
+
+    Attributes:
+        counts: distinct respondents per period (rows, every period from the first to
+            the last) and theme (columns, in :func:`_theme_order`).
+        bases: distinct respondents per period.
+        labels: each theme's label.
+        undated: analysed respondents without a usable date.
+        not_read: of those, the ones whose date was given but could not be read.
+    """
+
+    counts: pd.DataFrame
+    bases: pd.Series
+    labels: dict[int, str]
+    undated: int
+    not_read: int
+
+
+def publish_over_time(
+    date_column: str,
+    freq: str,
+    counted: PeriodCounts,
+    rule: Any,
+    single: bool,
+    threshold: int = disclosure.THRESHOLD,
+    secondary: bool = disclosure.SECONDARY,
+    rounding: int = 1,
+) -> Breakdown:
+    """The publishable view over time of counts made by :func:`over_time` or a cluster.
+
+    Suppresses and rounds as :func:`_publish`, and writes the notes: what is hidden,
+    the date rule (:class:`covidlearning.reporting.dates.DateRule`) and the analysed
+    responses left out for want of a date.
+    """
+    bd = _publish(
+        date_column, counted.counts, counted.bases, counted.labels, threshold, secondary,
+        "period", single, rounding,
+    )  # fmt: skip
+    bd.freq = freq.upper()[:1]
+    bd.notes.extend(hidden_notes(bd))
+    if said := rule.sentence():
+        bd.notes.append(said)
+    bd.not_read = counted.not_read
+    if counted.undated:
+        bd.notes.append(
+            f"{counted.undated} analysed responses had no usable {date_column} and are left out"
+            + (
+                f" ({bd.not_read} of them hold a value that could not be read as a date)."
+                if bd.not_read
+                else "."
+            )
+        )
+    return bd
+
+
 def over_time(
     result: Any,
     frame: pd.DataFrame,
@@ -489,37 +575,20 @@ def over_time(
     assign = assignments_of(result)
     reading = read_dates(frame[date_column], dayfirst, date_format, date_column)
     dates = reading.dates
-    periods = dates.dt.to_period(freq)
-    labels_s = periods.astype(str).where(periods.notna(), NO_DATE)
+    labels_s = period_labels(dates, freq)
     labels_s.index = frame["id"].astype(str)
     labels_s.index.name = "id"
     dated = labels_s[labels_s != NO_DATE]
-    order = sorted(set(dated[dated.index.isin(assign["id"])]))
-    if order:
-        full = pd.period_range(min(order), max(order), freq=freq).astype(str).tolist()
-        order = full
+    order = period_order(dated[dated.index.isin(assign["id"])], freq)
     counts, bases, labels = _count(assign, dated, order=order)
-    bd = _publish(
-        date_column, counts, bases, labels, threshold, secondary, "period", _single(assign),
-        rounding,
-    )  # fmt: skip
-    bd.freq = freq.upper()[:1]
-    mask = bd.mask
-    bd.notes.extend(hidden_notes(bd))
-    if said := reading.rule.sentence():
-        bd.notes.append(said)
     undated = int(assign.loc[~assign["id"].isin(dated.index), "id"].nunique())
     unread = set(frame.loc[reading.not_read.to_numpy(), "id"].astype(str))
-    bd.not_read = int(assign.loc[assign["id"].isin(unread), "id"].nunique())
-    if undated:
-        bd.notes.append(
-            f"{undated} analysed responses had no usable {date_column} and are left out"
-            + (
-                f" ({bd.not_read} of them hold a value that could not be read as a date)."
-                if bd.not_read
-                else "."
-            )
-        )
+    not_read = int(assign.loc[assign["id"].isin(unread), "id"].nunique())
+    bd = publish_over_time(
+        date_column, freq, PeriodCounts(counts, bases, labels, undated, not_read),
+        reading.rule, _single(assign), threshold, secondary, rounding,
+    )  # fmt: skip
+    mask = bd.mask
     if keywords and (md := _model_docs(result)) is not None:
         model, docs, ids = md
         stamp = dates.copy()
@@ -575,17 +644,28 @@ def readable_over_time(
     no chart is drawn (a line of gaps says nothing) and the notes say the table shows
     what can be published. Arguments as :func:`over_time`.
     """
-    asked = freq.upper()[:1] or "M"
-    bd = over_time(
-        result, frame, date_column, asked, threshold, secondary, dayfirst, keywords, False,
-        date_format, rounding,
+    return choose_period(
+        lambda f: over_time(
+            result, frame, date_column, f, threshold, secondary, dayfirst, keywords, False,
+            date_format, rounding,
+        ),
+        freq, threshold, figure,
     )  # fmt: skip
+
+
+def choose_period(
+    view: Callable[[str], Breakdown], freq: str, threshold: int, figure: bool = True
+) -> Breakdown:
+    """``view(freq)``, or ``view`` of a longer period while most of its figures hide.
+
+    The rule of :func:`readable_over_time`, for any way of counting (``view`` gives the
+    breakdown of one period, without a figure): in one process or on a cluster.
+    """
+    asked = freq.upper()[:1] or "M"
+    bd = view(asked)
     first = hidden_share(bd)
     while hidden_share(bd) > MOSTLY_HIDDEN and COARSER.get(bd.freq):
-        bd = over_time(
-            result, frame, date_column, COARSER[bd.freq], threshold, secondary, dayfirst,
-            keywords, False, date_format, rounding,
-        )  # fmt: skip
+        bd = view(COARSER[bd.freq])
     if bd.freq != asked:
         bd.notes.insert(
             0,

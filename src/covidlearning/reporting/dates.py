@@ -6,7 +6,9 @@ right by any single rule, so it is refused, naming how many dates follow each or
 instead of putting some of them silently in the wrong month.
 
 :func:`date_rule` is the one place that decides how a column is read, and
-:func:`read_dates` reads it by that rule. The report's input check
+:func:`read_dates` reads it by that rule. A column read in parts (partitions on a
+cluster) is decided the same way: each part's :func:`tally`, added in order, goes to
+:func:`decide`, the step :func:`date_rule` ends with. The report's input check
 (:func:`covidlearning.reporting.run.check_columns`, before any notebook runs) and the
 breakdowns over time (:func:`covidlearning.reporting.breakdown.parse_dates`) both go
 through :func:`read_dates`, so the check and the parse cannot disagree.
@@ -176,9 +178,9 @@ def _n(n: int, what: str = "date") -> str:
     return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
-def _examples(values: pd.Series, limit: int = 3) -> str:
-    shown = values.drop_duplicates().head(limit)
-    return ", ".join(repr(str(v)[:30]) for v in shown)
+def _quoted(examples: list[str]) -> str:
+    """Example values as a message quotes them: ``'25/03/2021', '13/04/2021'``."""
+    return ", ".join(repr(str(v)[:30]) for v in examples)
 
 
 def _shape(value: str, dayfirst: bool) -> str:
@@ -196,6 +198,63 @@ def _shape(value: str, dayfirst: bool) -> str:
         fmt += ":%S" if m["second"] else ""
         fmt += " %p" if m["ampm"] else ""
     return fmt
+
+
+@dataclass(frozen=True)
+class DateTally:
+    """What deciding a column's rule needs to know of its values; parts add up in order.
+
+    A column read in parts (partitions on a cluster) is tallied part by part and the
+    tallies added in row order (``a + b``): the sum equals the whole column's tally, so
+    :func:`decide` reaches the same rule, or the same refusal, word for word.
+
+    Attributes:
+        counts: values of each kind (see :func:`classify`); with a format, ``given``
+            (non-blank values) and ``not fitting`` (those the format does not read).
+        examples: the first :data:`EXAMPLES` distinct values, in row order, of the kinds
+            a message quotes (``day``, ``month``; ``not fitting`` with a format).
+    """
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def __add__(self, other: DateTally) -> DateTally:
+        counts = dict(self.counts)
+        for k, n in other.counts.items():
+            counts[k] = counts.get(k, 0) + n
+        examples = {
+            k: list(dict.fromkeys([*self.examples.get(k, []), *other.examples.get(k, [])]))[
+                :EXAMPLES
+            ]
+            for k in sorted({*self.examples, *other.examples})
+        }
+        return DateTally(dict(sorted(counts.items())), examples)
+
+
+#: Distinct values a message quotes of each kind.
+EXAMPLES = 3
+
+
+def tally(
+    values: pd.Series, date_format: str | None = None, kinds: pd.Series | None = None
+) -> DateTally:
+    """The :class:`DateTally` of ``values`` (a whole column, or one part of it in order).
+
+    ``kinds`` is ``classify(values)``, when already at hand (not used with a format).
+    """
+    s = _strings(values)
+
+    def first(v: pd.Series) -> list[str]:
+        return [str(x) for x in v.drop_duplicates().head(EXAMPLES)]
+
+    if date_format is not None:
+        given = s[s != ""]
+        bad = given[_strict(given, date_format).isna()]
+        counts = {"given": len(given), "not fitting": len(bad)}
+        return DateTally(counts, {"not fitting": first(bad)})
+    kinds = classify(s) if kinds is None else kinds
+    counts = {str(k): int(n) for k, n in kinds.value_counts().sort_index().items()}
+    return DateTally(counts, {k: first(s[kinds == k]) for k in ("day", "month")})
 
 
 def date_rule(
@@ -221,59 +280,68 @@ def date_rule(
         The :class:`DateRule`; the decision is logged.
 
     Raises:
+        InputError: see :func:`decide`.
+    """
+    return decide(tally(values, date_format, kinds), dayfirst, date_format, column, where)
+
+
+def decide(
+    seen: DateTally,
+    dayfirst: bool = True,
+    date_format: str | None = None,
+    column: str = "date",
+    where: str = "",
+) -> DateRule:
+    """The rule :func:`date_rule` decides, from the column's :class:`DateTally`.
+
+    Raises:
         InputError: (one line, naming counts, examples and the fix) the column holds
             dates that can only be day first and dates that can only be month first;
             every date that shows its order contradicts ``dayfirst``; or more than
             :data:`FORMAT_TOLERANCE` of the values do not fit ``date_format``.
     """
     of = f"column '{column}'" + (f" of {where}" if where else "")
-    s = _strings(values)
+    counts, examples = seen.counts, seen.examples
     if date_format is not None:
-        given = s[s != ""]
-        bad = given[_strict(given, date_format).isna()]
-        if len(bad) and len(bad) > FORMAT_TOLERANCE * len(given):
+        given, bad = counts.get("given", 0), counts.get("not fitting", 0)
+        if bad and bad > FORMAT_TOLERANCE * given:
             raise InputError(
-                f'input.date_format "{date_format}" does not fit {len(bad):,} of the '
-                f"{_n(len(given))} in {of} (e.g. {_examples(bad)})",
+                f'input.date_format "{date_format}" does not fit {bad:,} of the '
+                f"{_n(given)} in {of} (e.g. {_quoted(examples.get('not fitting', []))})",
                 "Set input.date_format to the format the column holds, or to null to detect "
                 "it, or correct those dates",
             )
         rule = DateRule(column, dayfirst, date_format)
         logger.info(
-            "%s: read %s; %d of %d values do not fit it",
-            column,
-            rule.describe(),
-            len(bad),
-            len(given),
+            "%s: read %s; %d of %d values do not fit it", column, rule.describe(), bad, given
         )
         return rule
-    kinds = classify(s) if kinds is None else kinds
-    counts = {str(k): int(n) for k, n in kinds.value_counts().sort_index().items()}
-    day, month = s[kinds == "day"], s[kinds == "month"]
-    if len(day) and len(month):
+    day, month = counts.get("day", 0), counts.get("month", 0)
+    day_ex, month_ex = examples.get("day", []), examples.get("month", [])
+    if day and month:
         either = counts.get("either", 0)
-        most = day if len(day) >= len(month) else month
+        most, most_day = (day_ex, True) if day >= month else (month_ex, False)
         raise InputError(
             f"input.date_column: {of} mixes day-first and month-first dates: "
-            f"{_n(len(day))} can only be day first (e.g. {_examples(day)}) and "
-            f"{len(month):,} only month first (e.g. {_examples(month)})"
+            f"{_n(day)} can only be day first (e.g. {_quoted(day_ex)}) and "
+            f"{month:,} only month first (e.g. {_quoted(month_ex)})"
             + (f", and {either:,} more could be either" if either else "")
             + ", so no one rule reads them all right",
             "Correct the column so it holds one order, or set input.date_format (e.g. "
-            f'"{_shape(str(most.iloc[0]), most is day)}") to read it by one format and leave '
+            f'"{_shape(most[0], most_day)}") to read it by one format and leave '
             "out the dates that do not fit",
         )
-    against = month if dayfirst else day
-    if len(against):
+    against, against_ex = (month, month_ex) if dayfirst else (day, day_ex)
+    if against:
         order = "month" if dayfirst else "day"
         raise InputError(
-            f"input.dayfirst is {str(dayfirst).lower()} but {_n(len(against))} in {of} can "
-            f"only be {order} first (e.g. {_examples(against)}) and none "
+            f"input.dayfirst is {str(dayfirst).lower()} but {_n(against)} in {of} can "
+            f"only be {order} first (e.g. {_quoted(against_ex)}) and none "
             f"{'day' if dayfirst else 'month'} first",
             f"Set input.dayfirst: {str(not dayfirst).lower()} to read the column {order} "
-            f'first (or input.date_format: "{_shape(str(against.iloc[0]), not dayfirst)}")',
+            f'first (or input.date_format: "{_shape(against_ex[0], not dayfirst)}")',
         )
-    shown = len(day) + len(month)
+    shown = day + month
     if shown:
         because = (
             f"as input.dayfirst says and as {shown:,} "

@@ -35,14 +35,15 @@ every branch far from its boundary:
 Public API: :class:`Params`, :func:`choose_params`, :func:`seeded_init`,
 :func:`soft_kmeans`, :func:`stable_kmeans`, :class:`Clustering`,
 :func:`consensus_cluster`, :func:`choose_k_by_lifetime`, :func:`first_pass`,
-:func:`sample_indices`, :func:`knn_vote`, :func:`drop_small`.
+:func:`sample_indices`, :func:`knn_vote`, :func:`vote_block`, :func:`drop_small`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -368,25 +369,60 @@ def sample_indices(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
-def knn_vote(
-    rep: np.ndarray, sample_idx: np.ndarray, sample_labels: np.ndarray, k: int, chunk: int = 4096
+#: Rows voted at a time: the unit of the vote's work, in one process or on a cluster.
+VOTE_CHUNK = 4096
+
+#: Maps a function over blocks of rows with shared arguments: ``run(func, blocks, **shared)``
+#: -> ``[func(block, **shared) for block in blocks]``, in order (e.g. on a Dask cluster).
+BlockMap = Callable[..., list[Any]]
+
+
+def _map_here(func: Callable[..., Any], blocks: list[np.ndarray], **shared: Any) -> list[Any]:
+    return [func(block, **shared) for block in blocks]
+
+
+def vote_block(
+    rows: np.ndarray, ref: np.ndarray, sample_labels: np.ndarray, k: int, n_lab: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Label every row by a k-nearest-neighbour vote among the sampled rows."""
+    """The k-nearest-neighbour vote of one block of rows among the sampled rows ``ref``.
+
+    Returns each row's label (-1: outlier) and the share of its neighbours that voted
+    for it. A row's vote depends on the block's rows only through the product's shape,
+    so blocks of the same :data:`VOTE_CHUNK` rows vote alike wherever they run.
+    """
+    sims = rows @ ref.T
+    nn = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    votes = sample_labels[nn] + 1  # -1 -> 0
+    counts = np.zeros((len(votes), n_lab), dtype=np.int32)
+    for j in range(k):
+        np.add.at(counts, (np.arange(len(votes)), votes[:, j]), 1)
+    return counts.argmax(axis=1) - 1, (counts.max(axis=1) / k).astype(np.float32)
+
+
+def knn_vote(
+    rep: np.ndarray,
+    sample_idx: np.ndarray,
+    sample_labels: np.ndarray,
+    k: int,
+    chunk: int = VOTE_CHUNK,
+    map_blocks: BlockMap | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label every row by a k-nearest-neighbour vote among the sampled rows.
+
+    The rows are voted in blocks of ``chunk`` (:func:`vote_block`), by ``map_blocks``
+    (default: one after the other here; a cluster's spreads them over its workers and
+    gives the same labels).
+    """
     n = len(rep)
-    labels = np.empty(n, dtype=int)
-    share = np.empty(n, dtype=np.float32)
     ref = rep[sample_idx]
     k = min(k, len(sample_idx))
     n_lab = int(sample_labels.max()) + 2
-    for start in range(0, n, chunk):
-        sims = rep[start : start + chunk] @ ref.T
-        nn = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        votes = sample_labels[nn] + 1  # -1 -> 0
-        counts = np.zeros((len(votes), n_lab), dtype=np.int32)
-        for j in range(k):
-            np.add.at(counts, (np.arange(len(votes)), votes[:, j]), 1)
-        labels[start : start + chunk] = counts.argmax(axis=1) - 1
-        share[start : start + chunk] = counts.max(axis=1) / k
+    blocks = [rep[start : start + chunk] for start in range(0, n, chunk)]
+    voted = (map_blocks or _map_here)(
+        vote_block, blocks, ref=ref, sample_labels=sample_labels, k=k, n_lab=n_lab
+    )
+    labels = np.concatenate([v[0] for v in voted]).astype(int) if voted else np.empty(0, int)
+    share = np.concatenate([v[1] for v in voted]) if voted else np.empty(0, np.float32)
     labels[sample_idx] = sample_labels
     return labels, share
 
@@ -406,6 +442,7 @@ def first_pass(
     seed: int,
     n_topics: int | None,
     progress: bool = False,
+    map_blocks: BlockMap | None = None,
 ) -> FirstPass:
     """Consensus clustering of the sample; the other texts placed by a neighbour vote.
 
@@ -416,6 +453,7 @@ def first_pass(
         seed: seeds :func:`consensus_cluster`.
         n_topics: cut at this many clusters (None: by dendrogram lifetime).
         progress: show a progress bar over the consensus runs.
+        map_blocks: how the vote's blocks are run (:func:`knn_vote`; default here).
 
     Returns:
         The sample's :class:`Clustering`, a theme per text and each text's share
@@ -423,7 +461,7 @@ def first_pass(
     """
     clus = consensus_cluster(rep[sample], params, seed, n_topics, progress=progress)
     if len(sample) < len(rep):
-        raw, share = knn_vote(rep, sample, clus.labels, params.knn)
+        raw, share = knn_vote(rep, sample, clus.labels, params.knn, map_blocks=map_blocks)
         share[sample] = clus.membership
     else:
         raw, share = clus.labels.copy(), clus.membership.copy()

@@ -89,8 +89,8 @@ reporting); no other themes module imports it. The step modules' functions are c
 through their module (``consensus.first_pass``, ``refine.refine_clusters``), so each
 call names the step doing the work.
 
-Public API: :func:`discover`, :func:`discover_file`, :class:`DiscoveryResult`,
-:func:`select_quotes`; :func:`~covidlearning.themes.store.load_model`,
+Public API: :func:`discover`, :func:`discover_file`, :func:`load_input`,
+:class:`DiscoveryResult`, :func:`select_quotes`; :func:`~covidlearning.themes.store.load_model`,
 :func:`~covidlearning.themes.store.assign` and
 :func:`~covidlearning.themes.store.read_model_meta` are re-exported from
 :mod:`covidlearning.themes.store`.
@@ -147,6 +147,7 @@ __all__ = [
     "check_usable",
     "discover",
     "discover_file",
+    "load_input",
     "load_model",
     "read_model_meta",
     "select_quotes",
@@ -254,6 +255,7 @@ def discover(
     progress: bool = True,
     input_sha256: str | None = None,
     embeddings: np.ndarray | None = None,
+    map_blocks: consensus.BlockMap | None = None,
 ) -> DiscoveryResult:
     """Find themes in the usable texts of ``frame``.
 
@@ -267,6 +269,9 @@ def discover(
             (default: the sha256 of the texts).
         embeddings: precomputed embeddings of the usable texts, in order (as BERTopic's
             ``fit(docs, embeddings)``); default: :func:`covidlearning.nlp.embed.embed_texts`.
+        map_blocks: how the neighbour vote that places the texts beyond the sample runs
+            its blocks (:func:`covidlearning.themes.consensus.knn_vote`; default: here;
+            on a cluster, over its workers, with the same result).
 
     Returns:
         A :class:`DiscoveryResult`; call ``.save(out_dir)`` to write it. In its
@@ -292,7 +297,7 @@ def discover(
     if reason := _too_few_to_model(texts):
         return _no_themes(run, reason)
     vectors = _embed(run, embeddings)
-    part = _represent_and_cluster(run, vectors)
+    part = _represent_and_cluster(run, vectors, map_blocks)
     if reason := _incoherent(part):
         run.metrics["outliers"] = {"count": texts.n, "share": 1.0}
         return _no_themes(run, reason, embeddings=vectors)
@@ -341,6 +346,48 @@ def discover(
     )
 
 
+def load_input(
+    input: str | Path,  # noqa: A002 - matches the CLI argument
+    text_column: str,
+    id_column: str | None = None,
+    *,
+    sheet: str | None = None,
+    missing_values: Sequence[str] | None = None,
+    question_column: str | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    raw: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table discovery models, checked usable, and the manifest's record of the input.
+
+    Loads ``input`` (:func:`covidlearning.corpus.load.load_table`), or cleans ``raw``
+    when the table was read elsewhere (in partitions on a cluster:
+    :func:`covidlearning.corpus.load.clean_table`), then applies ``prepare`` (the CLI
+    redacts) and checks enough texts are usable. Used by :func:`discover_file` and by
+    discovery on a cluster, so both model the same table and record it alike.
+
+    Raises:
+        InputError: the file or column is unusable or holds too few texts.
+    """
+    from covidlearning.corpus.load import clean_table, load_table
+
+    options = {"missing_values": missing_values, "question_column": question_column}
+    if raw is None:
+        frame = load_table(input, text_column, id_column, sheet, **options)
+    else:
+        frame = clean_table(raw, input, text_column, id_column, **options)
+    if prepare is not None:
+        frame = prepare(frame)
+    check_usable(frame, Path(input).name)
+    info = {
+        "file": Path(input).name,
+        "text_column": text_column,
+        "id_column": id_column,
+        "question_column": question_column,
+        "missing_values": None if missing_values is None else list(missing_values),
+    }
+    return frame, info
+
+
 def discover_file(
     input: str | Path,  # noqa: A002 - matches the CLI argument
     text_column: str,
@@ -364,25 +411,14 @@ def discover_file(
     Raises:
         InputError: the file or column is unusable or holds too few texts.
     """
-    from covidlearning.corpus.load import load_table
-
     t0 = time.perf_counter()
-    frame = load_table(
-        input, text_column, id_column, sheet, missing_values=missing_values,
-        question_column=question_column,
+    frame, info = load_input(
+        input, text_column, id_column, sheet=sheet, missing_values=missing_values,
+        question_column=question_column, prepare=prepare,
     )  # fmt: skip
-    if prepare is not None:
-        frame = prepare(frame)
-    check_usable(frame, Path(input).name)
     load_s = round(time.perf_counter() - t0, 3)
     result = discover(frame, config, progress=progress, input_sha256=sha256_file(input))
-    result.manifest["input"] = {
-        "file": Path(input).name,
-        "text_column": text_column,
-        "id_column": id_column,
-        "question_column": question_column,
-        "missing_values": None if missing_values is None else list(missing_values),
-    }
+    result.manifest["input"] = info
     result.manifest["timings"]["load"] = load_s
     if out is not None:
         result.save(out)
@@ -544,19 +580,12 @@ def _no_themes(run: _Run, reason: str, embeddings: np.ndarray | None = None) -> 
 # --------------------------------------------------------------------------- embed
 def _embed(run: _Run, embeddings: np.ndarray | None) -> np.ndarray:
     """The texts' MiniLM embeddings: the caller's, or computed (cached) now."""
-    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.nlp.embed import embed_with
 
-    config, n = run.config, run.texts.n
+    n = run.texts.n
     with run.timed("embed"):
         if embeddings is None:
-            embeddings = embed_texts(
-                run.texts.docs,
-                model=config.embedding_model,
-                cache_dir=config.cache_dir,
-                batch_size=config.batch_size,
-                progress=run.progress,
-                backend=config.backend,
-            )
+            embeddings = embed_with(run.texts.docs, run.config, progress=run.progress)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape[0] != n:
             raise ValueError(f"embeddings has {embeddings.shape[0]} rows for {n} usable texts")
@@ -564,7 +593,9 @@ def _embed(run: _Run, embeddings: np.ndarray | None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- represent, cluster
-def _represent_and_cluster(run: _Run, embeddings: np.ndarray) -> _Partition:
+def _represent_and_cluster(
+    run: _Run, embeddings: np.ndarray, map_blocks: consensus.BlockMap | None = None
+) -> _Partition:
     """Parameters for the corpus size, the representation, then the first pass's themes."""
     from covidlearning.nlp.text import TopicTokenizer
 
@@ -579,7 +610,9 @@ def _represent_and_cluster(run: _Run, embeddings: np.ndarray) -> _Partition:
             texts.docs, embeddings, tokenizer, params.lexical_dims, config.seed
         )
         sample = consensus.sample_indices(texts.n, params.sample_size, config.seed)
-        first = consensus.first_pass(rep, sample, params, config.seed, n_topics, run.progress)
+        first = consensus.first_pass(
+            rep, sample, params, config.seed, n_topics, run.progress, map_blocks
+        )
         run.metrics["silhouette"] = round(first.clustering.silhouette, 6)
         run.metrics["k_chosen"] = first.clustering.k
     _log_first_pass(first, len(sample), texts.n, params)
@@ -932,19 +965,10 @@ def _label_topics(
 
 def _phrase_embedder(run: _Run) -> Any:
     """Texts -> normalised MiniLM vectors, with the run's model and cache."""
-    from covidlearning.nlp.embed import embed_texts
-
-    config = run.config
+    from covidlearning.nlp.embed import embed_with
 
     def embed(texts: list[str]) -> np.ndarray:
-        return embed_texts(
-            texts,
-            model=config.embedding_model,
-            cache_dir=config.cache_dir,
-            batch_size=config.batch_size,
-            progress=False,
-            backend=config.backend,
-        )
+        return embed_with(texts, run.config)
 
     return embed
 

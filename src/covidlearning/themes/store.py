@@ -240,21 +240,14 @@ def place(
     """
     config = config or DiscoverConfig()
     ok = usable_rows(frame)
-    from covidlearning.nlp.embed import embed_texts
+    from covidlearning.nlp.embed import embed_with
 
     docs = frame.loc[ok, "text"].astype(str).tolist()
     topic_ids, cents, labels, thr = where.topic_ids, where.centroids, where.labels, where.threshold
     theme_of = where.themes
     result: dict[str, tuple[int, int, str, float, str]] = {}
     if docs:
-        emb = embed_texts(
-            docs,
-            model=where.embedding_model,
-            cache_dir=config.cache_dir,
-            batch_size=config.batch_size,
-            progress=progress,
-            backend=config.backend,
-        )
+        emb = embed_with(docs, config, model=where.embedding_model, progress=progress)
         # einsum sums each row's products in one fixed order (a BLAS product's last bits
         # depend on how many rows it is given), so a partition's rows match the whole's
         sims = np.einsum("nd,kd->nk", emb, cents)
