@@ -186,7 +186,9 @@ _TITLE_RE = re.compile(
     r"|(?i:" + _PARTICLES + r")?[a-z][a-z'’-]{2,}(?![\w-])"
     r"|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
 )
-_CAPS_PAIR_RE = re.compile(r"(?<![\w-])([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-])")
+#: Two words in capitals; a lookahead, so every adjacent pair is tried ("THANKS TO CHLOE
+#: OSEI" holds "TO CHLOE" and "CHLOE OSEI").
+_CAPS_PAIR_RE = re.compile(r"(?<![\w-])(?=([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-]))")
 _SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint) $")
 _PLACE_AFTER_RE = re.compile(
     r"(?:'s|’s)?(?:\s+[A-Z][a-z]+)?\s+(?:Hospital|Hospitals|HospItal|Infirmary|Hospice|House|"
@@ -555,12 +557,18 @@ class Redactor:
         out += self._role_named(text)
         out += self._lower_names(text)
         for m in _CAPS_PAIR_RE.finditer(text):
-            # "SARAH SMITH" in a shouted answer: listed given name + listed surname
+            # "SARAH SMITH" in a shouted answer: listed given name + listed surname; an
+            # ambiguous first word that is also common English ("US WERE", "WILL CARE")
+            # needs a surname that is not a common word as well
             first, last = m.group(1).title(), m.group(2).title()
-            if (self._is_given(first) or first in self._ambiguous) and (
+            ambiguous = not self._is_given(first) and first in self._ambiguous
+            if (self._is_given(first) or ambiguous) and (
                 last in self._surnames or self._double_barrelled(last)
             ):
-                out.append(Span(m.start(), m.end(), "name", "given name + surname (capitals)"))
+                if ambiguous and self._is_common(first) and self._is_common(last):
+                    continue
+                end = m.start(2) + len(m.group(2))
+                out.append(Span(m.start(1), end, "name", "given name + surname (capitals)"))
         if self._extra_re is not None:
             for m in self._extra_re.finditer(text):
                 out.append(Span(m.start(), m.end(), "name", "listed name"))

@@ -243,6 +243,8 @@ def test_not_urls(r, text):
         ("Jeremy Lane was kind", "[NAME] was kind"),
         ("DR SMITH WAS GREAT", "DR [NAME] WAS GREAT"),
         ("THANKS TO SARAH THOMPSON", "THANKS TO [NAME]"),
+        # every adjacent pair of capitals is tried, not only every other one
+        ("HUGE THANKS TO CHLOE OSEI IN OUR TEAM", "HUGE THANKS TO [NAME] IN OUR TEAM"),
         ("Charge Nurse Okafor and Staff Nurse Jones", "Charge Nurse [NAME] and Staff Nurse [NAME]"),
     ],
 )
@@ -278,6 +280,8 @@ def test_names_redacted(r, text, expected):
         "THE NHS WAS GREAT",
         "PPE AND COVID WARDS",
         "DR SAID NO",
+        "SOME OF US WERE REDEPLOYED",
+        "THEY WILL CARE FOR YOU",
         "MAY BE BETTER",
         "Marie Curie nurses were amazing",
         "Captain Tom raised money",
