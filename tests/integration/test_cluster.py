@@ -83,7 +83,7 @@ def test_cluster_writes_partitioned_parquet_and_counts(runs: dict[str, Path]) ->
     assert counts["rows"].sum() == len(csv) == N_TEXTS
 
 
-def test_the_view_over_time_on_the_cluster_is_the_reports_view(runs: dict[str, Path]) -> None:
+def test_the_cluster_views_by_time_and_group_are_the_reports(runs: dict[str, Path]) -> None:
     from covidlearning._io import write_csv
     from covidlearning.config import load_config
     from covidlearning.corpus.load import load_table
@@ -103,7 +103,19 @@ def test_the_view_over_time_on_the_cluster_is_the_reports_view(runs: dict[str, P
     manifest = json.loads((runs["two"] / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["over_time"]["notes"] == bd.notes
     assert len(bd.table) > 3 and (bd.table["count"] != "*").any()  # figures are published
-    assert (runs["two"] / "breakdown.csv").exists()
+    # by group: the report's view, small groups merged unnamed, cells suppressed
+    from covidlearning.reporting.breakdown import by_group
+
+    g = by_group(
+        one, frame, "staff_group", cfg.disclosure.threshold, cfg.disclosure.secondary,
+        keywords=False, figure=False, rounding=cfg.disclosure.rounding,
+    )  # fmt: skip
+    write_csv(runs["tmp"] / "by-group-one.csv", g.table)
+    assert (runs["two"] / "breakdown.csv").read_bytes() == (
+        runs["tmp"] / "by-group-one.csv"
+    ).read_bytes()
+    assert manifest["by_group"] == {"staff_group": g.notes}
+    assert (g.table["count"] != "*").any()
 
 
 def test_assign_streams_a_folder_and_survives_a_killed_worker(runs: dict[str, Path]) -> None:

@@ -1,7 +1,8 @@
 """Breakdowns of the themes as Dask aggregations on the workers.
 
-- :func:`group_counts`: rows per theme and value of each ``input.group_columns`` column
-  (``breakdown.csv``).
+- :func:`by_group`: themes per value of each ``input.group_columns`` column
+  (``breakdown.csv``): the same table and disclosure control as one process's
+  :func:`covidlearning.reporting.breakdown.by_group`.
 - :func:`over_time`: the view over time (``breakdown_over_time.csv``): the same table,
   notes and disclosure control as one process's
   :func:`covidlearning.reporting.breakdown.readable_over_time`. The workers read the
@@ -13,13 +14,12 @@
 
 The active Dask client computes every aggregation.
 
-Public API: :func:`group_counts`, :func:`date_rule`, :func:`over_time`.
+Public API: :func:`by_group`, :func:`date_rule`, :func:`over_time`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -41,43 +41,47 @@ def _partitioned(frame: pd.DataFrame, partition_rows: int) -> Any:
     return dd.from_pandas(frame, npartitions=max(1, -(-len(frame) // partition_rows)), sort=False)
 
 
-def group_counts(
+def by_group(
     assignments: pd.DataFrame,
     frame: pd.DataFrame,
-    group_columns: Sequence[str],
+    column: str,
+    settings: DisclosureConfig,
     partition_rows: int,
-) -> pd.DataFrame:
-    """Rows per theme and group, for each group column: a Dask groupby on the cluster.
+) -> Breakdown:
+    """Theme counts per value of ``column``, disclosure-controlled, counted on the workers.
+
+    Equals :func:`covidlearning.reporting.breakdown.by_group` of the same assignments
+    and table (without keywords or a figure): distinct respondents per group and theme
+    are counted as a Dask groupby; this process merges the groups under the threshold
+    into one unnamed row, suppresses and rounds, as one process does.
 
     Args:
-        assignments: one row per row of ``frame``, in its order.
-        frame: the loaded table, holding the group columns.
-        group_columns: the columns to break down by (``input.group_columns``).
+        assignments: the run's assignments (``id``, ``topic``, ``label``; rows without a
+            topic are not analysed).
+        frame: the loaded table (``id`` and ``column``).
+        column: one of ``input.group_columns``.
+        settings: the ``disclosure`` section (threshold, secondary, rounding).
         partition_rows: rows per partition of the aggregation.
-
-    Returns:
-        ``column, value, topic, label, rows`` (long format), sorted; rows excluded from
-        modelling are counted under an empty topic.
     """
-    cols = ["column", "value", "topic", "label", "rows"]
-    if not group_columns or assignments.empty:
-        return pd.DataFrame(columns=cols)
-    joined = assignments[["topic", "label"]].reset_index(drop=True)
-    joined["topic"] = joined["topic"].astype("Int64").fillna(-2)
-    joined["label"] = joined["label"].fillna("").astype(str)
-    parts: list[pd.DataFrame] = []
-    for name in group_columns:
-        joined["value"] = frame[name].astype(str).to_numpy()
-        ddf = _partitioned(joined, partition_rows)
-        sizes = ddf.groupby(["value", "topic", "label"]).size().compute()
-        part = sizes.rename("rows").reset_index()
-        part.insert(0, "column", name)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["topic"] = out["topic"].astype("Int64").mask(out["topic"] == -2)
-    out["rows"] = out["rows"].astype(int)
-    out = out.sort_values(["column", "value", "topic"], na_position="last")
-    return out[cols].reset_index(drop=True)
+    import dask
+
+    from covidlearning.privacy import disclosure
+    from covidlearning.reporting import breakdown as bd_mod
+
+    assign = bd_mod.assignments_of(assignments)
+    groups = disclosure.group_labels(frame[column])
+    joined = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "group": groups.to_numpy()})
+    joined = joined.merge(assign[["id", "topic"]], on="id", how="inner")
+    ddf = _partitioned(joined, partition_rows)
+    cells, bases = dask.compute(
+        ddf.groupby(["group", "topic"])["id"].nunique(), ddf.groupby("group")["id"].nunique()
+    )
+    counts, bases, labels = bd_mod.arrange_counts(assign, cells, bases)
+    counts, bases, _ = disclosure.merge_small_groups(counts, bases, settings.threshold)
+    return bd_mod.publish_by_group(
+        column, counts, bases, labels, bd_mod.single_theme(assign), settings.threshold,
+        settings.secondary, settings.rounding,
+    )  # fmt: skip
 
 
 def _stamp(part: pd.DataFrame, rule: Any) -> pd.DataFrame:
@@ -192,7 +196,7 @@ def over_time(
         joined[joined["not_read"]]["id"].nunique(),
     )
     undated = int(assign["id"].nunique()) - int(dated_ids)
-    single = not bool(assign["id"].duplicated().any())
+    single = bd_mod.single_theme(assign)
     period_meta = pd.DataFrame(
         {"id": pd.Series(dtype=object), "topic": pd.Series(dtype=int),
          "period": pd.Series(dtype=object)}

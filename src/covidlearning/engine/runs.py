@@ -156,7 +156,9 @@ def discover_on_cluster(
 
     ``inputs`` (the config's ``input`` section) asks for breakdowns, counted on the
     workers (:mod:`covidlearning.engine.aggregate`): with ``group_columns``,
-    ``breakdown.csv`` holds the rows per theme and group; with ``date_column``,
+    ``breakdown.csv`` holds the respondents per theme and group, small groups merged,
+    suppressed and rounded as the report's view by group (its notes in the manifest);
+    with ``date_column``,
     ``breakdown_over_time.csv`` the themes per period, read, suppressed and rounded (by
     ``disclosure``) as the report's view over time, its notes in the manifest. Both
     columns, and the dates' rule, are checked before the fit. ``prepare`` (e.g.
@@ -206,13 +208,16 @@ def discover_on_cluster(
         )
         files, assignments = fut.result()
         timings["fit"] = round(time.perf_counter() - t2, 3)
-        breakdown = aggregate.group_counts(assignments, frame, groups, engine.partition_rows)
+        settings = disclosure or DisclosureConfig()
+        by_group = [
+            aggregate.by_group(assignments, frame, g, settings, engine.partition_rows)
+            for g in groups
+        ]
         timeline = None
         if dates is not None:
             timeline = aggregate.over_time(
-                assignments, frame, dates, inputs.date_freq, disclosure or DisclosureConfig(),
-                engine.partition_rows, dayfirst=inputs.dayfirst,
-                date_format=inputs.date_format, rule=rule,
+                assignments, frame, dates, inputs.date_freq, settings, engine.partition_rows,
+                dayfirst=inputs.dayfirst, date_format=inputs.date_format, rule=rule,
             )  # fmt: skip
         cluster = describe(client)
     metrics = json.loads(files["metrics.json"])
@@ -222,7 +227,10 @@ def discover_on_cluster(
     manifest["engine"] = {**cluster, "partition_rows": engine.partition_rows}
     if redaction is not None:
         manifest["redaction"] = redaction()
-    tables = {"breakdown.csv": breakdown}
+    tables = {}
+    if by_group:
+        tables["breakdown.csv"] = pd.concat([bd.table for bd in by_group], ignore_index=True)
+        manifest["by_group"] = {bd.column: bd.notes for bd in by_group}
     if timeline is not None:
         tables[OVER_TIME] = timeline.table
         manifest["over_time"] = {

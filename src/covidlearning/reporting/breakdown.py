@@ -102,7 +102,7 @@ def assignments_of(result: Any) -> pd.DataFrame:
     return table
 
 
-def _single(assign: pd.DataFrame) -> bool:
+def single_theme(assign: pd.DataFrame) -> bool:
     """True when every respondent has one theme, so a group's theme counts add up to it."""
     return not bool(assign["id"].duplicated().any())
 
@@ -386,11 +386,9 @@ def by_group(
     counts, bases, small = disclosure.merge_small_groups(counts, bases, threshold)
     if small:
         groups = groups.where(~groups.isin(small), disclosure.other_groups_label(threshold))
-    bd = _publish(
-        column, counts, bases, labels, threshold, secondary, additive_rows=_single(assign),
-        rounding=rounding,
-    )  # fmt: skip
-    bd.notes.extend(hidden_notes(bd))
+    bd = publish_by_group(
+        column, counts, bases, labels, single_theme(assign), threshold, secondary, rounding
+    )
     if keywords and (md := _model_docs(result)) is not None:
         model, docs, ids = md
         classes = [groups.get(i, disclosure.NOT_STATED) for i in ids]
@@ -493,6 +491,30 @@ class PeriodCounts:
     not_read: int
 
 
+def publish_by_group(
+    column: str,
+    counts: pd.DataFrame,
+    bases: pd.Series,
+    labels: dict[int, str],
+    single: bool,
+    threshold: int = disclosure.THRESHOLD,
+    secondary: bool = disclosure.SECONDARY,
+    rounding: int = 1,
+) -> Breakdown:
+    """The publishable view by group of counts made by :func:`by_group` or a cluster.
+
+    ``counts`` and ``bases`` have the small groups merged already
+    (:func:`covidlearning.privacy.disclosure.merge_small_groups`); suppresses and rounds
+    as :func:`_publish` and notes what is hidden.
+    """
+    bd = _publish(
+        column, counts, bases, labels, threshold, secondary, additive_rows=single,
+        rounding=rounding,
+    )  # fmt: skip
+    bd.notes.extend(hidden_notes(bd))
+    return bd
+
+
 def publish_over_time(
     date_column: str,
     freq: str,
@@ -586,7 +608,7 @@ def over_time(
     not_read = int(assign.loc[assign["id"].isin(unread), "id"].nunique())
     bd = publish_over_time(
         date_column, freq, PeriodCounts(counts, bases, labels, undated, not_read),
-        reading.rule, _single(assign), threshold, secondary, rounding,
+        reading.rule, single_theme(assign), threshold, secondary, rounding,
     )  # fmt: skip
     mask = bd.mask
     if keywords and (md := _model_docs(result)) is not None:

@@ -7,32 +7,30 @@ import pandas as pd
 import pytest
 
 from covidlearning.config import DisclosureConfig
-from covidlearning.engine.aggregate import group_counts, over_time
+from covidlearning.engine.aggregate import by_group, over_time
 from covidlearning.errors import InputError
+from covidlearning.reporting.breakdown import by_group as by_group_one_process
 from covidlearning.reporting.breakdown import readable_over_time
 
 
-def _group_assignments() -> tuple[pd.DataFrame, pd.DataFrame]:
-    a = pd.DataFrame(
-        {
-            "id": [str(i) for i in range(7)],
-            "topic": pd.array([0, 1, 0, pd.NA, 1, 1, 0], dtype="Int64"),
-            "label": ["A", "B", "A", "", "B", "B", "A"],
-            "status": ["ok", "ok", "reassigned outlier", "empty", "ok", "ok", "ok"],
-        }
-    )
-    frame = pd.DataFrame({"site": ["x", "x", "y", "y", "y", "x", "x"]})
-    return a, frame
-
-
-def test_group_counts_per_theme_and_group_on_the_cluster(client) -> None:
-    a, frame = _group_assignments()
-    out = group_counts(a, frame, ["site"], partition_rows=3)  # three partitions
-    got = {(r.value, None if pd.isna(r.topic) else int(r.topic)): r.rows for r in out.itertuples()}
-    assert got == {("x", 0): 2, ("x", 1): 2, ("y", 0): 1, ("y", 1): 1, ("y", None): 1}
-    assert out["rows"].sum() == len(a)
-    assert set(out["column"]) == {"site"}
-    assert group_counts(a, frame, [], partition_rows=3).empty
+@pytest.mark.parametrize("settings", [DisclosureConfig(), DisclosureConfig(rule="opensafely")])
+def test_by_group_on_the_cluster_equals_one_process(client, settings) -> None:
+    frame, assign = _survey(700, seed=7)
+    rng = np.random.default_rng(7)
+    # two large sites, one mid-sized, and two tiny ones that must be merged unnamed
+    frame["site"] = rng.choice(["North", "South", "East", "Tiny A", "Tiny B"], len(frame),
+                               p=[0.5, 0.35, 0.13, 0.01, 0.01])  # fmt: skip
+    one = by_group_one_process(
+        assign, frame, "site", settings.threshold, settings.secondary,
+        keywords=False, figure=False, rounding=settings.rounding,
+    )  # fmt: skip
+    two = by_group(assign, frame, "site", settings, partition_rows=53)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    pd.testing.assert_frame_equal(one.wide, two.wide)
+    assert one.notes == two.notes
+    # the comparison means something: small groups are not named, some cells are hidden
+    assert not two.table["group"].isin(["Tiny A", "Tiny B"]).any()
+    assert (two.table["count"] == "*").any() and (two.table["count"] != "*").any()
 
 
 def _survey(n: int, seed: int, months: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
