@@ -8,7 +8,8 @@ own theme (:func:`label_fit`). It imports numpy, vaderSentiment and, of covidlea
 
 A label is a phrase of 2-4 words written in at least two of the theme's texts (one if
 none repeats), as written ("Waiting for the ambulance", "Kind caring staff"), holding at
-least one word that is neither a stop word nor generic praise or blame. Among the phrases
+least one word that is neither a stop word nor generic praise or blame, and no personal
+pronoun (a phrase with one is a piece of a clause: "the lady I spoke to"). Among the phrases
 most frequent in the theme and rare elsewhere (the shortlist), the label is the one
 that, embedded with MiniLM, is nearest its own theme's texts against every other theme's
 (mean cosine; the margin over the nearest other theme must be positive when any
@@ -54,6 +55,8 @@ GENERIC_WORDS = frozenset(
     made feel feels felt know knew go going went come came actually basically
     """.split()
 )
+#: Personal pronouns: a phrase holding one is a piece of a clause, not a name for a subject.
+_PRONOUNS = frozenset("i me we us you he him she her they them".split())
 _WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
@@ -125,6 +128,8 @@ def _phrases_of(text: str, max_words: int = 4) -> set[tuple[str, ...]]:
                 gram = tuple(words[i : i + n])
                 if len(gram) < n or gram[-1] in stop or gram[-1] in GENERIC_WORDS:
                     continue  # "waiting for the", "discharge to assess actually"
+                if _PRONOUNS.intersection(gram):
+                    continue  # a clause's fragment: "lady I spoke", "plan she gave"
                 if any(len(w) >= 3 and w not in stop and w not in GENERIC_WORDS for w in gram):
                     out.add(gram)
     return out

@@ -120,3 +120,10 @@ def test_phrases_keep_ordinals_and_never_end_on_a_generic_word():
     }
     assert "21st century tools" in grams and "discharge to assess" in grams
     assert not any(g.endswith("actually") for g in grams)
+
+
+def test_phrases_holding_a_personal_pronoun_are_not_labels():
+    texts = ["The lady I spoke to was kind", "The exercise plan she gave me helped"]
+    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    assert not any(set(g.split()) & {"i", "she", "me"} for g in grams)
+    assert "exercise plan" in grams  # the phrase before the clause stays
