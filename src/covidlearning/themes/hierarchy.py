@@ -79,7 +79,7 @@ def ward_tree(centroids: np.ndarray, sizes: np.ndarray) -> tuple[list[list[int]]
         costs in order (non-decreasing for Ward).
     """
     c = np.asarray(centroids, dtype=np.float64)
-    w = np.asarray(sizes, dtype=np.float64)
+    w = np.array(sizes, dtype=np.float64)  # a copy: merges add sizes up in place
     k = len(c)
     sums = c * w[:, None]
     alive = list(range(k))

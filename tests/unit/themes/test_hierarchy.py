@@ -85,3 +85,22 @@ def test_small_corpora_have_one_level():
     # enough texts but too few topics to group: one level too
     x, topics, _ = _nested(n_groups=2, subs=2, per=100)
     assert build_hierarchy(x, topics).levels == 1
+
+
+def test_ward_tree_leaves_the_callers_sizes_alone():
+    cents = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0]])
+    sizes = np.array([3.0, 4.0, 5.0])
+    ward_tree(cents, sizes)
+    assert sizes.tolist() == [3.0, 4.0, 5.0]
+
+
+def test_theme_zero_is_the_largest_by_texts():
+    x, topics, group = _nested(n_groups=6, subs=4, per=30, seed=2)
+    # group 3 keeps its 4 subthemes, the others 2 each: its theme is twice as large
+    keep = (group == 3) | (topics % 4 < 2)
+    x, topics = x[keep], topics[keep]
+    tree = build_hierarchy(x, topics)
+    sizes = np.bincount(tree.themes(topics))
+    assert len(sizes) == 6
+    assert sizes.tolist() == sorted(sizes.tolist(), reverse=True)
+    assert {tree.theme_of[t] for t in (12, 13, 14, 15)} == {0}
