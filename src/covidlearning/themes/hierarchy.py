@@ -118,9 +118,7 @@ def _theme_range(k: int) -> tuple[int, int]:
     return lo, max(lo, min(MAX_THEMES, k // 2))
 
 
-def _cut(
-    heights: list[float], partitions: list[list[int]], sizes: np.ndarray
-) -> tuple[int, bool]:
+def _cut(heights: list[float], partitions: list[list[int]], sizes: np.ndarray) -> tuple[int, bool]:
     """Number of groups to keep, and whether a cut within the share cap existed.
 
     The most separated cut (largest log-ratio of the merge costs above and below it)
