@@ -118,8 +118,10 @@ def _theme_range(k: int) -> tuple[int, int]:
     return lo, max(lo, min(MAX_THEMES, k // 2))
 
 
-def _cut(heights: list[float], partitions: list[list[int]], sizes: np.ndarray) -> tuple[int, bool]:
-    """Number of groups to keep, and whether a cut within the share cap existed.
+def _cut(
+    heights: list[float], partitions: list[list[int]], sizes: np.ndarray
+) -> tuple[int, bool, float]:
+    """Number of groups to keep, whether a cut within the share cap existed, and the cap.
 
     The most separated cut (largest log-ratio of the merge costs above and below it)
     among the allowed numbers of themes whose largest theme holds at most
@@ -139,11 +141,11 @@ def _cut(heights: list[float], partitions: list[list[int]], sizes: np.ndarray) -
         largest = float(np.bincount(partitions[k - g], weights=sizes).max()) / total
         scored.append((g, gap, largest))
     if not scored:
-        return lo, True
+        return lo, True, cap
     within = [(g, gap) for g, gap, largest in scored if largest <= cap + 1e-9]
     if within:
-        return max(within, key=lambda c: (c[1], -c[0]))[0], True
-    return min(scored, key=lambda c: (c[2], -c[1], c[0]))[0], False
+        return max(within, key=lambda c: (c[1], -c[0]))[0], True, cap
+    return min(scored, key=lambda c: (c[2], -c[1], c[0]))[0], False, cap
 
 
 def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None = None) -> Hierarchy:
@@ -175,7 +177,7 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
     sizes = np.array([(topics == t).sum() for t in keys], dtype=float)
     cents = np.stack([x[topics == t].mean(axis=0) for t in keys])
     partitions, heights = ward_tree(cents, sizes)
-    g, capped = _cut(heights, partitions, sizes)
+    g, capped, cap = _cut(heights, partitions, sizes)
     groups = np.array(partitions[len(keys) - g])
     # number themes by size (largest first), ties by their smallest topic id
     order = sorted(
@@ -186,10 +188,10 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
     lo, hi = _theme_range(len(keys))
     largest = max(float(sizes[groups == j].sum()) for j in range(g)) / float(sizes.sum())
     balance = (
-        f"no theme over {MAX_THEME_SHARE:.0%} of the texts"
+        f"no theme over {cap:.0%} of the texts"
         if capped
-        else "no cut keeps every theme under "
-        f"{MAX_THEME_SHARE:.0%} of the texts: the one with the smallest largest theme"
+        else f"no cut keeps every theme under {cap:.0%} of the texts: the one with the "
+        "smallest largest theme"
     )
     rule = (
         f"{g} themes over {len(keys)} subthemes: size-weighted Ward agglomeration of the "
