@@ -12,7 +12,13 @@ two groups whose merge adds least to the texts' within-group sum of squares (the
 centroids, so the tree is the one Ward's method would build over the texts if each
 topic were kept whole). The tree is cut where it is most clearly separated: the cut with
 the largest ratio between the merge heights just above and just below it, among
-:data:`MIN_THEMES`-:data:`MAX_THEMES` themes of two subthemes each on average.
+:data:`MIN_THEMES`-:data:`MAX_THEMES` themes of two subthemes each on average, and among
+those only the cuts whose largest theme holds at most :data:`MAX_THEME_SHARE` of the texts
+(or the largest single subtheme's share, when that is more). A theme holding half the
+comments says little a reader can act on, and a coarse cut that leaves one does: on Trust
+B's patient comments the most separated cut of one run joined 18 of 34 subthemes into a
+theme of 48%. When no cut in the range is that balanced, the cut whose largest theme is
+smallest is kept.
 
 Every step is deterministic and smooth in the vectors up to the comparisons that pick a
 merge or a cut, both of which differ by far more than last-bit float noise on real data
@@ -21,7 +27,7 @@ merge or a cut, both of which differ by far more than last-bit float noise on re
 one level: each topic is its own theme, with the topic's id.
 
 Public API: :data:`HIERARCHY_MIN_TEXTS`, :data:`MIN_THEMES`, :data:`MAX_THEMES`,
-:class:`Hierarchy`, :func:`ward_tree`, :func:`build_hierarchy`.
+:data:`MAX_THEME_SHARE`, :class:`Hierarchy`, :func:`ward_tree`, :func:`build_hierarchy`.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ HIERARCHY_MIN_TEXTS = 300
 #: Fewest and most top-level themes of a two-level result.
 MIN_THEMES = 5
 MAX_THEMES = 15
+#: A top-level theme holds at most this share of the texts, unless one subtheme does.
+MAX_THEME_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ def ward_tree(centroids: np.ndarray, sizes: np.ndarray) -> tuple[list[list[int]]
         costs in order (non-decreasing for Ward).
     """
     c = np.asarray(centroids, dtype=np.float64)
-    w = np.asarray(sizes, dtype=np.float64)
+    w = np.array(sizes, dtype=np.float64)  # a copy: merges add sizes up in place
     k = len(c)
     sums = c * w[:, None]
     alive = list(range(k))
@@ -104,19 +112,40 @@ def ward_tree(centroids: np.ndarray, sizes: np.ndarray) -> tuple[list[list[int]]
     return partitions, heights
 
 
-def _cut(heights: list[float], k: int) -> int:
-    """Number of groups to keep: the most separated cut within the allowed range."""
+def _theme_range(k: int) -> tuple[int, int]:
+    """Fewest and most themes a cut of ``k`` subthemes may give."""
     lo = min(MIN_THEMES, k)
-    hi = max(lo, min(MAX_THEMES, k // 2))
-    best, best_gap = lo, -math.inf
+    return lo, max(lo, min(MAX_THEMES, k // 2))
+
+
+def _cut(
+    heights: list[float], partitions: list[list[int]], sizes: np.ndarray
+) -> tuple[int, bool, float]:
+    """Number of groups to keep, whether a cut within the share cap existed, and the cap.
+
+    The most separated cut (largest log-ratio of the merge costs above and below it)
+    among the allowed numbers of themes whose largest theme holds at most
+    :data:`MAX_THEME_SHARE` of the texts (or the largest subtheme's share, if more);
+    without such a cut, the one whose largest theme is smallest (ties: most separated).
+    """
+    k = len(sizes)
+    lo, hi = _theme_range(k)
+    total = float(sizes.sum())
+    cap = max(MAX_THEME_SHARE, float(sizes.max()) / total)
+    scored = []
     for g in range(lo, hi + 1):
         if g >= k:
             continue
         below, above = heights[k - g - 1], heights[k - g]  # merges making g, then g - 1 groups
         gap = math.log(max(above, 1e-300)) - math.log(max(below, 1e-300))
-        if gap > best_gap:
-            best, best_gap = g, gap
-    return best
+        largest = float(np.bincount(partitions[k - g], weights=sizes).max()) / total
+        scored.append((g, gap, largest))
+    if not scored:
+        return lo, True, cap
+    within = [(g, gap) for g, gap, largest in scored if largest <= cap + 1e-9]
+    if within:
+        return max(within, key=lambda c: (c[1], -c[0]))[0], True, cap
+    return min(scored, key=lambda c: (c[2], -c[1], c[0]))[0], False, cap
 
 
 def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None = None) -> Hierarchy:
@@ -148,7 +177,7 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
     sizes = np.array([(topics == t).sum() for t in keys], dtype=float)
     cents = np.stack([x[topics == t].mean(axis=0) for t in keys])
     partitions, heights = ward_tree(cents, sizes)
-    g = _cut(heights, len(keys))
+    g, capped, cap = _cut(heights, partitions, sizes)
     groups = np.array(partitions[len(keys) - g])
     # number themes by size (largest first), ties by their smallest topic id
     order = sorted(
@@ -156,10 +185,17 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
     )
     renum = {j: i for i, j in enumerate(order)}
     theme_of = {t: renum[int(groups[i])] for i, t in enumerate(keys)}
-    lo = min(MIN_THEMES, len(keys))
-    hi = max(lo, min(MAX_THEMES, len(keys) // 2))
+    lo, hi = _theme_range(len(keys))
+    largest = max(float(sizes[groups == j].sum()) for j in range(g)) / float(sizes.sum())
+    balance = (
+        f"no theme over {cap:.0%} of the texts"
+        if capped
+        else f"no cut keeps every theme under {cap:.0%} of the texts: the one with the "
+        "smallest largest theme"
+    )
     rule = (
         f"{g} themes over {len(keys)} subthemes: size-weighted Ward agglomeration of the "
-        f"subthemes' centroids, cut at its most separated level among {lo}-{hi} themes"
+        f"subthemes' centroids, cut at its most separated level among {lo}-{hi} themes "
+        f"with {balance} (largest {largest:.0%})"
     )
     return Hierarchy(theme_of, 2, rule, [round(h, 9) for h in heights])

@@ -4,6 +4,7 @@ import numpy as np
 
 from covidlearning.themes.hierarchy import (
     HIERARCHY_MIN_TEXTS,
+    MAX_THEME_SHARE,
     MAX_THEMES,
     MIN_THEMES,
     build_hierarchy,
@@ -85,3 +86,77 @@ def test_small_corpora_have_one_level():
     # enough texts but too few topics to group: one level too
     x, topics, _ = _nested(n_groups=2, subs=2, per=100)
     assert build_hierarchy(x, topics).levels == 1
+
+
+def test_ward_tree_leaves_the_callers_sizes_alone():
+    cents = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0]])
+    sizes = np.array([3.0, 4.0, 5.0])
+    ward_tree(cents, sizes)
+    assert sizes.tolist() == [3.0, 4.0, 5.0]
+
+
+def test_theme_zero_is_the_largest_by_texts():
+    x, topics, group = _nested(n_groups=6, subs=4, per=30, seed=2)
+    # group 3 keeps its 4 subthemes, the others 2 each: its theme is twice as large
+    keep = (group == 3) | (topics % 4 < 2)
+    x, topics = x[keep], topics[keep]
+    tree = build_hierarchy(x, topics)
+    sizes = np.bincount(tree.themes(topics))
+    assert len(sizes) == 6
+    assert sizes.tolist() == sorted(sizes.tolist(), reverse=True)
+    assert {tree.theme_of[t] for t in (12, 13, 14, 15)} == {0}
+
+
+def _one_large_group(seed=0, dim=48, per=40):
+    """Six separated groups; group 0 has 8 subthemes (44% of the texts), in two halves."""
+    rng = np.random.default_rng(seed)
+    vecs, topics = [], []
+    topic = 0
+    for g in range(6):
+        centre = np.zeros(dim)
+        centre[g] = 4.0
+        halves = (0, 1) if g == 0 else (0,)
+        for h in halves:
+            half = centre.copy()
+            half[10 + g] = 1.2 * h
+            for _ in range(4 if g == 0 else 2):
+                sub = half + rng.normal(0, 0.3, dim)
+                for _ in range(per):
+                    vecs.append(sub + rng.normal(0, 0.1, dim))
+                    topics.append(topic)
+                topic += 1
+    x = np.asarray(vecs)
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.array(topics)
+
+
+def test_no_theme_holds_more_than_the_share_cap_when_a_cut_allows():
+    x, topics = _one_large_group()
+    tree = build_hierarchy(x, topics)
+    sizes = np.bincount(tree.themes(topics))
+    assert sizes.max() / sizes.sum() <= MAX_THEME_SHARE
+    # the large group is split along its two halves, not scattered
+    assert tree.theme_of[0] == tree.theme_of[3] and tree.theme_of[4] == tree.theme_of[7]
+    assert tree.theme_of[0] != tree.theme_of[4]
+    assert "largest" in tree.rule
+    # without the cap, the most separated cut keeps the group whole: the cap decides here
+    keys = sorted(set(topics.tolist()))
+    cents = np.stack([x[topics == t].mean(axis=0) for t in keys])
+    _, heights = ward_tree(cents - x.mean(axis=0), np.bincount(topics).astype(float))
+    k = len(keys)
+    gaps = {g: np.log(heights[k - g] / heights[k - g - 1]) for g in range(MIN_THEMES, k // 2 + 1)}
+    assert max(gaps, key=gaps.get) == 6
+
+
+def test_when_no_cut_is_balanced_the_smallest_largest_theme_wins():
+    # 12 subthemes in 6 pairs; topic 0 alone holds 42% of the texts and its pair partner
+    # is near it, so every allowed cut (5 or 6 themes) leaves a theme over the cap
+    x, topics, _ = _nested(n_groups=6, subs=2, per=30, seed=4)
+    big = np.flatnonzero(topics == 0)
+    x = np.vstack([x] + [x[big]] * 7)
+    topics = np.concatenate([topics] + [topics[big]] * 7)
+    assert (topics == 0).mean() > MAX_THEME_SHARE
+    tree = build_hierarchy(x, topics)
+    assert "no cut keeps every theme under" in tree.rule
+    sizes = np.bincount(tree.themes(topics))
+    assert len(sizes) == 6  # of 5 and 6 themes, 6 leaves the smaller largest theme
+    assert sizes.max() == (topics == 0).sum() + (topics == 1).sum()
