@@ -7,6 +7,10 @@ Three measurements, each printed and written to benchmarks/results/scale-<n>.jso
   put in a fresh embedding cache first (the fit is measured, not MiniLM), wall time per
   stage (load, embed, fit and its steps, write) from the run's manifest, and the peak
   resident memory of every worker process (sampled every 0.2 s with psutil);
+* ``assign`` (after ``fit``, in the same folder): ``covidlearning assign --scheduler
+  local`` streaming the same texts into the saved themes, once all ``--n`` of them and once
+  a tenth of them, with each process's peak memory: streaming holds memory bounded by the
+  partition size, so the two peaks should be about the same;
 * ``embed``: embedding throughput of ``--embed-n`` texts on a LocalCluster of 1 and of
   2 workers (1 thread each; cold caches; the model loaded on every worker before the
   clock starts), and the speed-up (target at least 1.7x on 2 cores);
@@ -38,7 +42,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-STAGES = ("fit", "embed", "int8")
+STAGES = ("fit", "assign", "embed", "int8")
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -150,6 +154,34 @@ def bench_fit(n: int, workers: int, tmp: Path) -> dict:
     }
 
 
+def bench_assign(n: int, workers: int, tmp: Path) -> dict:
+    """Streamed ``assign`` of the fit's texts (all, and a tenth) into its saved themes."""
+    import pandas as pd
+
+    table, config = tmp / "texts.csv", tmp / "scale.yaml"
+    if not (tmp / "out" / "manifest.json").exists():
+        raise SystemExit("the assign stage needs the fit stage first (--stages fit,assign)")
+    tenth = tmp / "texts-tenth.csv"
+    pd.read_csv(table, nrows=max(1, n // 10), dtype=str).to_csv(tenth, index=False)
+    out: dict = {"n": n, "workers": workers}
+    for name, src in (("all", table), ("tenth", tenth)):
+        cmd = [str(Path(sys.executable).parent / "covidlearning"), "assign", str(src)]
+        cmd += ["--model", str(tmp / "out"), "--text-column", "text", "--id-column", "id"]
+        cmd += ["--out", str(tmp / f"assign-{name}"), "--config", str(config)]
+        t0 = time.perf_counter()
+        with PeakMemory() as mem:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"assign failed:\n{proc.stderr[-3000:]}")
+        peaks = sorted(mem.peaks.values(), reverse=True)
+        out[name] = {
+            "rows": int(pd.read_csv(src, usecols=["id"]).shape[0]),
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "peak_process_mb": [round(p / 2**20) for p in peaks[: workers + 2]],
+        }
+    return out
+
+
 def bench_embed(n: int, tmp: Path) -> dict:
     """Embedding throughput on a LocalCluster of 1 and of 2 workers (cold caches)."""
     from covidlearning.config import DiscoverConfig, EngineConfig
@@ -228,6 +260,9 @@ def main() -> None:
         if "fit" in stages:
             results["fit"] = bench_fit(args.n, args.workers, tmp)
             print(json.dumps(results["fit"], indent=2))
+        if "assign" in stages:
+            results["assign"] = bench_assign(args.n, args.workers, tmp)
+            print(json.dumps(results["assign"], indent=2))
         if "embed" in stages:
             results["embed"] = bench_embed(args.embed_n, tmp)
             print(json.dumps(results["embed"], indent=2))
