@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -711,6 +711,9 @@ class ModelChoice:
         scores: candidate -> macro F1 of its codes on the held-out folds (empty: no CV).
         texts: how many texts the cross-validation ran on.
         rule: how the choice was made, in words.
+        index: positions in the sample of those texts (None: no cross-validation).
+        oof: the chosen coder's decision values for them, each from the models fitted
+            without its fold, ``(texts, n_codes)`` (None: no cross-validation).
     """
 
     name: str
@@ -718,6 +721,8 @@ class ModelChoice:
     scores: dict[str, float]
     texts: int
     rule: str
+    index: np.ndarray | None = field(default=None, repr=False, compare=False)
+    oof: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """The manifest's ``training.model_choice`` entry."""
@@ -787,7 +792,8 @@ def choose_model(
         "model choice: %s (cross-validated macro F1 %s)",
         name, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()),
     )  # fmt: skip
-    return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule)
+    oof_chosen = blend_decisions(oof, CANDIDATES[name], sample.multi_label)
+    return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule, idx, oof_chosen)
 
 
 def _holdout_split(texts: list[str], share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -905,7 +911,7 @@ def train_and_code(
     if held is not None:
         ids = train_frame["id"].astype(str).to_numpy()[sample.rows]
         comparison = _holdout_comparison(sample, ids, held, model, threshold, config)
-        agreement = _holdout_agreement(comparison, sample)
+        agreement = _holdout_agreement(comparison, sample, held)
         manifest["agreement"] = {
             k: agreement[k] for k in ("n", "accuracy", "macro_f1", "cohen_kappa")
         }
@@ -1075,6 +1081,9 @@ class _HoldOut:
         code_cuts: multi-label: the per-code cuts chosen on all of them (final coder).
         half_code_cuts: multi-label: per held-out text, the per-code cuts chosen on the
             other half, ``(n_held_out, n_codes)``, which the agreement report codes it at.
+            (When the cuts come from the cross-validation, every held-out text is coded
+            at them, since they were chosen without it.)
+        cuts_from: the texts the cuts were chosen on, in words.
     """
 
     index: np.ndarray
@@ -1084,6 +1093,7 @@ class _HoldOut:
     cuts: np.ndarray | None = None
     code_cuts: np.ndarray | None = None
     half_code_cuts: np.ndarray | None = None
+    cuts_from: str = ""
 
 
 def _measure_on_holdout(
@@ -1096,7 +1106,10 @@ def _measure_on_holdout(
 ) -> _HoldOut:
     """Fit the chosen coder on the rest of the sample; calibrate and score on the hold-out.
 
-    Multi-label samples also get their cut for further codes here (:func:`choose_cut`).
+    Multi-label samples also get their cuts for further codes here (:func:`choose_cut`,
+    :func:`choose_code_cuts`): on the held-out folds of the model choice's
+    cross-validation when it ran (so the hold-out is coded at cuts chosen without it),
+    else on the hold-out, each half coded for the agreement at the other half's cuts.
     """
     sub = LinearCoder.fit(
         sample.texts_at(fit_idx),
@@ -1114,6 +1127,20 @@ def _measure_on_holdout(
     if not sample.multi_label:
         return _HoldOut(ho, probs, sub.temperature)
     y_ho, most = sample.y[ho], config.max_themes
+    if choice.oof is not None and choice.index is not None:
+        p_oof = 1.0 / (1.0 + np.exp(-choice.oof / sub.temperature))
+        y_oof = sample.y[choice.index]
+        cut = choose_cut(p_oof, y_oof, most)
+        code_cuts = choose_code_cuts(p_oof, y_oof, most, cut)
+        logger.info(
+            "cut for further codes: %g (best macro F1 on the %d texts of the cross-validation's "
+            "held-out folds); %d codes have their own (best F1 of each)",
+            cut, len(y_oof), int((code_cuts != cut).sum()),
+        )  # fmt: skip
+        n = len(ho)
+        return _HoldOut(ho, probs, sub.temperature, cut, np.full(n, cut), code_cuts,
+                        np.tile(code_cuts, (n, 1)), f"the {len(y_oof)} texts of the "
+                        "cross-validation's held-out folds")  # fmt: skip
     cut = choose_cut(probs, y_ho, most)
     # for the agreement report each half is coded at the cut chosen on the other
     half = np.arange(len(ho)) % 2 == 0
@@ -1129,7 +1156,8 @@ def _measure_on_holdout(
         "cut for further codes: %g (best macro F1 on the held-out texts); %d codes have "
         "their own (best F1 of each)", cut, int((code_cuts != cut).sum()),
     )  # fmt: skip
-    return _HoldOut(ho, probs, sub.temperature, cut, cuts, code_cuts, half_code_cuts)
+    return _HoldOut(ho, probs, sub.temperature, cut, cuts, code_cuts, half_code_cuts,
+                    "the held-out texts")  # fmt: skip
 
 
 def _refit_on_all(
@@ -1170,8 +1198,8 @@ def _training_summary(
         cut_rule = None
     elif held is not None:
         cut_rule = (
-            "macro F1 on the held-out part; each code carried by at least "
-            f"{MIN_CODE_SUPPORT} held-out texts has its own cut, its best F1 there"
+            f"macro F1 on {held.cuts_from}; each code carried by at least "
+            f"{MIN_CODE_SUPPORT} of them has its own cut, its best F1 there"
         )
     else:
         cut_rule = "0.5 (no held-out part)"
@@ -1262,13 +1290,21 @@ def _holdout_comparison(
     )
 
 
-def _holdout_agreement(comparison: pd.DataFrame, sample: _CodedSample) -> dict[str, Any]:
+def _holdout_agreement(
+    comparison: pd.DataFrame, sample: _CodedSample, held: _HoldOut
+) -> dict[str, Any]:
     """Agreement of the machine's codes with the human ones on the held-out texts."""
     from covidlearning.coding.agreement import agreement
 
     out = agreement(comparison["human"], comparison["machine"])
+    if not sample.multi_label:
+        how = ")"
+    elif held.cuts_from == "the held-out texts":
+        how = "; each half coded at the cut chosen on the other)"
+    else:
+        how = f"; coded at the cuts chosen on {held.cuts_from})"
     out["source"] = (
-        f"held-out {len(comparison)} of {len(sample.texts)} coded texts (model fitted on the rest"
-        + ("; each half coded at the cut chosen on the other)" if sample.multi_label else ")")
+        f"held-out {len(comparison)} of {len(sample.texts)} coded texts (model fitted on the "
+        f"rest{how}"
     )
     return out

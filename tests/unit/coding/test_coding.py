@@ -592,3 +592,16 @@ def test_choose_model_passes_over_a_model_whose_features_carry_no_signal():
     folds = trained._cv_folds(texts, 5, 42)
     assert sorted(np.concatenate(folds).tolist()) == list(range(57))
     assert sum(np.isin(np.arange(7), f).any() for f in folds) == 1
+
+
+def test_multi_label_cuts_are_chosen_on_the_cross_validation_folds():
+    train = _coded_sample(n_per=50, multi=True)
+    res = trained.train_and_code(train, "code", _frame(TEXTS), ";", CodeConfig())
+    training = res.manifest["training"]
+    n_cv = training["model_choice"]["texts"]
+    assert n_cv == training["n_texts"] - training["holdout"]
+    assert f"on the {n_cv} texts of the cross-validation's held-out folds" in training["cut_rule"]
+    assert set(training["code_cuts"]) == set(training["labels"])
+    # the hold-out is coded at cuts chosen without it, and its codes agree
+    assert "coded at the cuts chosen on the" in res.agreement["source"]
+    assert res.agreement["samples_f1"] >= 0.85
