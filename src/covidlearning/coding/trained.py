@@ -737,7 +737,11 @@ class ModelChoice:
 
 
 def choose_model(
-    sample: _CodedSample, emb: np.ndarray, idx: np.ndarray, config: CodeConfig
+    sample: _CodedSample,
+    emb: np.ndarray,
+    idx: np.ndarray,
+    config: CodeConfig,
+    tuned: bool = False,
 ) -> ModelChoice:
     """Choose among :data:`CANDIDATES` by cross-validation on the sample's texts at ``idx``.
 
@@ -753,6 +757,10 @@ def choose_model(
         emb: its embeddings, one row per text of the sample.
         idx: positions of the texts to cross-validate on.
         config: options (``seed``, ``max_themes``).
+        tuned: the coder will use an encoder tuned on these texts, and ``emb`` are the
+            base model's embeddings instead (a tuned encoder has seen every fold's codes,
+            which would flatter the models on the embeddings); the out-of-fold scores are
+            then not used for the coder's cuts.
     """
     from sklearn.metrics import f1_score
 
@@ -786,12 +794,19 @@ def choose_model(
     rule = (
         f"best macro F1 on the held-out folds of a {CV_FOLDS}-fold cross-validation "
         f"inside the training sample ({len(idx)} texts"
-        + ("; the hold-out left out)" if len(idx) < len(sample.texts) else ")")
+        + ("; the hold-out left out" if len(idx) < len(sample.texts) else "")
+        + (
+            "; on the base model's embeddings, since the tuned encoder saw these texts' codes)"
+            if tuned
+            else ")"
+        )
     )
     logger.info(
         "model choice: %s (cross-validated macro F1 %s)",
         name, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()),
     )  # fmt: skip
+    if tuned:  # scores of other features than the coder's: no cuts from them
+        return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule)
     oof_chosen = blend_decisions(oof, CANDIDATES[name], sample.multi_label)
     return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule, idx, oof_chosen)
 
@@ -879,8 +894,11 @@ def train_and_code(
     t_tune = time.perf_counter() - t0 if encoder is not None else 0.0
     emb_tr, emb = _embed_sample_and_texts(encoder, sample.texts, texts, config)
     t_embed = time.perf_counter() - t0
-    choice = choose_model(sample, emb_tr, fit_idx if len(ho) else np.arange(len(sample.texts)),
-                          config)  # fmt: skip
+    cv_idx = fit_idx if len(ho) else np.arange(len(sample.texts))
+    if encoder is None:
+        choice = choose_model(sample, emb_tr, cv_idx, config)
+    else:  # the tuned encoder saw every fold's codes: choose on the base model's embeddings
+        choice = choose_model(sample, _embed(sample.texts, config), cv_idx, config, tuned=True)
     t_choice = time.perf_counter() - t0 - t_embed
     held = _measure_on_holdout(sample, emb_tr, ho, fit_idx, config, choice) if len(ho) else None
     t_holdout = time.perf_counter() - t0 - t_embed - t_choice

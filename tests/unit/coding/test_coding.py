@@ -587,6 +587,12 @@ def test_choose_model_passes_over_a_model_whose_features_carry_no_signal():
     choice = trained.choose_model(sample, noise, np.arange(len(sample.texts)), CodeConfig())
     assert choice.scores["svm-embeddings"] < 0.6 < choice.scores["svm-tfidf-embeddings"]
     assert choice.name != "svm-embeddings" and choice.texts == 120
+    assert choice.oof.shape == (120, 3) and choice.index.tolist() == list(range(120))
+    # chosen on the base model's embeddings for a tuned coder: its out-of-fold scores are
+    # not the coder's, so no cuts come from them
+    tuned = trained.choose_model(sample, noise, np.arange(120), CodeConfig(), tuned=True)
+    assert tuned.oof is None and "base model's embeddings" in tuned.rule
+    assert tuned.scores == choice.scores
     # copies of a text stay in one fold
     texts = ["same text"] * 7 + [f"text {i}" for i in range(50)]
     folds = trained._cv_folds(texts, 5, 42)
