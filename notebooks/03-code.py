@@ -73,12 +73,16 @@ for fw in frameworks:
 #
 # Only when the config names one: each unit gets up to `code.max_themes` of its themes
 # (or *unassigned*). Tables: `coding_themes`, `coding_assignments`, `coding_quotes` and,
-# for tables of responses, `coding_by_<column>` and `coding_over_time`.
+# for tables of responses, `coding_by_<column>` and `coding_over_time`. When
+# `code.gold_column` names a column of your coders' codes, their agreement with the
+# machine's follows (table `coding_agreement`: precision, recall and F1 per theme, with
+# bootstrap 95% intervals).
 
 # %%
 coding = steps.code_units(run, units, time_period)
 if coding:
     display(narrative.table_html(run.read_table("coding_themes", dtype=str)))
+    display(*narrative.coding_agreement(run, coding))
 
 # %% [markdown]
 # ## Breakdowns by group and over time

@@ -283,6 +283,14 @@ class CodeConfig(EmbeddingSettings):
         description="Trained mode: share of the coded sample held out to "
         "measure agreement before the final model is fitted on all of it (0 = skip).",
     )
+    gold_column: str | None = Field(
+        None,
+        description="Column of the input table holding human codes for some answers (theme "
+        "ids or names, ';'-separated; an empty cell: not coded by a human). The report then "
+        "shows the coding's agreement with them: per code precision, recall, F1 and support, "
+        "micro, macro and sample-averaged F1 and, when each answer has one code, Cohen's "
+        "kappa, each with a bootstrap 95% interval. Needs code.codebook.",
+    )
     min_similarity: float = Field(
         0.5,
         ge=0,

@@ -25,6 +25,28 @@ def _frame(texts, status=None):
     )
 
 
+def _lsbu_split(shared_eval: Path, seed: int) -> tuple[Codebook, list[dict], dict[str, str]]:
+    """A codebook of 3 random LSBU units per theme (``random.Random(seed)``) with each
+    theme's definition, the other units (definitions left out) and each theme's name by id.
+    """
+    import random
+
+    rows = [
+        json.loads(x) for x in (shared_eval / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()
+    ]
+    fw = json.loads((shared_eval / "lsbu_10_leaps_framework.json").read_text())["lsbu_10_leaps"]
+    defs = {t["definition"] for t in fw}
+    rng, used, themes = random.Random(seed), set(), []
+    for k, t in enumerate(fw):
+        pool = [i for i, r in enumerate(rows) if r["theme"] == t["name"] and r["text"] not in defs]
+        pick = rng.sample(pool, 3)
+        used |= set(pick)
+        themes.append({"id": f"t{k}", "name": t["name"], "definition": t["definition"],
+                       "examples": [rows[i]["text"] for i in pick]})  # fmt: skip
+    test = [r for i, r in enumerate(rows) if i not in used and r["text"] not in defs]
+    return Codebook(name="lsbu", themes=themes), test, {t["id"]: t["name"] for t in themes}
+
+
 # --------------------------------------------------------------------------- real model
 @pytest.mark.slow
 def test_few_shot_with_the_real_model(monkeypatch):
@@ -49,24 +71,8 @@ def test_few_shot_beats_nearest_prototype_on_lsbu(monkeypatch, shared_eval):
     In document order the row-order context reaches the issue's 0.60; shuffled, it is
     switched off by the data and the units are coded as on their own.
     """
-    import random
-
     monkeypatch.undo()
-    rows = [
-        json.loads(x) for x in (shared_eval / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()
-    ]
-    fw = json.loads((shared_eval / "lsbu_10_leaps_framework.json").read_text())["lsbu_10_leaps"]
-    defs = {t["definition"] for t in fw}
-    rng, used, themes = random.Random(5), set(), []
-    for k, t in enumerate(fw):
-        pool = [i for i, r in enumerate(rows) if r["theme"] == t["name"] and r["text"] not in defs]
-        pick = rng.sample(pool, 3)
-        used |= set(pick)
-        themes.append({"id": f"t{k}", "name": t["name"], "definition": t["definition"],
-                       "examples": [rows[i]["text"] for i in pick]})  # fmt: skip
-    book = Codebook(name="lsbu", themes=themes)
-    test = [r for i, r in enumerate(rows) if i not in used and r["text"] not in defs]
-    names = {t["id"]: t["name"] for t in themes}
+    book, test, names = _lsbu_split(shared_eval, 5)
 
     def accuracy(rows: list[dict], context: str) -> tuple[float, dict]:
         frame = _frame([r["text"] for r in rows])
@@ -100,24 +106,11 @@ def test_setfit_few_shot_learns_the_examples_and_reruns_byte_identical(
     import random
 
     monkeypatch.undo()
-    rows = [
-        json.loads(x) for x in (shared_eval / "lsbu_10_leaps_gold.jsonl").read_text().splitlines()
-    ]
-    fw = json.loads((shared_eval / "lsbu_10_leaps_framework.json").read_text())["lsbu_10_leaps"]
-    defs = {t["definition"] for t in fw}
-    rng, used, themes = random.Random(11), set(), []
-    for k, t in enumerate(fw):
-        pool = [i for i, r in enumerate(rows) if r["theme"] == t["name"] and r["text"] not in defs]
-        pick = rng.sample(pool, 3)
-        used |= set(pick)
-        themes.append({"id": f"t{k}", "name": t["name"], "definition": t["definition"],
-                       "examples": [rows[i]["text"] for i in pick]})  # fmt: skip
-    book = Codebook(name="lsbu", themes=themes)
-    test = [r for i, r in enumerate(rows) if i not in used and r["text"] not in defs]
+    book, test, names = _lsbu_split(shared_eval, 11)
     random.Random(7).shuffle(test)
-    names = {t["id"]: t["name"] for t in themes}
     frame = _frame([r["text"] for r in test])
-    gold = [next(t["id"] for t in themes if t["name"] == r["theme"]) for r in test]
+    ids = {name: k for k, name in names.items()}
+    gold = [ids[r["theme"]] for r in test]
 
     def run(out: Path, **options):
         res = fewshot.code_texts(frame, book, CodeConfig(**options), gold=gold)

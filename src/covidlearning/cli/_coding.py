@@ -163,7 +163,10 @@ def run_cmd(
     ] = None,
     gold_column: Annotated[
         str | None,
-        typer.Option(help="Column of human codes, in --gold or else in INPUT: writes agreement."),
+        typer.Option(
+            help="Column of human codes, in --gold or else in INPUT: writes agreement "
+            "(config: code.gold_column)."
+        ),
     ] = None,
     config_file: Annotated[
         Path | None,
@@ -234,6 +237,7 @@ def run_cmd(
         label_sep = label_sep or ";"
     _check_sources(codebook, train, model, finetune, label_column)
     book = _checked_codebook(codebook, train, config)
+    gold_column = gold_column or config.gold_column
     gcol = _checked_gold(train, gold, gold_column, label_column, book, model)
     from covidlearning._io import check_output_dir, claim_output
 

@@ -2,20 +2,21 @@
 
 With 200 coded texts or more, MiniLM is first fine-tuned on the sample
 (:mod:`covidlearning.nlp.finetune`; the held-out part excluded). Then a linear SVM on
-word and character TF-IDF plus the embeddings, blended with an SVM on the embeddings
-alone and a ridge classifier, class-weighted for rare codes, one-vs-rest when the
-sample is multi-label. Part of the sample is held out to measure agreement with the
-human coders (its softmax temperature is fitted there), then the linear models are
-refitted on all of it. The fitted coder is saved (safetensors + JSON, ``OUT/model/``,
-with the tuned encoder's layers) and :func:`code_with_model` codes new texts with it,
-without retraining.
+word and character TF-IDF plus the embeddings, an SVM on the embeddings alone and a
+ridge classifier, class-weighted for rare codes, one-vs-rest when the sample is
+multi-label; which of them, or which blend, codes is chosen by cross-validation
+inside the training sample (:func:`choose_model`). Part of the sample is held out to
+measure agreement with the human coders (its softmax temperature is fitted there),
+then the linear models are refitted on all of it. The fitted coder is saved
+(safetensors + JSON, ``OUT/model/``, with the tuned encoder's layers) and
+:func:`code_with_model` codes new texts with it, without retraining.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,33 @@ CODER_ENCODER = "encoder.safetensors"
 _BLOCKS = ("full", "emb", "ridge")
 
 
+#: The coders to choose among, as weights of the three models' decisions (``full``: SVM on
+#: word + character TF-IDF and the embeddings; ``emb``: SVM on the embeddings alone, a
+#: linear head on MiniLM; ``ridge``: ridge classifier on the TF-IDF and embeddings).
+CANDIDATES: dict[str, tuple[float, float, float]] = {
+    "blend": (1.0, 0.5, 0.5),
+    "blend-equal": (1.0, 1.0, 1.0),
+    "svm-tfidf-embeddings": (1.0, 0.0, 0.0),
+    "svm-embeddings": (0.0, 1.0, 0.0),
+    "ridge-tfidf-embeddings": (0.0, 0.0, 1.0),
+}
+
+
+#: The coder used when there are too few texts to choose by cross-validation.
+DEFAULT_BLEND = CANDIDATES["blend"]
+
+
+def blend_decisions(
+    blocks: dict[str, np.ndarray], blend: tuple[float, ...], multi_label: bool
+) -> np.ndarray:
+    """The weighted sum of the models' decisions, by ``blend`` in ``_BLOCKS`` order.
+
+    Multi-label: their weighted mean, which keeps each binary model's 0 boundary.
+    """
+    out = sum(w * blocks[b] for b, w in zip(_BLOCKS, blend, strict=True) if w)
+    return out / sum(blend) if multi_label else out
+
+
 @dataclass(frozen=True, eq=False)
 class LinearCoder:
     """Linear SVMs on word + character TF-IDF and sentence embeddings.
@@ -132,6 +160,7 @@ class LinearCoder:
     cut: float = 0.5
     encoder: Any = None
     code_cuts: np.ndarray | None = None
+    blend: tuple[float, float, float] = DEFAULT_BLEND
 
     @classmethod
     def fit(
@@ -147,6 +176,7 @@ class LinearCoder:
         cut: float = 0.5,
         encoder: Any = None,
         code_cuts: np.ndarray | None = None,
+        blend: tuple[float, float, float] = DEFAULT_BLEND,
     ) -> LinearCoder:
         """Fit a coder on texts, their embeddings and their codes.
 
@@ -161,6 +191,8 @@ class LinearCoder:
             cut: multi-label: the probability a further code needs (see :func:`choose_cut`).
             encoder: the fine-tuned embedding model ``emb`` came from, if any.
             code_cuts: multi-label: one cut per code (see :func:`choose_code_cuts`).
+            blend: weights of the ``full``, ``emb`` and ``ridge`` models' decisions
+                (:data:`CANDIDATES`, chosen by :func:`choose_model`).
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -169,22 +201,29 @@ class LinearCoder:
         x = _stack_features(word, char, texts, emb)
         weights = _fit_weights(x, emb, y, labels, multi_label, seed)
         return cls(
-            labels, multi_label, seed, word, char, weights, temperature, cut, encoder, code_cuts
-        )
+            labels, multi_label, seed, word, char, weights, temperature, cut, encoder,
+            code_cuts, tuple(blend),
+        )  # fmt: skip
 
     def _score(self, name: str, x: Any) -> np.ndarray:
         """Decision values of one block (``full``, ``emb`` or ``ridge``) for features ``x``."""
         return np.asarray(x @ self.weights[f"{name}.weight"].T) + self.weights[f"{name}.bias"]
 
-    def decision(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
-        """Blended decision scores, ``(n, n_labels)``."""
+    def block_decisions(self, texts: list[str], emb: np.ndarray) -> dict[str, np.ndarray]:
+        """Each model's decision values, ``(n, n_labels)``, by block (``_BLOCKS``).
+
+        Single-label: each row z-scored, so the three are on one scale.
+        """
         x = _stack_features(self.word_tfidf, self.char_tfidf, texts, emb)
-        full, ridge = self._score("full", x), self._score("ridge", x)
-        alone = self._score("emb", emb)
-        if self.multi_label:  # keep the 0 decision boundary of each binary model
-            return (full + 0.5 * alone + 0.5 * ridge) / 2.0
-        z = standardise_rows
-        return z(full) + 0.5 * z(alone) + 0.5 * z(ridge)
+        out = {"full": self._score("full", x), "emb": self._score("emb", emb),
+               "ridge": self._score("ridge", x)}  # fmt: skip
+        if not self.multi_label:
+            out = {k: standardise_rows(v) for k, v in out.items()}
+        return out
+
+    def decision(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+        """Blended decision scores, ``(n, n_labels)`` (weights: ``blend``)."""
+        return blend_decisions(self.block_decisions(texts, emb), self.blend, self.multi_label)
 
     def probabilities(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (softmax, or per-code sigmoids when multi-label)."""
@@ -244,6 +283,7 @@ class LinearCoder:
             "temperature": self.temperature,
             "cut": self.cut,
             "code_cuts": None if self.code_cuts is None else [float(c) for c in self.code_cuts],
+            "blend": dict(zip(_BLOCKS, map(float, self.blend), strict=True)),
             "embedding_weight": EMBEDDING_WEIGHT,
             "encoder": CODER_ENCODER if self.encoder is not None else None,
             "encoder_sha256": encoder_sha,
@@ -294,9 +334,11 @@ class LinearCoder:
 
             path = _encoder_file(model_dir, meta)
             encoder = load_encoder(path, meta.get("embedding_model", DEFAULT_MODEL))
+        blend = meta.get("blend") or dict(zip(_BLOCKS, DEFAULT_BLEND, strict=True))
         coder = cls(
             labels, multi, seed, vectorisers["word"], vectorisers["char"], weights,
             temperature, cut, encoder, tensors.get("cut.per_code"),
+            tuple(float(blend[b]) for b in _BLOCKS),
         )  # fmt: skip
         return coder, meta
 
@@ -634,6 +676,141 @@ TUNE_EPOCHS = 3
 TUNE_MAX_EXAMPLES = 8_000
 
 
+#: Model choice: folds of the cross-validation inside the training sample, and the fewest
+#: texts it is run on (fewer: the default blend, :data:`DEFAULT_BLEND`).
+CV_FOLDS = 5
+
+
+CV_MIN_TEXTS = 100
+
+
+def _text_groups(texts: list[str]) -> list[list[int]]:
+    """Positions of the copies of each text (same words, case and spacing aside)."""
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(texts):
+        groups.setdefault(" ".join(t.lower().split()), []).append(i)
+    return list(groups.values())
+
+
+def _cv_folds(texts: list[str], k: int, seed: int) -> list[np.ndarray]:
+    """``k`` folds of positions in ``texts``, copies of a text always in one fold."""
+    members = _text_groups(texts)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for n, g in enumerate(np.random.default_rng(seed).permutation(len(members))):
+        folds[n % k].extend(members[g])
+    return [np.sort(np.asarray(f, dtype=int)) for f in folds]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which coder :func:`choose_model` chose, and the cross-validated scores it chose on.
+
+    Attributes:
+        name: a key of :data:`CANDIDATES`.
+        blend: its weights of the three models.
+        scores: candidate -> macro F1 of its codes on the held-out folds (empty: no CV).
+        texts: how many texts the cross-validation ran on.
+        rule: how the choice was made, in words.
+        index: positions in the sample of those texts (None: no cross-validation).
+        oof: the chosen coder's decision values for them, each from the models fitted
+            without its fold, ``(texts, n_codes)`` (None: no cross-validation).
+    """
+
+    name: str
+    blend: tuple[float, float, float]
+    scores: dict[str, float]
+    texts: int
+    rule: str
+    index: np.ndarray | None = field(default=None, repr=False, compare=False)
+    oof: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def summary(self) -> dict[str, Any]:
+        """The manifest's ``training.model_choice`` entry."""
+        return {
+            "chosen": self.name,
+            "weights": dict(zip(_BLOCKS, self.blend, strict=True)),
+            "cv_macro_f1": {k: round(v, 4) for k, v in self.scores.items()},
+            "folds": CV_FOLDS if self.scores else 0,
+            "texts": self.texts,
+            "rule": self.rule,
+        }
+
+
+def choose_model(
+    sample: _CodedSample,
+    emb: np.ndarray,
+    idx: np.ndarray,
+    config: CodeConfig,
+    tuned: bool = False,
+) -> ModelChoice:
+    """Choose among :data:`CANDIDATES` by cross-validation on the sample's texts at ``idx``.
+
+    Each of :data:`CV_FOLDS` folds (copies of a text kept together) is coded by the three
+    models fitted on the other folds; each candidate blends their decisions, and the one
+    whose codes score the best macro F1 against the human codes over all folds is chosen
+    (ties: the earlier candidate). Multi-label codes are scored at the cut that suits each
+    candidate best (:func:`choose_cut`). ``idx`` leaves out the hold-out, whose agreement
+    so stays a fair measure of the chosen coder.
+
+    Args:
+        sample: the coded sample.
+        emb: its embeddings, one row per text of the sample.
+        idx: positions of the texts to cross-validate on.
+        config: options (``seed``, ``max_themes``).
+        tuned: the coder will use an encoder tuned on these texts, and ``emb`` are the
+            base model's embeddings instead (a tuned encoder has seen every fold's codes,
+            which would flatter the models on the embeddings); the out-of-fold scores are
+            then not used for the coder's cuts.
+    """
+    from sklearn.metrics import f1_score
+
+    if len(idx) < CV_MIN_TEXTS:
+        rule = f"{len(idx)} texts, fewer than {CV_MIN_TEXTS}: the default blend, no choice"
+        logger.info("model choice: %s", rule)
+        return ModelChoice("blend", DEFAULT_BLEND, {}, len(idx), rule)
+    texts = sample.texts_at(idx)
+    oof = {b: np.zeros((len(idx), len(sample.labels))) for b in _BLOCKS}
+    for fold in _cv_folds(texts, CV_FOLDS, config.seed):
+        rest = np.setdiff1d(np.arange(len(idx)), fold)
+        coder = LinearCoder.fit(
+            [texts[i] for i in rest], emb[idx[rest]], sample.y[idx[rest]],
+            labels=sample.labels, multi_label=sample.multi_label, seed=config.seed,
+        )  # fmt: skip
+        for b, d in coder.block_decisions([texts[i] for i in fold], emb[idx[fold]]).items():
+            oof[b][fold] = d
+    y = sample.y[idx]
+    scores: dict[str, float] = {}
+    for name, blend in CANDIDATES.items():
+        d = blend_decisions(oof, blend, sample.multi_label)
+        if sample.multi_label:
+            probs = 1.0 / (1.0 + np.exp(-d))
+            pred = _indicator(probs, choose_cut(probs, y, config.max_themes), config.max_themes)
+            scores[name] = float(f1_score(y, pred, average="macro", zero_division=0))
+        else:
+            pred = np.asarray(sample.labels, dtype=object)[d.argmax(1)]
+            scores[name] = float(f1_score(y, pred, average="macro", zero_division=0))
+    best = max(scores.values())
+    name = next(k for k, v in scores.items() if v >= best - 1e-9)  # ties: the earlier one
+    rule = (
+        f"best macro F1 on the held-out folds of a {CV_FOLDS}-fold cross-validation "
+        f"inside the training sample ({len(idx)} texts"
+        + ("; the hold-out left out" if len(idx) < len(sample.texts) else "")
+        + (
+            "; on the base model's embeddings, since the tuned encoder saw these texts' codes)"
+            if tuned
+            else ")"
+        )
+    )
+    logger.info(
+        "model choice: %s (cross-validated macro F1 %s)",
+        name, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()),
+    )  # fmt: skip
+    if tuned:  # scores of other features than the coder's: no cuts from them
+        return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule)
+    oof_chosen = blend_decisions(oof, CANDIDATES[name], sample.multi_label)
+    return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule, idx, oof_chosen)
+
+
 def _holdout_split(texts: list[str], share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices held out (about ``share`` of the texts) and fitted on.
 
@@ -641,10 +818,7 @@ def _holdout_split(texts: list[str], share: float, seed: int) -> tuple[np.ndarra
     agreement measured on the held-out part is not flattered by texts the coder (and the
     fine-tuned encoder) saw in training.
     """
-    groups: dict[str, list[int]] = {}
-    for i, t in enumerate(texts):
-        groups.setdefault(" ".join(t.lower().split()), []).append(i)
-    members = list(groups.values())
+    members = _text_groups(texts)
     target = int(round(share * len(texts)))
     held: list[int] = []
     for g in np.random.default_rng(seed).permutation(len(members)):
@@ -720,22 +894,30 @@ def train_and_code(
     t_tune = time.perf_counter() - t0 if encoder is not None else 0.0
     emb_tr, emb = _embed_sample_and_texts(encoder, sample.texts, texts, config)
     t_embed = time.perf_counter() - t0
-    held = _measure_on_holdout(sample, emb_tr, ho, fit_idx, config) if len(ho) else None
-    t_holdout = time.perf_counter() - t0 - t_embed
-    model = _refit_on_all(sample, emb_tr, held, encoder, config)
+    cv_idx = fit_idx if len(ho) else np.arange(len(sample.texts))
+    if encoder is None:
+        choice = choose_model(sample, emb_tr, cv_idx, config)
+    else:  # the tuned encoder saw every fold's codes: choose on the base model's embeddings
+        choice = choose_model(sample, _embed(sample.texts, config), cv_idx, config, tuned=True)
+    t_choice = time.perf_counter() - t0 - t_embed
+    held = _measure_on_holdout(sample, emb_tr, ho, fit_idx, config, choice) if len(ho) else None
+    t_holdout = time.perf_counter() - t0 - t_embed - t_choice
+    model = _refit_on_all(sample, emb_tr, held, encoder, config, choice)
     # auto: every text of the sample carries a code, so nothing is left unassigned
     threshold = config.threshold if config.threshold is not None else 0.0
     assignments, scores = _apply_coder(model, frame, mask, texts, emb, threshold, config)
     timings = {
         "fine_tuning": round(t_tune, 2),
         "embedding": round(t_embed - t_tune, 2),
+        "model_choice": round(t_choice, 2),
         "holdout_fit": round(t_holdout, 2),
         "total": round(time.perf_counter() - t0, 2),
     }
     manifest = _base_manifest("trained", config, len(frame), int(mask.sum()))
     manifest.update(
         {
-            "training": _training_summary(sample, label_column, label_sep, held, model, tune_idx),
+            "training": _training_summary(sample, label_column, label_sep, held, model, tune_idx)
+            | {"model_choice": choice.summary()},
             "context": _trained_context(),
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
@@ -747,7 +929,7 @@ def train_and_code(
     if held is not None:
         ids = train_frame["id"].astype(str).to_numpy()[sample.rows]
         comparison = _holdout_comparison(sample, ids, held, model, threshold, config)
-        agreement = _holdout_agreement(comparison, sample)
+        agreement = _holdout_agreement(comparison, sample, held)
         manifest["agreement"] = {
             k: agreement[k] for k in ("n", "accuracy", "macro_f1", "cohen_kappa")
         }
@@ -917,6 +1099,9 @@ class _HoldOut:
         code_cuts: multi-label: the per-code cuts chosen on all of them (final coder).
         half_code_cuts: multi-label: per held-out text, the per-code cuts chosen on the
             other half, ``(n_held_out, n_codes)``, which the agreement report codes it at.
+            (When the cuts come from the cross-validation, every held-out text is coded
+            at them, since they were chosen without it.)
+        cuts_from: the texts the cuts were chosen on, in words.
     """
 
     index: np.ndarray
@@ -926,6 +1111,7 @@ class _HoldOut:
     cuts: np.ndarray | None = None
     code_cuts: np.ndarray | None = None
     half_code_cuts: np.ndarray | None = None
+    cuts_from: str = ""
 
 
 def _measure_on_holdout(
@@ -934,10 +1120,14 @@ def _measure_on_holdout(
     ho: np.ndarray,
     fit_idx: np.ndarray,
     config: CodeConfig,
+    choice: ModelChoice,
 ) -> _HoldOut:
-    """Fit on the rest of the sample, then calibrate and score on the held-out texts.
+    """Fit the chosen coder on the rest of the sample; calibrate and score on the hold-out.
 
-    Multi-label samples also get their cut for further codes here (:func:`choose_cut`).
+    Multi-label samples also get their cuts for further codes here (:func:`choose_cut`,
+    :func:`choose_code_cuts`): on the held-out folds of the model choice's
+    cross-validation when it ran (so the hold-out is coded at cuts chosen without it),
+    else on the hold-out, each half coded for the agreement at the other half's cuts.
     """
     sub = LinearCoder.fit(
         sample.texts_at(fit_idx),
@@ -946,6 +1136,7 @@ def _measure_on_holdout(
         labels=sample.labels,
         multi_label=sample.multi_label,
         seed=config.seed,
+        blend=choice.blend,
     )
     held_texts = sample.texts_at(ho)
     sub = sub.calibrated(held_texts, emb[ho], sample.y[ho])
@@ -954,6 +1145,20 @@ def _measure_on_holdout(
     if not sample.multi_label:
         return _HoldOut(ho, probs, sub.temperature)
     y_ho, most = sample.y[ho], config.max_themes
+    if choice.oof is not None and choice.index is not None:
+        p_oof = 1.0 / (1.0 + np.exp(-choice.oof / sub.temperature))
+        y_oof = sample.y[choice.index]
+        cut = choose_cut(p_oof, y_oof, most)
+        code_cuts = choose_code_cuts(p_oof, y_oof, most, cut)
+        logger.info(
+            "cut for further codes: %g (best macro F1 on the %d texts of the cross-validation's "
+            "held-out folds); %d codes have their own (best F1 of each)",
+            cut, len(y_oof), int((code_cuts != cut).sum()),
+        )  # fmt: skip
+        n = len(ho)
+        return _HoldOut(ho, probs, sub.temperature, cut, np.full(n, cut), code_cuts,
+                        np.tile(code_cuts, (n, 1)), f"the {len(y_oof)} texts of the "
+                        "cross-validation's held-out folds")  # fmt: skip
     cut = choose_cut(probs, y_ho, most)
     # for the agreement report each half is coded at the cut chosen on the other
     half = np.arange(len(ho)) % 2 == 0
@@ -969,7 +1174,8 @@ def _measure_on_holdout(
         "cut for further codes: %g (best macro F1 on the held-out texts); %d codes have "
         "their own (best F1 of each)", cut, int((code_cuts != cut).sum()),
     )  # fmt: skip
-    return _HoldOut(ho, probs, sub.temperature, cut, cuts, code_cuts, half_code_cuts)
+    return _HoldOut(ho, probs, sub.temperature, cut, cuts, code_cuts, half_code_cuts,
+                    "the held-out texts")  # fmt: skip
 
 
 def _refit_on_all(
@@ -978,8 +1184,9 @@ def _refit_on_all(
     held: _HoldOut | None,
     encoder: Any,
     config: CodeConfig,
+    choice: ModelChoice,
 ) -> LinearCoder:
-    """Refit on the whole sample, keeping the hold-out's temperature and cut (if any)."""
+    """Refit the chosen coder on all the sample, with the hold-out's temperature and cut."""
     return LinearCoder.fit(
         sample.texts,
         emb,
@@ -991,6 +1198,7 @@ def _refit_on_all(
         cut=held.cut if held is not None and held.cut is not None else 0.5,
         encoder=encoder,
         code_cuts=held.code_cuts if held is not None else None,
+        blend=choice.blend,
     )
 
 
@@ -1008,8 +1216,8 @@ def _training_summary(
         cut_rule = None
     elif held is not None:
         cut_rule = (
-            "macro F1 on the held-out part; each code carried by at least "
-            f"{MIN_CODE_SUPPORT} held-out texts has its own cut, its best F1 there"
+            f"macro F1 on {held.cuts_from}; each code carried by at least "
+            f"{MIN_CODE_SUPPORT} of them has its own cut, its best F1 there"
         )
     else:
         cut_rule = "0.5 (no held-out part)"
@@ -1027,9 +1235,10 @@ def _training_summary(
         if multi and model.code_cuts is not None
         else None,
         "cut_rule": cut_rule,
-        "model": "LinearSVC on word 1-2gram + char 2-5gram TF-IDF + "
+        "model": "linear models on word 1-2gram + char 2-5gram TF-IDF + "
         + ("fine-tuned " if model.encoder is not None else "")
-        + "MiniLM embeddings, blended with LinearSVC on the embeddings and ridge",
+        + "MiniLM embeddings (LinearSVC, ridge) and on the embeddings alone (LinearSVC), "
+        "weighted as model_choice says",
         "encoder": _encoder_summary(model.encoder, len(tune_idx), held is not None),
     }
 
@@ -1099,13 +1308,21 @@ def _holdout_comparison(
     )
 
 
-def _holdout_agreement(comparison: pd.DataFrame, sample: _CodedSample) -> dict[str, Any]:
+def _holdout_agreement(
+    comparison: pd.DataFrame, sample: _CodedSample, held: _HoldOut
+) -> dict[str, Any]:
     """Agreement of the machine's codes with the human ones on the held-out texts."""
     from covidlearning.coding.agreement import agreement
 
     out = agreement(comparison["human"], comparison["machine"])
+    if not sample.multi_label:
+        how = ")"
+    elif held.cuts_from == "the held-out texts":
+        how = "; each half coded at the cut chosen on the other)"
+    else:
+        how = f"; coded at the cuts chosen on {held.cuts_from})"
     out["source"] = (
-        f"held-out {len(comparison)} of {len(sample.texts)} coded texts (model fitted on the rest"
-        + ("; each half coded at the cut chosen on the other)" if sample.multi_label else ")")
+        f"held-out {len(comparison)} of {len(sample.texts)} coded texts (model fitted on the "
+        f"rest{how}"
     )
     return out

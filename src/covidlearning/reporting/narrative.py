@@ -1227,9 +1227,77 @@ def _coding_intro(s: dict[str, Any], unit: str, units: str) -> str:
         f"{_coding_tuning(s, unit, units)}"
         f"Of {plural(s['coded'], unit, units)} coded, "
         f"**{assigned:,} ({pct_of(assigned, s['coded'])}) were placed in a theme**. "
-        "Machine coding is a first pass: check a sample against your own coders before "
-        "relying on it."
+        + (
+            agreement_sentence(s["agreement"], units)
+            if s.get("agreement")
+            else "Machine coding is a first pass: check a sample against your own coders "
+            "before relying on it."
+        )
     )
+
+
+def _with_ci(g: dict[str, Any], key: str) -> str:
+    """One agreement figure with its bootstrap 95% interval, e.g. ``0.71 (0.66 to 0.75)``."""
+    value, ci = g.get(key), g.get(f"{key}_ci95") or []
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}" + (f" ({ci[0]:.2f} to {ci[1]:.2f})" if len(ci) == 2 else "")
+
+
+def agreement_sentence(g: dict[str, Any], units: str) -> str:
+    """The coding's agreement with human coders (``code.gold_column``), in a sentence or two.
+
+    Args:
+        g: the coding summary's ``agreement`` entry (:func:`steps.code_units`).
+        units: what was coded, plural (``responses``).
+    """
+    kappa = f", Cohen's kappa {_with_ci(g, 'cohen_kappa')}" if g.get("single_label") else ""
+    out = (
+        f"On the {plural(g['n'], units[:-1], units)} your coders also coded (column "
+        f"`{g['column']}`), the machine's codes agree with theirs with **sample-averaged F1 "
+        f"{_with_ci(g, 'samples_f1')}**, micro F1 {_with_ci(g, 'micro_f1')}, macro F1 "
+        f"{_with_ci(g, 'macro_f1')}{kappa} (bootstrap 95% intervals in brackets; 1 is full "
+        "agreement). "
+    )
+    zero = g.get("zero_shot") or {}
+    if zero.get("samples_f1") is not None:
+        out += f"From the definitions alone (zero-shot) it would be {zero['samples_f1']:.2f}. "
+    return out
+
+
+def coding_agreement(run: Run, summary: dict[str, Any]) -> list[Any]:
+    """03-code: agreement with ``code.gold_column``'s human codes, overall and per theme.
+
+    Nothing (an empty list) when the config names no such column.
+    """
+    g = summary.get("agreement") if summary else None
+    if not g or not run.has_table("coding_agreement"):
+        return []
+    units = "responses" if run.is_table else "text units"
+    t = run.read_table("coding_agreement", dtype={"theme_id": str, "theme": str})
+
+    def f1(r: Any) -> str:
+        if pd.isna(r.f1_ci95_low):
+            return f"{r.f1:.2f}"
+        return f"{r.f1:.2f} ({r.f1_ci95_low:.2f} to {r.f1_ci95_high:.2f})"
+
+    table = pd.DataFrame(
+        {
+            "Theme": t["theme"],
+            "Human": t["support"],
+            "Machine": t["machine"],
+            "Precision": t["precision"].map("{:.2f}".format),
+            "Recall": t["recall"].map("{:.2f}".format),
+            "F1 (95% CI)": [f1(r) for r in t.itertuples()],
+        }
+    )
+    note = (
+        "*Human* counts the coded "
+        f"{units} your coders gave the theme (its support), *Machine* those the machine "
+        "gave it; precision is the share of the machine's that your coders agree with, "
+        "recall the share of your coders' that the machine found."
+    )
+    return [_md(agreement_sentence(g, units)), table_html(table), _md(note)]
 
 
 def _coding_tuning(s: dict[str, Any], unit: str, units: str) -> str:

@@ -164,6 +164,17 @@ def check_inputs(config: Config) -> None:
             )
         if not any(p.is_file() for p in raw.iterdir()):
             raise InputError(f"corpus folder {raw} is empty", "Put documents in it")
+    if config.code.gold_column is not None and config.code.codebook is None:
+        raise InputError(
+            "code.gold_column is set but code.codebook is not: there is no coding to compare",
+            "Set code.codebook to the codebook your coders used, or code.gold_column to null",
+        )
+    if config.code.gold_column is not None and config.source != "table":
+        raise InputError(
+            "code.gold_column needs a table of responses (source: table); a corpus's units "
+            "have no column of human codes",
+            "Set code.gold_column to null",
+        )
     for path in [*config.frameworks, config.code.codebook, config.redaction.extra_names_file]:
         if path is not None and not Path(path).is_file():
             raise InputError(f"file named in the config not found: {path}", "Fix the path")
@@ -215,6 +226,7 @@ def check_columns(config: Config) -> None:
         ("input.date_column", inp.date_column),
         ("input.question_column", inp.question_column),
         *(("input.group_columns", c) for c in inp.group_columns),
+        ("code.gold_column", config.code.gold_column),
     ]
     for key, column in named:
         if column is not None and column not in head.columns:

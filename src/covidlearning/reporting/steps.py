@@ -1126,18 +1126,87 @@ def code_units(run: Run, units: Any, freq: str = "") -> dict[str, Any]:
     _write_coding_quotes(run, units, ok, lists, ids, names)
     written, notes = _write_coding_breakdowns(run, units, ok, lists, codebook.ids, names, freq)
     summary = _coding_summary(run, Path(path), codebook, result, a, ok, lists, written, notes)
+    if result.agreement is not None:
+        summary["agreement"] = _write_coding_agreement(run, result.agreement, names)
     art.CODING_SUMMARY.write(run.work_dir, summary)
     return summary
 
 
 def _code_each_unit(run: Run, units: Any, codebook: Any) -> Any:
-    """Code the units with the ``code:`` settings; a corpus's units keep their document."""
+    """Code the units with the ``code:`` settings; a corpus's units keep their document.
+
+    With ``code.gold_column``, that column's human codes are compared with the machine's
+    (the result's ``agreement``).
+
+    Raises:
+        InputError: ``code.gold_column`` is not a column of the units.
+    """
     from covidlearning.coding.fewshot import code_texts
+    from covidlearning.coding.result import OUTPUT_SEP
     from covidlearning.nlp.context import DOCUMENT_COLUMN
 
     keep = ["id", "text", "status"] + ([DOCUMENT_COLUMN] if DOCUMENT_COLUMN in units else [])
     frame = units[keep].copy()  # a corpus's units keep their document: context restarts there
-    return code_texts(frame, codebook, run.config.code)
+    column = run.config.code.gold_column
+    gold = None
+    if column is not None:
+        if column not in units:
+            from covidlearning.errors import InputError
+
+            raise InputError(
+                f"code.gold_column: column '{column}' not found in the analysed units",
+                "Set code.gold_column to a column of the input table, or to null",
+            )
+        gold = units[column].where(units[column].notna(), "").astype(str).tolist()
+    return code_texts(frame, codebook, run.config.code, gold=gold, gold_sep=OUTPUT_SEP)
+
+
+#: Columns of the published ``coding_agreement`` table (one row per codebook theme).
+AGREEMENT_COLUMNS = (
+    "theme_id", "theme", "support", "machine", "precision", "recall", "f1",
+    "f1_ci95_low", "f1_ci95_high",
+)  # fmt: skip
+
+
+def _write_coding_agreement(
+    run: Run, result: dict[str, Any], names: dict[str, str]
+) -> dict[str, Any]:
+    """Write ``coding_agreement`` (per theme) and return the overall figures for the summary.
+
+    ``result`` is :func:`covidlearning.coding.agreement.agreement` of the machine's codes
+    against ``code.gold_column``'s, over the units a human coded. Like ``coding_themes``,
+    its counts cover every coded unit and tie no one to a group, so they are published
+    exactly.
+    """
+    from covidlearning.coding.agreement import per_theme_table
+
+    t = per_theme_table(result)
+    t = t[t["theme"].isin(list(names))]  # the codebook's themes, in its order
+    t = t.set_index("theme").reindex(list(names)).reset_index()
+    table = pd.DataFrame(
+        {
+            "theme_id": t["theme"],
+            "theme": t["theme"].map(names),
+            "support": t["support"].fillna(0).astype(int),
+            "machine": t["n_machine"].fillna(0).astype(int),
+            **{c: t[c] for c in AGREEMENT_COLUMNS[4:]},
+        }
+    )
+    run.write_table(table, "coding_agreement", float_format="%.4f")
+    keys = ("accuracy", "micro_f1", "macro_f1", "samples_f1", "cohen_kappa")
+    out: dict[str, Any] = {
+        "column": run.config.code.gold_column,
+        "n": result["n"],
+        "single_label": result["single_label"],
+        "n_boot": result["n_boot"],
+    }
+    for key in keys:
+        out[key] = result.get(key)
+        if f"{key}_ci95" in result:
+            out[f"{key}_ci95"] = result[f"{key}_ci95"]
+    if result.get("zero_shot"):
+        out["zero_shot"] = {k: result["zero_shot"].get(k) for k in ("n", *keys)}
+    return out
 
 
 def _write_coding_assignments(

@@ -557,3 +557,57 @@ def test_multi_label_coder_saves_its_code_cuts(tmp_path):
     res.save(tmp_path / "run")
     coder, _ = trained.load_coder(tmp_path / "run")
     assert coder.code_cuts.tolist() == pytest.approx([cuts[k] for k in coder.labels])
+
+
+def test_trained_coder_is_chosen_by_cross_validation_inside_the_sample(tmp_path):
+    train = _coded_sample(n_per=50)
+    res = trained.train_and_code(train, "code", _frame(TEXTS), None, CodeConfig())
+    training = res.manifest["training"]
+    choice = training["model_choice"]
+    # the folds cover the sample minus its hold-out, so the hold-out's agreement stays fair
+    assert choice["folds"] == trained.CV_FOLDS and training["holdout"] > 0
+    assert choice["texts"] == training["n_texts"] - training["holdout"]
+    scores = choice["cv_macro_f1"]
+    assert set(scores) == set(trained.CANDIDATES)
+    assert scores[choice["chosen"]] == max(scores.values())
+    chosen = trained.CANDIDATES[choice["chosen"]]
+    assert tuple(choice["weights"].values()) == chosen
+    res.save(tmp_path / "run")
+    coder, meta = trained.load_coder(tmp_path / "run")
+    assert coder.blend == chosen and meta["training"]["model_choice"] == choice
+    # too few texts to cross-validate: the default blend
+    small = trained.train_and_code(_coded_sample(), "code", _frame(TEXTS), None, CodeConfig())
+    few = small.manifest["training"]["model_choice"]
+    assert few["chosen"] == "blend" and few["folds"] == 0 and few["cv_macro_f1"] == {}
+
+
+def test_choose_model_passes_over_a_model_whose_features_carry_no_signal():
+    sample = trained._coded_sample(_coded_sample(n_per=40), "code", None, None)
+    noise = np.random.default_rng(0).normal(size=(len(sample.texts), 16))  # words decide
+    choice = trained.choose_model(sample, noise, np.arange(len(sample.texts)), CodeConfig())
+    assert choice.scores["svm-embeddings"] < 0.6 < choice.scores["svm-tfidf-embeddings"]
+    assert choice.name != "svm-embeddings" and choice.texts == 120
+    assert choice.oof.shape == (120, 3) and choice.index.tolist() == list(range(120))
+    # chosen on the base model's embeddings for a tuned coder: its out-of-fold scores are
+    # not the coder's, so no cuts come from them
+    tuned = trained.choose_model(sample, noise, np.arange(120), CodeConfig(), tuned=True)
+    assert tuned.oof is None and "base model's embeddings" in tuned.rule
+    assert tuned.scores == choice.scores
+    # copies of a text stay in one fold
+    texts = ["same text"] * 7 + [f"text {i}" for i in range(50)]
+    folds = trained._cv_folds(texts, 5, 42)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(57))
+    assert sum(np.isin(np.arange(7), f).any() for f in folds) == 1
+
+
+def test_multi_label_cuts_are_chosen_on_the_cross_validation_folds():
+    train = _coded_sample(n_per=50, multi=True)
+    res = trained.train_and_code(train, "code", _frame(TEXTS), ";", CodeConfig())
+    training = res.manifest["training"]
+    n_cv = training["model_choice"]["texts"]
+    assert n_cv == training["n_texts"] - training["holdout"]
+    assert f"on the {n_cv} texts of the cross-validation's held-out folds" in training["cut_rule"]
+    assert set(training["code_cuts"]) == set(training["labels"])
+    # the hold-out is coded at cuts chosen without it, and its codes agree
+    assert "coded at the cuts chosen on the" in res.agreement["source"]
+    assert res.agreement["samples_f1"] >= 0.85
