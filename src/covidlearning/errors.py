@@ -90,3 +90,13 @@ def did_you_mean(name: str, options: object, cutoff: float = 0.6) -> str:
         close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=cutoff)
         near = [folded[c] for c in close if folded[c] != name]
     return f" (did you mean '{near[0]}'?)" if near else ""
+
+
+class ClusterFailure(RuntimeError):
+    """A Dask cluster lost work it cannot redo (a worker holding the fit died).
+
+    The CLI prints it as one line, ``error: ...``, and exits with code 1; earlier outputs
+    are left as they were.
+    """
+
+    exit_code = 1

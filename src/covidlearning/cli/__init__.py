@@ -15,7 +15,7 @@ import sys
 import click
 import typer
 
-from covidlearning.errors import IdentifierLeak, InputError
+from covidlearning.errors import ClusterFailure, IdentifierLeak, InputError
 
 # typer >= 0.29 vendors its own click, whose exceptions are not click's: catch both.
 _EXIT: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
@@ -155,6 +155,9 @@ def run(argv: list[str] | None = None) -> int:
     except IdentifierLeak as exc:
         click.echo(f"error: {exc}", err=True)
         return IdentifierLeak.exit_code
+    except ClusterFailure as exc:
+        click.echo(f"error: {exc}", err=True)
+        return ClusterFailure.exit_code
     except _EXIT as exc:
         return exc.exit_code
     except _ABORT:

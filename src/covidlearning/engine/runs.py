@@ -53,7 +53,7 @@ from covidlearning.engine.partitions import (
     read_partitions,
     read_whole,
 )
-from covidlearning.errors import InputError
+from covidlearning.errors import ClusterFailure, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def discover_on_cluster(
             info,
             pure=False,
         )
-        files, assignments = fut.result()
+        files, assignments = _fit_result(fut, len(docs), engine.memory_limit)
         timings["fit"] = round(time.perf_counter() - t2, 3)
         settings = disclosure or DisclosureConfig()
         by_group = [
@@ -247,6 +247,28 @@ def discover_on_cluster(
         }  # fmt: skip
     _write_run(out, files, assignments, manifest, engine, timings, tables, open_dir)
     return metrics
+
+
+def _fit_result(fut: Any, n: int, memory_limit: str) -> Any:
+    """The fit's result; a worker lost under it becomes one line saying what to change.
+
+    The fit runs on one worker with the table and the vectors scattered to it, so a
+    worker that dies (most often: over its memory limit, which the nanny enforces) takes
+    data the scheduler cannot recompute.
+    """
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    try:
+        return fut.result()
+    except (FutureCancelledError, KilledWorker) as exc:
+        raise ClusterFailure(
+            f"the Dask worker fitting the themes on {n:,} texts was lost "
+            f"({exc.__class__.__name__}), most often because it went over its memory limit "
+            f"({memory_limit}); give the workers more memory (engine.memory_limit) or fit "
+            "on fewer texts (discover a sample, then assign the rest with `covidlearning "
+            "assign --scheduler`); earlier outputs are unchanged"
+        ) from None
 
 
 def _breakdown_columns(

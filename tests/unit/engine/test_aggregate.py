@@ -130,3 +130,19 @@ def test_a_column_one_process_refuses_is_refused_in_the_same_words(client) -> No
     assert "mixes day-first and month-first" in str(two.value)
     with pytest.raises(InputError, match="date column 'when' not found"):
         over_time(assign, frame, "when", "M", settings, partition_rows=25)
+
+
+def test_a_worker_lost_under_the_fit_is_one_line_saying_what_to_change() -> None:
+    from distributed.scheduler import KilledWorker
+
+    from covidlearning.engine.runs import _fit_result
+    from covidlearning.errors import ClusterFailure
+
+    class Lost:
+        def result(self):
+            raise KilledWorker("fit-1", "tcp://127.0.0.1:1")
+
+    with pytest.raises(ClusterFailure) as err:
+        _fit_result(Lost(), 1_000_000, "8GB")
+    message = str(err.value)
+    assert "\n" not in message and "1,000,000 texts" in message and "engine.memory_limit" in message
