@@ -140,7 +140,7 @@ def test_a_worker_lost_under_the_fit_is_one_line_saying_what_to_change() -> None
 
     class Lost:
         def result(self):
-            raise KilledWorker("fit-1", "tcp://127.0.0.1:1")
+            raise KilledWorker("fit-1", "tcp://127.0.0.1:1", 3)
 
     with pytest.raises(ClusterFailure) as err:
         _fit_result(Lost(), 1_000_000, "8GB")
