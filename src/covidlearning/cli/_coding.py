@@ -674,6 +674,14 @@ def sample_cmd(
             help="With --uncertain: share of the sheet drawn at random from the other texts.",
         ),
     ] = 0.3,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact/--no-redact",
+            help="Redact identifiers (names, contact details, NHS and reference numbers...) "
+            "from the sheet's texts; --no-redact for data that is already safe.",
+        ),
+    ] = True,
 ) -> None:
     """Export a blind coding sheet (CSV and XLSX) from a coding run.
 
@@ -692,9 +700,15 @@ def sample_cmd(
     claim_output(out)  # one run writes it at once
     from covidlearning.coding.agreement import export_sheet
 
+    redactor = None
+    if redact:
+        from covidlearning.privacy.redact import Redactor
+
+        redactor = Redactor(redaction_settings(None, True))
     paths = export_sheet(run_dir, input, text_column, id_column, out, per_theme, seed,
-                         uncertain, random_share)  # fmt: skip
-    typer.echo(f"wrote {len(paths['n'])} texts to code: {paths['csv']} and {paths['xlsx']}")
+                         uncertain, random_share, redactor)  # fmt: skip
+    said = "" if paths["redacted"] is None else f" ({paths['redacted']} redacted)"
+    typer.echo(f"wrote {len(paths['n'])} texts to code{said}: {paths['csv']} and {paths['xlsx']}")
 
 
 @code_app.command("agree")

@@ -438,6 +438,7 @@ def export_sheet(
     seed: int = 42,
     uncertain: int | None = None,
     random_share: float = RANDOM_SHARE,
+    redactor: Any = None,
 ) -> dict[str, Any]:
     """Write a blind coding sheet for a coding run: stratified, or the least certain.
 
@@ -451,10 +452,13 @@ def export_sheet(
     they were drawn from), which :func:`import_sheet` applies. Texts are shown shuffled.
     ``id_column`` defaults to the one the run used (from its ``manifest.json``). The sheet
     (``coding_sheet.csv`` and ``.xlsx``, with a ``themes`` tab listing the codes a coder
-    may use) hides the machine's codes; ``sample_key.csv`` keeps them.
+    may use) hides the machine's codes; ``sample_key.csv`` keeps them. With a
+    ``redactor`` (:class:`covidlearning.privacy.redact.Redactor`) the sheet's texts are
+    redacted (a coder needs the comment, not the names in it), and its instructions say so.
 
     Returns:
-        ``{"csv", "xlsx", "key"}`` paths and ``n`` the item numbers drawn.
+        ``{"csv", "xlsx", "key"}`` paths, ``n`` the item numbers drawn and ``redacted``
+        how many of the sheet's texts redaction changed (None: not redacted).
 
     Raises:
         InputError: ``run_dir`` is not a ``code`` run, or no id of the input is in it.
@@ -505,8 +509,15 @@ def export_sheet(
         drawn["weight"] = drawn["first"].map(sizes) / drawn.groupby("first")["id"].transform("size")
     drawn = drawn.iloc[rng.permutation(len(drawn))].reset_index(drop=True)
     drawn.insert(0, "item", np.arange(1, len(drawn) + 1))
+    shown = drawn["id"].map(texts)
+    changed = None
+    if redactor is not None:
+        pairs = zip(shown, drawn["id"], strict=True)
+        redacted = [redactor.redact(str(t), str(i)) for t, i in pairs]
+        changed = sum(a != str(b) for a, b in zip(redacted, shown, strict=True))
+        shown = pd.Series(redacted, index=shown.index)
     sheet = pd.DataFrame(
-        {"item": drawn["item"], "id": drawn["id"], "text": drawn["id"].map(texts),
+        {"item": drawn["item"], "id": drawn["id"], "text": shown,
          "human_themes": "", "notes": ""}
     )  # fmt: skip
     key = drawn[[c for c in ("item", "id", "themes", "confidence", "drawn_as", "weight")
@@ -524,6 +535,14 @@ def export_sheet(
                     "Then run: covidlearning code agree coding_sheet.xlsx --machine "
                     f"{run_dir} --out <folder>",
                 ]
+                + (
+                    []
+                    if changed is None
+                    else [
+                        f"Identifiers were redacted from the texts ({changed} of {len(sheet)} "
+                        "changed): [NAME], [PHONE] and the like stand for what was removed."
+                    ]
+                )
             }
         )
         write_xlsx(
@@ -536,6 +555,7 @@ def export_sheet(
         "xlsx": out / "coding_sheet.xlsx",
         "key": out / "sample_key.csv",
         "n": sheet["item"].tolist(),
+        "redacted": changed,
     }
 
 

@@ -321,3 +321,27 @@ def test_uncertain_sample_takes_the_least_certain_and_a_weighted_random_share(tm
     # the same draw again: the same sheet
     again = export_sheet(run, inp, "text", "uid", tmp_path / "s2", seed=1, uncertain=10)
     assert again["key"].read_bytes() == paths["key"].read_bytes()
+
+
+def test_the_coding_sheet_is_redacted_and_says_so(tmp_path):
+    import pandas as pd
+
+    from covidlearning.privacy.redact import Redactor
+
+    run, inp, _ = _run_dir(tmp_path)
+    rows = inp.read_text(encoding="utf-8").splitlines()
+    rows[1:] = [
+        r.replace("text number", "Dr Okafor rang 07700 900123 about number") for r in rows[1:]
+    ]
+    inp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    paths = export_sheet(run, inp, "text", "uid", tmp_path / "sheet", per_theme=4, seed=0,
+                         redactor=Redactor())  # fmt: skip
+    sheet = pd.read_csv(paths["csv"], dtype=str, keep_default_na=False)
+    assert not sheet["text"].str.contains("Okafor|07700").any()
+    assert sheet["text"].str.contains(r"\[NAME\]").all()
+    assert paths["redacted"] == len(sheet)
+    how = pd.read_excel(paths["xlsx"], sheet_name="how to code")["how to code"].tolist()
+    assert any("redacted" in line for line in how)
+    plain = export_sheet(run, inp, "text", "uid", tmp_path / "plain", per_theme=4, seed=0)
+    assert plain["redacted"] is None
+    assert pd.read_csv(plain["csv"], dtype=str)["text"].str.contains("Okafor").all()
