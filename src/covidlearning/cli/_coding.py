@@ -438,7 +438,10 @@ def _code(
             return _code_with_checked(frame, book, train_frame[coded], label_column,
                                       label_sep, config, gold_values)  # fmt: skip
         with _label_warnings_on_one_line():
-            result = train_and_code(train_frame, label_column, frame, label_sep, config, book)
+            exclude = None if redactor is None else redactor.originals()
+            result = train_and_code(
+                train_frame, label_column, frame, label_sep, config, book, exclude
+            )
             return result, book
     if model is not None:
         from covidlearning.coding.trained import code_with_model

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,7 @@ class LinearCoder:
         encoder: Any = None,
         code_cuts: np.ndarray | None = None,
         blend: tuple[float, float, float] = DEFAULT_BLEND,
+        exclude: Sequence[str] | None = None,
     ) -> LinearCoder:
         """Fit a coder on texts, their embeddings and their codes.
 
@@ -193,11 +195,17 @@ class LinearCoder:
             code_cuts: multi-label: one cut per code (see :func:`choose_code_cuts`).
             blend: weights of the ``full``, ``emb`` and ``ridge`` models' decisions
                 (:data:`CANDIDATES`, chosen by :func:`choose_model`).
+            exclude: with redaction on, the strings it removed from the run's texts:
+                vocabulary terms holding one, or an identifier the final guard would
+                find, are dropped before the coder learns (:func:`_prune`), so the saved
+                coder can be published. None: every term is kept.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         word = TfidfVectorizer(**WORD_TFIDF).fit(texts)
         char = TfidfVectorizer(**CHAR_TFIDF).fit(texts)
+        if exclude is not None:
+            word, char = _prune(word, texts, exclude), _prune(char, texts, exclude)
         x = _stack_features(word, char, texts, emb)
         weights = _fit_weights(x, emb, y, labels, multi_label, seed)
         return cls(
@@ -498,6 +506,29 @@ def _terms(vectorizer: Any) -> list[str]:
     return terms
 
 
+def _prune(vectorizer: Any, texts: list[str], exclude: Sequence[str]) -> Any:
+    """A fitted TF-IDF vectoriser without the terms the identifier guard would flag.
+
+    A term goes when the guard's recognisers find an identifier in it, or it holds one of
+    ``exclude`` (strings redaction removed elsewhere in the run, as whole words in any
+    case): a name redaction caught in one comment but not in another would otherwise
+    reach the saved coder's vocabulary. The kept terms are fitted again on ``texts``
+    (a term's weight depends on its own document frequency only, so they keep theirs).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from covidlearning.privacy.redact import known_pattern, scan_text
+
+    pattern = known_pattern(exclude)
+    terms = _terms(vectorizer)
+    keep = [t for t in terms if not scan_text(t.strip(), known=pattern or ())]
+    if len(keep) == len(terms):
+        return vectorizer
+    logger.info("coder vocabulary: %d terms dropped as identifiers", len(terms) - len(keep))
+    params = {**vectorizer.get_params(), "vocabulary": keep}
+    return TfidfVectorizer(**params).fit(texts)
+
+
 def _output_rule(coder: LinearCoder, config: CodeConfig) -> tuple[int, float | np.ndarray | None]:
     """How many codes a text may get, and the absolute probability a further one needs.
 
@@ -775,6 +806,7 @@ def choose_model(
         coder = LinearCoder.fit(
             [texts[i] for i in rest], emb[idx[rest]], sample.y[idx[rest]],
             labels=sample.labels, multi_label=sample.multi_label, seed=config.seed,
+            exclude=sample.exclude,
         )  # fmt: skip
         for b, d in coder.block_decisions([texts[i] for i in fold], emb[idx[fold]]).items():
             oof[b][fold] = d
@@ -858,6 +890,7 @@ def train_and_code(
     label_sep: str | None = None,
     config: CodeConfig | None = None,
     codebook: Codebook | None = None,
+    exclude: Sequence[str] | None = None,
 ) -> CodingResult:
     """Learn codes from a human-coded sample and code ``frame``.
 
@@ -874,6 +907,9 @@ def train_and_code(
         config: options; ``holdout`` is the share of the sample held out to measure
             agreement (and calibrate probabilities) before refitting on all of it.
         codebook: optional framework; then every label must be one of its themes.
+        exclude: with redaction on, the strings it removed from the run's texts; the
+            coder's vocabulary then keeps no term holding one or another identifier
+            (see :meth:`LinearCoder.fit`).
 
     Returns:
         A :class:`CodingResult` whose ``agreement`` is measured on the held-out part.
@@ -886,6 +922,7 @@ def train_and_code(
     _check_label_column(train_frame, label_column)
     t0 = time.perf_counter()
     sample = _coded_sample(train_frame, label_column, label_sep, codebook)
+    sample = replace(sample, exclude=exclude)
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
     ho, fit_idx = _split_holdout(sample.texts, config)
@@ -965,6 +1002,7 @@ class _CodedSample:
     labels: list[str]
     multi_label: bool
     y: np.ndarray
+    exclude: Sequence[str] | None = None
 
     def texts_at(self, idx: np.ndarray) -> list[str]:
         """The texts at positions ``idx`` of the sample."""
@@ -1137,6 +1175,7 @@ def _measure_on_holdout(
         multi_label=sample.multi_label,
         seed=config.seed,
         blend=choice.blend,
+        exclude=sample.exclude,
     )
     held_texts = sample.texts_at(ho)
     sub = sub.calibrated(held_texts, emb[ho], sample.y[ho])
@@ -1199,6 +1238,7 @@ def _refit_on_all(
         encoder=encoder,
         code_cuts=held.code_cuts if held is not None else None,
         blend=choice.blend,
+        exclude=sample.exclude,
     )
 
 

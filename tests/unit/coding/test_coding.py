@@ -1,6 +1,7 @@
 """Zero-shot, few-shot and trained coding, with hashed stand-in embeddings (fast)."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -611,3 +612,24 @@ def test_multi_label_cuts_are_chosen_on_the_cross_validation_folds():
     # the hold-out is coded at cuts chosen without it, and its codes agree
     assert "coded at the cuts chosen on the" in res.agreement["source"]
     assert res.agreement["samples_f1"] >= 0.85
+
+
+def test_a_redacted_run_leaves_no_identifier_in_the_coders_vocabulary():
+    """Terms holding a string redaction removed elsewhere, or a name, are dropped."""
+    from covidlearning.coding.trained import LinearCoder, _terms
+
+    texts = ["rose was so kind on the ward", "the rose garden was lovely", "nurse rose helped"]
+    texts += ["long wait for a bed", "the wait in a and e", "waited six hours for a bed"] * 2
+    y = np.array(["staff"] * 3 + ["waiting"] * 6)
+    emb = np.eye(len(texts), 4)
+    kept = LinearCoder.fit(texts, emb, y, labels=["staff", "waiting"], multi_label=False)
+    assert any("rose" in t for t in _terms(kept.word_tfidf))  # the test can fail
+    pruned = LinearCoder.fit(texts, emb, y, labels=["staff", "waiting"], multi_label=False,
+                             exclude=["Rose"])  # fmt: skip
+    for vec in (pruned.word_tfidf, pruned.char_tfidf):
+        terms = _terms(vec)
+        assert not any(re.search(r"\brose\b", t) for t in terms)
+        assert len(vec.idf_) == len(terms) == len(vec.vocabulary_)
+    assert "wait" in _terms(pruned.word_tfidf)
+    # the pruned coder still codes, with features that line up with its weights
+    assert pruned.probabilities(["a long wait for a bed"], emb[:1]).shape == (1, 2)
