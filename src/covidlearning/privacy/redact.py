@@ -189,6 +189,7 @@ _TITLE_RE = re.compile(
 #: Two words in capitals; a lookahead, so every adjacent pair is tried ("THANKS TO CHLOE
 #: OSEI" holds "TO CHLOE" and "CHLOE OSEI").
 _CAPS_PAIR_RE = re.compile(r"(?<![\w-])(?=([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-]))")
+_NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint) $")
 _PLACE_AFTER_RE = re.compile(
     r"(?:'s|’s)?(?:\s+[A-Z][a-z]+)?\s+(?:Hospital|Hospitals|HospItal|Infirmary|Hospice|House|"
@@ -441,6 +442,9 @@ class Redactor:
                 listed = cap in self._surnames or self._is_given(cap)
                 if self._is_common(first) or (self._is_english(first) and not listed):
                     continue
+                parts = first.split("-")  # "Prof joined-up thinking": English words
+                if len(parts) > 1 and all(self._is_english(p) for p in parts if p):
+                    continue
                 if weak and not listed:
                     continue
                 if not weak and not listed and (shouting or self._is_english(first)):
@@ -673,6 +677,39 @@ class Redactor:
         spans = self.find(text)
         if not spans:
             return text
+        return self._replace(text, spans, source)
+
+    __call__ = redact
+
+    def carried_names(self) -> list[str]:
+        """Names removed so far that are no English word: redacted wherever they recur.
+
+        A name caught in one text ("Prof Malby") may be written elsewhere without what
+        gave it away ("Malby's blog"); the final guard would then refuse the run. Names
+        written with a capital whose words are not English words are carried to every
+        text (:func:`redact_frame`); "Rose" or "Will" are not, as they are also words.
+        """
+        out = set()
+        for r in self.log:
+            words = _NAME_WORD_RE.findall(r.original)
+            if r.kind == "name" and r.original[:1].isupper() and words and not any(
+                self._is_english(w) or self._is_common(w) for w in words
+            ):
+                out.add(r.original)
+        return sorted(out)
+
+    def redact_recurring(self, text: str, pattern: re.Pattern[str], source: str = "") -> str:
+        """Redact the names of :meth:`carried_names` (as ``pattern``) where they recur."""
+        if not self.config.enabled or not isinstance(text, str) or not text:
+            return text
+        spans = [
+            Span(m.start(), m.end(), "name", "a name redacted elsewhere in the run")
+            for m in pattern.finditer(text)
+        ]
+        return self._replace(text, spans, source) if spans else text
+
+    def _replace(self, text: str, spans: list[Span], source: str) -> str:
+        """``text`` with each span replaced by its placeholder, each logged."""
         parts, pos = [], 0
         for sp in spans:
             parts.append(text[pos : sp.start])
@@ -691,8 +728,6 @@ class Redactor:
             pos = sp.end
         parts.append(text[pos:])
         return "".join(parts)
-
-    __call__ = redact
 
     def log_frame(self) -> pd.DataFrame:
         """The anonymisation log: source, start, end, original, replacement, kind, reason."""
@@ -783,6 +818,15 @@ def redact_frame(
                 redactor.redact(value, source=f"{row}:{col}") if isinstance(value, str) else value
             )
         out[col] = values
+    carried = known_pattern(redactor.carried_names())
+    if carried is not None:  # a name caught in one text is redacted where it recurs
+        for col in columns:
+            out[col] = [
+                redactor.redact_recurring(v, carried, f"{row}:{col}") if isinstance(v, str) else v
+                for row, v in zip(
+                    ids if ids is not None else map(str, range(len(out))), out[col], strict=True
+                )
+            ]
     return out
 
 

@@ -596,3 +596,24 @@ def test_the_guard_reads_parquet_with_missing_values(tmp_path):
     leak = frame.assign(label=pd.array(["Chief nurse", "Call 07700 900123", pd.NA], "string"))
     leak.to_parquet(folder / "part-00000.parquet")
     assert [f.kind for f in scan_dir(tmp_path / "out")] == ["phone"]
+
+
+def test_a_name_caught_in_one_text_is_redacted_where_it_recurs():
+    import pandas as pd
+
+    from covidlearning.privacy.redact import redact_frame
+
+    r = Redactor()
+    texts = ["Prof Malby wrote it", "Malby's blog is good", "the rose garden"]
+    df = pd.DataFrame({"id": ["a", "b", "c"], "text": texts})
+    out = redact_frame(df, ["text"], r)["text"].tolist()
+    assert out == ["Prof [NAME] wrote it", "[NAME]'s blog is good", "the rose garden"]
+    assert r.carried_names() == ["Malby"]
+    assert [x.reason for x in r.log if x.source == "b:text"] == [
+        "a name redacted elsewhere in the run"
+    ]
+
+
+def test_an_english_hyphenated_word_after_a_title_is_not_a_name(r):
+    assert r.redact("Prof joined-up local health") == "Prof joined-up local health"
+    assert r.redact("dr okonkwo-smith said") == "dr [NAME] said"
