@@ -96,19 +96,14 @@ def embed_on_cluster(
     # stay full however small its partitions; the longest partitions go first, so no
     # worker is left with a long one at the end (a vector depends on its text alone)
     order = sorted(range(len(distinct)), key=lambda i: (-len(distinct[i]), i))
-    parts = [order[i : i + size] for i in range(0, len(order), size)]
-    chunks = [[distinct[i] for i in part] for part in parts]
+    chunks = [[distinct[i] for i in order[j : j + size]] for j in range(0, len(order), size)]
     futures = client.map(work.embed_part, chunks, settings=settings, pure=False)
     with steps("embed (cluster)", len(distinct), "text", enabled=progress) as bar:
         for fut in as_completed(futures):
             bar.update(len(chunks[futures.index(fut)]))
-    vectors = np.empty((len(distinct), 0), dtype=np.float32)
-    for part, got in zip(parts, client.gather(futures), strict=True):
-        if vectors.shape[1] == 0:
-            vectors = np.empty((len(distinct), got.shape[1]), dtype=np.float32)
-        vectors[part] = got
-    row = {t: i for i, t in enumerate(distinct)}
-    return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
+    stacked = np.concatenate(client.gather(futures))  # the distinct texts in `order`
+    row = {distinct[i]: k for k, i in enumerate(order)}
+    return np.ascontiguousarray(stacked[[row[t] for t in texts]], dtype=np.float32)
 
 
 def warm_cache(

@@ -692,8 +692,11 @@ class Redactor:
         out = set()
         for r in self.log:
             words = _NAME_WORD_RE.findall(r.original)
-            if r.kind == "name" and r.original[:1].isupper() and words and not any(
-                self._is_english(w) or self._is_common(w) for w in words
+            if (
+                r.kind == "name"
+                and r.original[:1].isupper()
+                and words
+                and not any(self._is_english(w) or self._is_common(w) for w in words)
             ):
                 out.add(r.original)
         return sorted(out)
