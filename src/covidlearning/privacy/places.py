@@ -19,6 +19,7 @@ Each function takes a text and returns ``(start, end, kind, reason)`` tuples; th
 
 from __future__ import annotations
 
+import functools
 import re
 
 from covidlearning.nlp.names import is_name_word, name_lists
@@ -98,6 +99,14 @@ _LOCATIVE_RE = re.compile(
 )
 
 
+@functools.cache
+def _function_words() -> frozenset[str]:
+    """English function words (scikit-learn's stop words): never the name of a ward."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def wards(text: str) -> list[Hit]:
     """Ward, bay, bed and room identifiers, and wards by name."""
     lists = name_lists()
@@ -129,7 +138,11 @@ def wards(text: str) -> list[Hit]:
         # "rowan ward" (a listed name) anywhere; "on beech ward" (a preposition and no
         # article) for any word that does not name a kind of ward
         word = m.group("name")
-        generic = word.title() in GENERIC_WARD_WORDS or word in _NOT_WARD_NAME
+        generic = (
+            word.title() in GENERIC_WARD_WORDS
+            or word in _NOT_WARD_NAME
+            or word in _function_words()  # "to his ward", "need to per ward"
+        )
         if word.title() in COLOURS:
             continue  # "the red ward": a zone
         if not generic and (is_name_word(word) or m.group("prep")):

@@ -701,6 +701,34 @@ class Redactor:
                 out.add(r.original)
         return sorted(out)
 
+    def carried_capitalised(self) -> list[str]:
+        """Listed names that are also rare English words, caught after a title or role.
+
+        "Prof Rooney" gives away "Rooney", which the English list also holds, so
+        :meth:`carried_names` leaves it; it is carried only where it recurs written with
+        its capital ("Rooney said"), never as a lower-case word ("brown bread" after
+        "Dr Brown"). Names made of a common word ("Sister Hope") are not carried.
+        """
+        out = set()
+        for r in self.log:
+            words = _NAME_WORD_RE.findall(r.original)
+            if (
+                r.kind == "name"
+                and r.reason.startswith(("title + name", "staff member named with role"))
+                and words
+                and all(w[:1].isupper() for w in words)
+                and not any(self._is_common(w) for w in words)
+                and all(
+                    not self._is_english(w)
+                    or _strip_possessive(w) in self._surnames
+                    or self._is_given(_strip_possessive(w))
+                    for w in words
+                )
+                and any(self._is_english(w) for w in words)
+            ):
+                out.add(r.original)
+        return sorted(out)
+
     def redact_recurring(self, text: str, pattern: re.Pattern[str], source: str = "") -> str:
         """Redact the names of :meth:`carried_names` (as ``pattern``) where they recur."""
         if not self.config.enabled or not isinstance(text, str) or not text:
@@ -821,8 +849,13 @@ def redact_frame(
                 redactor.redact(value, source=f"{row}:{col}") if isinstance(value, str) else value
             )
         out[col] = values
-    carried = known_pattern(redactor.carried_names())
-    if carried is not None:  # a name caught in one text is redacted where it recurs
+    # a name caught in one text is redacted where it recurs: in any case when it is no
+    # English word, with its capital when it is also one ("Rooney", not "brown")
+    patterns = [
+        known_pattern(redactor.carried_names()),
+        known_pattern(redactor.carried_capitalised(), case_sensitive=True),
+    ]
+    for carried in (p for p in patterns if p is not None):
         for col in columns:
             out[col] = [
                 redactor.redact_recurring(v, carried, f"{row}:{col}") if isinstance(v, str) else v
@@ -1015,8 +1048,12 @@ def scan_text(
     return out
 
 
-def known_pattern(known: Iterable[str], min_chars: int = 4) -> re.Pattern[str] | None:
-    """One case-insensitive whole-word pattern for strings that must not appear.
+def known_pattern(
+    known: Iterable[str], min_chars: int = 4, case_sensitive: bool = False
+) -> re.Pattern[str] | None:
+    """One whole-word pattern for strings that must not appear, in any letter case.
+
+    With ``case_sensitive``, only as written ("Rooney", not "rooney").
 
     Strings shorter than ``min_chars`` are left out (too many chance matches).
     """
@@ -1024,7 +1061,8 @@ def known_pattern(known: Iterable[str], min_chars: int = 4) -> re.Pattern[str] |
     if not items:
         return None
     alternation = "|".join(re.escape(k) for k in items)
-    return re.compile(r"(?i)(?<![\w@.-])(?:" + alternation + r")(?![\w@-])")
+    flags = "" if case_sensitive else "(?i)"
+    return re.compile(flags + r"(?<![\w@.-])(?:" + alternation + r")(?![\w@-])")
 
 
 @functools.lru_cache(maxsize=1)

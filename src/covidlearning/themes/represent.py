@@ -15,6 +15,7 @@ Public API: :data:`LEXICAL_WEIGHT`, :func:`normalise`, :func:`theme_means`,
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -112,16 +113,26 @@ def shared_vocabulary(
     Returns:
         term -> column index, in sorted term order (empty when no term qualifies).
     """
-    who: dict[str, set[str]] = {}
-    for doc, rid in zip(docs, respondents, strict=True):
-        for term in set(terms(doc)):
-            who.setdefault(term, set()).add(str(rid))
-    common = [t for t, ids in who.items() if len(ids) >= min_respondents]
+    if len(docs) != len(respondents):
+        raise ValueError(f"{len(docs)} texts but {len(respondents)} respondents")
+    codes = {}  # respondent -> a small int: sets of ints, not of id strings
+    who_of = [codes.setdefault(str(rid), len(codes)) for rid in respondents]
+    counts: Counter[str] = Counter()
+    if len(codes) == len(who_of):  # one text per respondent: a term's texts are its people
+        for doc in docs:
+            counts.update(set(terms(doc)))
+    else:
+        who: dict[str, set[int]] = {}
+        for doc, rid in zip(docs, who_of, strict=True):
+            for term in set(terms(doc)):
+                who.setdefault(term, set()).add(rid)
+        counts.update({t: len(ids) for t, ids in who.items()})
+    common = [t for t, c in counts.items() if c >= min_respondents]
     kept = sorted(t for t in common if not is_name_like(t))
     logger.info(
         "vocabulary: %d of %d terms used by %d+ respondents (%d name-like dropped)",
         len(kept),
-        len(who),
+        len(counts),
         min_respondents,
         len(common) - len(kept),
     )

@@ -228,6 +228,12 @@ def test_generic_wards_are_kept(r):
         assert r.redact(text) == text
 
 
+def test_a_function_word_before_ward_is_not_its_name(r):
+    for text in ("we need to per ward or two wards", "went back to his ward", "sent to her ward"):
+        assert places.wards(text) == [], text
+    assert r.redact("moved to beech ward") == "moved to [WARD/BED]"
+
+
 def test_upper_case_plurals_are_not_wards(r):
     text = "THE WIFI ON THE WARDS NEEDS SORTING; MORE BEDS AND BAYS PLEASE."
     assert r.redact(text) == text

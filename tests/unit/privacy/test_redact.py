@@ -614,6 +614,37 @@ def test_a_name_caught_in_one_text_is_redacted_where_it_recurs():
     ]
 
 
+def test_a_listed_name_that_is_also_a_word_recurs_redacted_only_with_its_capital():
+    import pandas as pd
+
+    from covidlearning.privacy.redact import redact_frame
+
+    r = Redactor()
+    texts = ["Prof Rooney wrote it", "Rooney's blog", "Dr Brown helped", "brown bread. Brown said"]
+    df = pd.DataFrame({"id": list("abcd"), "text": texts})
+    out = redact_frame(df, ["text"], r)["text"].tolist()
+    assert out == [
+        "Prof [NAME] wrote it",
+        "[NAME]'s blog",
+        "Dr [NAME] helped",
+        "brown bread. [NAME] said",
+    ]
+    assert r.carried_capitalised() == ["Brown", "Rooney"]
+    assert r.carried_names() == []  # both are words of the English list
+
+
+def test_a_common_word_name_is_not_carried():
+    import pandas as pd
+
+    from covidlearning.privacy.redact import redact_frame
+
+    r = Redactor()
+    df = pd.DataFrame({"id": ["a", "b"], "text": ["Sister Hope was kind", "Hope you are well"]})
+    out = redact_frame(df, ["text"], r)["text"].tolist()
+    assert out[1] == "Hope you are well"
+    assert r.carried_capitalised() == []
+
+
 def test_an_english_hyphenated_word_after_a_title_is_not_a_name(r):
     assert r.redact("Prof joined-up local health") == "Prof joined-up local health"
     assert r.redact("dr okonkwo-smith said") == "dr [NAME] said"

@@ -33,3 +33,12 @@ def test_terms_need_k_distinct_respondents_and_no_name():
     # a lower k lets the canteen in, still never the name
     low = set(shared_vocabulary(docs, ids, tok, min_respondents=9))
     assert "canteen" in low and "okafor" not in low
+
+
+def test_one_text_per_respondent_counts_texts():
+    docs, _ = _texts()
+    ids = [f"u{i}" for i in range(len(docs))]  # every text its own respondent
+    tok = TopicTokenizer().fit(docs)
+    terms = set(shared_vocabulary(docs, ids, tok, min_respondents=10))
+    assert {"acacia", "gardens", "flooding"} <= terms  # 15 respondents now
+    assert not {"canteen", "food"} & terms and "okafor" not in terms
