@@ -148,6 +148,28 @@ def _cut(
     return min(scored, key=lambda c: (c[2], -c[1], c[0]))[0], False, cap
 
 
+def _centroids(space: np.ndarray, topics: np.ndarray, keys: list[int]) -> np.ndarray:
+    """Each topic's centroid of the normalised, centred ``space``, in ``float64``.
+
+    Rows are normalised a block at a time and kept as ``float32``; the centring and
+    each centroid are then computed in ``float64`` from them, so no ``float64`` copy of
+    every row is made (a million texts' would take gigabytes) and the numbers are those
+    of normalising, centring and averaging the whole array at once.
+    """
+    from covidlearning.themes.represent import normalise
+
+    space = np.asarray(space)
+    x = np.empty(space.shape, dtype=np.float32)
+    for s in range(0, len(space), _BLOCK):
+        x[s : s + _BLOCK] = normalise(np.asarray(space[s : s + _BLOCK], dtype=np.float64))
+    mean = x.mean(axis=0, dtype=np.float64, keepdims=True)
+    return np.stack([(x[topics == t].astype(np.float64) - mean).mean(axis=0) for t in keys])
+
+
+#: Rows normalised at a time by :func:`_centroids`.
+_BLOCK = 65536
+
+
 def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None = None) -> Hierarchy:
     """Group the topics of ``topics`` into top-level themes (see the module docstring).
 
@@ -160,8 +182,6 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
         A :class:`Hierarchy`: two levels for :data:`HIERARCHY_MIN_TEXTS` texts or more
         with at least ``2 * MIN_THEMES`` topics, otherwise each topic its own theme.
     """
-    from covidlearning.themes.represent import normalise
-
     topics = np.asarray(topics)
     keys = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
     n = len(topics) if n_texts is None else n_texts
@@ -172,10 +192,8 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
             else f"one level: {len(keys)} topics (subthemes from {2 * MIN_THEMES})"
         )
         return Hierarchy({t: t for t in keys}, 1, why)
-    x = normalise(np.asarray(space, dtype=np.float64)).astype(np.float64)
-    x = x - x.mean(axis=0, keepdims=True)
     sizes = np.array([(topics == t).sum() for t in keys], dtype=float)
-    cents = np.stack([x[topics == t].mean(axis=0) for t in keys])
+    cents = _centroids(space, topics, keys)
     partitions, heights = ward_tree(cents, sizes)
     g, capped, cap = _cut(heights, partitions, sizes)
     groups = np.array(partitions[len(keys) - g])

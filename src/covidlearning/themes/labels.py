@@ -25,6 +25,7 @@ Public API: :data:`GENERIC_WORDS`, :func:`sentiments`, :func:`stance_shares`,
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
 import re
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 SENTIMENT_CUT = 0.05
 #: Phrases shortlisted per theme (by frequency in the theme and rarity elsewhere) to embed.
 SHORTLIST = 25
+#: Texts a label is read from per theme: a larger theme's are a draw fixed by content.
+LABEL_TEXTS = 5000
 #: Weight of a phrase's coverage (share of the theme's texts holding it) in its score,
 #: beside its mean cosine to the theme's texts plus twice its margin over the next theme.
 COVERAGE_WEIGHT = 0.25
@@ -204,14 +207,16 @@ def choose_labels(
         group id -> :class:`Label`; labels are unique within the level.
     """
     keys = sorted(groups)
-    n_all = len(docs)
-    counts = {g: candidate_phrases([docs[i] for i in groups[g]]) for g in keys}
+    read = {g: _readable(groups[g], docs) for g in keys}
+    # the texts left unread count as they would: 'rare elsewhere' keeps its scale
+    n_all = len(docs) - sum(len(groups[g]) - len(read[g]) for g in keys)
+    counts = {g: candidate_phrases([docs[i] for i in read[g]]) for g in keys}
     total: Counter[tuple[str, ...]] = Counter()
     for c in counts.values():
         total.update(c)
     ranked: dict[int, list[tuple[str, ...]]] = {}
     for g in keys:
-        n_g = len(groups[g])
+        n_g = len(read[g])
 
         def lexical(gram: tuple[str, ...], g: int = g, n_g: int = n_g) -> float:
             inside = counts[g][gram]
@@ -220,9 +225,12 @@ def choose_labels(
 
         # phrases written in 2+ of the theme's texts first, then the others
         ranked[g] = sorted(counts[g], key=lambda p: (counts[g][p] < 2, -lexical(p), len(p), p))
-    member_docs = {g: [docs[i] for i in groups[g]] for g in keys}
-    emb = np.asarray(embeddings, dtype=np.float64)
-    means = np.stack([emb[groups[g]].mean(axis=0) for g in keys])
+    member_docs = {g: [docs[i] for i in read[g]] for g in keys}
+    # each theme's mean in float64, without a float64 copy of every vector
+    emb = np.asarray(embeddings)
+    means = np.stack(
+        [np.asarray(emb[groups[g]], dtype=np.float64).mean(axis=0) for g in keys]
+    )
     vectors: dict[str, np.ndarray] = {}
     tones: dict[str, float] = {}
 
@@ -236,7 +244,7 @@ def choose_labels(
     top = {g: [p for p in ranked[g] if counts[g][p] >= 2] or ranked[g] for g in keys}
     first = {g: [_written(p, member_docs[g]) for p in top[g][:SHORTLIST]] for g in keys}
     coverage = {
-        (g, _written(p, member_docs[g])): counts[g][p] / len(groups[g])
+        (g, _written(p, member_docs[g])): counts[g][p] / len(read[g])
         for g in keys
         for p in ranked[g][: 4 * SHORTLIST]
     }
@@ -288,6 +296,23 @@ def choose_labels(
             out[g] = Label(text, "text", float("nan"), float(sentiments([text])[0]))
         used.add(out[g].text.lower())
     return {g: out[g] for g in keys}
+
+
+def _readable(members: np.ndarray, docs: Sequence[str]) -> np.ndarray:
+    """The texts of a theme its label is read from: all, or :data:`LABEL_TEXTS` of them.
+
+    A large theme's phrases are counted on a draw of its texts fixed by their content
+    (the smallest BLAKE2b digests of the texts, then their positions), so the draw does
+    not depend on row order or on the run; a phrase common in the theme is common in
+    the draw. This bounds the label step's memory and time at any corpus size.
+    """
+    if len(members) <= LABEL_TEXTS:
+        return members
+    digest = [
+        hashlib.blake2b(str(docs[i]).encode("utf-8"), digest_size=8).digest() for i in members
+    ]
+    order = sorted(range(len(members)), key=lambda j: (digest[j], int(members[j])))
+    return np.sort(np.asarray(members)[order[:LABEL_TEXTS]])
 
 
 def _keyword_labels(words: list[str], texts: list[str]) -> list[str]:

@@ -29,10 +29,28 @@ logger = logging.getLogger(__name__)
 LEXICAL_WEIGHT = 0.5
 
 
+#: Rows handled at a time by :func:`normalise` and :func:`build_representation`.
+BLOCK_ROWS = 65536
+
+
 def normalise(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows left as they are), as ``float32``."""
+    """Rows scaled to unit length (zero rows left as they are), as ``float32``.
+
+    Each row's numbers depend on that row alone, so a block of rows at a time gives the
+    result of the whole array at once, without its full-size temporaries.
+    """
+    x = np.asarray(x)
+    if len(x) <= BLOCK_ROWS:
+        return _normalise_rows(x)
+    out = np.empty(x.shape, dtype=np.float32)
+    for s in range(0, len(x), BLOCK_ROWS):
+        out[s : s + BLOCK_ROWS] = _normalise_rows(x[s : s + BLOCK_ROWS])
+    return out
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.where(norms == 0, 1, norms)).astype(np.float32)
+    return (x / np.where(norms == 0, 1, norms)).astype(np.float32, copy=False)
 
 
 def theme_means(embeddings: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
@@ -69,9 +87,9 @@ def build_representation(
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    sem = normalise(embeddings - embeddings.mean(axis=0, keepdims=True))
+    mean = embeddings.mean(axis=0, keepdims=True)
     if weight <= 0:
-        return sem
+        return _blockwise(lambda b: normalise(embeddings[b] - mean), len(embeddings))
     try:
         tfidf = TfidfVectorizer(
             tokenizer=tokenizer,
@@ -82,12 +100,30 @@ def build_representation(
             max_features=50000,
         ).fit_transform(docs)
     except ValueError:  # empty vocabulary
-        return sem
+        return build_representation(docs, embeddings, tokenizer, lexical_dims, seed, 0.0)
     dims = min(lexical_dims, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
     if dims < 2:
-        return sem
+        return build_representation(docs, embeddings, tokenizer, lexical_dims, seed, 0.0)
     lsa = TruncatedSVD(dims, random_state=seed).fit_transform(tfidf)
-    return normalise(np.hstack([sem, weight * normalise(lsa)]))
+    del tfidf
+
+    def rows(b: slice) -> np.ndarray:  # row by row as for the whole array at once
+        sem = normalise(embeddings[b] - mean)
+        return normalise(np.hstack([sem, weight * normalise(lsa[b])]))
+
+    return _blockwise(rows, len(embeddings))
+
+
+def _blockwise(rows: Callable[[slice], np.ndarray], n: int) -> np.ndarray:
+    """``rows(slice)`` for each block of :data:`BLOCK_ROWS` rows, stacked (``float32``)."""
+    if n <= BLOCK_ROWS:
+        return rows(slice(0, n))
+    first = rows(slice(0, BLOCK_ROWS))
+    out = np.empty((n, first.shape[1]), dtype=np.float32)
+    out[:BLOCK_ROWS] = first
+    for s in range(BLOCK_ROWS, n, BLOCK_ROWS):
+        out[s : s + BLOCK_ROWS] = rows(slice(s, s + BLOCK_ROWS))
+    return out
 
 
 def shared_vocabulary(

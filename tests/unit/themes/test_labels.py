@@ -127,3 +127,26 @@ def test_phrases_holding_a_personal_pronoun_are_not_labels():
     grams = {" ".join(g) for g in candidate_phrases(texts)}
     assert not any(set(g.split()) & {"i", "she", "me"} for g in grams)
     assert "exercise plan" in grams  # the phrase before the clause stays
+
+
+def test_a_large_theme_is_labelled_from_a_draw_fixed_by_its_texts(monkeypatch):
+    import covidlearning.themes.labels as labels_mod
+
+    monkeypatch.setattr(labels_mod, "LABEL_TEXTS", 6)
+    docs = [f"{t} (visit {i})" for i in range(5) for t in WAIT + PRAISE + PARKING]
+    members = np.arange(len(docs))
+    drawn = labels_mod._readable(members, docs)
+    assert len(drawn) == 6 and len(set(drawn.tolist())) == 6
+    # the same texts in another order give the same draw (the same texts, new positions)
+    perm = np.random.default_rng(0).permutation(len(docs))
+    shuffled = [docs[i] for i in perm]
+    again = labels_mod._readable(members, shuffled)
+    assert sorted(shuffled[i] for i in again) == sorted(docs[i] for i in drawn)
+    # labels stay phrases of their own theme when only a draw is read
+    groups = {0: np.flatnonzero(["mbulance" in d for d in docs])}
+    groups[1] = np.flatnonzero(["car park" in d for d in docs])
+    emb = _fake_embed(docs)
+    chosen = choose_labels(groups, docs, emb, sentiments(docs), _fake_embed)
+    assert "ambulance" in chosen[0].text.lower() and "car park" in chosen[1].text.lower()
+    # small themes are read whole
+    assert labels_mod._readable(members[:6], docs).tolist() == list(range(6))
