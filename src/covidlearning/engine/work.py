@@ -93,13 +93,26 @@ def spread(client: Any) -> Callable[..., list[Any]]:
 
     def run(func: Callable[..., Any], blocks: list[np.ndarray], **shared: Any) -> list[Any]:
         held = {
-            key: client.scatter(value, broadcast=True) if isinstance(value, np.ndarray) else value
+            key: client.scatter(value, broadcast=True, hash=False)
+            if isinstance(value, np.ndarray)
+            else value
             for key, value in shared.items()
         }
-        futures = client.map(func, client.scatter(blocks), **held, pure=False)
-        return client.gather(futures)
+        # a wave of blocks at a time: the caller never holds every block's copy in flight
+        wave = max(1, IN_FLIGHT_PER_WORKER * len(client.scheduler_info()["workers"]))
+        out: list[Any] = []
+        for start in range(0, len(blocks), wave):
+            # keys of their own (hash=False): a call's data is never a key an earlier
+            # call with the same arrays is still releasing ("lost dependencies")
+            part = client.scatter(blocks[start : start + wave], hash=False)
+            out.extend(client.gather(client.map(func, part, **held, pure=False)))
+        return out
 
     return run
+
+
+#: Blocks sent to each worker at a time by :func:`spread`.
+IN_FLIGHT_PER_WORKER = 4
 
 
 def place_part(
