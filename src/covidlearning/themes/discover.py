@@ -892,7 +892,6 @@ def _fit_bertopic(
     """
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
-    from bertopic.dimensionality import BaseDimensionalityReduction
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
     from bertopic.vectorizers import ClassTfidfTransformer
 
@@ -902,7 +901,7 @@ def _fit_bertopic(
     _seed_everything(config.seed)
     model = BERTopic(
         embedding_model=load_model(config.embedding_model),
-        umap_model=BaseDimensionalityReduction(),
+        umap_model=_NoReduction(),
         hdbscan_model=BaseCluster(),
         vectorizer_model=_vectorizer(make_vectorizer(tokenizer, len(docs)), vocabulary),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
@@ -924,6 +923,22 @@ def _fit_bertopic(
         for t, words in model.topic_representations_.items()
     }
     return model
+
+
+class _NoReduction:
+    """BERTopic's dimensionality step, unused: the themes are given as ``y``.
+
+    BERTopic passes the reduced vectors only to the clustering step, which here just takes
+    ``y`` (``BaseCluster``); its own ``BaseDimensionalityReduction`` hands back every vector,
+    which BERTopic then copies (``nan_to_num``): 1.5 GB at a million texts. One zero
+    column per text stands in.
+    """
+
+    def fit(self, X: np.ndarray, y: Any = None) -> _NoReduction:  # noqa: N803 (sklearn's name)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+        return np.zeros((len(X), 1), dtype=np.float32)
 
 
 def _vectorizer(vectorizer: Any, vocabulary: dict[str, int] | None) -> Any:

@@ -151,19 +151,24 @@ def _cut(
 def _centroids(space: np.ndarray, topics: np.ndarray, keys: list[int]) -> np.ndarray:
     """Each topic's centroid of the normalised, centred ``space``, in ``float64``.
 
-    Rows are normalised a block at a time and kept as ``float32``; the centring and
-    each centroid are then computed in ``float64`` from them, so no ``float64`` copy of
-    every row is made (a million texts' would take gigabytes) and the numbers are those
-    of normalising, centring and averaging the whole array at once.
+    The numbers of normalising, centring and averaging the whole array at once, without
+    a copy of it (a million texts' would take gigabytes): the centre is summed a block of
+    normalised rows at a time, in the same order as one sum over every row, and each
+    topic's rows are normalised again when its centroid is taken.
     """
     from covidlearning.themes.represent import normalise
 
+    def rows(sel: slice | np.ndarray) -> np.ndarray:
+        return normalise(np.asarray(space[sel], dtype=np.float64)).astype(np.float64)
+
     space = np.asarray(space)
-    x = np.empty(space.shape, dtype=np.float32)
+    total = None
     for s in range(0, len(space), _BLOCK):
-        x[s : s + _BLOCK] = normalise(np.asarray(space[s : s + _BLOCK], dtype=np.float64))
-    mean = x.mean(axis=0, dtype=np.float64, keepdims=True)
-    return np.stack([(x[topics == t].astype(np.float64) - mean).mean(axis=0) for t in keys])
+        block = rows(slice(s, s + _BLOCK))
+        # the running total as the first row: the row-by-row order of one whole sum
+        total = np.add.reduce(block if total is None else np.vstack([total[None], block]))
+    mean = (total / len(space))[None]
+    return np.stack([(rows(topics == t) - mean).mean(axis=0) for t in keys])
 
 
 #: Rows normalised at a time by :func:`_centroids`.
