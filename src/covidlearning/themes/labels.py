@@ -9,7 +9,8 @@ own theme (:func:`label_fit`). It imports numpy, vaderSentiment and, of covidlea
 A label is a phrase of 2-4 words written in at least two of the theme's texts (one if
 none repeats), as written ("Waiting for the ambulance", "Kind caring staff"), holding at
 least one word that is neither a stop word nor generic praise or blame, and no personal
-pronoun (a phrase with one is a piece of a clause: "the lady I spoke to"). A phrase is
+or possessive pronoun (a phrase with one is a piece of a clause in the respondent's voice:
+"the lady I spoke to", "help my child"). A phrase is
 read with its negation: words that follow a negation ("could not *improve the care*",
 "nothing to *improve*") are no label on their own, since they would say the opposite of
 what was written, while the negated phrase is one ("Nothing to improve", "No
@@ -82,8 +83,9 @@ _WISH_WORDS = ("improve", "improved", "improvement", "improvements", "improving"
 RUN_ON_SHARE = 2 / 3
 #: Above this share of a group's texts naming no subject, generic phrases may name it.
 GENERIC_SHARE = 1 / 2
-#: Personal pronouns: a phrase holding one is a piece of a clause, not a name for a subject.
-_PRONOUNS = frozenset("i me we us you he him she her they them".split())
+#: Personal and possessive pronouns: a phrase holding one is a piece of a clause in the
+#: respondent's voice ("lady I spoke", "help my child"), not a name for a subject.
+_PRONOUNS = frozenset("i me my we us our you your he him his she her they them their".split())
 _WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
