@@ -31,8 +31,9 @@ Labels are unique within a level. Only when no phrase qualifies does the label f
 theme's keywords (two or more, joined), never on a placeholder.
 
 Sentiment is VADER's, except that the words of improvement ("improve", "improvement",
-"better") carry none: in feedback they mark a wish, and negated they are praise ("Nothing
-to improve", "Couldn't be better"), which VADER scores as complaints.
+"better"; "improved" in "could not be improved") carry none: in feedback they mark a wish,
+and negated they are praise ("Nothing to improve", "Couldn't be better"), which VADER
+scores as complaints (:data:`covidlearning.nlp.text.WISH_WORDS`).
 
 Public API: :data:`GENERIC_WORDS`, :func:`sentiments`, :func:`stance_shares`,
 :func:`candidate_phrases`, :func:`choose_labels`, :func:`label_fit`, :class:`Label`.
@@ -76,8 +77,6 @@ GENERIC_WORDS = frozenset(
 _GENERIC_NOUNS = frozenset("time times thing things way ways lot lots".split())
 #: Negations (VADER's own, with "no"): the words after one are read with it.
 _NEGATIONS = frozenset("no not nothing never none nobody nowhere neither nor cannot".split())
-#: Words of improvement: no sentiment of their own in feedback (see the module docstring).
-_WISH_WORDS = ("improve", "improved", "improvement", "improvements", "improving", "better")
 #: A phrase that runs on into the same next word in at least this share of the texts
 #: holding it is cut short.
 RUN_ON_SHARE = 2 / 3
@@ -115,17 +114,28 @@ class Label:
 def _vader():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+    from covidlearning.nlp.text import WISH_WORDS
+
     analyzer = SentimentIntensityAnalyzer()
-    for word in _WISH_WORDS:  # a wish, not praise; negated, not a complaint
+    for word in WISH_WORDS:  # a wish, not praise; negated, not a complaint
         analyzer.lexicon.pop(word, None)
     return analyzer
 
 
 def sentiments(texts: Sequence[str]) -> np.ndarray:
-    """VADER compound sentiment of each text, from -1 to 1 (0 for blank text)."""
+    """VADER compound sentiment of each text, from -1 to 1 (0 for blank text).
+
+    Words of improvement carry none (:data:`covidlearning.nlp.text.WISH_WORDS`,
+    :func:`covidlearning.nlp.text.for_sentiment`).
+    """
+    from covidlearning.nlp.text import for_sentiment
+
     analyzer = _vader()
     return np.array(
-        [analyzer.polarity_scores(str(t))["compound"] if str(t).strip() else 0.0 for t in texts],
+        [
+            analyzer.polarity_scores(for_sentiment(str(t)))["compound"] if str(t).strip() else 0.0
+            for t in texts
+        ],
         dtype=float,
     )
 

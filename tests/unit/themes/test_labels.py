@@ -166,8 +166,11 @@ def test_a_praise_theme_is_not_named_by_a_negated_wish():
 
 def test_improvement_words_carry_no_sentiment_of_their_own():
     # VADER scores "Nothing to improve" as a complaint and "Improve the care" as praise
-    s = sentiments(["Nothing to improve", "Couldn't be better", "Improve the parking"])
+    s = sentiments(
+        ["Nothing to improve", "Couldn't be better", "Improve the parking", "Couldn't be improved"]
+    )
     assert (np.abs(s) < 0.05).all()
+    assert sentiments(["My pain has not improved"])[0] < -0.05  # an outcome, negated
     assert sentiments(["Excellent care"])[0] > 0.05 and sentiments(["Awful wait"])[0] < -0.05
 
 
