@@ -14,7 +14,8 @@ are checked, at both levels (issue #18):
   +-0.05) is opposite to that of most (over half) of their texts (target 0);
 - ``label_negated``: the share of themes whose label, where their texts write it, mostly
   follows a negation in its clause ("Improve the care" from "could not improve the care"):
-  a label that says the opposite of its texts, which sentiment alone misses (target 0).
+  a label that says the opposite of its texts, which sentiment alone misses (target 0). It
+  cannot tell what a negation governs: "don't repeat the PPE shortages" flags "PPE shortages".
 
     .venv/bin/python benchmarks/dev_eval.py [--sets lsbu,seed_003] [--no-baselines]
 """
