@@ -11,7 +11,11 @@ are checked, at both levels (issue #18):
 - ``label_nearest``: the share of themes whose label, embedded with MiniLM, is nearer (mean
   cosine) to its own theme's texts than to any other theme's (target at least 0.9);
 - ``label_contradicts``: the share of themes whose label's sentiment (VADER compound beyond
-  +-0.05) is opposite to that of most (over half) of their texts (target 0).
+  +-0.05) is opposite to that of most (over half) of their texts (target 0);
+- ``label_negated``: the share of themes whose label, where their texts write it, mostly
+  follows a negation in its clause ("Improve the care" from "could not improve the care"):
+  a label that says the opposite of its texts, which sentiment alone misses (target 0). It
+  cannot tell what a negation governs: "don't repeat the PPE shortages" flags "PPE shortages".
 
     .venv/bin/python benchmarks/dev_eval.py [--sets lsbu,seed_003] [--no-baselines]
 """
@@ -19,6 +23,7 @@ are checked, at both levels (issue #18):
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import warnings
@@ -61,6 +66,25 @@ def ours(texts, seed: int, stability_runs: int = 0, context: str = "auto", refin
     return topics, res
 
 
+_NEGATION = re.compile(
+    r"\b(?:no|not|nothing|never|none|nobody|cannot|\w+n't"
+    r"|cant|couldnt|dont|didnt|doesnt|isnt|wasnt|werent|wont|wouldnt|shouldnt)\b",
+    re.I,
+)
+
+
+def negated(label: str, texts) -> bool:
+    """Whether ``label``, where ``texts`` write it, mostly follows a negation in its clause."""
+    pat = re.compile(r"\b" + r"[\s-]+".join(map(re.escape, label.split())) + r"\b", re.I)
+    hits = neg = 0
+    for t in texts:
+        for m in pat.finditer(str(t).replace("\u2019", "'")):
+            clause = re.split(r"[.!?;:,()\n]", str(t)[: m.start()].replace("\u2019", "'"))[-1]
+            hits += 1
+            neg += bool(_NEGATION.search(clause))
+    return hits > 0 and neg > hits / 2
+
+
 def label_quality(res, level: str) -> dict[str, float]:
     """Share of labels nearest their own theme, and share contradicting most of its texts.
 
@@ -80,7 +104,9 @@ def label_quality(res, level: str) -> dict[str, float]:
         of_doc = np.array([theme_of.get(int(t), -1) for t in topic_of])
         keys, groups = table["theme"].tolist(), [of_doc == h for h in table["theme"]]
     if len(keys) < 2:
-        return {"n": len(keys), "label_nearest": float("nan"), "label_contradicts": float("nan")}
+        nan = float("nan")
+        out = dict.fromkeys(("label_nearest", "label_contradicts", "label_negated"), nan)
+        return {"n": len(keys), **out}
     labels = table["label"].astype(str).tolist()
     vecs = embed_texts(labels, progress=False)
     means = np.stack([res.embeddings[g].mean(axis=0) for g in groups])
@@ -92,7 +118,14 @@ def label_quality(res, level: str) -> dict[str, float]:
         pos = float((comp[g] >= SENTIMENT_CUT).mean())
         neg = float((comp[g] <= -SENTIMENT_CUT).mean())
         bad += bool((pos > 0.5 and s <= -SENTIMENT_CUT) or (neg > 0.5 and s >= SENTIMENT_CUT))
-    return {"n": len(keys), "label_nearest": nearest, "label_contradicts": bad / len(keys)}
+    docs = np.asarray(res.docs, dtype=object)
+    negs = sum(negated(lab, docs[g]) for lab, g in zip(labels, groups, strict=True))
+    return {
+        "n": len(keys),
+        "label_nearest": nearest,
+        "label_contradicts": bad / len(keys),
+        "label_negated": negs / len(keys),
+    }
 
 
 def default_bertopic(texts, emb, seed: int):
@@ -175,6 +208,7 @@ def main() -> None:
             q = label_quality(res, level)
             row[f"{level}_label_nearest"] = round(q["label_nearest"], 3)
             row[f"{level}_label_contradicts"] = round(q["label_contradicts"], 3)
+            row[f"{level}_label_negated"] = round(q["label_negated"], 3)
         if not args.no_baselines:
             row["bertopic_ami"] = round(ami(labels, bt), 3)
             row["kmeans_true_k_ami"] = round(kmeans_true_k(emb, labels), 3)

@@ -2,7 +2,9 @@
 
 Sentiment is VADER (Hutto & Gilbert, 2014) as implemented in NLTK, with the lexicon
 shipped by the ``vaderSentiment`` package, so nothing is downloaded. The compound
-score runs from -1 (most negative) to +1 (most positive).
+score runs from -1 (most negative) to +1 (most positive). Words of improvement carry no
+sentiment (:data:`covidlearning.nlp.text.WISH_WORDS`): "Nothing to improve" is not a
+complaint, "Better signage" not praise.
 
 Stance says whether a text argues for keeping something or against repeating it.
 Staff learning exercises ask exactly that ("what do we want to keep, and what should
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 import pandas as pd
+
+from covidlearning.nlp.text import WISH_WORDS, for_sentiment
 
 KEEP = "keep"
 NOT_REPEAT = "not repeat"
@@ -95,18 +99,25 @@ def _analyzer():
                 self.lexicon = self.make_lex_dict()
                 self.constants = VaderConstants()
 
-        return _Vader(lexicon)
+        analyzer = _Vader(lexicon)
     except ImportError:  # pragma: no cover - NLTK is a dependency; keep a working fallback
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-        return SentimentIntensityAnalyzer()
+        analyzer = SentimentIntensityAnalyzer()
+    for word in WISH_WORDS:  # "nothing to improve" is no complaint, "better signage" no praise
+        analyzer.lexicon.pop(word, None)
+    return analyzer
 
 
 def compound(text: str) -> float:
-    """Return VADER's compound sentiment for ``text``, from -1 to +1 (0.0 for blank text)."""
+    """Return VADER's compound sentiment for ``text``, from -1 to +1 (0.0 for blank text).
+
+    Words of improvement carry none (:data:`covidlearning.nlp.text.WISH_WORDS`): "Nothing
+    to improve" and "Couldn't be improved" are not complaints, "Better signage" no praise.
+    """
     if not isinstance(text, str) or not text.strip():
         return 0.0
-    return float(_analyzer().polarity_scores(text)["compound"])
+    return float(_analyzer().polarity_scores(for_sentiment(text))["compound"])
 
 
 @dataclass(frozen=True)

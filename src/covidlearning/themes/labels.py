@@ -9,14 +9,31 @@ own theme (:func:`label_fit`). It imports numpy, vaderSentiment and, of covidlea
 A label is a phrase of 2-4 words written in at least two of the theme's texts (one if
 none repeats), as written ("Waiting for the ambulance", "Kind caring staff"), holding at
 least one word that is neither a stop word nor generic praise or blame, and no personal
-pronoun (a phrase with one is a piece of a clause: "the lady I spoke to"). Among the phrases
-most frequent in the theme and rare elsewhere (the shortlist), the label is the one
-that, embedded with MiniLM, is nearest its own theme's texts against every other theme's
-(mean cosine; the margin over the nearest other theme must be positive when any
-phrase's is), and never contradicts the theme's texts: where most of them are positive
-(VADER compound >= 0.05) a negative phrase is not used, and the other way round. Labels
-are unique within a level. Only when no phrase qualifies does the label fall back on the
+or possessive pronoun (a phrase with one is a piece of a clause in the respondent's voice:
+"the lady I spoke to", "help my child"). A phrase is
+read with its negation: words that follow a negation ("could not *improve the care*",
+"nothing to *improve*") are no label on their own, since they would say the opposite of
+what was written, while the negated phrase is one ("Nothing to improve", "No
+complaints"). A phrase that in most of its occurrences runs on into the same word is cut
+short ("took a long" of "took a long time", "physio took" of "physio took time") and is
+no label either; a generic noun ("time", "things") may end a phrase ("Waiting time").
+Where most of a group's texts name no subject ("Absolutely brilliant", "All fine"), phrases
+of generic words are candidates too.
+
+Among the phrases most frequent in the theme and rare elsewhere (the shortlist), the
+label is the one that, embedded with MiniLM, is nearest its own theme's texts against
+every other theme's (mean cosine; the margin over the nearest other theme must be
+positive when any phrase's is) and is written in many of them (its count against the
+theme's most written phrase's: in a theme of 800 texts a phrase two of them hold is an
+aside, not its name), and never contradicts the theme's texts: where most of them are
+positive (VADER compound >= 0.05) a negative phrase is not used, and the other way round.
+Labels are unique within a level. Only when no phrase qualifies does the label fall back on the
 theme's keywords (two or more, joined), never on a placeholder.
+
+Sentiment is VADER's, except that the words of improvement ("improve", "improvement",
+"better"; "improved" in "could not be improved") carry none: in feedback they mark a wish,
+and negated they are praise ("Nothing to improve", "Couldn't be better"), which VADER
+scores as complaints (:data:`covidlearning.nlp.text.WISH_WORDS`).
 
 Public API: :data:`GENERIC_WORDS`, :func:`sentiments`, :func:`stance_shares`,
 :func:`candidate_phrases`, :func:`choose_labels`, :func:`label_fit`, :class:`Label`.
@@ -43,8 +60,9 @@ SENTIMENT_CUT = 0.05
 SHORTLIST = 25
 #: Texts a label is read from per theme: a larger theme's are a draw fixed by content.
 LABEL_TEXTS = 5000
-#: Weight of a phrase's coverage (share of the theme's texts holding it) in its score,
-#: beside its mean cosine to the theme's texts plus twice its margin over the next theme.
+#: Weight of a phrase's coverage (texts holding it, over those holding the theme's most
+#: written phrase) in its score, beside its mean cosine to the theme's texts plus twice its
+#: margin over the next theme.
 COVERAGE_WEIGHT = 0.25
 #: Words that praise, blame or fill without naming a subject; a label needs another word.
 GENERIC_WORDS = frozenset(
@@ -58,8 +76,18 @@ GENERIC_WORDS = frozenset(
     made feel feels felt know knew go going went come came actually basically
     """.split()
 )
-#: Personal pronouns: a phrase holding one is a piece of a clause, not a name for a subject.
-_PRONOUNS = frozenset("i me we us you he him she her they them".split())
+#: Generic nouns: a label needs another word, but may end on one ("Waiting time").
+_GENERIC_NOUNS = frozenset("time times thing things way ways lot lots".split())
+#: Negations (VADER's own, with "no"): the words after one are read with it.
+_NEGATIONS = frozenset("no not nothing never none nobody nowhere neither nor cannot".split())
+#: A phrase that runs on into the same next word in at least this share of the texts
+#: holding it is cut short.
+RUN_ON_SHARE = 2 / 3
+#: Above this share of a group's texts naming no subject, generic phrases may name it.
+GENERIC_SHARE = 1 / 2
+#: Personal and possessive pronouns: a phrase holding one is a piece of a clause in the
+#: respondent's voice ("lady I spoke", "help my child"), not a name for a subject.
+_PRONOUNS = frozenset("i me my we us our you your he him his she her they them their".split())
 _WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
@@ -89,14 +117,28 @@ class Label:
 def _vader():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    from covidlearning.nlp.text import WISH_WORDS
+
+    analyzer = SentimentIntensityAnalyzer()
+    for word in WISH_WORDS:  # a wish, not praise; negated, not a complaint
+        analyzer.lexicon.pop(word, None)
+    return analyzer
 
 
 def sentiments(texts: Sequence[str]) -> np.ndarray:
-    """VADER compound sentiment of each text, from -1 to 1 (0 for blank text)."""
+    """VADER compound sentiment of each text, from -1 to 1 (0 for blank text).
+
+    Words of improvement carry none (:data:`covidlearning.nlp.text.WISH_WORDS`,
+    :func:`covidlearning.nlp.text.for_sentiment`).
+    """
+    from covidlearning.nlp.text import for_sentiment
+
     analyzer = _vader()
     return np.array(
-        [analyzer.polarity_scores(str(t))["compound"] if str(t).strip() else 0.0 for t in texts],
+        [
+            analyzer.polarity_scores(for_sentiment(str(t)))["compound"] if str(t).strip() else 0.0
+            for t in texts
+        ],
         dtype=float,
     )
 
@@ -118,23 +160,53 @@ def _stop() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | {"get", "got", "did", "does", "don't", "i'm", "it's"}
 
 
-def _phrases_of(text: str, max_words: int = 4) -> set[tuple[str, ...]]:
-    """Lower-cased word n-grams (2..max_words) of one text, within its clauses."""
+def _negation(word: str) -> bool:
+    """A negation: "not", "nothing", "no", "can't", "couldnt" ..."""
+    return word in _NEGATIONS or word.endswith("n't") or word in _NT
+
+
+#: Contractions of "not" written without the apostrophe.
+_NT = frozenset("cant couldnt dont didnt doesnt isnt wasnt werent wont wouldnt shouldnt".split())
+
+
+def _ends(word: str) -> bool:
+    """Whether a phrase may end on ``word`` (not generic praise or filler; a noun may)."""
+    return word not in GENERIC_WORDS or word in _GENERIC_NOUNS
+
+
+def _phrases_of(
+    text: str, max_words: int = 4, generic: bool = False
+) -> dict[tuple[str, ...], str | None]:
+    """Lower-cased word n-grams (2..max_words) of one text, within its clauses.
+
+    Returns each phrase with the word that follows it (None at the end of its clause, or
+    when the text holds the phrase twice with different words after it). With
+    ``generic``, phrases of generic words only ("Absolutely brilliant") are phrases too.
+    """
     stop = _stop()
-    out: set[tuple[str, ...]] = set()
+    out: dict[tuple[str, ...], str | None] = {}
     for clause in _CLAUSE.split(_mask(text)):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i in range(len(words)):
-            if words[i] in stop or words[i] in GENERIC_WORDS and len(words[i]) < 3:
+            if not _negation(words[i]) and (
+                words[i] in stop or words[i] in GENERIC_WORDS and len(words[i]) < 3
+            ):
                 continue
+            if any(_negation(w) for w in words[:i]):
+                continue  # without its negation it would say the opposite of the text
             for n in range(2, max_words + 1):
                 gram = tuple(words[i : i + n])
-                if len(gram) < n or gram[-1] in stop or gram[-1] in GENERIC_WORDS:
+                last = gram[-1]
+                if len(gram) < n or last in stop or not (generic or _ends(last)):
                     continue  # "waiting for the", "discharge to assess actually"
                 if _PRONOUNS.intersection(gram):
                     continue  # a clause's fragment: "lady I spoke", "plan she gave"
-                if any(len(w) >= 3 and w not in stop and w not in GENERIC_WORDS for w in gram):
-                    out.add(gram)
+                if any(
+                    len(w) >= 3 and w not in stop and (generic or w not in GENERIC_WORDS)
+                    for w in gram
+                ):
+                    after = words[i + n] if i + n < len(words) else None
+                    out[gram] = after if out.get(gram, after) == after else None
     return out
 
 
@@ -145,10 +217,28 @@ def _mask(text: str) -> str:
 
 
 def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
-    """How many of ``texts`` contain each candidate phrase (see the module docstring)."""
+    """How many of ``texts`` contain each candidate phrase (see the module docstring).
+
+    A phrase that runs on into the same word (one a phrase may end on) in at least
+    :data:`RUN_ON_SHARE` of the texts holding it is cut short, and left out. When more
+    than :data:`GENERIC_SHARE` of the texts hold no phrase naming a subject (a group of
+    "Absolutely brilliant", "All fine"), phrases of generic words only are candidates too:
+    such a group is named by what its texts say, not by a subject few of them mention.
+    """
+    stop = _stop()
+    texts = [str(t) for t in texts]
+    bare = sum(not _phrases_of(t) for t in texts)
+    generic = bare > GENERIC_SHARE * len(texts)
     counts: Counter[tuple[str, ...]] = Counter()
+    after: dict[tuple[str, ...], Counter[str]] = {}
     for t in texts:
-        counts.update(_phrases_of(str(t)))
+        for gram, nxt in _phrases_of(t, generic=generic).items():
+            counts[gram] += 1
+            if nxt is not None and nxt not in stop and _ends(nxt):
+                after.setdefault(gram, Counter())[nxt] += 1
+    for gram, nxt in after.items():
+        if max(nxt.values()) >= RUN_ON_SHARE * counts[gram]:
+            del counts[gram]  # "took a long" (time), "physio took" (time)
     return counts
 
 
@@ -228,9 +318,7 @@ def choose_labels(
     member_docs = {g: [docs[i] for i in read[g]] for g in keys}
     # each theme's mean in float64, without a float64 copy of every vector
     emb = np.asarray(embeddings)
-    means = np.stack(
-        [np.asarray(emb[groups[g]], dtype=np.float64).mean(axis=0) for g in keys]
-    )
+    means = np.stack([np.asarray(emb[groups[g]], dtype=np.float64).mean(axis=0) for g in keys])
     vectors: dict[str, np.ndarray] = {}
     tones: dict[str, float] = {}
 
@@ -243,8 +331,9 @@ def choose_labels(
     # first the phrases written in 2+ of the theme's texts (when there are any)
     top = {g: [p for p in ranked[g] if counts[g][p] >= 2] or ranked[g] for g in keys}
     first = {g: [_written(p, member_docs[g]) for p in top[g][:SHORTLIST]] for g in keys}
+    # coverage: texts holding the phrase, against the theme's most written phrase
     coverage = {
-        (g, _written(p, member_docs[g])): counts[g][p] / len(read[g])
+        (g, _written(p, member_docs[g])): counts[g][p] / max(counts[g].values())
         for g in keys
         for p in ranked[g][: 4 * SHORTLIST]
     }

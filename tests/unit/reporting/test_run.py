@@ -353,6 +353,14 @@ def test_vader_works_offline_and_scores_direction():
     assert sentiment.compound("") == 0.0
 
 
+def test_words_of_improvement_are_no_complaint_and_no_praise():
+    # VADER alone: "Nothing to improve" -0.34 (not repeat), "Better signage" +0.44
+    for text in ("Nothing to improve.", "Couldn't be improved.", "Better signage."):
+        assert abs(sentiment.compound(text)) < 0.05, text
+        assert sentiment.stance(text).stance == "neutral"
+    assert sentiment.compound("It improved team spirit, wonderful.") > 0.35
+
+
 def test_stance_by_theme_counts_and_shares():
     units = pd.DataFrame(
         {
