@@ -189,6 +189,8 @@ _TITLE_RE = re.compile(
 #: Two words in capitals; a lookahead, so every adjacent pair is tried ("THANKS TO CHLOE
 #: OSEI" holds "TO CHLOE" and "CHLOE OSEI").
 _CAPS_PAIR_RE = re.compile(r"(?<![\w-])(?=([A-Z]{2,}) ([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-]))")
+#: A name already masked in the data ("XXXX", "xxx", "XXXX XXXX"): nothing left to redact.
+_MASK_RE = re.compile(r"[Xx]{2,}(?:[ '’-]+[Xx]{2,})*(?:['’]s)?")
 _NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _SAINT_RE = re.compile(r"(?:\bSt\.?|\bSaint) $")
 _PLACE_AFTER_RE = re.compile(
@@ -375,7 +377,8 @@ class Redactor:
             names = [
                 s for s in names if not any(p.start <= s.start and s.end <= p.end for p in placed)
             ]
-            spans += names
+            # a name already masked in the data ("Dr XXXX", "nurse xxx") is no identifier
+            spans += [s for s in names if not _MASK_RE.fullmatch(text[s.start : s.end])]
         public = [(m.start(), m.end()) for m in _PUBLIC_RE.finditer(text)]
         spans = [
             s
