@@ -178,7 +178,7 @@ class LinearCoder:
         encoder: Any = None,
         code_cuts: np.ndarray | None = None,
         blend: tuple[float, float, float] = DEFAULT_BLEND,
-        exclude: Sequence[str] | None = None,
+        exclude: Sequence[str] | TermScreen | None = None,
     ) -> LinearCoder:
         """Fit a coder on texts, their embeddings and their codes.
 
@@ -198,14 +198,16 @@ class LinearCoder:
             exclude: with redaction on, the strings it removed from the run's texts:
                 vocabulary terms holding one, or an identifier the final guard would
                 find, are dropped before the coder learns (:func:`_prune`), so the saved
-                coder can be published. None: every term is kept.
+                coder can be published. A :class:`TermScreen` made of them once serves
+                many fits on one sample. None: every term is kept.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         word = TfidfVectorizer(**WORD_TFIDF).fit(texts)
         char = TfidfVectorizer(**CHAR_TFIDF).fit(texts)
         if exclude is not None:
-            word, char = _prune(word, texts, exclude), _prune(char, texts, exclude)
+            screen = exclude if isinstance(exclude, TermScreen) else TermScreen(exclude)
+            word, char = _prune(word, texts, screen), _prune(char, texts, screen)
         x = _stack_features(word, char, texts, emb)
         weights = _fit_weights(x, emb, y, labels, multi_label, seed)
         return cls(
@@ -506,22 +508,56 @@ def _terms(vectorizer: Any) -> list[str]:
     return terms
 
 
-def _prune(vectorizer: Any, texts: list[str], exclude: Sequence[str]) -> Any:
+class TermScreen:
+    """Which vocabulary terms the identifier guard would flag, each distinct term scanned once.
+
+    Whether a term is flagged depends on the term and the run's redacted strings alone, so
+    one screen serves every coder fitted on a sample and its parts (the model choice's
+    folds, the hold-out fit, the final fit): a part's vocabulary is (nearly) a subset of the
+    sample's, and only terms not met before are scanned.
+
+    Args:
+        exclude: with redaction on, the strings it removed from the run's texts.
+    """
+
+    def __init__(self, exclude: Sequence[str]) -> None:
+        from covidlearning.privacy.redact import known_pattern
+
+        self.exclude = tuple(exclude)
+        self._pattern = known_pattern(self.exclude)
+        self._flagged: dict[str, bool] = {}
+
+    def flagged(self, term: str) -> bool:
+        """Whether the guard finds an identifier in ``term``, or it holds a redacted string."""
+        key = term.strip()  # character n-grams differ by their edge spaces only
+        hit = self._flagged.get(key)
+        if hit is None:
+            from covidlearning.privacy.redact import scan_text
+
+            hit = bool(scan_text(key, known=self._pattern or ()))
+            self._flagged[key] = hit
+        return hit
+
+    @property
+    def scanned(self) -> int:
+        """How many distinct terms (edge spaces aside) have been scanned so far."""
+        return len(self._flagged)
+
+
+def _prune(vectorizer: Any, texts: list[str], screen: TermScreen) -> Any:
     """A fitted TF-IDF vectoriser without the terms the identifier guard would flag.
 
     A term goes when the guard's recognisers find an identifier in it, or it holds one of
-    ``exclude`` (strings redaction removed elsewhere in the run, as whole words in any
-    case): a name redaction caught in one comment but not in another would otherwise
-    reach the saved coder's vocabulary. The kept terms are fitted again on ``texts``
-    (a term's weight depends on its own document frequency only, so they keep theirs).
+    the strings redaction removed elsewhere in the run (as whole words in any case,
+    :class:`TermScreen`): a name redaction caught in one comment but not in another would
+    otherwise reach the saved coder's vocabulary. The kept terms are fitted again on
+    ``texts`` (a term's weight depends on its own document frequency only, so they keep
+    theirs).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from covidlearning.privacy.redact import known_pattern, scan_text
-
-    pattern = known_pattern(exclude)
     terms = _terms(vectorizer)
-    keep = [t for t in terms if not scan_text(t.strip(), known=pattern or ())]
+    keep = [t for t in terms if not screen.flagged(t)]
     if len(keep) == len(terms):
         return vectorizer
     logger.info("coder vocabulary: %d terms dropped as identifiers", len(terms) - len(keep))
@@ -922,7 +958,7 @@ def train_and_code(
     _check_label_column(train_frame, label_column)
     t0 = time.perf_counter()
     sample = _coded_sample(train_frame, label_column, label_sep, codebook)
-    sample = replace(sample, exclude=exclude)
+    sample = replace(sample, exclude=None if exclude is None else TermScreen(exclude))
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
     ho, fit_idx = _split_holdout(sample.texts, config)
@@ -994,6 +1030,8 @@ class _CodedSample:
         multi_label: some text has more than one code.
         y: the codes as the coder learns them: one class name per text, or (multi-label)
             a 0/1 matrix in ``labels`` order.
+        exclude: with redaction on, the screen of the coder's vocabulary, shared by every
+            coder fitted on the sample (None: every term is kept).
     """
 
     rows: list[int]
@@ -1002,7 +1040,7 @@ class _CodedSample:
     labels: list[str]
     multi_label: bool
     y: np.ndarray
-    exclude: Sequence[str] | None = None
+    exclude: TermScreen | None = None
 
     def texts_at(self, idx: np.ndarray) -> list[str]:
         """The texts at positions ``idx`` of the sample."""

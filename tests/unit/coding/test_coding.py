@@ -633,3 +633,39 @@ def test_a_redacted_run_leaves_no_identifier_in_the_coders_vocabulary():
     assert "wait" in _terms(pruned.word_tfidf)
     # the pruned coder still codes, with features that line up with its weights
     assert pruned.probabilities(["a long wait for a bed"], emb[:1]).shape == (1, 2)
+
+
+def test_the_vocabulary_screen_scans_each_term_once_per_training_run(monkeypatch):
+    """One screen serves the folds, the hold-out fit and the final fit: same terms kept."""
+    from covidlearning.coding.trained import LinearCoder, TermScreen, _terms
+    from covidlearning.privacy import redact
+
+    calls: list[str] = []
+    real = redact.scan_text
+
+    def counting(text, *args, **kwargs):
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(redact, "scan_text", counting)
+    train = _coded_sample(n_per=50)
+    train.loc[::7, "text"] += " nurse rose"
+    res = trained.train_and_code(train, "code", _frame(TEXTS), None, CodeConfig(),
+                                 exclude=["Rose"])  # fmt: skip
+    assert res.manifest["training"]["model_choice"]["folds"] == 5  # 7 fits shared the screen
+    assert len(calls) == len(set(calls)) > 0  # no term scanned twice
+    kept = _terms(res.coder.word_tfidf) + _terms(res.coder.char_tfidf)
+    assert not any(re.search(r"\brose\b", t) for t in kept)
+    # a fit with a screen of its own (every term scanned) keeps the same vocabulary
+    texts, emb = train["text"].tolist(), np.eye(len(train), 4)
+    y, labels = train["code"].to_numpy(), sorted(set(train["code"]))
+    fresh = LinearCoder.fit(texts, emb, y, labels=labels, multi_label=False, exclude=["Rose"])
+    screen = TermScreen(["Rose"])
+    LinearCoder.fit(texts[::2], emb[::2], y[::2], labels=labels, multi_label=False,
+                    exclude=screen)  # fmt: skip
+    before = screen.scanned
+    shared = LinearCoder.fit(texts, emb, y, labels=labels, multi_label=False, exclude=screen)
+    assert 0 < before < screen.scanned  # the second fit scanned only terms new to it
+    for a, b in ((fresh.word_tfidf, shared.word_tfidf), (fresh.char_tfidf, shared.char_tfidf)):
+        assert _terms(a) == _terms(b)
+        assert np.array_equal(a.idf_, b.idf_)
