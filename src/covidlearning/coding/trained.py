@@ -1044,6 +1044,11 @@ def train_and_code(
     held = _measure_on_holdout(sample, emb_tr, ho, fit_idx, config, choice) if len(ho) else None
     t_holdout = time.perf_counter() - t0 - t_embed - t_choice
     model = _refit_on_all(sample, emb_tr, held, encoder, config, choice)
+    if sample.exclude is not None:
+        logger.info(
+            "coder vocabulary: %d distinct terms scanned for identifiers, once for all fits",
+            sample.exclude.scanned,
+        )
     # auto: every text of the sample carries a code, so nothing is left unassigned
     threshold = config.threshold if config.threshold is not None else 0.0
     assignments, scores = _apply_coder(model, frame, mask, texts, emb, threshold, config)
