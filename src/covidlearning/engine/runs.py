@@ -416,6 +416,7 @@ def assign_stream(
     summary: dict[str, Any] = {"rows": 0, "placed": 0, "candidates": 0}
     replaced: Counter[str] = Counter()
     known: list[str] = []  # what redaction removed, for the guard when the block ends
+    seen: set[str] = set()
     try:
         with (
             connect(engine) as client,
@@ -435,7 +436,9 @@ def assign_stream(
             ):
                 for i, (table, removed) in enumerate(placed):
                     replaced.update(removed["replaced"])
-                    known.extend(removed["removed"])
+                    # each distinct string once (a name recurs in many partitions)
+                    known.extend(k for k in removed["removed"] if k not in seen)
+                    seen.update(removed["removed"])
                     _write_part(tmp, i, table)
                     summary["rows"] += len(table)
                     summary["placed"] += int(table["topic"].notna().sum())
