@@ -156,23 +156,19 @@ def _centroids(space: np.ndarray, topics: np.ndarray, keys: list[int]) -> np.nda
     normalised rows at a time, in the same order as one sum over every row, and each
     topic's rows are normalised again when its centroid is taken.
     """
-    from covidlearning.themes.represent import normalise
+    from covidlearning.themes.represent import BLOCK_ROWS, normalise
 
     def rows(sel: slice | np.ndarray) -> np.ndarray:
         return normalise(np.asarray(space[sel], dtype=np.float64)).astype(np.float64)
 
     space = np.asarray(space)
     total = None
-    for s in range(0, len(space), _BLOCK):
-        block = rows(slice(s, s + _BLOCK))
+    for s in range(0, len(space), BLOCK_ROWS):
+        block = rows(slice(s, s + BLOCK_ROWS))
         # the running total as the first row: the row-by-row order of one whole sum
         total = np.add.reduce(block if total is None else np.vstack([total[None], block]))
     mean = (total / len(space))[None]
     return np.stack([(rows(topics == t) - mean).mean(axis=0) for t in keys])
-
-
-#: Rows normalised at a time by :func:`_centroids`.
-_BLOCK = 65536
 
 
 def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None = None) -> Hierarchy:

@@ -40,12 +40,7 @@ def normalise(x: np.ndarray) -> np.ndarray:
     result of the whole array at once, without its full-size temporaries.
     """
     x = np.asarray(x)
-    if len(x) <= BLOCK_ROWS:
-        return _normalise_rows(x)
-    out = np.empty(x.shape, dtype=np.float32)
-    for s in range(0, len(x), BLOCK_ROWS):
-        out[s : s + BLOCK_ROWS] = _normalise_rows(x[s : s + BLOCK_ROWS])
-    return out
+    return _blockwise(lambda b: _normalise_rows(x[b]), len(x))
 
 
 def _normalise_rows(x: np.ndarray) -> np.ndarray:

@@ -40,8 +40,6 @@ def test_representation_in_blocks_equals_one_block(monkeypatch):
 
 
 def test_hierarchy_centroids_equal_the_whole_array_computation(monkeypatch):
-    import covidlearning.themes.hierarchy as hierarchy
-
     rng = np.random.default_rng(2)
     space = rng.normal(size=(900, 8)).astype(np.float32)
     topics = rng.integers(-1, 6, 900)
@@ -49,5 +47,5 @@ def test_hierarchy_centroids_equal_the_whole_array_computation(monkeypatch):
     x = _whole(space.astype(np.float64)).astype(np.float64)
     x = x - x.mean(axis=0, keepdims=True)
     expected = np.stack([x[topics == t].mean(axis=0) for t in keys])
-    monkeypatch.setattr(hierarchy, "_BLOCK", 128)
+    monkeypatch.setattr(represent, "BLOCK_ROWS", 128)
     np.testing.assert_array_equal(_centroids(space, topics, keys), expected)
