@@ -6,7 +6,7 @@ Workers run one thread each: the embedding model uses one core per worker, so wo
 not threads, spread the work. Dask retries a task whose worker dies
 (``distributed.scheduler.allowed-failures``), so a lost worker costs time, not rows.
 
-Public API: :func:`connect`, :func:`describe`.
+Public API: :func:`connect`, :func:`describe`, :func:`worker_count`.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ def connect(engine: EngineConfig) -> Iterator[Any]:
     with client:
         logger.info("using the Dask cluster at %s", engine.scheduler)
         yield client
+
+
+def worker_count(client: Any) -> int:
+    """How many workers the cluster has now (at least 1, so work can be sized by it)."""
+    return max(1, len(client.scheduler_info().get("workers", {})))
 
 
 def describe(client: Any) -> dict[str, Any]:

@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from covidlearning.config import (
     InputConfig,
 )
 from covidlearning.engine import aggregate, work
-from covidlearning.engine.cluster import connect, describe
+from covidlearning.engine.cluster import connect, describe, worker_count
 from covidlearning.engine.partitions import (
     input_files,
     is_many,
@@ -90,7 +90,7 @@ def embed_on_cluster(
     distinct = list(dict.fromkeys(texts))
     if not distinct:
         return np.zeros((0, 0), dtype=np.float32)
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    workers = worker_count(client)
     size = max(1, min(partition_rows, -(-len(distinct) // (CHUNKS_PER_WORKER * workers))))
     # texts of similar length go together, so a worker's batches of equal token length
     # stay full however small its partitions; the longest partitions go first, so no
@@ -368,7 +368,7 @@ def assign_stream(
     progress: bool = True,
     on_partition: Callable[[int, int], None] | None = None,
     redactor: Any = None,
-    open_dir: Callable[[str | Path, list[str]], Any] | None = None,
+    open_dir: Callable[[str | Path, Iterable[str]], Any] | None = None,
 ) -> dict[str, Any]:
     """Place every text of ``input`` (a file, folder or glob) into a saved model's themes.
 
@@ -396,7 +396,7 @@ def assign_stream(
             redacted with a copy of it on its worker before it is placed; what the
             workers removed is summed into the manifest's ``redaction`` record (rule ->
             replacements, as one process records it). None: not redacted.
-        open_dir: opens the output folder, given it and a list that holds, once the
+        open_dir: opens the output folder, given it and a collection that holds, once the
             block ends, the distinct strings redaction removed (for the final guard's
             ``known``); default :func:`covidlearning._io.atomic_dir`.
 
@@ -415,8 +415,8 @@ def assign_stream(
     where = placement(model)
     summary: dict[str, Any] = {"rows": 0, "placed": 0, "candidates": 0}
     replaced: Counter[str] = Counter()
-    known: list[str] = []  # what redaction removed, for the guard when the block ends
-    seen: set[str] = set()
+    # what redaction removed, each string once, for the guard when the block ends
+    known: dict[str, None] = {}
     try:
         with (
             connect(engine) as client,
@@ -436,9 +436,7 @@ def assign_stream(
             ):
                 for i, (table, removed) in enumerate(placed):
                     replaced.update(removed["replaced"])
-                    # each distinct string once (a name recurs in many partitions)
-                    known.extend(k for k in removed["removed"] if k not in seen)
-                    seen.update(removed["removed"])
+                    known.update(dict.fromkeys(removed["removed"]))
                     _write_part(tmp, i, table)
                     summary["rows"] += len(table)
                     summary["placed"] += int(table["topic"].notna().sum())
@@ -518,7 +516,7 @@ def _placed_parts(
         lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], scheduler=client)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
     where_f = client.scatter(where, broadcast=True)
-    window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+    window = IN_FLIGHT_PER_WORKER * worker_count(client)
 
     def submit(i: int) -> Any:
         task = dask.delayed(work.place_part)(

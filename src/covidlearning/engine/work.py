@@ -90,6 +90,7 @@ def spread(client: Any) -> Callable[..., list[Any]]:
     computed by the same function on the same rows as in one process, so the result is
     the same.
     """
+    from covidlearning.engine.cluster import worker_count
 
     def run(func: Callable[..., Any], blocks: list[np.ndarray], **shared: Any) -> list[Any]:
         held = {
@@ -99,7 +100,7 @@ def spread(client: Any) -> Callable[..., list[Any]]:
             for key, value in shared.items()
         }
         # a wave of blocks at a time: the caller never holds every block's copy in flight
-        wave = max(1, IN_FLIGHT_PER_WORKER * len(client.scheduler_info()["workers"]))
+        wave = VOTE_BLOCKS_PER_WORKER * worker_count(client)
         out: list[Any] = []
         for start in range(0, len(blocks), wave):
             # keys of their own (hash=False): a call's data is never a key an earlier
@@ -112,7 +113,7 @@ def spread(client: Any) -> Callable[..., list[Any]]:
 
 
 #: Blocks sent to each worker at a time by :func:`spread`.
-IN_FLIGHT_PER_WORKER = 4
+VOTE_BLOCKS_PER_WORKER = 4
 
 
 def place_part(

@@ -95,7 +95,7 @@ def test_the_neighbour_vote_spread_over_a_cluster_equals_the_vote_in_one_process
     assert here[1].dtype == there[1].dtype == np.float32
     assert set(np.unique(there[0])) >= {0, 1, 2, 3, 4}  # a real vote, not one label
     np.testing.assert_array_equal(there[0][sample], labels)  # the sample keeps its labels
-    monkeypatch.setattr(work, "IN_FLIGHT_PER_WORKER", 1)  # blocks sent in several waves
+    monkeypatch.setattr(work, "VOTE_BLOCKS_PER_WORKER", 1)  # blocks sent in several waves
     waves = knn_vote(rep, sample, labels, 10, map_blocks=spread(client))
     np.testing.assert_array_equal(here[0], waves[0])
     np.testing.assert_array_equal(here[1], waves[1])
