@@ -227,12 +227,14 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
     """
     stop = _stop()
     texts = [str(t) for t in texts]
-    bare = sum(not _phrases_of(t) for t in texts)
-    generic = bare > GENERIC_SHARE * len(texts)
+    phrases = [_phrases_of(t) for t in texts]
+    generic = sum(not p for p in phrases) > GENERIC_SHARE * len(texts)
+    if generic:  # read again, phrases of generic words included
+        phrases = [_phrases_of(t, generic=True) for t in texts]
     counts: Counter[tuple[str, ...]] = Counter()
     after: dict[tuple[str, ...], Counter[str]] = {}
-    for t in texts:
-        for gram, nxt in _phrases_of(t, generic=generic).items():
+    for grams in phrases:
+        for gram, nxt in grams.items():
             counts[gram] += 1
             if nxt is not None and nxt not in stop and _ends(nxt):
                 after.setdefault(gram, Counter())[nxt] += 1
