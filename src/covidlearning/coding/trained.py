@@ -797,9 +797,11 @@ def _standard_error_of_gain(
 
 def _text_groups(texts: list[str]) -> list[list[int]]:
     """Positions of the copies of each text (same words, case and spacing aside)."""
+    from covidlearning.themes.texts import text_key
+
     groups: dict[str, list[int]] = {}
     for i, t in enumerate(texts):
-        groups.setdefault(" ".join(t.lower().split()), []).append(i)
+        groups.setdefault(text_key(t), []).append(i)
     return list(groups.values())
 
 

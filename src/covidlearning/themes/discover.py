@@ -138,6 +138,7 @@ from covidlearning.themes.texts import (
     MIN_TEXTS_FOR_THEMES,
     Texts,
     check_usable,
+    text_key,
     usable_texts,
 )
 
@@ -1055,7 +1056,6 @@ def _topic_table(
     """One row per topic (subtheme): its label and theme, size, stance shares, quotes."""
     texts, n_quotes = run.texts, run.config.n_quotes
     final, labels, keywords = described.topics, described.labels, described.keywords
-    norm_keys = [" ".join(d.lower().split()) for d in texts.docs]
     rows = []
     for t in sorted(set(final.tolist())):
         members = final == t
@@ -1064,7 +1064,7 @@ def _topic_table(
             []
             if t == -1
             else select_quotes(
-                t, final, embeddings, texts.docs, texts.ids, n_quotes, eligible, keys=norm_keys
+                t, final, embeddings, texts.docs, texts.ids, n_quotes, eligible, keys=texts.keys
             )
         )
         theme = levels.tree.theme_of.get(int(t), -1)
@@ -1095,7 +1095,6 @@ def _theme_table(
 ) -> pd.DataFrame:
     """One row per top-level theme: label, size, subthemes, stance shares, keywords, quotes."""
     texts, final = run.texts, described.topics
-    norm_keys = [" ".join(d.lower().split()) for d in texts.docs]
     rows = []
     for h, ts in levels.tree.members().items():
         members = levels.theme_of_doc == h
@@ -1104,7 +1103,7 @@ def _theme_table(
         by_size = [t for _, t in sorted(zip((-z for z in sizes), ts, strict=True))]
         quotes = select_quotes(
             h, levels.theme_of_doc, embeddings, texts.docs, texts.ids, run.config.n_quotes,
-            eligible, keys=norm_keys,
+            eligible, keys=texts.keys,
         )  # fmt: skip
         pos, neg = labels_mod.stance_shares(run.sentiment[members])
         kw = _merged_keywords([described.keywords[t] for t in ts], sizes)
@@ -1158,7 +1157,7 @@ def select_quotes(
     topics = np.asarray(topics)
     members = np.flatnonzero(topics == topic)
     if keys is None:
-        keys = [" ".join(str(d).lower().split()) for d in docs]
+        keys = [text_key(d) for d in docs]
     member_keys = {keys[i] for i in members.tolist()}
     topics_of_key: dict[str, set[int]] = {}
     for key, t in zip(keys, topics.tolist(), strict=True):

@@ -7,11 +7,12 @@ frame from :func:`covidlearning.corpus.load.load_table` (:func:`usable_rows`,
 and the name of the document column (:mod:`covidlearning.nlp.context`); no other step.
 
 Public API: :data:`MIN_TEXTS`, :data:`MIN_TEXTS_FOR_THEMES`, :func:`usable_rows`,
-:func:`check_usable`, :class:`Texts`, :func:`usable_texts`.
+:func:`check_usable`, :class:`Texts`, :func:`usable_texts`, :func:`text_key`.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,11 @@ def check_usable(frame: pd.DataFrame, name: str = "input") -> int:
     return n_ok
 
 
+def text_key(text: str) -> str:
+    """What copies of a text share: its words, lower-cased, one space apart."""
+    return " ".join(str(text).lower().split())
+
+
 @dataclass(frozen=True)
 class Texts:
     """The usable rows of a table, as the discovery steps read them.
@@ -87,10 +93,15 @@ class Texts:
         """The number of usable texts."""
         return len(self.docs)
 
+    @functools.cached_property
+    def keys(self) -> list[str]:
+        """Each text's :func:`text_key`, in input order (copies share one)."""
+        return [text_key(d) for d in self.docs]
+
     @property
     def n_distinct(self) -> int:
         """The number of different texts (lower-cased, whitespace collapsed)."""
-        return len({" ".join(d.lower().split()) for d in self.docs})
+        return len(set(self.keys))
 
 
 def usable_texts(frame: pd.DataFrame) -> Texts:
