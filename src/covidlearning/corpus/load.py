@@ -24,6 +24,7 @@ site code ``007`` stays ``"007"``).
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ from pathlib import Path
 import pandas as pd
 
 import covidlearning.corpus.answers as answers
+import covidlearning.corpus.repair as repair
 from covidlearning.corpus.answers import filler_reason  # noqa: F401 - part of this API
 from covidlearning.errors import InputError, did_you_mean, quoted
+
+logger = logging.getLogger(__name__)
 
 TABLE_FORMATS = (".csv", ".xlsx", ".jsonl", ".parquet")
 DOCUMENT_FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -540,8 +544,6 @@ def clean_table(
     Also used on a table read in partitions (:mod:`covidlearning.engine.partitions`);
     ``path`` names the input in messages. Arguments and result as :func:`load_table`'s.
     """
-    import ftfy
-
     from covidlearning.config import DEFAULT_MISSING_VALUES
 
     name = Path(path).name
@@ -556,7 +558,12 @@ def clean_table(
         {"--text-column": text_column, "--id-column": id_column,
          "--question-column": question_column},
     )  # fmt: skip
-    texts = df[text_column].astype(str).map(lambda s: " ".join(ftfy.fix_text(s).split()))
+    texts = df[text_column].astype(str).map(repair.normalise_answer)
+    shifted = int(df[text_column].astype(str).map(repair.has_shifted_i).sum())
+    if shifted:
+        logger.info(
+            "%d answers of %s wrote lower-case i as I; repaired (corpus.repair)", shifted, name
+        )
     if id_column is not None:
         ids = df[id_column].astype(str).str.strip()
         dup = ids[ids.duplicated()]
