@@ -16,7 +16,12 @@ read with its negation: words that follow a negation ("could not *improve the ca
 what was written, while the negated phrase is one ("Nothing to improve", "No
 complaints"). A phrase that in most of its occurrences runs on into the same word is cut
 short ("took a long" of "took a long time", "physio took" of "physio took time") and is
-no label either; a generic noun ("time", "things") may end a phrase ("Waiting time").
+no label either; a generic noun ("time", "things") may end a phrase ("Waiting time"). Nor
+is a verb without what it governs: a phrase ending on a past tense or a bare participle
+("pandemic brought", "leaders understood", "advice given") or opening with one ("based on
+needs"), or one ending on a verb that most of its texts complete ("staff felt listened |
+to"). Numbers ("given 450mg") and conjunctions that join clauses ("briefings | because
+everybody heard") break a phrase as punctuation does.
 Where most of a group's texts name no subject ("Absolutely brilliant", "All fine"), phrases
 of generic words are candidates too.
 
@@ -88,8 +93,29 @@ GENERIC_SHARE = 1 / 2
 #: Personal and possessive pronouns: a phrase holding one is a piece of a clause in the
 #: respondent's voice ("lady I spoke", "help my child"), not a name for a subject.
 _PRONOUNS = frozenset("i me my we us our you your he him his she her they them their".split())
+#: Words that complete a verb before them ("staff felt listened | to", "hierarchy mattered
+#: | less"): a phrase ending on a verb and followed by the same one in most of the texts
+#: holding it is cut short, like a run-on into a noun.
+_COMPLEMENTS = frozenset("to what how whether less more than".split())
+#: Past tenses of verbs that take an object: a phrase ending on one is a clause's subject
+#: and verb without it ("pandemic brought", "leaders understood").
+_PAST_VERBS = frozenset(
+    """
+    brought bought thought taught caught sought understood took gave found felt kept meant
+    sent spent told sold held put got said saw became began knew showed
+    """.split()
+)
 _WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
-_CLAUSE = re.compile(r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s")
+#: Clause breaks: punctuation, a spaced dash, and conjunctions that join two clauses
+#: ("briefings | because everybody heard").
+_CLAUSE = re.compile(
+    r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s"
+    r"|\b(?:because|since|although|though|but|whereas|unless|while|whilst|if|until)\b",
+    re.IGNORECASE,
+)
+#: A number, or a number and its unit ("450mg", "2pm", "ward 7"), but not an ordinal
+#: ("21st") nor a name's number ("COVID-19"): a break, never skipped inside a phrase.
+_NUMBER = re.compile(r"(?<![\w-])\d+(?!st\b|nd\b|rd\b|th\b)[A-Za-z]*(?![\w-])")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
 #: A word masked by a redaction ("XXXX", "xxx"): never part of a label.
 _MASKED = re.compile(r"\b[Xx]{2,}\b")
@@ -199,8 +225,8 @@ def _phrases_of(
                 last = gram[-1]
                 if len(gram) < n or last in stop or not (generic or _ends(last)):
                     continue  # "waiting for the", "discharge to assess actually"
-                if _PRONOUNS.intersection(gram):
-                    continue  # a clause's fragment: "lady I spoke", "plan she gave"
+                if _PRONOUNS.intersection(gram) or _verb_fragment(gram):
+                    continue  # a clause's fragment: "lady I spoke", "pandemic brought"
                 if any(
                     len(w) >= 3 and w not in stop and (generic or w not in GENERIC_WORDS)
                     for w in gram
@@ -211,9 +237,21 @@ def _phrases_of(
 
 
 def _mask(text: str) -> str:
-    """Redaction placeholders (``[NAME]``, ``XXXX``) become clause breaks."""
+    """Redaction placeholders (``[NAME]``, ``XXXX``) and numbers become clause breaks."""
     text = _PLACEHOLDER.sub(" . ", text.replace("\u2019", "'"))
-    return _MASKED.sub(" . ", text)
+    return _NUMBER.sub(" . ", _MASKED.sub(" . ", text))
+
+
+def _verb_fragment(gram: tuple[str, ...]) -> bool:
+    """A clause's piece, not a subject's name: a verb that lacks what it governs.
+
+    "Based on needs" (a participle needing its object, first: "decisions based on needs"
+    is a phrase); "pandemic brought", "leaders understood", "care received" (a subject and
+    a verb or participle, no object).
+    """
+    from covidlearning.nlp.text import BARE_PARTICIPLES
+
+    return gram[0] in BARE_PARTICIPLES or gram[-1] in BARE_PARTICIPLES | _PAST_VERBS
 
 
 def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
@@ -236,11 +274,18 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
     for grams in phrases:
         for gram, nxt in grams.items():
             counts[gram] += 1
-            if nxt is not None and nxt not in stop and _ends(nxt):
+            if nxt is not None and (nxt in _COMPLEMENTS or nxt not in stop and _ends(nxt)):
                 after.setdefault(gram, Counter())[nxt] += 1
     for gram, nxt in after.items():
-        if max(nxt.values()) >= RUN_ON_SHARE * counts[gram]:
-            del counts[gram]  # "took a long" (time), "physio took" (time)
+        cut = RUN_ON_SHARE * counts[gram]
+        noun = max((n for w, n in nxt.items() if w not in _COMPLEMENTS), default=0)
+        complement = max((n for w, n in nxt.items() if w in _COMPLEMENTS), default=0)
+        # "took a long" (time), "physio took" (time); a verb before the word that completes
+        # it, "staff felt listened" (to), read in two texts or more ("physio took time | to
+        # explain" is whole: its "to" adds a purpose)
+        verb = gram[-1].endswith("ed") or gram[-1] in _PAST_VERBS
+        if noun >= cut or (verb and counts[gram] >= 2 and complement >= cut):
+            del counts[gram]
     return counts
 
 

@@ -249,3 +249,37 @@ def test_a_label_is_written_in_many_of_its_texts_not_a_rare_aside():
     got = choose_labels(groups, docs, embed(docs), sentiments(docs), embed)
     assert "promptly" not in got[0].text.lower()
     assert all(got[0].text.lower() in t.lower() for t in common)  # written in all eight
+
+
+def test_a_verb_without_what_it_governs_is_no_label():
+    texts = [
+        "Decisions based on needs and what's best for patients.",
+        "A system making decisions based on needs.",
+        "The common sense of urgency that the pandemic brought, is part of it.",
+        "It mattered because leaders understood what the front line was like.",
+        "As leaders understood what the front line was like, we coped.",
+        "Staff felt listened to for once.",
+        "Compassionate leadership: staff felt listened to.",
+        "The physio took time to explain.",
+        "Physio took time to listen.",
+    ]
+    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    assert "decisions based on needs" in grams  # the participle inside a phrase is fine
+    assert not {"based on needs", "pandemic brought", "leaders understood"} & grams
+    assert "staff felt listened" not in grams  # in both texts it needs its "to"
+    assert "physio took time" in grams  # whole: its "to" adds a purpose
+
+
+def test_numbers_and_joining_conjunctions_break_a_phrase():
+    texts = [
+        "I was given 450mg at 00:21 and the pain eased",
+        "I was given 300mg at 20:27 and the pain eased",
+        "Daily briefings because everybody heard the same message",
+        "Daily briefings, since everybody heard the same message",
+        "COVID-19 wards were calm; 21st century tools, at last",
+    ]
+    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    assert "given mg" not in grams and not any("mg" in g.split() for g in grams)
+    assert "daily briefings" in grams
+    assert not any("because" in g.split() or "since" in g.split() for g in grams)
+    assert "covid wards" in grams and "21st century tools" in grams
