@@ -139,6 +139,8 @@ class StatusWatcher:
         except (OSError, ValueError):
             return
         step = (str(state["desc"]), float(state["started"]))
+        if step == self._step and self._bar is None:
+            return  # this step finished and its bar was closed: its time stops there
         if step != self._step:
             from tqdm import tqdm
 
@@ -155,3 +157,6 @@ class StatusWatcher:
             self._bar.start_t = min(self._bar.start_t, float(state["started"]))
         self._bar.n = int(state["done"])
         self._bar.refresh()
+        if state.get("finished"):  # close it now, so it does not go on counting seconds
+            self._bar.close()
+            self._bar = None

@@ -50,3 +50,21 @@ def test_a_disabled_step_is_silent(monkeypatch, capsys, tmp_path):
     with progress.steps("embed", 10, enabled=False) as bar:
         bar.update(10)
     assert not (tmp_path / "p.json").exists() and capsys.readouterr().err == ""
+
+
+def test_a_finished_step_is_drawn_once_not_refreshed_while_the_next_runs(
+    tmp_path, monkeypatch, capsys
+):
+    status = tmp_path / "progress.json"
+    monkeypatch.setattr(progress, "INTERVAL", 0.01)
+    with progress.StatusWatcher(status, "02-discover"):
+        status.write_text(
+            json.dumps({"desc": "consensus", "done": 10, "total": 10, "unit": "run",
+                        "started": 0.0, "finished": True})
+        )  # fmt: skip
+        import time
+
+        time.sleep(0.3)  # 30 intervals: the bar must not tick on with a growing time
+    err = capsys.readouterr().err
+    assert "02-discover: consensus" in err
+    assert 1 <= err.count("10/10") <= 2  # drawn, then closed; not redrawn every interval
