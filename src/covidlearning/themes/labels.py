@@ -21,7 +21,9 @@ is a verb without what it governs: a phrase ending on a past tense or a bare par
 ("pandemic brought", "leaders understood", "advice given") or opening with one ("based on
 needs"), or one ending on a verb that most of its texts complete ("staff felt listened |
 to"). Numbers ("given 450mg") and conjunctions that join clauses ("briefings | because
-everybody heard") break a phrase as punctuation does.
+everybody heard") break a phrase as punctuation does. Stop words are scikit-learn's, less
+the nouns and adjectives among them that name subjects in feedback ("health system",
+"front line", "call bells").
 Where most of a group's texts name no subject ("Absolutely brilliant", "All fine"), phrases
 of generic words are candidates too.
 
@@ -179,11 +181,19 @@ def stance_shares(compound: np.ndarray) -> tuple[float, float]:
     )
 
 
+#: Nouns and adjectives in scikit-learn's stop-word list that name subjects in feedback
+#: ("health system", "front line", "call bells", "full time"): a label may hold them.
+_SUBJECT_WORDS = frozenset(
+    "system fire bill interest front full side part detail amount bottom top empty call".split()
+)
+
+
 @functools.lru_cache(maxsize=1)
 def _stop() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | {"get", "got", "did", "does", "don't", "i'm", "it's"}
+    extra = {"get", "got", "did", "does", "don't", "i'm", "it's"}
+    return (frozenset(ENGLISH_STOP_WORDS) - _SUBJECT_WORDS) | extra
 
 
 def _negation(word: str) -> bool:

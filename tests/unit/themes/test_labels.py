@@ -283,3 +283,14 @@ def test_numbers_and_joining_conjunctions_break_a_phrase():
     assert "daily briefings" in grams
     assert not any("because" in g.split() or "since" in g.split() for g in grams)
     assert "covid wards" in grams and "21st century tools" in grams
+
+
+def test_subject_words_in_scikit_learns_stop_list_may_name_a_theme():
+    texts = [
+        "The local health system worked together.",
+        "A joined-up local health system, at last.",
+        "Front line staff were exhausted.",
+        "Call bells: never answered.",
+    ]
+    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    assert {"local health system", "front line staff", "call bells"} <= grams
