@@ -20,8 +20,9 @@ no label either; a generic noun ("time", "things") may end a phrase ("Waiting ti
 is a verb without what it governs: a phrase ending on a past tense or a bare participle
 ("pandemic brought", "leaders understood", "advice given") or opening with one ("based on
 needs"), or one ending on a verb that most of its texts complete ("staff felt listened |
-to"). Numbers ("given 450mg") and conjunctions that join clauses ("briefings | because
-everybody heard") break a phrase as punctuation does. Stop words are scikit-learn's, less
+to", "bloods as unable | to"). Numbers ("given 450mg"), conjunctions that join clauses
+("briefings | because everybody heard") and relative pronouns ("lady | who looked") break a
+phrase as punctuation does, and "like" neither starts nor ends one ("time felt like"). Stop words are scikit-learn's, less
 the nouns and adjectives among them that name subjects in feedback ("health system",
 "front line", "call bells").
 Where most of a group's texts name no subject ("Absolutely brilliant", "All fine"), phrases
@@ -108,11 +109,12 @@ _PAST_VERBS = frozenset(
     """.split()
 )
 _WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
-#: Clause breaks: punctuation, a spaced dash, and conjunctions that join two clauses
-#: ("briefings | because everybody heard").
+#: Clause breaks: punctuation, a spaced dash, conjunctions that join two clauses
+#: ("briefings | because everybody heard") and relative pronouns ("lady | who looked").
 _CLAUSE = re.compile(
     r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s"
-    r"|\b(?:because|since|although|though|but|whereas|unless|while|whilst|if|until)\b",
+    r"|\b(?:because|since|although|though|but|whereas|unless|while|whilst|if|until"
+    r"|who|whom|whose|which)\b",
     re.IGNORECASE,
 )
 #: A number, or a number and its unit ("450mg", "2pm", "ward 7"), but not an ordinal
@@ -192,7 +194,7 @@ _SUBJECT_WORDS = frozenset(
 def _stop() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    extra = {"get", "got", "did", "does", "don't", "i'm", "it's"}
+    extra = {"get", "got", "did", "does", "don't", "i'm", "it's", "like"}
     return (frozenset(ENGLISH_STOP_WORDS) - _SUBJECT_WORDS) | extra
 
 
@@ -293,7 +295,7 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
         # "took a long" (time), "physio took" (time); a verb before the word that completes
         # it, "staff felt listened" (to), read in two texts or more ("physio took time | to
         # explain" is whole: its "to" adds a purpose)
-        verb = gram[-1].endswith("ed") or gram[-1] in _PAST_VERBS
+        verb = gram[-1].endswith(("ed", "able")) or gram[-1] in _PAST_VERBS
         if noun >= cut or (verb and counts[gram] >= 2 and complement >= cut):
             del counts[gram]
     return counts

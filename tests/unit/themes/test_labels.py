@@ -294,3 +294,19 @@ def test_subject_words_in_scikit_learns_stop_list_may_name_a_theme():
     ]
     grams = {" ".join(g) for g in candidate_phrases(texts)}
     assert {"local health system", "front line staff", "call bells"} <= grams
+
+
+def test_a_relative_clause_and_a_trailing_like_break_a_phrase():
+    texts = [
+        "The lady who looked after me was lovely.",
+        "Every lady who looked after Mum, thank you.",
+        "Time felt like it dragged.",
+        "Time felt like a week on the ward.",
+        "Had a home visit as unable to get to the surgery.",
+        "Home visit as unable to travel.",
+    ]
+    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    assert not any("who" in g.split() or g.endswith(" like") for g in grams)
+    assert "lady who looked" not in grams and "time felt like" not in grams
+    assert not any(g.endswith(" unable") for g in grams)  # in both texts it needs its "to"
+    assert "home visit" in grams
