@@ -558,8 +558,8 @@ def clean_table(
         {"--text-column": text_column, "--id-column": id_column,
          "--question-column": question_column},
     )  # fmt: skip
-    texts = df[text_column].astype(str).map(repair.normalise_answer)
-    shifted = int(df[text_column].astype(str).map(repair.has_shifted_i).sum())
+    normalised, shifted = repair.normalise_answers(df[text_column].astype(str).tolist())
+    texts = pd.Series(normalised, index=df.index, dtype=object)
     if shifted:
         logger.info(
             "%d answers of %s wrote lower-case i as I; repaired (corpus.repair)", shifted, name

@@ -199,7 +199,7 @@ class TopicTokenizer:
 #: Participles that say nothing without what follows them (``treated [with respect]``,
 #: ``decisions based [on need]``); ones that name a state (``valued``, ``isolated``,
 #: ``short staffed``, ``well organised``) are good theme words and stay.
-BARE_PARTICIPLES = frozenset(
+_BARE_PARTICIPLES = frozenset(
     "asked associated based called compared concerned considered given involved led made "
     "needed offered provided received related required taken treated used".split()
 )
@@ -208,7 +208,7 @@ BARE_PARTICIPLES = frozenset(
 def _fragment(keyword: str) -> bool:
     """A keyword that cannot name a theme: it ends in a participle that needs its object."""
     words = keyword.lower().split()
-    return bool(words) and words[-1] in BARE_PARTICIPLES
+    return bool(words) and words[-1] in _BARE_PARTICIPLES
 
 
 def _as_written(a: str, b: str, texts: Sequence[str]) -> str | None:

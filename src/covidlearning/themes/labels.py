@@ -17,14 +17,15 @@ what was written, while the negated phrase is one ("Nothing to improve", "No
 complaints"). A phrase that in most of its occurrences runs on into the same word is cut
 short ("took a long" of "took a long time", "physio took" of "physio took time") and is
 no label either; a generic noun ("time", "things") may end a phrase ("Waiting time"). Nor
-is a verb without what it governs: a phrase ending on a past tense or a bare participle
-("pandemic brought", "leaders understood", "advice given") or opening with one ("based on
-needs"), or one ending on a verb that most of its texts complete ("staff felt listened |
-to", "bloods as unable | to"). Numbers ("given 450mg"), conjunctions that join clauses
-("briefings | because everybody heard") and relative pronouns ("lady | who looked") break a
-phrase as punctuation does, and "like" neither starts nor ends one ("time felt like"). Stop words are scikit-learn's, less
-the nouns and adjectives among them that name subjects in feedback ("health system",
-"front line", "call bells").
+is a verb without what it governs: a subject and its past tense ("pandemic brought",
+"leaders understood"; a passive such as "care provided" or "advice given" is whole), a
+participle that needs its noun first ("based on needs"), or a verb that most of its texts
+complete ("staff felt listened | to", "hierarchy mattered | less", "bloods as unable |
+to"). Numbers ("given 450mg"), conjunctions that join clauses ("briefings | because
+everybody heard") and "which" break a phrase as punctuation does, and "like" neither
+starts nor ends one ("time felt like"). Stop words are scikit-learn's, less the nouns and
+adjectives among them that name subjects in feedback ("health system", "front line",
+"call bells").
 Where most of a group's texts name no subject ("Absolutely brilliant", "All fine"), phrases
 of generic words are candidates too.
 
@@ -97,29 +98,38 @@ GENERIC_SHARE = 1 / 2
 #: respondent's voice ("lady I spoke", "help my child"), not a name for a subject.
 _PRONOUNS = frozenset("i me my we us our you your he him his she her they them their".split())
 #: Words that complete a verb before them ("staff felt listened | to", "hierarchy mattered
-#: | less"): a phrase ending on a verb and followed by the same one in most of the texts
-#: holding it is cut short, like a run-on into a noun.
-_COMPLEMENTS = frozenset("to what how whether less more than".split())
-#: Past tenses of verbs that take an object: a phrase ending on one is a clause's subject
-#: and verb without it ("pandemic brought", "leaders understood").
+#: | less", "lady who looked | after"): a phrase ending on a verb and followed by the same
+#: one in most of the texts holding it is cut short, like a run-on into a noun.
+_COMPLEMENTS = frozenset("what how whether less more than after up out".split())
+#: Words that "to" completes ("felt listened | to", "unable | to travel"); after others it
+#: mostly says where ("staff redeployed | to ICU") and the phrase is whole without it.
+_TO_WORDS = frozenset("listened spoke spoken talked able unable used".split())
+_COMPLETERS = _COMPLEMENTS | {"to"}
+#: Past tenses that follow a subject and seldom stand as a passive after a noun ("time
+#: spent", "care provided", "advice given" do): a phrase ending on one is a subject and a
+#: verb without its object ("pandemic brought", "leaders understood").
 _PAST_VERBS = frozenset(
-    """
-    brought bought thought taught caught sought understood took gave found felt kept meant
-    sent spent told sold held put got said saw became began knew showed
-    """.split()
+    "brought understood felt meant sought took gave saw knew became began came went showed".split()
 )
+#: Participles that qualify a noun only with what follows: a phrase opening on one is a
+#: piece ("based on needs"; "decisions based on needs" is whole).
+_MODIFIER_PARTICIPLES = frozenset("based related compared associated".split())
 _WORD = re.compile(r"[0-9]+(?:st|nd|rd|th)\b|[A-Za-z][A-Za-z'&-]*[A-Za-z]|[A-Za-z]")
 #: Clause breaks: punctuation, a spaced dash, conjunctions that join two clauses
-#: ("briefings | because everybody heard") and relative pronouns ("lady | who looked").
+#: ("briefings | because everybody heard") and "which" (a relative clause: "a nurse who
+#: listened" stays a phrase).
 _CLAUSE = re.compile(
     r"[.!?;:,()\[\]\"\n\u2013\u2014]+|\s-\s"
     r"|\b(?:because|since|although|though|but|whereas|unless|while|whilst|if|until"
-    r"|who|whom|whose|which)\b",
+    r"|which)\b",
     re.IGNORECASE,
 )
 #: A number, or a number and its unit ("450mg", "2pm", "ward 7"), but not an ordinal
-#: ("21st") nor a name's number ("COVID-19"): a break, never skipped inside a phrase.
-_NUMBER = re.compile(r"(?<![\w-])\d+(?!st\b|nd\b|rd\b|th\b)[A-Za-z]*(?![\w-])")
+#: ("21st") nor the disease's ("COVID-19", "Covid 19"): a break, never skipped inside a
+#: phrase.
+_NUMBER = re.compile(
+    r"(?<![\w-])(?<!covid )(?<!COVID )(?<!Covid )\d+(?!st\b|nd\b|rd\b|th\b)[A-Za-z]*(?![\w-])"
+)
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")
 #: A word masked by a redaction ("XXXX", "xxx"): never part of a label.
 _MASKED = re.compile(r"\b[Xx]{2,}\b")
@@ -257,13 +267,16 @@ def _mask(text: str) -> str:
 def _verb_fragment(gram: tuple[str, ...]) -> bool:
     """A clause's piece, not a subject's name: a verb that lacks what it governs.
 
-    "Based on needs" (a participle needing its object, first: "decisions based on needs"
-    is a phrase); "pandemic brought", "leaders understood", "care received" (a subject and
-    a verb or participle, no object).
+    "Based on needs" (a participle that needs its noun first: "decisions based on needs"
+    is whole); "pandemic brought", "leaders understood" (a subject and a verb, no object).
     """
-    from covidlearning.nlp.text import BARE_PARTICIPLES
+    return gram[0] in _MODIFIER_PARTICIPLES or gram[-1] in _PAST_VERBS
 
-    return gram[0] in BARE_PARTICIPLES or gram[-1] in BARE_PARTICIPLES | _PAST_VERBS
+
+def _verb_form(word: str) -> bool:
+    """A past tense or participle ("listened", "understood"; not "bed", "need")."""
+    regular = len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
+    return regular or word in _PAST_VERBS
 
 
 def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
@@ -286,17 +299,21 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
     for grams in phrases:
         for gram, nxt in grams.items():
             counts[gram] += 1
-            if nxt is not None and (nxt in _COMPLEMENTS or nxt not in stop and _ends(nxt)):
+            if nxt is not None and (
+                nxt in _COMPLEMENTS
+                or (nxt == "to" and gram[-1] in _TO_WORDS)
+                or (nxt not in stop and _ends(nxt))
+            ):
                 after.setdefault(gram, Counter())[nxt] += 1
     for gram, nxt in after.items():
         cut = RUN_ON_SHARE * counts[gram]
-        noun = max((n for w, n in nxt.items() if w not in _COMPLEMENTS), default=0)
-        complement = max((n for w, n in nxt.items() if w in _COMPLEMENTS), default=0)
+        noun = max((n for w, n in nxt.items() if w not in _COMPLETERS), default=0)
+        complement = max((n for w, n in nxt.items() if w in _COMPLETERS), default=0)
         # "took a long" (time), "physio took" (time); a verb before the word that completes
         # it, "staff felt listened" (to), read in two texts or more ("physio took time | to
         # explain" is whole: its "to" adds a purpose)
-        verb = gram[-1].endswith(("ed", "able")) or gram[-1] in _PAST_VERBS
-        if noun >= cut or (verb and counts[gram] >= 2 and complement >= cut):
+        completed = _verb_form(gram[-1]) or gram[-1] in _TO_WORDS
+        if noun >= cut or (completed and counts[gram] >= 2 and complement >= cut):
             del counts[gram]
     return counts
 

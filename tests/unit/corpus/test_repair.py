@@ -75,3 +75,45 @@ def test_load_table_repairs_case_and_keeps_keys(tmp_path: Path) -> None:
     # case is all that changed: the repaired answer is still the other's duplicate
     assert df["duplicate"].tolist() == [False, True, False]
     assert pd.read_csv(p)["comment"].tolist()[0] == "NothIng to Improve"  # raw data untouched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks to Inès wIth the care",  # a name in letters beyond ASCII
+        "seen at Ipswich Hospital wIth kIndness",  # a place that is also a listed word
+        "Thank you to Imran and Iris for the InformatIon",
+        "Dr McIntyre and nurse Isla were kInd to my mum",
+    ],
+)
+def test_repair_never_takes_a_capital_that_redaction_reads(text: str) -> None:
+    from covidlearning.privacy.redact import redact_text
+
+    before, after = redact_text(text), redact_text(repair_shifted_i(text))
+    assert after.count("[") == before.count("[") > 0  # the same names and places caught
+
+
+@pytest.mark.parametrize(
+    ("text", "repaired"),
+    [
+        ("PIs were supportive, the CIs overlap", None),  # acronyms' plurals: no damage
+        ("Dr McIntyre was great", None),  # Mc, Mac: a name's capital, no damage
+        ("Good\nImproved parkIng wIth lIghts", "Good\nImproved parking with lights"),
+        ("- Improve the servIce", "- Improve the service"),  # a bullet starts a clause
+        ("seen at Ipswich Hospital wIth kIndness", "seen at Ipswich Hospital with kindness"),
+    ],
+)  # fmt: skip
+def test_names_acronyms_lines_and_bullets(text: str, repaired: str | None) -> None:
+    assert has_shifted_i(text) is (repaired is not None)
+    assert repair_shifted_i(text) == (repaired or text)
+
+
+def test_load_counts_the_answers_it_repaired(tmp_path: Path, caplog) -> None:
+    p = tmp_path / "fft.csv"
+    pd.DataFrame({"comment": ["NothIng to Improve", "Fine", "Good sessIon\nwell run"]}).to_csv(
+        p, index=False
+    )
+    with caplog.at_level("INFO", logger="covidlearning.corpus.load"):
+        df = load_table(p, "comment")
+    assert df["text"].tolist() == ["Nothing to improve", "Fine", "Good session well run"]
+    assert "2 answers of fft.csv wrote lower-case i as I" in caplog.text
