@@ -721,3 +721,41 @@ def f1(y, pred):
     from sklearn.metrics import f1_score
 
     return f1_score(y.argmax(1), pred.argmax(1), average="macro", zero_division=0)
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_a_single_label_coder_on_a_tuned_encoder_blends_the_two_svms(monkeypatch, multi):
+    """No cross-validation can score a coder on an encoder tuned on its folds' codes."""
+
+    class Tuned:  # stands in for the tuned encoder; the texts embed as the base model's
+        covidlearning_seen = 300
+
+    real_embed = trained._embed_sample_and_texts
+    monkeypatch.setattr(trained, "_tuned_encoder", lambda *a: Tuned())
+    monkeypatch.setattr(
+        trained, "_embed_sample_and_texts", lambda enc, s, t, cfg: real_embed(None, s, t, cfg)
+    )
+    chosen: list[bool] = []
+    real_choose = trained.choose_model
+    monkeypatch.setattr(
+        trained, "choose_model", lambda *a, **k: chosen.append(True) or real_choose(*a, **k)
+    )
+    train = _coded_sample(n_per=50, multi=multi)
+    res = trained.train_and_code(train, "code", _frame(TEXTS), ";" if multi else None,
+                                 CodeConfig())  # fmt: skip
+    choice = res.manifest["training"]["model_choice"]
+    assert res.manifest["training"]["encoder"]["tuned"]
+    if multi:  # unchanged: chosen on the base model's embeddings
+        assert chosen and choice["folds"] == trained.CV_FOLDS
+        assert "base model's embeddings" in choice["rule"]
+        return
+    assert not chosen and res.coder.blend == trained.TUNED_BLEND == (1.0, 0.5, 0.0)
+    assert choice["chosen"] == trained.TUNED_BLEND_NAME and choice["folds"] == 0
+    assert (
+        choice["texts"] == res.manifest["training"]["n_texts"] - res.manifest["training"]["holdout"]
+    )
+    assert "fixed for a tuned encoder" in choice["rule"]
+    # the ridge block weighs nothing in the codes
+    texts, emb = TEXTS, trained._embed(TEXTS, CodeConfig())
+    blocks = res.coder.block_decisions(texts, emb)
+    assert np.allclose(res.coder.decision(texts, emb), blocks["full"] + 0.5 * blocks["emb"])
