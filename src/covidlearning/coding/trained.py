@@ -5,8 +5,7 @@ With 200 coded texts or more, MiniLM is first fine-tuned on the sample
 word and character TF-IDF plus the embeddings, an SVM on the embeddings alone and a
 ridge classifier, class-weighted for rare codes, one-vs-rest when the sample is
 multi-label; which of them, or which blend, codes is chosen by cross-validation
-inside the training sample (:func:`choose_model`), except that a single-label coder on a
-tuned encoder blends the two SVMs (:func:`tuned_choice`). Part of the sample is held out to
+inside the training sample (:func:`choose_model`). Part of the sample is held out to
 measure agreement with the human coders (its softmax temperature is fitted there),
 then the linear models are refitted on all of it. The fitted coder is saved
 (safetensors + JSON, ``OUT/model/``, with the tuned encoder's layers) and
@@ -111,18 +110,6 @@ CANDIDATES: dict[str, tuple[float, float, float]] = {
 
 #: The coder used when there are too few texts to choose by cross-validation.
 DEFAULT_BLEND = CANDIDATES["blend"]
-
-
-#: The single-label coder on a tuned encoder: the two SVMs, no ridge. The model choice's
-#: cross-validation can't score it (it runs on the base model's embeddings, since the tuned
-#: encoder saw every fold's codes), and what it chose there did not carry over: with the
-#: tuned encoder, 5 Trust B splits, test macro F1 0.402 as chosen, 0.403 always the default
-#: blend, 0.413 this one, higher on each split (frozen, this one is worse: 0.364 against
-#: 0.380; benchmarks/README.md).
-TUNED_BLEND: tuple[float, float, float] = (1.0, 0.5, 0.0)
-
-
-TUNED_BLEND_NAME = "svm-blend-tuned"
 
 
 def blend_decisions(
@@ -832,7 +819,7 @@ class ModelChoice:
     """Which coder :func:`choose_model` chose, and the cross-validated scores it chose on.
 
     Attributes:
-        name: a key of :data:`CANDIDATES`, or :data:`TUNED_BLEND_NAME` (:func:`tuned_choice`).
+        name: a key of :data:`CANDIDATES`.
         blend: its weights of the three models.
         scores: candidate -> macro F1 of its codes on the held-out folds (empty: no CV).
         texts: how many texts the cross-validation ran on.
@@ -962,24 +949,6 @@ def choose_model(
     return ModelChoice(name, CANDIDATES[name], scores, len(idx), rule, idx, oof_chosen, se_kept)
 
 
-def tuned_choice(n_texts: int) -> ModelChoice:
-    """The single-label coder on a tuned encoder: :data:`TUNED_BLEND`, not cross-validated.
-
-    The tuned encoder saw the codes of every text it could be cross-validated on, so a
-    cross-validation either flatters the models on the embeddings or (on the base model's
-    embeddings) scores other features than the coder's; neither chose well on Trust B.
-
-    Args:
-        n_texts: how many texts the coder learns from before the hold-out is added back.
-    """
-    rule = (
-        "fixed for a tuned encoder: the two SVMs without ridge (a cross-validation can't "
-        "score a coder on an encoder tuned on its folds' codes)"
-    )
-    logger.info("model choice: %s, weights %s (%s)", TUNED_BLEND_NAME, TUNED_BLEND, rule)
-    return ModelChoice(TUNED_BLEND_NAME, TUNED_BLEND, {}, n_texts, rule)
-
-
 def _holdout_split(texts: list[str], share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices held out (about ``share`` of the texts) and fitted on.
 
@@ -1071,8 +1040,6 @@ def train_and_code(
     cv_idx = fit_idx if len(ho) else np.arange(len(sample.texts))
     if encoder is None:
         choice = choose_model(sample, emb_tr, cv_idx, config)
-    elif not sample.multi_label:
-        choice = tuned_choice(len(cv_idx))
     else:  # the tuned encoder saw every fold's codes: choose on the base model's embeddings
         choice = choose_model(sample, _embed(sample.texts, config), cv_idx, config, tuned=True)
     t_choice = time.perf_counter() - t0 - t_embed
