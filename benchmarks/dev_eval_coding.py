@@ -13,6 +13,8 @@ swing by +-0.05, so a single figure says little. This script repeats each measur
 * **trained, single-label** - Trust B ``subcategory``, 80/20 splits (``random_state`` 42
   is the one ``measure.py`` uses, then 1..4); macro F1 of covidlearning and of the
   TF-IDF + LinearSVC baseline on the same split.
+  Each trained row also names the coder the model choice took (``chosen``) and the
+  seconds fine-tuning took (``tune_s``, 0 when frozen).
 * **trained, multi-label** - Trust B has one code per text, so a multi-label set is
   made from it: about a third of the texts are two comments joined, carrying both
   codes. Baseline: one-vs-rest LinearSVC on TF-IDF. Macro F1 over codes.
@@ -181,7 +183,10 @@ def trained(multi: bool, splits: list[int], finetune: bool | str = "auto") -> li
             base_pred = _baseline(tr_texts, [labels[i][0] for i in tr], te_texts, False)
             base = f1_score(y_te, base_pred, average="macro", zero_division=0)
         part = "trained multi-label" if multi else "trained single-label"
-        out.append({"part": part, "split": rs, "ours": float(ours), "baseline": float(base)})
+        training, seconds = res.manifest["training"], res.manifest["timings_s"]
+        out.append({"part": part, "split": rs, "ours": float(ours), "baseline": float(base),
+                    "chosen": training["model_choice"]["chosen"],
+                    "tune_s": seconds["fine_tuning"]})  # fmt: skip
         print(out[-1], flush=True)
     return out
 
