@@ -72,7 +72,7 @@ def _lower_after(rest: str) -> bool:
 
 
 def _function_word(word: str) -> bool:
-    """ "is", "in", "it's" ...: never a name, nor part of one."""
+    """A function word ("is", "in", "it's" ...): never a name, nor part of one."""
     return word.lower().replace("\u2019", "'") in _FUNCTION_WORDS_I
 
 
