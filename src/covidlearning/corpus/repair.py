@@ -71,9 +71,14 @@ def _lower_after(rest: str) -> bool:
     return rest.replace("I", "i").islower() and rest != "s"
 
 
+def _lowered(word: str) -> str:
+    """The word in lower case, with a straight apostrophe ("It\u2019s" -> "it's")."""
+    return word.lower().replace("\u2019", "'")
+
+
 def _function_word(word: str) -> bool:
     """A function word ("is", "in", "it's" ...): never a name, nor part of one."""
-    return word.lower().replace("\u2019", "'") in _FUNCTION_WORDS_I
+    return _lowered(word) in _FUNCTION_WORDS_I
 
 
 def _never_a_name(word: str) -> bool:
@@ -85,9 +90,9 @@ def _never_a_name(word: str) -> bool:
     """
     from covidlearning.nlp.names import name_lists
 
-    if _function_word(word):
+    low = _lowered(word)
+    if low in _FUNCTION_WORDS_I:
         return True
-    low = word.lower().replace("\u2019", "'")
     lists = name_lists()
     cap = low.capitalize()
     if any(cap in lists[key] for key in ("given_names", "ambiguous_given_names", "surnames")):
@@ -164,7 +169,7 @@ def normalise_answer(text: str) -> str:
 
     Case is repaired before spaces collapse, so a line break still starts a sentence.
     """
-    return collapse_spaces(repair_shifted_i(fix_characters(text)))
+    return normalise_answers([text])[0][0]
 
 
 def normalise_answers(texts: Sequence[str]) -> tuple[list[str], int]:
