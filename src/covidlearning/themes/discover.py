@@ -1005,8 +1005,10 @@ def _hierarchy(
     """Top-level themes over the topics (:mod:`covidlearning.themes.hierarchy`), labelled."""
     final = described.topics
     space = themes.refined.embeddings if themes.refined is not None else part.rep
+    # BERTopic's c-TF-IDF has a row per topic in ascending id, the outliers' (-1) first
+    terms = described.model.c_tf_idf_[int((final == -1).any()) :]
     with run.timed("hierarchy"):
-        tree = hierarchy.build_hierarchy(space, final, run.texts.n)
+        tree = hierarchy.build_hierarchy(space, final, run.texts.n, terms)
         theme_of_doc = tree.themes(final)
         members = tree.members()
         if tree.levels == 1:

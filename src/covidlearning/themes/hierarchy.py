@@ -5,35 +5,47 @@ result (:class:`Hierarchy`). It imports numpy and, of covidlearning, only
 :mod:`covidlearning.themes.represent`.
 
 A human thematic analysis gives a handful of themes, each with its subthemes (Trust B's
-coders: 9 categories over 41 subcategories). Discovery finds the subthemes; this step
-joins them by **size-weighted Ward agglomeration of their centroids**: at each step the
-two groups whose merge adds least to the texts' within-group sum of squares (the
-``n_a n_b / (n_a + n_b) |c_a - c_b|²`` of Ward 1963, computed from the groups' exact
-centroids, so the tree is the one Ward's method would build over the texts if each
-topic were kept whole). The tree is cut where it is most clearly separated: the cut with
-the largest ratio between the merge heights just above and just below it, among
+coders: 9 categories over 41 subcategories), and a theme is a subject ("the food",
+"appointments"), with praise and complaint about it inside. Discovery finds the subthemes
+in a space where stance weighs as much as subject ("Good care" beside "Excellent
+service"); the themes group them by **what they are about: the words that mark each
+subtheme**, its c-TF-IDF vector over the shared vocabulary (BERTopic's class-based TF-IDF,
+the representation BERTopic's own ``hierarchical_topics`` joins topics by). The vectors,
+scaled to unit length, are joined by Ward agglomeration with every subtheme weighing the
+same, as BERTopic's does; a subtheme's size says how often a thing was said, not how far
+its subject is from another's. :func:`ward_tree` runs on exact low-dimensional
+coordinates of the vectors (from their Gram matrix), so a vocabulary of any size costs
+only ``(k, k)`` numbers for ``k`` subthemes. Where a subtheme has no shared term to be
+placed by (a vocabulary too small), the subthemes' centroids in the clustering space are
+joined instead, by size-weighted Ward (``n_a n_b / (n_a + n_b) |c_a - c_b|²``, Ward 1963).
+
+The tree is cut where it is most clearly separated: the cut with the largest ratio
+between the merge heights just above and just below it, among
 :data:`MIN_THEMES`-:data:`MAX_THEMES` themes of two subthemes each on average, and among
 those only the cuts whose largest theme holds at most :data:`MAX_THEME_SHARE` of the texts
 (or the largest single subtheme's share, when that is more). A theme holding half the
 comments says little a reader can act on, and a coarse cut that leaves one does: on Trust
-B's patient comments the most separated cut of one run joined 18 of 34 subthemes into a
-theme of 48%. When no cut in the range is that balanced, the cut whose largest theme is
-smallest is kept.
+B's patient comments the coarsest lexical cuts join the generic praise into a theme of
+half the comments. When no cut in the range is that balanced, the cut whose largest theme
+is smallest is kept.
 
-Every step is deterministic and smooth in the vectors up to the comparisons that pick a
-merge or a cut, both of which differ by far more than last-bit float noise on real data
-(centroids average many texts; ``benchmarks/noise.py``). Below
-:data:`HIERARCHY_MIN_TEXTS` texts, or with fewer than ``2 * MIN_THEMES`` topics, there is
-one level: each topic is its own theme, with the topic's id.
+Every step is deterministic and independent of row order. The term vectors depend on
+the topics alone (counts), not on the embedding's last bits; the centroids' merges and
+cuts differ by far more than last-bit float noise on real data (centroids average many
+texts; ``benchmarks/noise.py``). Below :data:`HIERARCHY_MIN_TEXTS` texts, or with fewer
+than ``2 * MIN_THEMES`` topics, there is one level: each topic is its own theme, with the
+topic's id.
 
 Public API: :data:`HIERARCHY_MIN_TEXTS`, :data:`MIN_THEMES`, :data:`MAX_THEMES`,
-:data:`MAX_THEME_SHARE`, :class:`Hierarchy`, :func:`ward_tree`, :func:`build_hierarchy`.
+:data:`MAX_THEME_SHARE`, :class:`Hierarchy`, :func:`ward_tree`, :func:`term_coordinates`,
+:func:`build_hierarchy`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -171,17 +183,46 @@ def _centroids(space: np.ndarray, topics: np.ndarray, keys: list[int]) -> np.nda
     return np.stack([(rows(topics == t) - mean).mean(axis=0) for t in keys])
 
 
-def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None = None) -> Hierarchy:
+def term_coordinates(terms: Any) -> np.ndarray | None:
+    """Coordinates whose distances are those of the unit-length rows of ``terms``.
+
+    Args:
+        terms: ``(k, vocabulary)`` term weights, one row per group (dense or scipy sparse).
+
+    Returns:
+        ``(k, k)`` ``float64`` rows with the same pairwise distances (and lengths) as the
+        rows of ``terms`` scaled to unit length, from the eigenvectors of their Gram
+        matrix; ``None`` when a row has no term (it has no direction to be placed by).
+    """
+    gram = terms @ terms.T
+    gram = np.asarray(gram.toarray() if hasattr(gram, "toarray") else gram, dtype=np.float64)
+    norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+    if len(norms) == 0 or float(norms.min()) <= 0.0:
+        return None
+    cos = gram / np.outer(norms, norms)
+    values, vectors = np.linalg.eigh((cos + cos.T) / 2)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[None, :]
+
+
+def build_hierarchy(
+    space: np.ndarray, topics: np.ndarray, n_texts: int | None = None, terms: Any = None
+) -> Hierarchy:
     """Group the topics of ``topics`` into top-level themes (see the module docstring).
 
     Args:
         space: one vector per text, rows normalised (the space the topics were found in).
         topics: each text's topic (-1 for an outlier kept as such).
         n_texts: modelled texts (default: ``len(topics)``).
+        terms: each topic's c-TF-IDF row, in ascending topic id (outliers' row excluded),
+            dense or scipy sparse; ``None`` joins the topics by their centroids in
+            ``space``, as when a topic has no term.
 
     Returns:
         A :class:`Hierarchy`: two levels for :data:`HIERARCHY_MIN_TEXTS` texts or more
         with at least ``2 * MIN_THEMES`` topics, otherwise each topic its own theme.
+
+    Raises:
+        ValueError: ``terms`` has not one row per topic.
     """
     topics = np.asarray(topics)
     keys = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
@@ -193,9 +234,16 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
             else f"one level: {len(keys)} topics (subthemes from {2 * MIN_THEMES})"
         )
         return Hierarchy({t: t for t in keys}, 1, why)
+    if terms is not None and terms.shape[0] != len(keys):
+        raise ValueError(f"terms has {terms.shape[0]} rows for {len(keys)} topics")
     sizes = np.array([(topics == t).sum() for t in keys], dtype=float)
-    cents = _centroids(space, topics, keys)
-    partitions, heights = ward_tree(cents, sizes)
+    coords = None if terms is None else term_coordinates(terms)
+    if coords is not None:
+        partitions, heights = ward_tree(coords, np.ones(len(keys)))
+        joined = "Ward agglomeration of the subthemes' c-TF-IDF vectors (each subtheme alike)"
+    else:
+        partitions, heights = ward_tree(_centroids(space, topics, keys), sizes)
+        joined = "size-weighted Ward agglomeration of the subthemes' centroids"
     g, capped, cap = _cut(heights, partitions, sizes)
     groups = np.array(partitions[len(keys) - g])
     # number themes by size (largest first), ties by their smallest topic id
@@ -213,8 +261,7 @@ def build_hierarchy(space: np.ndarray, topics: np.ndarray, n_texts: int | None =
         "smallest largest theme"
     )
     rule = (
-        f"{g} themes over {len(keys)} subthemes: size-weighted Ward agglomeration of the "
-        f"subthemes' centroids, cut at its most separated level among {lo}-{hi} themes "
-        f"with {balance} (largest {largest:.0%})"
+        f"{g} themes over {len(keys)} subthemes: {joined}, cut at its most separated level "
+        f"among {lo}-{hi} themes with {balance} (largest {largest:.0%})"
     )
     return Hierarchy(theme_of, 2, rule, [round(h, 9) for h in heights])

@@ -1,4 +1,4 @@
-"""Themes over subthemes: size-weighted Ward on topic centroids, cut where best separated."""
+"""Themes over subthemes: Ward on their words (or centroids), cut where best separated."""
 
 import numpy as np
 
@@ -8,6 +8,7 @@ from covidlearning.themes.hierarchy import (
     MAX_THEMES,
     MIN_THEMES,
     build_hierarchy,
+    term_coordinates,
     ward_tree,
 )
 
@@ -160,3 +161,83 @@ def test_when_no_cut_is_balanced_the_smallest_largest_theme_wins():
     sizes = np.bincount(tree.themes(topics))
     assert len(sizes) == 6  # of 5 and 6 themes, 6 leaves the smaller largest theme
     assert sizes.max() == (topics == 0).sum() + (topics == 1).sum()
+
+
+def test_term_coordinates_keep_the_unit_rows_distances():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    terms = rng.random((7, 40)) * (rng.random((7, 40)) < 0.3)
+    terms[:, 0] += 0.1  # every row has a term
+    unit = terms / np.linalg.norm(terms, axis=1, keepdims=True)
+    want = ((unit[:, None] - unit[None]) ** 2).sum(axis=2)
+    for given in (terms, sp.csr_matrix(terms)):
+        xy = term_coordinates(given)
+        got = ((xy[:, None] - xy[None]) ** 2).sum(axis=2)
+        assert xy.shape == (7, 7)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    terms[3] = 0.0
+    assert term_coordinates(terms) is None
+
+
+def _stance_and_subject(per=40, seed=0):
+    """12 topics: 6 subjects x 2 stances; the space groups by stance, the words by subject."""
+    rng = np.random.default_rng(seed)
+    vecs, topics, subject = [], [], []
+    terms = np.zeros((12, 60))
+    for t in range(12):
+        s, stance = t // 2, t % 2
+        centre = np.zeros(16)
+        centre[stance] = 4.0  # the space: praise vs complaint
+        centre[2 + s] = 0.5
+        for _ in range(per):
+            vecs.append(centre + rng.normal(0, 0.2, 16))
+            topics.append(t)
+            subject.append(s)
+        terms[t, s * 8 : s * 8 + 6] = rng.random(6) + 0.5  # the subject's words
+        terms[t, 48 + stance * 6 : 54 + stance * 6] = 0.2 * rng.random(6)  # stance words
+    x = np.asarray(vecs)
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.array(topics), np.array(subject), terms
+
+
+def test_themes_group_subthemes_by_their_words_not_their_stance():
+    x, topics, subject, terms = _stance_and_subject()
+    tree = build_hierarchy(x, topics, terms=terms)
+    assert "c-TF-IDF" in tree.rule
+    themes = tree.themes(topics)
+    for s in range(6):  # each subject's praise and complaint share a theme
+        assert len(set(themes[subject == s].tolist())) == 1
+    assert len(tree.members()) == 6
+    # by their centroids alone the two stances would be the themes' dividing line
+    by_space = build_hierarchy(x, topics).themes(topics)
+    assert "centroids" in build_hierarchy(x, topics).rule
+    assert any(len(set(by_space[subject == s].tolist())) > 1 for s in range(6))
+
+
+def test_a_topic_without_terms_joins_by_centroids_and_rows_must_match():
+    x, topics, _, terms = _stance_and_subject()
+    terms[5] = 0.0
+    assert "centroids" in build_hierarchy(x, topics, terms=terms).rule
+    try:
+        build_hierarchy(x, topics, terms=terms[:-1])
+    except ValueError as err:
+        assert "11 rows for 12 topics" in str(err)
+    else:
+        raise AssertionError("a terms matrix with a row missing was accepted")
+
+
+def test_term_themes_ignore_subtheme_sizes_and_row_order():
+    x, topics, _, terms = _stance_and_subject()
+    base = build_hierarchy(x, topics, terms=terms)
+    # topic 4 said three times as often: the same subjects, the same groups
+    extra = np.flatnonzero(topics == 4)
+    x2 = np.vstack([x, x[extra], x[extra]])
+    t2 = np.concatenate([topics, topics[extra], topics[extra]])
+    grown = build_hierarchy(x2, t2, terms=terms)
+
+    def grouping(tree):
+        return sorted(sorted(ts) for ts in tree.members().values())
+
+    assert grouping(grown) == grouping(base)
+    perm = np.random.default_rng(2).permutation(len(topics))
+    assert build_hierarchy(x[perm], topics[perm], terms=terms).theme_of == base.theme_of
