@@ -78,6 +78,9 @@ def test_report_exists(run):
     out = run["out"]
     assert (out / "report.html").is_file()
     assert (out / "tables" / "run_summary.csv").is_file()
+    # two levels: the page says how subthemes were grouped (by subject, not by tone)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "share their distinctive words (what they are about, praised or not)" in page
 
 
 def test_executed_notebooks_hold_no_progress_bars(run):

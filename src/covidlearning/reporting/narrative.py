@@ -553,7 +553,8 @@ class Report:
                 self.w(
                     f"The {plural(len(self.theme_table), 'subtheme')} found in the text units "
                     f"group into {plural(len(self.groups), 'theme')}: subthemes whose texts "
-                    "are closest in meaning share a theme. Each theme's row is followed by its "
+                    "share their distinctive words (what they are about, praised or not) "
+                    "share a theme. Each theme's row is followed by its "
                     "subthemes. *Positive / negative* is the share of the theme's text units "
                     "whose wording is positive or negative (VADER sentiment): a label names "
                     "what most of them say."

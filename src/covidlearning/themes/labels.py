@@ -101,6 +101,9 @@ _PRONOUNS = frozenset("i me my we us our you your he him his she her they them t
 #: | less", "lady who looked | after"): a phrase ending on a verb and followed by the same
 #: one in most of the texts holding it is cut short, like a run-on into a noun.
 _COMPLEMENTS = frozenset("what how whether less more than after up out".split())
+#: Of those, the particles of a phrasal verb ("member turned | up", "lady who looked |
+#: after"): a verb cut from its particle is a fragment even where one text holds it.
+_PARTICLES = frozenset("after up out".split())
 #: Words that "to" completes ("felt listened | to", "unable | to travel"); after others it
 #: mostly says where ("staff redeployed | to ICU") and the phrase is whole without it.
 _TO_WORDS = frozenset("listened spoke spoken talked able unable used".split())
@@ -309,11 +312,15 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
         cut = RUN_ON_SHARE * counts[gram]
         noun = max((n for w, n in nxt.items() if w not in _COMPLETERS), default=0)
         complement = max((n for w, n in nxt.items() if w in _COMPLETERS), default=0)
+        particle = max((n for w, n in nxt.items() if w in _PARTICLES), default=0)
         # "took a long" (time), "physio took" (time); a verb before the word that completes
         # it, "staff felt listened" (to), read in two texts or more ("physio took time | to
-        # explain" is whole: its "to" adds a purpose)
+        # explain" is whole: its "to" adds a purpose), or in one if it is the particle of a
+        # phrasal verb ("member turned | up")
         completed = _verb_form(gram[-1]) or gram[-1] in _TO_WORDS
-        if noun >= cut or (completed and counts[gram] >= 2 and complement >= cut):
+        if noun >= cut or (
+            completed and (complement >= cut and counts[gram] >= 2 or particle >= cut)
+        ):
             del counts[gram]
     return counts
 
