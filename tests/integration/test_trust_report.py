@@ -80,7 +80,7 @@ def test_report_exists(run):
     assert (out / "tables" / "run_summary.csv").is_file()
     # two levels: the page says how subthemes were grouped (by subject, not by tone)
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "share their distinctive words (what they are about, praised or not)" in page
+    assert "marked by the same distinctive words (what they are about, praised or not)" in page
 
 
 def test_executed_notebooks_hold_no_progress_bars(run):

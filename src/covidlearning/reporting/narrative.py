@@ -548,13 +548,19 @@ class Report:
 
     def _themes_hierarchy(self) -> None:
         """Themes with their subthemes beneath them: counts, shares, tone, keywords."""
+        rule = art.DISCOVERY_METRICS.read(self.run.work_dir).part("hierarchy", "rule")
+        how = (
+            "subthemes marked by the same distinctive words (what they are about, praised "
+            "or not) are grouped in one theme"
+            if "c-TF-IDF" in str(rule or "")
+            else "subthemes whose texts are closest in meaning are grouped in one theme"
+        )
         self._show(
             _md(
                 self.w(
                     f"The {plural(len(self.theme_table), 'subtheme')} found in the text units "
-                    f"group into {plural(len(self.groups), 'theme')}: subthemes whose texts "
-                    "share their distinctive words (what they are about, praised or not) "
-                    "share a theme. Each theme's row is followed by its "
+                    f"group into {plural(len(self.groups), 'theme')}: {how}. "
+                    "Each theme's row is followed by its "
                     "subthemes. *Positive / negative* is the share of the theme's text units "
                     "whose wording is positive or negative (VADER sentiment): a label names "
                     "what most of them say."

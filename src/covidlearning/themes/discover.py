@@ -1005,10 +1005,10 @@ def _hierarchy(
     """Top-level themes over the topics (:mod:`covidlearning.themes.hierarchy`), labelled."""
     final = described.topics
     space = themes.refined.embeddings if themes.refined is not None else part.rep
-    # BERTopic's c-TF-IDF has a row per topic in ascending id, the outliers' (-1) first
-    terms = described.model.c_tf_idf_[int((final == -1).any()) :]
     with run.timed("hierarchy"):
-        tree = hierarchy.build_hierarchy(space, final, run.texts.n, terms)
+        tree = hierarchy.build_hierarchy(
+            space, final, run.texts.n, _topic_terms(described.model, final)
+        )
         theme_of_doc = tree.themes(final)
         members = tree.members()
         if tree.levels == 1:
@@ -1035,6 +1035,16 @@ def _hierarchy(
     }
     logger.info("themes: %s", tree.rule)
     return _Levels(tree, theme_of_doc, labels)
+
+
+def _topic_terms(model: Any, topics: np.ndarray) -> Any:
+    """Each topic's c-TF-IDF row, in ascending topic id, without the outliers' row.
+
+    BERTopic builds ``c_tf_idf_`` from its documents grouped by topic (ascending ids, so
+    the outliers' -1 first) after renumbering the topics by size, the ids ``topics_``
+    holds.
+    """
+    return model.c_tf_idf_[int((np.asarray(topics) == -1).any()) :]
 
 
 def _merged_keywords(lists: list[list[str]], sizes: list[int], top: int = 10) -> list[str]:

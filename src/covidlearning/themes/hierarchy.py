@@ -10,14 +10,16 @@ coders: 9 categories over 41 subcategories), and a theme is a subject ("the food
 in a space where stance weighs as much as subject ("Good care" beside "Excellent
 service"); the themes group them by **what they are about: the words that mark each
 subtheme**, its c-TF-IDF vector over the shared vocabulary (BERTopic's class-based TF-IDF,
-the representation BERTopic's own ``hierarchical_topics`` joins topics by). The vectors,
-scaled to unit length, are joined by Ward agglomeration with every subtheme weighing the
-same, as BERTopic's does; a subtheme's size says how often a thing was said, not how far
-its subject is from another's. :func:`ward_tree` runs on exact low-dimensional
+the vectors BERTopic's own ``hierarchical_topics`` joins topics by). The vectors, scaled
+to unit length, are joined by Ward agglomeration on their Euclidean distances (Ward 1963;
+BERTopic passes cosine distances to scipy's Ward instead, so its trees differ), every
+subtheme weighing the same, as in BERTopic: a subtheme's size says how often a thing was
+said, not how far its subject is from another's. :func:`ward_tree` runs on exact
 coordinates of the vectors (from their Gram matrix), so a vocabulary of any size costs
 only ``(k, k)`` numbers for ``k`` subthemes. Where a subtheme has no shared term to be
-placed by (a vocabulary too small), the subthemes' centroids in the clustering space are
-joined instead, by size-weighted Ward (``n_a n_b / (n_a + n_b) |c_a - c_b|²``, Ward 1963).
+placed by, or the vectors span fewer than ``2 * MIN_THEMES`` directions (a vocabulary
+too small), the subthemes' centroids in the clustering space are joined instead, by
+size-weighted Ward (``n_a n_b / (n_a + n_b) |c_a - c_b|²``).
 
 The tree is cut where it is most clearly separated: the cut with the largest ratio
 between the merge heights just above and just below it, among
@@ -30,15 +32,16 @@ half the comments. When no cut in the range is that balanced, the cut whose larg
 is smallest is kept.
 
 Every step is deterministic and independent of row order. The term vectors depend on
-the topics alone (counts), not on the embedding's last bits; the centroids' merges and
-cuts differ by far more than last-bit float noise on real data (centroids average many
-texts; ``benchmarks/noise.py``). Below :data:`HIERARCHY_MIN_TEXTS` texts, or with fewer
+the topics alone (counts), not on the embedding's last bits; in the centroids' fallback,
+merges and cuts differ by far more than last-bit float noise on real data (centroids
+average many texts; ``benchmarks/noise.py``). Equal points merge at cost 0, in index
+order. Below :data:`HIERARCHY_MIN_TEXTS` texts, or with fewer
 than ``2 * MIN_THEMES`` topics, there is one level: each topic is its own theme, with the
 topic's id.
 
 Public API: :data:`HIERARCHY_MIN_TEXTS`, :data:`MIN_THEMES`, :data:`MAX_THEMES`,
-:data:`MAX_THEME_SHARE`, :class:`Hierarchy`, :func:`ward_tree`, :func:`term_coordinates`,
-:func:`build_hierarchy`.
+:data:`MAX_THEME_SHARE`, :data:`ZERO_COST`, :data:`RANK_TOLERANCE`, :class:`Hierarchy`,
+:func:`ward_tree`, :func:`term_coordinates`, :func:`build_hierarchy`.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ MIN_THEMES = 5
 MAX_THEMES = 15
 #: A top-level theme holds at most this share of the texts, unless one subtheme does.
 MAX_THEME_SHARE = 1 / 3
+#: A merge cost below this is 0: the points are equal up to rounding.
+ZERO_COST = 1e-12
+#: Directions of the term vectors whose eigenvalue is below this share of the largest
+#: are rounding noise, and dropped.
+RANK_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -86,20 +94,22 @@ class Hierarchy:
         return dict(sorted(out.items()))
 
 
-def ward_tree(centroids: np.ndarray, sizes: np.ndarray) -> tuple[list[list[int]], list[float]]:
-    """Size-weighted Ward agglomeration of groups given by their centroids and sizes.
+def ward_tree(points: np.ndarray, weights: np.ndarray) -> tuple[list[list[int]], list[float]]:
+    """Weighted Ward agglomeration of groups given as points (their means) and weights.
 
     Args:
-        centroids: ``(k, dim)`` mean vector of each group.
-        sizes: ``(k,)`` number of texts in each group.
+        points: ``(k, dim)`` the mean vector of each group (a subtheme's centroid, or its
+            term vector's coordinates).
+        weights: ``(k,)`` each group's weight (its number of texts, or 1 each).
 
     Returns:
         The partitions from ``k`` groups down to 1 (``partitions[j]`` has ``k - j``
         groups; each a list of group labels 0.. per input row), and the ``k - 1`` merge
-        costs in order (non-decreasing for Ward).
+        costs in order (non-decreasing for Ward). A cost below :data:`ZERO_COST` counts as
+        0 (equal points merge first, by index, not by rounding noise).
     """
-    c = np.asarray(centroids, dtype=np.float64)
-    w = np.array(sizes, dtype=np.float64)  # a copy: merges add sizes up in place
+    c = np.asarray(points, dtype=np.float64)
+    w = np.array(weights, dtype=np.float64)  # a copy: merges add weights up in place
     k = len(c)
     sums = c * w[:, None]
     alive = list(range(k))
@@ -109,8 +119,11 @@ def ward_tree(centroids: np.ndarray, sizes: np.ndarray) -> tuple[list[list[int]]
     while len(alive) > 1:
         idx = np.array(alive)
         cent = sums[idx] / w[idx, None]
-        d2 = ((cent[:, None, :] - cent[None, :, :]) ** 2).sum(axis=2)
+        sq = (cent**2).sum(axis=1)
+        # squared distances from inner products: (m, m) numbers, not (m, m, dim)
+        d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (cent @ cent.T), 0.0)
         cost = (w[idx, None] * w[None, idx]) / (w[idx, None] + w[None, idx]) * d2
+        cost[cost < ZERO_COST] = 0.0
         cost[np.tril_indices(len(idx))] = np.inf
         a, b = np.unravel_index(int(np.argmin(cost)), cost.shape)
         heights.append(float(cost[a, b]))
@@ -190,9 +203,11 @@ def term_coordinates(terms: Any) -> np.ndarray | None:
         terms: ``(k, vocabulary)`` term weights, one row per group (dense or scipy sparse).
 
     Returns:
-        ``(k, k)`` ``float64`` rows with the same pairwise distances (and lengths) as the
-        rows of ``terms`` scaled to unit length, from the eigenvectors of their Gram
-        matrix; ``None`` when a row has no term (it has no direction to be placed by).
+        ``(k, r)`` ``float64`` rows with the pairwise distances (and lengths) of the rows
+        of ``terms`` scaled to unit length, from the eigenvectors of their Gram matrix;
+        ``r`` is its rank (directions with an eigenvalue under :data:`RANK_TOLERANCE` of
+        the largest are dropped). ``None`` when a row has no term (it has no direction to
+        be placed by).
     """
     gram = terms @ terms.T
     gram = np.asarray(gram.toarray() if hasattr(gram, "toarray") else gram, dtype=np.float64)
@@ -201,7 +216,8 @@ def term_coordinates(terms: Any) -> np.ndarray | None:
         return None
     cos = gram / np.outer(norms, norms)
     values, vectors = np.linalg.eigh((cos + cos.T) / 2)
-    return vectors * np.sqrt(np.clip(values, 0.0, None))[None, :]
+    keep = values > RANK_TOLERANCE * float(values.max())
+    return vectors[:, keep] * np.sqrt(values[keep])[None, :]
 
 
 def build_hierarchy(
@@ -215,7 +231,8 @@ def build_hierarchy(
         n_texts: modelled texts (default: ``len(topics)``).
         terms: each topic's c-TF-IDF row, in ascending topic id (outliers' row excluded),
             dense or scipy sparse; ``None`` joins the topics by their centroids in
-            ``space``, as when a topic has no term.
+            ``space``, as when a topic has no term or the rows span fewer than
+            ``2 * MIN_THEMES`` directions.
 
     Returns:
         A :class:`Hierarchy`: two levels for :data:`HIERARCHY_MIN_TEXTS` texts or more
@@ -238,6 +255,8 @@ def build_hierarchy(
         raise ValueError(f"terms has {terms.shape[0]} rows for {len(keys)} topics")
     sizes = np.array([(topics == t).sum() for t in keys], dtype=float)
     coords = None if terms is None else term_coordinates(terms)
+    if coords is not None and coords.shape[1] < 2 * MIN_THEMES:
+        coords = None  # words in too few directions to tell the subthemes apart
     if coords is not None:
         partitions, heights = ward_tree(coords, np.ones(len(keys)))
         joined = "Ward agglomeration of the subthemes' c-TF-IDF vectors (each subtheme alike)"

@@ -19,11 +19,12 @@ short ("took a long" of "took a long time", "physio took" of "physio took time")
 no label either; a generic noun ("time", "things") may end a phrase ("Waiting time"). Nor
 is a verb without what it governs: a subject and its past tense ("pandemic brought",
 "leaders understood"; a passive such as "care provided" or "advice given" is whole), a
-participle that needs its noun first ("based on needs"), or a verb that most of its texts
+participle that needs its noun first ("based on needs"), a verb that most of its texts
 complete ("staff felt listened | to", "hierarchy mattered | less", "bloods as unable |
-to"). Numbers ("given 450mg"), conjunctions that join clauses ("briefings | because
-everybody heard") and "which" break a phrase as punctuation does, and "like" neither
-starts nor ends one ("time felt like"). Stop words are scikit-learn's, less the nouns and
+to"), or a phrasal verb cut from its particle, even in one text ("member turned | up").
+Numbers ("given 450mg"), conjunctions that join clauses ("briefings | because everybody
+heard") and "which" break a phrase as punctuation does, and "like" neither starts nor
+ends one ("time felt like"). Stop words are scikit-learn's, less the nouns and
 adjectives among them that name subjects in feedback ("health system", "front line",
 "call bells").
 Where most of a group's texts name no subject ("Absolutely brilliant", "All fine"), phrases
@@ -101,9 +102,17 @@ _PRONOUNS = frozenset("i me my we us our you your he him his she her they them t
 #: | less", "lady who looked | after"): a phrase ending on a verb and followed by the same
 #: one in most of the texts holding it is cut short, like a run-on into a noun.
 _COMPLEMENTS = frozenset("what how whether less more than after up out".split())
-#: Of those, the particles of a phrasal verb ("member turned | up", "lady who looked |
-#: after"): a verb cut from its particle is a fragment even where one text holds it.
-_PARTICLES = frozenset("after up out".split())
+#: Phrasal verbs in the past: a phrase cut between the verb and its particle ("member
+#: turned | up", "lady who looked | after") is a fragment even where one text holds it.
+#: Only these pairs: after most participles "after", "up" and "out" start what follows
+#: ("care provided | after my operation", "patients discharged | out of hours").
+_PHRASAL_VERBS = frozenset(
+    tuple(pair.split("+"))
+    for pair in """
+    turned+up looked+after sorted+out followed+up picked+up carried+out helped+out
+    worked+out found+out pointed+out signed+up cheered+up checked+up
+    """.split()
+)
 #: Words that "to" completes ("felt listened | to", "unable | to travel"); after others it
 #: mostly says where ("staff redeployed | to ICU") and the phrase is whole without it.
 _TO_WORDS = frozenset("listened spoke spoken talked able unable used".split())
@@ -304,6 +313,7 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
             counts[gram] += 1
             if nxt is not None and (
                 nxt in _COMPLEMENTS
+                or (gram[-1], nxt) in _PHRASAL_VERBS
                 or (nxt == "to" and gram[-1] in _TO_WORDS)
                 or (nxt not in stop and _ends(nxt))
             ):
@@ -312,14 +322,16 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
         cut = RUN_ON_SHARE * counts[gram]
         noun = max((n for w, n in nxt.items() if w not in _COMPLETERS), default=0)
         complement = max((n for w, n in nxt.items() if w in _COMPLETERS), default=0)
-        particle = max((n for w, n in nxt.items() if w in _PARTICLES), default=0)
+        particle = max((n for w, n in nxt.items() if (gram[-1], w) in _PHRASAL_VERBS), default=0)
         # "took a long" (time), "physio took" (time); a verb before the word that completes
         # it, "staff felt listened" (to), read in two texts or more ("physio took time | to
         # explain" is whole: its "to" adds a purpose), or in one if it is the particle of a
         # phrasal verb ("member turned | up")
         completed = _verb_form(gram[-1]) or gram[-1] in _TO_WORDS
-        if noun >= cut or (
-            completed and (complement >= cut and counts[gram] >= 2 or particle >= cut)
+        if (
+            noun >= cut
+            or particle >= cut
+            or (completed and counts[gram] >= 2 and complement >= cut)
         ):
             del counts[gram]
     return counts

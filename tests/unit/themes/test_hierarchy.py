@@ -239,5 +239,55 @@ def test_term_themes_ignore_subtheme_sizes_and_row_order():
         return sorted(sorted(ts) for ts in tree.members().values())
 
     assert grouping(grown) == grouping(base)
+    assert grown.heights == base.heights  # sizes weigh nothing in the term tree
     perm = np.random.default_rng(2).permutation(len(topics))
     assert build_hierarchy(x[perm], topics[perm], terms=terms).theme_of == base.theme_of
+
+
+def test_equal_points_merge_at_zero_cost_in_index_order():
+    pts = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1e-12], [0.0, 1.0 + 1e-13]])
+    parts, heights = ward_tree(pts, np.ones(4))
+    assert heights[:2] == [0.0, 0.0]  # rounding-level differences are no distance
+    assert parts[1] == [0, 1, 0, 2]  # the first equal pair (0, 2) merges first
+    assert parts[2] == [0, 1, 0, 1]
+
+
+def test_words_in_too_few_directions_join_by_centroids():
+    x, topics, _, terms = _stance_and_subject()
+    one_word = np.zeros_like(terms)
+    one_word[:, 0] = np.arange(1, 13)  # every subtheme marked by the same single word
+    assert term_coordinates(one_word).shape == (12, 1)
+    assert "centroids" in build_hierarchy(x, topics, terms=one_word).rule
+
+
+def test_topic_terms_are_the_c_tf_idf_rows_of_the_topics_in_ascending_id():
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from covidlearning.themes.discover import _topic_terms
+
+    words = ["food", "parking", "nurses", "appointments"]
+    sizes = [3, 9, 5, 7]  # unequal: BERTopic renumbers the topics by size
+    docs, y = [], []
+    for t, (word, n) in enumerate(zip(words, sizes, strict=True)):
+        docs += [f"the {word} was {word} again"] * n
+        y += [t] * n
+    docs += ["nothing else to say"] * 2
+    y += [-1, -1]
+    model = BERTopic(
+        embedding_model=None,
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BaseCluster(),
+        vectorizer_model=CountVectorizer(),
+    )
+    model.fit(docs, embeddings=np.eye(len(docs), 4), y=y)
+    final = np.asarray(model.topics_)
+    rows = _topic_terms(model, final)
+    vocab = model.vectorizer_model.get_feature_names_out()
+    keys = sorted(set(final.tolist()) - {-1})
+    assert rows.shape[0] == len(keys) == 4
+    for row, t in zip(rows.toarray(), keys, strict=True):
+        word = vocab[int(np.argmax(row))]
+        assert all(word in docs[i] for i in np.flatnonzero(final == t)), (t, word)

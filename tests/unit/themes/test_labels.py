@@ -351,3 +351,14 @@ def test_a_verb_cut_from_its_particle_is_no_label_even_in_one_text():
     assert "turned up on time" in grams  # the whole phrasal verb still is one
     # a comparison read in one text leaves the verb a phrase ("staff listened" stays)
     assert "staff listened" in grams
+
+
+def test_after_up_or_out_starting_what_follows_leave_the_phrase_whole():
+    for text, phrase in (
+        ("Excellent care provided after my operation.", "care provided"),
+        ("Staff redeployed after the first wave.", "staff redeployed"),
+        ("Patients discharged out of hours.", "patients discharged"),
+        ("Visiting restricted up to the end.", "visiting restricted"),
+    ):
+        grams = {" ".join(g) for g in candidate_phrases([text])}
+        assert phrase in grams, text
