@@ -35,9 +35,8 @@ Every step is deterministic and independent of row order. The term vectors depen
 the topics alone (counts), not on the embedding's last bits; in the centroids' fallback,
 merges and cuts differ by far more than last-bit float noise on real data (centroids
 average many texts; ``benchmarks/noise.py``). Equal points merge at cost 0, in index
-order. Below :data:`HIERARCHY_MIN_TEXTS` texts, or with fewer
-than ``2 * MIN_THEMES`` topics, there is one level: each topic is its own theme, with the
-topic's id.
+order. Below :data:`HIERARCHY_MIN_TEXTS` texts, or with fewer than ``2 * MIN_THEMES``
+topics, there is one level: each topic is its own theme, with the topic's id.
 
 Public API: :data:`HIERARCHY_MIN_TEXTS`, :data:`MIN_THEMES`, :data:`MAX_THEMES`,
 :data:`MAX_THEME_SHARE`, :data:`ZERO_COST`, :data:`RANK_TOLERANCE`, :class:`Hierarchy`,
