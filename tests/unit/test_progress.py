@@ -29,18 +29,22 @@ def test_at_a_terminal_a_step_draws_a_bar_with_counts(monkeypatch, capsys):
     assert "consensus" in err and "3/3" in err
 
 
-def test_the_runner_draws_what_the_notebook_writes(tmp_path, monkeypatch, capsys):
-    status = tmp_path / "progress.json"
+def _watch(status, monkeypatch, capsys, state, seconds):
+    """What the runner draws while a notebook's step reports ``state`` for ``seconds``."""
     monkeypatch.setattr(progress, "INTERVAL", 0.01)
     with progress.StatusWatcher(status, "02-discover"):
-        status.write_text(
-            json.dumps({"desc": "embed", "done": 40, "total": 80, "unit": "text",
-                        "started": 0.0, "finished": False})
-        )  # fmt: skip
+        status.write_text(json.dumps(state))
         import time
 
-        time.sleep(0.2)
-    err = capsys.readouterr().err
+        time.sleep(seconds)
+    return capsys.readouterr().err
+
+
+def test_the_runner_draws_what_the_notebook_writes(tmp_path, monkeypatch, capsys):
+    status = tmp_path / "progress.json"
+    state = {"desc": "embed", "done": 40, "total": 80, "unit": "text", "started": 0.0,
+             "finished": False}  # fmt: skip
+    err = _watch(status, monkeypatch, capsys, state, 0.2)
     assert "02-discover: embed" in err and "40/80" in err
     assert not status.exists()
 
@@ -55,16 +59,9 @@ def test_a_disabled_step_is_silent(monkeypatch, capsys, tmp_path):
 def test_a_finished_step_is_drawn_once_not_refreshed_while_the_next_runs(
     tmp_path, monkeypatch, capsys
 ):
-    status = tmp_path / "progress.json"
-    monkeypatch.setattr(progress, "INTERVAL", 0.01)
-    with progress.StatusWatcher(status, "02-discover"):
-        status.write_text(
-            json.dumps({"desc": "consensus", "done": 10, "total": 10, "unit": "run",
-                        "started": 0.0, "finished": True})
-        )  # fmt: skip
-        import time
-
-        time.sleep(0.3)  # 30 intervals: the bar must not tick on with a growing time
-    err = capsys.readouterr().err
+    state = {"desc": "consensus", "done": 10, "total": 10, "unit": "run", "started": 0.0,
+             "finished": True}  # fmt: skip
+    # 30 intervals: the bar must not tick on with a growing time
+    err = _watch(tmp_path / "progress.json", monkeypatch, capsys, state, 0.3)
     assert "02-discover: consensus" in err
     assert 1 <= err.count("10/10") <= 2  # drawn, then closed; not redrawn every interval

@@ -548,11 +548,11 @@ class Report:
 
     def _themes_hierarchy(self) -> None:
         """Themes with their subthemes beneath them: counts, shares, tone, keywords."""
-        rule = art.DISCOVERY_METRICS.read(self.run.work_dir).part("hierarchy", "rule")
+        joined_by = art.DISCOVERY_METRICS.read(self.run.work_dir).part("hierarchy", "joined_by")
         how = (
             "subthemes marked by the same distinctive words (what they are about, praised "
             "or not) are grouped in one theme"
-            if "c-TF-IDF" in str(rule or "")
+            if joined_by == "terms"
             else "subthemes whose texts are closest in meaning are grouped in one theme"
         )
         self._show(

@@ -1032,6 +1032,7 @@ def _hierarchy(
         "levels": tree.levels,
         "n_themes": len(members),
         "rule": tree.rule,
+        "joined_by": tree.joined_by,
     }
     logger.info("themes: %s", tree.rule)
     return _Levels(tree, theme_of_doc, labels)

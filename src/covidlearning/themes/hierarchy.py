@@ -74,12 +74,15 @@ class Hierarchy:
         levels: 2 when themes group several topics, 1 when each topic is its own theme.
         rule: how the themes were made, in words (for the run's log and metrics).
         heights: the Ward merge heights (cost of each merge), ascending; empty for 1 level.
+        joined_by: what the subthemes were joined by: ``terms`` (their c-TF-IDF vectors)
+            or ``centroids``; empty for 1 level.
     """
 
     theme_of: dict[int, int]
     levels: int
     rule: str
     heights: list[float] = field(default_factory=list)
+    joined_by: str = ""
 
     def themes(self, topics: np.ndarray) -> np.ndarray:
         """The theme of each text, given its topic (-1 stays -1)."""
@@ -258,9 +261,11 @@ def build_hierarchy(
         coords = None  # words in too few directions to tell the subthemes apart
     if coords is not None:
         partitions, heights = ward_tree(coords, np.ones(len(keys)))
+        joined_by = "terms"
         joined = "Ward agglomeration of the subthemes' c-TF-IDF vectors (each subtheme alike)"
     else:
         partitions, heights = ward_tree(_centroids(space, topics, keys), sizes)
+        joined_by = "centroids"
         joined = "size-weighted Ward agglomeration of the subthemes' centroids"
     g, capped, cap = _cut(heights, partitions, sizes)
     groups = np.array(partitions[len(keys) - g])
@@ -282,4 +287,4 @@ def build_hierarchy(
         f"{g} themes over {len(keys)} subthemes: {joined}, cut at its most separated level "
         f"among {lo}-{hi} themes with {balance} (largest {largest:.0%})"
     )
-    return Hierarchy(theme_of, 2, rule, [round(h, 9) for h in heights])
+    return Hierarchy(theme_of, 2, rule, [round(h, 9) for h in heights], joined_by)

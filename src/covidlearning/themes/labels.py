@@ -312,8 +312,7 @@ def candidate_phrases(texts: Sequence[str]) -> Counter[tuple[str, ...]]:
         for gram, nxt in grams.items():
             counts[gram] += 1
             if nxt is not None and (
-                nxt in _COMPLEMENTS
-                or (gram[-1], nxt) in _PHRASAL_VERBS
+                nxt in _COMPLEMENTS  # the phrasal verbs' particles among them
                 or (nxt == "to" and gram[-1] in _TO_WORDS)
                 or (nxt not in stop and _ends(nxt))
             ):

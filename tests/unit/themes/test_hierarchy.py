@@ -83,6 +83,7 @@ def test_small_corpora_have_one_level():
     assert len(topics) < HIERARCHY_MIN_TEXTS
     tree = build_hierarchy(x, topics)
     assert tree.levels == 1 and tree.theme_of == {t: t for t in range(6)}
+    assert tree.joined_by == ""
     assert "one level" in tree.rule
     # enough texts but too few topics to group: one level too
     x, topics, _ = _nested(n_groups=2, subs=2, per=100)
@@ -203,7 +204,7 @@ def _stance_and_subject(per=40, seed=0):
 def test_themes_group_subthemes_by_their_words_not_their_stance():
     x, topics, subject, terms = _stance_and_subject()
     tree = build_hierarchy(x, topics, terms=terms)
-    assert "c-TF-IDF" in tree.rule
+    assert "c-TF-IDF" in tree.rule and tree.joined_by == "terms"
     themes = tree.themes(topics)
     for s in range(6):  # each subject's praise and complaint share a theme
         assert len(set(themes[subject == s].tolist())) == 1
@@ -211,6 +212,7 @@ def test_themes_group_subthemes_by_their_words_not_their_stance():
     # by their centroids alone the two stances would be the themes' dividing line
     by_space = build_hierarchy(x, topics).themes(topics)
     assert "centroids" in build_hierarchy(x, topics).rule
+    assert build_hierarchy(x, topics).joined_by == "centroids"
     assert any(len(set(by_space[subject == s].tolist())) > 1 for s in range(6))
 
 

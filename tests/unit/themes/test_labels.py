@@ -30,6 +30,11 @@ PARKING = [
 ]
 
 
+def _grams(texts):
+    """The candidate phrases of ``texts``, each as one string."""
+    return {" ".join(g) for g in candidate_phrases(texts)}
+
+
 def _fake_embed(texts):
     """Stand-in encoder: a vector from which subject words a text holds."""
     axes = {"ambulance": 0, "wait": 0, "kind": 1, "excellent": 1, "staff": 1, "car": 2, "park": 2}
@@ -110,14 +115,12 @@ def test_written_form_keeps_acronyms_drops_odd_capitals_and_masked_names():
     texts = ["The NHS servIce was quick.", "NHS servIce, quick again."]
     assert _written(("nhs", "service"), texts) == "NHS service"
     assert _written(("care", "was", "good"), ["Care was Good!"]) == "Care was good"
-    grams = {" ".join(g) for g in candidate_phrases(["XXXX is excellent", "xxx was kind"])}
+    grams = _grams(["XXXX is excellent", "xxx was kind"])
     assert not any("xx" in g for g in grams)
 
 
 def test_phrases_keep_ordinals_and_never_end_on_a_generic_word():
-    grams = {
-        " ".join(g) for g in candidate_phrases(["21st century tools, discharge to assess actually"])
-    }
+    grams = _grams(["21st century tools, discharge to assess actually"])
     assert "21st century tools" in grams and "discharge to assess" in grams
     assert not any(g.endswith("actually") for g in grams)
 
@@ -129,7 +132,7 @@ def test_phrases_holding_a_personal_pronoun_are_not_labels():
         "Learnt how to help my child",
         "Sessions helped our family cope",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert not any(set(g.split()) & {"i", "she", "me", "my", "our"} for g in grams)
     assert "sessions helped" in grams
     assert "exercise plan" in grams  # the phrase before the clause stays
@@ -167,7 +170,7 @@ def test_words_after_a_negation_are_no_label_but_the_negated_phrase_is():
         "Nothing to improve, the ward staff were kind.",
         "I couldn't ask for better care.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     # read without their negation these would name praise by its opposite
     assert not any(g.startswith(("improve", "better")) for g in grams)
     assert "nothing to improve" in grams
@@ -207,7 +210,7 @@ def test_a_phrase_cut_short_of_its_next_word_is_no_label():
         "Physio took time to explain.",
         "Long waiting time at the clinic.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert "took a long" not in grams and "physio took" not in grams
     assert "took a long time" in grams and "physio took time" in grams
     assert "long waiting time" in grams  # a generic noun may end a phrase
@@ -216,10 +219,10 @@ def test_a_phrase_cut_short_of_its_next_word_is_no_label():
 def test_a_group_of_texts_naming_no_subject_is_named_by_what_they_say():
     praise = ["Absolutely brilliant.", "Brilliant, absolutely brilliant", "Excellent",
               "Absolutely brilliant thanks", "Food was good"]  # fmt: skip
-    grams = {" ".join(g) for g in candidate_phrases(praise)}
+    grams = _grams(praise)
     assert "absolutely brilliant" in grams
     # where most texts name a subject, generic phrases stay out
-    grams = {" ".join(g) for g in candidate_phrases(PRAISE + ["Absolutely brilliant."])}
+    grams = _grams(PRAISE + ["Absolutely brilliant."])
     assert "absolutely brilliant" not in grams and "kind caring staff" in grams
 
 
@@ -263,7 +266,7 @@ def test_a_verb_without_what_it_governs_is_no_label():
         "The physio took time to explain.",
         "Physio took time to listen.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert "decisions based on needs" in grams  # the participle inside a phrase is fine
     assert not {"based on needs", "pandemic brought", "leaders understood"} & grams
     assert "staff felt listened" not in grams  # in both texts it needs its "to"
@@ -279,7 +282,7 @@ def test_numbers_and_joining_conjunctions_break_a_phrase():
         "COVID-19 wards were calm; 21st century tools, at last",
         "Covid 19 wards, very calm",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert "given mg" not in grams and not any("mg" in g.split() for g in grams)
     assert "daily briefings" in grams
     assert not any("because" in g.split() or "since" in g.split() for g in grams)
@@ -293,7 +296,7 @@ def test_subject_words_in_scikit_learns_stop_list_may_name_a_theme():
         "Front line staff were exhausted.",
         "Call bells: never answered.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert {"local health system", "front line staff", "call bells"} <= grams
 
 
@@ -306,7 +309,7 @@ def test_a_verb_its_texts_complete_and_a_trailing_like_are_no_label():
         "Had a home visit as unable to get to the surgery.",
         "Home visit as unable to travel.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert not any("who" in g.split() or g.endswith(" like") for g in grams)
     assert "lady who looked" not in grams and "time felt like" not in grams
     assert not any(g.endswith(" unable") for g in grams)  # in both texts it needs its "to"
@@ -327,13 +330,13 @@ def test_passives_destinations_and_nouns_in_ed_stay_phrases():
         "The care provided was excellent.",
         "Care provided, excellent.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert {"treated with respect", "involved in decisions", "taken seriously"} <= grams
     assert {"staff redeployed", "hospital bed", "care provided"} <= grams
 
 
 def test_a_verb_read_in_one_text_is_not_cut_by_its_to():
-    one = {" ".join(g) for g in candidate_phrases(["Staff felt listened to for once."])}
+    one = _grams(["Staff felt listened to for once."])
     assert "staff felt listened" in one  # one text is no evidence that it always goes on
     two = ["Staff felt listened to for once.", "At last staff felt listened to."]
     assert ("staff", "felt", "listened") not in candidate_phrases(two)
@@ -346,7 +349,7 @@ def test_a_verb_cut_from_its_particle_is_no_label_even_in_one_text():
         "Nurse sorted out my dressings quickly.",
         "Staff listened more than I expected.",
     ]
-    grams = {" ".join(g) for g in candidate_phrases(texts)}
+    grams = _grams(texts)
     assert not {"member turned", "staff member turned", "lady who looked", "nurse sorted"} & grams
     assert "turned up on time" in grams  # the whole phrasal verb still is one
     # a comparison read in one text leaves the verb a phrase ("staff listened" stays)
@@ -360,5 +363,13 @@ def test_after_up_or_out_starting_what_follows_leave_the_phrase_whole():
         ("Patients discharged out of hours.", "patients discharged"),
         ("Visiting restricted up to the end.", "visiting restricted"),
     ):
-        grams = {" ".join(g) for g in candidate_phrases([text])}
+        grams = _grams([text])
         assert phrase in grams, text
+
+
+def test_every_phrasal_particle_is_a_complement():
+    from covidlearning.themes.labels import _COMPLEMENTS, _PHRASAL_VERBS
+
+    # candidate_phrases records the word after a phrase when it is a complement: the
+    # particles must be among them for the phrasal rule to see them
+    assert {particle for _, particle in _PHRASAL_VERBS} <= _COMPLEMENTS
