@@ -1,10 +1,9 @@
 """Sentiment and stance: "what to keep" versus "what not to repeat", per text and per theme.
 
-Sentiment is VADER (Hutto & Gilbert, 2014) as implemented in NLTK, with the lexicon
-shipped by the ``vaderSentiment`` package, so nothing is downloaded. The compound
-score runs from -1 (most negative) to +1 (most positive). Words of improvement carry no
-sentiment (:data:`covidlearning.nlp.text.WISH_WORDS`): "Nothing to improve" is not a
-complaint, "Better signage" not praise.
+Sentiment is the package's one VADER reading (:func:`covidlearning.nlp.sentiment.compound`,
+re-exported here as :func:`compound`), from -1 (most negative) to +1 (most positive):
+"Nothing to improve" and "Nothing, all excellent" are not complaints, "Better signage" not
+praise.
 
 Stance says whether a text argues for keeping something or against repeating it.
 Staff learning exercises ask exactly that ("what do we want to keep, and what should
@@ -29,14 +28,12 @@ in this order:
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 
 import pandas as pd
 
-from covidlearning.nlp.text import WISH_WORDS, for_sentiment
+from covidlearning.nlp.sentiment import compound
 
 KEEP = "keep"
 NOT_REPEAT = "not repeat"
@@ -83,41 +80,6 @@ def _compile(cues: tuple[str, ...]) -> re.Pattern[str]:
 
 _KEEP_RE = _compile(KEEP_CUES)
 _NOT_RE = _compile(NOT_REPEAT_CUES)
-
-
-@functools.lru_cache(maxsize=1)
-def _analyzer():
-    """NLTK's VADER with the lexicon shipped in the vaderSentiment package (no download)."""
-    lexicon = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text("utf-8")
-    lexicon = "\n".join(line for line in lexicon.splitlines() if line.strip())
-    try:
-        from nltk.sentiment.vader import SentimentIntensityAnalyzer, VaderConstants
-
-        class _Vader(SentimentIntensityAnalyzer):
-            def __init__(self, text: str) -> None:  # no nltk.data.load: nothing to fetch
-                self.lexicon_file = text
-                self.lexicon = self.make_lex_dict()
-                self.constants = VaderConstants()
-
-        analyzer = _Vader(lexicon)
-    except ImportError:  # pragma: no cover - NLTK is a dependency; keep a working fallback
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        analyzer = SentimentIntensityAnalyzer()
-    for word in WISH_WORDS:  # "nothing to improve" is no complaint, "better signage" no praise
-        analyzer.lexicon.pop(word, None)
-    return analyzer
-
-
-def compound(text: str) -> float:
-    """Return VADER's compound sentiment for ``text``, from -1 to +1 (0.0 for blank text).
-
-    Words of improvement carry none (:data:`covidlearning.nlp.text.WISH_WORDS`): "Nothing
-    to improve" and "Couldn't be improved" are not complaints, "Better signage" no praise.
-    """
-    if not isinstance(text, str) or not text.strip():
-        return 0.0
-    return float(_analyzer().polarity_scores(for_sentiment(text))["compound"])
 
 
 @dataclass(frozen=True)

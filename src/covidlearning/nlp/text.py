@@ -30,31 +30,6 @@ DOMAIN_STOP_WORDS = frozenset(
     """.split()
 )
 
-#: Words of improvement that carry no sentiment in feedback: they mark a wish ("could be
-#: better", "better signage", "improve the parking"), and negated they are praise ("nothing
-#: to improve", "couldn't be better"), both of which VADER scores the other way round.
-WISH_WORDS = frozenset({"improve", "improvement", "improvements", "better"})
-#: "improved" reports an outcome ("it improved team spirit", "it has not improved"), except
-#: in "could not be improved", which is praise VADER scores as a complaint
-#: (:func:`for_sentiment`).
-_CANNOT_BE_IMPROVED = re.compile(
-    r"\b(?:no|not|nothing|never|cannot|can'?t|couldn'?t|wouldn'?t|won'?t)\b"
-    r"((?:\W+\w+){0,2}?\W+be(?:en)?\W+)improved\b",
-    re.IGNORECASE,
-)
-
-
-def for_sentiment(text: str) -> str:
-    """``text`` as VADER should read it: "improved" dropped from "could not be improved".
-
-    Used with a VADER lexicon without :data:`WISH_WORDS` (``themes.labels`` and
-    ``coding.stance``), so "Couldn't be improved" reads as neutral, not as a complaint.
-    """
-    return _CANNOT_BE_IMPROVED.sub(
-        lambda m: m.group(0)[: m.start(1) - m.start(0)] + m.group(1), text.replace("\u2019", "'")
-    )
-
-
 _TOKEN_PATTERN = r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*"
 #: Redaction placeholders such as ``[NAME]`` or ``[WARD/BED]``: never topic words.
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*(?:[ /_-][A-Z0-9]+)*\]")

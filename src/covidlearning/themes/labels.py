@@ -3,8 +3,9 @@
 Owns the sentiment of texts and labels (:func:`sentiments`, :func:`stance_shares`), the
 candidate phrases a theme's texts offer (:func:`candidate_phrases`), the choice of each
 theme's label among them (:func:`choose_labels`) and the check that a label picks out its
-own theme (:func:`label_fit`). It imports numpy, vaderSentiment and, of covidlearning, only
-:mod:`covidlearning.nlp.text`; the embedding function is passed in.
+own theme (:func:`label_fit`). It imports numpy and, of covidlearning, only
+:mod:`covidlearning.nlp.text` and :mod:`covidlearning.nlp.sentiment`; the embedding function
+is passed in.
 
 A label is a phrase of 2-4 words written in at least two of the theme's texts (one if
 none repeats), as written ("Waiting for the ambulance", "Kind caring staff"), holding at
@@ -40,10 +41,9 @@ positive (VADER compound >= 0.05) a negative phrase is not used, and the other w
 Labels are unique within a level. Only when no phrase qualifies does the label fall back on the
 theme's keywords (two or more, joined), never on a placeholder.
 
-Sentiment is VADER's, except that the words of improvement ("improve", "improvement",
-"better"; "improved" in "could not be improved") carry none: in feedback they mark a wish,
-and negated they are praise ("Nothing to improve", "Couldn't be better"), which VADER
-scores as complaints (:data:`covidlearning.nlp.text.WISH_WORDS`).
+Sentiment is VADER's as feedback is written (:func:`covidlearning.nlp.sentiment.compounds`,
+re-exported here as :func:`sentiments`): words of improvement carry none, and "Nothing,
+all excellent" or "Nothing to improve" are no complaints.
 
 Public API: :data:`GENERIC_WORDS`, :func:`sentiments`, :func:`stance_shares`,
 :func:`candidate_phrases`, :func:`choose_labels`, :func:`label_fit`, :class:`Label`.
@@ -61,6 +61,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from covidlearning.nlp.sentiment import compounds as sentiments
 
 logger = logging.getLogger(__name__)
 
@@ -163,36 +165,6 @@ class Label:
     source: str
     margin: float
     sentiment: float
-
-
-@functools.lru_cache(maxsize=1)
-def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    from covidlearning.nlp.text import WISH_WORDS
-
-    analyzer = SentimentIntensityAnalyzer()
-    for word in WISH_WORDS:  # a wish, not praise; negated, not a complaint
-        analyzer.lexicon.pop(word, None)
-    return analyzer
-
-
-def sentiments(texts: Sequence[str]) -> np.ndarray:
-    """VADER compound sentiment of each text, from -1 to 1 (0 for blank text).
-
-    Words of improvement carry none (:data:`covidlearning.nlp.text.WISH_WORDS`,
-    :func:`covidlearning.nlp.text.for_sentiment`).
-    """
-    from covidlearning.nlp.text import for_sentiment
-
-    analyzer = _vader()
-    return np.array(
-        [
-            analyzer.polarity_scores(for_sentiment(str(t)))["compound"] if str(t).strip() else 0.0
-            for t in texts
-        ],
-        dtype=float,
-    )
 
 
 def stance_shares(compound: np.ndarray) -> tuple[float, float]:

@@ -1,0 +1,73 @@
+"""Tests for covidlearning.nlp.sentiment: VADER read as feedback is written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from covidlearning.nlp.sentiment import compound, compounds, for_sentiment
+
+CUT = 0.05
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing, everything was excellent",
+        "Nothing. Perfect.",
+        "None, all excellent",
+        "Nothing - excellent service",
+        "Nothing at all, the care was wonderful",
+        "Not a thing, brilliant service",
+        "Nothing It was fantastic",
+        "No, nothing. The staff were lovely",
+        "Nothing was too much trouble.",
+        "Nothing seemed too much trouble for the nurses",
+    ],
+)
+def test_a_bare_no_before_praise_is_praise(text: str) -> None:
+    # VADER reads "nothing" three words back across the comma: all of these scored < 0
+    assert compound(text) > CUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Nothing, it was awful", "Not really, it was bad", "No, it wasn't good"],
+)
+def test_a_bare_no_before_a_complaint_is_a_complaint(text: str) -> None:
+    # "Nothing, it was awful" scored +0.36: the answer negated the complaint after it
+    assert compound(text) < -CUT
+
+
+@pytest.mark.parametrize("text", ["Nothing", "No", "No.", "None", "Nothing to improve"])
+def test_a_bare_answer_alone_carries_no_sentiment(text: str) -> None:
+    assert abs(compound(text)) < CUT
+
+
+def test_a_negation_still_reads_inside_its_clause() -> None:
+    assert compound("The food was not good") < -CUT
+    assert compound("Not helpful at all") < -CUT
+    assert compound("Nothing I didn't like") > -CUT  # "I" opens no new sentence here
+    # a later clause keeps its own reading; "but" still weighs the clause after it
+    assert compound("The care was great, but the food was awful") < compound(
+        "The care was great, and the food was fine"
+    )
+
+
+def test_the_reading_keeps_the_text_and_adds_only_neutral_tokens() -> None:
+    out = for_sentiment("Lovely staff, kind nurses. Thank you!")
+    assert out.split()[:2] == ["Lovely", "staff,"]
+    assert [w for w in out.split() if w != "··"] == "Lovely staff, kind nurses. Thank you!".split()
+    assert compounds(["Lovely staff", "", "Awful wait"]).tolist() == [
+        compound("Lovely staff"),
+        0.0,
+        compound("Awful wait"),
+    ]
+
+
+def test_themes_and_coding_read_sentiment_alike() -> None:
+    from covidlearning.coding.stance import compound as stance_compound
+    from covidlearning.themes.labels import sentiments
+
+    texts = ["No complaints", "Nothing, excellent", "Awful wait", "Couldn't be improved"]
+    assert np.array_equal(sentiments(texts), np.array([stance_compound(t) for t in texts]))
