@@ -8,11 +8,12 @@ positive). Feedback says "no complaint" in ways VADER scores as complaints, so:
 - words of improvement carry no sentiment (:data:`WISH_WORDS`): in feedback they mark a
   wish ("better signage"), and negated they are praise ("Nothing to improve", "Couldn't
   be better");
-- a bare answer that opens a text ("Nothing, all excellent", "None. Perfect") carries none
-  and negates nothing after it;
-- "nothing was too much trouble" is praise;
-- a negation ends at a clause break: VADER looks three words back across punctuation, so
-  "Nothing, it was awful" would read as praise.
+- a bare answer that opens a sentence ("Nothing, all excellent", "None. Perfect") carries
+  none and negates nothing after it;
+- "nothing was too much trouble" and "second to none" are praise;
+- a negation ends with its sentence: VADER looks three words back across punctuation, so
+  in "The care was not good. Lovely staff" it would negate "Lovely" (a comma ends no
+  negation: "not friendly, helpful or caring").
 
 Used by the themes stage (labels' tone and each theme's positive and negative shares) and
 the coding stage (stance). Public API: :data:`WISH_WORDS`, :func:`for_sentiment`,
@@ -41,47 +42,73 @@ _CANNOT_BE_IMPROVED = re.compile(
 )
 
 
-#: Clause breaks: VADER looks for a negation or an intensifier among the three words before
-#: a sentiment word, across punctuation, so "Nothing, it was awful" reads as praise and
-#: "Nothing. Perfect." as a complaint. :func:`for_sentiment` puts neutral tokens
-#: (:data:`_BARRIER`, in no lexicon) after each break, so a negation ends with its clause.
-_CLAUSE_BREAK = re.compile(r"[,.;:!?\u2026]+(?=\s)|\s[-\u2013\u2014]+(?=\s)|[\u2013\u2014]")
-_BARRIER = " ·· ·· ·· "
-#: A bare answer that opens a text ("Nothing, all excellent", "No. The staff were lovely",
-#: "None - perfect"): it answers the question ("anything to improve?") and carries no
-#: sentiment of its own (VADER scores "no" as a complaint), nor does it negate what follows.
-#: Without punctuation, "Nothing" or "None" is a bare answer when the next word starts a
-#: sentence with a capital ("Nothing It was fantastic"; not "I": "Nothing I didn't like").
+#: Sentence breaks: VADER looks for a negation or an intensifier among the three words
+#: before a sentiment word, across punctuation, so in "The care was not good. Lovely staff"
+#: it negates "Lovely". :func:`for_sentiment` puts three
+#: neutral tokens (in no lexicon, :func:`_barrier`) after each break, so a negation ends with
+#: its sentence. A comma is no break: a negation carries through a list or an aside ("not
+#: friendly, helpful or caring", "I would not, however, recommend it"). Each run of marks
+#: is matched once (the look-behind keeps a long run of dots linear).
+_SENTENCE_BREAK = re.compile(
+    r"(?<![.;:!?\u2026])[.;:!?\u2026]+(?=\s)|\s[-\u2013\u2014]+(?=\s)|[\u2013\u2014]"
+)
+#: Words that open a sentence after a bare "Nothing" or "None" written without a break
+#: ("Nothing It was fantastic", "None Everything excellent").
+_OPENERS = "It|It's|Everything|Everyone|Everybody|All|They|You|We|The|Staff"
+#: A bare answer at the start of a sentence ("Nothing, all excellent", "No. The staff were
+#: lovely", "None - perfect", "Lovely. Nothing, all fine"): it answers the question ("anything
+#: to improve?") and carries no sentiment of its own (VADER scores "no" as a complaint), nor
+#: does it negate what follows. Without punctuation, "Nothing" or "None" is one when the
+#: next word opens a sentence (:data:`_OPENERS`) and the word after that is in lower case
+#: ("Nothing It was fantastic"; not "NOTHING IT WAS", "Nothing The Staff Did Helped").
 _BARE_ANSWER = re.compile(
-    r"^\s*(?i:no|nope|nah|none|nothing|nil|not really|nothing really|nothing at all"
+    r"(?:^|(?<=[.;:!?\u2026]\s))\s*"
+    r"(?:(?i:no|nope|nah|none|nothing|nil|not really|nothing really|nothing at all"
     r"|nothing else|no nothing|not a thing|no thanks|no thank you)"
     r"(?:[,.;:!?\u2026]+|\s+[-\u2013\u2014]+|\s*$)"
-    r"|^\s*(?i:nothing|none)(?=\s+(?!I\b|I')[A-Z])"
+    rf"|(?i:nothing|none)(?=\s+(?:{_OPENERS})\s+[a-z]))"
 )
-#: "Nothing was too much trouble": praise, which VADER reads as trouble.
-_NO_TROUBLE = re.compile(
-    r"\bnothing\s+(?:(?:was|is|seemed|seems|ever|had|has|been)\s+){0,3}too\s+much\s+"
-    r"(?:trouble|bother|hassle|effort)\b",
-    re.IGNORECASE,
+#: Praise that VADER reads as trouble or negation: "nothing was too much trouble", "second
+#: to none", each read as the word it means.
+_PRAISE_IDIOMS = (
+    (
+        re.compile(
+            r"\bnothing\s+(?:(?:was|is|seemed|seems|ever|had|has|been)\s+){0,3}too\s+much\s+"
+            r"(?:trouble|bother|hassle|effort)\b",
+            re.IGNORECASE,
+        ),
+        "helpful",
+    ),
+    (re.compile(r"\bsecond\s+to\s+none\b", re.IGNORECASE), "excellent"),
 )
 
 
 def for_sentiment(text: str) -> str:
     """``text`` as VADER should read it, with feedback's ways of saying "no complaint".
 
-    "improved" is dropped from "could not be improved"; a bare answer that opens the text
+    "improved" is dropped from "could not be improved"; a bare answer that opens a sentence
     ("Nothing, all excellent", "No. Lovely staff") is dropped; "nothing was too much
-    trouble" reads as "helpful"; and a negation ends at a clause break (neutral tokens
-    follow each one), so "Nothing, it was awful" stays a complaint. Used with a VADER
-    lexicon without :data:`WISH_WORDS` (``themes.labels`` and ``coding.stance``), so
-    "Couldn't be improved" reads as neutral, not as a complaint.
+    trouble" reads as "helpful", "second to none" as "excellent"; and a negation ends with
+    its sentence (neutral tokens follow each break). Used with a VADER lexicon without
+    :data:`WISH_WORDS`, so "Couldn't be improved" reads as neutral, not as a complaint.
     """
-    text = _NO_TROUBLE.sub("helpful", text.replace("\u2019", "'"))
+    text = text.replace("\u2019", "'")
+    for idiom, meaning in _PRAISE_IDIOMS:
+        text = idiom.sub(meaning, text)
     text = _CANNOT_BE_IMPROVED.sub(
         lambda m: m.group(0)[: m.start(1) - m.start(0)] + m.group(1), text
     )
-    text = _BARE_ANSWER.sub("", text, count=1)
-    return _CLAUSE_BREAK.sub(lambda m: m.group(0) + _BARRIER, text)
+    text = _BARE_ANSWER.sub("", text)
+    barrier = _barrier(text)
+    return _SENTENCE_BREAK.sub(lambda m: m.group(0) + barrier, text)
+
+
+def _barrier(text: str) -> str:
+    """Three tokens in no lexicon, in capitals only if the whole text is ("AWFUL. RUDE").
+
+    VADER emphasises capitalised words only in a text that mixes cases.
+    """
+    return " ZZ ZZ ZZ " if not any(c.islower() for c in text) else " ·· ·· ·· "
 
 
 @functools.lru_cache(maxsize=1)

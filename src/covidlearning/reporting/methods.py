@@ -118,7 +118,9 @@ def _stance(f: MethodsFacts) -> str:
         return "**Stance and sentiment** were not read (`stance: false` in the config)."
     return (
         "**Stance and sentiment.** Cue phrases for keeping or not repeating, then VADER "
-        "sentiment (NLTK, lexicon from the vaderSentiment package)."
+        "sentiment (the vaderSentiment package), read as feedback is written: 'improve' and "
+        "'better' carry no sentiment, an opening 'Nothing,' or 'None.' negates nothing "
+        "after it, and a negation ends with its sentence."
     )
 
 

@@ -23,6 +23,7 @@ CUT = 0.05
         "No, nothing. The staff were lovely",
         "Nothing was too much trouble.",
         "Nothing seemed too much trouble for the nurses",
+        "The treatment has been second to none, [NAME] brilliant.",
     ],
 )
 def test_a_bare_no_before_praise_is_praise(text: str) -> None:
@@ -44,19 +45,39 @@ def test_a_bare_answer_alone_carries_no_sentiment(text: str) -> None:
     assert abs(compound(text)) < CUT
 
 
-def test_a_negation_still_reads_inside_its_clause() -> None:
-    assert compound("The food was not good") < -CUT
-    assert compound("Not helpful at all") < -CUT
+def test_a_negation_ends_with_its_sentence() -> None:
+    # VADER looks three words back across the full stop: "not" negated "Lovely"
+    assert compound("The food was not hot. Lovely staff") > CUT
+    assert compound("The staff were great. Nothing, it was awful") < compound(
+        "The staff were great. It was fine"
+    )
+    assert compound("Lovely. Nothing, all fine") > CUT  # a bare answer opening a sentence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The food was not good",
+        "Not helpful at all",
+        "Staff were not friendly, helpful or caring",  # through a list
+        "I would not, however, recommend this service",  # through an aside
+        "NOTHING WAS GOOD",  # capitals open no sentence
+        "Nothing Good To Say About The Ward",
+        "NONE WERE HELPFUL",
+    ],
+)
+def test_a_negation_still_reads_inside_its_sentence(text: str) -> None:
+    assert compound(text) < -CUT
+
+
+def test_the_reading_changes_nothing_else() -> None:
     assert compound("Nothing I didn't like") > -CUT  # "I" opens no new sentence here
-    # a later clause keeps its own reading; "but" still weighs the clause after it
+    # "but" still weighs the clause after it; capitals weigh the same with a break or not
     assert compound("The care was great, but the food was awful") < compound(
         "The care was great, and the food was fine"
     )
-
-
-def test_the_reading_keeps_the_text_and_adds_only_neutral_tokens() -> None:
+    assert compound("TERRIBLE SERVICE. RUDE STAFF") == compound("TERRIBLE SERVICE RUDE STAFF")
     out = for_sentiment("Lovely staff, kind nurses. Thank you!")
-    assert out.split()[:2] == ["Lovely", "staff,"]
     assert [w for w in out.split() if w != "··"] == "Lovely staff, kind nurses. Thank you!".split()
     assert compounds(["Lovely staff", "", "Awful wait"]).tolist() == [
         compound("Lovely staff"),
