@@ -195,8 +195,8 @@ PARAGRAPHS: Mapping[str, Callable[[MethodsFacts], str]] = {
 #: Limitations that hold for every run; one more depends on the source.
 LIMITATIONS = (
     "Themes are found by a statistical model from word use and meaning. They are a "
-    "starting point for human reading, not a replacement for it: labels are generated "
-    "from keywords and may need rewording.",
+    "starting point for human reading, not a replacement for it: each label is a phrase "
+    "the texts themselves use, chosen by a rule, and may need rewording.",
     "Each unit belongs to one theme, although people often make several points at once.",
     "Shares describe this material only. Confidence intervals assume units are "
     "independent; "
