@@ -53,14 +53,19 @@ _SENTENCE_BREAK = re.compile(
     r"(?<![.;:!?\u2026])[.;:!?\u2026]+(?=\s)|\s[-\u2013\u2014]+(?=\s)|[\u2013\u2014]"
 )
 #: Words that open a sentence after a bare "Nothing" or "None" written without a break
-#: ("Nothing It was fantastic", "None Everything excellent").
-_OPENERS = "It|It's|Everything|Everyone|Everybody|All|They|You|We|The|Staff"
+#: ("Nothing It was fantastic", "None Everything excellent"); the first few in lower case
+#: too ("Nothing it was fantastic", "Nothing absolutely fantastic", "Nothing all good").
+_OPENERS = (
+    "It|It's|Everything|Everyone|Everybody|All|Absolutely|They|You|We|The|Staff"
+    "|it|it's|everything|everyone|all|absolutely"
+)
 #: A bare answer at the start of a sentence ("Nothing, all excellent", "No. The staff were
 #: lovely", "None - perfect", "Lovely. Nothing, all fine"): it answers the question ("anything
 #: to improve?") and carries no sentiment of its own (VADER scores "no" as a complaint), nor
 #: does it negate what follows. Without punctuation, "Nothing" or "None" is one when the
 #: next word opens a sentence (:data:`_OPENERS`) and the word after that is in lower case
-#: ("Nothing It was fantastic"; not "NOTHING IT WAS", "Nothing The Staff Did Helped").
+#: ("Nothing It was fantastic"; not "NOTHING IT WAS", "Nothing The Staff Did Helped"; and
+#: not before an adjective: "Nothing special", "Nothing good to say").
 _BARE_ANSWER = re.compile(
     r"(?:^|(?<=[.;:!?\u2026]\s))\s*"
     r"(?:(?i:no|nope|nah|none|nothing|nil|not really|nothing really|nothing at all"

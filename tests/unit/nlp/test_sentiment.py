@@ -20,6 +20,8 @@ CUT = 0.05
         "Nothing at all, the care was wonderful",
         "Not a thing, brilliant service",
         "Nothing It was fantastic",
+        "Nothing it was fantastic",
+        "Nothing absolutely fantastic",
         "No, nothing. The staff were lovely",
         "Nothing was too much trouble.",
         "Nothing seemed too much trouble for the nurses",
@@ -64,6 +66,8 @@ def test_a_negation_ends_with_its_sentence() -> None:
         "NOTHING WAS GOOD",  # capitals open no sentence
         "Nothing Good To Say About The Ward",
         "NONE WERE HELPFUL",
+        "Nothing good to say about the ward",
+        "Nothing special",
     ],
 )
 def test_a_negation_still_reads_inside_its_sentence(text: str) -> None:
