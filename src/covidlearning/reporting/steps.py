@@ -996,9 +996,10 @@ def _framework_story(
         run.figure(fig, name, alt=f"Similarity of discovered themes to {codebook.name}")
         fig_name = name
     summary = (
-        f"Against *{codebook.name}*: {len(matched)} of {n_fw} framework themes are found in "
-        f"the data, {len(missed)} are not, and {len(new)} discovered "
-        f"{'theme is' if len(new) == 1 else 'themes are'} outside the framework."
+        f"Against *{codebook.name}*: {len(matched)} of {n_fw} framework themes "
+        f"{_is_are(len(matched))} found in the data, {len(missed)} {_is_are(len(missed))} "
+        f"not, and {len(new)} discovered {'theme is' if len(new) == 1 else 'themes are'} "
+        "outside the framework."
     )
     return {
         "name": codebook.name,
@@ -1399,3 +1400,8 @@ def _quote_source(unit: Any, is_table: bool, groups: str = "") -> str:
     source = title.strip() if isinstance(title, str) and title.strip() else unit.get("doc_id", "")
     section = unit.get("section")
     return f"{source}, section “{section}”" if isinstance(section, str) and section else source
+
+
+def _is_are(n: int) -> str:
+    """The verb agreeing with a count: "1 of 5 themes is found", "2 are not"."""
+    return "is" if n == 1 else "are"

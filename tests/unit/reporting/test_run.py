@@ -459,6 +459,33 @@ def test_framework_alignment_matched_missed_new():
     assert al["new"]["discovered"].tolist() == ["Parking"]
 
 
+def test_framework_summary_agrees_with_its_counts():
+    from types import SimpleNamespace
+
+    t = pd.DataFrame(
+        {
+            "kind": ["theme", "theme", "topic", "topic"],
+            "id": ["a", "b", "0", "1"],
+            "label": ["Video", "Red tape", "Remote clinics", "Parking"],
+            "sim:a": [np.nan, np.nan, 0.8, 0.2],
+            "sim:b": [np.nan, np.nan, 0.3, 0.3],
+        }
+    )
+    book = SimpleNamespace(
+        name="Leaps",
+        themes=[SimpleNamespace(id="a", name="Video"), SimpleNamespace(id="b", name="Red tape")],
+    )
+    shown = []
+    run = SimpleNamespace(figure=lambda fig, name, alt: shown.append(name))
+    story = analysis._framework_story(run, book, t, pd.DataFrame(), "framework_leaps", 0.45)
+    # one matched, one missed, one new: "1 of 2 ... is found", "1 is not", "1 ... theme is"
+    assert story["summary"] == (
+        "Against *Leaps*: 1 of 2 framework themes is found in the data, 1 is not, and 1 "
+        "discovered theme is outside the framework."
+    )
+    assert shown == ["framework_leaps"]
+
+
 @pytest.mark.notebook
 def test_guard_blocks_publication_of_an_identifier(fake_notebooks, tmp_path):
     from covidlearning.privacy.redact import IdentifierLeak
