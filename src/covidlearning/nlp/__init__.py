@@ -1,4 +1,4 @@
-"""Shared language tools: embeddings, fine-tuning, tokenising and row-order context.
+"""Shared language tools: embeddings, fine-tuning, tokenising, sentiment, row order, names.
 
 Owns the bundled MiniLM model and its embedding cache (:mod:`.embed`), contrastive
 fine-tuning of it (:mod:`.finetune`), the topic tokenizer and keyword labels

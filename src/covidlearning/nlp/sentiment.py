@@ -44,33 +44,36 @@ _CANNOT_BE_IMPROVED = re.compile(
 
 #: Sentence breaks: VADER looks for a negation or an intensifier among the three words
 #: before a sentiment word, across punctuation, so in "The care was not good. Lovely staff"
-#: it negates "Lovely". :func:`for_sentiment` puts three
-#: neutral tokens (in no lexicon, :func:`_barrier`) after each break, so a negation ends with
-#: its sentence. A comma is no break: a negation carries through a list or an aside ("not
-#: friendly, helpful or caring", "I would not, however, recommend it"). Each run of marks
-#: is matched once (the look-behind keeps a long run of dots linear).
+#: it negates "Lovely". :func:`for_sentiment` puts three neutral tokens (in no lexicon,
+#: :func:`_barrier`) after each break: a full stop, ; : ! ? or an ellipsis before a space, a
+#: line break (answers of several lines), or a dash. A comma is no break: a negation carries
+#: through a list or an aside ("not friendly, helpful or caring", "I would not, however,
+#: recommend it"); an aside between spaced dashes is read as two sentences. Each run of
+#: marks is matched once (the look-behind keeps a long run of dots linear).
 _SENTENCE_BREAK = re.compile(
     r"(?<![.;:!?\u2026])[.;:!?\u2026]+(?=\s)|\s[-\u2013\u2014]+(?=\s)|[\u2013\u2014]"
+    r"|(?<![.;:!?\u2026\n])\n"
 )
 #: Words that open a sentence after a bare "Nothing" or "None" written without a break
 #: ("Nothing It was fantastic", "None Everything excellent"); the first few in lower case
-#: too ("Nothing it was fantastic", "Nothing absolutely fantastic", "Nothing all good").
+#: too ("Nothing it was fantastic", "Nothing everything excellent"; not "all" or
+#: "absolutely", which may go on the negation: "Nothing all that great").
 _OPENERS = (
     "It|It's|Everything|Everyone|Everybody|All|Absolutely|They|You|We|The|Staff"
-    "|it|it's|everything|everyone|all|absolutely"
+    "|it|it's|everything|everyone|everybody"
 )
-#: A bare answer at the start of a sentence ("Nothing, all excellent", "No. The staff were
-#: lovely", "None - perfect", "Lovely. Nothing, all fine"): it answers the question ("anything
-#: to improve?") and carries no sentiment of its own (VADER scores "no" as a complaint), nor
-#: does it negate what follows. Without punctuation, "Nothing" or "None" is one when the
-#: next word opens a sentence (:data:`_OPENERS`) and the word after that is in lower case
-#: ("Nothing It was fantastic"; not "NOTHING IT WAS", "Nothing The Staff Did Helped"; and
-#: not before an adjective: "Nothing special", "Nothing good to say").
+#: A bare answer at the start of a sentence or a line ("Nothing, all excellent", "No. The
+#: staff were lovely", "None - perfect", "Lovely. Nothing, all fine"): it answers the
+#: question ("anything to improve?") and carries no sentiment of its own (VADER scores "no"
+#: as a complaint), nor does it negate what follows. Without punctuation, "Nothing" or "None"
+#: is one when the next word opens a sentence (:data:`_OPENERS`) and the word after that is
+#: in lower case ("Nothing It was fantastic"; not "NOTHING IT WAS", "Nothing The Staff Did
+#: Helped"; and not before an adjective: "Nothing special", "Nothing good to say").
 _BARE_ANSWER = re.compile(
-    r"(?:^|(?<=[.;:!?\u2026]\s))\s*"
+    r"(?:^|(?<=[.;:!?\u2026]\s)|(?<=\n))[ \t]*"
     r"(?:(?i:no|nope|nah|none|nothing|nil|not really|nothing really|nothing at all"
     r"|nothing else|no nothing|not a thing|no thanks|no thank you)"
-    r"(?:[,.;:!?\u2026]+|\s+[-\u2013\u2014]+|\s*$)"
+    r"(?:[,.;:!?\u2026]+|\s+[-\u2013\u2014]+|\s*$|(?=[ \t]*\n))"
     rf"|(?i:nothing|none)(?=\s+(?:{_OPENERS})\s+[a-z]))"
 )
 #: Praise that VADER reads as trouble or negation: "nothing was too much trouble", "second

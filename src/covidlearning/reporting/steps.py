@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from covidlearning.reporting import artifacts as art
+from covidlearning.reporting.wording import plural
 
 if TYPE_CHECKING:
     from covidlearning.reporting.run import Run
@@ -955,7 +956,8 @@ def _framework_story(
     n_fw = len(matched) + len(missed)
     n_found = int((table["kind"] == "topic").sum())
     lines = [
-        f"*{codebook.name}* has {n_fw} themes; the analysis found {n_found}. Each discovered "
+        f"*{codebook.name}* has {plural(n_fw, 'theme')}; the analysis found {n_found}. Each "
+        "discovered "
         "theme is placed under the framework theme closest to it in meaning (comparing the "
         "framework theme's name, definition and examples with the discovered theme's "
         f"texts), provided the cosine similarity is at least {cut:.2f} (1 would be "
@@ -996,7 +998,7 @@ def _framework_story(
         run.figure(fig, name, alt=f"Similarity of discovered themes to {codebook.name}")
         fig_name = name
     summary = (
-        f"Against *{codebook.name}*: {len(matched)} of {n_fw} framework themes "
+        f"Against *{codebook.name}*: {len(matched)} of {plural(n_fw, 'framework theme')} "
         f"{_is_are(len(matched))} found in the data, {len(missed)} {_is_are(len(missed))} "
         f"not, and {len(new)} discovered {'theme is' if len(new) == 1 else 'themes are'} "
         "outside the framework."

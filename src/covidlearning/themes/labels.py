@@ -1,6 +1,7 @@
 """The label step: a short phrase from a theme's own texts that names it and agrees with it.
 
-Owns the sentiment of texts and labels (:func:`sentiments`, :func:`stance_shares`), the
+Owns a group's shares of positive and negative texts (:func:`stance_shares`; the texts'
+sentiment is :mod:`covidlearning.nlp.sentiment`'s, re-exported as :func:`sentiments`), the
 candidate phrases a theme's texts offer (:func:`candidate_phrases`), the choice of each
 theme's label among them (:func:`choose_labels`) and the check that a label picks out its
 own theme (:func:`label_fit`). It imports numpy and, of covidlearning, only

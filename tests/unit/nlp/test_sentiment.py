@@ -21,7 +21,7 @@ CUT = 0.05
         "Not a thing, brilliant service",
         "Nothing It was fantastic",
         "Nothing it was fantastic",
-        "Nothing absolutely fantastic",
+        "Nothing everything excellent",
         "No, nothing. The staff were lovely",
         "Nothing was too much trouble.",
         "Nothing seemed too much trouble for the nurses",
@@ -54,6 +54,9 @@ def test_a_negation_ends_with_its_sentence() -> None:
         "The staff were great. It was fine"
     )
     assert compound("Lovely. Nothing, all fine") > CUT  # a bare answer opening a sentence
+    assert compound("The food was not hot\nLovely staff") > CUT  # or a line
+    assert compound("Lovely staff\nNothing, all fine") > CUT
+    assert compound("Nothing\nEverything was excellent") > CUT
 
 
 @pytest.mark.parametrize(
@@ -68,6 +71,8 @@ def test_a_negation_ends_with_its_sentence() -> None:
         "NONE WERE HELPFUL",
         "Nothing good to say about the ward",
         "Nothing special",
+        "Nothing all that great",  # "all" and "absolutely" may go on the negation
+        "Nothing absolutely great about it",
     ],
 )
 def test_a_negation_still_reads_inside_its_sentence(text: str) -> None:
