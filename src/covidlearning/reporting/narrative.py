@@ -17,7 +17,7 @@ import pandas as pd
 
 from covidlearning.reporting import artifacts as art
 from covidlearning.reporting.methods import MethodsFacts, methods_markdown, tuned_settings
-from covidlearning.reporting.wording import esc, pct, pct_of, plural
+from covidlearning.reporting.wording import esc, is_are, pct, pct_of, plural
 
 if TYPE_CHECKING:
     from IPython.display import HTML, Markdown
@@ -866,7 +866,7 @@ class Report:
         if hidden.any():
             left_out = (
                 f" {plural(int(hidden.sum()), 'theme')} with fewer than "
-                f"{self.cfg.disclosure.threshold} units {'is' if hidden.sum() == 1 else 'are'} "
+                f"{self.cfg.disclosure.threshold} units {is_are(int(hidden.sum()))} "
                 "left out: a split of so few units is not published."
             )
         if (~hidden).any():

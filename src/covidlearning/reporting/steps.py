@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from covidlearning.reporting import artifacts as art
-from covidlearning.reporting.wording import plural
+from covidlearning.reporting.wording import is_are, plural
 
 if TYPE_CHECKING:
     from covidlearning.reporting.run import Run
@@ -956,11 +956,10 @@ def _framework_story(
     n_fw = len(matched) + len(missed)
     n_found = int((table["kind"] == "topic").sum())
     lines = [
-        f"*{codebook.name}* has {plural(n_fw, 'theme')}; the analysis found {n_found}. Each "
-        "discovered "
-        "theme is placed under the framework theme closest to it in meaning (comparing the "
-        "framework theme's name, definition and examples with the discovered theme's "
-        f"texts), provided the cosine similarity is at least {cut:.2f} (1 would be "
+        f"*{codebook.name}* has {plural(n_fw, 'theme')}; the analysis found {n_found}. "
+        "Each discovered theme is placed under the framework theme closest to it in meaning "
+        "(comparing the framework theme's name, definition and examples with the discovered "
+        f"theme's texts), provided the cosine similarity is at least {cut:.2f} (1 would be "
         "identical).",
         "",
         f"**Matched ({len(matched)} of {n_fw}): framework themes the data supports**",
@@ -999,9 +998,9 @@ def _framework_story(
         fig_name = name
     summary = (
         f"Against *{codebook.name}*: {len(matched)} of {plural(n_fw, 'framework theme')} "
-        f"{_is_are(len(matched))} found in the data, {len(missed)} {_is_are(len(missed))} "
-        f"not, and {len(new)} discovered {'theme is' if len(new) == 1 else 'themes are'} "
-        "outside the framework."
+        f"{is_are(len(matched))} found in the data, {len(missed)} {is_are(len(missed))} "
+        f"not, and {plural(len(new), 'discovered theme')} {is_are(len(new))} outside the "
+        "framework."
     )
     return {
         "name": codebook.name,
@@ -1402,8 +1401,3 @@ def _quote_source(unit: Any, is_table: bool, groups: str = "") -> str:
     source = title.strip() if isinstance(title, str) and title.strip() else unit.get("doc_id", "")
     section = unit.get("section")
     return f"{source}, section “{section}”" if isinstance(section, str) and section else source
-
-
-def _is_are(n: int) -> str:
-    """The verb agreeing with a count: "1 of 5 themes is found", "2 are not"."""
-    return "is" if n == 1 else "are"

@@ -36,3 +36,8 @@ def pct_of(k: int, n: int) -> str:
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``1 theme``, ``2 themes``."""
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def is_are(n: int) -> str:
+    """The verb agreeing with a count: "1 of 5 themes *is* found", "2 *are* not"."""
+    return "is" if n == 1 else "are"
