@@ -210,9 +210,9 @@ def test_themes_group_subthemes_by_their_words_not_their_stance():
         assert len(set(themes[subject == s].tolist())) == 1
     assert len(tree.members()) == 6
     # by their centroids alone the two stances would be the themes' dividing line
-    by_space = build_hierarchy(x, topics).themes(topics)
-    assert "centroids" in build_hierarchy(x, topics).rule
-    assert build_hierarchy(x, topics).joined_by == "centroids"
+    centroid_tree = build_hierarchy(x, topics)
+    assert "centroids" in centroid_tree.rule and centroid_tree.joined_by == "centroids"
+    by_space = centroid_tree.themes(topics)
     assert any(len(set(by_space[subject == s].tolist())) > 1 for s in range(6))
 
 
