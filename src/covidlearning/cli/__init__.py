@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
 import click
@@ -36,14 +37,42 @@ DESCRIPTION = (
 )
 
 
+def reflow(paragraphs: list[str]) -> str:
+    r"""A docstring's paragraphs for the help screen, each one line that the terminal wraps.
+
+    A paragraph that is a list (lines opening with ``-``, ``*`` or ``1.``) or opens with
+    click's no-rewrap marker ``\b`` keeps its line breaks.
+
+    Args:
+        paragraphs: the paragraphs after the first, as the docstring holds them.
+
+    Returns:
+        The paragraphs joined by blank lines.
+    """
+    out = []
+    for paragraph in paragraphs:
+        lines = [line.strip() for line in paragraph.strip("\n").splitlines()]
+        keep = paragraph.startswith("\b") or any(_LIST_ITEM.match(line) for line in lines)
+        out.append(paragraph.removeprefix("\b").strip("\n") if keep else " ".join(lines))
+    return "\n\n".join(out)
+
+
+_LIST_ITEM = re.compile(r"(?:[-*•]|\d+[.)])\s")
+
+
 def _plain_help() -> None:
     """Help without typer's type placeholders on flags and braces in the usage line.
 
     typer >= 0.29 shows ``<bool>`` beside on/off flags (which take no value) and writes
     a required argument as ``{input}`` in the usage line; here a flag shows no type and
-    an argument reads ``INPUT``, as click has always written it.
+    an argument reads ``INPUT``, as click has always written it. A command's later
+    paragraphs are reflowed to the terminal (:func:`reflow`) instead of keeping the
+    docstring's line breaks, which left ragged half-lines in an 80-column terminal.
     """
-    from typer import core
+    from typer import core, rich_utils
+
+    if hasattr(rich_utils, "_fix_linebreaks"):
+        rich_utils._fix_linebreaks = lambda paragraphs, markup_mode: reflow(paragraphs)
 
     option, argument = getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)
     if option is not None and hasattr(option, "display_type_rich"):

@@ -114,3 +114,18 @@ def test_the_description_covers_any_staff_or_patient_feedback(capsys) -> None:
     out = " ".join(capsys.readouterr().out.split())
     assert "staff or patients" in out and "Friends and Family Test" in out
     assert "learned from COVID-19" not in out
+
+
+def test_a_command_description_is_reflowed_to_the_terminal(capsys, monkeypatch) -> None:
+    # the docstring breaks this sentence after "--uncertain" and after "the"
+    monkeypatch.setenv("COLUMNS", "200")
+    assert run(["code", "sample", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "or with --uncertain the least certain ones plus a random share, shuffled" in out
+
+
+def test_reflow_joins_a_paragraph_but_keeps_lists_and_marked_blocks() -> None:
+    from covidlearning.cli import reflow
+
+    text = reflow(["One sentence\ncontinued here.", "- first\n- second", "\bkeep\nas is"])
+    assert text == "One sentence continued here.\n\n- first\n- second\n\nkeep\nas is"
