@@ -75,7 +75,7 @@ display(narrative.table_html(corpus.cleaning, empty="Nothing was removed."))
 # ## Units per source
 
 # %%
-run.figure(narrative.units_figure(corpus), "units_per_document")
+_ = run.figure(narrative.units_figure(corpus), "units_per_document")  # saved and shown
 
 # %% [markdown]
 # ## A few units, as the model will see them

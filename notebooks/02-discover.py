@@ -65,5 +65,5 @@ display(narrative.themes_table(found.themes))
 # ## Quality and stability
 
 # %%
-display(narrative.table_html(run.read_table("quality")))
+display(narrative.table_html(run.read_table("quality", dtype={"value": str})))
 run.finish("02-discover")

@@ -529,6 +529,29 @@ def load_table(
     )  # fmt: skip
 
 
+def duplicate_ids(
+    count: int, id_column: str, name: str, example: str | None, blank: int
+) -> InputError:
+    """The refusal of an id column whose ids repeat, in one wording for every reader.
+
+    Args:
+        count: rows repeating an earlier id.
+        id_column: the column.
+        name: the file (or folder of files) read.
+        example: one repeated id that is not blank (None when only blanks repeat).
+        blank: how many of ``count`` are blank ids repeated.
+    """
+    detail = "; ".join(
+        ([f"e.g. {example!r}"] if example is not None else [])
+        + ([f"{blank} blank" if example is not None else "blank ids"] if blank else [])
+    )
+    return InputError(
+        f"{count} duplicate ids in column '{id_column}' of {name} ({detail})",
+        "Make the id column unique, or name no id column (--id-column, or input.id_column "
+        "in a config) to number the rows",
+    )
+
+
 def clean_table(
     df: pd.DataFrame,
     path: str | Path,
@@ -568,11 +591,9 @@ def clean_table(
         ids = df[id_column].astype(str).str.strip()
         dup = ids[ids.duplicated()]
         if len(dup):
-            raise InputError(
-                f"{len(dup)} duplicate ids in column '{id_column}' of {name} "
-                f"(e.g. {dup.iloc[0]!r})",
-                "Make the id column unique or omit --id-column",
-            )
+            named = dup[dup != ""]
+            example = str(named.iloc[0]) if len(named) else None
+            raise duplicate_ids(len(dup), id_column, name, example, len(dup) - len(named))
     else:
         ids = pd.Series([str(i) for i in range(len(df))], index=df.index)
     listed = DEFAULT_MISSING_VALUES if missing_values is None else missing_values

@@ -551,11 +551,15 @@ def _refuse_repeated_ids(frame: Any, id_column: str, name: str) -> None:
     """
     import dask
 
-    seen = frame[id_column].astype(str).str.strip().value_counts(split_out=True)
+    from covidlearning.corpus.load import duplicate_ids
+
+    ids = frame[id_column].astype(str).str.strip()
+    seen = ids[ids != ""].value_counts(split_out=True)
     repeated = seen[seen > 1]
-    extra, example = dask.compute((repeated - 1).sum(), repeated.index.min())
-    if int(extra):
-        raise InputError(
-            f"{int(extra)} duplicate ids in column '{id_column}' of {name} (e.g. {example!r})",
-            "Make the id column unique or omit --id-column",
-        )
+    extra, example, blanks = dask.compute(
+        (repeated - 1).sum(), repeated.index.min(), (ids == "").sum()
+    )
+    blank = max(int(blanks) - 1, 0)
+    if int(extra) + blank:
+        named = None if int(extra) == 0 else str(example)
+        raise duplicate_ids(int(extra) + blank, id_column, name, named, blank)

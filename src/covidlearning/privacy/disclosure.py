@@ -29,6 +29,12 @@ which publishes no result based on fewer than 10 respondents):
 * **Small groups are not named.** Groups below the threshold are reported together as
   one row, "Other groups (each fewer than 10 respondents)" (:func:`merge_small_groups`):
   a row naming a group of 3, even with every figure hidden, tells a reader it answered.
+* **Group names are published as written.** A group of at least ``threshold``
+  respondents is named in the breakdowns and in its quotes' sources, so its name is
+  allowed through redaction where redaction would take it for a ward or a place
+  ("Rowan Ward", "Oakham Hospital"; :func:`published_group_strings`). A name holding
+  anything else redaction finds (a person's name, a phone number) is not, and the
+  final guard stops the run.
 * **Quotes.** No quote is shown from a respondent in any group (in any grouping
   column) with fewer than ``threshold`` respondents.
 * **The OpenSAFELY rule** (``disclosure.rule: opensafely``) instead hides counts of 7 or
@@ -41,7 +47,8 @@ Shares are hidden wherever the count they come from is hidden.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -240,6 +247,50 @@ def group_labels(values: pd.Series) -> pd.Series:
     """Group values as clean strings, blanks as ``(not stated)``."""
     s = values.astype("string").str.strip().fillna("")
     return s.mask(s == "", NOT_STATED).astype(str)
+
+
+#: Kinds of identifier a published group name may be read as: where people were seen,
+#: which a breakdown by ward or site publishes by design.
+GROUP_NAME_KINDS = frozenset({"ward_bed", "place"})
+
+
+def published_group_strings(
+    frame: pd.DataFrame,
+    group_columns: Iterable[str],
+    find: Callable[[str], Sequence[Any]],
+    threshold: int = THRESHOLD,
+) -> list[str]:
+    """The published group names (and the spans in them) that redaction would remove.
+
+    A group is published when at least ``threshold`` analysed respondents are in it (as
+    :func:`quotable` counts them). Where ``find`` reads such a name only as wards and
+    places ("Rowan Ward", "Oakham Hospital"), the name and each span found in it are
+    returned, for the run to allow; otherwise every report broken down by ward would
+    be stopped by the final guard. A name in which ``find`` finds anything else is left
+    out, so the guard still stops it.
+
+    Args:
+        frame: the responses, with the group columns (and ``status`` when loaded).
+        group_columns: the grouping columns.
+        find: the run's detector, returning spans with ``start``, ``end`` and ``kind``
+            (:meth:`covidlearning.privacy.redact.Redactor.find`).
+        threshold: smallest group that is published.
+
+    Returns:
+        The strings, sorted.
+    """
+    if "status" in frame.columns:
+        frame = frame[frame["status"].astype(str) == "ok"]
+    out: set[str] = set()
+    for col in group_columns:
+        if col not in frame.columns:
+            continue
+        sizes = group_sizes(frame, col)
+        for name in sizes[sizes >= threshold].index.astype(str):
+            spans = find(name)
+            if spans and all(s.kind in GROUP_NAME_KINDS for s in spans):
+                out |= {name} | {name[s.start : s.end] for s in spans}
+    return sorted(out)
 
 
 def small_groups(

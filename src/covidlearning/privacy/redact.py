@@ -352,6 +352,14 @@ class Redactor:
         )
         self._allow = {a.lower() for a in self.config.allow}
 
+    def allow(self, strings: Iterable[str]) -> None:
+        """Never redact these exact strings from now on (beside ``config.allow``).
+
+        The report allows the names of the groups it publishes this way
+        (:func:`covidlearning.privacy.disclosure.published_group_strings`).
+        """
+        self._allow |= {s.lower() for s in strings}
+
     # ---- detection
     def find(self, text: str) -> list[Span]:
         """Return non-overlapping identifier spans in ``text``, in order."""

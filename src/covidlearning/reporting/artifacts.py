@@ -14,6 +14,8 @@ artifact                    written by    holds
 :data:`RUN_SUMMARY`         01-corpus     rows read, analysed and excluded, by reason
 :data:`GROUP_MERGES`        01-corpus     group values merged (differing in case or
                                           spaces only), per group column
+:data:`PUBLISHED_GROUPS`    01-corpus     published group names that redaction would
+                                          take for a ward or a place, allowed in the run
 :data:`DISCOVERY`           02-discover   the saved discovery (model, tables, manifest)
 :data:`DISCOVERY_METRICS`   02-discover   what discovery measured and decided
 :data:`DISCOVERY_MANIFEST`  02-discover   its provenance: inputs, model, versions
@@ -187,6 +189,9 @@ RUN_SUMMARY = JsonArtifact[RunSummary](
 GROUP_MERGES = JsonArtifact[dict[str, list[str]]](
     "group_merges.json", "group values merged, per group column", dict[str, list[str]]
 )
+PUBLISHED_GROUPS = JsonArtifact[list[str]](
+    "published_groups.json", "group names kept as written though read as places", list[str]
+)
 DISCOVERY = Artifact("discovery", "the saved discovery: model, assignments, topics, manifest")
 DISCOVERY_METRICS = JsonArtifact[DiscoveryMetrics](
     "discovery/metrics.json", "what discovery measured and decided", DiscoveryMetrics
@@ -247,6 +252,7 @@ ALL: tuple[Artifact, ...] = (
     UNITS,
     RUN_SUMMARY,
     GROUP_MERGES,
+    PUBLISHED_GROUPS,
     DISCOVERY,
     DISCOVERY_METRICS,
     DISCOVERY_MANIFEST,

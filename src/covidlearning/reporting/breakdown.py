@@ -725,20 +725,31 @@ def hidden_notes(bd: Breakdown) -> list[str]:
     ]
     notes = []
     if small:
-        one = len(small) == 1
+        # the merged row of small groups is many groups: "have ... together"
+        one = len(small) == 1 and small[0] != disclosure.other_groups_label(t)
         notes.append(
             f"{_names(small)} {'has' if one else 'have'} fewer than {t} "
-            f"{'responses' if period else 'respondents'}, so every figure for "
-            f"{'it' if one else 'them'} is hidden"
+            f"{'responses' if period else 'respondents'}"
+            + ("" if one or len(small) > 1 else " together")
+            + f", so every figure for {'it' if one else 'them'} is hidden"
             + ("." if period else f" and no quote is taken from {'it' if one else 'them'}.")
         )
-    if full:
-        one = len(full) == 1
+    sized = {g for g in full if bd.base_mask is not None and bool(bd.base_mask.get(g, False))}
+    for names in ([g for g in full if g not in sized], [g for g in full if g in sized]):
+        if not names:
+            continue
+        one = len(names) == 1
+        why = (
+            f"{'its size is' if one else 'their sizes are'} hidden so that the size of the "
+            f"smaller {'periods' if period else 'groups'} cannot be worked out from the "
+            "total, and with it every theme figure that would add up to it."
+            if names[0] in sized
+            else f"each theme there has fewer than {t} responses, or is hidden so that none "
+            "can be worked out from the totals."
+        )
         notes.append(
-            f"In {_names(full)} every theme figure is hidden although the {what}"
-            f"{'' if one else 's'} {'is' if one else 'are'} large enough to count: each "
-            f"theme there has fewer than {t} responses, or is hidden so that none can be "
-            "worked out from the totals."
+            f"In {_names(names)} every theme figure is hidden although the {what}"
+            f"{'' if one else 's'} {'is' if one else 'are'} large enough to count: {why}"
         )
     hidden = float(mask.to_numpy().mean()) if mask.size else 0.0
     if period and hidden > 0.5:

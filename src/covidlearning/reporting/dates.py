@@ -108,7 +108,7 @@ class DateRule:
         """What the report says about the rule; empty when no value depended on it."""
         if self.date_format is None and not self.numeric:
             return ""
-        text = f"Dates in {self.column} are read {self.describe()}"
+        text = f"Dates in the column “{self.column}” are read {self.describe()}"
         return text + (f", {self.because}." if self.because else ".")
 
 

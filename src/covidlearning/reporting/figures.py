@@ -118,12 +118,17 @@ def save(fig: Figure, out_dir: str | Path, name: str) -> dict[str, Path]:
     return paths
 
 
-def theme_sizes(themes: pd.DataFrame, title: str = "How often each theme appears") -> Figure:
+def theme_sizes(
+    themes: pd.DataFrame,
+    title: str = "How often each theme appears",
+    units: str = "text units",
+) -> Figure:
     """Horizontal bars of each theme's share of units, with its 95% confidence interval.
 
     Args:
         themes: ``label``, ``size``, ``share``, ``ci_low``, ``ci_high`` per theme.
         title: figure title.
+        units: what is counted, for the axis ("text units", "responses").
     """
     plt = pyplot()
     t = themes.sort_values(["size", "label"], ascending=[True, False])
@@ -138,7 +143,7 @@ def theme_sizes(themes: pd.DataFrame, title: str = "How often each theme appears
     for yi, size in zip(y, t["size"].to_numpy(), strict=True):
         ax.text(0.4, yi, f"{int(size)}", va="center", ha="left", color="white", fontsize=9)
     ax.set_yticks(y, [wrap(x, 42) for x in t["label"]])
-    ax.set_xlabel("Share of analysed text units (%), with 95% confidence interval")
+    ax.set_xlabel(f"Share of analysed {units} (%), with 95% confidence interval")
     ax.set_xlim(0, max(5.0, float(np.nanmax(share + hi)) * 1.08) if n else 100)
     ax.set_title(title, loc="left")
     ax.grid(axis="x", color="#dddddd", lw=0.6)

@@ -33,6 +33,8 @@ class MethodsFacts:
         metrics: the discovery's ``metrics.json`` as a dict (``{}`` when missing).
         tuned: the settings chosen for this number of units, in words (``""``: none).
         versions: the key package versions, in words (``""``: unknown).
+        published_groups: published group names that redaction would have taken for a
+            ward or a place, kept as written.
     """
 
     config: Config
@@ -42,6 +44,7 @@ class MethodsFacts:
     metrics: dict[str, Any] = field(default_factory=dict)
     tuned: str = ""
     versions: str = ""
+    published_groups: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- paragraphs
@@ -175,6 +178,18 @@ def _redaction(f: MethodsFacts) -> str:
             else "theme keywords and labels never use a name; "
         )
         + "and a final check scanned every published file."
+        + _published_groups(f.published_groups)
+    )
+
+
+def _published_groups(names: list[str]) -> str:
+    """The sentence saying which published group names redaction let through."""
+    if not names:
+        return ""
+    shown = ", ".join(f"“{n}”" for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    return (
+        " The names of the groups the breakdowns publish were kept as written where the "
+        f"redactor would have read them as a ward or a place ({shown})."
     )
 
 

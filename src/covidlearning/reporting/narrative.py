@@ -17,7 +17,7 @@ import pandas as pd
 
 from covidlearning.reporting import artifacts as art
 from covidlearning.reporting.methods import MethodsFacts, methods_markdown, tuned_settings
-from covidlearning.reporting.wording import esc, is_are, pct, pct_of, plural
+from covidlearning.reporting.wording import esc, is_are, pct, pct_of, pcts, plural
 
 if TYPE_CHECKING:
     from IPython.display import HTML, Markdown
@@ -537,9 +537,9 @@ class Report:
                 "Theme": t.label,
                 "Keywords": kw,
                 self.w("Units"): int(t.size),
-                "Share (95% CI)": f"{pct(t.share)} ({pct(t.ci_low)} to {pct(t.ci_high)})".replace(
-                    " ", "\u00a0"
-                ),
+                "Share (95% CI)": "{} ({} to {})".format(
+                    *pcts(t.share, t.ci_low, t.ci_high)
+                ).replace(" ", "\u00a0"),
             }
             if not self.run.is_table:
                 row["Appears in"] = self._docs_text(t.documents)
@@ -623,10 +623,16 @@ class Report:
         if self.theme_table.empty:
             return
         self._show(_md("## The themes at a glance"))
+        # with two levels, the bars and the map show the subthemes
+        what = "subtheme" if self.levels == 2 else "theme"
         self._figure(
-            figures.theme_sizes(self.theme_table),
+            figures.theme_sizes(
+                self.theme_table,
+                f"How often each {what} appears",
+                "responses" if self.run.is_table else "text units",
+            ),
             "theme_sizes",
-            "Share of all analysed text units in each theme. The number in each bar is the "
+            f"Share of all analysed text units in each {what}. The number in each bar is the "
             "count of units; the black line is the 95% confidence interval.",
         )
         if not self.by_doc.empty:
@@ -655,12 +661,14 @@ class Report:
             )
         if len(self.topic_map) >= 3:
             self._figure(
-                figures.similarity_map(self.topic_map),
+                figures.similarity_map(
+                    self.topic_map, f"Map of {what}s: nearby {what}s talk about similar things"
+                ),
                 "theme_map",
-                "Map of themes. Themes close together use similar language and ideas; bubble "
-                "area shows how many units each holds. Positions come from the sentence "
-                "embeddings of each theme's units (classical multidimensional scaling of "
-                "cosine distances).",
+                f"Map of {what}s. {what.capitalize()}s close together use similar language and "
+                "ideas; bubble area shows how many units each holds. Positions come from the "
+                f"sentence embeddings of each {what}'s units (classical multidimensional "
+                "scaling of cosine distances).",
             )
         elif not self.similarity.empty:
             m = self.similarity.pivot(index="topic", columns="other", values="similarity")
@@ -703,10 +711,11 @@ class Report:
                 if isinstance(t.keywords, str)
                 else ""
             )
+            share, low, high = pcts(t.share, t.ci_low, t.ci_high)
             head = (
                 f"### {k}. {t.label}\n\n"
-                f"**{plural(int(t.size), self.w('unit'))}**, {pct(t.share)} of the total "
-                f"(95% CI {pct(t.ci_low)} to {pct(t.ci_high)}). **Keywords:** {kw or 'none'}."
+                f"**{plural(int(t.size), self.w('unit'))}**, {share} of the total "
+                f"(95% CI {low} to {high}). **Keywords:** {kw or 'none'}."
             )
             if not self.run.is_table and isinstance(t.documents, str) and t.documents:
                 head += f" **Appears in:** {self._docs_text(t.documents)}."
@@ -742,10 +751,11 @@ class Report:
         """Per theme: size, tone and quotes; then each of its subthemes with its quotes."""
         n_top = max(1, min(3, self.quotes_per_theme))
         for k, g in enumerate(self.groups.itertuples(), start=1):
+            share, low, high = pcts(g.share, g.ci_low, g.ci_high)
             head = (
                 f"### {k}. {g.label}\n\n"
-                f"**{plural(int(g.size), self.w('unit'))}**, {pct(g.share)} of the total "
-                f"(95% CI {pct(g.ci_low)} to {pct(g.ci_high)}); "
+                f"**{plural(int(g.size), self.w('unit'))}**, {share} of the total "
+                f"(95% CI {low} to {high}); "
                 f"{self._tone(g)}; "
                 f"{plural(int(g.subthemes), 'subtheme')}."
             )
@@ -961,7 +971,7 @@ class Report:
                 "Themes from an unstable run should be read as one plausible grouping, not "
                 "the only one."
             )
-        if outl:
+        if outl and float(outl) > 0:
             share = ""
             if outs:
                 share = f" ({pct(float(outs), 1 if float(outs) < 0.01 else 0)} of units)"
@@ -1004,6 +1014,7 @@ class Report:
             metrics=found_metrics,
             tuned=tuned_settings(chosen),
             versions=versions,
+            published_groups=art.PUBLISHED_GROUPS.read(self.run.work_dir),
         )
         self._show(_md(self.w(methods_markdown(facts))))
 
@@ -1332,7 +1343,7 @@ def _coding_counts(run: Run, s: dict[str, Any], unit: str) -> tuple[HTML, Markdo
     def share(r: Any) -> str:
         if "*" in (r.share, r.ci_low, r.ci_high):
             return "*"
-        return f"{pct(float(r.share))} ({pct(float(r.ci_low))} to {pct(float(r.ci_high))})"
+        return "{} ({} to {})".format(*pcts(float(r.share), float(r.ci_low), float(r.ci_high)))
 
     cap = unit.capitalize() + "s"
     table = pd.DataFrame(

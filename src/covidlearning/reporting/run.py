@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -773,10 +774,33 @@ def tables_workbook(tables_dir: Path, name: str = "report-tables.xlsx") -> Path 
         sheet = p.stem[:31]
         while sheet in sheets:
             sheet = sheet[:29] + f"_{len(sheets)}"
-        sheets[sheet] = pd.read_csv(p, dtype=str, keep_default_na=False)
+        sheets[sheet] = _numbers_as_numbers(pd.read_csv(p, dtype=str, keep_default_na=False))
     out = tables_dir / name
     write_xlsx(out, sheets)
     stable_xlsx(out)
+    return out
+
+
+#: A number as the tables write it; a leading zero ("007") makes it a code, kept as text.
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _numbers_as_numbers(table: Any) -> Any:
+    """A table read as text, with each column of numbers turned back into numbers.
+
+    A column is numeric when every cell is a number, blank, or a hidden figure (``*``);
+    those two stay as they are, so a spreadsheet sums the rest. Any other column (ids
+    such as ``007``, labels) stays text.
+    """
+    out = table.copy()
+    for col in out.columns:
+        values = out[col].astype(str)
+        filled = values[~values.isin(["", "*"])]
+        if len(filled) and filled.map(lambda v: bool(_NUMBER.fullmatch(v))).all():
+            out[col] = [
+                v if v in ("", "*") else (float(v) if any(c in v for c in ".eE") else int(v))
+                for v in values
+            ]
     return out
 
 
@@ -1002,7 +1026,8 @@ def guard(config: Config, folder: Path, work_dir: Path) -> None:
     """Final check before publishing: no detectable identifier anywhere in ``folder``.
 
     Strings that redaction removed during the run (``redaction_originals.json`` in the
-    work folder) must not appear at all.
+    work folder) must not appear at all. The names of the groups the run publishes
+    (:data:`~covidlearning.reporting.artifacts.PUBLISHED_GROUPS`) are allowed.
 
     Raises:
         covidlearning.privacy.redact.IdentifierLeak: something identifying is left.
@@ -1012,7 +1037,8 @@ def guard(config: Config, folder: Path, work_dir: Path) -> None:
     from covidlearning.privacy.redact import check_dir
 
     known = art.REDACTION_LOG.read(work_dir)
-    check_dir(folder, known=known, allow=config.redaction.allow, config=config.redaction)
+    allow = [*config.redaction.allow, *art.PUBLISHED_GROUPS.read(work_dir)]
+    check_dir(folder, known=known, allow=allow, config=config.redaction)
 
 
 # --------------------------------------------------------------------------- inside notebooks
@@ -1048,6 +1074,7 @@ class Run:
             from covidlearning.privacy.redact import Redactor
 
             self._redactor = Redactor(self.config.redaction)
+            self._redactor.allow(art.PUBLISHED_GROUPS.read(self.work_dir))
         return self._redactor
 
     def redact(self, text: Any, source: str = "") -> Any:
@@ -1196,4 +1223,17 @@ def open_run(config_path: str, out_dir: str = "", work_dir: str = "") -> Run:
     config = load_config(path)
     out = Path(out_dir) if out_dir else interactive_dir(config)
     work = Path(work_dir) if work_dir else default_work_dir(config)
+    _quiet_kernel_warnings()
     return Run(config, path, out, work)
+
+
+def _quiet_kernel_warnings() -> None:
+    """Keep warnings that say nothing of the run out of the published notebooks.
+
+    ``tqdm.auto`` (imported by BERTopic and sentence-transformers) warns that ipywidgets
+    is missing whenever it is imported in a kernel, and the warning names the folder the
+    package is installed in; progress goes to the terminal anyway.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message="IProgress not found")

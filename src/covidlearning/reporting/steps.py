@@ -11,7 +11,7 @@ notebook            writes (``run.work_dir``, unpublished)       writes (``table
 02-discover         ``discovery/`` (the saved model and its      ``themes``,
                     files), ``embeddings.npy``                   ``assignments``,
                                                                  ``quotes``,
-                                                                 ``theme_by_document``,
+                                                                 ``theme_by_document`` (docs),
                                                                  ``topic_similarity``,
                                                                  ``topic_map``, ``quality``
 03-code             ``stance.csv``                               ``stance_by_theme``,
@@ -131,6 +131,7 @@ def prepare_units(run: Run) -> UnitsSummary:
         cleaning = _cleaning_table(getattr(result, "removals", None))
         summary = None
     units = units.reset_index(drop=True)
+    _allow_published_groups(run, units)
     if run.is_table:
         # Responses are modelled in redacted form, so a respondent's or a staff member's
         # name can never become a theme keyword or label (the final guard would stop the run).
@@ -159,6 +160,34 @@ def prepare_units(run: Run) -> UnitsSummary:
     run.write_table(documents, "corpus_documents")
     run.write_table(cleaning, "corpus_cleaning")
     return UnitsSummary(units, documents, cleaning, summary)
+
+
+def _allow_published_groups(run: Run, units: pd.DataFrame) -> None:
+    """Let the names of published groups through redaction, and record them for the run.
+
+    A breakdown by ward names its wards; where redaction reads such a name as a ward or
+    a place, the later notebooks and the final guard allow it
+    (:func:`covidlearning.privacy.disclosure.published_group_strings`).
+    """
+    cfg = run.config
+    strings: list[str] = []
+    if run.is_table and cfg.redaction.enabled and cfg.input and cfg.input.group_columns:
+        from covidlearning.privacy.disclosure import published_group_strings
+        from covidlearning.privacy.redact import Redactor
+
+        find = Redactor(cfg.redaction).find  # not the run's: it may hold an older run's list
+        strings = published_group_strings(
+            units, cfg.input.group_columns, find, cfg.disclosure.threshold
+        )
+    art.PUBLISHED_GROUPS.write(run.work_dir, strings)
+    if strings:
+        run.redactor.allow(strings)
+        logger.info(
+            "%d published group %s kept as written, though redaction reads %s as a ward or "
+            "a place: %s",
+            len(strings), "name" if len(strings) == 1 else "names",
+            "it" if len(strings) == 1 else "them", "; ".join(strings),
+        )  # fmt: skip
 
 
 def _documents_table(units: pd.DataFrame, documents: Any) -> pd.DataFrame:
@@ -302,11 +331,11 @@ def write_discovery_tables(
     quotes = _quotes_table(run, t, units, modelled)
     run.write_table(quotes, "quotes", float_format="%.6g")
     art.QUOTE_NOTES.write(run.work_dir, quote_notes(run, t, units, modelled, quotes))
-    run.write_table(theme_by_source(run, modelled, units), "theme_by_document")
+    if not run.is_table:  # a table of responses has no documents
+        run.write_table(theme_by_source(run, modelled, units), "theme_by_document")
     sim, coords = _similarity(run, modelled, themes)
     run.write_table(sim, "topic_similarity", float_format="%.4f")
     run.write_table(coords, "topic_map", float_format="%.4f")
-    run.write_table(quality_table(metrics, n_units=n, n_themes=len(themes)), "quality")
     groups = pd.DataFrame()
     if top is not None and "theme" in a.columns:
         top = run.redact_columns(top, [c for c in ("label", "keywords") if c in top])
@@ -319,6 +348,8 @@ def write_discovery_tables(
             .to_numpy()
         )
         run.write_table(_quotes_table(run, g, units, at_top), "theme_quotes", float_format="%.6g")
+    levels = (len(groups), len(themes)) if len(groups) else (len(themes), None)
+    run.write_table(quality_table(metrics, n, *levels), "quality")
     return Discovery(themes, a, metrics, no_themes, groups)
 
 
@@ -741,10 +772,17 @@ def classical_mds(dist: np.ndarray, dims: int = 2) -> np.ndarray:
     return np.round(out, 6)
 
 
-def quality_table(metrics: art.DiscoveryMetrics, n_units: int, n_themes: int) -> pd.DataFrame:
-    """Quality and stability figures with what each means, in plain English."""
-    rows = [
-        ("themes", n_themes, "Number of themes found."),
+def quality_table(
+    metrics: art.DiscoveryMetrics, n_units: int, n_themes: int, n_subthemes: int | None = None
+) -> pd.DataFrame:
+    """Quality and stability figures with what each means, in plain English.
+
+    ``n_subthemes`` is given when the themes are divided into subthemes.
+    """
+    rows: list[tuple[str, Any, str]] = [("themes", n_themes, "Number of themes found.")]
+    if n_subthemes is not None:
+        rows.append(("subthemes", n_subthemes, "Number of subthemes the themes divide into."))
+    rows += [
         ("units analysed", n_units, "Text units (or responses) given to the model."),
         (
             "coherence (NPMI)",

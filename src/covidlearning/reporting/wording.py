@@ -18,6 +18,15 @@ def pct(x: float, digits: int = 0) -> str:
     return f"{100 * float(x):.{digits}f}%"
 
 
+def pcts(share: float, low: float, high: float) -> tuple[str, str, str]:
+    """A share and its interval as percentages: whole ones unless the bounds would meet.
+
+    ``2% (1% to 4%)``, but ``2.0% (1.6% to 2.4%)`` rather than ``2% (2% to 2%)``.
+    """
+    digits = 0 if pct(low) != pct(high) or float(low) == float(high) else 1
+    return pct(share, digits), pct(low, digits), pct(high, digits)
+
+
 def pct_of(k: int, n: int) -> str:
     """``k`` of ``n`` as a percentage that never rounds to 100% (or 0%) unless it is.
 

@@ -220,7 +220,10 @@ def test_load_table_cp1252_csv_and_mojibake(tmp_path: Path) -> None:
         ("", {}, "is empty"),
         ("id,text\n", {}, "header but no rows"),
         ("id,body\n1,hello there\n", {}, r"column 'text' not found .*columns found: 'id', 'body'"),
-        ("id,text\n1,a\n1,b\n", {"id_column": "id"}, "duplicate ids"),
+        ("id,text\n1,a\n1,b\n", {"id_column": "id"}, r"duplicate ids .*\(e\.g\. '1'\)"),
+        ("id,text\n,a\n,b\n", {"id_column": "id"}, r"1 duplicate ids .*\(blank ids\)"),
+        ("id,text\n1,a\n1,b\n,c\n,d\n", {"id_column": "id"}, r"\(e\.g\. '1'; 1 blank\)"),
+        ("id,text\n1,a\n1,b\n", {"id_column": "id"}, r"input\.id_column in a config"),
     ],
 )
 def test_table_errors(tmp_path: Path, content: str | None, kwargs: dict, message: str) -> None:

@@ -13,6 +13,7 @@ from covidlearning.privacy.disclosure import (
     SUPPRESSED,
     filter_quotes,
     group_sizes,
+    published_group_strings,
     rule_statement,
     small_groups,
     suppress,
@@ -252,3 +253,16 @@ def test_opensafely_rule_defaults_and_rounding():
     text = rule_statement(cfg.threshold, cfg.secondary, cfg.rounding)
     assert "7 or fewer" in text and "nearest 5" in text and "OpenSAFELY" in text
     assert "GP Patient Survey" in rule_statement(10, True)
+
+
+def test_published_group_names_read_as_wards_or_places_are_allowed():
+    from covidlearning.privacy.redact import Redactor
+
+    wards = ["Rowan Ward"] * 12 + ["Ash Ward"] * 4 + ["Palliative Care"] * 15
+    wards += ["Oakham Hospital"] * 10 + ["Dr Smith's clinic"] * 11 + ["Birch Ward"] * 10
+    status = ["ok"] * (len(wards) - 1) + ["missing"]  # Birch Ward: 9 analysed
+    frame = pd.DataFrame({"ward": wards, "status": status})
+    got = published_group_strings(frame, ["ward", "absent"], Redactor().find, threshold=10)
+    # a small group is not published, a name is no place, "Palliative Care" needs nothing
+    assert got == ["Oakham Hospital", "Rowan Ward"]
+    assert published_group_strings(frame, ["ward"], Redactor().find, threshold=20) == []

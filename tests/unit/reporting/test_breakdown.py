@@ -239,7 +239,10 @@ def test_over_time_caption_names_what_was_hidden_and_why():
     # 2021-01 has 5 responses: the only period below the threshold
     assert "2021-01 has fewer than 10 responses" in text
     # 2021-02.. have ~55 responses each: never called periods below the threshold
-    assert "2021-02 has fewer" not in text and "2021-02, 2021-03" in text
+    assert "2021-02 has fewer" not in text and "2021-03, 2021-04" in text
+    # 2021-02's size is hidden so that 2021-01's cannot be worked out from the total
+    assert "In 2021-02 every theme figure is hidden" in text
+    assert "its size is hidden so that the size of the smaller periods" in text
     assert "large enough to count" in text
     assert "input.date_freq: Q" in text and "time_period=Q" in text
     fig = B.timeline(bd, "t")
@@ -298,6 +301,12 @@ def test_no_share_is_published_over_a_hidden_group_size():
     texts = [x.get_text() for x in bd.figure.axes[0].texts]
     # North's column of the heatmap (themes are rows; East, North, Tiny columns): * only
     assert [texts[1], texts[4]] == ["*", "*"] and "%" in texts[0]
+    # the notes say why North is hidden: not its themes' sizes, its own size
+    notes = " ".join(bd.notes)
+    assert "In North every theme figure is hidden" in notes
+    assert "its size is hidden so that the size of the smaller groups cannot be" in notes
+    assert "each theme there has fewer" not in notes
+    assert "fewer than 10 respondents) have fewer than 10 respondents together" in notes
 
 
 def test_breakdown_figures_are_drawn_in_the_report_style():

@@ -44,8 +44,8 @@ def test_an_all_ambiguous_column_is_read_as_dayfirst_says():
                                                                 "2020-12-11")]  # fmt: skip
     assert pd.isna(uk.dates[3]) and not bool(uk.not_read.any())  # a blank is no date
     assert uk.rule.sentence() == (
-        "Dates in when are read day first (03/04/2021 is 3 April), as input.dayfirst says: "
-        "no date shows the order by itself."
+        "Dates in the column “when” are read day first (03/04/2021 is 3 April), as "
+        "input.dayfirst says: no date shows the order by itself."
     )
     assert "month first (03/04/2021 is 4 March)" in us.rule.sentence()
 
@@ -82,7 +82,9 @@ def test_date_format_is_strict_and_counts_what_does_not_fit():
     assert int(reading.not_read.sum()) == 3  # not NaT in silence: counted; the blank is not
     assert (reading.dates[:60] == pd.Timestamp("2021-03-25")).all()
     assert reading.dates[60:].isna().all()
-    assert reading.rule.sentence() == 'Dates in when are read by input.date_format "%d/%m/%Y".'
+    assert reading.rule.sentence() == (
+        'Dates in the column “when” are read by input.date_format "%d/%m/%Y".'
+    )
     too_many = pd.Series(["25/03/2021"] * 20 + ["2021-03-25"] * 2 + ["03/25/2021"])
     with pytest.raises(InputError) as info:
         D.read_dates(too_many, date_format="%d/%m/%Y", column="when", where="fft.csv")
@@ -111,7 +113,7 @@ def test_dates_not_read_reach_the_breakdown_notes_and_the_row_accounting():
     assert bd.counts.index.tolist() == ["2021-03", "2021-04"]
     assert bd.bases.tolist() == [30, 27]
     assert bd.not_read == 2
-    assert 'Dates in when are read by input.date_format "%d/%m/%Y".' in bd.notes
+    assert 'Dates in the column “when” are read by input.date_format "%d/%m/%Y".' in bd.notes
     assert (
         "3 analysed responses had no usable when and are left out (2 of them hold a value "
         "that could not be read as a date)." in bd.notes
@@ -144,7 +146,7 @@ def test_iso_serial_and_month_year_columns_read_as_before_whatever_dayfirst():
 def test_the_decision_is_logged(caplog):
     with caplog.at_level(logging.INFO, logger="covidlearning.reporting.dates"):
         D.read_dates(pd.Series(DAY_FIRST + EITHER), True, column="submitted")
-    assert "submitted: Dates in submitted are read day first" in caplog.text
+    assert "submitted: Dates in the column “submitted” are read day first" in caplog.text
     assert "day 10, either 40" in caplog.text
 
 

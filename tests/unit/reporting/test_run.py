@@ -439,6 +439,20 @@ def test_tables_workbook_is_byte_stable(tmp_path):
     assert back["label"].tolist() == ["Video clinics", "007 site"]
 
 
+def test_tables_workbook_keeps_numbers_as_numbers_and_codes_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    t = tmp_path / "tables"
+    t.mkdir()
+    (t / "breakdown.csv").write_text(
+        "group,code,n,share\nRowan,007,948,0.2764\nAsh,012,*,*\nOak,100,12,\n"
+    )
+    rows = list(load_workbook(report.tables_workbook(t))["breakdown"].values)
+    assert rows[1] == ("Rowan", "007", 948, 0.2764)  # a sum or a pivot table can use them
+    assert rows[2] == ("Ash", "012", "*", "*")
+    assert rows[3][2] == 12 and rows[3][3] in (None, "")
+
+
 def test_framework_alignment_matched_missed_new():
     t = pd.DataFrame(
         {
@@ -655,6 +669,14 @@ def test_shares_in_sentences_never_round_to_all_or_none():
     assert pct_of(1, 5000) == "0.02%"
     assert pct_of(0, 10) == "0%"
     assert pct_of(99999, 100000) == "over 99.99%"
+
+
+def test_an_interval_never_reads_from_a_share_to_itself():
+    from covidlearning.reporting.wording import pcts
+
+    assert pcts(0.02, 0.016, 0.024) == ("2.0%", "1.6%", "2.4%")  # not "2% (2% to 2%)"
+    assert pcts(0.12, 0.10, 0.14) == ("12%", "10%", "14%")
+    assert pcts(0.0, 0.0, 0.0) == ("0%", "0%", "0%")
 
 
 def test_stance_of_a_theme_below_the_threshold_is_hidden_but_its_size_is_not():
@@ -902,3 +924,48 @@ def test_methods_are_numbered_when_rendered(root):
     assert len(headings(unredacted, False)) == len(headings(docs, False)) - 1
     # further lines stay inside their item, under its text
     assert numbered(["a", "", "b\nc"]) == "1. a\n\n2. b\n   c"
+
+
+def test_a_published_ward_name_is_kept_and_passes_the_guard(tmp_path):
+    """A breakdown by ward names "Rowan Ward"; the guard used to stop every such run."""
+    from covidlearning.privacy.redact import IdentifierLeak
+    from covidlearning.reporting import artifacts as art
+
+    wards = ["Rowan Ward"] * 12 + ["Ash Ward"] * 3
+    texts = [f"Kind staff on Rowan Ward, visit {i}." for i in range(12)]
+    texts += ["Ash Ward was noisy.", "Call 07700 900123 on Ash Ward.", "Good."]
+    pd.DataFrame({"id": range(15), "text": texts, "ward": wards}).to_csv(tmp_path / "s.csv")
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text(
+        f"name: t\nsource: table\nreports_dir: {tmp_path / 'reports'}\n"
+        f"input: {{path: {tmp_path / 's.csv'}, text_column: text, id_column: id, "
+        "group_columns: [ward]}\n"
+    )
+    out, work = tmp_path / "out", tmp_path / "work"
+    run = report.open_run(str(cfg), str(out), str(work))
+    units = analysis.prepare_units(run).units
+    assert art.PUBLISHED_GROUPS.read(work) == ["Rowan Ward"]
+    assert units["text"].iloc[0] == "Kind staff on Rowan Ward, visit 0."
+    assert "Ash Ward" not in " ".join(units["text"])  # a group of 3 is not published
+    assert run.redact("response 1, ward: Rowan Ward") == "response 1, ward: Rowan Ward"
+    run.finish("01-corpus")
+    (run.tables_dir / "breakdown_ward.csv").write_text("group,n\nRowan Ward,12\n")
+    config = report.load_config(cfg)
+    report.guard(config, out, work)  # the published group name is allowed
+    art.PUBLISHED_GROUPS.write(work, [])
+    with pytest.raises(IdentifierLeak):
+        report.guard(config, out, work)
+
+
+def test_a_notebook_publishes_no_warning_naming_the_install_folder(tmp_path):
+    import warnings
+
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text(f"name: t\ncorpus: {{raw_dir: {tmp_path}}}\nreports_dir: {tmp_path}/r\n")
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        report.open_run(str(cfg), str(tmp_path / "out"), str(tmp_path / "work"))
+        # what tqdm.auto says in a kernel without ipywidgets, from /path/to/site-packages
+        warnings.warn("IProgress not found. Please update jupyter and ipywidgets.", stacklevel=1)
+        warnings.warn("another warning", stacklevel=1)
+    assert [str(w.message) for w in got] == ["another warning"]
