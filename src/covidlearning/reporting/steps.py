@@ -348,7 +348,8 @@ def write_discovery_tables(
             .to_numpy()
         )
         run.write_table(_quotes_table(run, g, units, at_top), "theme_quotes", float_format="%.6g")
-    levels = (len(groups), len(themes)) if len(groups) else (len(themes), None)
+    two = 0 < len(groups) < len(themes)  # else each theme is its own subtheme
+    levels = (len(groups), len(themes)) if two else (len(themes), None)
     run.write_table(quality_table(metrics, n, *levels), "quality")
     return Discovery(themes, a, metrics, no_themes, groups)
 
