@@ -546,7 +546,8 @@ def duplicate_ids(
         + ([f"{blank} blank" if example is not None else "blank ids"] if blank else [])
     )
     return InputError(
-        f"{count} duplicate ids in column '{id_column}' of {name} ({detail})",
+        f"{count} duplicate {'id' if count == 1 else 'ids'} in column '{id_column}' of "
+        f"{name} ({detail})",
         "Make the id column unique, or name no id column (--id-column, or input.id_column "
         "in a config) to number the rows",
     )

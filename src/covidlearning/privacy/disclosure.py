@@ -264,10 +264,13 @@ def published_group_strings(
 
     A group is published when at least ``threshold`` analysed respondents are in it (as
     :func:`quotable` counts them). Where ``find`` reads such a name only as wards and
-    places ("Rowan Ward", "Oakham Hospital"), the name and each span found in it are
-    returned, for the run to allow; otherwise every report broken down by ward would
-    be stopped by the final guard. A name in which ``find`` finds anything else is left
-    out, so the guard still stops it.
+    places ("Rowan Ward", "Oakham Hospital"), the name is returned, for the run to
+    allow; otherwise every report broken down by ward would be stopped by the final
+    guard. Since a person can read as a ward ("Mr Ward", "Tom Ward"), a column is a
+    column of places only when every published name ``find`` flags in it is a ward or a
+    place without a title ("Dr", "Nurse"): one name read as a person, a contact or a
+    number, or one title, and none of the column's names is returned, so the guard
+    still stops the run.
 
     Args:
         frame: the responses, with the group columns (and ``status`` when loaded).
@@ -279,6 +282,8 @@ def published_group_strings(
     Returns:
         The strings, sorted.
     """
+    from covidlearning.privacy.redact import has_title
+
     if "status" in frame.columns:
         frame = frame[frame["status"].astype(str) == "ok"]
     out: set[str] = set()
@@ -286,10 +291,15 @@ def published_group_strings(
         if col not in frame.columns:
             continue
         sizes = group_sizes(frame, col)
+        flagged = {}
         for name in sizes[sizes >= threshold].index.astype(str):
             spans = find(name)
-            if spans and all(s.kind in GROUP_NAME_KINDS for s in spans):
-                out |= {name} | {name[s.start : s.end] for s in spans}
+            if spans:
+                flagged[name] = all(s.kind in GROUP_NAME_KINDS for s in spans) and not (
+                    has_title(name)
+                )
+        if flagged and all(flagged.values()):
+            out |= set(flagged)
     return sorted(out)
 
 

@@ -147,6 +147,34 @@ _WEAK_TITLES = (
     r"Nurse|Sister|Matron|Staff Nurse|Charge Nurse|Student Nurse|Midwife|Father|Sir|Dame|Lord"
     r"|Lady|Consultant|Surgeon|Physio|Physiotherapist|Porter|Paramedic|Pastor|Imam|Rabbi|Chaplain"
 )
+#: A title or role that names a person ("Mr Ward", "Dr Sarah Ward", "Nurse Priya").
+_TITLE_RE = re.compile(rf"(?<![\w-])(?:{_STRONG_TITLES}|{_WEAK_TITLES})\.?(?![\w-])")
+
+
+def has_title(text: str) -> bool:
+    """Whether ``text`` holds a title or role that names a person ("Mr", "Dr", "Nurse")."""
+    return _TITLE_RE.search(text) is not None
+
+
+def allowed_pattern(strings: Iterable[str]) -> re.Pattern[str] | None:
+    """One whole-word, any-case pattern of allowed strings, longest first (None: none)."""
+    items = sorted({s.strip() for s in strings if s and s.strip()}, key=len, reverse=True)
+    if not items:
+        return None
+    return re.compile(r"(?i)(?<![\w-])(?:" + "|".join(re.escape(s) for s in items) + r")(?![\w-])")
+
+
+def mask_allowed(text: str, pattern: re.Pattern[str] | None) -> str:
+    """``text`` with every allowed string blanked out, keeping its length (and offsets).
+
+    Nothing inside an allowed string is then detected: not "Rowan" inside an allowed
+    "Rowan Ward", whether or not the ward's own rule matched it in that letter case.
+    """
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
+
+
 #: Roles that name a member of staff: "the nurse, Sarah", "Dave the porter".
 _ROLES = (
     r"nurse|nurses|doctor|doctors|dr|consultant|registrar|sho|gp|sister|matron|midwife|"
@@ -351,6 +379,7 @@ class Redactor:
             else None
         )
         self._allow = {a.lower() for a in self.config.allow}
+        self._allow_re = allowed_pattern(self.config.allow)
 
     def allow(self, strings: Iterable[str]) -> None:
         """Never redact these exact strings from now on (beside ``config.allow``).
@@ -358,13 +387,23 @@ class Redactor:
         The report allows the names of the groups it publishes this way
         (:func:`covidlearning.privacy.disclosure.published_group_strings`).
         """
+        strings = [s for s in strings if s]
         self._allow |= {s.lower() for s in strings}
+        self._allow_re = allowed_pattern(self._allow)
 
     # ---- detection
     def find(self, text: str) -> list[Span]:
-        """Return non-overlapping identifier spans in ``text``, in order."""
+        """Return non-overlapping identifier spans in ``text``, in order.
+
+        Nothing inside an allowed string (``config.allow``, :meth:`allow`) is found.
+        """
         if not text:
             return []
+        # blanked, not removed: a span's offsets are the same in the original text
+        return self._find(mask_allowed(text, self._allow_re))
+
+    def _find(self, text: str) -> list[Span]:
+        """:meth:`find` on a text whose allowed strings are blanked out."""
         spans: list[Span] = []
         spans += _spans(contact.emails(text))
         spans += _spans(contact.urls(text))
@@ -1111,18 +1150,21 @@ def scan_dir(
         redactor = _guard_redactor()
     allowed = {a.lower() for a in allow} | {a.lower() for a in redactor.config.allow}
     pattern = known_pattern(k for k in known if k.lower() not in allowed)
+    shield = allowed_pattern(allowed)
     findings: list[Finding] = []
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for file in files:
         model_file = _is_model_file(file)
-        for location, text in file_chunks(file):
+        for location, chunk in file_chunks(file):
+            # nothing inside an allowed string is a finding ("Rowan" in "Rowan Ward")
+            text = mask_allowed(chunk, shield)
             for kind, found, reason in scan_text(text, redactor, pattern or (), kinds):
                 if found.lower() in allowed:
                     continue
                 findings.append(Finding(str(file), location, kind, found, reason))
-            if model_file and "name" in kinds and _name_like_term(text, allowed):
+            if model_file and "name" in kinds and _name_like_term(chunk, allowed):
                 reason = "name-like term in a saved model"
-                findings.append(Finding(str(file), location, "name", text, reason))
+                findings.append(Finding(str(file), location, "name", chunk, reason))
     return findings
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -785,22 +786,37 @@ def tables_workbook(tables_dir: Path, name: str = "report-tables.xlsx") -> Path 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+def _as_number(text: str) -> int | float | None:
+    """``text`` as the number a spreadsheet would hold exactly, else None.
+
+    None for codes ("007", "1.10": a number would drop the zero), for integers a
+    spreadsheet cannot hold exactly (more than 15 digits) and for what is no number.
+    """
+    if not _NUMBER.fullmatch(text):
+        return None
+    if not any(c in text for c in ".eE"):
+        return int(text) if len(text.lstrip("-")) <= 15 else None
+    value = float(text)
+    return value if math.isfinite(value) and repr(value) == text else None
+
+
 def _numbers_as_numbers(table: Any) -> Any:
     """A table read as text, with each column of numbers turned back into numbers.
 
-    A column is numeric when every cell is a number, blank, or a hidden figure (``*``);
-    those two stay as they are, so a spreadsheet sums the rest. Any other column (ids
-    such as ``007``, labels) stays text.
+    A column is numeric when every cell is a number (:func:`_as_number`), blank, or a
+    hidden figure (``*``); those two stay as they are, so a spreadsheet sums the rest.
+    Ids (``id``, ``*_id``) and any other column (codes such as ``007``, labels) stay
+    text.
     """
     out = table.copy()
     for col in out.columns:
-        values = out[col].astype(str)
-        filled = values[~values.isin(["", "*"])]
-        if len(filled) and filled.map(lambda v: bool(_NUMBER.fullmatch(v))).all():
-            out[col] = [
-                v if v in ("", "*") else (float(v) if any(c in v for c in ".eE") else int(v))
-                for v in values
-            ]
+        if str(col) == "id" or str(col).endswith("_id"):
+            continue
+        values = out[col].astype(str).tolist()
+        numbers = [None if v in ("", "*") else _as_number(v) for v in values]
+        filled = [n for v, n in zip(values, numbers, strict=True) if v not in ("", "*")]
+        if filled and all(n is not None for n in filled):
+            out[col] = [v if n is None else n for v, n in zip(values, numbers, strict=True)]
     return out
 
 

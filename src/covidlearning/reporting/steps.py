@@ -348,8 +348,10 @@ def write_discovery_tables(
             .to_numpy()
         )
         run.write_table(_quotes_table(run, g, units, at_top), "theme_quotes", float_format="%.6g")
-    two = 0 < len(groups) < len(themes)  # else each theme is its own subtheme
-    levels = (len(groups), len(themes)) if two else (len(themes), None)
+    # as the report counts them: themes hold subthemes when one holds several
+    two = "subthemes" in groups and bool((groups["subthemes"].astype(int) > 1).any())
+    subthemes = int(groups["subthemes"].astype(int).sum()) if two else None
+    levels = (len(groups), subthemes) if two else (len(themes), None)
     run.write_table(quality_table(metrics, n, *levels), "quality")
     return Discovery(themes, a, metrics, no_themes, groups)
 

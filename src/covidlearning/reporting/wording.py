@@ -21,9 +21,12 @@ def pct(x: float, digits: int = 0) -> str:
 def pcts(share: float, low: float, high: float) -> tuple[str, str, str]:
     """A share and its interval as percentages: whole ones unless the bounds would meet.
 
-    ``2% (1% to 4%)``, but ``2.0% (1.6% to 2.4%)`` rather than ``2% (2% to 2%)``.
+    ``2% (1% to 4%)``, but ``2.0% (1.6% to 2.4%)`` rather than ``2% (2% to 2%)`` (up
+    to three decimals).
     """
-    digits = 0 if pct(low) != pct(high) or float(low) == float(high) else 1
+    digits = 0
+    while digits < 3 and pct(low, digits) == pct(high, digits) and float(low) != float(high):
+        digits += 1
     return pct(share, digits), pct(low, digits), pct(high, digits)
 
 

@@ -658,3 +658,19 @@ def test_a_name_masked_in_the_data_is_left_as_it_is():
         assert r.redact(text) == text
     assert r.originals() == []
     assert r.redact("Dr Xavier was kind") == "Dr [NAME] was kind"
+
+
+def test_nothing_inside_an_allowed_string_is_redacted_or_found_by_the_guard(tmp_path):
+    from covidlearning.privacy.redact import Redactor, scan_dir
+
+    r = Redactor()
+    r.allow(["Rowan Ward"])
+    # "Rowan" is a given name: inside the allowed ward it is no name, in any letter case
+    for text in ("Thanks to rowan ward", "Rowan ward were lovely", "On Rowan Ward, bed 4."):
+        assert "[NAME]" not in r.redact(text), text
+    assert r.redact("Rowan was lovely") == "[NAME] was lovely"  # a nurse called Rowan
+    (tmp_path / "by_ward.csv").write_text("group,n\nRowan Ward,12\n")
+    assert scan_dir(tmp_path, known=["Rowan"], allow=["Rowan Ward"]) == []
+    (tmp_path / "quotes.csv").write_text("quote\nRowan was kind\n")
+    found = scan_dir(tmp_path, known=["Rowan"], allow=["Rowan Ward"])
+    assert [f.path.endswith("quotes.csv") for f in found] == [True]

@@ -445,11 +445,15 @@ def test_tables_workbook_keeps_numbers_as_numbers_and_codes_as_text(tmp_path):
     t = tmp_path / "tables"
     t.mkdir()
     (t / "breakdown.csv").write_text(
-        "group,code,n,share\nRowan,007,948,0.2764\nAsh,012,*,*\nOak,100,12,\n"
+        "group,code,n,share,ref,theme_id,big\n"
+        "Rowan,007,948,0.2764,1.10,3,12345678901234567\n"
+        "Ash,012,*,*,1.1,4,1\n"
+        "Oak,100,12,,2,5,2\n"
     )
     rows = list(load_workbook(report.tables_workbook(t))["breakdown"].values)
-    assert rows[1] == ("Rowan", "007", 948, 0.2764)  # a sum or a pivot table can use them
-    assert rows[2] == ("Ash", "012", "*", "*")
+    # a sum or a pivot table can use the figures; codes, ids, long numbers stay as written
+    assert rows[1] == ("Rowan", "007", 948, 0.2764, "1.10", "3", "12345678901234567")
+    assert rows[2] == ("Ash", "012", "*", "*", "1.1", "4", "1")
     assert rows[3][2] == 12 and rows[3][3] in (None, "")
 
 
@@ -677,6 +681,7 @@ def test_an_interval_never_reads_from_a_share_to_itself():
     assert pcts(0.02, 0.016, 0.024) == ("2.0%", "1.6%", "2.4%")  # not "2% (2% to 2%)"
     assert pcts(0.12, 0.10, 0.14) == ("12%", "10%", "14%")
     assert pcts(0.0, 0.0, 0.0) == ("0%", "0%", "0%")
+    assert pcts(0.5, 0.4996, 0.5004) == ("50.00%", "49.96%", "50.04%")
 
 
 def test_stance_of_a_theme_below_the_threshold_is_hidden_but_its_size_is_not():
