@@ -154,7 +154,7 @@ def themes_table(themes: pd.DataFrame, max_keywords: int = 8) -> HTML:
                 "Theme": t["label"],
                 "Keywords": kw,
                 "Units": int(t["size"]),
-                "Share (95% CI)": f"{pct(t['share'])} ({pct(t['ci_low'])}–{pct(t['ci_high'])})",
+                "Share (95% CI)": "{} ({}–{})".format(*pcts(t["share"], t["ci_low"], t["ci_high"])),
             }
         )
     return table_html(pd.DataFrame(rows))
@@ -169,7 +169,7 @@ def theme_groups_table(found: Discovery) -> HTML:
         {
             "Theme": r.label,
             "Units": int(r.size),
-            "Share (95% CI)": f"{pct(r.share)} ({pct(r.ci_low)}–{pct(r.ci_high)})",
+            "Share (95% CI)": "{} ({}–{})".format(*pcts(r.share, r.ci_low, r.ci_high)),
             "Subthemes": str(r.subtheme_labels),
             "Positive / negative": "*"
             if r.positive != r.positive
@@ -581,8 +581,9 @@ class Report:
                             str(r.label) if depth == 0 else f"\u2003\u2013 {r.label}"
                         ),
                         self.w("Units"): int(r.size),
-                        "Share (95% CI)": f"{pct(r.share)} ({pct(r.ci_low)} to "
-                        f"{pct(r.ci_high)})".replace(" ", "\u00a0"),
+                        "Share (95% CI)": "{} ({} to {})".format(
+                            *pcts(r.share, r.ci_low, r.ci_high)
+                        ).replace(" ", "\u00a0"),
                         "Positive / negative": self._tone(r, " / "),
                         "Keywords": kw,
                     }
