@@ -47,7 +47,7 @@ Shares are hidden wherever the count they come from is hidden.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -257,26 +257,26 @@ GROUP_NAME_KINDS = frozenset({"ward_bed", "place"})
 def published_group_strings(
     frame: pd.DataFrame,
     group_columns: Iterable[str],
-    find: Callable[[str], Sequence[Any]],
+    redactor: Any,
     threshold: int = THRESHOLD,
 ) -> list[str]:
     """The published group names (and the spans in them) that redaction would remove.
 
     A group is published when at least ``threshold`` analysed respondents are in it (as
-    :func:`quotable` counts them). Where ``find`` reads such a name only as wards and
-    places ("Rowan Ward", "Oakham Hospital"), the name is returned, for the run to
+    :func:`quotable` counts them). Where the redactor reads such a name only as wards
+    and places ("Rowan Ward", "Oakham Hospital"), the name is returned, for the run to
     allow; otherwise every report broken down by ward would be stopped by the final
     guard. Since a person can read as a ward ("Mr Ward", "Tom Ward"), a column is a
-    column of places only when every published name ``find`` flags in it is a ward or a
-    place without a title ("Dr", "Nurse"): one name read as a person, a contact or a
-    number, or one title, and none of the column's names is returned, so the guard
-    still stops the run.
+    column of places only when every published name the redactor flags in it is a ward
+    or a place without a title ("Dr", "Nurse") and no published name in it is one listed
+    name ("Patel"): one name read as a person, a contact or a number, and none of the
+    column's names is returned, so the guard still stops the run.
 
     Args:
         frame: the responses, with the group columns (and ``status`` when loaded).
         group_columns: the grouping columns.
-        find: the run's detector, returning spans with ``start``, ``end`` and ``kind``
-            (:meth:`covidlearning.privacy.redact.Redactor.find`).
+        redactor: the run's :class:`covidlearning.privacy.redact.Redactor` (its
+            ``find`` and ``is_listed_name``).
         threshold: smallest group that is published.
 
     Returns:
@@ -291,14 +291,16 @@ def published_group_strings(
         if col not in frame.columns:
             continue
         sizes = group_sizes(frame, col)
+        names = list(sizes[sizes >= threshold].index.astype(str))
         flagged = {}
-        for name in sizes[sizes >= threshold].index.astype(str):
-            spans = find(name)
+        for name in names:
+            spans = redactor.find(name)
             if spans:
                 flagged[name] = all(s.kind in GROUP_NAME_KINDS for s in spans) and not (
                     has_title(name)
                 )
-        if flagged and all(flagged.values()):
+        people = any(redactor.is_listed_name(n) for n in names)  # "Patel", "Okonkwo"...
+        if flagged and all(flagged.values()) and not people:
             out |= set(flagged)
     return sorted(out)
 

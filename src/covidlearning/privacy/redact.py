@@ -148,12 +148,12 @@ _WEAK_TITLES = (
     r"|Lady|Consultant|Surgeon|Physio|Physiotherapist|Porter|Paramedic|Pastor|Imam|Rabbi|Chaplain"
 )
 #: A title or role that names a person ("Mr Ward", "Dr Sarah Ward", "Nurse Priya").
-_TITLE_RE = re.compile(rf"(?<![\w-])(?:{_STRONG_TITLES}|{_WEAK_TITLES})\.?(?![\w-])")
+_ANY_TITLE_RE = re.compile(rf"(?<![\w-])(?:{_STRONG_TITLES}|{_WEAK_TITLES})\.?(?![\w-])")
 
 
 def has_title(text: str) -> bool:
     """Whether ``text`` holds a title or role that names a person ("Mr", "Dr", "Nurse")."""
-    return _TITLE_RE.search(text) is not None
+    return _ANY_TITLE_RE.search(text) is not None
 
 
 def allowed_pattern(strings: Iterable[str]) -> re.Pattern[str] | None:
@@ -164,15 +164,14 @@ def allowed_pattern(strings: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?i)(?<![\w-])(?:" + "|".join(re.escape(s) for s in items) + r")(?![\w-])")
 
 
-def mask_allowed(text: str, pattern: re.Pattern[str] | None) -> str:
-    """``text`` with every allowed string blanked out, keeping its length (and offsets).
+def allowed_regions(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    """Where allowed strings occur in ``text`` (any case), as ``(start, end)`` pairs."""
+    return [] if pattern is None else [(m.start(), m.end()) for m in pattern.finditer(text)]
 
-    Nothing inside an allowed string is then detected: not "Rowan" inside an allowed
-    "Rowan Ward", whether or not the ward's own rule matched it in that letter case.
-    """
-    if pattern is None:
-        return text
-    return pattern.sub(lambda m: " " * len(m.group(0)), text)
+
+def _inside(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
+    """Whether ``start..end`` lies wholly inside one of ``regions``."""
+    return any(a <= start and end <= b for a, b in regions)
 
 
 #: Roles that name a member of staff: "the nurse, Sarah", "Dave the porter".
@@ -391,19 +390,28 @@ class Redactor:
         self._allow |= {s.lower() for s in strings}
         self._allow_re = allowed_pattern(self._allow)
 
+    def allowed_regions(self, text: str) -> list[tuple[int, int]]:
+        """Where the allowed strings occur in ``text`` (any letter case)."""
+        return allowed_regions(text, self._allow_re)
+
+    def is_listed_name(self, text: str) -> bool:
+        """Whether ``text`` is one word found in the name lists ("Patel", "Sarah")."""
+        words = text.split()
+        if len(words) != 1:
+            return False
+        word = _strip_possessive(words[0])
+        return word in self._given or word in self._surnames or word in self._ambiguous
+
     # ---- detection
     def find(self, text: str) -> list[Span]:
         """Return non-overlapping identifier spans in ``text``, in order.
 
-        Nothing inside an allowed string (``config.allow``, :meth:`allow`) is found.
+        A span lying wholly inside an allowed string (``config.allow``, :meth:`allow`) is
+        dropped ("Rowan" in an allowed "Rowan Ward", in any letter case); one reaching
+        beyond it is kept ("jane@oakham.nhs.uk" with "oakham.nhs.uk" allowed).
         """
         if not text:
             return []
-        # blanked, not removed: a span's offsets are the same in the original text
-        return self._find(mask_allowed(text, self._allow_re))
-
-    def _find(self, text: str) -> list[Span]:
-        """:meth:`find` on a text whose allowed strings are blanked out."""
         spans: list[Span] = []
         spans += _spans(contact.emails(text))
         spans += _spans(contact.urls(text))
@@ -427,10 +435,12 @@ class Redactor:
             # a name already masked in the data ("Dr XXXX", "nurse xxx") is no identifier
             spans += [s for s in names if not _MASK_RE.fullmatch(text[s.start : s.end])]
         public = [(m.start(), m.end()) for m in _PUBLIC_RE.finditer(text)]
+        shields = self.allowed_regions(text)
         spans = [
             s
             for s in spans
             if text[s.start : s.end].strip().lower() not in self._allow
+            and not _inside(s.start, s.end, shields)
             and not (
                 s.kind == "name"
                 and s.reason != "listed name"
@@ -1093,8 +1103,11 @@ def scan_text(
     ]
     pattern = known if isinstance(known, re.Pattern) else known_pattern(known)
     if pattern is not None:
+        # a removed "Rowan" inside the redactor's allowed "Rowan Ward" is no finding
+        shields = redactor.allowed_regions(text)
         for m in pattern.finditer(text):
-            out.append(("known", m.group(0), "an original that redaction removed elsewhere"))
+            if not _inside(m.start(), m.end(), shields):
+                out.append(("known", m.group(0), "an original that redaction removed elsewhere"))
     return out
 
 
@@ -1149,22 +1162,20 @@ def scan_dir(
     else:
         redactor = _guard_redactor()
     allowed = {a.lower() for a in allow} | {a.lower() for a in redactor.config.allow}
+    redactor.allow(allowed)  # nothing wholly inside an allowed string is a finding
     pattern = known_pattern(k for k in known if k.lower() not in allowed)
-    shield = allowed_pattern(allowed)
     findings: list[Finding] = []
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for file in files:
         model_file = _is_model_file(file)
-        for location, chunk in file_chunks(file):
-            # nothing inside an allowed string is a finding ("Rowan" in "Rowan Ward")
-            text = mask_allowed(chunk, shield)
+        for location, text in file_chunks(file):
             for kind, found, reason in scan_text(text, redactor, pattern or (), kinds):
                 if found.lower() in allowed:
                     continue
                 findings.append(Finding(str(file), location, kind, found, reason))
-            if model_file and "name" in kinds and _name_like_term(chunk, allowed):
+            if model_file and "name" in kinds and _name_like_term(text, allowed):
                 reason = "name-like term in a saved model"
-                findings.append(Finding(str(file), location, "name", chunk, reason))
+                findings.append(Finding(str(file), location, "name", text, reason))
     return findings
 
 

@@ -175,9 +175,9 @@ def _allow_published_groups(run: Run, units: pd.DataFrame) -> None:
         from covidlearning.privacy.disclosure import published_group_strings
         from covidlearning.privacy.redact import Redactor
 
-        find = Redactor(cfg.redaction).find  # not the run's: it may hold an older run's list
+        fresh = Redactor(cfg.redaction)  # not the run's: it may hold an older run's list
         strings = published_group_strings(
-            units, cfg.input.group_columns, find, cfg.disclosure.threshold
+            units, cfg.input.group_columns, fresh, cfg.disclosure.threshold
         )
     art.PUBLISHED_GROUPS.write(run.work_dir, strings)
     if strings:

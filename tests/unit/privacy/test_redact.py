@@ -669,6 +669,12 @@ def test_nothing_inside_an_allowed_string_is_redacted_or_found_by_the_guard(tmp_
     for text in ("Thanks to rowan ward", "Rowan ward were lovely", "On Rowan Ward, bed 4."):
         assert "[NAME]" not in r.redact(text), text
     assert r.redact("Rowan was lovely") == "[NAME] was lovely"  # a nurse called Rowan
+    # what reaches beyond an allowed string is still found
+    assert r.redact("Dr Rowan Ward was kind") != "Dr Rowan Ward was kind"
+    r.allow(["oakham.nhs.uk"])
+    assert r.redact("Mail jane.smith@oakham.nhs.uk or see oakham.nhs.uk") == (
+        "Mail [EMAIL] or see oakham.nhs.uk"
+    )
     (tmp_path / "by_ward.csv").write_text("group,n\nRowan Ward,12\n")
     assert scan_dir(tmp_path, known=["Rowan"], allow=["Rowan Ward"]) == []
     (tmp_path / "quotes.csv").write_text("quote\nRowan was kind\n")
