@@ -870,6 +870,8 @@ def timeline(bd: Breakdown, title: str, max_themes: int = 6) -> Figure | None:
     themes = [t for t in ranked if visible[t] > 0][:max_themes] or ranked[:max_themes]
     if not themes:
         return None
+    if len(themes) < len(ranked):  # say so, as the heatmaps do
+        title += f" ({len(themes)} of {len(ranked)} themes; all are in the table)"
     shown = ~bd.mask[themes] & ~bd.base_mask.to_numpy()[:, None]
     share = counts[themes].div(_respondents(bd, counts), axis=0).where(shown)
     names = _theme_names(bd)

@@ -246,6 +246,7 @@ def test_over_time_caption_names_what_was_hidden_and_why():
     assert "large enough to count" in text
     assert "input.date_freq: Q" in text and "time_period=Q" in text
     fig = B.timeline(bd, "t")
+    assert "(6 of 14 themes; all are in the table)" in fig.axes[0].get_title(loc="left")
     caption = " ".join(t.get_text() for t in fig.texts)
     assert "Periods with fewer than the threshold" not in caption
     assert "large enough to count" in caption
