@@ -381,9 +381,10 @@ class Redactor:
         self._allow_re = allowed_pattern(self.config.allow)
 
     def allow(self, strings: Iterable[str]) -> None:
-        """Never redact these exact strings from now on (beside ``config.allow``).
+        """Never redact these strings, nor anything wholly inside them, from now on.
 
-        The report allows the names of the groups it publishes this way
+        Beside ``config.allow``; matched as whole words in any letter case. The report
+        allows the names of the groups it publishes this way
         (:func:`covidlearning.privacy.disclosure.published_group_strings`).
         """
         strings = [s for s in strings if s]

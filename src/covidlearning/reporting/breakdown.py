@@ -726,16 +726,18 @@ def hidden_notes(bd: Breakdown) -> list[str]:
     notes = []
     if small:
         # the merged row of small groups is many groups: "have ... together"
-        one = len(small) == 1 and small[0] != disclosure.other_groups_label(t)
+        merged = small == [disclosure.other_groups_label(t)]
+        one = len(small) == 1 and not merged
         notes.append(
             f"{_names(small)} {'has' if one else 'have'} fewer than {t} "
             f"{'responses' if period else 'respondents'}"
-            + ("" if one or len(small) > 1 else " together")
+            + (" together" if merged else "")
             + f", so every figure for {'it' if one else 'them'} is hidden"
             + ("." if period else f" and no quote is taken from {'it' if one else 'them'}.")
         )
-    sized = {g for g in full if bd.base_mask is not None and bool(bd.base_mask.get(g, False))}
-    for names in ([g for g in full if g not in sized], [g for g in full if g in sized]):
+    # a group whose size is hidden (secondary suppression) hides its theme figures too
+    sized = [g for g in full if bool(bd.base_mask.get(g, False))]
+    for names, size_hidden in (([g for g in full if g not in sized], False), (sized, True)):
         if not names:
             continue
         one = len(names) == 1
@@ -743,7 +745,7 @@ def hidden_notes(bd: Breakdown) -> list[str]:
             f"{'its size is' if one else 'their sizes are'} hidden so that the size of the "
             f"smaller {'periods' if period else 'groups'} cannot be worked out from the "
             "total, and with it every theme figure that would add up to it."
-            if names[0] in sized
+            if size_hidden
             else f"each theme there has fewer than {t} responses, or is hidden so that none "
             "can be worked out from the totals."
         )

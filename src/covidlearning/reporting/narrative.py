@@ -17,7 +17,7 @@ import pandas as pd
 
 from covidlearning.reporting import artifacts as art
 from covidlearning.reporting.methods import MethodsFacts, methods_markdown, tuned_settings
-from covidlearning.reporting.wording import esc, is_are, pct, pct_of, pcts, plural
+from covidlearning.reporting.wording import esc, is_are, pct, pct_of, pcts, plural, share_ci
 
 if TYPE_CHECKING:
     from IPython.display import HTML, Markdown
@@ -154,7 +154,7 @@ def themes_table(themes: pd.DataFrame, max_keywords: int = 8) -> HTML:
                 "Theme": t["label"],
                 "Keywords": kw,
                 "Units": int(t["size"]),
-                "Share (95% CI)": "{} ({}–{})".format(*pcts(t["share"], t["ci_low"], t["ci_high"])),
+                "Share (95% CI)": share_ci(t["share"], t["ci_low"], t["ci_high"], "–"),
             }
         )
     return table_html(pd.DataFrame(rows))
@@ -169,7 +169,7 @@ def theme_groups_table(found: Discovery) -> HTML:
         {
             "Theme": r.label,
             "Units": int(r.size),
-            "Share (95% CI)": "{} ({}–{})".format(*pcts(r.share, r.ci_low, r.ci_high)),
+            "Share (95% CI)": share_ci(r.share, r.ci_low, r.ci_high, "–"),
             "Subthemes": str(r.subtheme_labels),
             "Positive / negative": "*"
             if r.positive != r.positive
@@ -537,9 +537,7 @@ class Report:
                 "Theme": t.label,
                 "Keywords": kw,
                 self.w("Units"): int(t.size),
-                "Share (95% CI)": "{} ({} to {})".format(
-                    *pcts(t.share, t.ci_low, t.ci_high)
-                ).replace(" ", "\u00a0"),
+                "Share (95% CI)": share_ci(t.share, t.ci_low, t.ci_high).replace(" ", "\u00a0"),
             }
             if not self.run.is_table:
                 row["Appears in"] = self._docs_text(t.documents)
@@ -581,9 +579,9 @@ class Report:
                             str(r.label) if depth == 0 else f"\u2003\u2013 {r.label}"
                         ),
                         self.w("Units"): int(r.size),
-                        "Share (95% CI)": "{} ({} to {})".format(
-                            *pcts(r.share, r.ci_low, r.ci_high)
-                        ).replace(" ", "\u00a0"),
+                        "Share (95% CI)": share_ci(r.share, r.ci_low, r.ci_high).replace(
+                            " ", "\u00a0"
+                        ),
                         "Positive / negative": self._tone(r, " / "),
                         "Keywords": kw,
                     }
@@ -1344,7 +1342,7 @@ def _coding_counts(run: Run, s: dict[str, Any], unit: str) -> tuple[HTML, Markdo
     def share(r: Any) -> str:
         if "*" in (r.share, r.ci_low, r.ci_high):
             return "*"
-        return "{} ({} to {})".format(*pcts(float(r.share), float(r.ci_low), float(r.ci_high)))
+        return share_ci(float(r.share), float(r.ci_low), float(r.ci_high))
 
     cap = unit.capitalize() + "s"
     table = pd.DataFrame(

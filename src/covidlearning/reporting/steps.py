@@ -348,12 +348,13 @@ def write_discovery_tables(
             .to_numpy()
         )
         run.write_table(_quotes_table(run, g, units, at_top), "theme_quotes", float_format="%.6g")
-    # as the report counts them: themes hold subthemes when one holds several
-    two = "subthemes" in groups and bool((groups["subthemes"].astype(int) > 1).any())
-    subthemes = int(groups["subthemes"].astype(int).sum()) if two else None
-    levels = (len(groups), subthemes) if two else (len(themes), None)
+    found = Discovery(themes, a, metrics, no_themes, groups)
+    if found.levels == 2:  # counted as the report counts them
+        levels = (len(groups), int(groups["subthemes"].astype(int).sum()))
+    else:
+        levels = (len(themes), None)
     run.write_table(quality_table(metrics, n, *levels), "quality")
-    return Discovery(themes, a, metrics, no_themes, groups)
+    return found
 
 
 def _hide_small_tone(run: Run, table: pd.DataFrame) -> pd.DataFrame:

@@ -30,6 +30,12 @@ def pcts(share: float, low: float, high: float) -> tuple[str, str, str]:
     return pct(share, digits), pct(low, digits), pct(high, digits)
 
 
+def share_ci(share: float, low: float, high: float, to: str = " to ") -> str:
+    """``12% (10% to 14%)``: a share and its interval, as :func:`pcts` writes them."""
+    a, b, c = pcts(share, low, high)
+    return f"{a} ({b}{to}{c})"
+
+
 def pct_of(k: int, n: int) -> str:
     """``k`` of ``n`` as a percentage that never rounds to 100% (or 0%) unless it is.
 
