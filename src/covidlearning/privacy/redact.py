@@ -60,7 +60,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -209,7 +209,7 @@ _TITLE_RE = re.compile(
     + _PARTICLES
     + r")?"
     + _NAME_TOKEN
-    + r")?"
+    + r"){0,3}"
     r"|(?i:" + _PARTICLES + r")?[a-z][a-z'’-]{2,}(?![\w-])"
     r"|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
 )
@@ -448,7 +448,7 @@ class Redactor:
                 and any(a <= s.start and s.end <= b for a, b in public)
             )
         ]
-        return _resolve(spans)
+        return _resolve(spans, text)
 
     def _is_common(self, token: str) -> bool:
         return _strip_possessive(token).lower() in self._common
@@ -518,12 +518,17 @@ class Redactor:
                 known = self._is_given(first) or first in self._surnames or first in self._ambiguous
                 if not known and self._is_english(first):
                     continue
-                if (
-                    len(tokens) > 1
-                    and self._is_common(tokens[-1])
-                    and tokens[-1] not in self._surnames
-                ):
-                    name = name[: len(name) - len(tokens[-1])].rstrip()
+                # given, middle and surnames ("Sister Mary Ann Smith"), up to the first
+                # common word after the first ("Dr Smith Great care", "Nurse Jo Thank you");
+                # a third or fourth word only when it is a listed surname or no English
+                # word, as in bare names ("Dr Sarah Ward Monday")
+                for k in range(1, len(tokens)):
+                    word = _strip_possessive(tokens[k])
+                    if (self._is_common(word) and word not in self._surnames) or (
+                        k > 1 and word not in self._surnames and self._is_english(word)
+                    ):
+                        name = name[: name.index(tokens[k], len(tokens[0]))].rstrip()
+                        break
             name = _strip_possessive(name)
             e = s + len(name)
             who = m.group("strong") or m.group("weak")
@@ -861,14 +866,31 @@ def _strip_possessive(token: str) -> str:
     return token[:-2] if token.endswith(("'s", "’s")) else token
 
 
-def _resolve(spans: list[Span]) -> list[Span]:
+def _resolve(spans: list[Span], text: str) -> list[Span]:
     """Drop overlaps: higher-priority kinds, then longer spans, win; merge touching ward ids."""
     spans = sorted(spans, key=lambda s: (_PRIORITY[s.kind], -(s.end - s.start), s.start))
     taken: list[Span] = []
     for sp in spans:
         if all(sp.end <= t.start or sp.start >= t.end for t in taken):
             taken.append(sp)
+        elif sp.kind == "name":
+            # a name reaching past a ward or place keeps its rest: "Nurse [WARD/BED] [NAME]"
+            # for "Nurse Rowan Ward Jones", not "... Jones"
+            taken += _uncovered(sp, taken, text)
     return sorted(taken, key=lambda s: s.start)
+
+
+def _uncovered(span: Span, taken: list[Span], text: str) -> list[Span]:
+    """The parts of ``span`` that no taken span overlaps and that hold a word."""
+    cuts = sorted((t.start, t.end) for t in taken if t.start < span.end and t.end > span.start)
+    out, at = [], span.start
+    for a, b in [*cuts, (span.end, span.end)]:
+        piece = text[at:a]
+        if a > at and any(c.isalpha() for c in piece):
+            lead = len(piece) - len(piece.lstrip())
+            out.append(replace(span, start=at + lead, end=at + len(piece.rstrip())))
+        at = max(at, b)
+    return out
 
 
 def strip_placeholders(text: str) -> str:

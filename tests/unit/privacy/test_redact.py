@@ -246,6 +246,15 @@ def test_not_urls(r, text):
         # every adjacent pair of capitals is tried, not only every other one
         ("HUGE THANKS TO CHLOE OSEI IN OUR TEAM", "HUGE THANKS TO [NAME] IN OUR TEAM"),
         ("Charge Nurse Okafor and Staff Nurse Jones", "Charge Nurse [NAME] and Staff Nurse [NAME]"),
+        # a title takes given, middle and surnames, and stops at a common word
+        ("Sister Mary Ann Smith helped", "Sister [NAME] helped"),
+        ("Staff Nurse Emily Rose Clarke was kind", "Staff Nurse [NAME] was kind"),
+        ("Dr Ahmed Khan Patel and Nurse Jones Excellent", "Dr [NAME] and Nurse [NAME] Excellent"),
+        ("Dr Smith Great care", "Dr [NAME] Great care"),
+        # a third word only when it is a surname or no English word
+        ("Dr Sarah Ward Monday morning", "[WARD/BED] Monday morning"),
+        # a name reaching past a ward keeps its rest: the surname is not left behind
+        ("Nurse Rowan Ward Jones was lovely", "Nurse [WARD/BED] [NAME] was lovely"),
     ],
 )
 def test_names_redacted(r, text, expected):
@@ -671,6 +680,7 @@ def test_nothing_inside_an_allowed_string_is_redacted_or_found_by_the_guard(tmp_
     assert r.redact("Rowan was lovely") == "[NAME] was lovely"  # a nurse called Rowan
     # what reaches beyond an allowed string is still found
     assert r.redact("Dr Rowan Ward was kind") != "Dr Rowan Ward was kind"
+    assert r.redact("Nurse Rowan Ward Jones was kind") == "Nurse [NAME] was kind"
     r.allow(["oakham.nhs.uk"])
     assert r.redact("Mail jane.smith@oakham.nhs.uk or see oakham.nhs.uk") == (
         "Mail [EMAIL] or see oakham.nhs.uk"
