@@ -13,7 +13,8 @@ The rules :func:`covidlearning.corpus.load.load_table` applies to each answer:
 * **Repeated non-answers**: a text making up at least :data:`REPEAT_SHARE` of the
   non-empty rows (and :data:`MIN_REPEAT_ROWS` rows) is checked with
   :func:`carries_content`; one that does not (a placeholder an export wrote, "No
-  feedback given", the question echoed back) gets status ``repeated non-answer``. One
+  feedback given", a form field with a checkbox value, the question echoed back) gets
+  status ``repeated non-answer``. One
   that does ("Very good", "Excellent service") stays. A rarer repeat (at least
   :data:`MIN_REPEAT_ROWS` rows) goes only when it is a non-answer or stock phrase.
 * **Short answers read with their question** (``input.question_column``): each
@@ -164,6 +165,12 @@ _NON_ANSWER = re.compile(
 #: A whole answer in brackets (``[blank]``, ``<no response>``, ``(redacted)``) or a
 #: system code (``NO_RESPONSE``): placeholders an export writes.
 _PLACEHOLDER = re.compile(r"^\s*(?:[\[<{(].*[\]>})]|#\S*|\*+|[A-Z]+(?:_[A-Z]+)+)\s*$")
+#: A form's field and a checkbox value, as staff record it in the comment box ("Rang pt
+#: before visit: Yes", "Consent: N/A"): a stock phrase when repeated.
+_FORM_FIELD = re.compile(
+    r"(?i)^\s*[^:\n]{2,60}:\s*(?:yes|no|y|n|n/?a|none|nil|done|true|false|ticked|"
+    r"unticked|checked|unchecked|completed?|[0-9]+)\s*[.!]?\s*$"
+)
 
 
 def content_words(text: object) -> list[str]:
@@ -207,7 +214,8 @@ def carries_content(
     not wish to comment"), has no content word once function words and words about
     answering are removed ("No response", "Prefer not to say", "Yes"), or is a stock
     phrase: a placeholder in brackets or a system code (``[blank]``, ``NO_RESPONSE``),
-    or one of the ``questions`` echoed back. "Very good", "Excellent service" and
+    a form field with a checkbox value ("Rang pt before visit: Yes"), or one of the
+    ``questions`` echoed back. "Very good", "Excellent service" and
     "Thank you" carry content.
 
     Args:
@@ -225,6 +233,8 @@ def carries_content(
         return False, "a non-answer phrase"
     if _PLACEHOLDER.match(str(text)):
         return False, "a stock phrase (a placeholder)"
+    if _FORM_FIELD.match(str(text)):
+        return False, "a stock phrase (a form field and its value)"
     for q in questions:
         qk = answer_key(q)
         if qk and (key == qk or (len(key.split()) >= 2 and key in qk)):

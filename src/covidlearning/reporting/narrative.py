@@ -765,6 +765,7 @@ class Report:
                 else tq
             )
             self._show(_md("\n".join([head, "", *self._quote_blocks(quotes)])))
+            shown = set(quotes["id"].astype(str)) if "id" in quotes.columns else set()
             for j, t in enumerate(self._subthemes(g.theme).itertuples(), start=1):
                 kw = (
                     "; ".join(str(t.keywords).split("; ")[: self.max_keywords])
@@ -778,14 +779,17 @@ class Report:
                     f"**Keywords:** {kw or 'none'}."
                 )
                 q = self.quotes
-                quotes = (
-                    q[q["topic"] == str(t.topic)].sort_values("rank").head(self.quotes_per_theme)
-                    if not q.empty
-                    else q
-                )
-                blocks = [sub, ""] + (
-                    self._quote_blocks(quotes) or ["*No quotation can be shown for this subtheme.*"]
-                )
+                own = q[q["topic"] == str(t.topic)].sort_values("rank") if not q.empty else q
+                # a quote already shown for the theme is not repeated under its subtheme
+                fresh = own[~own["id"].astype(str).isin(shown)] if not own.empty else own
+                quotes = fresh.head(self.quotes_per_theme)
+                if not quotes.empty:
+                    none = []
+                elif not own.empty:
+                    none = ["*Its quotations are shown under the theme above.*"]
+                else:
+                    none = ["*No quotation can be shown for this subtheme.*"]
+                blocks = [sub, "", *self._quote_blocks(quotes), *none]
                 self._show(_md("\n".join(blocks)))
 
     def breakdowns(self) -> None:

@@ -974,3 +974,67 @@ def test_a_notebook_publishes_no_warning_naming_the_install_folder(tmp_path):
         warnings.warn("IProgress not found. Please update jupyter and ipywidgets.", stacklevel=1)
         warnings.warn("another warning", stacklevel=1)
     assert [str(w.message) for w in got] == ["another warning"]
+
+
+def test_a_quote_shown_for_a_theme_is_not_repeated_under_its_subtheme(tmp_path):
+    from covidlearning.reporting.narrative import Report
+
+    run = _table_run(tmp_path, n_quotes=3)
+    sub = {"label": "", "share": 0.5, "positive": 0.5, "negative": 0.1, "keywords": "a; b"}
+    run.write_table(
+        pd.DataFrame(
+            [
+                {"topic": "0", "theme": "9", **sub, "label": "Kind staff", "size": 30},
+                {"topic": "1", "theme": "9", **sub, "label": "Polite staff", "size": 20},
+            ]
+        ),
+        "themes",
+    )
+    run.write_table(
+        pd.DataFrame(
+            [
+                {
+                    "theme": "9",
+                    "label": "Staff",
+                    "size": 50,
+                    "share": 1.0,
+                    "ci_low": 0.9,
+                    "ci_high": 1.0,
+                    "positive": 0.5,
+                    "negative": 0.1,
+                    "subthemes": 2,
+                }
+            ]
+        ),
+        "theme_groups",
+    )
+
+    def quotes(rows):
+        return pd.DataFrame(
+            [
+                {
+                    "topic": t,
+                    "label": "",
+                    "rank": k,
+                    "id": i,
+                    "quote": f"said {i}",
+                    "source": "",
+                    "section": "",
+                }
+                for t, k, i in rows
+            ]
+        )
+
+    # the theme shows r1, r2 and r5; subtheme 0 has r1, r2, r3; subtheme 1 only r5
+    run.write_table(quotes([("9", 1, "r1"), ("9", 2, "r5"), ("9", 3, "r2")]), "theme_quotes")
+    run.write_table(
+        quotes([("0", 1, "r1"), ("0", 2, "r2"), ("0", 3, "r3"), ("1", 1, "r5")]), "quotes"
+    )
+    shown: list = []
+    rep = Report(run)
+    rep._show = lambda *objs: shown.extend(objs)
+    rep._evidence_hierarchy()
+    theme, kind, polite = (str(getattr(o, "data", o)) for o in shown)
+    assert all(f"said {i}" in theme for i in ("r1", "r2", "r5"))
+    assert "said r3" in kind and "said r1" not in kind and "said r2" not in kind
+    assert "said r5" not in polite and "shown under the theme above" in polite
