@@ -25,7 +25,13 @@ which publishes no result based on fewer than 10 respondents):
   the same way against the grand total, so one small group's size cannot be
   recovered. Where a respondent can carry several codes (framework coding with
   ``code.max_themes`` above 1) a group's row does not add up to its size, so only
-  columns and group sizes get secondary suppression.
+  columns and group sizes get secondary suppression. Lines can be safe one by one while
+  the rows and columns together pin a figure (a small group's row forced to 0 by the
+  sizes around it), so the table is then audited as statistical offices audit theirs,
+  by linear programming over every published sum (:func:`bounds_of_hidden`): while a
+  figure the primary rule hid can be narrowed to a range under ``threshold`` wide (or
+  under the total it lies in, if smaller), the smallest visible figure of its row or
+  column is hidden too. Rounded totals (the OpenSAFELY rule) are not audited this way.
 * **Small groups are not named.** Groups below the threshold are reported together as
   one row, "Other groups (each fewer than 10 respondents)" (:func:`merge_small_groups`):
   a row naming a group of 3, even with every figure hidden, tells a reader it answered.
@@ -83,6 +89,7 @@ def suppression_masks(
     secondary: bool = SECONDARY,
     bases: pd.Series | Sequence[int] | None = None,
     additive_rows: bool = True,
+    exact_totals: bool = True,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Return (cell mask, base mask): True where a count or a row's base must be hidden.
 
@@ -97,6 +104,8 @@ def suppression_masks(
             ``code.max_themes`` above 1): a row then has no total to subtract from, and
             secondary suppression protects the columns (each respondent is in one group,
             so a theme's column still adds up to its published total) and the bases only.
+        exact_totals: the totals are published exactly (no rounding), so the rows and
+            columns together are audited too (:func:`_protect_jointly`).
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
@@ -114,7 +123,7 @@ def suppression_masks(
     hide[:, col_tot < threshold] = True
     base_hide = base < threshold
     if secondary and values.size:
-        hide, base_hide = _secondary(values, hide, base, threshold, additive_rows)
+        hide, base_hide = _secondary(values, hide, base, threshold, additive_rows, exact_totals)
     return (
         pd.DataFrame(hide, index=counts.index, columns=counts.columns),
         pd.Series(base_hide, index=counts.index, name="base"),
@@ -127,16 +136,20 @@ def _secondary(
     base: np.ndarray,
     threshold: int,
     additive_rows: bool = True,
+    exact_totals: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hide more cells until no row or column relation has exactly one hidden entry.
+    """Hide more cells until no row or column relation exposes a hidden entry.
 
     Each row's cells sum to its base (the group size) when ``additive_rows``; each column
     sums to a published theme total; the bases form one more column summing to the
-    published grand total.
+    published grand total. Line by line first (:func:`_exposed`); then, with
+    ``exact_totals`` (no rounding), the relations together (:func:`_protect_jointly`).
     """
     n_cols = values.shape[1]
     grid = np.column_stack([values, base])
     mask = np.column_stack([hide, base < threshold])
+    sensitive = mask.copy()  # what the primary rule hid: the figures to protect
+    safe: set[tuple[int, int]] = set()  # protected already: hiding more only widens a range
     changed = True
     while changed:
         changed = False
@@ -148,6 +161,8 @@ def _secondary(
             if _exposed(grid[:, j], col, threshold) and _hide_next(grid[:, j], col):
                 mask[:, j] = col
                 changed = True
+        if not changed and exact_totals:
+            changed = _protect_jointly(grid, mask, sensitive, threshold, additive_rows, safe)
     return mask[:, :n_cols], mask[:, n_cols]
 
 
@@ -176,6 +191,108 @@ def _hide_next(line: np.ndarray, hidden: np.ndarray) -> bool:
     k = min(pool, key=lambda k: (line[k], k))
     hidden[k] = True
     return True
+
+
+def _relations(shape: tuple[int, int], additive_rows: bool) -> list[np.ndarray]:
+    """The published sums over a grid of cells plus a last column of group sizes.
+
+    Coefficients over the flattened grid, one array per relation: a row's cells minus
+    its size make 0 (when rows add up), each theme's column sums to its published size,
+    and the sizes sum to the grand total.
+    """
+    n, width = shape
+    out = []
+    for i in range(n if additive_rows else 0):
+        c = np.zeros(shape)
+        c[i, :-1], c[i, -1] = 1.0, -1.0
+        out.append(c.ravel())
+    for j in range(width):
+        c = np.zeros(shape)
+        c[:, j] = 1.0
+        out.append(c.ravel())
+    return out
+
+
+def bounds_of_hidden(
+    grid: np.ndarray,
+    mask: np.ndarray,
+    additive_rows: bool = True,
+    entries: Iterable[tuple[int, int]] | None = None,
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """What a reader can infer of hidden entries from everything published.
+
+    Two linear programmes per entry over every sum a reader knows (:func:`_relations`),
+    every count non-negative, give the smallest and largest value the entry can take
+    (``inf`` when unbounded): the audit statistical offices run on a suppressed table
+    (Hundepool et al., *Statistical Disclosure Control*, 2012, ch. 4), solved by
+    scipy's HiGHS.
+
+    Args:
+        grid: counts, with the group sizes as the last column.
+        mask: True where an entry of ``grid`` is hidden.
+        additive_rows: a row's cells add up to its size.
+        entries: the hidden ``(row, column)`` entries to bound (default: all).
+    """
+    from scipy.optimize import linprog
+
+    flat, hid = grid.ravel(), mask.ravel()
+    hidden = np.flatnonzero(hid)
+    if not len(hidden):
+        return {}
+    rows = [c for c in _relations(grid.shape, additive_rows) if c[hidden].any()]
+    a = np.array([c[hidden] for c in rows])
+    b = np.array([float(c[~hid] @ flat[~hid]) for c in rows])
+    b = np.array([float(c @ flat) for c in rows]) - b
+    position = {int(h): k for k, h in enumerate(hidden)}
+    width = grid.shape[1]
+    todo = [divmod(int(h), width) for h in hidden] if entries is None else list(entries)
+    out = {}
+    for i, j in todo:
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(hidden))
+            c[position[i * width + j]] = sign
+            res = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            ends.append(sign * res.fun if res.status == 0 else sign * np.inf)
+        out[(i, j)] = (max(ends[0], 0.0), ends[1])
+    return out
+
+
+def _protect_jointly(
+    grid: np.ndarray,
+    mask: np.ndarray,
+    sensitive: np.ndarray,
+    threshold: int,
+    additive_rows: bool,
+    safe: set[tuple[int, int]],
+) -> bool:
+    """Hide one more entry beside the first protected figure the sums together pin down.
+
+    Line by line every hidden figure may be safe while the rows and columns together
+    pin one (a small group's cells forced to 0 by the sizes around them). A figure the
+    primary rule hid is protected when a reader's range for it (:func:`bounds_of_hidden`)
+    is at least ``threshold`` wide, or as wide as the published total it lies under
+    when that is smaller. The first one that is not gets the smallest visible entry of
+    its row or column hidden too (in place). Figures found protected are added to
+    ``safe`` and not bounded again: hiding more can only widen their ranges. Returns
+    whether anything was hidden.
+    """
+    n, width = grid.shape
+    totals = grid.sum(axis=0)
+    todo = [(int(i), int(j)) for i, j in zip(*np.nonzero(sensitive & mask), strict=True)]
+    todo = [e for e in todo if e not in safe]
+    for (i, j), (lo, hi) in bounds_of_hidden(grid, mask, additive_rows, todo).items():
+        if hi - lo >= min(float(threshold), float(totals[j])) - 1e-6:
+            safe.add((i, j))
+            continue
+        partners = [(i, k) for k in range(width)] if additive_rows else []
+        partners += [(r, j) for r in range(n)]
+        pool = [(float(grid[e]), e) for e in partners if not mask[e]]
+        positive = [p for p in pool if p[0] > 0]
+        if pool:
+            mask[min(positive or pool)[1]] = True
+            return True
+    return False
 
 
 def suppress(
@@ -394,7 +511,9 @@ def rule_statement(
         text += (
             "So that a hidden figure cannot be worked out by subtracting the others from a "
             "total, at least one more figure is hidden in any row or column of those "
-            "breakdowns that would otherwise have only one (secondary suppression). "
+            "breakdowns that would otherwise have only one (secondary suppression), and more "
+            "until the totals taken together leave every hidden small figure a range of at "
+            f"least {t} possible values. "
         )
     text += (
         f"No key finding rests on fewer than {t} responses. "

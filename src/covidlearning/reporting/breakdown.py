@@ -169,7 +169,7 @@ def _publish(
     multiple of it, and shares are of the rounded figures.
     """
     mask, base_mask = disclosure.suppression_masks(
-        counts, threshold, secondary, bases, additive_rows
+        counts, threshold, secondary, bases, additive_rows, exact_totals=rounding == 1
     )
     shown = counts.map(lambda v: disclosure.round_count(v, rounding))
     shown_bases = bases.map(lambda v: disclosure.round_count(v, rounding))

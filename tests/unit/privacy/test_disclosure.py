@@ -11,6 +11,7 @@ import pytest
 from covidlearning.privacy.disclosure import (
     NOT_STATED,
     SUPPRESSED,
+    bounds_of_hidden,
     filter_quotes,
     group_sizes,
     published_group_strings,
@@ -80,6 +81,64 @@ def test_random_tables_always_satisfy_the_rule():
         assert m[sizes < 10].all()
         assert bases[sizes < 10].all()
         assert_no_line_with_single_hidden(m, bases.to_numpy())
+
+
+def _narrowed(counts: np.ndarray, exact_totals: bool = True) -> list[tuple]:
+    """Hidden small figures a reader can pin to a range narrower than the threshold (10),
+    or than the published total they lie under, from every published sum at once."""
+    cells, bases = suppression_masks(pd.DataFrame(counts), 10, True, exact_totals=exact_totals)
+    sizes = counts.sum(axis=1)
+    grid = np.column_stack([counts, sizes]).astype(float)
+    mask = np.column_stack([cells.to_numpy(), bases.to_numpy()])
+    small = np.column_stack([(counts > 0) & (counts < 10), sizes < 10])
+    small[sizes < 10, :] = True
+    totals = grid.sum(axis=0)
+    return [
+        (i, j, lo, hi)
+        for (i, j), (lo, hi) in bounds_of_hidden(grid, mask).items()
+        if small[i, j] and hi - lo < min(10, totals[j]) - 1e-6
+    ]
+
+
+def test_rows_and_columns_together_do_not_pin_a_hidden_figure():
+    # each row and column alone has two hidden cells summing to 10 or more, yet together
+    # the published sums put the 5 of the first row between 1 and 8, the 2 beside it
+    # between 2 and 9: the line rule alone is not enough
+    counts = np.array([[5, 5, 15], [2, 2, 35], [1, 2, 9]])
+    assert _narrowed(counts, exact_totals=False)[:2] == [(0, 0, 1.0, 8.0), (0, 1, 2.0, 9.0)]
+    assert _narrowed(counts) == []
+
+
+def test_a_small_groups_row_is_not_pinned_to_zero_by_the_sizes_around_it():
+    # a directorate table as a new user's export gave it: the "Other groups" row (7
+    # respondents) and one large group's size hidden; the line rule left the small
+    # groups' zeros and the Emergency Department's 6 readable from the sums
+    counts = np.array(
+        [
+            [167, 143, 51, 34, 32, 29, 19, 16, 23, 15, 15, 17, 12],
+            [179, 157, 63, 44, 45, 37, 29, 28, 21, 20, 15, 14, 6],
+            [195, 144, 74, 43, 47, 40, 28, 22, 20, 26, 18, 16, 13],
+            [3, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0],
+            [178, 149, 71, 30, 41, 36, 27, 24, 19, 15, 16, 10, 11],
+            [208, 156, 70, 47, 51, 43, 37, 29, 22, 33, 18, 17, 11],
+        ]
+    )
+    assert _narrowed(counts, exact_totals=False)
+    assert _narrowed(counts) == []
+
+
+def test_random_tables_leave_no_hidden_figure_narrowed_where_a_partner_was_left():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        rows, cols = rng.integers(3, 7), rng.integers(3, 6)
+        sizes = rng.choice([5, 15, 40, 120], size=rows)
+        counts = np.stack([rng.multinomial(s, rng.dirichlet(np.ones(cols))) for s in sizes])
+        cells, bases = suppression_masks(pd.DataFrame(counts), 10, True)
+        for i, j, _lo, _hi in _narrowed(counts):
+            # only where nothing in its row or column is left to hide
+            row = np.append(cells.to_numpy()[i], bases.to_numpy()[i])
+            col = cells.to_numpy()[:, j] if j < cols else bases.to_numpy()
+            assert row.all() and col.all(), (counts.tolist(), i, j)
 
 
 def test_suppress_shows_star_and_keeps_shape():
