@@ -383,7 +383,7 @@ def read_table_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
             if sheet is not None and names and sheet not in names:
                 raise InputError(
                     f"no sheet '{sheet}' in {path.name}; sheets found: " + ", ".join(names),
-                    "Pass --sheet with one of them",
+                    "Pass --sheet (input.sheet in a report config) with one of them",
                 )
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
         elif suffix == ".jsonl":
@@ -624,6 +624,34 @@ def clean_table(
     return pd.concat([out, meta.reset_index(drop=True)], axis=1)
 
 
+def header_below(df: pd.DataFrame, column: str, rows: int = 20) -> int | None:
+    """The file row of a header below a title: where ``column`` is a cell in ``df``'s first rows.
+
+    A workbook with a title or notes above its header is read with the title as the
+    header ("Unnamed: 1", ...); the named column then shows up as a cell further down.
+
+    Returns:
+        The 1-based row of the file (the header read is row 1), or None.
+    """
+    want = column.strip()
+    for k, (_, row) in enumerate(df.head(rows).iterrows()):
+        if any(str(v).strip() == want for v in row.tolist()):
+            return k + 2
+    return None
+
+
+def header_fix(df: pd.DataFrame, column: str, fix: str) -> tuple[str, str]:
+    """``(detail, fix)`` of a missing column: where the header seems to be, if below a title."""
+    row = header_below(df, column)
+    if row is None:
+        return "", fix
+    return (
+        f"; '{column}' is a cell of row {row}, so the header seems to be on row {row}",
+        f"Delete the {row - 1} {'row' if row == 2 else 'rows'} above the header (a title or "
+        "notes) in a copy of the file and read the copy",
+    )
+
+
 def _check_table_columns(
     df: pd.DataFrame, path: str | Path, sheet: str | None, named: dict[str, str | None]
 ) -> None:
@@ -647,4 +675,7 @@ def _check_table_columns(
                 n for n in others if n != (sheet or others[0])
             )
         hint = did_you_mean(col, header, cutoff=0.75)
-        raise InputError(f"column '{col}' not found in {where}{hint}; columns found: {found}", fix)
+        below, fix = header_fix(df, col, fix)
+        raise InputError(
+            f"column '{col}' not found in {where}{hint}; columns found: {found}{below}", fix
+        )

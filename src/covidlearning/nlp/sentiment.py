@@ -33,10 +33,11 @@ import numpy as np
 #: to improve", "couldn't be better"), both of which VADER scores the other way round.
 WISH_WORDS = frozenset({"improve", "improvement", "improvements", "better"})
 #: "improved" reports an outcome ("it improved team spirit", "it has not improved"), except
-#: in "could not be improved", which is praise VADER scores as a complaint
-#: (:func:`for_sentiment`).
+#: in "could not be improved", which is praise VADER scores as a complaint, and in "could
+#: be improved", a wish VADER scores as praise (:func:`for_sentiment`).
 _CANNOT_BE_IMPROVED = re.compile(
-    r"\b(?:no|not|nothing|never|cannot|can'?t|couldn'?t|wouldn'?t|won'?t)\b"
+    r"\b(?:no|not|nothing|never|cannot|can'?t|couldn'?t|wouldn'?t|won'?t"
+    r"|could|can|should|would|might|must|needs?\W+to)\b"
     r"((?:\W+\w+){0,2}?\W+be(?:en)?\W+)improved\b",
     re.IGNORECASE,
 )
@@ -94,11 +95,12 @@ _PRAISE_IDIOMS = (
 def for_sentiment(text: str) -> str:
     """``text`` as VADER should read it, with feedback's ways of saying "no complaint".
 
-    "improved" is dropped from "could not be improved"; a bare answer that opens a sentence
-    ("Nothing, all excellent", "No. Lovely staff") is dropped; "nothing was too much
-    trouble" reads as "helpful", "second to none" as "excellent"; and a negation ends with
-    its sentence (neutral tokens follow each break). Used with a VADER lexicon without
-    :data:`WISH_WORDS`, so "Couldn't be improved" reads as neutral, not as a complaint.
+    "improved" is dropped from "could not be improved" and "could be improved"; a bare
+    answer that opens a sentence ("Nothing, all excellent", "No. Lovely staff") is
+    dropped; "nothing was too much trouble" reads as "helpful", "second to none" as
+    "excellent"; and a negation ends with its sentence (neutral tokens follow each
+    break). Used with a VADER lexicon without :data:`WISH_WORDS`, so "Couldn't be
+    improved" reads as neutral, not as a complaint.
     """
     text = text.replace("\u2019", "'")
     for idiom, meaning in _PRAISE_IDIOMS:

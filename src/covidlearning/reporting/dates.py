@@ -352,6 +352,16 @@ def decide(
     else:
         because = ""
     rule = DateRule(column, dayfirst, None, counts, because)
+    other = counts.get("other", 0)
+    written = sum(n for k, n in counts.items() if k != "blank")
+    if other and other > FORMAT_TOLERANCE * written:
+        logger.warning(
+            "%s of the %s values in %s are not dates: those rows are left out of the views "
+            "over time (the report says how many; input.date_format would stop the run)",
+            f"{other:,}",
+            f"{written:,}",
+            of,
+        )
     logger.info(
         "%s: %s; values by kind: %s",
         column,

@@ -217,7 +217,7 @@ def check_columns(config: Config) -> None:
     if config.source != "table" or config.input is None:
         return
     inp = config.input
-    from covidlearning.corpus.load import read_table_head
+    from covidlearning.corpus.load import header_fix, read_table_head
 
     head = read_table_head(inp.path, inp.sheet)
     where = Path(inp.path).name + (f" (sheet '{inp.sheet}')" if inp.sheet else "")
@@ -233,9 +233,11 @@ def check_columns(config: Config) -> None:
     for key, column in named:
         if column is not None and column not in head.columns:
             hint = did_you_mean(column, head.columns)
+            below, fix = header_fix(head, column, f"Set {key} in the config to one of them")
             raise InputError(
-                f"{key}: column '{column}' not found in {where}{hint}; columns found: {found}",
-                f"Set {key} in the config to one of them",
+                f"{key}: column '{column}' not found in {where}{hint}; columns found: "
+                f"{found}{below}",
+                fix,
             )
     if inp.date_column is not None and len(head):
         check_dates(config, head, where, found)

@@ -539,13 +539,20 @@ def _eligible_quote_ids(
     codes = {t: n for n, t in enumerate(sorted(set(topic_of)))}
     labels = np.array([codes[topic_of[i]] for i in ids])
     eligible = np.array([i in allowed for i in ids])
+    if "original_text" in units.columns:  # the respondent's own words first, as discovery
+        own_of = units.set_index("id")["original_text"].astype(str) == text_of
+        own = eligible & np.array([bool(own_of.get(i, True)) for i in ids])
+    else:
+        own = eligible
     docs = [text_of[i] for i in ids]
     out = {}
     for key in need:
         if key not in codes:
             continue
+        members = labels == codes[key]
+        mask = own if own[members].any() else eligible
         picked = select_quotes(
-            codes[key], labels, emb[keep], docs, ids, cfg.discover.n_quotes, eligible
+            codes[key], labels, emb[keep], docs, ids, cfg.discover.n_quotes, mask
         )
         out[key] = [i for i in picked if i in allowed]
     return out

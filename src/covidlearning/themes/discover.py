@@ -307,7 +307,9 @@ def discover(
         return _no_themes(run, ALL_GROUPS_TOO_SMALL)
     described = _describe(run, vectors, themes.topics, part.tokenizer)
     levels = _hierarchy(run, part, themes, vectors, described)
-    eligible = themes.status == "ok"
+    # quotes: texts placed by the clustering, in the respondent's own words where a
+    # theme has any ("Everything" read as "Everything could be improved" says little)
+    eligible = (themes.status == "ok") & texts.own_words
     topics = _topic_table(run, vectors, described, levels, eligible)
     theme_table = _theme_table(run, vectors, described, levels, eligible)
     assignments = _assignment_table(texts, described, themes, levels)

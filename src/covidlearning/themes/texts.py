@@ -94,6 +94,18 @@ class Texts:
         return len(self.docs)
 
     @functools.cached_property
+    def own_words(self) -> np.ndarray:
+        """Mask of the usable texts modelled as the respondent wrote them.
+
+        False for a short answer read with its question ("Nothing" modelled as "Nothing
+        to improve"): quoted, it says little.
+        """
+        if "original_text" not in self.frame.columns:
+            return np.ones(self.n, dtype=bool)
+        rows = self.frame.loc[self.ok]
+        return rows["text"].astype(str).to_numpy() == rows["original_text"].astype(str).to_numpy()
+
+    @functools.cached_property
     def keys(self) -> list[str]:
         """Each text's :func:`text_key`, in input order (copies share one)."""
         return [text_key(d) for d in self.docs]

@@ -297,6 +297,27 @@ def test_sheet_mistakes_name_the_sheets_found(tmp_path) -> None:
         load_table(csv, "comment", sheet="Responses")
 
 
+def test_a_header_below_a_title_is_found_and_the_fix_says_so(tmp_path) -> None:
+    from openpyxl import Workbook
+
+    path = tmp_path / "fft.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Friends and Family Test - comments, April 2024"])
+    ws.append(["Exported 3 May 2024"])
+    ws.append(["Response ID", "Comment"])
+    ws.append(["R1", "Kind staff"])
+    wb.save(path)
+    with pytest.raises(InputError) as info:
+        load_table(path, "Comment")
+    msg = str(info.value)
+    assert "'Comment' is a cell of row 3, so the header seems to be on row 3" in msg
+    assert "Delete the 2 rows above the header" in msg
+    with pytest.raises(InputError) as info:  # a column named nowhere: the usual fix
+        load_table(path, "Comments")
+    assert "row 3" not in str(info.value) and "Pass --text-column" in str(info.value)
+
+
 @pytest.mark.parametrize(("suffix", "hint"), [(".xls", ".xlsx"), (".json", ".jsonl")])
 def test_near_miss_formats_say_what_to_save_as(tmp_path, suffix, hint) -> None:
     path = tmp_path / f"survey{suffix}"

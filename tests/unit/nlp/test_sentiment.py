@@ -101,3 +101,21 @@ def test_themes_and_coding_read_sentiment_alike() -> None:
 
     texts = ["No complaints", "Nothing, excellent", "Awful wait", "Couldn't be improved"]
     assert np.array_equal(sentiments(texts), np.array([stance_compound(t) for t in texts]))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Everything could be improved",
+        "The food could be improved",
+        "Communication needs to be improved",
+        "Parking should be improved.",
+    ],
+)
+def test_a_wish_to_improve_is_not_praise(text: str) -> None:
+    # VADER scored each of these +0.48 for "improved"
+    assert compound(text) < CUT
+
+
+def test_an_improvement_that_happened_stays_praise() -> None:
+    assert compound("Things have improved a lot") > CUT

@@ -210,3 +210,14 @@ def test_cli_rejects_a_mixed_date_column_before_any_notebook(tmp_path, capsys, m
     )
     assert "150 only month first (e.g. '03/13/2021'" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_column_with_many_values_that_are_not_dates_warns(caplog):
+    values = pd.Series(["03/04/2024"] * 80 + ["unknown"] * 10 + ["TBC"] * 5 + [""] * 5)
+    with caplog.at_level(logging.WARNING, logger="covidlearning.reporting.dates"):
+        D.date_rule(values, True, None, "Date", "fft.xlsx")
+    assert "15 of the 95 values in column 'Date' of fft.xlsx are not dates" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="covidlearning.reporting.dates"):
+        D.date_rule(pd.Series(["03/04/2024"] * 96 + ["unknown"] * 4), True, None, "Date")
+    assert "not dates" not in caplog.text  # 4%: within the tolerance

@@ -268,6 +268,26 @@ def test_a_misspelt_group_column_gets_a_suggestion_and_names_are_quoted(tmp_path
     )
 
 
+def test_a_header_below_a_title_gets_its_row_in_the_config_check(tmp_path):
+    from openpyxl import Workbook
+
+    from covidlearning.config import Config
+    from covidlearning.errors import InputError
+
+    path = tmp_path / "fft.xlsx"
+    wb = Workbook()
+    wb.active.append(["Friends and Family Test - comments"])
+    wb.active.append(["Comment", "Ward"])
+    wb.active.append(["Kind staff", "Rowan Ward"])
+    wb.save(path)
+    cfg = Config(name="t", source="table", input={"path": path, "text_column": "Comment"})
+    with pytest.raises(InputError) as info:
+        report.check_inputs(cfg)
+    msg = str(info.value)
+    assert "input.text_column: column 'Comment' not found" in msg
+    assert "the header seems to be on row 2" in msg and "Delete the 1 row above" in msg
+
+
 def test_a_notebook_run_outside_the_project_names_its_config_path_parameter(tmp_path, monkeypatch):
     from covidlearning.errors import InputError
 

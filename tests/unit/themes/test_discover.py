@@ -317,3 +317,38 @@ def test_row_order_context_floors_hold_after_knock_on_undos(monkeypatch):
     emb = np.random.default_rng(0).normal(size=(8, 8)).astype(np.float32)
     _order_context(emb, topics, np.ones(8), None, ON, min_size=1)
     assert set(topics.tolist()) == {0, 1, 2}  # --topics 3 stays 3
+
+
+def test_quotes_are_in_the_respondents_own_words_where_a_theme_has_any(monkeypatch):
+    """A bare "Everything" read with its question is modelled, not offered as a quote."""
+    import covidlearning.themes.discover as disc
+    from covidlearning.themes.texts import usable_texts
+
+    rng = np.random.default_rng(0)
+    food = [f"The food on day {i} was hot and tasty." for i in range(20)]
+    park = [f"Parking on visit {i} cost too much." for i in range(20)]
+    f = frame_of(food + park + ["Everything was good"])
+    f["original_text"] = food + park + ["Everything"]
+    own = usable_texts(f).own_words
+    assert not own[40] and own[:40].all()
+    assert usable_texts(frame_of(food)).own_words.all()  # no question column: all own words
+    offered: list[np.ndarray] = []
+
+    def spy(*args, **kwargs):
+        offered.append(np.asarray(args[6]))
+        return select_quotes(*args, **kwargs)
+
+    monkeypatch.setattr(disc, "select_quotes", spy)
+    centre = np.zeros((2, 384))
+    centre[0, 0] = centre[1, 1] = 1.0
+    emb = np.vstack(
+        [
+            centre[0] + 0.01 * rng.standard_normal((20, 384)),
+            centre[1] + 0.01 * rng.standard_normal((20, 384)),
+            centre[0] + 0.002 * rng.standard_normal((1, 384)),
+        ]
+    )
+    cfg = DiscoverConfig(n_quotes=3, refine="off", stability_runs=0)
+    res = disc.discover(f, cfg, progress=False, embeddings=emb.astype(np.float32))
+    assert offered and all(not e[40] and e[:40].any() for e in offered)
+    assert res.assignments.set_index("id").loc["r40", "read_as"] == "Everything was good"
