@@ -169,7 +169,7 @@ _PLACEHOLDER = re.compile(r"^\s*(?:[\[<{(].*[\]>})]|#\S*|\*+|[A-Z]+(?:_[A-Z]+)+)
 #: before visit: Yes", "Consent: N/A"): a stock phrase when repeated.
 _FORM_FIELD = re.compile(
     r"(?i)^\s*[^:\n]{2,60}:\s*(?:yes|no|y|n|n/?a|none|nil|done|true|false|ticked|"
-    r"unticked|checked|unchecked|completed?|[0-9]+)\s*[.!]?\s*$"
+    r"unticked|checked|unchecked|completed?)\s*[.!]?\s*$"
 )
 
 

@@ -38,7 +38,7 @@ WISH_WORDS = frozenset({"improve", "improvement", "improvements", "better"})
 _CANNOT_BE_IMPROVED = re.compile(
     r"\b(?:no|not|nothing|never|cannot|can'?t|couldn'?t|wouldn'?t|won'?t"
     r"|could|can|should|would|might|must|needs?\W+to)\b"
-    r"((?:\W+\w+){0,2}?\W+be(?:en)?\W+)improved\b",
+    r"((?:\W+\w+){0,2}?\W+be(?:en)?\W+(?:(?:\w+ly|much|a\W+lot|a\W+bit)\W+)?)improved\b",
     re.IGNORECASE,
 )
 

@@ -28,10 +28,13 @@ which publishes no result based on fewer than 10 respondents):
   columns and group sizes get secondary suppression. Lines can be safe one by one while
   the rows and columns together pin a figure (a small group's row forced to 0 by the
   sizes around it), so the table is then audited as statistical offices audit theirs,
-  by linear programming over every published sum (:func:`bounds_of_hidden`): while a
-  figure the primary rule hid can be narrowed to a range under ``threshold`` wide (or
-  under the total it lies in, if smaller), the smallest visible figure of its row or
-  column is hidden too. Rounded totals (the OpenSAFELY rule) are not audited this way.
+  by linear programming over every published sum (:func:`bounds_of_hidden`; where rows
+  do not add up, no count exceeds its group's size): while a figure the primary rule hid
+  can be narrowed to a range under ``threshold`` wide (or under the total it lies in, if
+  smaller), the smallest visible figure of its row or column is hidden too (of a line
+  through its hidden partners, or of the table, once those are all hidden). Rectangles
+  of hidden cells that already move a figure that far spare the programme. Rounded
+  totals (the OpenSAFELY rule) are not audited this way.
 * **Small groups are not named.** Groups below the threshold are reported together as
   one row, "Other groups (each fewer than 10 respondents)" (:func:`merge_small_groups`):
   a row naming a group of 3, even with every figure hidden, tells a reader it answered.
@@ -193,24 +196,85 @@ def _hide_next(line: np.ndarray, hidden: np.ndarray) -> bool:
     return True
 
 
-def _relations(shape: tuple[int, int], additive_rows: bool) -> list[np.ndarray]:
-    """The published sums over a grid of cells plus a last column of group sizes.
+def _relations(
+    shape: tuple[int, int], additive_rows: bool
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """What a reader knows of a grid of cells plus a last column of group sizes.
 
-    Coefficients over the flattened grid, one array per relation: a row's cells minus
-    its size make 0 (when rows add up), each theme's column sums to its published size,
-    and the sizes sum to the grand total.
+    Coefficients over the flattened grid: ``(equalities, at_most_zero)``. Equal to
+    what was published: a row's cells minus its size make 0 (when rows add up), each
+    theme's column sums to its published size, and the sizes to the grand total. When
+    rows do not add up (a respondent under several themes), no cell exceeds its group's
+    size: each cell minus its size is at most 0.
     """
     n, width = shape
-    out = []
-    for i in range(n if additive_rows else 0):
-        c = np.zeros(shape)
-        c[i, :-1], c[i, -1] = 1.0, -1.0
-        out.append(c.ravel())
+    equal, at_most = [], []
+    for i in range(n):
+        for j in range(width - 1) if not additive_rows else [None]:
+            c = np.zeros(shape)
+            if j is None:
+                c[i, :-1], c[i, -1] = 1.0, -1.0
+                equal.append(c.ravel())
+            else:
+                c[i, j], c[i, -1] = 1.0, -1.0
+                at_most.append(c.ravel())
     for j in range(width):
         c = np.zeros(shape)
         c[:, j] = 1.0
-        out.append(c.ravel())
-    return out
+        equal.append(c.ravel())
+    return equal, at_most
+
+
+class _Audit:
+    """A reader's linear programme over one suppressed grid: the range of a hidden entry.
+
+    Args:
+        grid: counts, with the group sizes as the last column.
+        mask: True where an entry of ``grid`` is hidden.
+        additive_rows: a row's cells add up to its size.
+    """
+
+    def __init__(self, grid: np.ndarray, mask: np.ndarray, additive_rows: bool) -> None:
+        flat, hid = grid.ravel(), mask.ravel()
+        self.hidden = np.flatnonzero(hid)
+        self.width = grid.shape[1]
+        self.position = {int(h): k for k, h in enumerate(self.hidden)}
+        equal, at_most = _relations(grid.shape, additive_rows)
+
+        def system(rows: list[np.ndarray]) -> tuple[np.ndarray | None, np.ndarray | None]:
+            rows = [c for c in rows if c[self.hidden].any()]
+            if not rows:
+                return None, None
+            # hidden part on the left; the visible part moves to the right-hand side
+            return (
+                np.array([c[self.hidden] for c in rows]),
+                np.array([float(c[~hid] @ (-flat[~hid])) + float(c @ flat) for c in rows]),
+            )
+
+        self.a_eq, self.b_eq = system(equal)
+        a_ub, _ = system(at_most)
+        # each cell minus its size is at most 0: the visible parts move to the right
+        self.a_ub = a_ub
+        self.b_ub = (
+            None
+            if a_ub is None
+            else np.array([-float(c[~hid] @ flat[~hid]) for c in at_most if c[self.hidden].any()])
+        )
+
+    def bounds(self, i: int, j: int) -> tuple[float, float]:
+        """The smallest and largest value hidden entry ``(i, j)`` can take (``inf``: none)."""
+        from scipy.optimize import linprog
+
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(self.hidden))
+            c[self.position[i * self.width + j]] = sign
+            res = linprog(
+                c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq,
+                bounds=(0, None), method="highs",
+            )  # fmt: skip
+            ends.append(sign * res.fun if res.status == 0 else sign * np.inf)
+        return max(ends[0], 0.0), ends[1]
 
 
 def bounds_of_hidden(
@@ -221,7 +285,7 @@ def bounds_of_hidden(
 ) -> dict[tuple[int, int], tuple[float, float]]:
     """What a reader can infer of hidden entries from everything published.
 
-    Two linear programmes per entry over every sum a reader knows (:func:`_relations`),
+    Two linear programmes per entry over everything a reader knows (:func:`_relations`),
     every count non-negative, give the smallest and largest value the entry can take
     (``inf`` when unbounded): the audit statistical offices run on a suppressed table
     (Hundepool et al., *Statistical Disclosure Control*, 2012, ch. 4), solved by
@@ -233,29 +297,41 @@ def bounds_of_hidden(
         additive_rows: a row's cells add up to its size.
         entries: the hidden ``(row, column)`` entries to bound (default: all).
     """
-    from scipy.optimize import linprog
+    audit = _Audit(grid, mask, additive_rows)
+    if entries is None:
+        entries = [divmod(int(h), grid.shape[1]) for h in audit.hidden]
+    return {(i, j): audit.bounds(i, j) for i, j in entries}
 
-    flat, hid = grid.ravel(), mask.ravel()
-    hidden = np.flatnonzero(hid)
-    if not len(hidden):
-        return {}
-    rows = [c for c in _relations(grid.shape, additive_rows) if c[hidden].any()]
-    a = np.array([c[hidden] for c in rows])
-    b = np.array([float(c[~hid] @ flat[~hid]) for c in rows])
-    b = np.array([float(c @ flat) for c in rows]) - b
-    position = {int(h): k for k, h in enumerate(hidden)}
-    width = grid.shape[1]
-    todo = [divmod(int(h), width) for h in hidden] if entries is None else list(entries)
-    out = {}
-    for i, j in todo:
-        ends = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(hidden))
-            c[position[i * width + j]] = sign
-            res = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-            ends.append(sign * res.fun if res.status == 0 else sign * np.inf)
-        out[(i, j)] = (max(ends[0], 0.0), ends[1])
-    return out
+
+def _rectangle_width(grid: np.ndarray, mask: np.ndarray, i: int, j: int) -> float:
+    """How far a hidden cell can move, at least, along rectangles of hidden cells.
+
+    With rows adding up, adding ``d`` at ``(i, j)`` and ``(r, k)`` and taking it from
+    ``(i, k)`` and ``(r, j)`` keeps every published sum. Rectangles through the cell that
+    share no other row or column move it independently: up by the sum of their
+    ``min(x_ik, x_rj)``, down by the sum of their ``min(x_ij, x_rk)`` (at most ``x_ij``).
+    Their total is a lower bound of the width of a reader's range, found greedily and
+    without a linear programme (0 for a group size, or with no hidden rectangle).
+    """
+    cells = grid.shape[1] - 1
+    if j >= cells:
+        return 0.0
+    ks = [int(k) for k in np.flatnonzero(mask[i, :cells]) if k != j]
+    rs = [int(r) for r in np.flatnonzero(mask[:, j]) if r != i]
+    pairs = sorted(
+        ((min(grid[i, k], grid[r, j]), min(grid[i, j], grid[r, k]), k, r)
+         for k in ks for r in rs if mask[r, k]),
+        key=lambda p: (-p[0] - p[1], p[2], p[3]),
+    )  # fmt: skip
+    up = down = 0.0
+    used_k: set[int] = set()
+    used_r: set[int] = set()
+    for u, d, k, r in pairs:
+        if k not in used_k and r not in used_r:
+            used_k.add(k)
+            used_r.add(r)
+            up, down = up + float(u), down + float(d)
+    return up + min(down, float(grid[i, j]))
 
 
 def _protect_jointly(
@@ -273,25 +349,40 @@ def _protect_jointly(
     primary rule hid is protected when a reader's range for it (:func:`bounds_of_hidden`)
     is at least ``threshold`` wide, or as wide as the published total it lies under
     when that is smaller. The first one that is not gets the smallest visible entry of
-    its row or column hidden too (in place). Figures found protected are added to
-    ``safe`` and not bounded again: hiding more can only widen their ranges. Returns
-    whether anything was hidden.
+    its row or column hidden too (in place); when those are all hidden, the smallest
+    visible entry of a line through another hidden entry of its row or column, and then
+    of the whole table. Figures found protected are added to ``safe`` and not bounded
+    again: hiding more can only widen their ranges. Returns whether anything was hidden.
     """
     n, width = grid.shape
     totals = grid.sum(axis=0)
-    todo = [(int(i), int(j)) for i, j in zip(*np.nonzero(sensitive & mask), strict=True)]
-    todo = [e for e in todo if e not in safe]
-    for (i, j), (lo, hi) in bounds_of_hidden(grid, mask, additive_rows, todo).items():
-        if hi - lo >= min(float(threshold), float(totals[j])) - 1e-6:
+    audit = _Audit(grid, mask, additive_rows)
+    for i, j in zip(*np.nonzero(sensitive & mask), strict=True):
+        i, j = int(i), int(j)
+        if (i, j) in safe:
+            continue
+        need = min(float(threshold), float(totals[j])) - 1e-6
+        if additive_rows and _rectangle_width(grid, mask, i, j) >= need:
+            safe.add((i, j))  # no programme needed: a hidden rectangle moves it that far
+            continue
+        lo, hi = audit.bounds(i, j)
+        if hi - lo >= need:
             safe.add((i, j))
             continue
-        partners = [(i, k) for k in range(width)] if additive_rows else []
-        partners += [(r, j) for r in range(n)]
-        pool = [(float(grid[e]), e) for e in partners if not mask[e]]
-        positive = [p for p in pool if p[0] > 0]
-        if pool:
-            mask[min(positive or pool)[1]] = True
-            return True
+        rows = {i} | {int(r) for r in np.flatnonzero(mask[:, j])}
+        cols = {j} | {int(k) for k in np.flatnonzero(mask[i])}
+        near = [(i, k) for k in range(width)] if additive_rows else []
+        near += [(r, j) for r in range(n)]
+        beside = [(r, k) for r in rows for k in range(width)]
+        beside += [(r, k) for k in cols for r in range(n)]
+        everywhere = [(r, k) for r in range(n) for k in range(width)]
+        for entries in (near, beside, everywhere):
+            pool = [(float(grid[e]), e) for e in entries if not mask[e]]
+            if pool:
+                positive = [p for p in pool if p[0] > 0]
+                mask[min(positive or pool)[1]] = True
+                return True
+        return False  # everything is hidden
     return False
 
 

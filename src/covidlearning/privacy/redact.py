@@ -209,7 +209,7 @@ _TITLE_RE = re.compile(
     + _PARTICLES
     + r")?"
     + _NAME_TOKEN
-    + r"){0,3}"
+    + r"){0,5}"
     r"|(?i:" + _PARTICLES + r")?[a-z][a-z'’-]{2,}(?![\w-])"
     r"|[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])|" + _INITIALS + r"(?![\w-]))"
 )
@@ -520,14 +520,18 @@ class Redactor:
                     continue
                 # given, middle and surnames ("Sister Mary Ann Smith"), up to the first
                 # common word after the first ("Dr Smith Great care", "Nurse Jo Thank you");
-                # a third or fourth word only when it is a listed surname or no English
-                # word, as in bare names ("Dr Sarah Ward Monday")
+                # a third word on only when it is no common word, and a listed surname or
+                # no English word, as in bare names ("Dr Sarah Ward Monday", "Dr Sam Jones
+                # Long waits")
+                starts = [t.start() for t in re.finditer(r"\S+", name)]
                 for k in range(1, len(tokens)):
                     word = _strip_possessive(tokens[k])
-                    if (self._is_common(word) and word not in self._surnames) or (
-                        k > 1 and word not in self._surnames and self._is_english(word)
+                    common = self._is_common(word)
+                    if (common and word not in self._surnames) or (
+                        k > 1
+                        and (common or (word not in self._surnames and self._is_english(word)))
                     ):
-                        name = name[: name.index(tokens[k], len(tokens[0]))].rstrip()
+                        name = name[: starts[k]].rstrip()
                         break
             name = _strip_possessive(name)
             e = s + len(name)

@@ -781,7 +781,7 @@ class Report:
                 q = self.quotes
                 own = q[q["topic"] == str(t.topic)].sort_values("rank") if not q.empty else q
                 # a quote already shown for the theme is not repeated under its subtheme
-                fresh = own[~own["id"].astype(str).isin(shown)] if not own.empty else own
+                fresh = own[~own["id"].astype(str).isin(shown)] if "id" in own.columns else own
                 quotes = fresh.head(self.quotes_per_theme)
                 if not quotes.empty:
                     none = []

@@ -309,7 +309,8 @@ def discover(
     levels = _hierarchy(run, part, themes, vectors, described)
     # quotes: texts placed by the clustering, in the respondent's own words where a
     # theme has any ("Everything" read as "Everything could be improved" says little)
-    eligible = (themes.status == "ok") & texts.own_words
+    placed = themes.status == "ok"
+    eligible = (placed & texts.own_words, placed)
     topics = _topic_table(run, vectors, described, levels, eligible)
     theme_table = _theme_table(run, vectors, described, levels, eligible)
     assignments = _assignment_table(texts, described, themes, levels)
@@ -1069,9 +1070,12 @@ def _topic_table(
     embeddings: np.ndarray,
     described: _Description,
     levels: _Levels,
-    eligible: np.ndarray,
+    eligible: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
-    """One row per topic (subtheme): its label and theme, size, stance shares, quotes."""
+    """One row per topic (subtheme): its label and theme, size, stance shares, quotes.
+
+    ``eligible`` is the texts preferred as quotes and the wider mask tried next.
+    """
     texts, n_quotes = run.texts, run.config.n_quotes
     final, labels, keywords = described.topics, described.labels, described.keywords
     rows = []
@@ -1082,8 +1086,16 @@ def _topic_table(
             []
             if t == -1
             else select_quotes(
-                t, final, embeddings, texts.docs, texts.ids, n_quotes, eligible, keys=texts.keys
-            )
+                t,
+                final,
+                embeddings,
+                texts.docs,
+                texts.ids,
+                n_quotes,
+                eligible[0],
+                keys=texts.keys,
+                fallback=eligible[1],
+            )  # fmt: skip
         )
         theme = levels.tree.theme_of.get(int(t), -1)
         pos, neg = labels_mod.stance_shares(run.sentiment[members])
@@ -1109,7 +1121,7 @@ def _theme_table(
     embeddings: np.ndarray,
     described: _Description,
     levels: _Levels,
-    eligible: np.ndarray,
+    eligible: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
     """One row per top-level theme: label, size, subthemes, stance shares, keywords, quotes."""
     texts, final = run.texts, described.topics
@@ -1121,7 +1133,7 @@ def _theme_table(
         by_size = [t for _, t in sorted(zip((-z for z in sizes), ts, strict=True))]
         quotes = select_quotes(
             h, levels.theme_of_doc, embeddings, texts.docs, texts.ids, run.config.n_quotes,
-            eligible, keys=texts.keys,
+            eligible[0], keys=texts.keys, fallback=eligible[1],
         )  # fmt: skip
         pos, neg = labels_mod.stance_shares(run.sentiment[members])
         kw = _merged_keywords([described.keywords[t] for t in ts], sizes)
@@ -1151,6 +1163,7 @@ def select_quotes(
     eligible: np.ndarray | None = None,
     diversity: float = 0.3,
     keys: Sequence[str] | None = None,
+    fallback: np.ndarray | None = None,
 ) -> list[str]:
     """Pick up to ``n_quotes`` representative, diverse quotes of one topic (MMR).
 
@@ -1166,6 +1179,7 @@ def select_quotes(
         n_quotes: how many quotes.
         eligible: optional mask of texts preferred as quotes (e.g. not reassigned
             outliers); used when it leaves any candidate.
+        fallback: a wider mask tried next, when ``eligible`` leaves none (then all).
         diversity: MMR trade-off (0 = most central, 1 = most diverse).
         keys: normalised texts (lower-cased, whitespace collapsed), when already computed.
 
@@ -1181,8 +1195,10 @@ def select_quotes(
     for key, t in zip(keys, topics.tolist(), strict=True):
         if key in member_keys:
             topics_of_key.setdefault(key, set()).add(int(t))
-    if eligible is not None and eligible[members].any():
-        members = members[eligible[members]]
+    for mask in (eligible, fallback):
+        if mask is not None and mask[members].any():
+            members = members[mask[members]]
+            break
     seen: set[str] = set()
     cand: list[int] = []
     for i in members.tolist():

@@ -107,14 +107,15 @@ def test_a_repeated_non_answer_is_excluded_and_a_repeated_content_answer_stays(
 def test_a_rarer_repeat_goes_only_on_a_non_answer_phrase(tmp_path: Path) -> None:
     texts = varied(300) + ["[Patient too unwell]"] * 5 + ["Yes"] * 5
     texts += ["Rang pt before visit: Yes"] * 5 + ["Rang before my visit: very helpful"] * 5
-    texts += ["Consent: N/A"] * 4
+    texts += ["Consent: N/A"] * 4 + ["Appointment at 10:30"] * 5
     frame = load_table(write(tmp_path / "t.csv", texts), "answer", missing_values=())
     by_text = frame.groupby("text")["status"].agg(set)
-    assert by_text["[Patient too unwell]"] == {"repeated non-answer"}  # 5 of 320: a placeholder
+    assert by_text["[Patient too unwell]"] == {"repeated non-answer"}  # 5 of 325: a placeholder
     # a form field with a checkbox value, written by staff 5 times: a stock phrase
     assert by_text["Rang pt before visit: Yes"] == {"repeated non-answer"}
     assert by_text["Rang before my visit: very helpful"] == {"ok"}  # a comment after a colon
     assert by_text["Consent: N/A"] == {"ok"}  # 4 rows: too few to check
+    assert by_text["Appointment at 10:30"] == {"ok"}  # a time, not a field and its value
     assert by_text["Yes"] == {"ok"}  # 5 of 310, under 2%: no content word is not enough
 
 

@@ -110,6 +110,8 @@ def test_themes_and_coding_read_sentiment_alike() -> None:
         "The food could be improved",
         "Communication needs to be improved",
         "Parking should be improved.",
+        "It could be much improved",
+        "Access could be greatly improved",
     ],
 )
 def test_a_wish_to_improve_is_not_praise(text: str) -> None:

@@ -69,7 +69,7 @@ def test_hidden_cell_cannot_be_recovered_from_totals():
 
 def test_random_tables_always_satisfy_the_rule():
     rng = np.random.default_rng(0)
-    for _ in range(200):
+    for _ in range(100):
         rows, cols = rng.integers(2, 7), rng.integers(2, 6)
         sizes = rng.choice([3, 8, 15, 60, 200], size=rows)
         counts = np.stack([rng.multinomial(s, np.ones(cols) / cols) for s in sizes])
@@ -83,19 +83,67 @@ def test_random_tables_always_satisfy_the_rule():
         assert_no_line_with_single_hidden(m, bases.to_numpy())
 
 
-def _narrowed(counts: np.ndarray, exact_totals: bool = True) -> list[tuple]:
+def _reader_range(grid, mask, additive=True):
+    """Each hidden entry's range as a reader with an integer programme finds it: an oracle
+    written apart from the package's audit (scipy's milp, every relation stated anew)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, width = grid.shape
+    hid = [(i, j) for i in range(n) for j in range(width) if mask[i, j]]
+    col = {e: k for k, e in enumerate(hid)}
+
+    def term(i, j):  # (coefficient row over the hidden entries, known value)
+        row = np.zeros(len(hid))
+        if (i, j) in col:
+            row[col[(i, j)]] = 1.0
+            return row, 0.0
+        return row, float(grid[i, j])
+
+    rows, lo, hi = [], [], []
+    for j in range(width):  # every column (the sizes too) sums to its published total
+        v = sum(term(i, j)[0] for i in range(n))
+        known = sum(term(i, j)[1] for i in range(n))
+        rows.append(v), lo.append(grid[:, j].sum() - known), hi.append(grid[:, j].sum() - known)
+    for i in range(n):
+        size, size_known = term(i, width - 1)
+        if additive:  # the cells of a row add up to its size
+            v = sum(term(i, j)[0] for j in range(width - 1)) - size
+            known = sum(term(i, j)[1] for j in range(width - 1)) - size_known
+            rows.append(v), lo.append(-known), hi.append(-known)
+        else:  # no cell exceeds its group's size
+            for j in range(width - 1):
+                v, known = term(i, j)
+                rows.append(v - size), lo.append(-np.inf), hi.append(size_known - known)
+    out = {}
+    for e in hid:
+        ends = []
+        for sign in (1, -1):
+            c = np.zeros(len(hid))
+            c[col[e]] = sign
+            res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi),
+                       integrality=np.ones(len(hid)), bounds=Bounds(0, np.inf))  # fmt: skip
+            ends.append(sign * res.fun if res.status == 0 else sign * np.inf)
+        out[e] = (ends[0], ends[1])
+    return out
+
+
+def _narrowed(counts, exact_totals=True, bases=None, additive=True) -> list[tuple]:
     """Hidden small figures a reader can pin to a range narrower than the threshold (10),
-    or than the published total they lie under, from every published sum at once."""
-    cells, bases = suppression_masks(pd.DataFrame(counts), 10, True, exact_totals=exact_totals)
-    sizes = counts.sum(axis=1)
+    or than the published total they lie under, from every published figure at once."""
+    counts = np.asarray(counts)
+    sizes = counts.sum(axis=1) if bases is None else np.asarray(bases)
+    cells, hidden_sizes = suppression_masks(
+        pd.DataFrame(counts), 10, True, sizes, additive, exact_totals=exact_totals
+    )
     grid = np.column_stack([counts, sizes]).astype(float)
-    mask = np.column_stack([cells.to_numpy(), bases.to_numpy()])
+    mask = np.column_stack([cells.to_numpy(), hidden_sizes.to_numpy()])
     small = np.column_stack([(counts > 0) & (counts < 10), sizes < 10])
     small[sizes < 10, :] = True
+    small[:, :-1] |= counts.sum(axis=0) < 10
     totals = grid.sum(axis=0)
     return [
         (i, j, lo, hi)
-        for (i, j), (lo, hi) in bounds_of_hidden(grid, mask).items()
+        for (i, j), (lo, hi) in _reader_range(grid, mask, additive).items()
         if small[i, j] and hi - lo < min(10, totals[j]) - 1e-6
     ]
 
@@ -127,18 +175,40 @@ def test_a_small_groups_row_is_not_pinned_to_zero_by_the_sizes_around_it():
     assert _narrowed(counts) == []
 
 
-def test_random_tables_leave_no_hidden_figure_narrowed_where_a_partner_was_left():
+def test_rows_that_do_not_add_up_still_bound_each_cell_by_its_group_size():
+    # several themes per respondent: no row sum, but no count exceeds its group's size,
+    # so A's visible 20 of 20 once told a reader "Other groups" had at most 3 respondents
+    counts, bases = [[20, 1], [10, 20], [0, 2]], [20, 20, 3]
+    assert _narrowed(counts, bases=bases, additive=False) == []
+
+
+def test_a_figure_whose_own_lines_are_hidden_is_protected_from_further_away():
+    # B's hidden 2 and the small groups' 1 were pinned to 0-4 with every entry of their
+    # row and column hidden already: the audit hides more elsewhere
+    assert _narrowed([[0, 40, 0], [0, 2, 10], [1, 1, 1]]) == []
+
+
+def test_the_audit_bounds_agree_with_an_integer_programme():
+    counts = np.array([[5, 5, 15], [2, 2, 35], [1, 2, 9]])
+    cells, hidden_sizes = suppression_masks(pd.DataFrame(counts), 10, True, exact_totals=False)
+    grid = np.column_stack([counts, counts.sum(axis=1)]).astype(float)
+    mask = np.column_stack([cells.to_numpy(), hidden_sizes.to_numpy()])
+    got = bounds_of_hidden(grid, mask)
+    assert got == _reader_range(grid, mask) and got[(0, 0)] == (1.0, 8.0)
+
+
+def test_random_tables_leave_no_hidden_figure_narrowed():
     rng = np.random.default_rng(3)
-    for _ in range(30):
-        rows, cols = rng.integers(3, 7), rng.integers(3, 6)
-        sizes = rng.choice([5, 15, 40, 120], size=rows)
-        counts = np.stack([rng.multinomial(s, rng.dirichlet(np.ones(cols))) for s in sizes])
-        cells, bases = suppression_masks(pd.DataFrame(counts), 10, True)
-        for i, j, _lo, _hi in _narrowed(counts):
-            # only where nothing in its row or column is left to hide
-            row = np.append(cells.to_numpy()[i], bases.to_numpy()[i])
-            col = cells.to_numpy()[:, j] if j < cols else bases.to_numpy()
-            assert row.all() and col.all(), (counts.tolist(), i, j)
+    for additive in (True, False):
+        for _ in range(15):
+            rows, cols = rng.integers(3, 6), rng.integers(3, 5)
+            sizes = rng.choice([5, 15, 40, 120], size=rows)
+            share = rng.dirichlet(np.ones(cols))
+            counts = np.stack([rng.multinomial(s, share) for s in sizes])
+            if not additive:  # a respondent under one theme or two
+                counts = counts + np.stack([rng.binomial(s, 0.2 * share) for s in sizes])
+                counts = np.minimum(counts, sizes[:, None])
+            assert _narrowed(counts, bases=sizes, additive=additive) == [], counts.tolist()
 
 
 def test_suppress_shows_star_and_keeps_shape():

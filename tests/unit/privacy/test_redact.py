@@ -255,6 +255,16 @@ def test_not_urls(r, text):
         ("Dr Sarah Ward Monday morning", "[WARD/BED] Monday morning"),
         # a name reaching past a ward keeps its rest: the surname is not left behind
         ("Nurse Rowan Ward Jones was lovely", "Nurse [WARD/BED] [NAME] was lovely"),
+        # a cut word starting like an earlier name word cuts at its own place
+        ("Dr Ali Greatrex Great doctor.", "Dr [NAME] Great doctor."),
+        ("Dr Anne Carefoot Care was great.", "Dr [NAME] Care was great."),
+        # five or six name words: none is left behind
+        ("Dr Ahmed Ali Khan Hussain Rahman treated me.", "Dr [NAME] treated me."),
+        ("Dr Nkem Okafor Nwosu Obi Eze said", "Dr [NAME] said"),
+        # a common word after two names is no third name, even when a surname too
+        ("Dr Sam Jones Long waits", "Dr [NAME] Long waits"),
+        ("Dr Sarah Jones Best care ever", "Dr [NAME] Best care ever"),
+        ("Nurse Ann Lee Hope you are well", "Nurse [NAME] Hope you are well"),
     ],
 )
 def test_names_redacted(r, text, expected):
