@@ -1025,12 +1025,9 @@ def _hierarchy(
                 ])
                 for h, ts in members.items()
             }  # fmt: skip
-            # a theme is named apart from its subthemes, so no heading shows twice
-            reserved = {h: {described.labels[t].lower() for t in ts} for h, ts in members.items()}
             chosen = labels_mod.choose_labels(
-                groups, run.texts.docs, embeddings, run.sentiment, _phrase_embedder(run), kw,
-                reserved,
-            )  # fmt: skip
+                groups, run.texts.docs, embeddings, run.sentiment, _phrase_embedder(run), kw
+            )
             labels = {h: chosen[h].text for h in members}
             summary = _label_summary(chosen)
     run.metrics["labels"]["themes"] = summary

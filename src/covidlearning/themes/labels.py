@@ -349,7 +349,6 @@ def choose_labels(
     compound: np.ndarray,
     embed: Callable[[list[str]], np.ndarray],
     keywords: dict[int, list[str]] | None = None,
-    reserved: dict[int, set[str]] | None = None,
 ) -> dict[int, Label]:
     """A label per group (theme or subtheme) of one level.
 
@@ -360,14 +359,10 @@ def choose_labels(
         compound: their VADER compound sentiment (:func:`sentiments`).
         embed: texts -> normalised embeddings (same model as ``embeddings``).
         keywords: each group's keywords, for the fallback label.
-        reserved: group id -> labels it may not take, in lower case (a theme's
-            subthemes' labels: "Staff very helpful" over a subtheme of that name would
-            show one heading twice).
 
     Returns:
         group id -> :class:`Label`; labels are unique within the level.
     """
-    reserved = reserved or {}
     keys = sorted(groups)
     read = {g: _readable(groups[g], docs) for g in keys}
     # the texts left unread count as they would: 'rare elsewhere' keeps its scale
@@ -422,7 +417,7 @@ def choose_labels(
         ) -> tuple:
             best = fallback = None
             for p in cands:
-                if p.lower() in used or p.lower() in reserved.get(g, ()):
+                if p.lower() in used:
                     continue
                 s = tones[p]
                 if (pos > neg and s <= -SENTIMENT_CUT) or (neg > pos and s >= SENTIMENT_CUT):
@@ -452,7 +447,7 @@ def choose_labels(
             out[g] = Label(chosen[1], kind, round(chosen[2], 6), round(chosen[3], 6))
         else:
             text = (_first_words(member_docs[g][0]) if member_docs[g] else "") or f"Group {g}"
-            if text.lower() in used or text.lower() in reserved.get(g, ()):
+            if text.lower() in used:
                 text = f"{text} ({g})"
             out[g] = Label(text, "text", float("nan"), float(sentiments([text])[0]))
         used.add(out[g].text.lower())

@@ -373,13 +373,3 @@ def test_every_phrasal_particle_is_a_complement():
     # candidate_phrases records the word after a phrase when it is a complement: the
     # particles must be among them for the phrasal rule to see them
     assert {particle for _, particle in _PHRASAL_VERBS} <= _COMPLEMENTS
-
-
-def test_a_theme_is_not_named_as_one_of_its_subthemes():
-    docs, groups, emb, labels = _labels()
-    first = labels[2].text
-    again = choose_labels(
-        groups, docs, emb, sentiments(docs), _fake_embed, reserved={2: {first.lower()}}
-    )
-    assert first == "Car park" and again[2].text == "Car park was full"  # its next phrase
-    assert again[0].text == labels[0].text and again[1].text == labels[1].text
