@@ -29,12 +29,13 @@ which publishes no result based on fewer than 10 respondents):
   the rows and columns together pin a figure (a small group's row forced to 0 by the
   sizes around it), so the table is then audited as statistical offices audit theirs,
   by linear programming over every published sum (:func:`bounds_of_hidden`; where rows
-  do not add up, no count exceeds its group's size): while a figure the primary rule hid
-  can be narrowed to a range under ``threshold`` wide (or under the total it lies in, if
-  smaller), the smallest visible figure of its row or column is hidden too (of a line
-  through its hidden partners, or of the table, once those are all hidden). Rectangles
-  of hidden cells that already move a figure that far spare the programme. Rounded
-  totals (the OpenSAFELY rule) are not audited this way.
+  do not add up, no count exceeds its group's size and every respondent is counted at
+  least once): while a figure the primary rule hid can be narrowed to a range under
+  ``threshold`` wide (or under the total it lies in, if smaller), the smallest visible
+  figure of its row or column is hidden too (of a line through its hidden partners, or
+  of the table, once those are all hidden). Rectangles of hidden cells (or moves within
+  a column, where rows do not add up) that already move a figure that far spare the
+  programme. Rounded totals (the OpenSAFELY rule) are not audited this way.
 * **Small groups are not named.** Groups below the threshold are reported together as
   one row, "Other groups (each fewer than 10 respondents)" (:func:`merge_small_groups`):
   a row naming a group of 3, even with every figure hidden, tells a reader it answered.
@@ -205,19 +206,22 @@ def _relations(
     what was published: a row's cells minus its size make 0 (when rows add up), each
     theme's column sums to its published size, and the sizes to the grand total. When
     rows do not add up (a respondent under several themes), no cell exceeds its group's
-    size: each cell minus its size is at most 0.
+    size (each cell minus its size is at most 0), and every respondent is counted at least
+    once (the size minus the row's cells is at most 0).
     """
     n, width = shape
     equal, at_most = [], []
     for i in range(n):
-        for j in range(width - 1) if not additive_rows else [None]:
+        row = np.zeros(shape)
+        row[i, :-1], row[i, -1] = 1.0, -1.0
+        if additive_rows:
+            equal.append(row.ravel())
+            continue
+        at_most.append(-row.ravel())
+        for j in range(width - 1):
             c = np.zeros(shape)
-            if j is None:
-                c[i, :-1], c[i, -1] = 1.0, -1.0
-                equal.append(c.ravel())
-            else:
-                c[i, j], c[i, -1] = 1.0, -1.0
-                at_most.append(c.ravel())
+            c[i, j], c[i, -1] = 1.0, -1.0
+            at_most.append(c.ravel())
     for j in range(width):
         c = np.zeros(shape)
         c[:, j] = 1.0
@@ -334,6 +338,29 @@ def _rectangle_width(grid: np.ndarray, mask: np.ndarray, i: int, j: int) -> floa
     return up + min(down, float(grid[i, j]))
 
 
+def _column_width(grid: np.ndarray, mask: np.ndarray, i: int, j: int) -> float:
+    """A lower bound of a hidden cell's range when rows do not add up, without a programme.
+
+    Moving ``d`` between the cell and another hidden cell of its column keeps every
+    published sum; each row must keep every cell within its size and its cells summing to
+    at least its size. Up by what its partners can give (``min(x_rj, surplus_r)``, their
+    rows' surplus over their sizes) within its own headroom to its size; down by its value
+    and its row's surplus, within what its partners can take (``size_r - x_rj``). 0 for a
+    group size.
+    """
+    cells = grid.shape[1] - 1
+    if j >= cells:
+        return 0.0
+    size = grid[:, cells]
+    surplus = grid[:, :cells].sum(axis=1) - size
+    rs = [int(r) for r in np.flatnonzero(mask[:, j]) if r != i]
+    give = sum(min(float(grid[r, j]), max(float(surplus[r]), 0.0)) for r in rs)
+    take = sum(max(float(size[r] - grid[r, j]), 0.0) for r in rs)
+    up = min(float(size[i] - grid[i, j]), give)
+    down = min(float(grid[i, j]), max(float(surplus[i]), 0.0), take)
+    return max(up, 0.0) + max(down, 0.0)
+
+
 def _protect_jointly(
     grid: np.ndarray,
     mask: np.ndarray,
@@ -362,8 +389,9 @@ def _protect_jointly(
         if (i, j) in safe:
             continue
         need = min(float(threshold), float(totals[j])) - 1e-6
-        if additive_rows and _rectangle_width(grid, mask, i, j) >= need:
-            safe.add((i, j))  # no programme needed: a hidden rectangle moves it that far
+        shortcut = _rectangle_width if additive_rows else _column_width
+        if shortcut(grid, mask, i, j) >= need:
+            safe.add((i, j))  # no programme needed: moves along hidden cells go that far
             continue
         lo, hi = audit.bounds(i, j)
         if hi - lo >= need:

@@ -484,12 +484,16 @@ class Redactor:
             name = m.group("name")
             s = m.start("name")
             tokens = name.split()
+            # initials written together before a name ("Dr J.R. Smith", "Dr JR Smith")
+            n_lead = 0
+            while n_lead < len(tokens) - 1 and _JOINED_INITIALS.fullmatch(tokens[n_lead]):
+                n_lead += 1
             n_particles = 0
-            while n_particles < len(tokens) - 1 and tokens[n_particles].lower().rstrip(".") in (
-                _LOWER_PARTICLES | {"st", "mac", "ó", "ní", "nic", "ua"}
+            while n_lead + n_particles < len(tokens) - 1 and _is_particle(
+                tokens[n_lead + n_particles]
             ):
                 n_particles += 1
-            first = _strip_possessive(tokens[n_particles].strip("."))
+            first = _strip_possessive(tokens[n_lead + n_particles].strip("."))
             weak = m.group("weak") is not None
             shouting = (
                 first.isupper() and len(first) > 1 and not re.fullmatch(_INITIALS, name.strip())
@@ -520,19 +524,26 @@ class Redactor:
                     continue
                 # given, middle and surnames ("Sister Mary Ann Smith"), up to the first
                 # common word after the first ("Dr Smith Great care", "Nurse Jo Thank you");
-                # a third word on only when it is no common word, and a listed surname or
-                # no English word, as in bare names ("Dr Sarah Ward Monday", "Dr Sam Jones
-                # Long waits")
+                # a later word only when it is a listed surname or no English word, and not
+                # a common word once a surname has come ("Dr Sarah Ward Monday", "Dr Sam
+                # Jones Long waits", but "Dr Anna Marie Long"); particles go with the name
                 starts = [t.start() for t in re.finditer(r"\S+", name)]
-                for k in range(1, len(tokens)):
+                head = n_lead + n_particles
+                after_surname = False
+                for k in range(head + 1, len(tokens)):
                     word = _strip_possessive(tokens[k])
+                    if _is_particle(word):
+                        continue
                     common = self._is_common(word)
-                    if (common and word not in self._surnames) or (
-                        k > 1
-                        and (common or (word not in self._surnames and self._is_english(word)))
+                    later = k > head + 1
+                    if (
+                        (common and word not in self._surnames)
+                        or (later and common and after_surname)
+                        or (later and word not in self._surnames and self._is_english(word))
                     ):
                         name = name[: starts[k]].rstrip()
                         break
+                    after_surname = word in self._surnames and not self._is_given(word)
             name = _strip_possessive(name)
             e = s + len(name)
             who = m.group("strong") or m.group("weak")
@@ -864,6 +875,16 @@ def _sentence_initial(text: str, start: int) -> bool:
     """True if ``start`` begins a sentence (start of text, or after . ! ? : ; or a newline)."""
     before = text[max(0, start - 40) : start].rstrip(" \t\"'“‘(")
     return not before or before[-1] in ".!?:;\n"
+
+
+#: Initials written together: "J.R.", "JR", "A.B".
+_JOINED_INITIALS = re.compile(r"(?:[A-Z]\.){1,3}|[A-Z]{2,3}|(?:[A-Z]\.){1,2}[A-Z]")
+_NAME_PARTICLES = _LOWER_PARTICLES | {"st", "mac", "ó", "ní", "nic", "ua"}
+
+
+def _is_particle(token: str) -> bool:
+    """A surname particle ("van", "de", "bin", "St.")."""
+    return token.lower().rstrip(".") in _NAME_PARTICLES
 
 
 def _strip_possessive(token: str) -> str:

@@ -110,10 +110,13 @@ def _reader_range(grid, mask, additive=True):
             v = sum(term(i, j)[0] for j in range(width - 1)) - size
             known = sum(term(i, j)[1] for j in range(width - 1)) - size_known
             rows.append(v), lo.append(-known), hi.append(-known)
-        else:  # no cell exceeds its group's size
+        else:  # no cell exceeds its group's size; each respondent is counted somewhere
             for j in range(width - 1):
                 v, known = term(i, j)
                 rows.append(v - size), lo.append(-np.inf), hi.append(size_known - known)
+            v = sum(term(i, j)[0] for j in range(width - 1)) - size
+            known = sum(term(i, j)[1] for j in range(width - 1)) - size_known
+            rows.append(v), lo.append(-known), hi.append(np.inf)
     out = {}
     for e in hid:
         ends = []
@@ -180,6 +183,13 @@ def test_rows_that_do_not_add_up_still_bound_each_cell_by_its_group_size():
     # so A's visible 20 of 20 once told a reader "Other groups" had at most 3 respondents
     counts, bases = [[20, 1], [10, 20], [0, 2]], [20, 20, 3]
     assert _narrowed(counts, bases=bases, additive=False) == []
+
+
+def test_rows_that_do_not_add_up_still_count_every_respondent_once_at_least():
+    # only the 6 and the 11 hidden: each row's cells sum to at least its size, which put
+    # them at 4-12 and 5-13 for a reader
+    counts, sizes = [[15, 11], [6, 16], [32, 21], [11, 15]], [20, 20, 40, 20]
+    assert _narrowed(counts, bases=sizes, additive=False) == []
 
 
 def test_a_figure_whose_own_lines_are_hidden_is_protected_from_further_away():

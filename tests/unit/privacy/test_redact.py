@@ -265,6 +265,14 @@ def test_not_urls(r, text):
         ("Dr Sam Jones Long waits", "Dr [NAME] Long waits"),
         ("Dr Sarah Jones Best care ever", "Dr [NAME] Best care ever"),
         ("Nurse Ann Lee Hope you are well", "Nurse [NAME] Hope you are well"),
+        # a common word that is also a surname, before any surname came: a surname
+        ("Dr Anna Marie Long was kind.", "Dr [NAME] was kind."),
+        ("Sister Mary Jane Hope helped.", "Sister [NAME] helped."),
+        # initials written together, and particles, go with the name
+        ("Dr J.R. Smith was kind.", "Dr [NAME] was kind."),
+        ("Dr JR Smith helped.", "Dr [NAME] helped."),
+        ("Dr Maria de Souza Santos came", "Dr [NAME] came"),
+        ("Dr Anna van der Berg Smith came", "Dr [NAME] came"),
     ],
 )
 def test_names_redacted(r, text, expected):
