@@ -514,6 +514,7 @@ class Redactor:
                     continue
                 if not weak and not listed and (shouting or self._is_english(first)):
                     continue
+                name += self._more_names(text, s + len(name), shouting)
             elif len(first) == 1 or re.fullmatch(_INITIALS, name.strip()):
                 # initials alone: "Dr K" yes, "the lady I spoke to" no
                 if weak or name.strip(" .") in {"I", "A"}:
@@ -550,6 +551,29 @@ class Redactor:
             out.append(Span(s, e, "name", f"title + name ({who})"))
             covered.update(range(m.start(), e))
         return out, covered
+
+    def _more_names(self, text: str, at: int, upper: bool) -> str:
+        """Further name words in one case after a titled name in capitals or lower case.
+
+        "DR ANNA SMITH JONES", "dr anna marie": up to five more words, each a listed given
+        name or surname and no common word.
+
+        Returns:
+            The text to add to the name (from ``at``), or "".
+        """
+        word = _UPPER_WORD if upper else _LOWER_WORD
+        end = at
+        for _ in range(5):
+            m = word.match(text, end)
+            if m is None:
+                break
+            token = m.group(1)
+            cap = token.title()
+            listed = cap in self._surnames or self._is_given(cap)
+            if not listed or self._is_common(token):
+                break
+            end = m.end()
+        return text[at:end]
 
     def _role_named(self, text: str) -> list[Span]:
         """Staff named with their role: "a nurse called jo", "Dave the porter", "our HCA Priya"."""
@@ -877,6 +901,9 @@ def _sentence_initial(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:;\n"
 
 
+#: The next word in capitals, or in lower case, after a name (:meth:`Redactor._more_names`).
+_UPPER_WORD = re.compile(r"[ \t]+([A-Z]{2,}(?:-[A-Z]{2,})?)(?![\w-])")
+_LOWER_WORD = re.compile(r"[ \t]+([a-z][a-z'’]{2,}(?:-[a-z'’]+)?)(?![\w-])")
 #: Initials written together: "J.R.", "JR", "A.B".
 _JOINED_INITIALS = re.compile(r"(?:[A-Z]\.){1,3}|[A-Z]{2,3}|(?:[A-Z]\.){1,2}[A-Z]")
 _NAME_PARTICLES = _LOWER_PARTICLES | {"st", "mac", "ó", "ní", "nic", "ua"}

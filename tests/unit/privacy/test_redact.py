@@ -273,6 +273,10 @@ def test_not_urls(r, text):
         ("Dr JR Smith helped.", "Dr [NAME] helped."),
         ("Dr Maria de Souza Santos came", "Dr [NAME] came"),
         ("Dr Anna van der Berg Smith came", "Dr [NAME] came"),
+        # in capitals or lower case, the further name words too
+        ("DR ANNA SMITH JONES WAS KIND", "DR [NAME] WAS KIND"),
+        ("dr patel khan came", "dr [NAME] came"),
+        ("dr okonkwo adeyemi said", "dr [NAME] said"),
     ],
 )
 def test_names_redacted(r, text, expected):
