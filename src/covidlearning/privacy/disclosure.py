@@ -245,25 +245,20 @@ class _Audit:
         self.position = {int(h): k for k, h in enumerate(self.hidden)}
         equal, at_most = _relations(grid.shape, additive_rows)
 
-        def system(rows: list[np.ndarray]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        def split(rows: list[np.ndarray]) -> tuple[np.ndarray | None, np.ndarray | None]:
+            """The relations on hidden entries: their coefficients, and the visible part."""
             rows = [c for c in rows if c[self.hidden].any()]
             if not rows:
                 return None, None
-            # hidden part on the left; the visible part moves to the right-hand side
-            return (
-                np.array([c[self.hidden] for c in rows]),
-                np.array([float(c[~hid] @ (-flat[~hid])) + float(c @ flat) for c in rows]),
-            )
+            m = np.array(rows)
+            return m[:, hid], m[:, ~hid] @ flat[~hid]
 
-        self.a_eq, self.b_eq = system(equal)
-        a_ub, _ = system(at_most)
-        # each cell minus its size is at most 0: the visible parts move to the right
-        self.a_ub = a_ub
-        self.b_ub = (
-            None
-            if a_ub is None
-            else np.array([-float(c[~hid] @ flat[~hid]) for c in at_most if c[self.hidden].any()])
-        )
+        # an equality holds at the true values, so its right-hand side is the hidden part's
+        self.a_eq, _ = split(equal)
+        self.b_eq = None if self.a_eq is None else self.a_eq @ flat[hid]
+        # at most 0: the visible part moves to the right-hand side
+        self.a_ub, visible = split(at_most)
+        self.b_ub = None if visible is None else -visible
 
     def bounds(self, i: int, j: int) -> tuple[float, float]:
         """The smallest and largest value hidden entry ``(i, j)`` can take (``inf``: none)."""
@@ -383,16 +378,17 @@ def _protect_jointly(
     """
     n, width = grid.shape
     totals = grid.sum(axis=0)
-    audit = _Audit(grid, mask, additive_rows)
+    shortcut = _rectangle_width if additive_rows else _column_width
+    audit = None  # built when a figure first needs the programme
     for i, j in zip(*np.nonzero(sensitive & mask), strict=True):
         i, j = int(i), int(j)
         if (i, j) in safe:
             continue
         need = min(float(threshold), float(totals[j])) - 1e-6
-        shortcut = _rectangle_width if additive_rows else _column_width
         if shortcut(grid, mask, i, j) >= need:
             safe.add((i, j))  # no programme needed: moves along hidden cells go that far
             continue
+        audit = audit or _Audit(grid, mask, additive_rows)
         lo, hi = audit.bounds(i, j)
         if hi - lo >= need:
             safe.add((i, j))
