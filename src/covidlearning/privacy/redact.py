@@ -443,9 +443,7 @@ class Redactor:
             if text[s.start : s.end].strip().lower() not in self._allow
             and not _inside(s.start, s.end, shields)
             and not (
-                s.kind == "name"
-                and s.reason != "listed name"
-                and any(a <= s.start and s.end <= b for a, b in public)
+                s.kind == "name" and s.reason != "listed name" and _inside(s.start, s.end, public)
             )
         ]
         return _resolve(spans, text)

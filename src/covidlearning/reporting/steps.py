@@ -549,11 +549,10 @@ def _eligible_quote_ids(
     for key in need:
         if key not in codes:
             continue
-        members = labels == codes[key]
-        mask = own if own[members].any() else eligible
         picked = select_quotes(
-            codes[key], labels, emb[keep], docs, ids, cfg.discover.n_quotes, mask
-        )
+            codes[key], labels, emb[keep], docs, ids, cfg.discover.n_quotes, own,
+            fallback=eligible,
+        )  # fmt: skip
         out[key] = [i for i in picked if i in allowed]
     return out
 
