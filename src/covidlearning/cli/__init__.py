@@ -173,11 +173,58 @@ def _offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+#: The top-level options a user may also write after the command (``report -v``).
+_GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
+
+
+def global_flags_first(argv: list[str]) -> list[str]:
+    """``covidlearning report --config F -v`` read as ``covidlearning -v report --config F``.
+
+    ``-v/--verbose`` and ``-q/--quiet`` belong to the top-level command, so click rejects
+    them after a command's name. They are moved before it, unless one is the value of the
+    option before it (``--text-column -v``) or follows ``--``.
+
+    Args:
+        argv: the arguments after the program's name.
+
+    Returns:
+        The same arguments, the top-level flags first.
+    """
+    if not _GLOBAL_FLAGS.intersection(argv):
+        return argv
+    command: object = typer.main.get_command(app)
+    lead = 0  # flags already before the command
+    while lead < len(argv) and argv[lead] in _GLOBAL_FLAGS:
+        lead += 1
+    depth = lead  # then the command path: words naming (sub)commands
+    while depth < len(argv) and argv[depth] in getattr(command, "commands", {}):
+        command = command.commands[argv[depth]]  # type: ignore[attr-defined]
+        depth += 1
+    takes_value = {
+        name
+        for param in getattr(command, "params", [])
+        if getattr(param, "param_type_name", "") == "option" and not param.is_flag
+        for name in (*param.opts, *param.secondary_opts)
+    }
+    hoisted, rest, skip = [], list(argv[:depth]), False
+    for i, arg in enumerate(argv[depth:], start=depth):
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in _GLOBAL_FLAGS and depth > lead and not skip:
+            hoisted.append(arg)
+        else:
+            rest.append(arg)
+        skip = arg in takes_value
+    return hoisted + rest
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; bad input prints one line on stderr, code 2."""
     _offline()
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="covidlearning")
+        args = global_flags_first(sys.argv[1:] if argv is None else list(argv))
+        result = app(args=args, standalone_mode=False, prog_name="covidlearning")
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         return InputError.exit_code

@@ -50,19 +50,11 @@ def report(
     and the exit code is 130 (Ctrl-C) or 143 (SIGTERM). A second run into the same
     report folder while one is going is refused.
     """
-    from covidlearning.config import load_config
     from covidlearning.reporting.artifacts import REPORT_HTML
-    from covidlearning.reporting.run import (
-        ReportFailed,
-        RunStopped,
-        check_inputs,
-        parse_overrides,
-        run_report,
-    )
+    from covidlearning.reporting.run import ReportFailed, RunStopped, parse_overrides, run_report
 
-    check_inputs(load_config(config))  # bad config or input: one line, before anything heavy
     overrides = parse_overrides(param or [])
-    try:
+    try:  # run_report checks the config and inputs first (one line, before anything heavy)
         out = run_report(
             config,
             overrides=overrides,

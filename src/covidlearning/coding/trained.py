@@ -689,6 +689,7 @@ def code_with_model(
     coder, meta = load_coder(model_dir)
     t0 = time.perf_counter()
     config = config.model_copy(update={"embedding_model": meta["embedding_model"]})
+    frame = _revive_in(frame, set(meta["training"].get("set_aside_coded_sha256") or ()))
     mask = _coded_mask(frame)
     manifest = _base_manifest("trained (saved model)", config, len(frame), int(mask.sum()))
     if manifest["model"] != meta.get("model_id"):
@@ -1028,8 +1029,11 @@ def train_and_code(
     _check_frame(frame)
     _check_label_column(train_frame, label_column)
     t0 = time.perf_counter()
+    train_frame, revived = revive_coded_non_answers(train_frame, label_column, label_sep)
+    digests = {_key_digest(k) for k in revived}
     sample = _coded_sample(train_frame, label_column, label_sep, codebook)
     sample = replace(sample, exclude=None if exclude is None else TermScreen(exclude))
+    frame = _revive_in(frame, digests)
     mask = _coded_mask(frame)
     texts = frame.loc[mask, "text"].astype(str).tolist()
     ho, fit_idx = _split_holdout(sample.texts, config)
@@ -1066,7 +1070,7 @@ def train_and_code(
     manifest.update(
         {
             "training": _training_summary(sample, label_column, label_sep, held, model, tune_idx)
-            | {"model_choice": choice.summary()},
+            | {"model_choice": choice.summary(), "set_aside_coded_sha256": sorted(digests)},
             "context": _trained_context(),
             "threshold": threshold,
             "threshold_rule": "configured" if config.threshold is not None else "auto: 0 (trained)",
@@ -1092,6 +1096,71 @@ def train_and_code(
         coder=model,
         coder_info=coder_info,
     )
+
+
+#: Statuses the loader gives a written text it sets aside as saying nothing (a filler,
+#: a non-answer, a stock phrase repeated down the column): coded when the human coders
+#: coded it (:func:`revive_coded_non_answers`).
+SET_ASIDE = frozenset({"filler", "missing", "non-answer", "repeated non-answer"})
+
+
+def _text_key(text: str) -> str:
+    """A text as compared across tables: lower case, spaces collapsed."""
+    return " ".join(str(text).lower().split())
+
+
+def _key_digest(key: str) -> str:
+    """What a saved coder keeps of a text it codes although the loader set it aside."""
+    import hashlib
+
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def revive_coded_non_answers(
+    train_frame: pd.DataFrame, label_column: str, label_sep: str | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Take back the texts the loader set aside as saying nothing that the coders coded.
+
+    The loader sets aside fillers, non-answers and phrases repeated down a column
+    (``status`` not ``ok``), a guess that a text carries no meaning. When the human coders
+    coded such a text (Trust B's 31 "Rang pt before visit: Yes" are "Communication"),
+    their code says what it means in their scheme: the coder learns it, and codes the
+    same text wherever it comes.
+
+    Returns:
+        The training frame with those rows' status ``ok``, and the texts' keys
+        (:func:`_text_key`), sorted.
+    """
+    if "status" not in train_frame:
+        return train_frame, []
+    coded = train_frame[label_column].map(lambda v: bool(split_labels(v, label_sep)))
+    aside = train_frame["status"].isin(SET_ASIDE) & coded.to_numpy()
+    if not aside.any():
+        return train_frame, []
+    keys = sorted(set(train_frame.loc[aside, "text"].map(_text_key)))
+    logger.info(
+        "%d coded rows (%d distinct texts, e.g. %r) were set aside by the loader as saying "
+        "nothing; the coders coded them, so they are learnt and coded like any other text",
+        int(aside.sum()), len(keys), str(train_frame.loc[aside, "text"].iloc[0])[:60],
+    )  # fmt: skip
+    return train_frame.assign(status=train_frame["status"].mask(aside, "ok")), keys
+
+
+def _revive_in(frame: pd.DataFrame, digests: set[str]) -> pd.DataFrame:
+    """``frame`` with status ``ok`` on the rows set aside whose text the coders coded.
+
+    ``digests``: :func:`_key_digest` of those texts' keys (what a saved coder keeps).
+    """
+    if not digests or "status" not in frame:
+        return frame
+    keys = frame["text"].map(_text_key).map(_key_digest)
+    aside = frame["status"].isin(SET_ASIDE) & keys.isin(digests)
+    if aside.any():
+        logger.info(
+            "%d rows to code were set aside by the loader as saying nothing, but the coders "
+            "coded their text: coded", int(aside.sum()),
+        )  # fmt: skip
+    return frame.assign(status=frame["status"].mask(aside, "ok"))
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,40 @@ def test_verbose_logs_what_the_run_decides(tmp_path, capsys, flag, shown) -> Non
 
 
 @pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["report", "--config", "c.yaml", "-v"], ["-v", "report", "--config", "c.yaml"]),
+        (
+            ["-q", "code", "run", "in.csv", "--verbose"],
+            ["--verbose", "-q", "code", "run", "in.csv"],
+        ),
+        (["-v", "discover", "in.csv"], ["-v", "discover", "in.csv"]),
+        # the value of an option, or after --, stays where it is
+        (
+            ["discover", "in.csv", "--text-column", "-v"],
+            ["discover", "in.csv", "--text-column", "-v"],
+        ),
+        (["discover", "--", "-v"], ["discover", "--", "-v"]),
+        (["discover", "--refine", "-q", "x"], ["-q", "discover", "--refine", "x"]),
+    ],
+)
+def test_top_level_flags_may_follow_the_command(argv, expected) -> None:
+    from covidlearning.cli import global_flags_first
+
+    assert global_flags_first(argv) == expected
+
+
+def test_verbose_after_the_command_logs_too(tmp_path, capsys) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "note.txt").write_text(
+        "Lessons\n\nStaff said that daily huddles kept everyone informed.\n"
+    )
+    assert run(["corpus", "build", "--raw", str(raw), "--out", str(tmp_path / "out"), "-v"]) == 0
+    assert "covidlearning.corpus.build: 1 documents: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
     "argv",
     [[], ["discover"], ["assign"], ["code", "run"], ["corpus", "build"], ["report"]],
 )

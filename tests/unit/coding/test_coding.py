@@ -172,6 +172,36 @@ def test_saved_coder_codes_like_the_run_that_trained_it(tmp_path, multi):
     assert ((a["confidence"] < 0.999) == (a["themes"] == "unassigned")).all()
 
 
+def test_texts_set_aside_by_the_loader_are_coded_when_the_coders_coded_them(tmp_path):
+    """A stock phrase the loader calls a repeated non-answer is learnt and coded when the
+    sample codes it (Trust B: 31 "Rang pt before visit: Yes", coded Communication)."""
+    from covidlearning.corpus.load import load_table
+
+    train = _coded_sample()
+    form = "Rang pt before visit: Yes"
+    extra = pd.DataFrame({"id": [f"f{i}" for i in range(12)], "text": form, "code": "staff"})
+    path = tmp_path / "train.csv"
+    pd.concat([train[["id", "text", "code"]], extra]).to_csv(path, index=False)
+    loaded = load_table(path, "text", "id")
+    assert set(loaded.loc[loaded["text"] == form, "status"]) == {"repeated non-answer"}
+    new = _frame([form.upper(), "Nothing more", *TEXTS])
+    new.loc[:1, "status"] = ["repeated non-answer", "filler"]
+    res = trained.train_and_code(loaded, "code", new, None, CodeConfig())
+    a = res.assignments
+    assert a["themes"].iat[0] == "staff" and a["status"].iat[0] == "ok"
+    assert a["themes"].iat[1] == "unassigned" and a["status"].iat[1] == "filler"  # not coded
+    assert res.manifest["training"]["n_texts"] == len(train) + 12
+    digests = res.manifest["training"]["set_aside_coded_sha256"]
+    assert len(digests) == 1 and "rang" not in json.dumps(res.manifest).lower()
+    res.save(tmp_path / "run")  # the saved coder codes the phrase too
+    again = trained.code_with_model(new, tmp_path / "run")
+    pd.testing.assert_frame_equal(again.assignments, a)
+    # without codes for it, the phrase stays set aside
+    plain = trained.train_and_code(train, "code", new, None, CodeConfig())
+    assert plain.assignments["status"].iat[0] == "repeated non-answer"
+    assert plain.assignments["themes"].iat[0] == "unassigned"
+
+
 def test_choose_cut_lowers_the_bar_for_cautiously_scored_codes():
     # code 0 always true and scored high; code 1 true for half the texts, scored 0.3-0.45
     rng = np.random.default_rng(0)

@@ -201,7 +201,7 @@ def test_cli_rejects_a_mixed_date_column_before_any_notebook(tmp_path, capsys, m
         f"name: t\nsource: table\nreports_dir: {tmp_path / 'r'}\n"
         f"input: {{path: {path}, text_column: answer, date_column: submitted}}\n"
     )
-    monkeypatch.setattr(report, "run_report", lambda *a, **k: pytest.fail("ran notebooks"))
+    monkeypatch.setattr(report, "_execute_notebooks", lambda *a, **k: pytest.fail("ran notebooks"))
     assert run(["report", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(
@@ -221,3 +221,26 @@ def test_a_column_with_many_values_that_are_not_dates_warns(caplog):
     with caplog.at_level(logging.WARNING, logger="covidlearning.reporting.dates"):
         D.date_rule(pd.Series(["03/04/2024"] * 96 + ["unknown"] * 4), True, None, "Date")
     assert "not dates" not in caplog.text  # 4%: within the tolerance
+
+
+def test_report_logs_its_date_rule_once(tmp_path, capsys, monkeypatch):
+    """The inputs are checked once before the notebooks, so -v shows the decision once."""
+    from covidlearning.cli import run
+
+    dates = ["unknown" if i % 10 == 0 else f"2021-03-{1 + i % 28:02d}" for i in range(100)]
+    frame = pd.DataFrame({"answer": [f"Reply {i}." for i in range(100)], "submitted": dates})
+    frame.to_csv(tmp_path / "fft.csv", index=False)
+    cfg = tmp_path / "trust.yaml"
+    cfg.write_text(
+        f"name: t\nsource: table\nreports_dir: {tmp_path / 'r'}\n"
+        f"input: {{path: {tmp_path / 'fft.csv'}, text_column: answer, date_column: submitted}}\n"
+    )
+
+    def stop(*a, **k):
+        raise InputError("stopped before the notebooks")
+
+    monkeypatch.setattr(report, "_execute_notebooks", stop)
+    assert run(["report", "--config", str(cfg), "-v"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("10 of the 100 values in column 'submitted' of fft.csv are not dates") == 1
+    assert err.count("submitted: no date depends on the order") == 1

@@ -622,7 +622,7 @@ def test_cli_rejects_a_misspelt_column_before_any_notebook(tmp_path, capsys, mon
         f"name: t\nsource: table\nreports_dir: {tmp_path / 'r'}\n"
         f"input: {{path: {path}, text_column: answer, group_columns: [ward]}}\n"
     )
-    monkeypatch.setattr(report, "run_report", lambda *a, **k: pytest.fail("ran notebooks"))
+    monkeypatch.setattr(report, "_execute_notebooks", lambda *a, **k: pytest.fail("ran notebooks"))
     assert run(["report", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: input.group_columns: column 'ward' not found in survey.csv")
