@@ -997,7 +997,7 @@ def _label_summary(chosen: dict[int, labels_mod.Label]) -> dict[str, Any]:
     margins = [lab.margin for lab in chosen.values() if lab.margin == lab.margin]
     return {
         "n": len(chosen),
-        "phrases": sum(lab.source == "phrase" for lab in chosen.values()),
+        "phrases": sum(lab.source in ("phrase", "answer") for lab in chosen.values()),
         "nearest_own": sum(m > 0 for m in margins),
     }
 

@@ -42,12 +42,17 @@ positive (VADER compound >= 0.05) a negative phrase is not used, and the other w
 Labels are unique within a level. Only when no phrase qualifies does the label fall back on the
 theme's keywords (two or more, joined), never on a placeholder.
 
+A group most of whose texts are one short answer (2-6 words, more than half of them: 15 of 19
+"Everything could be improved", the rest "Nothing could be better") is named by that answer
+(:func:`majority_answer`): a phrase its few other texts share would misname most of it.
+
 Sentiment is VADER's as feedback is written (:func:`covidlearning.nlp.sentiment.compounds`,
 re-exported here as :func:`sentiments`): words of improvement carry none, and "Nothing,
 all excellent" or "Nothing to improve" are no complaints.
 
 Public API: :data:`GENERIC_WORDS`, :func:`sentiments`, :func:`stance_shares`,
-:func:`candidate_phrases`, :func:`choose_labels`, :func:`label_fit`, :class:`Label`.
+:func:`candidate_phrases`, :func:`majority_answer`, :func:`choose_labels`, :func:`label_fit`,
+:class:`Label`.
 """
 
 from __future__ import annotations
@@ -156,7 +161,9 @@ class Label:
 
     Attributes:
         text: the label.
-        source: ``phrase`` (written in the theme's texts) or ``keywords`` (fallback).
+        source: ``phrase`` (written in the theme's texts), ``answer`` (the short answer
+            most of its texts are, :func:`majority_answer`), ``keywords`` (fallback) or
+            ``text`` (the opening words of a text, when nothing else qualifies).
         margin: mean cosine of the label to its theme's texts minus that to the nearest
             other theme's texts (positive: it picks out its own theme).
         sentiment: the label's VADER compound.
@@ -433,6 +440,16 @@ def choose_labels(
                     fallback = entry
             return best, fallback
 
+        answer = majority_answer([docs[i] for i in groups[g]])
+        if answer is not None and answer.lower() not in used:
+            prepare([answer])
+            sims = means @ vectors[answer]
+            margin = float(sims[j_g]) - (
+                float(np.delete(sims, j_g).max()) if len(keys) > 1 else 0.0
+            )
+            out[g] = Label(answer, "answer", round(margin, 6), round(tones[answer], 6))
+            used.add(answer.lower())
+            continue
         best, fallback = pick(first[g])
         kw: list[str] = []
         if best is None:  # widen: more of the theme's phrases, and its keywords
@@ -452,6 +469,29 @@ def choose_labels(
             out[g] = Label(text, "text", float("nan"), float(sentiments([text])[0]))
         used.add(out[g].text.lower())
     return {g: out[g] for g in keys}
+
+
+#: A group is named by one answer when more than this share of its texts are that answer...
+MAJORITY_SHARE = 0.5
+#: ... and it has this many words (a lone word, "Nothing", says too little for a label).
+MAJORITY_WORDS = (2, 6)
+
+
+def majority_answer(texts: Sequence[str]) -> str | None:
+    """The short answer more than half of ``texts`` are, as written, or None.
+
+    Texts count as the same answer when they differ only in case, spacing and end
+    punctuation; the answer must have 2-6 words (:data:`MAJORITY_WORDS`).
+    """
+    if not texts:
+        return None
+    keys = [" ".join(str(t).lower().split()).strip(" .!,;:") for t in texts]
+    key, n = Counter(keys).most_common(1)[0]
+    low, high = MAJORITY_WORDS
+    if n <= MAJORITY_SHARE * len(texts) or not low <= len(key.split()) <= high:
+        return None
+    written = " ".join(str(texts[keys.index(key)]).split()).strip(" .!,;:")
+    return written[:1].upper() + written[1:]
 
 
 def _readable(members: np.ndarray, docs: Sequence[str]) -> np.ndarray:

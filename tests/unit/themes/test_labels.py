@@ -6,6 +6,7 @@ from covidlearning.themes.labels import (
     candidate_phrases,
     choose_labels,
     label_fit,
+    majority_answer,
     sentiments,
     stance_shares,
 )
@@ -91,6 +92,26 @@ def test_label_never_contradicts_most_of_its_texts():
     assert pos > neg
     got = choose_labels(groups, docs, _fake_embed(docs), comp, _fake_embed)
     assert "terrible" not in got[0].text.lower()
+
+
+def test_a_group_most_of_whose_texts_are_one_short_answer_is_named_by_it():
+    # 5 of 7 read "Everything could be improved"; the 2 others share a praise phrase
+    answers = [
+        "Everything could be improved",
+        "everything could be improved.",
+        *(["Everything could be improved"] * 3),
+    ]
+    docs = [*answers, "Nothing could be better, kind caring staff.",
+            "Nothing could be better, excellent staff."] + PARKING  # fmt: skip
+    groups = {0: np.arange(0, 7), 1: np.arange(7, 11)}
+    got = choose_labels(groups, docs, _fake_embed(docs), sentiments(docs), _fake_embed)
+    assert got[0].text == "Everything could be improved" and got[0].source == "answer"
+    assert got[1].source == "phrase" and "car park" in got[1].text.lower()
+    # half or fewer, a lone word, or a long text: the usual phrase rule
+    assert majority_answer(answers[:2] + ["a", "b"]) is None
+    assert majority_answer(["Nothing"] * 5 + ["Kind staff"]) is None
+    assert majority_answer(["the staff were kind and caring to me"] * 3) is None
+    assert majority_answer(["all  good!", "All good", "Parking"]) == "All good"
 
 
 def test_candidate_phrases_skip_stop_word_edges_generic_words_and_placeholders():
