@@ -661,11 +661,50 @@ def _themes(run: _Run, part: _Partition, embeddings: np.ndarray) -> _Themes | No
     _log_context(run.metrics["context"])
     refined = _refine(run, themes.topics, embeddings)
     if refined is None:
-        return themes
+        return _read_answers_apart(run, themes, part.floor)
     themes = _place_outliers(
         run, refined.labels, refined.share, refined.embeddings, part.floor, "the tuned space"
     )
-    return None if themes is None else replace(themes, refined=refined)
+    if themes is None:
+        return None
+    return _read_answers_apart(run, replace(themes, refined=refined), part.floor)
+
+
+def _read_answers_apart(run: _Run, themes: _Themes, floor: int) -> _Themes:
+    """Give each phrase short answers were read as a subtheme of its own, if big enough.
+
+    A short answer read with its question ("Nothing" to "What was good?") is modelled as
+    the phrase it means there ("Nothing was good"). The phrase is the package's reading,
+    not a respondent's wording, and MiniLM puts it beside its opposite ("Everything was
+    good", and "Everything could be improved" beside "Nothing to improve"). So the texts
+    read as one phrase, when at least ``floor`` of them (the smallest subtheme) sit in a
+    subtheme they do not make most of, are taken out into a subtheme of their own; their
+    probability is 1 (they are one text). Fewer stay where the clustering put them.
+    """
+    own = run.texts.own_words
+    if own.all():
+        return themes
+    docs = np.asarray(run.texts.docs, dtype=object)
+    topics, prob = themes.topics.copy(), themes.prob.copy()
+    moved = []
+    for phrase in sorted(set(docs[~own].tolist())):
+        idx = np.flatnonzero(~own & (docs == phrase) & (topics >= 0))
+        if len(idx) < floor:
+            continue
+        where, counts = np.unique(topics[idx], return_counts=True)
+        home = int(where[counts.argmax()])
+        if len(where) == 1 and 2 * len(idx) > int((topics == home).sum()):
+            continue  # already most of one subtheme
+        topics[idx] = int(topics.max()) + 1
+        prob[idx] = 1.0
+        moved.append(f"{phrase!r} ({len(idx)})")
+    if moved:
+        logger.info(
+            "answers read with their question given a subtheme of their own (the clustering "
+            "had put them among other texts): %s", ", ".join(moved),
+        )  # fmt: skip
+        run.metrics["read_answers_apart"] = len(moved)
+    return replace(themes, topics=topics, prob=prob)
 
 
 def _place_outliers(

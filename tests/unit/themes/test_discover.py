@@ -352,3 +352,31 @@ def test_quotes_are_in_the_respondents_own_words_where_a_theme_has_any(monkeypat
     res = disc.discover(f, cfg, progress=False, embeddings=emb.astype(np.float32))
     assert offered and all(not e[40] and e[:40].any() for e in offered)
     assert res.assignments.set_index("id").loc["r40", "read_as"] == "Everything was good"
+
+
+def test_answers_read_as_one_phrase_get_a_subtheme_of_their_own():
+    """ "Nothing" read as "Nothing was good" embeds beside "Everything was good"; the texts
+    read as one phrase, enough of them, are not counted in their opposite's subtheme."""
+    rng = np.random.default_rng(0)
+    park = [f"Parking on visit {i} cost too much." for i in range(30)]
+    texts = park + ["Everything was good"] * 30 + ["Nothing was good"] * 12
+    f = frame_of(texts)
+    f["original_text"] = park + ["Everything"] * 30 + ["Nothing"] * 12
+    centre = np.zeros((2, 384))
+    centre[0, 0] = centre[1, 1] = 1.0
+    emb = np.vstack(
+        [
+            centre[1] + 0.01 * rng.standard_normal((30, 384)),
+            np.tile(centre[0] + 0.001 * rng.standard_normal(384), (30, 1)),
+            np.tile(centre[0] + 0.001 * rng.standard_normal(384), (12, 1)),
+        ]
+    )
+    cfg = DiscoverConfig(refine="off", stability_runs=0)
+    res = discover(f, cfg, progress=False, embeddings=emb.astype(np.float32))
+    a = res.assignments
+    good, bad = set(a["topic"].iloc[30:60]), set(a["topic"].iloc[60:])
+    assert len(good) == len(bad) == 1 and good != bad
+    assert set(a["topic"].iloc[:30]).isdisjoint(good | bad)
+    labels = res.topics.set_index("topic")["label"]
+    assert labels[bad.pop()] == "Nothing was good" and labels[good.pop()] == "Everything was good"
+    assert (a["probability"].iloc[60:] == 1.0).all()
