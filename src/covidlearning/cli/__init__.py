@@ -181,7 +181,8 @@ def global_flags_first(argv: list[str]) -> list[str]:
     """``covidlearning report --config F -v`` read as ``covidlearning -v report --config F``.
 
     ``-v/--verbose`` and ``-q/--quiet`` belong to the top-level command, so click rejects
-    them after a command's name. They are moved before it, unless one is the value of the
+    them after a command's name. They are moved before it, unless the command has an
+    option of that name itself (``report -q``: no progress bars), one is the value of the
     option before it (``--text-column -v``) or follows ``--``.
 
     Args:
@@ -200,18 +201,15 @@ def global_flags_first(argv: list[str]) -> list[str]:
     while depth < len(argv) and argv[depth] in getattr(command, "commands", {}):
         command = command.commands[argv[depth]]  # type: ignore[attr-defined]
         depth += 1
-    takes_value = {
-        name
-        for param in getattr(command, "params", [])
-        if getattr(param, "param_type_name", "") == "option" and not param.is_flag
-        for name in (*param.opts, *param.secondary_opts)
-    }
+    options = [p for p in getattr(command, "params", []) if p.param_type_name == "option"]
+    takes_value = {name for p in options if not p.is_flag for name in (*p.opts, *p.secondary_opts)}
+    own = {name for p in options for name in (*p.opts, *p.secondary_opts)}
     hoisted, rest, skip = [], list(argv[:depth]), False
     for i, arg in enumerate(argv[depth:], start=depth):
         if arg == "--":
             rest.extend(argv[i:])
             break
-        if arg in _GLOBAL_FLAGS and depth > lead and not skip:
+        if arg in _GLOBAL_FLAGS and arg not in own and depth > lead and not skip:
             hoisted.append(arg)
         else:
             rest.append(arg)

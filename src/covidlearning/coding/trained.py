@@ -1029,7 +1029,7 @@ def train_and_code(
     _check_frame(frame)
     _check_label_column(train_frame, label_column)
     t0 = time.perf_counter()
-    train_frame, revived = revive_coded_non_answers(train_frame, label_column, label_sep)
+    train_frame, revived = revive_coded_non_answers(train_frame, label_column, label_sep, codebook)
     digests = {_key_digest(k) for k in revived}
     sample = _coded_sample(train_frame, label_column, label_sep, codebook)
     sample = replace(sample, exclude=None if exclude is None else TermScreen(exclude))
@@ -1104,28 +1104,43 @@ def train_and_code(
 SET_ASIDE = frozenset({"filler", "missing", "non-answer", "repeated non-answer"})
 
 
+#: A text set aside by the loader is taken back when the coders coded at least this many of
+#: its copies, and most of them (one coded "None" among 40 left blank is a slip, not a code).
+REVIVE_MIN_CODED = 3
+
+
 def _text_key(text: str) -> str:
-    """A text as compared across tables: lower case, spaces collapsed."""
-    return " ".join(str(text).lower().split())
+    """A text as compared across tables: lower case, spaces collapsed, no end punctuation."""
+    return " ".join(str(text).lower().split()).strip(" .!,;:")
 
 
 def _key_digest(key: str) -> str:
-    """What a saved coder keeps of a text it codes although the loader set it aside."""
+    """What a saved coder keeps of a text it codes although the loader set it aside.
+
+    An unsalted hash: it keeps the text out of plain sight, not from someone guessing it;
+    such texts are stock phrases the coders coded at least :data:`REVIVE_MIN_CODED` times,
+    and redacted first when redaction is on.
+    """
     import hashlib
 
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def revive_coded_non_answers(
-    train_frame: pd.DataFrame, label_column: str, label_sep: str | None
+    train_frame: pd.DataFrame,
+    label_column: str,
+    label_sep: str | None,
+    codebook: Codebook | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Take back the texts the loader set aside as saying nothing that the coders coded.
 
     The loader sets aside fillers, non-answers and phrases repeated down a column
     (``status`` not ``ok``), a guess that a text carries no meaning. When the human coders
-    coded such a text (Trust B's 31 "Rang pt before visit: Yes" are "Communication"),
-    their code says what it means in their scheme: the coder learns it, and codes the
-    same text wherever it comes.
+    coded such a text, at least :data:`REVIVE_MIN_CODED` of its copies and most of them
+    (Trust B's 31 "Rang pt before visit: Yes" are all "Communication"), their code says
+    what it means in their scheme: the coder learns it, and codes the same text wherever
+    it comes. With a codebook, only copies whose codes are all its themes are taken back
+    (coders often code non-answers "No comment", outside the framework).
 
     Returns:
         The training frame with those rows' status ``ok``, and the texts' keys
@@ -1133,11 +1148,20 @@ def revive_coded_non_answers(
     """
     if "status" not in train_frame:
         return train_frame, []
-    coded = train_frame[label_column].map(lambda v: bool(split_labels(v, label_sep)))
-    aside = train_frame["status"].isin(SET_ASIDE) & coded.to_numpy()
-    if not aside.any():
+
+    def usable(value: object) -> bool:
+        codes = split_labels(value, label_sep)
+        return bool(codes) and (codebook is None or all(codebook.resolve(c) for c in codes))
+
+    coded = train_frame[label_column].map(usable).to_numpy()
+    aside = train_frame["status"].isin(SET_ASIDE).to_numpy()
+    key = train_frame["text"].map(_text_key)
+    copies = key[aside].value_counts()
+    hits = key[aside & coded].value_counts()
+    keys = sorted(k for k, n in hits.items() if n >= REVIVE_MIN_CODED and 2 * n > copies[k])
+    aside = pd.Series(aside & coded & key.isin(keys).to_numpy(), index=train_frame.index)
+    if not keys:
         return train_frame, []
-    keys = sorted(set(train_frame.loc[aside, "text"].map(_text_key)))
     logger.info(
         "%d coded rows (%d distinct texts, e.g. %r) were set aside by the loader as saying "
         "nothing; the coders coded them, so they are learnt and coded like any other text",

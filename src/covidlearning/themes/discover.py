@@ -661,48 +661,64 @@ def _themes(run: _Run, part: _Partition, embeddings: np.ndarray) -> _Themes | No
     _log_context(run.metrics["context"])
     refined = _refine(run, themes.topics, embeddings)
     if refined is None:
-        return _read_answers_apart(run, themes, part.floor)
+        return _read_answers_apart(run, themes, part.floor, part.n_topics)
     themes = _place_outliers(
         run, refined.labels, refined.share, refined.embeddings, part.floor, "the tuned space"
     )
     if themes is None:
         return None
-    return _read_answers_apart(run, replace(themes, refined=refined), part.floor)
+    return _read_answers_apart(run, replace(themes, refined=refined), part.floor, part.n_topics)
 
 
-def _read_answers_apart(run: _Run, themes: _Themes, floor: int) -> _Themes:
+def _read_answers_apart(run: _Run, themes: _Themes, floor: int, n_topics: int | None) -> _Themes:
     """Give each phrase short answers were read as a subtheme of its own, if big enough.
 
     A short answer read with its question ("Nothing" to "What was good?") is modelled as
     the phrase it means there ("Nothing was good"). The phrase is the package's reading,
     not a respondent's wording, and MiniLM puts it beside its opposite ("Everything was
-    good", and "Everything could be improved" beside "Nothing to improve"). So the texts
-    read as one phrase, when at least ``floor`` of them (the smallest subtheme) sit in a
-    subtheme they do not make most of, are taken out into a subtheme of their own; their
-    probability is 1 (they are one text). Fewer stay where the clustering put them.
+    good", and "Everything could be improved" beside "Nothing to improve"). So:
+
+    - where the texts read as one phrase make most of one subtheme, their copies
+      elsewhere join it;
+    - else, when at least ``floor`` of them (the smallest subtheme) sit in subthemes
+      they do not make most of, they are taken out into a subtheme of their own
+      (probability 1: they are one text), except from a subtheme they would leave with
+      fewer than ``floor`` texts.
+
+    Outliers kept as -1 stay so. With ``--topics N`` (``n_topics``) nothing moves: the
+    number of subthemes is the user's.
     """
     own = run.texts.own_words
-    if own.all():
+    if own.all() or n_topics is not None:
         return themes
     docs = np.asarray(run.texts.docs, dtype=object)
     topics, prob = themes.topics.copy(), themes.prob.copy()
     moved = []
     for phrase in sorted(set(docs[~own].tolist())):
         idx = np.flatnonzero(~own & (docs == phrase) & (topics >= 0))
-        if len(idx) < floor:
-            continue
         where, counts = np.unique(topics[idx], return_counts=True)
+        if not len(idx):
+            continue
         home = int(where[counts.argmax()])
-        if len(where) == 1 and 2 * len(idx) > int((topics == home).sum()):
-            continue  # already most of one subtheme
-        topics[idx] = int(topics.max()) + 1
-        prob[idx] = 1.0
-        moved.append(f"{phrase!r} ({len(idx)})")
+        at_home = topics[idx] == home
+        if 2 * int(at_home.sum()) > int((topics == home).sum()):
+            stray = idx[~at_home]  # most of its subtheme: the stray copies join it
+            if len(stray):
+                topics[stray], prob[stray] = home, prob[idx[at_home]].max()
+                moved.append(f"{phrase!r} ({len(stray)} joined the rest)")
+            continue
+        size = dict(zip(*np.unique(topics[topics >= 0], return_counts=True), strict=True))
+        keep = [t for t, c in zip(where, counts, strict=True) if 0 < size[t] - c < floor]
+        take = idx[~np.isin(topics[idx], keep)]
+        if len(take) < floor:
+            continue
+        topics[take], prob[take] = int(topics.max()) + 1, 1.0
+        moved.append(f"{phrase!r} ({len(take)} made a subtheme)")
     if moved:
         logger.info(
-            "answers read with their question given a subtheme of their own (the clustering "
-            "had put them among other texts): %s", ", ".join(moved),
-        )  # fmt: skip
+            "answers read with their question, kept together apart from other texts: %s",
+            ", ".join(moved),
+        )
         run.metrics["read_answers_apart"] = len(moved)
     return replace(themes, topics=topics, prob=prob)
 

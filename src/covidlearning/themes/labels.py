@@ -481,17 +481,21 @@ def majority_answer(texts: Sequence[str]) -> str | None:
     """The short answer more than half of ``texts`` are, as written, or None.
 
     Texts count as the same answer when they differ only in case, spacing and end
-    punctuation; the answer must have 2-6 words (:data:`MAJORITY_WORDS`).
+    punctuation; the answer must have 2-6 words (:data:`MAJORITY_WORDS`) and hold no
+    redaction placeholder or masked word. It is given as most of its copies write it.
     """
     if not texts:
         return None
-    keys = [" ".join(str(t).lower().split()).strip(" .!,;:") for t in texts]
+    written = [" ".join(str(t).split()).strip(" .!,;:") for t in texts]
+    keys = [w.lower() for w in written]
     key, n = Counter(keys).most_common(1)[0]
     low, high = MAJORITY_WORDS
     if n <= MAJORITY_SHARE * len(texts) or not low <= len(key.split()) <= high:
         return None
-    written = " ".join(str(texts[keys.index(key)]).split()).strip(" .!,;:")
-    return written[:1].upper() + written[1:]
+    form = Counter(w for w, k in zip(written, keys, strict=True) if k == key).most_common(1)[0][0]
+    if _PLACEHOLDER.search(form) or _MASKED.search(form):
+        return None
+    return form[:1].upper() + form[1:]
 
 
 def _readable(members: np.ndarray, docs: Sequence[str]) -> np.ndarray:

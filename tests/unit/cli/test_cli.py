@@ -108,6 +108,11 @@ def test_verbose_logs_what_the_run_decides(tmp_path, capsys, flag, shown) -> Non
             ["discover", "in.csv", "--text-column", "-v"],
         ),
         (["discover", "--", "-v"], ["discover", "--", "-v"]),
+        # report has its own -q (no progress bars)
+        (
+            ["report", "--config", "c.yaml", "-q", "-v"],
+            ["-v", "report", "--config", "c.yaml", "-q"],
+        ),
         (["discover", "--refine", "-q", "x"], ["-q", "discover", "--refine", "x"]),
     ],
 )

@@ -200,6 +200,15 @@ def test_texts_set_aside_by_the_loader_are_coded_when_the_coders_coded_them(tmp_
     plain = trained.train_and_code(train, "code", new, None, CodeConfig())
     assert plain.assignments["status"].iat[0] == "repeated non-answer"
     assert plain.assignments["themes"].iat[0] == "unassigned"
+    # a slip (2 coded of 12) or a code outside the codebook ("No comment") revives nothing
+    slip = loaded.assign(code=loaded["code"].where(loaded["text"] != form, ""))
+    slip.loc[slip.index[-2:], "code"] = "staff"
+    assert trained.revive_coded_non_answers(slip, "code", None)[1] == []
+    aside = loaded.assign(code=loaded["code"].where(loaded["text"] != form, "No comment"))
+    assert trained.revive_coded_non_answers(aside, "code", None)[1] == [form.lower()]
+    assert trained.revive_coded_non_answers(aside, "code", None, _book())[1] == []
+    res = trained.train_and_code(aside, "code", new, None, CodeConfig(), codebook=_book())
+    assert res.assignments["status"].iat[0] == "repeated non-answer"  # and no error
 
 
 def test_choose_cut_lowers_the_bar_for_cautiously_scored_codes():

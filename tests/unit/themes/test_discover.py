@@ -380,3 +380,42 @@ def test_answers_read_as_one_phrase_get_a_subtheme_of_their_own():
     labels = res.topics.set_index("topic")["label"]
     assert labels[bad.pop()] == "Nothing was good" and labels[good.pop()] == "Everything was good"
     assert (a["probability"].iloc[60:] == 1.0).all()
+
+
+def _apart(docs, own, topics, floor=10, n_topics=None):
+    """``_read_answers_apart`` on a stand-in run: the topics it leaves."""
+    from types import SimpleNamespace
+
+    import covidlearning.themes.discover as disc
+
+    run = SimpleNamespace(texts=SimpleNamespace(own_words=np.array(own), docs=docs), metrics={})
+    themes = disc._Themes(np.array(topics), np.full(len(topics), 0.8), np.full(len(topics), "ok"))
+    return disc._read_answers_apart(run, themes, floor, n_topics).topics
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        # most of its subtheme: a stray copy joins it, no subtheme is made
+        ("home", {0: 30, 1: 36}),
+        # 12 among 20 others: a subtheme of their own
+        ("minority", {0: 30, 1: 20, 2: 12}),
+        # the move would leave subtheme 2 under the floor: its copies stay
+        ("floor", {0: 30, 1: 18, 2: 14, 3: 12}),
+    ],
+)
+def test_read_answers_apart_keeps_subthemes_whole(case, expected):
+    park, bad = ["Parking cost"] * 30, "Nothing was good"
+    if case == "home":
+        docs = park + ["Everything was good"] * 30 + ["Staff kind"] * 5 + ["Everything was good"]
+        own, topics = [True] * 30 + [False] * 30 + [True] * 5 + [False], [0] * 30 + [1] * 35 + [0]
+    elif case == "minority":
+        docs, own = park + ["Staff kind"] * 20 + [bad] * 12, [True] * 50 + [False] * 12
+        topics = [0] * 30 + [1] * 32
+    else:
+        docs = park + ["Staff kind"] * 18 + [bad] * 12 + ["Food"] * 8 + [bad] * 6
+        own = [True] * 48 + [False] * 12 + [True] * 8 + [False] * 6
+        topics = [0] * 30 + [1] * 30 + [2] * 14
+    got = _apart(docs, own, topics)
+    assert dict(zip(*np.unique(got, return_counts=True), strict=True)) == expected
+    assert np.array_equal(_apart(docs, own, topics, n_topics=2), topics)  # --topics N: as asked

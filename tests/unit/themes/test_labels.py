@@ -112,6 +112,9 @@ def test_a_group_most_of_whose_texts_are_one_short_answer_is_named_by_it():
     assert majority_answer(["Nothing"] * 5 + ["Kind staff"]) is None
     assert majority_answer(["the staff were kind and caring to me"] * 3) is None
     assert majority_answer(["all  good!", "All good", "Parking"]) == "All good"
+    assert majority_answer(["ALL GOOD", "All good", "All good"]) == "All good"  # as most write it
+    assert majority_answer(["Thank you [NAME]"] * 3 + ["Ward was clean"]) is None
+    assert majority_answer(["Thanks XXXX on the ward"] * 3) is None
 
 
 def test_candidate_phrases_skip_stop_word_edges_generic_words_and_placeholders():
