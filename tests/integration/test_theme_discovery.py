@@ -336,6 +336,8 @@ def test_themes_over_subthemes_with_labels_that_fit(tmp_path):
         theme_label[h] == lab
         for h, lab in zip(res.topics["theme"], res.topics["theme_label"], strict=True)
     )  # noqa: E501
+    single = res.topics.groupby("theme").filter(lambda g: len(g) == 1)
+    assert (single["theme_label"] == single["label"]).all()  # one subtheme: the same name
     a = res.assignments.dropna(subset=["topic"])
     topic_theme = dict(zip(res.topics["topic"], res.topics["theme"], strict=True))
     assert (a["theme"] == a["topic"].map(topic_theme)).all()

@@ -1084,6 +1084,12 @@ def _hierarchy(
                 groups, run.texts.docs, embeddings, run.sentiment, _phrase_embedder(run), kw
             )
             labels = {h: chosen[h].text for h in members}
+            # a theme of one subtheme holds the same texts: it is named as the subtheme is
+            for h, ts in members.items():
+                name = described.labels[ts[0]]
+                taken = {v.lower() for g, v in labels.items() if g != h}
+                if len(ts) == 1 and name.lower() not in taken:
+                    labels[h] = name
             summary = _label_summary(chosen)
     run.metrics["labels"]["themes"] = summary
     run.metrics["hierarchy"] = {
