@@ -75,7 +75,8 @@ display(narrative.table_html(corpus.cleaning, empty="Nothing was removed."))
 # ## Units per source
 
 # %%
-_ = run.figure(narrative.units_figure(corpus), "units_per_document")  # saved and shown
+# saved (units_per_document, or responses_by_status for a table) and shown
+_ = run.figure(narrative.units_figure(corpus), narrative.units_figure_name(corpus))
 
 # %% [markdown]
 # ## A few units, as the model will see them

@@ -92,12 +92,22 @@ def corpus_overview(run: Run, corpus: UnitsSummary) -> Markdown:
     return _md(f"**{plural(len(docs), 'document')}** gave **{plural(ok, 'text unit')}**{kinds}.")
 
 
+def _per_document(corpus: UnitsSummary) -> bool:
+    """Whether the run's units come from documents (a corpus), not rows of a table."""
+    return {"units", "doc_id"} <= set(corpus.documents.columns)
+
+
+def units_figure_name(corpus: UnitsSummary) -> str:
+    """The file name :func:`units_figure` is saved as: what the chart shows."""
+    return "units_per_document" if _per_document(corpus) else "responses_by_status"
+
+
 def units_figure(corpus: UnitsSummary) -> Any:
     """Bar chart of units per document (or responses per status for tables)."""
     from covidlearning.reporting import figures
 
     docs = corpus.documents
-    if "units" in docs.columns and "doc_id" in docs.columns:
+    if _per_document(corpus):
         names = docs["title"].fillna(docs["doc_id"]) if "title" in docs else docs["doc_id"]
         counts = pd.Series(docs["units"].to_numpy(), index=[_short(x, 60) for x in names])
         return figures.units_per_document(counts, "Text units per document")

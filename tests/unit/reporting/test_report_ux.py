@@ -327,3 +327,19 @@ def test_theme_by_document_figure_draws_at_most_twelve_documents(tmp_path, monke
     assert len(columns) == narrative.MAX_FIGURE_DOCUMENTS == 12
     assert set(columns) == {f"d{d:02d}" for d in range(8, 20)}  # the 12 with most units
     assert "the 12 documents with most units" in title
+
+
+def test_the_units_figure_is_named_by_what_it_shows():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from covidlearning.reporting import narrative
+    from covidlearning.reporting.steps import UnitsSummary
+
+    empty = pd.DataFrame()
+    docs = pd.DataFrame({"doc_id": ["a", "b"], "units": [3, 5]})
+    corpus = UnitsSummary(pd.DataFrame({"status": ["ok"] * 8}), docs, empty)
+    table = UnitsSummary(pd.DataFrame({"status": ["ok", "ok", "filler"]}), empty, empty)
+    assert narrative.units_figure_name(corpus) == "units_per_document"
+    assert narrative.units_figure_name(table) == "responses_by_status"
+    assert "status" in narrative.units_figure(table).axes[0].get_title(loc="left")
