@@ -1106,7 +1106,9 @@ SET_ASIDE = frozenset({"filler", "missing", "non-answer", "repeated non-answer"}
 
 #: A text set aside by the loader is taken back when the coders coded at least this many of
 #: its copies, and most of them (one coded "None" among 40 left blank is a slip, not a code).
-REVIVE_MIN_CODED = 3
+#: One is enough: such texts say nothing of a person (fillers, listed non-answers, stock
+#: phrases), and Trust B's coders coded both copies of "Nothing more" "Nothing to improve".
+REVIVE_MIN_CODED = 1
 
 
 def _text_key(text: str) -> str:
@@ -1118,8 +1120,8 @@ def _key_digest(key: str) -> str:
     """What a saved coder keeps of a text it codes although the loader set it aside.
 
     An unsalted hash: it keeps the text out of plain sight, not from someone guessing it;
-    such texts are stock phrases the coders coded at least :data:`REVIVE_MIN_CODED` times,
-    and redacted first when redaction is on.
+    such texts are fillers, listed non-answers or stock phrases, redacted first when
+    redaction is on.
     """
     import hashlib
 
@@ -1136,8 +1138,8 @@ def revive_coded_non_answers(
 
     The loader sets aside fillers, non-answers and phrases repeated down a column
     (``status`` not ``ok``), a guess that a text carries no meaning. When the human coders
-    coded such a text, at least :data:`REVIVE_MIN_CODED` of its copies and most of them
-    (Trust B's 31 "Rang pt before visit: Yes" are all "Communication"), their code says
+    coded most of its copies (Trust B's 31 "Rang pt before visit: Yes" are all
+    "Communication"; :data:`REVIVE_MIN_CODED`), their code says
     what it means in their scheme: the coder learns it, and codes the same text wherever
     it comes. With a codebook, only copies whose codes are all its themes are taken back
     (coders often code non-answers "No comment", outside the framework).
