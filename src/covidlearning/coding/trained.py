@@ -1105,10 +1105,10 @@ SET_ASIDE = frozenset({"filler", "missing", "non-answer", "repeated non-answer"}
 
 
 #: A text set aside by the loader is taken back when the coders coded at least this many of
-#: its copies, and most of them (one coded "None" among 40 left blank is a slip, not a code).
-#: One is enough: such texts say nothing of a person (fillers, listed non-answers, stock
-#: phrases), and Trust B's coders coded both copies of "Nothing more" "Nothing to improve".
-REVIVE_MIN_CODED = 1
+#: its copies, and most of them: one coded "None" among 40 left blank is a slip, and so may
+#: be a lone coded "N/A" when the sample holds only coded rows (it would code every "N/A").
+#: Trust B's coders coded both copies of "Nothing more" "Nothing to improve".
+REVIVE_MIN_CODED = 2
 
 
 def _text_key(text: str) -> str:
@@ -1138,8 +1138,8 @@ def revive_coded_non_answers(
 
     The loader sets aside fillers, non-answers and phrases repeated down a column
     (``status`` not ``ok``), a guess that a text carries no meaning. When the human coders
-    coded most of its copies (Trust B's 31 "Rang pt before visit: Yes" are all
-    "Communication"; :data:`REVIVE_MIN_CODED`), their code says
+    coded most of its copies, two at least (Trust B's 31 "Rang pt before visit: Yes" are
+    all "Communication"; :data:`REVIVE_MIN_CODED`), their code says
     what it means in their scheme: the coder learns it, and codes the same text wherever
     it comes. With a codebook, only copies whose codes are all its themes are taken back
     (coders often code non-answers "No comment", outside the framework).

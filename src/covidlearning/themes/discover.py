@@ -678,12 +678,13 @@ def _read_answers_apart(run: _Run, themes: _Themes, floor: int, n_topics: int | 
     not a respondent's wording, and MiniLM puts it beside its opposite ("Everything was
     good", and "Everything could be improved" beside "Nothing to improve"). So:
 
-    - where the texts read as one phrase make most of one subtheme, their copies
-      elsewhere join it;
+    - where the texts read as one phrase make most of a subtheme (of several, the one
+      holding most of them), their copies elsewhere join it;
     - else, when at least ``floor`` of them (the smallest subtheme) sit in subthemes
       they do not make most of, they are taken out into a subtheme of their own
-      (probability 1: they are one text), except from a subtheme they would leave with
-      fewer than ``floor`` texts.
+      (probability 1: they are one text).
+
+    Either way no copy leaves a subtheme it would leave with fewer than ``floor`` texts.
 
     Outliers kept as -1 stay so. With ``--topics N`` (``n_topics``) nothing moves: the
     number of subthemes is the user's.
@@ -696,20 +697,21 @@ def _read_answers_apart(run: _Run, themes: _Themes, floor: int, n_topics: int | 
     moved = []
     for phrase in sorted(set(docs[~own].tolist())):
         idx = np.flatnonzero(~own & (docs == phrase) & (topics >= 0))
-        where, counts = np.unique(topics[idx], return_counts=True)
         if not len(idx):
             continue
-        home = int(where[counts.argmax()])
-        at_home = topics[idx] == home
-        if 2 * int(at_home.sum()) > int((topics == home).sum()):
-            stray = idx[~at_home]  # most of its subtheme: the stray copies join it
+        where, counts = np.unique(topics[idx], return_counts=True)
+        size = dict(zip(*np.unique(topics[topics >= 0], return_counts=True), strict=True))
+        # a copy stays where taking it would leave its subtheme under the floor
+        stuck = [t for t, c in zip(where, counts, strict=True) if 0 < size[t] - c < floor]
+        homes = [(c, -t) for t, c in zip(where, counts, strict=True) if 2 * c > size[t]]
+        if homes:  # most of a subtheme: the stray copies join it
+            home = -max(homes)[1]
+            stray = idx[(topics[idx] != home) & ~np.isin(topics[idx], stuck)]
             if len(stray):
-                topics[stray], prob[stray] = home, prob[idx[at_home]].max()
+                topics[stray], prob[stray] = home, prob[idx[topics[idx] == home]].max()
                 moved.append(f"{phrase!r} ({len(stray)} joined the rest)")
             continue
-        size = dict(zip(*np.unique(topics[topics >= 0], return_counts=True), strict=True))
-        keep = [t for t, c in zip(where, counts, strict=True) if 0 < size[t] - c < floor]
-        take = idx[~np.isin(topics[idx], keep)]
+        take = idx[~np.isin(topics[idx], stuck)]
         if len(take) < floor:
             continue
         topics[take], prob[take] = int(topics.max()) + 1, 1.0
@@ -1048,11 +1050,15 @@ def _phrase_embedder(run: _Run) -> Any:
 
 
 def _label_summary(chosen: dict[int, labels_mod.Label]) -> dict[str, Any]:
-    """How many labels are phrases, and how many pick out their own group."""
+    """How many labels are phrases, and how many pick out their own group.
+
+    ``nearest_own`` counts the labels whose margin was measured at this level (not those
+    of themes named as their one subtheme).
+    """
     margins = [lab.margin for lab in chosen.values() if lab.margin == lab.margin]
     return {
         "n": len(chosen),
-        "phrases": sum(lab.source in ("phrase", "answer") for lab in chosen.values()),
+        "phrases": sum(lab.source in ("phrase", "answer", "subtheme") for lab in chosen.values()),
         "nearest_own": sum(m > 0 for m in margins),
     }
 
@@ -1080,16 +1086,16 @@ def _hierarchy(
                 ])
                 for h, ts in members.items()
             }  # fmt: skip
-            chosen = labels_mod.choose_labels(
-                groups, run.texts.docs, embeddings, run.sentiment, _phrase_embedder(run), kw
-            )
-            labels = {h: chosen[h].text for h in members}
             # a theme of one subtheme holds the same texts: it is named as the subtheme is
-            for h, ts in members.items():
-                name = described.labels[ts[0]]
-                taken = {v.lower() for g, v in labels.items() if g != h}
-                if len(ts) == 1 and name.lower() not in taken:
-                    labels[h] = name
+            # (the subthemes' labels are unique), and the other themes choose around them
+            single = {h: described.labels[ts[0]] for h, ts in members.items() if len(ts) == 1}
+            chosen = labels_mod.choose_labels(
+                groups, run.texts.docs, embeddings, run.sentiment, _phrase_embedder(run), kw,
+                reserved=single.values(),
+            )  # fmt: skip
+            for h, name in single.items():
+                chosen[h] = labels_mod.Label(name, "subtheme", float("nan"), float("nan"))
+            labels = {h: chosen[h].text for h in members}
             summary = _label_summary(chosen)
     run.metrics["labels"]["themes"] = summary
     run.metrics["hierarchy"] = {

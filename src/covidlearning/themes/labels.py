@@ -63,7 +63,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,8 +162,9 @@ class Label:
     Attributes:
         text: the label.
         source: ``phrase`` (written in the theme's texts), ``answer`` (the short answer
-            most of its texts are, :func:`majority_answer`), ``keywords`` (fallback) or
-            ``text`` (the opening words of a text, when nothing else qualifies).
+            most of its texts are, :func:`majority_answer`), ``keywords`` (fallback),
+            ``text`` (the opening words of a text, when nothing else qualifies) or
+            ``subtheme`` (a theme of one subtheme, named as it; margin not measured).
         margin: mean cosine of the label to its theme's texts minus that to the nearest
             other theme's texts (positive: it picks out its own theme).
         sentiment: the label's VADER compound.
@@ -356,6 +357,7 @@ def choose_labels(
     compound: np.ndarray,
     embed: Callable[[list[str]], np.ndarray],
     keywords: dict[int, list[str]] | None = None,
+    reserved: Iterable[str] = (),
 ) -> dict[int, Label]:
     """A label per group (theme or subtheme) of one level.
 
@@ -366,6 +368,7 @@ def choose_labels(
         compound: their VADER compound sentiment (:func:`sentiments`).
         embed: texts -> normalised embeddings (same model as ``embeddings``).
         keywords: each group's keywords, for the fallback label.
+        reserved: labels no group may take (the level's labels given otherwise).
 
     Returns:
         group id -> :class:`Label`; labels are unique within the level.
@@ -413,7 +416,7 @@ def choose_labels(
     }
     prepare([p for g in keys for p in first[g]])
     out: dict[int, Label] = {}
-    used: set[str] = set()
+    used: set[str] = {r.lower() for r in reserved}
     order = sorted(keys, key=lambda g: (-len(groups[g]), g))  # larger themes choose first
     for g in order:
         j_g = keys.index(g)

@@ -204,6 +204,10 @@ def test_texts_set_aside_by_the_loader_are_coded_when_the_coders_coded_them(tmp_
     slip = loaded.assign(code=loaded["code"].where(loaded["text"] != form, ""))
     slip.loc[slip.index[-2:], "code"] = "staff"
     assert trained.revive_coded_non_answers(slip, "code", None)[1] == []
+    lone = loaded[loaded["text"] != form].iloc[:-1]  # one coded copy only: maybe a slip
+    lone = pd.concat([lone, loaded[loaded["text"] == form].iloc[:1]])
+    assert trained.revive_coded_non_answers(lone, "code", None)[1] == []
+    assert trained.revive_coded_non_answers(pd.concat([lone, lone.tail(1)]), "code", None)[1]
     aside = loaded.assign(code=loaded["code"].where(loaded["text"] != form, "No comment"))
     assert trained.revive_coded_non_answers(aside, "code", None)[1] == [form.lower()]
     assert trained.revive_coded_non_answers(aside, "code", None, _book())[1] == []

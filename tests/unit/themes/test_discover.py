@@ -397,16 +397,28 @@ def _apart(docs, own, topics, floor=10, n_topics=None):
     ("case", "expected"),
     [
         # most of its subtheme: a stray copy joins it, no subtheme is made
-        ("home", {0: 30, 1: 36}),
+        ("join", {0: 30, 1: 36}),
         # 12 among 20 others: a subtheme of their own
         ("minority", {0: 30, 1: 20, 2: 12}),
         # the move would leave subtheme 2 under the floor: its copies stay
         ("floor", {0: 30, 1: 18, 2: 14, 3: 12}),
+        # a stray copy stays too where leaving would take its subtheme under the floor
+        ("stray", {0: 30, 1: 35, 2: 10}),
+        # 12 of 14 in subtheme 2 and 15 of 100 in subtheme 1: all join subtheme 2
+        ("home", {0: 30, 1: 85, 2: 29}),
     ],
 )
 def test_read_answers_apart_keeps_subthemes_whole(case, expected):
     park, bad = ["Parking cost"] * 30, "Nothing was good"
-    if case == "home":
+    if case == "stray":
+        docs = park + [bad] * 30 + ["Staff kind"] * 5 + ["Food"] * 8 + [bad] * 2
+        own = [True] * 30 + [False] * 30 + [True] * 13 + [False] * 2
+        topics = [0] * 30 + [1] * 35 + [2] * 10
+    elif case == "home":
+        docs = park + ["Staff kind"] * 85 + [bad] * 15 + ["Food"] * 2 + [bad] * 12
+        own = [True] * 115 + [False] * 15 + [True] * 2 + [False] * 12
+        topics = [0] * 30 + [1] * 100 + [2] * 14
+    elif case == "join":
         docs = park + ["Everything was good"] * 30 + ["Staff kind"] * 5 + ["Everything was good"]
         own, topics = [True] * 30 + [False] * 30 + [True] * 5 + [False], [0] * 30 + [1] * 35 + [0]
     elif case == "minority":

@@ -397,3 +397,13 @@ def test_every_phrasal_particle_is_a_complement():
     # candidate_phrases records the word after a phrase when it is a complement: the
     # particles must be among them for the phrasal rule to see them
     assert {particle for _, particle in _PHRASAL_VERBS} <= _COMPLEMENTS
+
+
+def test_reserved_labels_are_left_to_the_groups_they_are_reserved_for():
+    docs, groups, emb, labels = _labels()
+    taken = labels[0].text
+    again = choose_labels(
+        groups, docs, emb, sentiments(docs), _fake_embed, reserved=[taken.upper()]
+    )
+    assert all(lab.text.lower() != taken.lower() for lab in again.values())
+    assert again[1].text == labels[1].text and again[2].text == labels[2].text
