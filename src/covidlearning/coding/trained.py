@@ -38,6 +38,7 @@ from covidlearning.coding.result import (
     split_labels,
 )
 from covidlearning.config import CodeConfig
+from covidlearning.corpus.answers import answer_key
 from covidlearning.errors import InputError
 from covidlearning.nlp.context import not_used, softmax_rows, standardise_rows
 from covidlearning.nlp.embed import DEFAULT_MODEL
@@ -1111,11 +1112,6 @@ SET_ASIDE = frozenset({"filler", "missing", "non-answer", "repeated non-answer"}
 REVIVE_MIN_CODED = 2
 
 
-def _text_key(text: str) -> str:
-    """A text as compared across tables: lower case, spaces collapsed, no end punctuation."""
-    return " ".join(str(text).lower().split()).strip(" .!,;:")
-
-
 def _key_digest(key: str) -> str:
     """What a saved coder keeps of a text it codes although the loader set it aside.
 
@@ -1144,9 +1140,11 @@ def revive_coded_non_answers(
     it comes. With a codebook, only copies whose codes are all its themes are taken back
     (coders often code non-answers "No comment", outside the framework).
 
+    Copies are texts with one :func:`~covidlearning.corpus.answers.answer_key`, as the
+    loader counts them.
+
     Returns:
-        The training frame with those rows' status ``ok``, and the texts' keys
-        (:func:`_text_key`), sorted.
+        The training frame with those rows' status ``ok``, and the texts' keys, sorted.
     """
     if "status" not in train_frame:
         return train_frame, []
@@ -1157,7 +1155,7 @@ def revive_coded_non_answers(
 
     coded = train_frame[label_column].map(usable).to_numpy()
     aside = train_frame["status"].isin(SET_ASIDE).to_numpy()
-    key = train_frame["text"].map(_text_key)
+    key = train_frame["text"].map(answer_key)
     copies = key[aside].value_counts()
     hits = key[aside & coded].value_counts()
     keys = sorted(k for k, n in hits.items() if n >= REVIVE_MIN_CODED and 2 * n > copies[k])
@@ -1179,7 +1177,7 @@ def _revive_in(frame: pd.DataFrame, digests: set[str]) -> pd.DataFrame:
     """
     if not digests or "status" not in frame:
         return frame
-    keys = frame["text"].map(_text_key).map(_key_digest)
+    keys = frame["text"].map(answer_key).map(_key_digest)
     aside = frame["status"].isin(SET_ASIDE) & keys.isin(digests)
     if aside.any():
         logger.info(

@@ -417,6 +417,13 @@ def choose_labels(
     prepare([p for g in keys for p in first[g]])
     out: dict[int, Label] = {}
     used: set[str] = {r.lower() for r in reserved}
+
+    def fit(phrase: str, j: int) -> tuple[float, float]:
+        """Mean cosine of ``phrase`` to group ``j``'s texts, and its margin over the others."""
+        sims = means @ vectors[phrase]
+        own = float(sims[j])
+        return own, own - (float(np.delete(sims, j).max()) if len(keys) > 1 else 0.0)
+
     order = sorted(keys, key=lambda g: (-len(groups[g]), g))  # larger themes choose first
     for g in order:
         j_g = keys.index(g)
@@ -432,9 +439,7 @@ def choose_labels(
                 s = tones[p]
                 if (pos > neg and s <= -SENTIMENT_CUT) or (neg > pos and s >= SENTIMENT_CUT):
                     continue  # the label would contradict most of its texts
-                sims = means @ vectors[p]
-                own = float(sims[j_g])
-                margin = own - (float(np.delete(sims, j_g).max()) if len(keys) > 1 else 0.0)
+                own, margin = fit(p, j_g)
                 entry = (own + 2.0 * margin + COVERAGE_WEIGHT * coverage.get((g, p), 0.0),
                          p, margin, s)  # fmt: skip
                 if margin > 0 and (best is None or entry[:2] > best[:2]):
@@ -446,10 +451,7 @@ def choose_labels(
         answer = majority_answer([docs[i] for i in groups[g]])
         if answer is not None and answer.lower() not in used:
             prepare([answer])
-            sims = means @ vectors[answer]
-            margin = float(sims[j_g]) - (
-                float(np.delete(sims, j_g).max()) if len(keys) > 1 else 0.0
-            )
+            margin = fit(answer, j_g)[1]
             out[g] = Label(answer, "answer", round(margin, 6), round(tones[answer], 6))
             used.add(answer.lower())
             continue

@@ -175,6 +175,7 @@ def test_saved_coder_codes_like_the_run_that_trained_it(tmp_path, multi):
 def test_texts_set_aside_by_the_loader_are_coded_when_the_coders_coded_them(tmp_path):
     """A stock phrase the loader calls a repeated non-answer is learnt and coded when the
     sample codes it (Trust B: 31 "Rang pt before visit: Yes", coded Communication)."""
+    from covidlearning.corpus.answers import answer_key
     from covidlearning.corpus.load import load_table
 
     train = _coded_sample()
@@ -209,7 +210,7 @@ def test_texts_set_aside_by_the_loader_are_coded_when_the_coders_coded_them(tmp_
     assert trained.revive_coded_non_answers(lone, "code", None)[1] == []
     assert trained.revive_coded_non_answers(pd.concat([lone, lone.tail(1)]), "code", None)[1]
     aside = loaded.assign(code=loaded["code"].where(loaded["text"] != form, "No comment"))
-    assert trained.revive_coded_non_answers(aside, "code", None)[1] == [form.lower()]
+    assert trained.revive_coded_non_answers(aside, "code", None)[1] == [answer_key(form)]
     assert trained.revive_coded_non_answers(aside, "code", None, _book())[1] == []
     res = trained.train_and_code(aside, "code", new, None, CodeConfig(), codebook=_book())
     assert res.assignments["status"].iat[0] == "repeated non-answer"  # and no error
